@@ -1,0 +1,30 @@
+/* Fuzzes IPREF address parsing: failures are clean, successes print canonically and re-parse. */
+#include <string.h>
+
+#include "addr.h"
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ipr_addr addr, back;
+	struct ipr_err err = { 0 };
+	char text[IPR_ADDR_TEXT_MAX], again[IPR_ADDR_TEXT_MAX];
+	size_t len;
+
+	if (ipr_addr_parse((const char *)data, size, &addr, &err) < 0) {
+		FUZZ_CHECK(err.reason != NULL);
+		FUZZ_CHECK(err.column <= size + 1);
+		return 0;
+	}
+	for (int style = IPR_REF_DECIMAL; style <= IPR_REF_HEX; style++) {
+		len = ipr_addr_format(&addr, (enum ipr_ref_style)style, text);
+		FUZZ_CHECK(len < IPR_ADDR_TEXT_MAX && len == strlen(text));
+		FUZZ_CHECK(ipr_addr_parse(text, len, &back, NULL) == 0);
+		FUZZ_CHECK(ipr_context_equal(&addr.context, &back.context));
+		FUZZ_CHECK(ipr_ref_equal(&addr.ref, &back.ref));
+		/* the canonical form is a fixed point */
+		ipr_addr_format(&back, (enum ipr_ref_style)style, again);
+		FUZZ_CHECK(strcmp(text, again) == 0);
+	}
+	return 0;
+}
