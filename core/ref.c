@@ -284,3 +284,22 @@ size_t ipr_ref_format_hex(const struct ipr_ref *ref, char *buf)
 	buf[n] = '\0';
 	return n;
 }
+
+void ipr_ref_to_bytes(const struct ipr_ref *ref, uint8_t out[16])
+{
+	for (int i = 0; i < 8; i++) {
+		out[i] = (uint8_t)(ref->hi >> (56 - 8 * i));
+		out[8 + i] = (uint8_t)(ref->lo >> (56 - 8 * i));
+	}
+}
+
+struct ipr_ref ipr_ref_from_bytes(const uint8_t in[16])
+{
+	struct ipr_ref ref = { 0, 0 };
+
+	for (int i = 0; i < 8; i++) {
+		ref.hi = (ref.hi << 8) | in[i];
+		ref.lo = (ref.lo << 8) | in[8 + i];
+	}
+	return ref;
+}

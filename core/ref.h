@@ -36,6 +36,10 @@ size_t ipr_ref_format(const struct ipr_ref *ref, char *buf);
  */
 size_t ipr_ref_format_hex(const struct ipr_ref *ref, char *buf);
 
+/* The 16-byte big-endian form used by the control protocol and the store. */
+void ipr_ref_to_bytes(const struct ipr_ref *ref, uint8_t out[16]);
+struct ipr_ref ipr_ref_from_bytes(const uint8_t in[16]);
+
 static inline bool ipr_ref_is_null(const struct ipr_ref *ref)
 {
 	return ref->hi == 0 && ref->lo == 0;

@@ -1,0 +1,118 @@
+/* One's-complement arithmetic for TCP/UDP checksums crossing the tunnel (spec/wire.md). */
+#include "checksum.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+static uint16_t fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* 64 bits hold 2^48 words before they could overflow: far beyond any datagram. */
+static uint64_t add_words(uint64_t acc, const uint8_t *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		acc += (uint32_t)(data[i] << 8 | data[i + 1]);
+	if (len & 1)
+		acc += (uint32_t)data[len - 1] << 8;
+	return acc;
+}
+
+uint16_t dp_csum_add(uint16_t sum, const uint8_t *data, size_t len)
+{
+	return fold(add_words(sum, data, len));
+}
+
+/* Offset of the checksum field the full computation skips; SIZE_MAX for other protocols. */
+static size_t field_of(uint8_t proto)
+{
+	if (proto == DP_WIRE_PROTO_TCP)
+		return DP_CSUM_TCP_FIELD;
+	return proto == DP_WIRE_PROTO_UDP ? DP_CSUM_UDP_FIELD : SIZE_MAX;
+}
+
+uint16_t dp_csum_l4(uint8_t proto, const uint8_t *src, const uint8_t *dst, size_t addr_len,
+		    const uint8_t *l4, size_t len)
+{
+	size_t field = field_of(proto);
+	uint64_t acc = 0;
+	uint16_t check;
+
+	acc = add_words(acc, src, addr_len);
+	acc = add_words(acc, dst, addr_len);
+	/* IPv4's zero+protocol and 16-bit length words sum like IPv6's 32-bit length and next
+	 * header */
+	acc += proto;
+	acc += (len >> 16) + (len & 0xffff);
+	if (len >= 2 && field <= len - 2) {
+		acc = add_words(acc, l4, field);
+		acc = add_words(acc, l4 + field + 2, len - field - 2);
+	} else {
+		acc = add_words(acc, l4, len);
+	}
+	check = (uint16_t)~fold(acc);
+	if (proto == DP_WIRE_PROTO_UDP && check == 0)
+		check = 0xffff;
+	return check;
+}
+
+/*
+ * RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), with m or m' the sum of the addresses. The covered
+ * data always includes the non-zero protocol word, so its true sum is never +0: a folded zero is
+ * written as -0 (0xffff), and the result then equals what a full recomputation gives.
+ */
+static uint16_t adjust(uint8_t proto, uint16_t check, const uint8_t *src, const uint8_t *dst,
+		       size_t addr_len, bool add)
+{
+	uint16_t addrs, sum;
+
+	if (proto == DP_WIRE_PROTO_UDP && check == 0)
+		return 0;
+	addrs = fold(add_words(add_words(0, src, addr_len), dst, addr_len));
+	sum = fold((uint64_t)(uint16_t)~check + (add ? addrs : (uint16_t)~addrs));
+	if (sum == 0)
+		sum = 0xffff;
+	check = (uint16_t)~sum;
+	if (proto == DP_WIRE_PROTO_UDP && check == 0)
+		check = 0xffff;
+	return check;
+}
+
+uint16_t dp_csum_strip_addrs(uint8_t proto, uint16_t check, const uint8_t *src, const uint8_t *dst,
+			     size_t addr_len)
+{
+	return adjust(proto, check, src, dst, addr_len, false);
+}
+
+uint16_t dp_csum_fill_addrs(uint8_t proto, uint16_t check, const uint8_t *src, const uint8_t *dst,
+			    size_t addr_len)
+{
+	return adjust(proto, check, src, dst, addr_len, true);
+}
+
+int dp_csum_field_offset(uint8_t proto, uint16_t frag_off, bool more_frags, size_t len)
+{
+	size_t end = (size_t)frag_off + len;
+
+	if (proto == DP_WIRE_PROTO_UDP) {
+		if (frag_off != 0)
+			return -ENOENT;
+		return len < DP_CSUM_UDP_HDR ? -EBADMSG : DP_CSUM_UDP_FIELD;
+	}
+	if (proto != DP_WIRE_PROTO_TCP || frag_off >= DP_CSUM_TCP_FIELD + 2)
+		return -ENOENT;
+	if (frag_off > DP_CSUM_TCP_FIELD)
+		return -EBADMSG; /* the field straddles this fragment's start */
+	if (end >= DP_CSUM_TCP_FIELD + 2)
+		return DP_CSUM_TCP_FIELD - frag_off;
+	/* a later fragment may carry the field; a fragment never ends inside it */
+	return more_frags && end <= DP_CSUM_TCP_FIELD ? -ENOENT : -EBADMSG;
+}

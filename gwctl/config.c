@@ -1,0 +1,588 @@
+/* Reading the gwctl daemon's configuration file one line at a time, with exact error columns. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+
+enum config_key {
+	KEY_DATABASE,
+	KEY_SOCKET,
+	KEY_SOCKET_GROUP,
+	KEY_USER,
+	KEY_GATEWAY,
+	KEY_ENCODED_IPV4,
+	KEY_ENCODED_IPV6,
+	KEY_LEASE,
+	KEY_QUARANTINE,
+	KEY_SWEEP_INTERVAL,
+	KEY_DYNAMIC_REF_MIN,
+	KEY_DYNAMIC_REF_MAX,
+	KEY_COMMIT_BATCH,
+	KEY_MAX_CLIENTS,
+	KEY_LOG_LEVEL,
+	KEY_COUNT,
+};
+
+_Static_assert(KEY_COUNT <= 32, "struct gwctl_config.seen has one bit per key");
+
+struct config_key_info {
+	const char *name;
+	/*
+	 * Sees only the value, without blanks and comment, and reports columns counted from 1 at
+	 * its first character (0: the value as a whole).
+	 */
+	int (*set)(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err);
+	bool repeatable;
+	bool may_be_empty;
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_lower(char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+static bool is_control(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	return (u < 0x20 && c != '\t') || u == 0x7f;
+}
+
+static size_t skip_blanks(const char *line, size_t i, size_t end)
+{
+	while (i < end && is_blank(line[i]))
+		i++;
+	return i;
+}
+
+/*
+ * Reads the decimal number at v[*i..n) into *out, stopping at the first non-digit. Leading
+ * zeros are refused, as core refuses them in IPv4 octets, so that nothing reads as octal.
+ * Stopping as soon as the value passes max (far below UINT64_MAX / 10) rules out overflow.
+ */
+static int parse_number(const char *v, size_t n, size_t *i, uint64_t max, uint64_t *out,
+			struct ipr_err *err)
+{
+	size_t start = *i;
+	uint64_t value = 0;
+
+	if (start >= n || !is_digit(v[start]))
+		return ipr_fail(err, EINVAL, start + 1, "expected a decimal number");
+	if (v[start] == '0' && start + 1 < n && is_digit(v[start + 1]))
+		return ipr_fail(err, EINVAL, start + 1, "number with a leading zero");
+	for (; *i < n && is_digit(v[*i]); (*i)++) {
+		value = value * 10 + (uint64_t)(v[*i] - '0');
+		if (value > max)
+			return ipr_fail(err, ERANGE, start + 1, "number too large");
+	}
+	*out = value;
+	return 0;
+}
+
+static int parse_count(const char *v, size_t n, uint32_t *out, struct ipr_err *err)
+{
+	uint64_t value;
+	size_t i = 0;
+	int rc = parse_number(v, n, &i, CONFIG_COUNT_MAX, &value, err);
+
+	if (rc == 0 && i != n)
+		return ipr_fail(err, EINVAL, i + 1, "expected a decimal number");
+	if (rc == -ERANGE || (rc == 0 && value == 0))
+		return ipr_fail(err, ERANGE, 1, "must be 1 to 4096");
+	if (rc < 0)
+		return rc;
+	*out = (uint32_t)value;
+	return 0;
+}
+
+/* A number with an optional unit s, m, h or d; no unit means seconds. */
+static int parse_duration(const char *v, size_t n, uint32_t *out, struct ipr_err *err)
+{
+	uint64_t value, unit = 1;
+	size_t i = 0;
+	int rc = parse_number(v, n, &i, CONFIG_DURATION_MAX, &value, err);
+
+	if (rc == -ERANGE)
+		return ipr_fail(err, ERANGE, 1, "duration longer than 365 days");
+	if (rc < 0)
+		return rc;
+	if (i < n) {
+		switch (v[i]) {
+		case 's':
+			unit = 1;
+			break;
+		case 'm':
+			unit = 60;
+			break;
+		case 'h':
+			unit = 60 * 60;
+			break;
+		case 'd':
+			unit = 24 * 60 * 60;
+			break;
+		default:
+			return ipr_fail(err, EINVAL, i + 1, "unknown duration unit (s, m, h or d)");
+		}
+		if (++i != n)
+			return ipr_fail(err, EINVAL, i + 1,
+					"unexpected text after the duration unit");
+	}
+	if (value == 0)
+		return ipr_fail(err, ERANGE, 1, "duration must be more than 0");
+	if (value > CONFIG_DURATION_MAX / unit)
+		return ipr_fail(err, ERANGE, 1, "duration longer than 365 days");
+	*out = (uint32_t)(value * unit);
+	return 0;
+}
+
+static int parse_path(const char *v, size_t n, char *out, size_t size, const char *too_long,
+		      struct ipr_err *err)
+{
+	if (v[0] != '/')
+		return ipr_fail(err, EINVAL, 1, "must be an absolute path");
+	if (v[n - 1] == '/')
+		return ipr_fail(err, EINVAL, n, "path names a directory (ends in '/')");
+	if (n >= size)
+		return ipr_fail(err, ERANGE, size, too_long);
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* User and group names as the shadow tools allow them: [A-Za-z_][A-Za-z0-9_.-]*[$]. */
+static int parse_name(const char *v, size_t n, char out[CONFIG_NAME_MAX + 1], struct ipr_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+		bool ok = is_lower(c) || (c >= 'A' && c <= 'Z') || c == '_' ||
+			  (i > 0 &&
+			   (is_digit(c) || c == '.' || c == '-' || (c == '$' && i == n - 1)));
+		if (!ok)
+			return ipr_fail(err, EINVAL, i + 1,
+					i == 0 ? "name must start with a letter or '_'"
+					       : "unexpected character in a user or group name");
+	}
+	if (n > CONFIG_NAME_MAX)
+		return ipr_fail(err, ERANGE, CONFIG_NAME_MAX + 1, "name longer than 32 characters");
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static bool host_bits_zero(const uint8_t *addr, size_t bytes, unsigned length)
+{
+	for (size_t i = 0; i < bytes; i++) {
+		unsigned bit = (unsigned)i * 8;
+		if (bit + 8 <= length)
+			continue;
+		uint8_t mask = bit >= length ? 0xff : (uint8_t)(0xff >> (length - bit));
+		if (addr[i] & mask)
+			return false;
+	}
+	return true;
+}
+
+/* ADDRESS/LENGTH of the given family, or `none`. */
+static int parse_prefix(const char *v, size_t n, int family, struct config_prefix *out,
+			struct ipr_err *err)
+{
+	struct config_prefix prefix = { .family = family };
+	const char *slash;
+	size_t addr_len, i;
+	uint64_t length;
+	int rc;
+
+	if (n == 4 && memcmp(v, "none", 4) == 0) {
+		*out = prefix;
+		return 0;
+	}
+	slash = memchr(v, '/', n);
+	addr_len = slash ? (size_t)(slash - v) : n;
+	if (family == AF_INET) {
+		if (memchr(v, ':', addr_len))
+			return ipr_fail(err, EINVAL, 1, "expected an IPv4 prefix");
+		rc = ipr_ipv4_parse(v, addr_len, prefix.addr, err);
+	} else {
+		if (!memchr(v, ':', addr_len))
+			return ipr_fail(err, EINVAL, 1, "expected an IPv6 prefix");
+		rc = ipr_ipv6_parse(v, addr_len, prefix.addr, err);
+	}
+	if (rc < 0)
+		return rc;
+	if (!slash)
+		return ipr_fail(err, EINVAL, n + 1, "missing '/LENGTH' (or write none)");
+
+	i = addr_len + 1;
+	rc = parse_number(v, n, &i, 128, &length, err);
+	if (rc < 0 && rc != -ERANGE)
+		return rc;
+	if (rc == 0 && i != n)
+		return ipr_fail(err, EINVAL, i + 1, "unexpected text after the prefix length");
+	if (family == AF_INET && (rc < 0 || length < 8 || length > 30))
+		return ipr_fail(err, ERANGE, addr_len + 2, "IPv4 prefix length must be 8 to 30");
+	if (family == AF_INET6 && (rc < 0 || length < 8 || length > 126))
+		return ipr_fail(err, ERANGE, addr_len + 2, "IPv6 prefix length must be 8 to 126");
+	prefix.length = (unsigned)length;
+	if (!host_bits_zero(prefix.addr, family == AF_INET ? 4 : 16, prefix.length))
+		return ipr_fail(err, EINVAL, 1, "address has bits set beyond the prefix length");
+	prefix.enabled = true;
+	*out = prefix;
+	return 0;
+}
+
+static int set_database(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_path(v, n, cfg->database, sizeof(cfg->database), "path too long", err);
+}
+
+static int set_socket(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_path(v, n, cfg->socket, sizeof(cfg->socket),
+			  "socket path does not fit in sockaddr_un.sun_path", err);
+}
+
+static int set_socket_group(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_name(v, n, cfg->socket_group, err);
+}
+
+static int set_user(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_name(v, n, cfg->user, err);
+}
+
+static int set_gateway(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t zero[16];
+	struct config_ip ip = { 0 };
+	int rc;
+
+	if (cfg->gateway_count == CONFIG_GATEWAY_MAX)
+		return ipr_fail(err, EINVAL, 1, "more than 8 gateway addresses");
+	if (memchr(v, ':', n)) {
+		ip.family = AF_INET6;
+		rc = ipr_ipv6_parse(v, n, ip.addr, err);
+		if (rc == 0 && memcmp(ip.addr, v4_mapped, sizeof(v4_mapped)) == 0)
+			return ipr_fail(err, EINVAL, 1,
+					"IPv4-mapped IPv6 address: write the IPv4 address");
+		if (rc == 0 && (memcmp(ip.addr, zero, 16) == 0 || ip.addr[0] == 0xff))
+			return ipr_fail(err, EINVAL, 1,
+					"gateway must be a unicast address, not :: or multicast");
+	} else {
+		ip.family = AF_INET;
+		rc = ipr_ipv4_parse(v, n, ip.addr, err);
+		if (rc == 0 && (memcmp(ip.addr, zero, 4) == 0 || (ip.addr[0] & 0xf0) == 0xe0 ||
+				memcmp(ip.addr, "\xff\xff\xff\xff", 4) == 0))
+			return ipr_fail(err, EINVAL, 1,
+					"gateway must be a unicast address, not 0.0.0.0, multicast "
+					"or broadcast");
+	}
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < cfg->gateway_count; i++)
+		if (cfg->gateways[i].family == ip.family &&
+		    memcmp(cfg->gateways[i].addr, ip.addr, 16) == 0)
+			return ipr_fail(err, EINVAL, 1, "gateway address given twice");
+	cfg->gateways[cfg->gateway_count++] = ip;
+	return 0;
+}
+
+static int set_encoded_ipv4(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_prefix(v, n, AF_INET, &cfg->encoded_ipv4, err);
+}
+
+static int set_encoded_ipv6(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_prefix(v, n, AF_INET6, &cfg->encoded_ipv6, err);
+}
+
+static int set_lease(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_duration(v, n, &cfg->lease_secs, err);
+}
+
+static int set_quarantine(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_duration(v, n, &cfg->quarantine_secs, err);
+}
+
+static int set_sweep_interval(struct gwctl_config *cfg, const char *v, size_t n,
+			      struct ipr_err *err)
+{
+	return parse_duration(v, n, &cfg->sweep_interval_secs, err);
+}
+
+static int set_dynamic_ref_min(struct gwctl_config *cfg, const char *v, size_t n,
+			       struct ipr_err *err)
+{
+	return ipr_ref_parse(v, n, &cfg->dynamic_ref_min, err);
+}
+
+static int set_dynamic_ref_max(struct gwctl_config *cfg, const char *v, size_t n,
+			       struct ipr_err *err)
+{
+	return ipr_ref_parse(v, n, &cfg->dynamic_ref_max, err);
+}
+
+static int set_commit_batch(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_count(v, n, &cfg->commit_batch, err);
+}
+
+static int set_max_clients(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_count(v, n, &cfg->max_clients, err);
+}
+
+static const char *const log_levels[] = {
+	[CONFIG_LOG_ERROR] = "error",
+	[CONFIG_LOG_WARN] = "warn",
+	[CONFIG_LOG_INFO] = "info",
+	[CONFIG_LOG_DEBUG] = "debug",
+};
+
+static int set_log_level(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++) {
+		if (strlen(log_levels[i]) == n && memcmp(v, log_levels[i], n) == 0) {
+			cfg->log_level = (enum config_log_level)i;
+			return 0;
+		}
+	}
+	return ipr_fail(err, EINVAL, 1, "unknown log level (error, warn, info or debug)");
+}
+
+static const struct config_key_info keys[KEY_COUNT] = {
+	[KEY_DATABASE] = { "database", set_database, false, false },
+	[KEY_SOCKET] = { "socket", set_socket, false, false },
+	[KEY_SOCKET_GROUP] = { "socket-group", set_socket_group, false, true },
+	[KEY_USER] = { "user", set_user, false, true },
+	[KEY_GATEWAY] = { "gateway", set_gateway, true, false },
+	[KEY_ENCODED_IPV4] = { "encoded-ipv4", set_encoded_ipv4, false, false },
+	[KEY_ENCODED_IPV6] = { "encoded-ipv6", set_encoded_ipv6, false, false },
+	[KEY_LEASE] = { "lease", set_lease, false, false },
+	[KEY_QUARANTINE] = { "quarantine", set_quarantine, false, false },
+	[KEY_SWEEP_INTERVAL] = { "sweep-interval", set_sweep_interval, false, false },
+	[KEY_DYNAMIC_REF_MIN] = { "dynamic-ref-min", set_dynamic_ref_min, false, false },
+	[KEY_DYNAMIC_REF_MAX] = { "dynamic-ref-max", set_dynamic_ref_max, false, false },
+	[KEY_COMMIT_BATCH] = { "commit-batch", set_commit_batch, false, false },
+	[KEY_MAX_CLIENTS] = { "max-clients", set_max_clients, false, false },
+	[KEY_LOG_LEVEL] = { "log-level", set_log_level, false, false },
+};
+
+void config_defaults(struct gwctl_config *cfg)
+{
+	static const char database[] = "/var/lib/ipref/gw.db";
+	static const char socket[] = "/run/ipref/gwctl.sock";
+
+	_Static_assert(sizeof(database) <= CONFIG_PATH_MAX, "default database path fits");
+	_Static_assert(sizeof(socket) <= CONFIG_SOCKET_PATH_MAX, "default socket path fits");
+	memset(cfg, 0, sizeof(*cfg));
+	memcpy(cfg->database, database, sizeof(database));
+	memcpy(cfg->socket, socket, sizeof(socket));
+	cfg->encoded_ipv4 = (struct config_prefix){
+		.enabled = true, .family = AF_INET, .addr = { 10, 240 }, .length = 12
+	};
+	cfg->encoded_ipv6 = (struct config_prefix){ .enabled = true,
+						    .family = AF_INET6,
+						    .addr = { 0xfd, 0xee, 0xee, 0xee },
+						    .length = 64 };
+	cfg->lease_secs = 4 * 60 * 60;
+	cfg->quarantine_secs = 60 * 60;
+	cfg->sweep_interval_secs = 60;
+	/* above every 32-bit hand-picked reference, within the 8-byte wire form */
+	cfg->dynamic_ref_min = ipr_ref_from_u64(UINT64_C(1) << 32);
+	cfg->dynamic_ref_max = ipr_ref_from_u64((UINT64_C(1) << 56) - 1);
+	cfg->commit_batch = 256;
+	cfg->max_clients = 64;
+	cfg->log_level = CONFIG_LOG_INFO;
+}
+
+/* Runs a value parser on line[start..) and turns its columns into line columns. */
+static int shift_column(int rc, struct ipr_err *err, size_t start)
+{
+	if (rc < 0 && err)
+		err->column = err->column ? err->column + start : start + 1;
+	return rc;
+}
+
+/* Returns the key's index in keys[], or -EINVAL. */
+static int parse_key(const char *line, size_t start, size_t end, struct ipr_err *err)
+{
+	for (size_t i = start; i < end; i++)
+		if (!is_lower(line[i]) && !is_digit(line[i]) && line[i] != '-')
+			return ipr_fail(err, EINVAL, i + 1,
+					"keys are lower-case letters, digits and dashes");
+	for (size_t k = 0; k < KEY_COUNT; k++) {
+		if (strlen(keys[k].name) == end - start &&
+		    memcmp(line + start, keys[k].name, end - start) == 0)
+			return (int)k;
+	}
+	return ipr_fail(err, EINVAL, start + 1, "unknown key");
+}
+
+int config_parse_line(struct gwctl_config *cfg, const char *line, size_t len, struct ipr_err *err)
+{
+	struct gwctl_config next;
+	const char *hash;
+	size_t start, end, key_end, eq, value;
+	int key, rc;
+
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	for (size_t i = 0; i < len; i++)
+		if (is_control(line[i]))
+			return ipr_fail(err, EINVAL, i + 1, "control character");
+
+	/* '#' always starts a comment, so values (paths too) cannot hold one */
+	hash = memchr(line, '#', len);
+	end = hash ? (size_t)(hash - line) : len;
+	start = skip_blanks(line, 0, end);
+	while (end > start && is_blank(line[end - 1]))
+		end--;
+	if (start == end)
+		return 0;
+
+	key_end = start;
+	while (key_end < end && !is_blank(line[key_end]) && line[key_end] != '=')
+		key_end++;
+	if (key_end == start)
+		return ipr_fail(err, EINVAL, start + 1, "missing key before '='");
+	key = parse_key(line, start, key_end, err);
+	if (key < 0)
+		return key;
+	eq = skip_blanks(line, key_end, end);
+	if (eq == end || line[eq] != '=')
+		return ipr_fail(err, EINVAL, eq + 1, "expected '=' after the key");
+	if (!keys[key].repeatable && (cfg->seen & (UINT32_C(1) << key)))
+		return ipr_fail(err, EINVAL, start + 1, "key given twice");
+	value = skip_blanks(line, eq + 1, end);
+	if (value == end && !keys[key].may_be_empty)
+		return ipr_fail(err, EINVAL, value + 1, "missing value");
+
+	next = *cfg;
+	rc = keys[key].set(&next, line + value, end - value, err);
+	if (rc < 0)
+		return shift_column(rc, err, value);
+	next.seen |= UINT32_C(1) << key;
+	*cfg = next;
+	return 0;
+}
+
+static void load_error(char *msg, size_t msg_size, const char *path, size_t line,
+		       const struct ipr_err *err)
+{
+	if (msg && msg_size)
+		snprintf(msg, msg_size, "%s:%zu:%zu: %s", path, line, err->column, err->reason);
+}
+
+int config_load(struct gwctl_config *cfg, const char *path, char *msg, size_t msg_size)
+{
+	static const struct ipr_err too_long = { "line too long", CONFIG_LINE_MAX + 1 };
+	char buf[CONFIG_LINE_MAX];
+	struct gwctl_config next;
+	size_t line = 0;
+	int rc = 0, c;
+	FILE *f;
+
+	config_defaults(&next);
+	f = fopen(path, "re");
+	if (!f) {
+		rc = -errno;
+		if (msg && msg_size)
+			snprintf(msg, msg_size, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	do {
+		struct ipr_err err = { 0 };
+		bool overflow = false;
+		size_t len = 0;
+
+		errno = 0;
+		while ((c = getc(f)) != EOF && c != '\n') {
+			if (len < sizeof(buf))
+				buf[len++] = (char)c;
+			else
+				overflow = true;
+		}
+		if (ferror(f)) {
+			rc = errno ? -errno : -EIO;
+			if (msg && msg_size)
+				snprintf(msg, msg_size, "%s: %s", path, strerror(-rc));
+			goto out;
+		}
+		if (c == EOF && len == 0)
+			break; /* the end of the last line, or an empty file */
+		line++;
+		if (rc < 0)
+			continue; /* every line is read, the first error is the one reported */
+		if (overflow) {
+			rc = -EINVAL;
+			load_error(msg, msg_size, path, line, &too_long);
+		} else {
+			rc = config_parse_line(&next, buf, len, &err);
+			if (rc < 0)
+				load_error(msg, msg_size, path, line, &err);
+		}
+	} while (c != EOF);
+	if (rc == 0)
+		*cfg = next;
+out:
+	fclose(f);
+	return rc;
+}
+
+static int check_fail(char *msg, size_t msg_size, const char *reason)
+{
+	if (msg && msg_size)
+		snprintf(msg, msg_size, "%s", reason);
+	return -EINVAL;
+}
+
+int config_check(const struct gwctl_config *cfg, char *msg, size_t msg_size)
+{
+	const struct ipr_ref *min = &cfg->dynamic_ref_min, *max = &cfg->dynamic_ref_max;
+
+	if (!cfg->encoded_ipv4.enabled && !cfg->encoded_ipv6.enabled)
+		return check_fail(
+			msg, msg_size,
+			"encoded-ipv4 and encoded-ipv6 are both none: enable at least one");
+	if (min->hi == 0 && min->lo < CONFIG_DYNAMIC_REF_FLOOR)
+		return check_fail(msg, msg_size,
+				  "dynamic-ref-min must be at least 1024 (0-1023 are kept for "
+				  "published references)");
+	if (min->hi > max->hi || (min->hi == max->hi && min->lo > max->lo))
+		return check_fail(msg, msg_size, "dynamic-ref-min is above dynamic-ref-max");
+	if (cfg->lease_secs == 0)
+		return check_fail(msg, msg_size, "lease must be more than 0");
+	if (cfg->quarantine_secs == 0)
+		return check_fail(msg, msg_size, "quarantine must be more than 0");
+	if (cfg->sweep_interval_secs > cfg->lease_secs)
+		return check_fail(msg, msg_size, "sweep-interval is longer than lease");
+	return 0;
+}
+
+const char *config_log_level_name(enum config_log_level level)
+{
+	if ((size_t)level < sizeof(log_levels) / sizeof(log_levels[0]))
+		return log_levels[level];
+	return "";
+}

@@ -1,0 +1,148 @@
+/* gwctld: the gateway control daemon. Arguments, start-up, privileges; the loop is server.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+#include "service.h"
+#include "store.h"
+
+#define DEFAULT_CONFIG "/etc/ipref/gwctl.conf"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: gwctld [--config FILE] [--syslog] [--check] [--version]\n"
+		     "  --config FILE  configuration (default " DEFAULT_CONFIG
+		     "; missing file: defaults)\n"
+		     "  --syslog       log to syslog instead of stderr\n"
+		     "  --check        check the configuration and exit\n");
+}
+
+/* Hands the store's files to the user the daemon becomes, then becomes it. */
+static int drop_privileges(const struct gwctl_config *cfg)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	struct passwd *pw;
+	char path[CONFIG_PATH_MAX + 8];
+
+	if (!cfg->user[0] || geteuid() != 0)
+		return 0;
+	pw = getpwnam(cfg->user);
+	if (!pw) {
+		log_error("user %s: no such user", cfg->user);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", cfg->database, suffixes[i]);
+		if (chown(path, pw->pw_uid, pw->pw_gid) < 0 && errno != ENOENT) {
+			log_error("%s: cannot hand it to %s: %s", path, cfg->user, strerror(errno));
+			return -errno;
+		}
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		log_error("cannot become %s: %s", cfg->user, strerror(errno));
+		return -errno;
+	}
+	if (setuid(0) == 0) {
+		log_error("still able to regain root after dropping privileges");
+		return -EPERM;
+	}
+	log_info("running as %s", cfg->user);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' }, { "syslog", no_argument, NULL, 's' },
+		{ "check", no_argument, NULL, 'k' },	    { "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 },
+	};
+	const char *config_path = DEFAULT_CONFIG;
+	bool use_syslog = false, check_only = false;
+	struct gwctl_config cfg;
+	struct service svc;
+	struct store *store = NULL;
+	struct server *srv = NULL;
+	char msg[1024];
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "c:skVh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 's':
+			use_syslog = true;
+			break;
+		case 'k':
+			check_only = true;
+			break;
+		case 'V':
+			printf("gwctld %s\n", IPR_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	config_defaults(&cfg);
+	if (access(config_path, F_OK) == 0 || strcmp(config_path, DEFAULT_CONFIG) != 0) {
+		rc = config_load(&cfg, config_path, msg, sizeof(msg));
+		if (rc < 0) {
+			fprintf(stderr, "gwctld: %s\n", msg);
+			return 1;
+		}
+	}
+	if (config_check(&cfg, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "gwctld: %s: %s\n", config_path, msg);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: configuration is valid\n", config_path);
+		return 0;
+	}
+	ipr_log_open("gwctld", use_syslog, (enum ipr_log_level)cfg.log_level);
+
+	rc = store_open(cfg.database, &store, msg, sizeof(msg));
+	if (rc < 0) {
+		log_error("%s", msg);
+		return 1;
+	}
+	rc = service_init(&svc, &cfg, store);
+	if (rc < 0) {
+		log_error("out of memory");
+		store_close(store);
+		return 1;
+	}
+	snprintf(svc.config_path, sizeof(svc.config_path), "%s", config_path);
+	rc = server_open(&srv, &svc, msg, sizeof(msg));
+	if (rc < 0)
+		log_error("%s", msg);
+	if (rc == 0)
+		rc = drop_privileges(&cfg);
+	if (rc == 0) {
+		log_info("started: store %s", cfg.database);
+		rc = server_run(srv);
+	}
+	server_free(srv);
+	service_deinit(&svc);
+	store_close(store);
+	return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,617 @@
+/* One function per request kind: validate, read or change the store, build the reply. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "service.h"
+
+#define VERSION_TEXT "gwctld " IPR_VERSION
+
+/* What a handler is given and fills; status != OK turns the reply into an error. */
+struct request {
+	struct service *svc;
+	const struct ipr_ctl_header *hdr;
+	const uint8_t *attrs;
+	size_t attrs_len;
+	const struct ipr_ctl_fields *f;
+	struct ipr_ctl_builder *reply;
+	int64_t now;
+	uint8_t status;
+	const char *message;
+	bool doomed; /* the store failed: the whole batch must be rolled back */
+};
+
+static int fail(struct request *r, uint8_t status, const char *message)
+{
+	r->status = status;
+	r->message = message;
+	return 0;
+}
+
+/* A store error: clean "not found" stays a status, anything else dooms the batch. */
+static int store_failed(struct request *r, int rc)
+{
+	r->doomed = true;
+	log_warn("store: %s", strerror(-rc));
+	return fail(r, IPR_CTL_E_STORE, strerror(-rc));
+}
+
+static int family_index(int family)
+{
+	return family == AF_INET ? 0 : 1;
+}
+
+static void record(struct service *svc, uint8_t kind, const struct ipr_mapping *m)
+{
+	if (svc->pending_count < svc->pending_cap) {
+		svc->pending[svc->pending_count].kind = kind;
+		svc->pending[svc->pending_count].mapping = *m;
+		svc->pending_count++;
+	} else {
+		svc->pending_overflow = true;
+	}
+}
+
+static uint32_t ttl_of(const struct ipr_mapping *m, int64_t now)
+{
+	if (!m->expires)
+		return UINT32_MAX;
+	if (m->expires <= now)
+		return 0;
+	return m->expires - now > UINT32_MAX ? UINT32_MAX : (uint32_t)(m->expires - now);
+}
+
+static void put_mapping_reply(struct request *r, const struct ipr_mapping *m)
+{
+	ipr_mapping_put(r->reply, m);
+	ipr_ctl_put_u32(r->reply, IPR_CTL_A_TTL, ttl_of(m, r->now));
+}
+
+/*
+ * A dynamic mapping in use gets a fresh lease. Writing only when a quarter of the lease has
+ * passed keeps lookups from turning into a write each.
+ */
+static int extend_lease(struct request *r, struct ipr_mapping *m)
+{
+	struct service *svc = r->svc;
+	int64_t fresh = r->now + svc->cfg.lease_secs;
+	int rc;
+
+	if (!m->expires || fresh - m->expires < (int64_t)svc->cfg.lease_secs / 4)
+		return 0;
+	rc = store_set_expiry(svc->store, m, fresh);
+	if (rc < 0)
+		return rc;
+	m->expires = fresh;
+	svc->counters.leases_extended++;
+	return 0;
+}
+
+static bool context_from_fields(const struct ipr_ctl_fields *f, struct ipr_context *context)
+{
+	memset(context, 0, sizeof(*context));
+	if (!ipr_ctl_has(f, IPR_CTL_A_CONTEXT))
+		return false;
+	context->kind = f->context_family == AF_INET ? IPR_CONTEXT_IPV4 : IPR_CONTEXT_IPV6;
+	memcpy(context->ipv6, f->context, 16);
+	return true;
+}
+
+static const char *source_of(const struct ipr_ctl_fields *f, const char *fallback)
+{
+	return ipr_ctl_has(f, IPR_CTL_A_SOURCE) ? f->source : fallback;
+}
+
+/* The family asked for, or the first one this gateway has a range of. */
+static int wanted_family(const struct request *r)
+{
+	if (ipr_ctl_has(r->f, IPR_CTL_A_FAMILY))
+		return r->f->family == 4 ? AF_INET : AF_INET6;
+	return r->svc->has_range[0] ? AF_INET : AF_INET6;
+}
+
+static int handle_get_ea(struct request *r)
+{
+	struct service *svc = r->svc;
+	struct ipr_mapping m;
+	int family = wanted_family(r), rc;
+
+	memset(&m, 0, sizeof(m));
+	if (!context_from_fields(r->f, &m.context) || !ipr_ctl_has(r->f, IPR_CTL_A_REF))
+		return fail(r, IPR_CTL_E_INVALID, "GET_EA needs CONTEXT and REF");
+	if (ipr_ref_is_null(&r->f->ref))
+		return fail(r, IPR_CTL_E_INVALID, "reference 0 is the null reference");
+	if (!svc->has_range[family_index(family)])
+		return fail(r, IPR_CTL_E_NO_RANGE, "no encoded range of that family");
+
+	rc = store_find_remote(svc->store, family, &m.context, &r->f->ref, &m);
+	if (rc == 0) {
+		rc = extend_lease(r, &m);
+		if (rc < 0)
+			return store_failed(r, rc);
+		put_mapping_reply(r, &m);
+		return 0;
+	}
+	if (rc != -ENOENT)
+		return store_failed(r, rc);
+
+	m.kind = IPR_MAP_DYNAMIC_REMOTE;
+	m.family = family;
+	m.ref = r->f->ref;
+	memcpy(m.name, r->f->name, sizeof(m.name));
+	m.expires = r->now + svc->cfg.lease_secs;
+	snprintf(m.source, sizeof(m.source), "%.*s", IPR_MAPPING_SOURCE_MAX,
+		 source_of(r->f, "request"));
+	rc = alloc_encoded(svc->store, &svc->range[family_index(family)], r->now, m.address);
+	if (rc == -ENOSPC) {
+		svc->counters.exhausted++;
+		return fail(r, IPR_CTL_E_EXHAUSTED, "the encoded range is exhausted");
+	}
+	if (rc == 0)
+		rc = store_insert(svc->store, &m);
+	if (rc < 0)
+		return store_failed(r, rc);
+	svc->counters.allocated_encoded++;
+	record(svc, IPR_CTL_EV_ADDED, &m);
+	put_mapping_reply(r, &m);
+	return 0;
+}
+
+/* The context our dynamic references are published under: our first address, or 0.0.0.0. */
+static void own_context(const struct service *svc, struct ipr_context *context)
+{
+	memset(context, 0, sizeof(*context));
+	context->kind = IPR_CONTEXT_IPV4;
+	if (svc->cfg.gateway_count) {
+		const struct config_ip *gw = &svc->cfg.gateways[0];
+		context->kind = gw->family == AF_INET ? IPR_CONTEXT_IPV4 : IPR_CONTEXT_IPV6;
+		memcpy(context->ipv6, gw->addr, 16);
+	}
+}
+
+static int handle_get_ref(struct request *r)
+{
+	struct service *svc = r->svc;
+	struct ipr_mapping m;
+	int rc;
+
+	if (!ipr_ctl_has(r->f, IPR_CTL_A_LOCAL))
+		return fail(r, IPR_CTL_E_INVALID, "GET_REF needs LOCAL");
+	rc = store_find_local(svc->store, r->f->local_family, r->f->local, &m);
+	if (rc == 0) {
+		rc = extend_lease(r, &m);
+		if (rc < 0)
+			return store_failed(r, rc);
+		put_mapping_reply(r, &m);
+		return 0;
+	}
+	if (rc != -ENOENT)
+		return store_failed(r, rc);
+
+	memset(&m, 0, sizeof(m));
+	m.kind = IPR_MAP_DYNAMIC_LOCAL;
+	m.family = r->f->local_family;
+	memcpy(m.address, r->f->local, 16);
+	own_context(svc, &m.context);
+	memcpy(m.name, r->f->name, sizeof(m.name));
+	m.expires = r->now + svc->cfg.lease_secs;
+	snprintf(m.source, sizeof(m.source), "%.*s", IPR_MAPPING_SOURCE_MAX,
+		 source_of(r->f, "request"));
+	rc = alloc_ref(svc->store, &svc->cfg.dynamic_ref_min, &svc->cfg.dynamic_ref_max, r->now,
+		       &m.ref);
+	if (rc == -ENOSPC) {
+		svc->counters.exhausted++;
+		return fail(r, IPR_CTL_E_EXHAUSTED, "the dynamic reference range is exhausted");
+	}
+	if (rc == 0)
+		rc = store_insert(svc->store, &m);
+	if (rc < 0)
+		return store_failed(r, rc);
+	svc->counters.allocated_refs++;
+	record(svc, IPR_CTL_EV_ADDED, &m);
+	put_mapping_reply(r, &m);
+	return 0;
+}
+
+/* LOOKUP_EA: by ENCODED, or by CONTEXT + REF (+ FAMILY) without allocating. */
+static int handle_lookup_ea(struct request *r)
+{
+	struct ipr_mapping m;
+	struct ipr_context context;
+	int rc;
+
+	if (ipr_ctl_has(r->f, IPR_CTL_A_ENCODED))
+		rc = store_find_encoded(r->svc->store, r->f->encoded_family, r->f->encoded, &m);
+	else if (context_from_fields(r->f, &context) && ipr_ctl_has(r->f, IPR_CTL_A_REF))
+		rc = store_find_remote(r->svc->store, wanted_family(r), &context, &r->f->ref, &m);
+	else
+		return fail(r, IPR_CTL_E_INVALID, "LOOKUP_EA needs ENCODED, or CONTEXT and REF");
+	if (rc == -ENOENT)
+		return fail(r, IPR_CTL_E_NOT_FOUND, NULL);
+	if (rc < 0)
+		return store_failed(r, rc);
+	put_mapping_reply(r, &m);
+	return 0;
+}
+
+/* LOOKUP_REF: by REF (one of ours), or by LOCAL address, without allocating. */
+static int handle_lookup_ref(struct request *r)
+{
+	struct ipr_mapping m;
+	int rc;
+
+	if (ipr_ctl_has(r->f, IPR_CTL_A_REF))
+		rc = store_find_ref(r->svc->store, &r->f->ref, &m);
+	else if (ipr_ctl_has(r->f, IPR_CTL_A_LOCAL))
+		rc = store_find_local(r->svc->store, r->f->local_family, r->f->local, &m);
+	else
+		return fail(r, IPR_CTL_E_INVALID, "LOOKUP_REF needs REF or LOCAL");
+	if (rc == -ENOENT)
+		return fail(r, IPR_CTL_E_NOT_FOUND, NULL);
+	if (rc < 0)
+		return store_failed(r, rc);
+	put_mapping_reply(r, &m);
+	return 0;
+}
+
+/* REPORT_USE: MAPPING nests, each with ENCODED (remote) or REF (ours); unknown ones skipped. */
+static int handle_report_use(struct request *r)
+{
+	struct ipr_ctl_iter it;
+	struct ipr_ctl_attr attr;
+	uint64_t extended = 0;
+	int rc;
+
+	ipr_ctl_iter_init(&it, r->attrs, r->attrs_len);
+	while (ipr_ctl_iter_next(&it, &attr) > 0) {
+		struct ipr_ctl_fields f;
+		struct ipr_mapping m;
+
+		if (attr.type != IPR_CTL_A_MAPPING)
+			continue;
+		if (ipr_ctl_fields_parse(attr.value, attr.len, &f, NULL) < 0)
+			return fail(r, IPR_CTL_E_MALFORMED, "bad MAPPING in REPORT_USE");
+		if (ipr_ctl_has(&f, IPR_CTL_A_ENCODED))
+			rc = store_find_encoded(r->svc->store, f.encoded_family, f.encoded, &m);
+		else if (ipr_ctl_has(&f, IPR_CTL_A_REF))
+			rc = store_find_ref(r->svc->store, &f.ref, &m);
+		else
+			continue;
+		if (rc == -ENOENT || rc == -EBADMSG)
+			continue;
+		if (rc == 0)
+			rc = extend_lease(r, &m);
+		if (rc < 0)
+			return store_failed(r, rc);
+		extended++;
+	}
+	ipr_ctl_put_u64(r->reply, IPR_CTL_A_VALUE, extended);
+	return 0;
+}
+
+/* LIST: one page of MAPPING nests per request; CURSOR and the MORE flag say where to go on. */
+static int handle_list(struct request *r)
+{
+	struct ipr_mapping page[64];
+	uint64_t cursor = ipr_ctl_has(r->f, IPR_CTL_A_CURSOR) ? r->f->cursor : 0;
+	int n = store_list(r->svc->store, &cursor, page, sizeof(page) / sizeof(page[0]));
+
+	if (n < 0)
+		return store_failed(r, n);
+	for (int i = 0; i < n; i++) {
+		size_t mark = ipr_ctl_nest_begin(r->reply, IPR_CTL_A_MAPPING);
+		put_mapping_reply(r, &page[i]);
+		ipr_ctl_nest_end(r->reply, mark);
+	}
+	if (n == (int)(sizeof(page) / sizeof(page[0]))) {
+		ipr_ctl_set_flags(r->reply, IPR_CTL_F_MORE);
+		ipr_ctl_put_u64(r->reply, IPR_CTL_A_CURSOR, cursor);
+	}
+	return 0;
+}
+
+static void put_counter(struct ipr_ctl_builder *b, const char *name, uint64_t value)
+{
+	size_t mark = ipr_ctl_nest_begin(b, IPR_CTL_A_COUNTER);
+
+	ipr_ctl_put_text(b, IPR_CTL_A_TEXT, name);
+	ipr_ctl_put_u64(b, IPR_CTL_A_VALUE, value);
+	ipr_ctl_nest_end(b, mark);
+}
+
+static const char *const kind_names[IPR_CTL_KIND_MAX + 1] = {
+	[IPR_CTL_GET_EA] = "get_ea",
+	[IPR_CTL_GET_REF] = "get_ref",
+	[IPR_CTL_LOOKUP_EA] = "lookup_ea",
+	[IPR_CTL_LOOKUP_REF] = "lookup_ref",
+	[IPR_CTL_SUBSCRIBE] = "subscribe",
+	[IPR_CTL_REPORT_USE] = "report_use",
+	[IPR_CTL_LIST] = "list",
+	[IPR_CTL_STATS] = "stats",
+	[IPR_CTL_STATUS] = "status",
+	[IPR_CTL_RELOAD] = "reload",
+	[IPR_CTL_MAP] = "map",
+	[IPR_CTL_UNMAP] = "unmap",
+};
+
+static const char *const status_names[IPR_CTL_STATUS_MAX + 1] = {
+	[IPR_CTL_E_MALFORMED] = "malformed", [IPR_CTL_E_VERSION] = "version",
+	[IPR_CTL_E_KIND] = "kind",	     [IPR_CTL_E_INVALID] = "invalid",
+	[IPR_CTL_E_NOT_FOUND] = "not_found", [IPR_CTL_E_EXHAUSTED] = "exhausted",
+	[IPR_CTL_E_NO_RANGE] = "no_range",   [IPR_CTL_E_STORE] = "store",
+	[IPR_CTL_E_CONFLICT] = "conflict",   [IPR_CTL_E_DENIED] = "denied",
+	[IPR_CTL_E_BUSY] = "busy",	     [IPR_CTL_E_SOURCES] = "sources",
+};
+
+static int handle_stats(struct request *r)
+{
+	const struct service_counters *c = &r->svc->counters;
+	struct store_counts counts;
+	char name[64];
+	int rc = store_count(r->svc->store, &counts);
+
+	if (rc < 0)
+		return store_failed(r, rc);
+	for (int k = 1; k <= IPR_CTL_KIND_MAX; k++) {
+		snprintf(name, sizeof(name), "requests.%s", kind_names[k]);
+		put_counter(r->reply, name, c->requests[k]);
+	}
+	for (int s = 1; s <= IPR_CTL_STATUS_MAX; s++) {
+		snprintf(name, sizeof(name), "errors.%s", status_names[s]);
+		put_counter(r->reply, name, c->errors[s]);
+	}
+	put_counter(r->reply, "messages.malformed", c->malformed);
+	put_counter(r->reply, "peers.denied", c->denied_peers);
+	put_counter(r->reply, "allocated.encoded", c->allocated_encoded);
+	put_counter(r->reply, "allocated.refs", c->allocated_refs);
+	put_counter(r->reply, "allocations.exhausted", c->exhausted);
+	put_counter(r->reply, "leases.expired", c->expired);
+	put_counter(r->reply, "leases.extended", c->leases_extended);
+	put_counter(r->reply, "store.commits", c->commits);
+	put_counter(r->reply, "store.committed_requests", c->committed_requests);
+	put_counter(r->reply, "store.failures", c->store_failures);
+	put_counter(r->reply, "store.bad_rows", counts.bad_rows);
+	put_counter(r->reply, "events.sent", c->events_sent);
+	put_counter(r->reply, "subscribers.dropped", c->subscribers_dropped);
+	for (int k = IPR_MAP_PUBLISHED; k <= IPR_MAP_STATIC_EXTERNAL; k++) {
+		snprintf(name, sizeof(name), "mappings.%s", ipr_mapping_kind_name(k));
+		for (char *p = name; *p; p++)
+			*p = *p == ' ' ? '_' : *p;
+		put_counter(r->reply, name, counts.by_kind[k]);
+	}
+	put_counter(r->reply, "mappings.quarantined", counts.quarantined);
+	return 0;
+}
+
+static void put_line(struct ipr_ctl_builder *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void put_line(struct ipr_ctl_builder *b, const char *fmt, ...)
+{
+	char line[IPR_CTL_TEXT_MAX + 1];
+	va_list ap;
+	size_t mark = ipr_ctl_nest_begin(b, IPR_CTL_A_COUNTER);
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ipr_ctl_put_text(b, IPR_CTL_A_TEXT, line);
+	ipr_ctl_nest_end(b, mark);
+}
+
+static void range_text(const struct service *svc, int i, char *buf, size_t size)
+{
+	char addr[64];
+
+	if (!svc->has_range[i]) {
+		snprintf(buf, size, "none");
+		return;
+	}
+	inet_ntop(svc->range[i].family, svc->range[i].prefix, addr, sizeof(addr));
+	snprintf(buf, size, "%s/%u (%llu addresses)", addr, svc->range[i].prefix_len,
+		 (unsigned long long)alloc_range_size(&svc->range[i]));
+}
+
+static int handle_status(struct request *r)
+{
+	const struct service *svc = r->svc;
+	struct store_counts counts;
+	char text[128], min[IPR_REF_TEXT_MAX], max[IPR_REF_TEXT_MAX];
+	uint64_t total = 0;
+	int rc = store_count(svc->store, &counts);
+
+	if (rc < 0)
+		return store_failed(r, rc);
+	for (int k = IPR_MAP_PUBLISHED; k <= IPR_MAP_STATIC_EXTERNAL; k++)
+		total += counts.by_kind[k];
+	put_line(r->reply, "version: %s", VERSION_TEXT);
+	put_line(r->reply, "uptime: %lld s", (long long)(r->now - svc->started));
+	put_line(r->reply, "database: %s", svc->cfg.database);
+	put_line(r->reply, "socket: %s", svc->cfg.socket);
+	range_text(svc, 0, text, sizeof(text));
+	put_line(r->reply, "encoded-ipv4: %s", text);
+	range_text(svc, 1, text, sizeof(text));
+	put_line(r->reply, "encoded-ipv6: %s", text);
+	ipr_ref_format(&svc->cfg.dynamic_ref_min, min);
+	ipr_ref_format(&svc->cfg.dynamic_ref_max, max);
+	put_line(r->reply, "dynamic-refs: %s-%s", min, max);
+	put_line(r->reply, "lease: %u s, quarantine: %u s", svc->cfg.lease_secs,
+		 svc->cfg.quarantine_secs);
+	put_line(r->reply, "mappings: %llu (%llu quarantined values)", (unsigned long long)total,
+		 (unsigned long long)counts.quarantined);
+	put_line(r->reply, "generation: %llu", (unsigned long long)svc->generation);
+	return 0;
+}
+
+static int handle_reload(struct request *r)
+{
+	static char msg[512];
+	int rc = service_reload(r->svc, msg, sizeof(msg));
+
+	if (rc < 0)
+		return fail(r, IPR_CTL_E_SOURCES, msg);
+	ipr_ctl_put_text(r->reply, IPR_CTL_A_MESSAGE, msg);
+	return 0;
+}
+
+/* Checks a hand-made mapping against the ranges it must respect. */
+static const char *map_problem(const struct service *svc, const struct ipr_mapping *m)
+{
+	static const struct ipr_ref floor = { 0, CONFIG_DYNAMIC_REF_FLOOR };
+
+	if (ipr_ref_is_null(&m->ref))
+		return "reference 0 is the null reference";
+	if (m->kind == IPR_MAP_STATIC_EXTERNAL) {
+		int i = family_index(m->family);
+		if (!svc->has_range[i] ||
+		    !alloc_range_contains(&svc->range[i], m->family, m->address))
+			return "the encoded address is outside the encoded range";
+		if (m->context.kind == IPR_CONTEXT_NAME)
+			return "a static mapping needs the context as an address";
+		return NULL;
+	}
+	if (m->kind == IPR_MAP_PUBLISHED) {
+		if (m->ref.hi == 0 && m->ref.lo < floor.lo)
+			return "references 0-1023 are reserved";
+		bool above_min = m->ref.hi > svc->cfg.dynamic_ref_min.hi ||
+				 (m->ref.hi == svc->cfg.dynamic_ref_min.hi &&
+				  m->ref.lo >= svc->cfg.dynamic_ref_min.lo);
+		bool below_max = m->ref.hi < svc->cfg.dynamic_ref_max.hi ||
+				 (m->ref.hi == svc->cfg.dynamic_ref_max.hi &&
+				  m->ref.lo <= svc->cfg.dynamic_ref_max.lo);
+		if (above_min && below_max)
+			return "the reference is in the dynamic range";
+		return NULL;
+	}
+	return "only static external and published mappings are made by hand";
+}
+
+static int handle_map(struct request *r)
+{
+	struct service *svc = r->svc;
+	struct ipr_mapping m;
+	const char *problem;
+	int rc;
+
+	if (ipr_mapping_from_fields(r->f, &m) < 0)
+		return fail(r, IPR_CTL_E_INVALID,
+			    "MAP needs MAP_KIND, the address, context and REF");
+	problem = map_problem(svc, &m);
+	if (problem)
+		return fail(r, IPR_CTL_E_INVALID, problem);
+	m.expires = 0;
+	snprintf(m.source, sizeof(m.source), "%.*s", IPR_MAPPING_SOURCE_MAX,
+		 source_of(r->f, "cli"));
+	rc = store_insert(svc->store, &m);
+	if (rc == -EEXIST)
+		return fail(r, IPR_CTL_E_CONFLICT, "the address or reference is already mapped");
+	if (rc < 0)
+		return store_failed(r, rc);
+	record(svc, IPR_CTL_EV_ADDED, &m);
+	put_mapping_reply(r, &m);
+	return 0;
+}
+
+/* UNMAP by ENCODED (remote kinds) or REF (local kinds). Dynamic values go to quarantine. */
+static int handle_unmap(struct request *r)
+{
+	struct service *svc = r->svc;
+	struct ipr_mapping m;
+	int rc;
+
+	if (ipr_ctl_has(r->f, IPR_CTL_A_ENCODED))
+		rc = store_find_encoded(svc->store, r->f->encoded_family, r->f->encoded, &m);
+	else if (ipr_ctl_has(r->f, IPR_CTL_A_REF))
+		rc = store_find_ref(svc->store, &r->f->ref, &m);
+	else
+		return fail(r, IPR_CTL_E_INVALID, "UNMAP needs ENCODED or REF");
+	if (rc == -ENOENT)
+		return fail(r, IPR_CTL_E_NOT_FOUND, NULL);
+	if (rc < 0)
+		return store_failed(r, rc);
+	rc = store_delete(svc->store, &m, m.expires ? r->now + svc->cfg.quarantine_secs : 0);
+	if (rc < 0)
+		return store_failed(r, rc);
+	record(svc, IPR_CTL_EV_REMOVED, &m);
+	put_mapping_reply(r, &m);
+	return 0;
+}
+
+int service_handle(struct service *svc, const struct ipr_ctl_header *hdr, const uint8_t *attrs,
+		   size_t attrs_len, uint8_t *reply_buf, size_t reply_cap)
+{
+	struct ipr_ctl_fields f;
+	struct ipr_ctl_builder b;
+	struct request r = {
+		.svc = svc,
+		.hdr = hdr,
+		.attrs = attrs,
+		.attrs_len = attrs_len,
+		.f = &f,
+		.reply = &b,
+		.now = service_now(),
+		.status = IPR_CTL_OK,
+	};
+	size_t len;
+
+	ipr_ctl_build(&b, reply_buf, reply_cap, (uint8_t)(hdr->kind | IPR_CTL_REPLY), IPR_CTL_OK,
+		      hdr->id);
+	if (hdr->kind == 0 || hdr->kind > IPR_CTL_KIND_MAX || hdr->kind == IPR_CTL_SUBSCRIBE) {
+		/* SUBSCRIBE is the server's own business; reaching here means a bad kind */
+		fail(&r, IPR_CTL_E_KIND, "unknown request kind");
+	} else if (ipr_ctl_fields_parse(attrs, attrs_len, &f, NULL) < 0) {
+		svc->counters.malformed++;
+		fail(&r, IPR_CTL_E_MALFORMED, "bad attribute");
+	} else {
+		svc->counters.requests[hdr->kind]++;
+		switch (hdr->kind) {
+		case IPR_CTL_GET_EA:
+			handle_get_ea(&r);
+			break;
+		case IPR_CTL_GET_REF:
+			handle_get_ref(&r);
+			break;
+		case IPR_CTL_LOOKUP_EA:
+			handle_lookup_ea(&r);
+			break;
+		case IPR_CTL_LOOKUP_REF:
+			handle_lookup_ref(&r);
+			break;
+		case IPR_CTL_REPORT_USE:
+			handle_report_use(&r);
+			break;
+		case IPR_CTL_LIST:
+			handle_list(&r);
+			break;
+		case IPR_CTL_STATS:
+			handle_stats(&r);
+			break;
+		case IPR_CTL_STATUS:
+			handle_status(&r);
+			break;
+		case IPR_CTL_RELOAD:
+			handle_reload(&r);
+			break;
+		case IPR_CTL_MAP:
+			handle_map(&r);
+			break;
+		case IPR_CTL_UNMAP:
+			handle_unmap(&r);
+			break;
+		}
+	}
+	if (r.status != IPR_CTL_OK || ipr_ctl_finish(&b, &len) < 0) {
+		if (r.status == IPR_CTL_OK) {
+			r.status = IPR_CTL_E_INVALID;
+			r.message = "reply too large";
+		}
+		svc->counters.errors[r.status]++;
+		len = service_error_reply(reply_buf, reply_cap, hdr->kind, hdr->id, r.status,
+					  r.message);
+	}
+	return r.doomed ? -EIO : (int)len;
+}

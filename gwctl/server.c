@@ -1,0 +1,654 @@
+/* The control socket's event loop: accept, read batches, commit once, reply, push events. */
+#include "server.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* Bytes a client may have waiting to be sent before it counts as stuck. */
+#define QUEUE_CAP (2u << 20)
+/* Snapshot pages are produced while a subscriber's queue is below this. */
+#define SNAPSHOT_LOW_WATER (QUEUE_CAP / 4)
+#define SNAPSHOT_PAGE	   32
+/* Requests taken from one client per round, so that one busy client cannot starve others. */
+#define PER_CLIENT_ROUND 64
+#define SWEEP_ROUND	 256
+
+enum { TAG_LISTEN = -1, TAG_SIGNAL = -2, TAG_TIMER = -3 };
+
+struct client {
+	int fd; /* -1: free slot */
+	uid_t uid;
+	pid_t pid;
+	uint32_t serial; /* changes each time the slot is reused */
+	bool closing;	 /* close once the queue is flushed */
+	bool want_out;	 /* EPOLLOUT armed */
+	/* output queue: messages framed by a 2-byte length, oldest at head */
+	uint8_t *queue;
+	size_t head, tail;
+	/* subscription */
+	bool subscribed;
+	bool snapshot_done;
+	uint32_t sub_id;
+	uint64_t snapshot_cursor;
+};
+
+struct batch_entry {
+	size_t client;
+	uint32_t serial;
+	size_t len;
+	uint8_t msg[IPR_CTL_MSG_MAX];
+	size_t reply_len;
+	uint8_t reply[IPR_CTL_MSG_MAX];
+};
+
+struct server {
+	struct service *svc;
+	int listen_fd;
+	int epoll_fd;
+	int signal_fd;
+	int timer_fd;
+	bool stop;
+	bool sweep_due;
+	gid_t group; /* (gid_t)-1: none */
+	struct client *clients;
+	size_t client_cap;
+	struct batch_entry *batch;
+	size_t batch_len;
+	uint8_t scratch[IPR_CTL_MSG_MAX];
+};
+
+static int arm(struct server *srv, int op, int fd, uint32_t events, int64_t tag)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = (uint64_t)tag };
+
+	return epoll_ctl(srv->epoll_fd, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* A socket file nobody answers on is left over from a crash; a live one is another daemon. */
+static int clear_stale_socket(const char *path, char *msg, size_t msg_size)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(msg, msg_size, "%s exists and is not a socket; refusing to replace it",
+			 path);
+		return -EEXIST;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (rc == 0) {
+		snprintf(msg, msg_size, "%s: another gwctld is answering on this socket", path);
+		return -EADDRINUSE;
+	}
+	return unlink(path) < 0 ? -errno : 0;
+}
+
+static int open_listener(struct server *srv, char *msg, size_t msg_size)
+{
+	const struct gwctl_config *cfg = &srv->svc->cfg;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t old_mask;
+	int rc;
+
+	srv->group = (gid_t)-1;
+	if (cfg->socket_group[0]) {
+		struct group *gr = getgrnam(cfg->socket_group);
+		if (!gr) {
+			snprintf(msg, msg_size, "socket-group %s: no such group",
+				 cfg->socket_group);
+			return -ENOENT;
+		}
+		srv->group = gr->gr_gid;
+	}
+	rc = clear_stale_socket(cfg->socket, msg, msg_size);
+	if (rc < 0) {
+		if (!msg[0])
+			snprintf(msg, msg_size, "%s: %s", cfg->socket, strerror(-rc));
+		return rc;
+	}
+	srv->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (srv->listen_fd < 0)
+		return -errno;
+	strcpy(sun.sun_path, cfg->socket);
+	/* Created with no access for others from the start: no window where anyone may connect. */
+	old_mask = umask(0177);
+	rc = bind(srv->listen_fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old_mask);
+	if (rc < 0 || listen(srv->listen_fd, 64) < 0) {
+		rc = -errno;
+		snprintf(msg, msg_size, "%s: %s", cfg->socket, strerror(-rc));
+		return rc;
+	}
+	if (srv->group != (gid_t)-1 &&
+	    (chown(cfg->socket, (uid_t)-1, srv->group) < 0 || chmod(cfg->socket, 0660) < 0)) {
+		rc = -errno;
+		snprintf(msg, msg_size, "%s: cannot give the socket to group %s: %s", cfg->socket,
+			 cfg->socket_group, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+int server_open(struct server **out, struct service *svc, char *msg, size_t msg_size)
+{
+	struct server *srv = calloc(1, sizeof(*srv));
+	sigset_t signals;
+	int rc;
+
+	msg[0] = '\0';
+	if (!srv)
+		return -ENOMEM;
+	srv->svc = svc;
+	srv->listen_fd = srv->epoll_fd = srv->signal_fd = srv->timer_fd = -1;
+	srv->client_cap = svc->cfg.max_clients;
+	srv->clients = calloc(srv->client_cap, sizeof(*srv->clients));
+	srv->batch = calloc(svc->cfg.commit_batch, sizeof(*srv->batch));
+	if (!srv->clients || !srv->batch) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < srv->client_cap; i++)
+		srv->clients[i].fd = -1;
+
+	rc = open_listener(srv, msg, msg_size);
+	if (rc < 0)
+		goto out;
+
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGHUP);
+	sigprocmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	srv->signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+	srv->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (srv->signal_fd < 0 || srv->timer_fd < 0 || srv->epoll_fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	struct itimerspec every = {
+		.it_interval = { .tv_sec = svc->cfg.sweep_interval_secs },
+		.it_value = { .tv_sec = 1 }, /* sweep once soon after start: leases ran out while
+						down */
+	};
+	timerfd_settime(srv->timer_fd, 0, &every, NULL);
+	rc = arm(srv, EPOLL_CTL_ADD, srv->listen_fd, EPOLLIN, TAG_LISTEN);
+	if (rc == 0)
+		rc = arm(srv, EPOLL_CTL_ADD, srv->signal_fd, EPOLLIN, TAG_SIGNAL);
+	if (rc == 0)
+		rc = arm(srv, EPOLL_CTL_ADD, srv->timer_fd, EPOLLIN, TAG_TIMER);
+	if (rc < 0)
+		goto out;
+	*out = srv;
+	return 0;
+out:
+	if (!msg[0])
+		snprintf(msg, msg_size, "cannot set up the control socket: %s", strerror(-rc));
+	server_free(srv);
+	return rc;
+}
+
+static void close_client(struct server *srv, struct client *c)
+{
+	if (c->fd < 0)
+		return;
+	epoll_ctl(srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->queue);
+	uint32_t serial = c->serial + 1;
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->serial = serial;
+}
+
+void server_free(struct server *srv)
+{
+	if (!srv)
+		return;
+	for (size_t i = 0; srv->clients && i < srv->client_cap; i++)
+		close_client(srv, &srv->clients[i]);
+	if (srv->listen_fd >= 0) {
+		close(srv->listen_fd);
+		unlink(srv->svc->cfg.socket);
+	}
+	if (srv->epoll_fd >= 0)
+		close(srv->epoll_fd);
+	if (srv->signal_fd >= 0)
+		close(srv->signal_fd);
+	if (srv->timer_fd >= 0)
+		close(srv->timer_fd);
+	free(srv->clients);
+	free(srv->batch);
+	free(srv);
+}
+
+/* Root, the daemon's own user, and members of the socket group may talk to the daemon. */
+static bool peer_allowed(const struct server *srv, const struct ucred *cred)
+{
+	if (cred->uid == 0 || cred->uid == geteuid())
+		return true;
+	if (srv->group == (gid_t)-1)
+		return false;
+	if (cred->gid == srv->group)
+		return true;
+	struct passwd *pw = getpwuid(cred->uid);
+	gid_t groups[64];
+	int n = 64;
+	if (!pw || getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++) {
+		if (groups[i] == srv->group)
+			return true;
+	}
+	return false;
+}
+
+static size_t queued(const struct client *c)
+{
+	return c->tail - c->head;
+}
+
+static int flush_client(struct server *srv, struct client *c);
+
+/* Queues a message for a client; a client whose queue overflows is disconnected. */
+static void send_to(struct server *srv, struct client *c, const uint8_t *msg, size_t len)
+{
+	if (c->fd < 0 || c->closing)
+		return;
+	if (!c->queue) {
+		c->queue = malloc(QUEUE_CAP);
+		if (!c->queue) {
+			close_client(srv, c);
+			return;
+		}
+	}
+	if (c->tail + 2 + len > QUEUE_CAP && c->head > 0) {
+		memmove(c->queue, c->queue + c->head, queued(c));
+		c->tail -= c->head;
+		c->head = 0;
+	}
+	if (c->tail + 2 + len > QUEUE_CAP) {
+		if (c->subscribed)
+			srv->svc->counters.subscribers_dropped++;
+		log_warn("client pid %d is not reading its replies; disconnecting it", (int)c->pid);
+		close_client(srv, c);
+		return;
+	}
+	c->queue[c->tail] = (uint8_t)(len >> 8);
+	c->queue[c->tail + 1] = (uint8_t)len;
+	memcpy(c->queue + c->tail + 2, msg, len);
+	c->tail += 2 + len;
+}
+
+static int flush_client(struct server *srv, struct client *c)
+{
+	while (c->fd >= 0 && queued(c) > 0) {
+		size_t len = ((size_t)c->queue[c->head] << 8) | c->queue[c->head + 1];
+		ssize_t n = send(c->fd, c->queue + c->head + 2, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0) {
+			close_client(srv, c);
+			return -1;
+		}
+		c->head += 2 + len;
+	}
+	if (c->fd < 0)
+		return -1;
+	if (queued(c) == 0) {
+		c->head = c->tail = 0;
+		if (c->closing) {
+			close_client(srv, c);
+			return -1;
+		}
+	}
+	bool want = queued(c) > 0;
+	if (want != c->want_out) {
+		arm(srv, EPOLL_CTL_MOD, c->fd, EPOLLIN | (want ? EPOLLOUT : 0),
+		    (int64_t)(c - srv->clients));
+		c->want_out = want;
+	}
+	return 0;
+}
+
+static void accept_clients(struct server *srv)
+{
+	for (;;) {
+		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		size_t slot;
+
+		if (fd < 0)
+			return;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+		    !peer_allowed(srv, &cred)) {
+			srv->svc->counters.denied_peers++;
+			log_warn("refused a control connection from uid %d", (int)cred.uid);
+			close(fd);
+			continue;
+		}
+		for (slot = 0; slot < srv->client_cap && srv->clients[slot].fd >= 0; slot++)
+			;
+		if (slot == srv->client_cap) {
+			uint8_t reply[64];
+			size_t n = service_error_reply(reply, sizeof(reply), 0, 0, IPR_CTL_E_BUSY,
+						       "too many clients");
+			(void)!send(fd, reply, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+			close(fd);
+			log_warn("refused a control connection: max-clients (%u) reached",
+				 srv->svc->cfg.max_clients);
+			continue;
+		}
+		struct client *c = &srv->clients[slot];
+		c->fd = fd;
+		c->uid = cred.uid;
+		c->pid = cred.pid;
+		if (arm(srv, EPOLL_CTL_ADD, fd, EPOLLIN, (int64_t)slot) < 0)
+			close_client(srv, c);
+		else
+			log_debug("client pid %d uid %d connected", (int)cred.pid, (int)cred.uid);
+	}
+}
+
+/* Reads up to PER_CLIENT_ROUND requests of one client into the batch. */
+static void read_client(struct server *srv, size_t slot)
+{
+	struct client *c = &srv->clients[slot];
+
+	for (int i = 0; i < PER_CLIENT_ROUND && srv->batch_len < srv->svc->cfg.commit_batch; i++) {
+		struct batch_entry *e = &srv->batch[srv->batch_len];
+		ssize_t n = recv(c->fd, e->msg, sizeof(e->msg), MSG_DONTWAIT | MSG_TRUNC);
+
+		if (n == 0 ||
+		    (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+			close_client(srv, c);
+			return;
+		}
+		if (n < 0)
+			return;
+		e->client = slot;
+		e->serial = c->serial;
+		/* an oversized message arrives truncated: keep its length so decoding rejects it */
+		e->len = (size_t)n;
+		srv->batch_len++;
+	}
+}
+
+/* SUBSCRIBE is answered here: the snapshot is streamed as the subscriber reads. */
+static size_t subscribe(struct server *srv, struct client *c, const struct ipr_ctl_header *hdr,
+			uint8_t *reply, size_t cap)
+{
+	struct ipr_ctl_builder b;
+	size_t len = 0;
+
+	if (c->subscribed)
+		return service_error_reply(reply, cap, hdr->kind, hdr->id, IPR_CTL_E_BUSY,
+					   "already subscribed on this connection");
+	c->subscribed = true;
+	c->snapshot_done = false;
+	c->snapshot_cursor = 0;
+	c->sub_id = hdr->id;
+	srv->svc->counters.requests[IPR_CTL_SUBSCRIBE]++;
+	ipr_ctl_build(&b, reply, cap, IPR_CTL_SUBSCRIBE | IPR_CTL_REPLY, IPR_CTL_OK, hdr->id);
+	ipr_ctl_put_u64(&b, IPR_CTL_A_GENERATION, srv->svc->generation);
+	if (ipr_ctl_finish(&b, &len) < 0)
+		len = 0;
+	return len;
+}
+
+/* Decodes and answers one request of the batch; returns -EIO when the batch is doomed. */
+static int process_entry(struct server *srv, struct batch_entry *e)
+{
+	struct client *c = &srv->clients[e->client];
+	struct ipr_ctl_header hdr = { 0 };
+	const uint8_t *attrs;
+	size_t attrs_len;
+	int rc = ipr_ctl_decode(e->msg, e->len, &hdr, &attrs, &attrs_len);
+
+	e->reply_len = 0;
+	if (c->serial != e->serial || c->fd < 0)
+		return 0; /* the client left */
+	if (rc == -EPROTONOSUPPORT) {
+		e->reply_len =
+			service_error_reply(e->reply, sizeof(e->reply), hdr.kind, hdr.id,
+					    IPR_CTL_E_VERSION, "this daemon speaks version 1");
+		c->closing = true;
+		return 0;
+	}
+	if (rc < 0 || e->len > IPR_CTL_MSG_MAX) {
+		srv->svc->counters.malformed++;
+		srv->svc->counters.errors[IPR_CTL_E_MALFORMED]++;
+		e->reply_len = service_error_reply(e->reply, sizeof(e->reply), hdr.kind, hdr.id,
+						   IPR_CTL_E_MALFORMED, "malformed message");
+		return 0;
+	}
+	if (hdr.kind == IPR_CTL_SUBSCRIBE) {
+		e->reply_len = subscribe(srv, c, &hdr, e->reply, sizeof(e->reply));
+		return 0;
+	}
+	rc = service_handle(srv->svc, &hdr, attrs, attrs_len, e->reply, sizeof(e->reply));
+	if (rc < 0)
+		return rc;
+	e->reply_len = (size_t)rc;
+	return 0;
+}
+
+static void put_event(struct ipr_ctl_builder *b, uint8_t kind, uint32_t id, uint64_t generation,
+		      const struct ipr_mapping *m)
+{
+	ipr_ctl_build(b, b->buf, IPR_CTL_MSG_MAX, kind, IPR_CTL_OK, id);
+	ipr_ctl_put_u64(b, IPR_CTL_A_GENERATION, generation);
+	if (m)
+		ipr_mapping_put(b, m);
+}
+
+/* Tells every subscriber about the changes the last commit made durable. */
+static void publish_pending(struct server *srv)
+{
+	struct service *svc = srv->svc;
+	struct ipr_ctl_builder b = { .buf = srv->scratch };
+
+	if (svc->pending_overflow) {
+		/* more changes than we kept track of: subscribers must start over from a snapshot
+		 */
+		for (size_t i = 0; i < srv->client_cap; i++) {
+			if (srv->clients[i].fd >= 0 && srv->clients[i].subscribed) {
+				svc->counters.subscribers_dropped++;
+				close_client(srv, &srv->clients[i]);
+			}
+		}
+	}
+	for (size_t p = 0; p < svc->pending_count; p++) {
+		svc->generation++;
+		for (size_t i = 0; i < srv->client_cap; i++) {
+			struct client *c = &srv->clients[i];
+			size_t len;
+			if (c->fd < 0 || !c->subscribed)
+				continue;
+			put_event(&b, svc->pending[p].kind, c->sub_id, svc->generation,
+				  &svc->pending[p].mapping);
+			if (ipr_ctl_finish(&b, &len) == 0) {
+				send_to(srv, c, srv->scratch, len);
+				svc->counters.events_sent++;
+			}
+		}
+	}
+	service_drop_pending(svc);
+}
+
+static void process_batch(struct server *srv)
+{
+	struct service *svc = srv->svc;
+	uint64_t changes_before = store_changes(svc->store);
+	bool doomed = false;
+	int rc;
+
+	rc = store_begin(svc->store);
+	if (rc < 0)
+		doomed = true;
+	for (size_t i = 0; i < srv->batch_len && !doomed; i++)
+		doomed = process_entry(srv, &srv->batch[i]) < 0;
+	if (!doomed && srv->sweep_due) {
+		rc = service_sweep(svc, SWEEP_ROUND);
+		if (rc < 0)
+			doomed = true;
+		else if (rc < SWEEP_ROUND)
+			srv->sweep_due = false; /* a full round means more may be waiting */
+	}
+	if (!doomed && store_in_transaction(svc->store)) {
+		rc = store_commit(svc->store);
+		doomed = rc < 0;
+	} else {
+		doomed = true;
+		store_rollback(svc->store);
+	}
+
+	if (doomed) {
+		/* Nothing of this batch reached the disk: every answer becomes a store error. */
+		svc->counters.store_failures++;
+		service_drop_pending(svc);
+		for (size_t i = 0; i < srv->batch_len; i++) {
+			struct batch_entry *e = &srv->batch[i];
+			struct ipr_ctl_header hdr = { 0 };
+			const uint8_t *attrs;
+			size_t attrs_len;
+			/* hdr is filled whenever the header was complete, whatever else is wrong */
+			if (ipr_ctl_decode(e->msg, e->len, &hdr, &attrs, &attrs_len) < 0)
+				attrs_len = 0;
+			svc->counters.errors[IPR_CTL_E_STORE]++;
+			e->reply_len =
+				service_error_reply(e->reply, sizeof(e->reply), hdr.kind, hdr.id,
+						    IPR_CTL_E_STORE, "the store could not commit");
+		}
+		log_warn("store: a batch of %zu requests could not be committed", srv->batch_len);
+	} else if (store_changes(svc->store) != changes_before) {
+		svc->counters.commits++;
+		svc->counters.committed_requests += srv->batch_len;
+	}
+
+	/* Replies go out only now, after the commit: an acknowledged allocation is durable. */
+	for (size_t i = 0; i < srv->batch_len; i++) {
+		struct batch_entry *e = &srv->batch[i];
+		struct client *c = &srv->clients[e->client];
+		if (e->reply_len && c->fd >= 0 && c->serial == e->serial)
+			send_to(srv, c, e->reply, e->reply_len);
+	}
+	if (!doomed)
+		publish_pending(srv);
+	srv->batch_len = 0;
+}
+
+/* Feeds subscribers their snapshot a page at a time, as fast as they read it. */
+static void stream_snapshots(struct server *srv)
+{
+	struct ipr_mapping page[SNAPSHOT_PAGE];
+	struct ipr_ctl_builder b = { .buf = srv->scratch };
+
+	for (size_t i = 0; i < srv->client_cap; i++) {
+		struct client *c = &srv->clients[i];
+		while (c->fd >= 0 && c->subscribed && !c->snapshot_done &&
+		       queued(c) < SNAPSHOT_LOW_WATER) {
+			int n = store_list(srv->svc->store, &c->snapshot_cursor, page,
+					   SNAPSHOT_PAGE);
+			size_t len;
+			if (n < 0) {
+				close_client(srv, c);
+				break;
+			}
+			for (int k = 0; k < n; k++) {
+				put_event(&b, IPR_CTL_EV_ADDED, c->sub_id, srv->svc->generation,
+					  &page[k]);
+				if (ipr_ctl_finish(&b, &len) == 0)
+					send_to(srv, c, srv->scratch, len);
+			}
+			if (n == 0) {
+				put_event(&b, IPR_CTL_EV_SNAPSHOT_DONE, c->sub_id,
+					  srv->svc->generation, NULL);
+				if (ipr_ctl_finish(&b, &len) == 0)
+					send_to(srv, c, srv->scratch, len);
+				c->snapshot_done = true;
+			}
+		}
+	}
+}
+
+static void handle_signals(struct server *srv)
+{
+	struct signalfd_siginfo info;
+
+	while (read(srv->signal_fd, &info, sizeof(info)) == sizeof(info)) {
+		if (info.ssi_signo == SIGHUP) {
+			char msg[512];
+			if (service_reload(srv->svc, msg, sizeof(msg)) < 0)
+				log_error("reload: %s (previous configuration kept)", msg);
+			else
+				log_info("%s", msg);
+		} else {
+			log_info("stopping on signal %u", info.ssi_signo);
+			srv->stop = true;
+		}
+	}
+}
+
+int server_run(struct server *srv)
+{
+	struct epoll_event events[64];
+
+	log_info("serving on %s", srv->svc->cfg.socket);
+	while (!srv->stop) {
+		int n = epoll_wait(srv->epoll_fd, events, 64, -1);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			int64_t tag = (int64_t)events[i].data.u64;
+			if (tag == TAG_LISTEN) {
+				accept_clients(srv);
+			} else if (tag == TAG_SIGNAL) {
+				handle_signals(srv);
+			} else if (tag == TAG_TIMER) {
+				uint64_t ticks;
+				(void)!read(srv->timer_fd, &ticks, sizeof(ticks));
+				srv->sweep_due = true;
+			} else {
+				struct client *c = &srv->clients[tag];
+				if (c->fd >= 0 && (events[i].events & EPOLLOUT))
+					flush_client(srv, c);
+				if (c->fd >= 0 &&
+				    (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+					read_client(srv, (size_t)tag);
+			}
+		}
+		if (srv->batch_len || srv->sweep_due)
+			process_batch(srv);
+		stream_snapshots(srv);
+		for (size_t i = 0; i < srv->client_cap; i++) {
+			if (srv->clients[i].fd >= 0 && queued(&srv->clients[i]))
+				flush_client(srv, &srv->clients[i]);
+		}
+	}
+	return 0;
+}

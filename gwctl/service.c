@@ -1,0 +1,137 @@
+/* The daemon's state: ranges from the configuration, pending changes, sweeping and reloading. */
+#include "service.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "log.h"
+
+__attribute__((weak)) int64_t service_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static void set_ranges(struct service *svc)
+{
+	const struct config_prefix *prefixes[2] = { &svc->cfg.encoded_ipv4,
+						    &svc->cfg.encoded_ipv6 };
+
+	for (int i = 0; i < 2; i++) {
+		svc->has_range[i] = prefixes[i]->enabled;
+		svc->range[i].family = prefixes[i]->family;
+		memcpy(svc->range[i].prefix, prefixes[i]->addr, 16);
+		svc->range[i].prefix_len = prefixes[i]->length;
+	}
+}
+
+int service_init(struct service *svc, const struct gwctl_config *cfg, struct store *store)
+{
+	memset(svc, 0, sizeof(*svc));
+	svc->cfg = *cfg;
+	svc->store = store;
+	svc->started = service_now();
+	set_ranges(svc);
+	/* room for every change one full batch can make, plus one sweep round */
+	svc->pending_cap = 2 * (size_t)cfg->commit_batch + 1024;
+	svc->pending = calloc(svc->pending_cap, sizeof(*svc->pending));
+	return svc->pending ? 0 : -ENOMEM;
+}
+
+void service_deinit(struct service *svc)
+{
+	free(svc->pending);
+	svc->pending = NULL;
+}
+
+void service_drop_pending(struct service *svc)
+{
+	svc->pending_count = 0;
+	svc->pending_overflow = false;
+}
+
+size_t service_error_reply(uint8_t *buf, size_t cap, uint8_t kind, uint32_t id, uint8_t status,
+			   const char *message)
+{
+	struct ipr_ctl_builder b;
+	size_t len = 0;
+
+	ipr_ctl_build(&b, buf, cap, (uint8_t)(kind | IPR_CTL_REPLY), status, id);
+	if (message)
+		ipr_ctl_put_text(&b, IPR_CTL_A_MESSAGE, message);
+	if (ipr_ctl_finish(&b, &len) < 0) {
+		ipr_ctl_build(&b, buf, cap, (uint8_t)(kind | IPR_CTL_REPLY), status, id);
+		if (ipr_ctl_finish(&b, &len) < 0)
+			len = 0; /* cap below a header: nothing can be said */
+	}
+	return len;
+}
+
+int service_sweep(struct service *svc, size_t max)
+{
+	struct ipr_mapping expired[256];
+	int64_t now = service_now();
+	int n, rc, removed = 0;
+
+	if (max > sizeof(expired) / sizeof(expired[0]))
+		max = sizeof(expired) / sizeof(expired[0]);
+	rc = store_purge_quarantine(svc->store, now);
+	if (rc < 0)
+		return rc;
+	n = store_expired(svc->store, now, expired, max);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		rc = store_delete(svc->store, &expired[i], now + svc->cfg.quarantine_secs);
+		if (rc == -ENOENT)
+			continue;
+		if (rc < 0)
+			return rc;
+		if (svc->pending_count < svc->pending_cap) {
+			svc->pending[svc->pending_count++] =
+				(struct service_event){ .kind = IPR_CTL_EV_REMOVED,
+							.mapping = expired[i] };
+		} else {
+			svc->pending_overflow = true;
+		}
+		removed++;
+	}
+	svc->counters.expired += (uint64_t)removed;
+	return removed;
+}
+
+int service_reload(struct service *svc, char *msg, size_t msg_size)
+{
+	struct gwctl_config cfg;
+	int rc;
+
+	config_defaults(&cfg);
+	rc = config_load(&cfg, svc->config_path, msg, msg_size);
+	if (rc == 0)
+		rc = config_check(&cfg, msg, msg_size);
+	if (rc < 0)
+		return rc;
+
+	/* What the daemon opened or sized at start keeps its value until a restart. */
+	if (strcmp(cfg.database, svc->cfg.database) || strcmp(cfg.socket, svc->cfg.socket) ||
+	    strcmp(cfg.socket_group, svc->cfg.socket_group) || strcmp(cfg.user, svc->cfg.user) ||
+	    cfg.commit_batch != svc->cfg.commit_batch || cfg.max_clients != svc->cfg.max_clients)
+		log_warn(
+			"reload: database, socket, socket-group, user, commit-batch and max-clients"
+			" changes take effect at the next start");
+	memcpy(cfg.database, svc->cfg.database, sizeof(cfg.database));
+	memcpy(cfg.socket, svc->cfg.socket, sizeof(cfg.socket));
+	memcpy(cfg.socket_group, svc->cfg.socket_group, sizeof(cfg.socket_group));
+	memcpy(cfg.user, svc->cfg.user, sizeof(cfg.user));
+	cfg.commit_batch = svc->cfg.commit_batch;
+	cfg.max_clients = svc->cfg.max_clients;
+
+	svc->cfg = cfg;
+	set_ranges(svc);
+	ipr_log_set_level((enum ipr_log_level)cfg.log_level);
+	snprintf(msg, msg_size, "configuration reloaded from %s", svc->config_path);
+	return 0;
+}

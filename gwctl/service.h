@@ -1,0 +1,89 @@
+/* The daemon's state shared by the request handlers, the sweeper and the socket server. */
+#ifndef GWCTL_SERVICE_H
+#define GWCTL_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "ctl_msg.h"
+#include "mapping.h"
+#include "store.h"
+
+/* Counters shown by `gwctl stats`; each says what happened, not how often we logged it. */
+struct service_counters {
+	uint64_t requests[IPR_CTL_KIND_MAX + 1];
+	uint64_t errors[IPR_CTL_STATUS_MAX + 1];
+	uint64_t malformed;	    /* messages that could not be decoded */
+	uint64_t denied_peers;	    /* connections refused by peer credentials */
+	uint64_t allocated_encoded; /* new encoded addresses */
+	uint64_t allocated_refs;    /* new references */
+	uint64_t exhausted;	    /* allocations refused because a range was full */
+	uint64_t expired;	    /* dynamic mappings removed at the end of their lease */
+	uint64_t leases_extended;
+	uint64_t commits;	     /* durable commits (one per batch of requests) */
+	uint64_t committed_requests; /* requests answered after those commits */
+	uint64_t store_failures;     /* batches the store could not commit */
+	uint64_t events_sent;
+	uint64_t subscribers_dropped; /* subscribers too slow to keep up, disconnected */
+};
+
+/* A change to the mapping set, told to subscribers once it is committed. */
+struct service_event {
+	uint8_t kind; /* IPR_CTL_EV_ADDED or IPR_CTL_EV_REMOVED */
+	struct ipr_mapping mapping;
+};
+
+struct service {
+	struct gwctl_config cfg;
+	char config_path[CONFIG_PATH_MAX];
+	struct store *store;
+	bool has_range[2]; /* [0] IPv4, [1] IPv6 */
+	struct alloc_range range[2];
+	struct service_counters counters;
+	uint64_t generation; /* counts committed changes since start */
+	int64_t started;     /* unix seconds */
+	/* changes made by the batch being processed, published after its commit */
+	struct service_event *pending;
+	size_t pending_count;
+	size_t pending_cap;
+	bool pending_overflow;
+};
+
+/* Sets up ranges from cfg; the store is opened by the caller. */
+IPR_MUST_CHECK int service_init(struct service *svc, const struct gwctl_config *cfg,
+				struct store *store);
+void service_deinit(struct service *svc);
+
+/* Wall-clock seconds, the unit of leases (overridable by tests through a link seam). */
+int64_t service_now(void);
+
+/*
+ * Handles one decoded request and writes its single reply into reply_buf. Writes go to the
+ * store's open transaction; changes are recorded in svc->pending. Returns the reply length, or
+ * -EIO when the store failed in a way that dooms the whole batch (the caller then answers
+ * every request of the batch with IPR_CTL_E_STORE).
+ */
+IPR_MUST_CHECK int service_handle(struct service *svc, const struct ipr_ctl_header *hdr,
+				  const uint8_t *attrs, size_t attrs_len, uint8_t *reply_buf,
+				  size_t reply_cap);
+
+/* Builds an error reply without attributes other than a MESSAGE. */
+size_t service_error_reply(uint8_t *buf, size_t cap, uint8_t kind, uint32_t id, uint8_t status,
+			   const char *message);
+
+/*
+ * Removes up to max expired dynamic mappings inside the open transaction, quarantining their
+ * values; returns how many, or -errno.
+ */
+IPR_MUST_CHECK int service_sweep(struct service *svc, size_t max);
+
+/* Re-reads the configuration file and applies what can change while running. */
+IPR_MUST_CHECK int service_reload(struct service *svc, char *msg, size_t msg_size);
+
+/* Forgets pending changes (after a rollback). */
+void service_drop_pending(struct service *svc);
+
+#endif

@@ -1,0 +1,662 @@
+/* The SQLite store: opening safely, migrations, prepared statements, rows <-> mappings. */
+#include "store.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "schema.h"
+
+/* Both tables are read through the same column order, so one function turns rows into mappings. */
+#define LOCAL_COLUMNS  "id, kind, address, family, context, ref, name, expires, source"
+#define REMOTE_COLUMNS "id, kind, encoded, family, context, ref, name, expires, source"
+
+enum stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_REMOTE_BY_ADDR,
+	ST_REMOTE_BY_ENCODED,
+	ST_LOCAL_BY_REF,
+	ST_LOCAL_BY_ADDRESS,
+	ST_INSERT_LOCAL,
+	ST_INSERT_REMOTE,
+	ST_DELETE_LOCAL,
+	ST_DELETE_REMOTE,
+	ST_EXPIRY_LOCAL,
+	ST_EXPIRY_REMOTE,
+	ST_QUARANTINE_ADD,
+	ST_QUARANTINE_HAS,
+	ST_QUARANTINE_PURGE,
+	ST_ENCODED_TAKEN,
+	ST_EXPIRED_LOCAL,
+	ST_EXPIRED_REMOTE,
+	ST_LIST_LOCAL,
+	ST_LIST_REMOTE,
+	ST_COUNT,
+	ST_COUNT_MAX,
+};
+
+static const char *const stmt_sql[ST_COUNT_MAX] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_REMOTE_BY_ADDR] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping"
+			      " WHERE family = ?1 AND context = ?2 AND ref = ?3",
+	[ST_REMOTE_BY_ENCODED] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping WHERE encoded = ?1",
+	[ST_LOCAL_BY_REF] = "SELECT " LOCAL_COLUMNS " FROM local_mapping WHERE ref = ?1",
+	[ST_LOCAL_BY_ADDRESS] = "SELECT " LOCAL_COLUMNS " FROM local_mapping WHERE address = ?1"
+				" ORDER BY kind, id LIMIT 1",
+	[ST_INSERT_LOCAL] = "INSERT INTO local_mapping"
+			    " (kind, address, family, context, ref, name, expires, source, created)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, unixepoch())",
+	[ST_INSERT_REMOTE] =
+		"INSERT INTO remote_mapping"
+		" (kind, encoded, family, context, ref, name, expires, source, created)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, unixepoch())",
+	[ST_DELETE_LOCAL] = "DELETE FROM local_mapping WHERE id = ?1",
+	[ST_DELETE_REMOTE] = "DELETE FROM remote_mapping WHERE id = ?1",
+	[ST_EXPIRY_LOCAL] = "UPDATE local_mapping SET expires = ?2 WHERE id = ?1 AND kind = 2",
+	[ST_EXPIRY_REMOTE] = "UPDATE remote_mapping SET expires = ?2 WHERE id = ?1 AND kind = 3",
+	[ST_QUARANTINE_ADD] = "INSERT OR REPLACE INTO quarantine (value, until) VALUES (?1, ?2)",
+	[ST_QUARANTINE_HAS] = "SELECT 1 FROM quarantine WHERE value = ?1 AND until > ?2",
+	[ST_QUARANTINE_PURGE] = "DELETE FROM quarantine WHERE until <= ?1",
+	[ST_ENCODED_TAKEN] = "SELECT (SELECT count(*) FROM remote_mapping WHERE family = ?1)"
+			     " + (SELECT count(*) FROM quarantine WHERE until > ?2"
+			     "    AND value GLOB (CASE ?1 WHEN 4 THEN 'encoded:*.*' ELSE"
+			     " 'encoded:*:*' END))",
+	[ST_EXPIRED_LOCAL] = "SELECT " LOCAL_COLUMNS " FROM local_mapping"
+			     " WHERE expires IS NOT NULL AND expires <= ?1 LIMIT ?2",
+	[ST_EXPIRED_REMOTE] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping"
+			      " WHERE expires IS NOT NULL AND expires <= ?1 LIMIT ?2",
+	[ST_LIST_LOCAL] = "SELECT " LOCAL_COLUMNS " FROM local_mapping WHERE id > ?1"
+			  " ORDER BY id LIMIT ?2",
+	[ST_LIST_REMOTE] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping WHERE id > ?1"
+			   " ORDER BY id LIMIT ?2",
+	[ST_COUNT] = "SELECT kind, count(*) FROM local_mapping GROUP BY kind"
+		     " UNION ALL SELECT kind, count(*) FROM remote_mapping GROUP BY kind"
+		     " UNION ALL SELECT 0, count(*) FROM quarantine",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT_MAX];
+	uint64_t bad_rows;
+};
+
+/* The cursor of store_list: the top bit says which table, the rest is the last row id. */
+#define CURSOR_REMOTE (1ULL << 63)
+
+static int errno_of(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+		return -EROFS;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EBADMSG;
+	default:
+		return -EIO;
+	}
+}
+
+__attribute__((format(printf, 3, 4))) static void say(char *msg, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, size, fmt, ap);
+	va_end(ap);
+}
+
+/* Runs a statement that returns nothing of interest and resets it. */
+static int run(struct store *store, enum stmt s)
+{
+	int rc = sqlite3_step(store->stmt[s]);
+
+	sqlite3_reset(store->stmt[s]);
+	return errno_of(rc);
+}
+
+static void bind_text(sqlite3_stmt *st, int index, const char *text)
+{
+	if (text && text[0])
+		sqlite3_bind_text(st, index, text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, index);
+}
+
+static void address_text(int family, const uint8_t *address, char *buf)
+{
+	inet_ntop(family, address, buf, INET6_ADDRSTRLEN);
+}
+
+/* Turns the current row (LOCAL_COLUMNS order) into a mapping, checking every value. */
+static int row_to_mapping(struct store *store, sqlite3_stmt *st, struct ipr_mapping *m)
+{
+	const char *address = (const char *)sqlite3_column_text(st, 2);
+	const char *context = (const char *)sqlite3_column_text(st, 4);
+	const char *ref = (const char *)sqlite3_column_text(st, 5);
+	const char *name = (const char *)sqlite3_column_text(st, 6);
+	const char *source = (const char *)sqlite3_column_text(st, 8);
+	int family = sqlite3_column_int(st, 3);
+
+	memset(m, 0, sizeof(*m));
+	m->id = sqlite3_column_int64(st, 0);
+	m->kind = (enum ipr_mapping_kind)sqlite3_column_int(st, 1);
+	m->family = family == 4 ? AF_INET : AF_INET6;
+	m->expires = sqlite3_column_int64(st, 7);
+	if (!address || !context || !ref || (family != 4 && family != 6) ||
+	    inet_pton(m->family, address, m->address) != 1 ||
+	    ipr_context_parse(context, strlen(context), &m->context, NULL) < 0 ||
+	    ipr_ref_parse(ref, strlen(ref), &m->ref, NULL) < 0 ||
+	    (name && (strlen(name) > IPR_NAME_MAX ||
+		      ipr_name_parse(name, strlen(name), m->name, NULL) < 0))) {
+		store->bad_rows++;
+		return -EBADMSG;
+	}
+	if (source)
+		snprintf(m->source, sizeof(m->source), "%s", source);
+	return 0;
+}
+
+/* Steps a one-row query: 0 with *out, -ENOENT without a row. Resets the statement. */
+static int fetch_one(struct store *store, enum stmt s, struct ipr_mapping *out)
+{
+	sqlite3_stmt *st = store->stmt[s];
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		rc = row_to_mapping(store, st, out);
+	else
+		rc = rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static int fetch_many(struct store *store, enum stmt s, struct ipr_mapping *out, size_t max,
+		      int64_t *last_id)
+{
+	sqlite3_stmt *st = store->stmt[s];
+	size_t n = 0;
+	int rc = SQLITE_DONE;
+
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*last_id = sqlite3_column_int64(st, 0);
+		/* a bad row is counted and skipped: one broken row must not hide the others */
+		if (row_to_mapping(store, st, &out[n]) == 0)
+			n++;
+	}
+	if (n < max && rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return errno_of(rc);
+	}
+	sqlite3_reset(st);
+	return (int)n;
+}
+
+static int exec(sqlite3 *db, const char *sql, char *msg, size_t size)
+{
+	char *error = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &error);
+
+	if (rc != SQLITE_OK)
+		say(msg, size, "%s", error ? error : sqlite3_errstr(rc));
+	sqlite3_free(error);
+	return rc == SQLITE_OK ? 0 : errno_of(rc);
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int64_t *value)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*value = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Says whether the file is ours, new, or something to leave alone. */
+static int check_identity(sqlite3 *db, const char *path, char *msg, size_t size)
+{
+	int64_t app_id = 0, version = 0, objects = 0;
+	int rc;
+
+	rc = pragma_int(db, "PRAGMA application_id", &app_id);
+	if (rc == SQLITE_OK)
+		rc = pragma_int(db, "PRAGMA user_version", &version);
+	if (rc == SQLITE_OK)
+		rc = pragma_int(db, "SELECT count(*) FROM sqlite_schema", &objects);
+	if (rc != SQLITE_OK) {
+		say(msg, size, "%s: not a usable SQLite database (%s); refusing to touch it", path,
+		    sqlite3_errstr(rc));
+		return -EBADMSG;
+	}
+	if (app_id == 0 && version == 0 && objects == 0)
+		return 0; /* new and empty: ours to set up */
+	if (app_id != SCHEMA_APPLICATION_ID) {
+		say(msg, size,
+		    "%s: this database belongs to another application (application_id %#llx);"
+		    " refusing to touch it",
+		    path, (unsigned long long)app_id);
+		return -EBADMSG;
+	}
+	if (version > (int64_t)schema_version) {
+		say(msg, size,
+		    "%s: created by a newer gwctld (schema version %lld, this one knows %u);"
+		    " refusing to touch it",
+		    path, (long long)version, schema_version);
+		return -EPROTONOSUPPORT;
+	}
+	return 0;
+}
+
+static int check_integrity(sqlite3 *db, const char *path, char *msg, size_t size)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *result = (const char *)sqlite3_column_text(st, 0);
+		rc = result && strcmp(result, "ok") == 0 ? SQLITE_OK : SQLITE_CORRUPT;
+		if (rc != SQLITE_OK)
+			say(msg, size, "%s: the database is corrupt (%s); refusing to start", path,
+			    result ? result : "?");
+	} else {
+		say(msg, size, "%s: the database cannot be checked (%s); refusing to start", path,
+		    sqlite3_errstr(rc));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? 0 : -EBADMSG;
+}
+
+static int migrate(sqlite3 *db, const char *path, char *msg, size_t size)
+{
+	int64_t version = 0;
+	char sql[128], error[256] = "";
+	int rc;
+
+	if (pragma_int(db, "PRAGMA user_version", &version) != SQLITE_OK)
+		return -EIO;
+	for (unsigned v = (unsigned)version; v < schema_version; v++) {
+		rc = exec(db, "BEGIN IMMEDIATE", error, sizeof(error));
+		if (rc == 0)
+			rc = exec(db, schema_migrations[v], error, sizeof(error));
+		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %u",
+			 SCHEMA_APPLICATION_ID, v + 1);
+		if (rc == 0)
+			rc = exec(db, sql, error, sizeof(error));
+		if (rc == 0)
+			rc = exec(db, "COMMIT", error, sizeof(error));
+		if (rc < 0) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			say(msg, size, "%s: migration to schema version %u failed: %s", path, v + 1,
+			    error);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
+{
+	struct store *store = NULL;
+	struct stat st;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	char error[256] = "";
+	int rc;
+
+	/* Only a missing file may be created: never let SQLite turn a typo'd path into a new store
+	 * silently next to real data, nor overwrite anything. */
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT) {
+			say(msg, msg_size, "%s: %s", path, strerror(errno));
+			return -errno;
+		}
+		flags |= SQLITE_OPEN_CREATE;
+	} else if (!S_ISREG(st.st_mode)) {
+		say(msg, msg_size, "%s: not a regular file", path);
+		return -EINVAL;
+	}
+
+	store = calloc(1, sizeof(*store));
+	if (!store) {
+		say(msg, msg_size, "out of memory");
+		return -ENOMEM;
+	}
+	rc = sqlite3_open_v2(path, &store->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		say(msg, msg_size, "%s: cannot open: %s", path,
+		    store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
+		rc = errno_of(rc);
+		goto out;
+	}
+	sqlite3_extended_result_codes(store->db, 1);
+	sqlite3_busy_timeout(store->db, 200);
+
+	rc = check_identity(store->db, path, msg, msg_size);
+	if (rc < 0)
+		goto out;
+	rc = check_integrity(store->db, path, msg, msg_size);
+	if (rc < 0)
+		goto out;
+	/* WAL with synchronous=FULL: a COMMIT that returned is on disk, whatever happens next. */
+	rc = exec(store->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", error,
+		  sizeof(error));
+	if (rc < 0) {
+		say(msg, msg_size, "%s: cannot switch to WAL: %s", path, error);
+		goto out;
+	}
+	rc = migrate(store->db, path, msg, msg_size);
+	if (rc < 0)
+		goto out;
+	for (int s = 0; s < ST_COUNT_MAX; s++) {
+		if (sqlite3_prepare_v3(store->db, stmt_sql[s], -1, SQLITE_PREPARE_PERSISTENT,
+				       &store->stmt[s], NULL) != SQLITE_OK) {
+			say(msg, msg_size, "%s: unexpected schema: %s", path,
+			    sqlite3_errmsg(store->db));
+			rc = -EBADMSG;
+			goto out;
+		}
+	}
+	*out = store;
+	store = NULL;
+	rc = 0;
+out:
+	store_close(store);
+	return rc;
+}
+
+void store_close(struct store *store)
+{
+	if (!store)
+		return;
+	for (int s = 0; s < ST_COUNT_MAX; s++)
+		sqlite3_finalize(store->stmt[s]);
+	sqlite3_close(store->db);
+	free(store);
+}
+
+int store_begin(struct store *store)
+{
+	return run(store, ST_BEGIN);
+}
+
+int store_commit(struct store *store)
+{
+	int rc = run(store, ST_COMMIT);
+
+	if (rc < 0)
+		store_rollback(store);
+	return rc;
+}
+
+void store_rollback(struct store *store)
+{
+	if (!sqlite3_get_autocommit(store->db))
+		(void)run(store, ST_ROLLBACK);
+}
+
+uint64_t store_changes(const struct store *store)
+{
+	return (uint64_t)sqlite3_total_changes64(store->db);
+}
+
+bool store_in_transaction(const struct store *store)
+{
+	return !sqlite3_get_autocommit(store->db);
+}
+
+int store_find_remote(struct store *store, int family, const struct ipr_context *context,
+		      const struct ipr_ref *ref, struct ipr_mapping *out)
+{
+	sqlite3_stmt *st = store->stmt[ST_REMOTE_BY_ADDR];
+	char context_text[IPR_ADDR_TEXT_MAX], ref_text[IPR_REF_TEXT_MAX];
+
+	ipr_context_format(context, context_text);
+	ipr_ref_format(ref, ref_text);
+	sqlite3_bind_int(st, 1, family == AF_INET ? 4 : 6);
+	bind_text(st, 2, context_text);
+	bind_text(st, 3, ref_text);
+	return fetch_one(store, ST_REMOTE_BY_ADDR, out);
+}
+
+int store_find_encoded(struct store *store, int family, const uint8_t *encoded,
+		       struct ipr_mapping *out)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	address_text(family, encoded, text);
+	bind_text(store->stmt[ST_REMOTE_BY_ENCODED], 1, text);
+	return fetch_one(store, ST_REMOTE_BY_ENCODED, out);
+}
+
+int store_find_ref(struct store *store, const struct ipr_ref *ref, struct ipr_mapping *out)
+{
+	char text[IPR_REF_TEXT_MAX];
+
+	ipr_ref_format(ref, text);
+	bind_text(store->stmt[ST_LOCAL_BY_REF], 1, text);
+	return fetch_one(store, ST_LOCAL_BY_REF, out);
+}
+
+int store_find_local(struct store *store, int family, const uint8_t *address,
+		     struct ipr_mapping *out)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	address_text(family, address, text);
+	bind_text(store->stmt[ST_LOCAL_BY_ADDRESS], 1, text);
+	return fetch_one(store, ST_LOCAL_BY_ADDRESS, out);
+}
+
+int store_insert(struct store *store, struct ipr_mapping *m)
+{
+	enum stmt s = ipr_mapping_is_local(m) ? ST_INSERT_LOCAL : ST_INSERT_REMOTE;
+	sqlite3_stmt *st = store->stmt[s];
+	char address[INET6_ADDRSTRLEN], context[IPR_ADDR_TEXT_MAX], ref[IPR_REF_TEXT_MAX];
+	int rc;
+
+	address_text(m->family, m->address, address);
+	ipr_context_format(&m->context, context);
+	ipr_ref_format(&m->ref, ref);
+	sqlite3_bind_int(st, 1, m->kind);
+	bind_text(st, 2, address);
+	sqlite3_bind_int(st, 3, m->family == AF_INET ? 4 : 6);
+	bind_text(st, 4, context);
+	bind_text(st, 5, ref);
+	bind_text(st, 6, m->name);
+	if (m->expires)
+		sqlite3_bind_int64(st, 7, m->expires);
+	else
+		sqlite3_bind_null(st, 7);
+	bind_text(st, 8, m->source[0] ? m->source : "unknown");
+	rc = run(store, s);
+	if (rc == 0)
+		m->id = sqlite3_last_insert_rowid(store->db);
+	return rc;
+}
+
+/* The quarantine key of a mapping's allocated value: its encoded address or our reference. */
+static void quarantine_key(const struct ipr_mapping *m, char *buf, size_t size)
+{
+	char text[IPR_ADDR_TEXT_MAX];
+
+	if (ipr_mapping_is_local(m)) {
+		ipr_ref_format(&m->ref, text);
+		snprintf(buf, size, "ref:%s", text);
+	} else {
+		address_text(m->family, m->address, text);
+		snprintf(buf, size, "encoded:%s", text);
+	}
+}
+
+int store_delete(struct store *store, const struct ipr_mapping *m, int64_t quarantine_until)
+{
+	enum stmt s = ipr_mapping_is_local(m) ? ST_DELETE_LOCAL : ST_DELETE_REMOTE;
+	char key[IPR_ADDR_TEXT_MAX + 16];
+	int rc;
+
+	sqlite3_bind_int64(store->stmt[s], 1, m->id);
+	rc = run(store, s);
+	if (rc < 0 || quarantine_until <= 0)
+		return rc;
+	if (sqlite3_changes(store->db) == 0)
+		return -ENOENT;
+	quarantine_key(m, key, sizeof(key));
+	bind_text(store->stmt[ST_QUARANTINE_ADD], 1, key);
+	sqlite3_bind_int64(store->stmt[ST_QUARANTINE_ADD], 2, quarantine_until);
+	return run(store, ST_QUARANTINE_ADD);
+}
+
+int store_set_expiry(struct store *store, const struct ipr_mapping *m, int64_t expires)
+{
+	enum stmt s = ipr_mapping_is_local(m) ? ST_EXPIRY_LOCAL : ST_EXPIRY_REMOTE;
+
+	sqlite3_bind_int64(store->stmt[s], 1, m->id);
+	sqlite3_bind_int64(store->stmt[s], 2, expires);
+	return run(store, s);
+}
+
+static int quarantined(struct store *store, const char *key, int64_t now)
+{
+	sqlite3_stmt *st = store->stmt[ST_QUARANTINE_HAS];
+	int rc;
+
+	bind_text(st, 1, key);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return errno_of(rc);
+}
+
+int store_encoded_quarantined(struct store *store, int family, const uint8_t *encoded, int64_t now)
+{
+	char text[INET6_ADDRSTRLEN], key[INET6_ADDRSTRLEN + 16];
+
+	address_text(family, encoded, text);
+	snprintf(key, sizeof(key), "encoded:%s", text);
+	return quarantined(store, key, now);
+}
+
+int store_ref_quarantined(struct store *store, const struct ipr_ref *ref, int64_t now)
+{
+	char text[IPR_REF_TEXT_MAX], key[IPR_REF_TEXT_MAX + 8];
+
+	ipr_ref_format(ref, text);
+	snprintf(key, sizeof(key), "ref:%s", text);
+	return quarantined(store, key, now);
+}
+
+int store_encoded_taken(struct store *store, int family, int64_t now, uint64_t *count)
+{
+	sqlite3_stmt *st = store->stmt[ST_ENCODED_TAKEN];
+	int rc;
+
+	sqlite3_bind_int(st, 1, family == AF_INET ? 4 : 6);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*count = (uint64_t)sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_reset(st);
+	return errno_of(rc);
+}
+
+int store_expired(struct store *store, int64_t now, struct ipr_mapping *out, size_t max)
+{
+	int64_t last;
+	int local, remote;
+
+	sqlite3_bind_int64(store->stmt[ST_EXPIRED_LOCAL], 1, now);
+	sqlite3_bind_int64(store->stmt[ST_EXPIRED_LOCAL], 2, (int64_t)max);
+	local = fetch_many(store, ST_EXPIRED_LOCAL, out, max, &last);
+	if (local < 0 || (size_t)local == max)
+		return local;
+	sqlite3_bind_int64(store->stmt[ST_EXPIRED_REMOTE], 1, now);
+	sqlite3_bind_int64(store->stmt[ST_EXPIRED_REMOTE], 2, (int64_t)(max - (size_t)local));
+	remote = fetch_many(store, ST_EXPIRED_REMOTE, out + local, max - (size_t)local, &last);
+	return remote < 0 ? remote : local + remote;
+}
+
+int store_purge_quarantine(struct store *store, int64_t now)
+{
+	sqlite3_bind_int64(store->stmt[ST_QUARANTINE_PURGE], 1, now);
+	return run(store, ST_QUARANTINE_PURGE);
+}
+
+int store_list(struct store *store, uint64_t *cursor, struct ipr_mapping *out, size_t max)
+{
+	bool remote = *cursor & CURSOR_REMOTE;
+	int64_t last = (int64_t)(*cursor & ~CURSOR_REMOTE);
+	int n = 0, more;
+
+	if (!remote) {
+		sqlite3_bind_int64(store->stmt[ST_LIST_LOCAL], 1, last);
+		sqlite3_bind_int64(store->stmt[ST_LIST_LOCAL], 2, (int64_t)max);
+		n = fetch_many(store, ST_LIST_LOCAL, out, max, &last);
+		if (n < 0)
+			return n;
+		if (n > 0)
+			*cursor = (uint64_t)last;
+		if ((size_t)n == max)
+			return n;
+		/* local rows done: fill the rest of the page from the remote table */
+		last = 0;
+	}
+	sqlite3_bind_int64(store->stmt[ST_LIST_REMOTE], 1, last);
+	sqlite3_bind_int64(store->stmt[ST_LIST_REMOTE], 2, (int64_t)(max - (size_t)n));
+	more = fetch_many(store, ST_LIST_REMOTE, out + n, max - (size_t)n, &last);
+	if (more < 0)
+		return more;
+	if (more > 0)
+		*cursor = CURSOR_REMOTE | (uint64_t)last;
+	return n + more;
+}
+
+int store_count(struct store *store, struct store_counts *counts)
+{
+	sqlite3_stmt *st = store->stmt[ST_COUNT];
+	int rc;
+
+	memset(counts, 0, sizeof(*counts));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int kind = sqlite3_column_int(st, 0);
+		uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
+		if (kind == 0)
+			counts->quarantined = n;
+		else if (kind >= IPR_MAP_PUBLISHED && kind <= IPR_MAP_STATIC_EXTERNAL)
+			counts->by_kind[kind] = n;
+	}
+	sqlite3_reset(st);
+	counts->bad_rows = store->bad_rows;
+	return errno_of(rc);
+}

@@ -1,0 +1,90 @@
+/* The daemon's SQLite store: the only place mappings are written. */
+#ifndef GWCTL_STORE_H
+#define GWCTL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "mapping.h"
+
+struct store;
+
+/*
+ * Opens (or creates) the store at path and brings its schema up to date. Refuses, with a
+ * sentence in msg and without writing anything, a file that is not an SQLite database, that
+ * belongs to another application, that is corrupt, or that a newer gwctld created.
+ */
+IPR_MUST_CHECK int store_open(const char *path, struct store **out, char *msg, size_t msg_size);
+void store_close(struct store *store);
+
+/*
+ * Writes happen between begin and commit (BEGIN IMMEDIATE ... COMMIT, durable on return).
+ * commit returns -ENOSPC, -EROFS, -EIO or -EBUSY when the store could not commit; the
+ * transaction is then rolled back and nothing of it remains.
+ */
+IPR_MUST_CHECK int store_begin(struct store *store);
+IPR_MUST_CHECK int store_commit(struct store *store);
+void store_rollback(struct store *store);
+/* False when SQLite ended the transaction on its own after an error (disk full, I/O). */
+bool store_in_transaction(const struct store *store);
+
+/* Rows changed since open: tells whether a commit made anything durable. */
+uint64_t store_changes(const struct store *store);
+
+/* Lookups: 0 and *out filled, -ENOENT when absent, another -errno on failure. */
+IPR_MUST_CHECK int store_find_remote(struct store *store, int family,
+				     const struct ipr_context *context, const struct ipr_ref *ref,
+				     struct ipr_mapping *out);
+IPR_MUST_CHECK int store_find_encoded(struct store *store, int family, const uint8_t *encoded,
+				      struct ipr_mapping *out);
+IPR_MUST_CHECK int store_find_ref(struct store *store, const struct ipr_ref *ref,
+				  struct ipr_mapping *out);
+/* The local mapping of a host address: a published one first, else its dynamic one. */
+IPR_MUST_CHECK int store_find_local(struct store *store, int family, const uint8_t *address,
+				    struct ipr_mapping *out);
+
+/* Inserts m (its kind picks the table) and sets m->id; -EEXIST when a unique value is taken. */
+IPR_MUST_CHECK int store_insert(struct store *store, struct ipr_mapping *m);
+/* Removes m; quarantine_until > 0 also rests its allocated value until then. */
+IPR_MUST_CHECK int store_delete(struct store *store, const struct ipr_mapping *m,
+				int64_t quarantine_until);
+/* Moves a dynamic mapping's expiry (never of published or static ones). */
+IPR_MUST_CHECK int store_set_expiry(struct store *store, const struct ipr_mapping *m,
+				    int64_t expires);
+
+/* True (1) when the encoded address or reference rests in quarantine at time now. */
+IPR_MUST_CHECK int store_encoded_quarantined(struct store *store, int family,
+					     const uint8_t *encoded, int64_t now);
+IPR_MUST_CHECK int store_ref_quarantined(struct store *store, const struct ipr_ref *ref,
+					 int64_t now);
+
+/* How many encoded addresses of a family are in use or in quarantine at time now. */
+IPR_MUST_CHECK int store_encoded_taken(struct store *store, int family, int64_t now,
+				       uint64_t *count);
+
+/*
+ * Up to max dynamic mappings expired at time now, for the sweeper to delete. Returns how many
+ * were written to out.
+ */
+IPR_MUST_CHECK int store_expired(struct store *store, int64_t now, struct ipr_mapping *out,
+				 size_t max);
+/* Forgets quarantine entries whose time is over. */
+IPR_MUST_CHECK int store_purge_quarantine(struct store *store, int64_t now);
+
+/*
+ * Mappings in a stable order for paging: fills up to max entries after *cursor (0 to start)
+ * and advances *cursor; returns the count, 0 at the end.
+ */
+IPR_MUST_CHECK int store_list(struct store *store, uint64_t *cursor, struct ipr_mapping *out,
+			      size_t max);
+
+struct store_counts {
+	uint64_t by_kind[IPR_MAP_STATIC_EXTERNAL + 1];
+	uint64_t quarantined;
+	uint64_t bad_rows; /* rows that failed validation when read, since open */
+};
+IPR_MUST_CHECK int store_count(struct store *store, struct store_counts *counts);
+
+#endif

@@ -1,0 +1,346 @@
+/* Unit tests of the SQLite store on real files: identity checks, rows, quarantine, paging. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "schema.h"
+#include "store.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *store;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char msg[512];
+
+	strcpy(fx->dir, "/tmp/ipref-store-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->path, sizeof(fx->path), "%s/gw.db", fx->dir);
+	assert_int_equal(store_open(fx->path, &fx->store, msg, sizeof(msg)), 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[160];
+
+	store_close(fx->store);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
+	assert_int_equal(system(cmd), 0);
+	free(fx);
+	return 0;
+}
+
+static struct ipr_mapping remote(const char *encoded, const char *context, uint64_t ref)
+{
+	struct ipr_mapping m = { .kind = IPR_MAP_DYNAMIC_REMOTE, .expires = 5000 };
+
+	m.family = strchr(encoded, ':') ? AF_INET6 : AF_INET;
+	assert_int_equal(inet_pton(m.family, encoded, m.address), 1);
+	assert_int_equal(ipr_context_parse(context, strlen(context), &m.context, NULL), 0);
+	m.ref = ipr_ref_from_u64(ref);
+	strcpy(m.source, "test");
+	return m;
+}
+
+static struct ipr_mapping local(const char *address, uint64_t ref, enum ipr_mapping_kind kind)
+{
+	struct ipr_mapping m = { .kind = kind,
+				 .expires = kind == IPR_MAP_DYNAMIC_LOCAL ? 5000 : 0 };
+
+	m.family = strchr(address, ':') ? AF_INET6 : AF_INET;
+	assert_int_equal(inet_pton(m.family, address, m.address), 1);
+	assert_int_equal(ipr_context_parse("198.51.100.1", 12, &m.context, NULL), 0);
+	m.ref = ipr_ref_from_u64(ref);
+	strcpy(m.source, "test");
+	return m;
+}
+
+static int64_t pragma(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t value = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		value = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return value;
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void test_new_store_identity(void **state)
+{
+	struct fixture *fx = *state;
+	char msg[512];
+
+	assert_int_equal(pragma(fx->path, "PRAGMA application_id"), SCHEMA_APPLICATION_ID);
+	assert_int_equal(pragma(fx->path, "PRAGMA user_version"), schema_version);
+	assert_int_equal(pragma(fx->path, "SELECT count(*) FROM mappings"), 0);
+	/* reopening an existing store is fine and changes nothing */
+	store_close(fx->store);
+	assert_int_equal(store_open(fx->path, &fx->store, msg, sizeof(msg)), 0);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = malloc(1 << 20);
+
+	assert_non_null(f);
+	*len = fread(buf, 1, 1 << 20, f);
+	fclose(f);
+	return buf;
+}
+
+/* Refused files are left byte for byte as they were. */
+static void expect_refused(const char *path, const char *words)
+{
+	struct store *store = NULL;
+	char msg[512] = "";
+	size_t before_len, after_len;
+	char *before = read_file(path, &before_len);
+
+	assert_true(store_open(path, &store, msg, sizeof(msg)) < 0);
+	assert_null(store);
+	if (!strstr(msg, words))
+		fail_msg("message '%s' does not say '%s'", msg, words);
+	char *after = read_file(path, &after_len);
+	assert_int_equal(before_len, after_len);
+	assert_memory_equal(before, after, before_len);
+	free(before);
+	free(after);
+}
+
+static void test_refuses_foreign_and_broken(void **state)
+{
+	struct fixture *fx = *state;
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/other.db", fx->dir);
+	raw_exec(path, "CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT);"
+		       "INSERT INTO photos (name) VALUES ('cat.jpg')");
+	expect_refused(path, "another application");
+
+	snprintf(path, sizeof(path), "%s/garbage.db", fx->dir);
+	f = fopen(path, "wb");
+	for (int i = 0; i < 4096; i++)
+		fputc((i * 7919) & 0xff, f);
+	fclose(f);
+	expect_refused(path, "not a usable SQLite database");
+
+	/* a store from a newer version of the daemon */
+	store_close(fx->store);
+	fx->store = NULL;
+	raw_exec(fx->path, "PRAGMA user_version = 99");
+	expect_refused(fx->path, "newer gwctld");
+}
+
+static void test_refuses_corrupt(void **state)
+{
+	struct fixture *fx = *state;
+	char msg[512];
+	FILE *f;
+
+	/* enough rows for several pages, then scribble over the middle of the file */
+	assert_int_equal(store_begin(fx->store), 0);
+	for (int i = 0; i < 2000; i++) {
+		char addr[32];
+		snprintf(addr, sizeof(addr), "10.240.%d.%d", i / 250, i % 250 + 2);
+		struct ipr_mapping m = remote(addr, "192.0.2.1", (uint64_t)i + 5000);
+		assert_int_equal(store_insert(fx->store, &m), 0);
+	}
+	assert_int_equal(store_commit(fx->store), 0);
+	store_close(fx->store);
+	fx->store = NULL;
+	raw_exec(fx->path, "PRAGMA wal_checkpoint(TRUNCATE)");
+	f = fopen(fx->path, "r+b");
+	assert_non_null(f);
+	/* the b-tree page headers of pages 2 to 9 */
+	for (long page = 1; page < 9; page++) {
+		fseek(f, page * 4096, SEEK_SET);
+		for (int i = 0; i < 32; i++)
+			fputc(0xa5, f);
+	}
+	fclose(f);
+	assert_true(store_open(fx->path, &fx->store, msg, sizeof(msg)) < 0);
+	assert_non_null(strstr(msg, "corrupt"));
+}
+
+static void test_rows(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipr_mapping a = remote("10.240.0.5", "192.0.2.1", 2466);
+	struct ipr_mapping b = remote("fdee:eeee::5", "2001:db8::1", 2466);
+	struct ipr_mapping c = local("172.17.1.75", 4294967300ULL, IPR_MAP_DYNAMIC_LOCAL);
+	struct ipr_mapping p = local("172.17.1.75", 5000, IPR_MAP_PUBLISHED);
+	struct ipr_mapping found;
+
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_insert(fx->store, &a), 0);
+	assert_int_equal(store_insert(fx->store, &b), 0);
+	assert_int_equal(store_insert(fx->store, &c), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+
+	assert_int_equal(store_find_remote(fx->store, AF_INET, &a.context, &a.ref, &found), 0);
+	assert_memory_equal(found.address, a.address, 4);
+	assert_int_equal(found.expires, 5000);
+	assert_string_equal(found.source, "test");
+	assert_int_equal(store_find_remote(fx->store, AF_INET6, &a.context, &a.ref, &found),
+			 -ENOENT);
+	assert_int_equal(store_find_encoded(fx->store, AF_INET6, b.address, &found), 0);
+	assert_true(ipr_context_equal(&found.context, &b.context));
+	assert_int_equal(store_find_ref(fx->store, &c.ref, &found), 0);
+	assert_int_equal(found.kind, IPR_MAP_DYNAMIC_LOCAL);
+
+	/* unique values stay unique */
+	struct ipr_mapping dup = remote("10.240.0.6", "192.0.2.1", 2466);
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_insert(fx->store, &dup), -EEXIST);
+	dup = remote("10.240.0.5", "192.0.2.9", 1);
+	assert_int_equal(store_insert(fx->store, &dup), -EEXIST);
+	/* a host may be published besides its dynamic reference; the published one comes first */
+	assert_int_equal(store_insert(fx->store, &p), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_int_equal(store_find_local(fx->store, AF_INET, c.address, &found), 0);
+	assert_int_equal(found.kind, IPR_MAP_PUBLISHED);
+
+	/* deleting quarantines the value until the given time */
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_delete(fx->store, &a, 7000), 0);
+	assert_int_equal(store_delete(fx->store, &c, 7000), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_int_equal(store_find_encoded(fx->store, AF_INET, a.address, &found), -ENOENT);
+	assert_int_equal(store_encoded_quarantined(fx->store, AF_INET, a.address, 6999), 1);
+	assert_int_equal(store_encoded_quarantined(fx->store, AF_INET, a.address, 7000), 0);
+	assert_int_equal(store_ref_quarantined(fx->store, &c.ref, 100), 1);
+	uint64_t taken = 0;
+	assert_int_equal(store_encoded_taken(fx->store, AF_INET, 100, &taken), 0);
+	assert_int_equal(taken, 1); /* a's address, resting */
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_purge_quarantine(fx->store, 7000), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_int_equal(store_encoded_quarantined(fx->store, AF_INET, a.address, 100), 0);
+
+	struct store_counts counts;
+	assert_int_equal(store_count(fx->store, &counts), 0);
+	assert_int_equal(counts.by_kind[IPR_MAP_DYNAMIC_REMOTE], 1);
+	assert_int_equal(counts.by_kind[IPR_MAP_PUBLISHED], 1);
+	assert_int_equal(counts.by_kind[IPR_MAP_DYNAMIC_LOCAL], 0);
+}
+
+static void test_expiry_and_sweep_query(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipr_mapping a = remote("10.240.0.5", "192.0.2.1", 1), out[8];
+	struct ipr_mapping s = remote("10.240.0.6", "192.0.2.1", 2);
+
+	s.kind = IPR_MAP_STATIC_EXTERNAL;
+	s.expires = 0;
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_insert(fx->store, &a), 0);
+	assert_int_equal(store_insert(fx->store, &s), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_int_equal(store_expired(fx->store, 4999, out, 8), 0);
+	assert_int_equal(store_expired(fx->store, 5000, out, 8), 1);
+	assert_int_equal(out[0].id, a.id);
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_set_expiry(fx->store, &a, 9000), 0);
+	assert_int_equal(store_set_expiry(fx->store, &s, 9000), 0); /* static: ignored */
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_int_equal(store_expired(fx->store, 8999, out, 8), 0);
+	assert_int_equal(store_expired(fx->store, 1000000, out, 8), 1);
+}
+
+static void test_list_pages_and_bad_rows(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipr_mapping page[3];
+	uint64_t cursor = 0, seen_local = 0, seen_remote = 0;
+	struct store_counts counts;
+	int n, pages = 0;
+
+	assert_int_equal(store_begin(fx->store), 0);
+	for (int i = 0; i < 10; i++) {
+		char addr[32];
+		snprintf(addr, sizeof(addr), "10.240.0.%d", i + 2);
+		struct ipr_mapping m = remote(addr, "192.0.2.1", (uint64_t)i + 1);
+		assert_int_equal(store_insert(fx->store, &m), 0);
+		snprintf(addr, sizeof(addr), "172.17.0.%d", i + 2);
+		m = local(addr, (uint64_t)i + 5000, IPR_MAP_PUBLISHED);
+		assert_int_equal(store_insert(fx->store, &m), 0);
+	}
+	assert_int_equal(store_commit(fx->store), 0);
+	/* a row someone wrote by hand that does not hold together */
+	store_close(fx->store);
+	raw_exec(fx->path,
+		 "INSERT INTO remote_mapping (kind, encoded, family, context, ref, source,"
+		 " created, expires) VALUES (3, 'not-an-address', 4, '192.0.2.1', '77',"
+		 " 'hand', 0, 1)");
+	char msg[512];
+	assert_int_equal(store_open(fx->path, &fx->store, msg, sizeof(msg)), 0);
+
+	while ((n = store_list(fx->store, &cursor, page, 3)) > 0) {
+		pages++;
+		for (int i = 0; i < n; i++) {
+			if (ipr_mapping_is_local(&page[i]))
+				seen_local |= 1ULL << (page[i].ref.lo - 5000);
+			else
+				seen_remote |= 1ULL << page[i].ref.lo;
+		}
+		assert_true(pages < 20);
+	}
+	assert_int_equal(n, 0);
+	assert_int_equal(seen_local, 0x3ff);
+	assert_int_equal(seen_remote, 0x7fe);
+	assert_int_equal(store_count(fx->store, &counts), 0);
+	assert_int_equal(counts.bad_rows, 1);
+	/* looking the broken row up says so instead of inventing a mapping */
+	struct ipr_ref ref = ipr_ref_from_u64(77);
+	struct ipr_context ctx;
+	struct ipr_mapping m;
+	assert_int_equal(ipr_context_parse("192.0.2.1", 9, &ctx, NULL), 0);
+	assert_int_equal(store_find_remote(fx->store, AF_INET, &ctx, &ref, &m), -EBADMSG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_new_store_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_foreign_and_broken, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_and_sweep_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_pages_and_bad_rows, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
