@@ -8,7 +8,11 @@
 
 __extension__ typedef unsigned __int128 u128;
 
-/* Random tries before falling back to a scan; a scan is only done over small ranges. */
+/*
+ * Random tries before falling back to a scan; a scan is only done over small ranges. Failing
+ * 64 tries means the range is almost surely over 90% full; the caller remembers an exhausted
+ * range so that the scan does not repeat on every request.
+ */
 #define RANDOM_TRIES 64
 #define SCAN_LIMIT   (1u << 20)
 
@@ -95,17 +99,11 @@ int alloc_encoded(struct store *store, const struct alloc_range *range, int64_t 
 		  uint8_t out[16])
 {
 	u128 last = last_offset(range), span, offset;
-	uint64_t taken = 0;
 	int rc;
 
 	if (last < 2)
 		return -ENOSPC;
 	span = last - 1;
-	rc = store_encoded_taken(store, range->family, now, &taken);
-	if (rc < 0)
-		return rc;
-	if ((u128)taken >= span)
-		return -ENOSPC;
 
 	for (int i = 0; i < RANDOM_TRIES; i++) {
 		address_at(range, 2 + random_below(span), out);

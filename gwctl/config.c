@@ -95,7 +95,7 @@ static int parse_number(const char *v, size_t n, size_t *i, uint64_t max, uint64
 
 static int parse_count(const char *v, size_t n, uint32_t *out, struct ipr_err *err)
 {
-	uint64_t value;
+	uint64_t value = 0;
 	size_t i = 0;
 	int rc = parse_number(v, n, &i, CONFIG_COUNT_MAX, &value, err);
 
@@ -112,7 +112,7 @@ static int parse_count(const char *v, size_t n, uint32_t *out, struct ipr_err *e
 /* A number with an optional unit s, m, h or d; no unit means seconds. */
 static int parse_duration(const char *v, size_t n, uint32_t *out, struct ipr_err *err)
 {
-	uint64_t value, unit = 1;
+	uint64_t value = 0, unit = 1;
 	size_t i = 0;
 	int rc = parse_number(v, n, &i, CONFIG_DURATION_MAX, &value, err);
 

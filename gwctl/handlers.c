@@ -146,8 +146,12 @@ static int handle_get_ea(struct request *r)
 	m.expires = r->now + svc->cfg.lease_secs;
 	snprintf(m.source, sizeof(m.source), "%.*s", IPR_MAPPING_SOURCE_MAX,
 		 source_of(r->f, "request"));
-	rc = alloc_encoded(svc->store, &svc->range[family_index(family)], r->now, m.address);
+	rc = svc->range_full[family_index(family)]
+		     ? -ENOSPC
+		     : alloc_encoded(svc->store, &svc->range[family_index(family)], r->now,
+				     m.address);
 	if (rc == -ENOSPC) {
+		svc->range_full[family_index(family)] = true;
 		svc->counters.exhausted++;
 		return fail(r, IPR_CTL_E_EXHAUSTED, "the encoded range is exhausted");
 	}
@@ -201,9 +205,11 @@ static int handle_get_ref(struct request *r)
 	m.expires = r->now + svc->cfg.lease_secs;
 	snprintf(m.source, sizeof(m.source), "%.*s", IPR_MAPPING_SOURCE_MAX,
 		 source_of(r->f, "request"));
-	rc = alloc_ref(svc->store, &svc->cfg.dynamic_ref_min, &svc->cfg.dynamic_ref_max, r->now,
-		       &m.ref);
+	rc = svc->refs_full ? -ENOSPC
+			    : alloc_ref(svc->store, &svc->cfg.dynamic_ref_min,
+					&svc->cfg.dynamic_ref_max, r->now, &m.ref);
 	if (rc == -ENOSPC) {
+		svc->refs_full = true;
 		svc->counters.exhausted++;
 		return fail(r, IPR_CTL_E_EXHAUSTED, "the dynamic reference range is exhausted");
 	}
@@ -403,17 +409,21 @@ static void put_line(struct ipr_ctl_builder *b, const char *fmt, ...)
 	ipr_ctl_nest_end(b, mark);
 }
 
-static void range_text(const struct service *svc, int i, char *buf, size_t size)
+static void range_text(const struct service *svc, int i, int64_t now, char *buf, size_t size)
 {
 	char addr[64];
+	uint64_t taken = 0;
 
 	if (!svc->has_range[i]) {
 		snprintf(buf, size, "none");
 		return;
 	}
 	inet_ntop(svc->range[i].family, svc->range[i].prefix, addr, sizeof(addr));
-	snprintf(buf, size, "%s/%u (%llu addresses)", addr, svc->range[i].prefix_len,
-		 (unsigned long long)alloc_range_size(&svc->range[i]));
+	if (store_encoded_taken(svc->store, svc->range[i].family, now, &taken) < 0)
+		taken = 0;
+	snprintf(buf, size, "%s/%u (%llu addresses, %llu in use or resting)", addr,
+		 svc->range[i].prefix_len, (unsigned long long)alloc_range_size(&svc->range[i]),
+		 (unsigned long long)taken);
 }
 
 static int handle_status(struct request *r)
@@ -432,9 +442,9 @@ static int handle_status(struct request *r)
 	put_line(r->reply, "uptime: %lld s", (long long)(r->now - svc->started));
 	put_line(r->reply, "database: %s", svc->cfg.database);
 	put_line(r->reply, "socket: %s", svc->cfg.socket);
-	range_text(svc, 0, text, sizeof(text));
+	range_text(svc, 0, r->now, text, sizeof(text));
 	put_line(r->reply, "encoded-ipv4: %s", text);
-	range_text(svc, 1, text, sizeof(text));
+	range_text(svc, 1, r->now, text, sizeof(text));
 	put_line(r->reply, "encoded-ipv6: %s", text);
 	ipr_ref_format(&svc->cfg.dynamic_ref_min, min);
 	ipr_ref_format(&svc->cfg.dynamic_ref_max, max);
@@ -536,6 +546,8 @@ static int handle_unmap(struct request *r)
 	rc = store_delete(svc->store, &m, m.expires ? r->now + svc->cfg.quarantine_secs : 0);
 	if (rc < 0)
 		return store_failed(r, rc);
+	if (!m.expires) /* a static value is free at once */
+		svc->range_full[family_index(m.family)] = svc->refs_full = false;
 	record(svc, IPR_CTL_EV_REMOVED, &m);
 	put_mapping_reply(r, &m);
 	return 0;

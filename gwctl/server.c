@@ -49,6 +49,7 @@ struct client {
 struct batch_entry {
 	size_t client;
 	uint32_t serial;
+	bool oversized; /* longer than any valid message: only its header was kept */
 	size_t len;
 	uint8_t msg[IPR_CTL_MSG_MAX];
 	size_t reply_len;
@@ -276,7 +277,7 @@ static int flush_client(struct server *srv, struct client *c);
 /* Queues a message for a client; a client whose queue overflows is disconnected. */
 static void send_to(struct server *srv, struct client *c, const uint8_t *msg, size_t len)
 {
-	if (c->fd < 0 || c->closing)
+	if (c->fd < 0)
 		return;
 	if (!c->queue) {
 		c->queue = malloc(QUEUE_CAP);
@@ -392,8 +393,8 @@ static void read_client(struct server *srv, size_t slot)
 			return;
 		e->client = slot;
 		e->serial = c->serial;
-		/* an oversized message arrives truncated: keep its length so decoding rejects it */
-		e->len = (size_t)n;
+		e->oversized = (size_t)n > sizeof(e->msg);
+		e->len = e->oversized ? sizeof(e->msg) : (size_t)n;
 		srv->batch_len++;
 	}
 }
@@ -439,7 +440,7 @@ static int process_entry(struct server *srv, struct batch_entry *e)
 		c->closing = true;
 		return 0;
 	}
-	if (rc < 0 || e->len > IPR_CTL_MSG_MAX) {
+	if (rc < 0 || e->oversized) {
 		srv->svc->counters.malformed++;
 		srv->svc->counters.errors[IPR_CTL_E_MALFORMED]++;
 		e->reply_len = service_error_reply(e->reply, sizeof(e->reply), hdr.kind, hdr.id,

@@ -78,6 +78,8 @@ int service_sweep(struct service *svc, size_t max)
 
 	if (max > sizeof(expired) / sizeof(expired[0]))
 		max = sizeof(expired) / sizeof(expired[0]);
+	/* quarantine ends and expiries free values: full ranges get another look */
+	svc->range_full[0] = svc->range_full[1] = svc->refs_full = false;
 	rc = store_purge_quarantine(svc->store, now);
 	if (rc < 0)
 		return rc;

@@ -42,6 +42,9 @@ struct service {
 	struct store *store;
 	bool has_range[2]; /* [0] IPv4, [1] IPv6 */
 	struct alloc_range range[2];
+	/* A range found full stays full until the next sweep or unmap may have freed a value. */
+	bool range_full[2];
+	bool refs_full;
 	struct service_counters counters;
 	uint64_t generation; /* counts committed changes since start */
 	int64_t started;     /* unix seconds */

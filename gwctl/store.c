@@ -358,6 +358,12 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 	}
 	sqlite3_extended_result_codes(store->db, 1);
 	sqlite3_busy_timeout(store->db, 200);
+	/* SQLite quietly opens a write-protected file read-only; a store must be writable. */
+	if (sqlite3_db_readonly(store->db, "main") == 1) {
+		say(msg, msg_size, "%s: the database is read-only (file or file system)", path);
+		rc = -EROFS;
+		goto out;
+	}
 
 	rc = check_identity(store->db, path, msg, msg_size);
 	if (rc < 0)

@@ -171,7 +171,12 @@ static void test_exhaustion_and_quarantine(void **state)
 	assert_int_equal(store_commit(fx->store), 0);
 	assert_int_equal(fx->svc.counters.expired, 1);
 	assert_int_equal(get_ea(fx, "192.0.2.7", 2, 4, NULL), IPR_CTL_E_EXHAUSTED);
+	/* the quarantine ends; the next sweep lets the allocator look again */
 	fake_now += 50;
+	assert_int_equal(get_ea(fx, "192.0.2.7", 2, 4, NULL), IPR_CTL_E_EXHAUSTED);
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(service_sweep(&fx->svc, 100), 0);
+	assert_int_equal(store_commit(fx->store), 0);
 	assert_int_equal(get_ea(fx, "192.0.2.7", 2, 4, a), IPR_CTL_OK);
 	assert_int_equal(a[3], 2);
 }

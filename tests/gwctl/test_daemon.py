@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""gwctld end to end: the CLI, the socket's rules, bad messages, pipelining, subscriptions,
+refusing foreign stores. usage: test_daemon.py GWCTLD GWCTL"""
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+
+from ctl import *  # noqa: F401,F403 (the protocol constants)
+
+GWCTLD, GWCTL = sys.argv[1], sys.argv[2]
+
+
+def cli(daemon, *args, ok=True):
+    run = subprocess.run([GWCTL, "--socket", daemon.sock, *args], capture_output=True, text=True)
+    if ok and run.returncode != 0:
+        raise AssertionError(f"gwctl {' '.join(args)}: {run.returncode} {run.stderr}")
+    return run
+
+
+def test_cli_round_trip(make, workdir):
+    d = make().start()
+    out = cli(d, "encode", "--name", "b6.example.net", "192.0.2.7 + 2466").stdout
+    check("kind:    dynamic remote" in out and "ipref:   192.0.2.7 + 2466" in out, out)
+    encoded = [l.split()[1] for l in out.splitlines() if l.startswith("encoded:")][0]
+    check(encoded.startswith("10."), encoded)
+    # the same IPREF address keeps its encoded address
+    again = cli(d, "encode", "192.0.2.7 + 0-9a2").stdout
+    check(f"encoded: {encoded}" in again, again)
+    cli(d, "ref", "172.17.1.75")
+    cli(d, "map", "10.240.0.99", "203.0.113.5 + 0-705")
+    cli(d, "map", "--publish", "172.17.1.80", "198.51.100.1 + 5000")
+    rows = json.loads(cli(d, "list", "--json").stdout)
+    kinds = sorted(r["kind"] for r in rows)
+    check(kinds == ["dynamic local", "dynamic remote", "published", "static external"], kinds)
+    by_addr = {r["address"]: r for r in rows}
+    check(by_addr[encoded]["name"] == "b6.example.net", by_addr[encoded])
+    check(by_addr["10.240.0.99"]["ipref"] == "203.0.113.5 + 1797", by_addr["10.240.0.99"])
+    check("ipref:   203.0.113.5 + 1797" in cli(d, "show", "10.240.0.99").stdout, "show")
+    check("172.17.1.80" in cli(d, "show", "5000").stdout, "show ref")
+    check(cli(d, "show", "10.240.0.98", ok=False).returncode == 1, "show missing")
+    conflict = cli(d, "map", "10.240.0.99", "203.0.113.6 + 1", ok=False)
+    check(conflict.returncode == 1 and "in use" in conflict.stderr, conflict.stderr)
+    cli(d, "unmap", "10.240.0.99")
+    stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
+    check(stats["allocated.encoded"] == "1" and stats["mappings.static_external"] == "0", stats)
+    check("encoded-ipv4: 10.240.0.0/12" in cli(d, "status").stdout, "status")
+    # people read the store with sqlite3 while the daemon runs
+    rows = sqlite3.connect(d.db).execute(
+        "SELECT kind, address, ipref, name, source FROM mappings ORDER BY kind").fetchall()
+    check(("dynamic remote", encoded, "192.0.2.7 + 2466", "b6.example.net", "cli") in rows, rows)
+
+
+def test_cli_without_daemon(make, workdir):
+    d = make()
+    run = cli(d, "status", ok=False)
+    check(run.returncode == 1 and "gwctld is not running" in run.stderr, run.stderr)
+    run = subprocess.run([GWCTL, "--config", "/nonexistent/gwctl.conf", "status"],
+                         capture_output=True, text=True)
+    check(run.returncode == 1, run.stderr)
+
+
+def test_socket_permissions(make, workdir):
+    d = make().start()
+    mode = os.stat(d.sock).st_mode & 0o777
+    check(mode == 0o600, oct(mode))
+    if os.geteuid() != 0:
+        return
+    # another user is refused by the socket's mode, and by the peer check behind it
+    os.chmod(workdir, 0o755)
+    os.chmod(d.sock, 0o666)
+    run = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                          GWCTL, "--socket", d.sock, "status"], capture_output=True, text=True)
+    check(run.returncode == 1, run.stdout + run.stderr)
+    c = d.client()
+    stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
+    check(stats["peers.denied"] == "1", stats)
+    c.close()
+
+
+def test_bad_messages(make, workdir):
+    d = make().start()
+    c = d.client()
+    # short, broken framing, bad values, unknown kind: error replies, the connection stays
+    c.sock.send(b"\x01\x01")
+    check(c.recv().status == E_MALFORMED, "short")
+    c.sock.send(message(GET_EA, b"\x00\x01\x00\x09\x01", 7))
+    r = c.recv()
+    check(r.status == E_MALFORMED and r.id == 7, "framing")
+    c.sock.send(message(GET_EA, attr(A_CONTEXT, b"123") + ref(5), 8))
+    check(c.recv().status == E_MALFORMED, "bad value")
+    c.sock.send(message(GET_EA, attr(A_NAME, b"Not.Canonical") + ref(5), 9))
+    check(c.recv().status == E_MALFORMED, "name")
+    c.sock.send(message(77, b"", 10))
+    check(c.recv().status == E_KIND, "kind")
+    c.sock.send(message(GET_EA, ref(5), 11))
+    r = c.recv()
+    check(r.status == E_INVALID and "CONTEXT" in r.message, r.message)
+    c.sock.send(message(GET_EA, b"x" * 70000, 12))  # larger than any message may be
+    check(c.recv().status == E_MALFORMED, "oversized")
+    check(c.call(STATUS).status == OK, "still serving")
+    # another protocol version: an error reply, then the connection is closed
+    c.sock.send(message(STATUS, b"", 13, version=2))
+    r = c.recv()
+    check(r.status == E_VERSION and r.id == 13, "version")
+    try:
+        c.recv()
+        raise AssertionError("connection left open")
+    except (ConnectionError, OSError):
+        pass
+    stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
+    check(int(stats["messages.malformed"]) >= 5, stats)
+    check(d.proc.poll() is None, "daemon alive")
+
+
+def test_pipelining_and_races(make, workdir):
+    d = make().start()
+    c = d.client()
+    ids = {}
+    for n in range(1, 301):
+        ids[c.send(GET_EA, attr(A_CONTEXT, ip("192.0.2.9")) + ref(n))] = n
+    replies = {}
+    while len(replies) < 300:
+        r = c.recv()
+        check(r.status == OK, r.message)
+        replies[ids[r.id]] = r.get(A_ENCODED)
+    check(len(set(replies.values())) == 300, "distinct encoded addresses")
+
+    # many clients asking for the same new address at once get one mapping
+    results, errors = [], []
+
+    def ask():
+        try:
+            cl = d.client()
+            results.append(cl.get_ea("192.0.2.10", 77).get(A_ENCODED))
+            cl.close()
+        except Exception as e:  # reported below
+            errors.append(e)
+    threads = [threading.Thread(target=ask) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(not errors and len(results) == 16 and len(set(results)) == 1, (errors, results))
+    count = sqlite3.connect(d.db).execute(
+        "SELECT count(*) FROM remote_mapping WHERE context = '192.0.2.10'").fetchone()[0]
+    check(count == 1, count)
+
+
+def test_subscription(make, workdir):
+    d = make().start()
+    c = d.client()
+    for n in range(1, 101):
+        check(c.get_ea("192.0.2.7", n).status == OK, "alloc")
+    sub = d.client()
+    sub_id = sub.send(SUBSCRIBE)
+    r = sub.recv()
+    check(r.kind == SUBSCRIBE | REPLY and r.status == OK and r.id == sub_id, "subscribed")
+    snapshot = set()
+    while True:
+        ev = sub.recv()
+        check(ev.id == sub_id, "event id")
+        if ev.kind == EV_SNAPSHOT_DONE:
+            break
+        check(ev.kind == EV_ADDED, hex(ev.kind))
+        snapshot.add(ev.get(A_ENCODED))
+    check(len(snapshot) == 100, len(snapshot))
+    # a change after the snapshot arrives as an event, after its commit
+    added = c.get_ea("192.0.2.7", 1000).get(A_ENCODED)
+    ev = sub.recv()
+    check(ev.kind == EV_ADDED and ev.get(A_ENCODED) == added, "added event")
+    gen = int.from_bytes(ev.get(A_GENERATION), "big")
+    cli(d, "unmap", ip_text(added))
+    ev = sub.recv()
+    check(ev.kind == EV_REMOVED and ev.get(A_ENCODED) == added, "removed event")
+    check(int.from_bytes(ev.get(A_GENERATION), "big") == gen + 1, "generation")
+
+
+def test_refuses_foreign_database(make, workdir):
+    d = make()
+    db = sqlite3.connect(d.db)
+    db.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT)")
+    db.commit()
+    db.close()
+    before = open(d.db, "rb").read()
+    d.start(wait=False)
+    code = d.proc.wait(10)
+    log = open(d.log).read()
+    check(code == 1 and "belongs to another application" in log, log)
+    check(open(d.db, "rb").read() == before, "foreign database changed")
+    with open(d.db, "wb") as f:
+        f.write(b"this is a text file, not a database\n" * 100)
+    d.start(wait=False)
+    check(d.proc.wait(10) == 1 and "not a usable SQLite database" in open(d.log).read(), "text")
+
+
+def test_second_daemon_and_stale_socket(make, workdir):
+    d = make().start()
+    other = make()
+    other.db = os.path.join(workdir, "other.db")
+    with open(other.conf, "w") as f:
+        f.write(f"database = {other.db}\nsocket = {d.sock}\n")
+    other.start(wait=False)
+    check(other.proc.wait(10) == 1 and "another gwctld" in open(other.log).read(), "second")
+    d.stop(signal.SIGKILL)  # leaves its socket file behind
+    check(os.path.exists(d.sock), "stale socket kept")
+    d.start()
+    check(d.client().call(STATUS).status == OK, "restarted over a stale socket")
+
+
+def test_restart_keeps_mappings(make, workdir):
+    d = make().start()
+    c = d.client()
+    first = {n: c.get_ea("192.0.2.7", n).get(A_ENCODED) for n in range(1, 51)}
+    c.close()
+    check(d.stop() == 0, "clean stop")
+    d.start()
+    c = d.client()
+    for n, encoded in first.items():
+        r = c.call(LOOKUP_EA, attr(A_ENCODED, encoded))
+        check(r.status == OK and int.from_bytes(r.get(A_REF), "big") == n, n)
+
+
+def test_reload(make, workdir):
+    d = make().start()
+    with open(d.conf, "a") as f:
+        f.write("lease = 2h\n")
+    r = cli(d, "reload")
+    check("reloaded" in r.stdout, r.stdout)
+    check("lease: 7200 s" in cli(d, "status").stdout, "lease applied")
+    with open(d.conf, "a") as f:
+        f.write("lease = forever\n")
+    r = cli(d, "reload", ok=False)
+    check(r.returncode == 1 and "gwctl.conf:" in r.stderr, r.stderr)
+    check("lease: 7200 s" in cli(d, "status").stdout, "previous settings kept")
+
+
+if __name__ == "__main__":
+    sys.exit(Suite(GWCTLD).run([
+        test_cli_round_trip, test_cli_without_daemon, test_socket_permissions, test_bad_messages,
+        test_pipelining_and_races, test_subscription, test_refuses_foreign_database,
+        test_second_daemon_and_stale_socket, test_restart_keeps_mappings, test_reload,
+    ]))
