@@ -98,7 +98,7 @@ void cli_row_of(const struct ipr_mapping *m, struct cli_row *row)
 
 void cli_print_row(FILE *out, const struct cli_row *row)
 {
-	fprintf(out, "%-16s %-26s %-44s %-24s %-24s %s\n", row->kind, row->address, row->ipref,
+	fprintf(out, "%-16s %-39s %-44s %-24s %-24s %s\n", row->kind, row->address, row->ipref,
 		row->name, row->expires, row->source);
 }
 

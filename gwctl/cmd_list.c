@@ -25,7 +25,7 @@ int cmd_list(int argc, char **argv)
 	if (json)
 		fputs("[", stdout);
 	else
-		printf("%-16s %-26s %-44s %-24s %-24s %s\n", "KIND", "ADDRESS", "IPREF", "NAME",
+		printf("%-16s %-39s %-44s %-24s %-24s %s\n", "KIND", "ADDRESS", "IPREF", "NAME",
 		       "EXPIRES", "SOURCE");
 	while (more) {
 		struct ipr_ctl_builder b;

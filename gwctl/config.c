@@ -24,6 +24,9 @@ enum config_key {
 	KEY_COMMIT_BATCH,
 	KEY_MAX_CLIENTS,
 	KEY_LOG_LEVEL,
+	KEY_GATEWAY_NAME,
+	KEY_ZONE,
+	KEY_HOSTS,
 	KEY_COUNT,
 };
 
@@ -368,6 +371,67 @@ static int set_log_level(struct gwctl_config *cfg, const char *v, size_t n, stru
 	return ipr_fail(err, EINVAL, 1, "unknown log level (error, warn, info or debug)");
 }
 
+static int set_gateway_name(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	char name[IPR_NAME_MAX + 1];
+	int rc;
+
+	if (cfg->gateway_name_count == CONFIG_GATEWAY_MAX)
+		return ipr_fail(err, EINVAL, 1, "more than 8 gateway names");
+	rc = ipr_name_parse(v, n, name, err);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < cfg->gateway_name_count; i++)
+		if (!strcmp(cfg->gateway_names[i], name))
+			return ipr_fail(err, EINVAL, 1, "gateway name given twice");
+	memcpy(cfg->gateway_names[cfg->gateway_name_count++], name, sizeof(name));
+	return 0;
+}
+
+/* PUBLIC-ZONE-FILE INTERNAL-ZONE-FILE: two absolute paths separated by blanks. */
+static int set_zone(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	size_t first_end = 0, second;
+	int rc;
+
+	if (cfg->zone_count == CONFIG_SOURCES_MAX)
+		return ipr_fail(err, EINVAL, 1, "more than 16 zone pairs");
+	while (first_end < n && v[first_end] != ' ' && v[first_end] != '\t')
+		first_end++;
+	second = first_end;
+	while (second < n && (v[second] == ' ' || v[second] == '\t'))
+		second++;
+	if (second == n)
+		return ipr_fail(err, EINVAL, n + 1,
+				"expected two files: the public zone, then the internal zone");
+	rc = parse_path(v, first_end, cfg->zones[cfg->zone_count].public_path, CONFIG_PATH_MAX,
+			"path too long", err);
+	if (rc < 0)
+		return rc;
+	rc = parse_path(v + second, n - second, cfg->zones[cfg->zone_count].internal_path,
+			CONFIG_PATH_MAX, "path too long", err);
+	if (rc < 0) {
+		if (err && err->column)
+			err->column += second;
+		return rc;
+	}
+	cfg->zone_count++;
+	return 0;
+}
+
+static int set_hosts(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	int rc;
+
+	if (cfg->hosts_count == CONFIG_SOURCES_MAX)
+		return ipr_fail(err, EINVAL, 1, "more than 16 hosts files");
+	rc = parse_path(v, n, cfg->hosts_paths[cfg->hosts_count], CONFIG_PATH_MAX, "path too long",
+			err);
+	if (rc == 0)
+		cfg->hosts_count++;
+	return rc;
+}
+
 static const struct config_key_info keys[KEY_COUNT] = {
 	[KEY_DATABASE] = { "database", set_database, false, false },
 	[KEY_SOCKET] = { "socket", set_socket, false, false },
@@ -384,6 +448,9 @@ static const struct config_key_info keys[KEY_COUNT] = {
 	[KEY_COMMIT_BATCH] = { "commit-batch", set_commit_batch, false, false },
 	[KEY_MAX_CLIENTS] = { "max-clients", set_max_clients, false, false },
 	[KEY_LOG_LEVEL] = { "log-level", set_log_level, false, false },
+	[KEY_GATEWAY_NAME] = { "gateway-name", set_gateway_name, true, false },
+	[KEY_ZONE] = { "zone", set_zone, true, false },
+	[KEY_HOSTS] = { "hosts", set_hosts, true, false },
 };
 
 void config_defaults(struct gwctl_config *cfg)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+#include "addr.h"
 #include "err.h"
 #include "ref.h"
 
@@ -18,6 +19,8 @@
 /* Longest user or group name without its NUL (the limit of Linux's shadow tools). */
 #define CONFIG_NAME_MAX	   32
 #define CONFIG_GATEWAY_MAX 8
+/* Published sources: zone pairs and hosts files. */
+#define CONFIG_SOURCES_MAX 16
 /* Longest line config_load reads, without its newline. */
 #define CONFIG_LINE_MAX 8192
 /* Durations are whole seconds, 1 to 365 days. */
@@ -54,6 +57,17 @@ struct gwctl_config {
 	char user[CONFIG_NAME_MAX + 1];		/* "": do not switch user */
 	size_t gateway_count;
 	struct config_ip gateways[CONFIG_GATEWAY_MAX];
+	/* DNS names of this gateway, as AA records may give its context */
+	size_t gateway_name_count;
+	char gateway_names[CONFIG_GATEWAY_MAX][IPR_NAME_MAX + 1];
+	/* zone pairs: the public zone with AA records, the internal one with local addresses */
+	size_t zone_count;
+	struct {
+		char public_path[CONFIG_PATH_MAX];
+		char internal_path[CONFIG_PATH_MAX];
+	} zones[CONFIG_SOURCES_MAX];
+	size_t hosts_count;
+	char hosts_paths[CONFIG_SOURCES_MAX][CONFIG_PATH_MAX];
 	struct config_prefix encoded_ipv4;
 	struct config_prefix encoded_ipv6;
 	uint32_t lease_secs;

@@ -927,6 +927,45 @@ static void test_check_after_load(void **state)
 	assert_string_equal(msg, "dynamic-ref-min is above dynamic-ref-max");
 }
 
+static void test_source_keys(void **state)
+{
+	static const struct bad_case bad[] = {
+		{ "zone = /etc/ipref/example.com.zone", -EINVAL, 35,
+		  "expected two files: the public zone, then the internal zone" },
+		{ "zone = zones/a.zone /etc/b.zone", -EINVAL, 8, "must be an absolute path" },
+		{ "zone = /etc/a.zone etc/b.zone", -EINVAL, 20, "must be an absolute path" },
+		{ "hosts = hosts", -EINVAL, 9, "must be an absolute path" },
+		{ "gateway-name = gw..example.com", -EINVAL, 19, "empty label in name" },
+	};
+	struct gwctl_config cfg;
+	struct ipr_err err = { 0 };
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.zone_count + cfg.hosts_count + cfg.gateway_name_count, 0);
+	assert_int_equal(
+		parse(&cfg, "zone = /etc/ipref/example.com.zone \t /etc/ipref/internal.zone", &err),
+		0);
+	assert_int_equal(parse(&cfg, "zone = /a/public.zone /a/internal zone", &err), 0);
+	assert_int_equal(cfg.zone_count, 2);
+	assert_string_equal(cfg.zones[0].public_path, "/etc/ipref/example.com.zone");
+	assert_string_equal(cfg.zones[0].internal_path, "/etc/ipref/internal.zone");
+	assert_string_equal(cfg.zones[1].internal_path, "/a/internal zone");
+	assert_int_equal(parse(&cfg, "hosts = /etc/hosts", &err), 0);
+	assert_int_equal(parse(&cfg, "hosts = /etc/ipref/hosts", &err), 0);
+	assert_int_equal(cfg.hosts_count, 2);
+	assert_string_equal(cfg.hosts_paths[1], "/etc/ipref/hosts");
+	assert_int_equal(parse(&cfg, "gateway-name = GW.Example.com.", &err), 0);
+	assert_string_equal(cfg.gateway_names[0], "gw.example.com");
+	assert_int_equal(parse(&cfg, "gateway-name = gw.example.com", &err), -EINVAL);
+	assert_string_equal(err.reason, "gateway name given twice");
+	for (int i = 2; i < CONFIG_SOURCES_MAX; i++)
+		assert_int_equal(parse(&cfg, "hosts = /etc/hosts", &err), 0);
+	assert_int_equal(parse(&cfg, "hosts = /etc/hosts", &err), -EINVAL);
+	assert_string_equal(err.reason, "more than 16 hosts files");
+	expect_bad(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -950,6 +989,7 @@ int main(void)
 		cmocka_unit_test(test_load_unreadable),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_check_after_load),
+		cmocka_unit_test(test_source_keys),
 	};
 	return cmocka_run_group_tests_name("gwctl-config", tests, NULL, NULL);
 }

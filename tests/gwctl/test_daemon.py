@@ -238,9 +238,43 @@ def test_reload(make, workdir):
     check("lease: 7200 s" in cli(d, "status").stdout, "previous settings kept")
 
 
+def test_drops_privileges(make, workdir):
+    if os.geteuid() != 0:
+        print("     needs root to start as root and switch user: skipped")
+        return "skip"
+    os.chmod(workdir, 0o777)  # the store's folder must be writable by the daemon's user
+    d = make("user = nobody\nsocket-group = nogroup\n").start()
+    uids = [l.split()[1:] for l in open(f"/proc/{d.proc.pid}/status") if l.startswith("Uid:")]
+    nobody = str(__import__("pwd").getpwnam("nobody").pw_uid)
+    check(uids[0] == [nobody] * 4, uids)
+    check(os.stat(d.sock).st_mode & 0o777 == 0o660, oct(os.stat(d.sock).st_mode))
+    check(os.stat(d.sock).st_gid == __import__("grp").getgrnam("nogroup").gr_gid, "group")
+    check(os.stat(d.db).st_uid == int(nobody), "store handed over")
+    c = d.client()  # root may always connect
+    for n in range(1, 20):
+        check(c.get_ea("192.0.2.7", n).status == OK, "allocations as nobody")
+    c.close()
+    check(d.stop() == 0, "clean stop")
+    d.start()
+    check(d.client().call(LOOKUP_EA, attr(A_CONTEXT, ip("192.0.2.7")) + ref(5)).status == OK,
+          "kept")
+
+
+def test_sample_configuration_is_valid(make, workdir):
+    sample = os.path.join(os.path.dirname(__file__), "..", "..", "dist", "gwctl.conf")
+    run = subprocess.run([GWCTLD, "--config", sample, "--check"], capture_output=True, text=True)
+    check(run.returncode == 0 and "valid" in run.stdout, run.stdout + run.stderr)
+    bad = os.path.join(workdir, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("lease = 4h\nencoded-ipv4 = 10.240.0.1/12\n")
+    run = subprocess.run([GWCTLD, "--config", bad, "--check"], capture_output=True, text=True)
+    check(run.returncode == 1 and "bad.conf:2:" in run.stderr, run.stderr)
+
+
 if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([
         test_cli_round_trip, test_cli_without_daemon, test_socket_permissions, test_bad_messages,
         test_pipelining_and_races, test_subscription, test_refuses_foreign_database,
         test_second_daemon_and_stale_socket, test_restart_keeps_mappings, test_reload,
+        test_drops_privileges, test_sample_configuration_is_valid,
     ]))
