@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "config.h"
 #include "ctl_client.h"
 #include "mapping.h"
 
@@ -13,6 +14,9 @@
 
 /* Set by main from --socket, --config or the default. */
 extern const char *cli_socket_path;
+
+/* The daemon's configuration as the CLI read it (defaults when there is no file). */
+const struct gwctl_config *cli_config(void);
 
 /* Connects, or prints why not (naming the socket and whether the daemon runs) and returns NULL. */
 struct ipr_ctl_client *cli_connect(void);
@@ -55,5 +59,6 @@ int cmd_map(int argc, char **argv);
 int cmd_unmap(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 int cmd_ref(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
 
 #endif

@@ -22,14 +22,15 @@ static int simple_request(uint8_t kind, uint8_t *buf, size_t cap, struct ipr_ctl
 }
 
 /* Walks the COUNTER nests of a reply: each has TEXT and, for stats, VALUE. */
-static void print_counters(const struct ipr_ctl_reply *reply, bool json, bool with_values)
+static void print_counters(const struct ipr_ctl_reply *reply, bool json, bool with_values,
+			   FILE *out)
 {
 	struct ipr_ctl_iter it;
 	struct ipr_ctl_attr attr;
 	bool first = true;
 
 	if (json)
-		fputs("{", stdout);
+		fputs("{", out);
 	ipr_ctl_iter_init(&it, reply->attrs, reply->attrs_len);
 	while (ipr_ctl_iter_next(&it, &attr) > 0) {
 		struct ipr_ctl_fields f;
@@ -38,16 +39,16 @@ static void print_counters(const struct ipr_ctl_reply *reply, bool json, bool wi
 		    !ipr_ctl_has(&f, IPR_CTL_A_TEXT))
 			continue;
 		if (json)
-			printf("%s\n  \"%s\": %llu", first ? "" : ",", f.text,
-			       (unsigned long long)f.value);
+			fprintf(out, "%s\n  \"%s\": %llu", first ? "" : ",", f.text,
+				(unsigned long long)f.value);
 		else if (with_values)
-			printf("%-32s %llu\n", f.text, (unsigned long long)f.value);
+			fprintf(out, "%-32s %llu\n", f.text, (unsigned long long)f.value);
 		else
-			printf("%s\n", f.text);
+			fprintf(out, "%s\n", f.text);
 		first = false;
 	}
 	if (json)
-		fputs("\n}\n", stdout);
+		fputs("\n}\n", out);
 }
 
 int cmd_status(int argc, char **argv)
@@ -62,7 +63,7 @@ int cmd_status(int argc, char **argv)
 	}
 	if (simple_request(IPR_CTL_STATUS, buf, sizeof(buf), &reply) < 0)
 		return GWCTL_EXIT_FAILED;
-	print_counters(&reply, false, false);
+	print_counters(&reply, false, false, stdout);
 	return GWCTL_EXIT_OK;
 }
 
@@ -78,23 +79,47 @@ int cmd_stats(int argc, char **argv)
 	}
 	if (simple_request(IPR_CTL_STATS, buf, sizeof(buf), &reply) < 0)
 		return GWCTL_EXIT_FAILED;
-	print_counters(&reply, json, true);
+	print_counters(&reply, json, true, stdout);
 	return GWCTL_EXIT_OK;
 }
 
+/* The reply lists problems of the published sources one per line, also when it fails. */
 int cmd_reload(int argc, char **argv)
 {
-	uint8_t buf[IPR_CTL_MSG_MAX];
+	uint8_t request[64], buf[IPR_CTL_MSG_MAX];
+	struct ipr_ctl_builder b;
 	struct ipr_ctl_reply reply;
+	struct ipr_ctl_client *client;
+	size_t len;
+	int rc;
 
 	(void)argv;
 	if (argc != 1) {
 		fprintf(stderr, "usage: gwctl reload\n");
 		return GWCTL_EXIT_USAGE;
 	}
-	if (simple_request(IPR_CTL_RELOAD, buf, sizeof(buf), &reply) < 0)
+	client = cli_connect();
+	if (!client)
 		return GWCTL_EXIT_FAILED;
+	ipr_ctl_build(&b, request, sizeof(request), IPR_CTL_RELOAD, 0,
+		      ipr_ctl_client_next_id(client));
+	rc = ipr_ctl_finish(&b, &len);
+	if (rc == 0)
+		rc = ipr_ctl_client_call(client, request, len, buf, sizeof(buf), CLI_TIMEOUT_MS,
+					 &reply);
+	ipr_ctl_client_free(client);
+	if (rc < 0) {
+		fprintf(stderr, "gwctl: reload: %s\n", strerror(-rc));
+		return GWCTL_EXIT_FAILED;
+	}
+	if (reply.hdr.status != IPR_CTL_OK && reply.hdr.status != IPR_CTL_E_SOURCES) {
+		fprintf(stderr, "gwctl: %s%s%s\n", ipr_ctl_status_text(reply.hdr.status),
+			reply.fields.message[0] ? ": " : "", reply.fields.message);
+		return GWCTL_EXIT_FAILED;
+	}
+	FILE *out = reply.hdr.status == IPR_CTL_OK ? stdout : stderr;
 	if (reply.fields.message[0])
-		printf("%s\n", reply.fields.message);
-	return GWCTL_EXIT_OK;
+		fprintf(out, "%s\n", reply.fields.message);
+	print_counters(&reply, false, false, out);
+	return reply.hdr.status == IPR_CTL_OK ? GWCTL_EXIT_OK : GWCTL_EXIT_FAILED;
 }

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	ipr_log_open("gwctld", use_syslog, (enum ipr_log_level)cfg.log_level);
+	if (sodium_init() < 0) {
+		log_error("libsodium cannot start");
+		return 1;
+	}
 
 	rc = store_open(cfg.database, &store, msg, sizeof(msg));
 	if (rc < 0) {

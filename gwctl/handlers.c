@@ -22,7 +22,8 @@ struct request {
 	int64_t now;
 	uint8_t status;
 	const char *message;
-	bool doomed; /* the store failed: the whole batch must be rolled back */
+	bool doomed;	/* the store failed: the whole batch must be rolled back */
+	bool keep_body; /* an error reply that keeps the attributes built so far */
 };
 
 static int fail(struct request *r, uint8_t status, const char *message)
@@ -43,17 +44,6 @@ static int store_failed(struct request *r, int rc)
 static int family_index(int family)
 {
 	return family == AF_INET ? 0 : 1;
-}
-
-static void record(struct service *svc, uint8_t kind, const struct ipr_mapping *m)
-{
-	if (svc->pending_count < svc->pending_cap) {
-		svc->pending[svc->pending_count].kind = kind;
-		svc->pending[svc->pending_count].mapping = *m;
-		svc->pending_count++;
-	} else {
-		svc->pending_overflow = true;
-	}
 }
 
 static uint32_t ttl_of(const struct ipr_mapping *m, int64_t now)
@@ -160,7 +150,7 @@ static int handle_get_ea(struct request *r)
 	if (rc < 0)
 		return store_failed(r, rc);
 	svc->counters.allocated_encoded++;
-	record(svc, IPR_CTL_EV_ADDED, &m);
+	service_record(svc, IPR_CTL_EV_ADDED, &m);
 	put_mapping_reply(r, &m);
 	return 0;
 }
@@ -218,7 +208,7 @@ static int handle_get_ref(struct request *r)
 	if (rc < 0)
 		return store_failed(r, rc);
 	svc->counters.allocated_refs++;
-	record(svc, IPR_CTL_EV_ADDED, &m);
+	service_record(svc, IPR_CTL_EV_ADDED, &m);
 	put_mapping_reply(r, &m);
 	return 0;
 }
@@ -459,12 +449,22 @@ static int handle_status(struct request *r)
 
 static int handle_reload(struct request *r)
 {
+	static struct publish_report report;
 	static char msg[512];
-	int rc = service_reload(r->svc, msg, sizeof(msg));
+	int rc = service_reload(r->svc, &report, msg, sizeof(msg));
 
-	if (rc < 0)
-		return fail(r, IPR_CTL_E_SOURCES, msg);
+	if (rc == -EIO)
+		return store_failed(r, rc);
+	/* the summary, then each problem "FILE:LINE: reason" on a line of its own */
 	ipr_ctl_put_text(r->reply, IPR_CTL_A_MESSAGE, msg);
+	for (size_t i = 0; i < report.count; i++)
+		put_line(r->reply, "%s", report.lines[i]);
+	if (report.total > report.count)
+		put_line(r->reply, "... and %zu more", report.total - report.count);
+	if (rc < 0) {
+		r->status = IPR_CTL_E_SOURCES;
+		r->keep_body = true;
+	}
 	return 0;
 }
 
@@ -521,7 +521,7 @@ static int handle_map(struct request *r)
 		return fail(r, IPR_CTL_E_CONFLICT, "the address or reference is already mapped");
 	if (rc < 0)
 		return store_failed(r, rc);
-	record(svc, IPR_CTL_EV_ADDED, &m);
+	service_record(svc, IPR_CTL_EV_ADDED, &m);
 	put_mapping_reply(r, &m);
 	return 0;
 }
@@ -543,12 +543,15 @@ static int handle_unmap(struct request *r)
 		return fail(r, IPR_CTL_E_NOT_FOUND, NULL);
 	if (rc < 0)
 		return store_failed(r, rc);
+	if (m.source[0] == '/')
+		return fail(r, IPR_CTL_E_DENIED,
+			    "this mapping comes from a published source: change the file instead");
 	rc = store_delete(svc->store, &m, m.expires ? r->now + svc->cfg.quarantine_secs : 0);
 	if (rc < 0)
 		return store_failed(r, rc);
 	if (!m.expires) /* a static value is free at once */
 		svc->range_full[family_index(m.family)] = svc->refs_full = false;
-	record(svc, IPR_CTL_EV_REMOVED, &m);
+	service_record(svc, IPR_CTL_EV_REMOVED, &m);
 	put_mapping_reply(r, &m);
 	return 0;
 }
@@ -616,7 +619,10 @@ int service_handle(struct service *svc, const struct ipr_ctl_header *hdr, const 
 			break;
 		}
 	}
-	if (r.status != IPR_CTL_OK || ipr_ctl_finish(&b, &len) < 0) {
+	if (r.status != IPR_CTL_OK && r.keep_body && ipr_ctl_finish(&b, &len) == 0) {
+		svc->counters.errors[r.status]++;
+		reply_buf[3] = r.status; /* the header's status byte */
+	} else if (r.status != IPR_CTL_OK || ipr_ctl_finish(&b, &len) < 0) {
 		if (r.status == IPR_CTL_OK) {
 			r.status = IPR_CTL_E_INVALID;
 			r.message = "reply too large";

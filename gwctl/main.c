@@ -1,5 +1,6 @@
 /* gwctl: the IPREF gateway's control tool; global options, then one subcommand per file. */
 #include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@ static const struct gwctl_command commands[] = {
 	{ "ref", "LOCAL-ADDRESS", "the reference of a local host", cmd_ref },
 	{ "stats", "[--json]", "the daemon's counters", cmd_stats },
 	{ "reload", "", "re-read the configuration", cmd_reload },
+	{ "publish", "NAME [--ref R] [--address IP]", "print the records that publish a server",
+	  cmd_publish },
 	{ "addr", "[--hex] ADDRESS...", "check IPREF addresses (needs no daemon)", cmd_addr },
 };
 
@@ -33,13 +36,20 @@ static void usage(FILE *out)
 		     "/etc/ipref/gwctl.conf when it exists), else /run/ipref/gwctl.sock.\n");
 }
 
-/* The socket path from a configuration file; a missing default file is not an error. */
+static struct gwctl_config cfg;
+
+const struct gwctl_config *cli_config(void)
+{
+	return &cfg;
+}
+
+/* The daemon's configuration (for the socket path); a missing default file is not an error. */
 static int socket_from_config(const char *path, bool must_exist)
 {
-	static struct gwctl_config cfg;
 	char msg[1024];
 	FILE *probe = fopen(path, "r");
 
+	config_defaults(&cfg);
 	if (!probe) {
 		if (!must_exist)
 			return 0;
@@ -47,7 +57,6 @@ static int socket_from_config(const char *path, bool must_exist)
 		return -1;
 	}
 	fclose(probe);
-	config_defaults(&cfg);
 	if (config_load(&cfg, path, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "gwctl: %s\n", msg);
 		return -1;
@@ -83,6 +92,10 @@ int main(int argc, char **argv)
 			return GWCTL_EXIT_USAGE;
 		}
 	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "gwctl: libsodium cannot start\n");
+		return GWCTL_EXIT_FAILED;
+	}
 	if (optind == argc) {
 		usage(stderr);
 		return GWCTL_EXIT_USAGE;
@@ -91,10 +104,10 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return GWCTL_EXIT_OK;
 	}
+	if (socket_from_config(config ? config : "/etc/ipref/gwctl.conf", config != NULL) < 0)
+		return GWCTL_EXIT_FAILED;
 	if (socket)
 		cli_socket_path = socket;
-	else if (socket_from_config(config ? config : "/etc/ipref/gwctl.conf", config != NULL) < 0)
-		return GWCTL_EXIT_FAILED;
 
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (!strcmp(argv[optind], commands[i].name)) {

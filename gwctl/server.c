@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "watch.h"
 
 /* Bytes a client may have waiting to be sent before it counts as stuck. */
 #define QUEUE_CAP (2u << 20)
@@ -27,7 +28,7 @@
 #define PER_CLIENT_ROUND 64
 #define SWEEP_ROUND	 256
 
-enum { TAG_LISTEN = -1, TAG_SIGNAL = -2, TAG_TIMER = -3 };
+enum { TAG_LISTEN = -1, TAG_SIGNAL = -2, TAG_TIMER = -3, TAG_WATCH = -4, TAG_QUIET = -5 };
 
 struct client {
 	int fd; /* -1: free slot */
@@ -64,6 +65,10 @@ struct server {
 	int timer_fd;
 	bool stop;
 	bool sweep_due;
+	bool reload_due;  /* SIGHUP: the configuration and the published sources */
+	bool publish_due; /* start-up or a watched file changed: the published sources */
+	uint64_t reloads_seen;
+	struct watch watch;
 	gid_t group; /* (gid_t)-1: none */
 	struct client *clients;
 	size_t client_cap;
@@ -163,6 +168,7 @@ int server_open(struct server **out, struct service *svc, char *msg, size_t msg_
 		return -ENOMEM;
 	srv->svc = svc;
 	srv->listen_fd = srv->epoll_fd = srv->signal_fd = srv->timer_fd = -1;
+	srv->watch.inotify_fd = srv->watch.timer_fd = -1;
 	srv->client_cap = svc->cfg.max_clients;
 	srv->clients = calloc(srv->client_cap, sizeof(*srv->clients));
 	srv->batch = calloc(svc->cfg.commit_batch, sizeof(*srv->batch));
@@ -196,7 +202,16 @@ int server_open(struct server **out, struct service *svc, char *msg, size_t msg_
 						down */
 	};
 	timerfd_settime(srv->timer_fd, 0, &every, NULL);
-	rc = arm(srv, EPOLL_CTL_ADD, srv->listen_fd, EPOLLIN, TAG_LISTEN);
+	rc = watch_open(&srv->watch);
+	if (rc < 0)
+		goto out;
+	watch_set(&srv->watch, &svc->cfg);
+	srv->publish_due = true; /* the sources as they are now, before the first request */
+	rc = arm(srv, EPOLL_CTL_ADD, srv->watch.inotify_fd, EPOLLIN, TAG_WATCH);
+	if (rc == 0)
+		rc = arm(srv, EPOLL_CTL_ADD, srv->watch.timer_fd, EPOLLIN, TAG_QUIET);
+	if (rc == 0)
+		rc = arm(srv, EPOLL_CTL_ADD, srv->listen_fd, EPOLLIN, TAG_LISTEN);
 	if (rc == 0)
 		rc = arm(srv, EPOLL_CTL_ADD, srv->signal_fd, EPOLLIN, TAG_SIGNAL);
 	if (rc == 0)
@@ -241,6 +256,7 @@ void server_free(struct server *srv)
 		close(srv->signal_fd);
 	if (srv->timer_fd >= 0)
 		close(srv->timer_fd);
+	watch_close(&srv->watch);
 	free(srv->clients);
 	free(srv->batch);
 	free(srv);
@@ -501,6 +517,39 @@ static void publish_pending(struct server *srv)
 	service_drop_pending(svc);
 }
 
+/* A reload the daemon started itself (start-up, SIGHUP, a watched file): its outcome is logged. */
+static int reload_sources(struct server *srv)
+{
+	static struct publish_report report;
+	char msg[512];
+	int rc;
+
+	if (srv->reload_due) {
+		rc = service_reload(srv->svc, &report, msg, sizeof(msg));
+	} else {
+		rc = publish_reload(srv->svc, &report);
+		if (rc == 0 && report.changed)
+			snprintf(msg, sizeof(msg),
+				 "published sources: %zu mappings added, %zu removed", report.added,
+				 report.removed);
+		else if (rc == 0)
+			msg[0] = '\0';
+		else
+			snprintf(msg, sizeof(msg),
+				 "published sources have %zu problem%s: previous mappings kept",
+				 report.total, report.total == 1 ? "" : "s");
+	}
+	if (rc < 0)
+		log_error("%s", msg);
+	else if (msg[0])
+		log_info("%s", msg);
+	for (size_t i = 0; i < report.count; i++)
+		log_error("%s", report.lines[i]);
+	if (report.total > report.count)
+		log_error("... and %zu more problems", report.total - report.count);
+	return rc;
+}
+
 static void process_batch(struct server *srv)
 {
 	struct service *svc = srv->svc;
@@ -513,6 +562,10 @@ static void process_batch(struct server *srv)
 		doomed = true;
 	for (size_t i = 0; i < srv->batch_len && !doomed; i++)
 		doomed = process_entry(srv, &srv->batch[i]) < 0;
+	if (!doomed && (srv->reload_due || srv->publish_due)) {
+		doomed = reload_sources(srv) == -EIO;
+		srv->reload_due = srv->publish_due = false;
+	}
 	if (!doomed && srv->sweep_due) {
 		rc = service_sweep(svc, SWEEP_ROUND);
 		if (rc < 0)
@@ -603,11 +656,7 @@ static void handle_signals(struct server *srv)
 
 	while (read(srv->signal_fd, &info, sizeof(info)) == sizeof(info)) {
 		if (info.ssi_signo == SIGHUP) {
-			char msg[512];
-			if (service_reload(srv->svc, msg, sizeof(msg)) < 0)
-				log_error("reload: %s (previous configuration kept)", msg);
-			else
-				log_info("%s", msg);
+			srv->reload_due = true;
 		} else {
 			log_info("stopping on signal %u", info.ssi_signo);
 			srv->stop = true;
@@ -630,6 +679,11 @@ int server_run(struct server *srv)
 				accept_clients(srv);
 			} else if (tag == TAG_SIGNAL) {
 				handle_signals(srv);
+			} else if (tag == TAG_WATCH) {
+				watch_read(&srv->watch);
+			} else if (tag == TAG_QUIET) {
+				if (watch_due(&srv->watch))
+					srv->publish_due = true;
 			} else if (tag == TAG_TIMER) {
 				uint64_t ticks;
 				(void)!read(srv->timer_fd, &ticks, sizeof(ticks));
@@ -643,8 +697,13 @@ int server_run(struct server *srv)
 					read_client(srv, (size_t)tag);
 			}
 		}
-		if (srv->batch_len || srv->sweep_due)
+		if (srv->batch_len || srv->sweep_due || srv->reload_due || srv->publish_due)
 			process_batch(srv);
+		if (srv->svc->publish.reloads != srv->reloads_seen) {
+			/* a reload may have changed which files are sources */
+			srv->reloads_seen = srv->svc->publish.reloads;
+			watch_set(&srv->watch, &srv->svc->cfg);
+		}
 		stream_snapshots(srv);
 		for (size_t i = 0; i < srv->client_cap; i++) {
 			if (srv->clients[i].fd >= 0 && queued(&srv->clients[i]))

@@ -45,6 +45,18 @@ void service_deinit(struct service *svc)
 {
 	free(svc->pending);
 	svc->pending = NULL;
+	publish_state_deinit(&svc->publish);
+}
+
+void service_record(struct service *svc, uint8_t kind, const struct ipr_mapping *m)
+{
+	if (svc->pending_count < svc->pending_cap) {
+		svc->pending[svc->pending_count].kind = kind;
+		svc->pending[svc->pending_count].mapping = *m;
+		svc->pending_count++;
+	} else {
+		svc->pending_overflow = true;
+	}
 }
 
 void service_drop_pending(struct service *svc)
@@ -105,17 +117,18 @@ int service_sweep(struct service *svc, size_t max)
 	return removed;
 }
 
-int service_reload(struct service *svc, char *msg, size_t msg_size)
+int service_reload(struct service *svc, struct publish_report *report, char *msg, size_t msg_size)
 {
-	struct gwctl_config cfg;
+	static struct gwctl_config cfg; /* large; the daemon is single-threaded */
 	int rc;
 
+	memset(report, 0, sizeof(*report));
 	config_defaults(&cfg);
 	rc = config_load(&cfg, svc->config_path, msg, msg_size);
 	if (rc == 0)
 		rc = config_check(&cfg, msg, msg_size);
 	if (rc < 0)
-		return rc;
+		return -EINVAL;
 
 	/* What the daemon opened or sized at start keeps its value until a restart. */
 	if (strcmp(cfg.database, svc->cfg.database) || strcmp(cfg.socket, svc->cfg.socket) ||
@@ -130,10 +143,24 @@ int service_reload(struct service *svc, char *msg, size_t msg_size)
 	memcpy(cfg.user, svc->cfg.user, sizeof(cfg.user));
 	cfg.commit_batch = svc->cfg.commit_batch;
 	cfg.max_clients = svc->cfg.max_clients;
-
 	svc->cfg = cfg;
 	set_ranges(svc);
 	ipr_log_set_level((enum ipr_log_level)cfg.log_level);
-	snprintf(msg, msg_size, "configuration reloaded from %s", svc->config_path);
-	return 0;
+
+	rc = publish_reload(svc, report);
+	if (rc == 0 && report->changed)
+		snprintf(msg, msg_size,
+			 "reloaded %s; published sources: %zu mappings added, %zu removed",
+			 svc->config_path, report->added, report->removed);
+	else if (rc == 0)
+		snprintf(msg, msg_size, "reloaded %s; published sources unchanged",
+			 svc->config_path);
+	else if (rc == -EINVAL)
+		snprintf(
+			msg, msg_size,
+			"reloaded %s; published sources have %zu problem%s: previous mappings kept",
+			svc->config_path, report->total, report->total == 1 ? "" : "s");
+	else
+		snprintf(msg, msg_size, "reload failed: %s", strerror(-rc));
+	return rc;
 }

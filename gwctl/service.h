@@ -10,6 +10,7 @@
 #include "config.h"
 #include "ctl_msg.h"
 #include "mapping.h"
+#include "publish.h"
 #include "store.h"
 
 /* Counters shown by `gwctl stats`; each says what happened, not how often we logged it. */
@@ -53,6 +54,7 @@ struct service {
 	size_t pending_count;
 	size_t pending_cap;
 	bool pending_overflow;
+	struct publish_state publish;
 };
 
 /* Sets up ranges from cfg; the store is opened by the caller. */
@@ -83,8 +85,17 @@ size_t service_error_reply(uint8_t *buf, size_t cap, uint8_t kind, uint32_t id, 
  */
 IPR_MUST_CHECK int service_sweep(struct service *svc, size_t max);
 
-/* Re-reads the configuration file and applies what can change while running. */
-IPR_MUST_CHECK int service_reload(struct service *svc, char *msg, size_t msg_size);
+/*
+ * Re-reads the configuration file, applies what can change while running, then reloads the
+ * published sources inside the open transaction (see publish_reload). msg gets a one-line
+ * summary, report the sources' problems. Returns 0, -EINVAL (configuration or sources bad:
+ * the previous state of what was bad stays), or -EIO when the store failed.
+ */
+IPR_MUST_CHECK int service_reload(struct service *svc, struct publish_report *report, char *msg,
+				  size_t msg_size);
+
+/* Records a change for subscribers, published after the commit. */
+void service_record(struct service *svc, uint8_t kind, const struct ipr_mapping *m);
 
 /* Forgets pending changes (after a rollback). */
 void service_drop_pending(struct service *svc);

@@ -39,6 +39,11 @@ enum stmt {
 	ST_LIST_LOCAL,
 	ST_LIST_REMOTE,
 	ST_COUNT,
+	ST_FIXED_LOCAL,
+	ST_FIXED_REMOTE,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_COUNT_MAX,
 };
 
@@ -81,6 +86,14 @@ static const char *const stmt_sql[ST_COUNT_MAX] = {
 	[ST_COUNT] = "SELECT kind, count(*) FROM local_mapping GROUP BY kind"
 		     " UNION ALL SELECT kind, count(*) FROM remote_mapping GROUP BY kind"
 		     " UNION ALL SELECT 0, count(*) FROM quarantine",
+	/* the mappings published sources own: fixed-life kinds written from a file */
+	[ST_FIXED_LOCAL] = "SELECT " LOCAL_COLUMNS " FROM local_mapping WHERE kind = 1"
+			   " AND source LIKE '/%' AND id > ?1 ORDER BY id LIMIT ?2",
+	[ST_FIXED_REMOTE] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping WHERE kind = 4"
+			    " AND source LIKE '/%' AND id > ?1 ORDER BY id LIMIT ?2",
+	[ST_SAVEPOINT] = "SAVEPOINT part",
+	[ST_RELEASE] = "RELEASE part",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO part",
 };
 
 struct store {
@@ -619,16 +632,18 @@ int store_purge_quarantine(struct store *store, int64_t now)
 	return run(store, ST_QUARANTINE_PURGE);
 }
 
-int store_list(struct store *store, uint64_t *cursor, struct ipr_mapping *out, size_t max)
+/* Pages through a local table, then a remote one, as one sequence (see CURSOR_REMOTE). */
+static int list_pair(struct store *store, enum stmt local_stmt, enum stmt remote_stmt,
+		     uint64_t *cursor, struct ipr_mapping *out, size_t max)
 {
 	bool remote = *cursor & CURSOR_REMOTE;
 	int64_t last = (int64_t)(*cursor & ~CURSOR_REMOTE);
 	int n = 0, more;
 
 	if (!remote) {
-		sqlite3_bind_int64(store->stmt[ST_LIST_LOCAL], 1, last);
-		sqlite3_bind_int64(store->stmt[ST_LIST_LOCAL], 2, (int64_t)max);
-		n = fetch_many(store, ST_LIST_LOCAL, out, max, &last);
+		sqlite3_bind_int64(store->stmt[local_stmt], 1, last);
+		sqlite3_bind_int64(store->stmt[local_stmt], 2, (int64_t)max);
+		n = fetch_many(store, local_stmt, out, max, &last);
 		if (n < 0)
 			return n;
 		if (n > 0)
@@ -638,14 +653,41 @@ int store_list(struct store *store, uint64_t *cursor, struct ipr_mapping *out, s
 		/* local rows done: fill the rest of the page from the remote table */
 		last = 0;
 	}
-	sqlite3_bind_int64(store->stmt[ST_LIST_REMOTE], 1, last);
-	sqlite3_bind_int64(store->stmt[ST_LIST_REMOTE], 2, (int64_t)(max - (size_t)n));
-	more = fetch_many(store, ST_LIST_REMOTE, out + n, max - (size_t)n, &last);
+	sqlite3_bind_int64(store->stmt[remote_stmt], 1, last);
+	sqlite3_bind_int64(store->stmt[remote_stmt], 2, (int64_t)(max - (size_t)n));
+	more = fetch_many(store, remote_stmt, out + n, max - (size_t)n, &last);
 	if (more < 0)
 		return more;
 	if (more > 0)
 		*cursor = CURSOR_REMOTE | (uint64_t)last;
 	return n + more;
+}
+
+int store_list(struct store *store, uint64_t *cursor, struct ipr_mapping *out, size_t max)
+{
+	return list_pair(store, ST_LIST_LOCAL, ST_LIST_REMOTE, cursor, out, max);
+}
+
+int store_list_from_files(struct store *store, uint64_t *cursor, struct ipr_mapping *out,
+			  size_t max)
+{
+	return list_pair(store, ST_FIXED_LOCAL, ST_FIXED_REMOTE, cursor, out, max);
+}
+
+int store_savepoint(struct store *store)
+{
+	return run(store, ST_SAVEPOINT);
+}
+
+int store_release(struct store *store)
+{
+	return run(store, ST_RELEASE);
+}
+
+void store_rollback_to(struct store *store)
+{
+	if (store_in_transaction(store) && run(store, ST_ROLLBACK_TO) == 0)
+		(void)run(store, ST_RELEASE);
 }
 
 int store_count(struct store *store, struct store_counts *counts)

@@ -80,6 +80,18 @@ IPR_MUST_CHECK int store_purge_quarantine(struct store *store, int64_t now);
 IPR_MUST_CHECK int store_list(struct store *store, uint64_t *cursor, struct ipr_mapping *out,
 			      size_t max);
 
+/* The same over the mappings published sources own (published and static, from files). */
+IPR_MUST_CHECK int store_list_from_files(struct store *store, uint64_t *cursor,
+					 struct ipr_mapping *out, size_t max);
+
+/*
+ * A nested part of the open transaction that can be undone alone: savepoint, then release to
+ * keep it or rollback_to to drop it (the rest of the transaction stays).
+ */
+IPR_MUST_CHECK int store_savepoint(struct store *store);
+IPR_MUST_CHECK int store_release(struct store *store);
+void store_rollback_to(struct store *store);
+
 struct store_counts {
 	uint64_t by_kind[IPR_MAP_STATIC_EXTERNAL + 1];
 	uint64_t quarantined;

@@ -1,0 +1,243 @@
+/* Reloading published sources: load, skip when unchanged, diff against the store, apply. */
+#include "publish.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "service.h"
+
+#define PAGE 256
+
+__attribute__((format(printf, 2, 3))) static void report_line(struct publish_report *report,
+							      const char *fmt, ...)
+{
+	va_list ap;
+
+	report->total++;
+	if (report->count == PUBLISH_REPORT_LINES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(report->lines[report->count++], PUBLISH_LINE_MAX, fmt, ap);
+	va_end(ap);
+}
+
+void publish_config(const struct gwctl_config *cfg, struct sources_config *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < cfg->gateway_count && out->gateway_count < SOURCES_GATEWAY_MAX;
+	     i++) {
+		struct ipr_context *c = &out->gateways[out->gateway_count++];
+		c->kind = cfg->gateways[i].family == AF_INET ? IPR_CONTEXT_IPV4 : IPR_CONTEXT_IPV6;
+		memcpy(c->ipv6, cfg->gateways[i].addr, 16);
+	}
+	for (size_t i = 0; i < cfg->gateway_name_count && out->gateway_count < SOURCES_GATEWAY_MAX;
+	     i++) {
+		struct ipr_context *c = &out->gateways[out->gateway_count++];
+		c->kind = IPR_CONTEXT_NAME;
+		memcpy(c->name, cfg->gateway_names[i], sizeof(c->name));
+	}
+	out->dynamic_min = cfg->dynamic_ref_min;
+	out->dynamic_max = cfg->dynamic_ref_max;
+	const struct config_prefix *ranges[2] = { &cfg->encoded_ipv4, &cfg->encoded_ipv6 };
+	for (int i = 0; i < 2; i++) {
+		out->encoded[i].enabled = ranges[i]->enabled;
+		out->encoded[i].family = ranges[i]->family;
+		memcpy(out->encoded[i].prefix, ranges[i]->addr, 16);
+		out->encoded[i].length = ranges[i]->length;
+	}
+	out->zone_count = cfg->zone_count;
+	for (size_t i = 0; i < cfg->zone_count; i++) {
+		memcpy(out->zones[i].public_path, cfg->zones[i].public_path, SOURCES_PATH_MAX);
+		memcpy(out->zones[i].internal_path, cfg->zones[i].internal_path, SOURCES_PATH_MAX);
+	}
+	out->hosts_count = cfg->hosts_count;
+	for (size_t i = 0; i < cfg->hosts_count; i++)
+		memcpy(out->hosts_paths[i], cfg->hosts_paths[i], SOURCES_PATH_MAX);
+}
+
+static bool same_mapping(const struct ipr_mapping *a, const struct ipr_mapping *b)
+{
+	return a->kind == b->kind && a->family == b->family &&
+	       memcmp(a->address, b->address, 16) == 0 &&
+	       ipr_context_equal(&a->context, &b->context) && ipr_ref_equal(&a->ref, &b->ref) &&
+	       strcmp(a->name, b->name) == 0 && strcmp(a->source, b->source) == 0;
+}
+
+static bool same_digests(const struct source_set *a, const struct source_set *b)
+{
+	return a->zone_digest_count == b->zone_digest_count &&
+	       a->hosts_digest_count == b->hosts_digest_count &&
+	       memcmp(a->zone_digests, b->zone_digests, sizeof(a->zone_digests)) == 0 &&
+	       memcmp(a->hosts_digests, b->hosts_digests, sizeof(a->hosts_digests)) == 0;
+}
+
+static void keep_digests(struct publish_state *state, const struct source_set *set)
+{
+	state->last.zone_digest_count = set->zone_digest_count;
+	state->last.hosts_digest_count = set->hosts_digest_count;
+	memcpy(state->last.zone_digests, set->zone_digests, sizeof(set->zone_digests));
+	memcpy(state->last.hosts_digests, set->hosts_digests, sizeof(set->hosts_digests));
+}
+
+/* Every mapping the store holds from files; the caller frees *out. */
+static int current_from_files(struct store *store, struct ipr_mapping **out, size_t *count)
+{
+	struct ipr_mapping *all = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t cursor = 0;
+	int got;
+
+	for (;;) {
+		if (cap - n < PAGE) {
+			struct ipr_mapping *grown = realloc(all, (cap + PAGE * 4) * sizeof(*all));
+			if (!grown) {
+				free(all);
+				return -ENOMEM;
+			}
+			all = grown;
+			cap += PAGE * 4;
+		}
+		got = store_list_from_files(store, &cursor, all + n, PAGE);
+		if (got < 0) {
+			free(all);
+			return got;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	*out = all;
+	*count = n;
+	return 0;
+}
+
+static void describe(const struct ipr_mapping *m, char *buf, size_t size)
+{
+	char address[64], ref[IPR_REF_TEXT_MAX];
+
+	inet_ntop(m->family, m->address, address, sizeof(address));
+	ipr_ref_format(&m->ref, ref);
+	snprintf(buf, size, "%s %s (ref %s)", ipr_mapping_is_local(m) ? "host" : "encoded address",
+		 address, ref);
+}
+
+/* Makes the store's file-owned mappings equal to set; records events; inside a savepoint. */
+static int apply(struct service *svc, const struct source_set *set, struct publish_report *report)
+{
+	struct ipr_mapping *current = NULL;
+	size_t current_count = 0;
+	bool *wanted_present = calloc(set->count ? set->count : 1, sizeof(bool));
+	int rc;
+
+	if (!wanted_present)
+		return -ENOMEM;
+	rc = current_from_files(svc->store, &current, &current_count);
+	if (rc < 0)
+		goto out;
+	for (size_t i = 0; i < current_count; i++) {
+		bool keep = false;
+		for (size_t k = 0; k < set->count && !keep; k++) {
+			if (!wanted_present[k] && same_mapping(&current[i], &set->mappings[k]))
+				keep = wanted_present[k] = true;
+		}
+		if (keep)
+			continue;
+		rc = store_delete(svc->store, &current[i], 0);
+		if (rc < 0)
+			goto out;
+		service_record(svc, IPR_CTL_EV_REMOVED, &current[i]);
+		report->removed++;
+	}
+	for (size_t k = 0; k < set->count; k++) {
+		struct ipr_mapping m = set->mappings[k];
+		if (wanted_present[k])
+			continue;
+		rc = store_insert(svc->store, &m);
+		if (rc == -EEXIST) {
+			char what[128];
+			describe(&m, what, sizeof(what));
+			report_line(report,
+				    "%s: %s is already mapped by a mapping not from a file"
+				    " (see gwctl list)",
+				    m.source, what);
+			continue;
+		}
+		if (rc < 0)
+			goto out;
+		service_record(svc, IPR_CTL_EV_ADDED, &m);
+		report->added++;
+	}
+	rc = report->total ? -EINVAL : 0;
+out:
+	free(current);
+	free(wanted_present);
+	return rc;
+}
+
+int publish_reload(struct service *svc, struct publish_report *report)
+{
+	struct publish_state *state = &svc->publish;
+	struct sources_config cfg;
+	struct source_set set = { 0 };
+	char config_digest[32];
+	size_t pending_before = svc->pending_count;
+	char line[SOURCES_PATH_MAX + SOURCES_REASON_MAX + 32];
+	int rc;
+
+	memset(report, 0, sizeof(*report));
+	state->reloads++;
+	publish_config(&svc->cfg, &cfg);
+	crypto_generichash((unsigned char *)config_digest, sizeof(config_digest),
+			   (const unsigned char *)&cfg, sizeof(cfg), NULL, 0);
+
+	rc = sources_load(&cfg, &set);
+	if (rc == -EINVAL) {
+		for (size_t i = 0; i < set.error_count; i++) {
+			source_error_format(&set.errors[i], line, sizeof(line));
+			report_line(report, "%s", line);
+		}
+	}
+	if (rc < 0)
+		goto out;
+	if (state->applied && same_digests(&state->last, &set) &&
+	    memcmp(state->config_digest, config_digest, sizeof(config_digest)) == 0) {
+		state->unchanged++;
+		goto out;
+	}
+
+	rc = store_savepoint(svc->store);
+	if (rc == 0) {
+		rc = apply(svc, &set, report);
+		if (rc == 0) {
+			rc = store_release(svc->store);
+		} else {
+			store_rollback_to(svc->store);
+			svc->pending_count = pending_before; /* those changes never happened */
+		}
+	}
+	if (rc == 0) {
+		keep_digests(state, &set);
+		memcpy(state->config_digest, config_digest, sizeof(config_digest));
+		state->applied = true;
+		report->changed = report->added || report->removed;
+	} else if (rc != -EINVAL && rc != -ENOMEM) {
+		rc = -EIO;
+	}
+out:
+	if (rc < 0)
+		state->failures++;
+	source_set_free(&set);
+	return rc;
+}
+
+void publish_state_deinit(struct publish_state *state)
+{
+	source_set_free(&state->last);
+}

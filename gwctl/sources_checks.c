@@ -1,0 +1,171 @@
+/* The checks every source applies: our contexts, published references, host and encoded addresses.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "sources_impl.h"
+
+static bool name_equal(const char *a, const char *b)
+{
+	size_t la = strnlen(a, IPR_NAME_MAX + 1), lb = strnlen(b, IPR_NAME_MAX + 1);
+
+	if (la && a[la - 1] == '.')
+		la--;
+	if (lb && b[lb - 1] == '.')
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+bool sources_context_is_ours(const struct sources_config *cfg, const struct ipr_context *context)
+{
+	size_t count =
+		cfg->gateway_count < SOURCES_GATEWAY_MAX ? cfg->gateway_count : SOURCES_GATEWAY_MAX;
+
+	for (size_t i = 0; i < count; i++) {
+		const struct ipr_context *gw = &cfg->gateways[i];
+
+		if (gw->kind != context->kind)
+			continue;
+		if (gw->kind == IPR_CONTEXT_NAME ? name_equal(gw->name, context->name)
+						 : ipr_context_equal(gw, context))
+			return true;
+	}
+	return false;
+}
+
+static int ref_compare(const struct ipr_ref *a, const struct ipr_ref *b)
+{
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return 0;
+}
+
+int sources_check_published_ref(const struct sources_config *cfg, const struct ipr_ref *ref,
+				char *reason)
+{
+	char text[IPR_REF_TEXT_MAX], min[IPR_REF_TEXT_MAX], max[IPR_REF_TEXT_MAX];
+	struct ipr_ref reserved = ipr_ref_from_u64(SOURCES_REF_RESERVED);
+
+	ipr_ref_format(ref, text);
+	if (ipr_ref_is_null(ref)) {
+		snprintf(reason, SOURCES_REASON_MAX, "reference 0 is the null reference");
+		return -EINVAL;
+	}
+	if (ref_compare(ref, &reserved) < 0) {
+		snprintf(reason, SOURCES_REASON_MAX,
+			 "reference %s is reserved: 0-1023 are never published", text);
+		return -EINVAL;
+	}
+	if (ref_compare(ref, &cfg->dynamic_min) >= 0 && ref_compare(ref, &cfg->dynamic_max) <= 0) {
+		ipr_ref_format(&cfg->dynamic_min, min);
+		ipr_ref_format(&cfg->dynamic_max, max);
+		snprintf(reason, SOURCES_REASON_MAX,
+			 "reference %s lies in the dynamic range %s-%s, kept for allocation", text,
+			 min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *sources_address_text(int family, const uint8_t *address, char *buf)
+{
+	if (!inet_ntop(family, address, buf, INET6_ADDRSTRLEN))
+		snprintf(buf, INET6_ADDRSTRLEN, "?");
+	return buf;
+}
+
+static bool bit(const uint8_t *address, unsigned i)
+{
+	return (address[i / 8] >> (7 - i % 8)) & 1;
+}
+
+static const struct sources_range *range_of(const struct sources_config *cfg, int family,
+					    unsigned *width, unsigned *length)
+{
+	const struct sources_range *r = &cfg->encoded[family == AF_INET ? 0 : 1];
+
+	*width = family == AF_INET ? 32 : 128;
+	*length = r->length < *width ? r->length : *width;
+	return r;
+}
+
+static bool in_range(const struct sources_range *r, unsigned length, const uint8_t *address)
+{
+	for (unsigned i = 0; i < length; i++)
+		if (bit(address, i) != bit(r->prefix, i))
+			return false;
+	return true;
+}
+
+int sources_check_host_address(const struct sources_config *cfg, int family, const uint8_t *address,
+			       char *reason)
+{
+	static const uint8_t zero[16];
+	char text[INET6_ADDRSTRLEN], prefix[INET6_ADDRSTRLEN];
+	size_t size = family == AF_INET ? 4 : 16;
+	unsigned width, length;
+	const struct sources_range *r = range_of(cfg, family, &width, &length);
+
+	sources_address_text(family, address, text);
+	if (memcmp(address, zero, size) == 0) {
+		snprintf(reason, SOURCES_REASON_MAX, "host address %s is unspecified", text);
+		return -EINVAL;
+	}
+	if ((family == AF_INET && (address[0] & 0xf0) == 0xe0) ||
+	    (family == AF_INET && memcmp(address, "\xff\xff\xff\xff", 4) == 0) ||
+	    (family == AF_INET6 && address[0] == 0xff)) {
+		snprintf(reason, SOURCES_REASON_MAX, "host address %s is not a unicast address",
+			 text);
+		return -EINVAL;
+	}
+	if (r->enabled && in_range(r, length, address)) {
+		snprintf(reason, SOURCES_REASON_MAX,
+			 "host address %s lies in the encoded range %s/%u", text,
+			 sources_address_text(family, r->prefix, prefix), length);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int sources_check_encoded(const struct sources_config *cfg, int family, const uint8_t *address,
+			  char *reason)
+{
+	char text[INET6_ADDRSTRLEN], prefix[INET6_ADDRSTRLEN];
+	unsigned width, length, ones = 0;
+	const struct sources_range *r = range_of(cfg, family, &width, &length);
+
+	sources_address_text(family, address, text);
+	if (!r->enabled) {
+		snprintf(reason, SOURCES_REASON_MAX,
+			 "external %s: no encoded %s range is configured", text,
+			 family == AF_INET ? "IPv4" : "IPv6");
+		return -EINVAL;
+	}
+	sources_address_text(family, r->prefix, prefix);
+	if (!in_range(r, length, address)) {
+		snprintf(reason, SOURCES_REASON_MAX,
+			 "external %s lies outside the encoded range %s/%u", text, prefix, length);
+		return -EINVAL;
+	}
+	for (unsigned i = length; i < width; i++)
+		ones += bit(address, i);
+	if (ones == 0 || (ones == 1 && bit(address, width - 1))) {
+		snprintf(reason, SOURCES_REASON_MAX,
+			 "external %s is the %s of the encoded range %s/%u", text,
+			 ones ? "gateway's own address" : "network address", prefix, length);
+		return -EINVAL;
+	}
+	if (family == AF_INET && ones == width - length) {
+		snprintf(reason, SOURCES_REASON_MAX,
+			 "external %s is the broadcast address of the encoded range %s/%u", text,
+			 prefix, length);
+		return -EINVAL;
+	}
+	return 0;
+}

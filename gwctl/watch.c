@@ -1,0 +1,104 @@
+/* inotify on the sources' folders, with a quiet period before a reload. */
+#include "watch.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* Changes closer together than this are applied together. */
+#define QUIET_MS 300
+
+int watch_open(struct watch *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	w->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (w->inotify_fd < 0 || w->timer_fd < 0) {
+		int rc = -errno;
+		watch_close(w);
+		return rc;
+	}
+	return 0;
+}
+
+void watch_close(struct watch *w)
+{
+	if (w->inotify_fd > 0)
+		close(w->inotify_fd);
+	if (w->timer_fd > 0)
+		close(w->timer_fd);
+	w->inotify_fd = w->timer_fd = -1;
+}
+
+static void add(struct watch *w, const char *path)
+{
+	char dir_buf[CONFIG_PATH_MAX], base_buf[CONFIG_PATH_MAX];
+	const char *base;
+	int wd;
+
+	if (w->count == WATCH_FILES_MAX)
+		return;
+	snprintf(dir_buf, sizeof(dir_buf), "%s", path);
+	snprintf(base_buf, sizeof(base_buf), "%s", path);
+	base = basename(base_buf);
+	wd = inotify_add_watch(w->inotify_fd, dirname(dir_buf),
+			       IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE |
+				       IN_MOVED_FROM);
+	if (wd < 0) {
+		log_warn("cannot watch %s for changes: %s (reload by hand)", path, strerror(errno));
+		return;
+	}
+	w->files[w->count].wd = wd;
+	snprintf(w->files[w->count].name, sizeof(w->files[w->count].name), "%s", base);
+	w->count++;
+}
+
+void watch_set(struct watch *w, const struct gwctl_config *cfg)
+{
+	/* A folder watched twice shares one descriptor; removing it once removes it for all. */
+	for (size_t i = 0; i < w->count; i++)
+		inotify_rm_watch(w->inotify_fd, w->files[i].wd);
+	w->count = 0;
+	for (size_t i = 0; i < cfg->zone_count; i++) {
+		add(w, cfg->zones[i].public_path);
+		add(w, cfg->zones[i].internal_path);
+	}
+	for (size_t i = 0; i < cfg->hosts_count; i++)
+		add(w, cfg->hosts_paths[i]);
+}
+
+void watch_read(struct watch *w)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool relevant = false;
+	ssize_t n;
+
+	while ((n = read(w->inotify_fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			for (size_t i = 0; i < w->count && ev->len; i++) {
+				if (w->files[i].wd == ev->wd && !strcmp(w->files[i].name, ev->name))
+					relevant = true;
+			}
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	if (relevant) {
+		struct itimerspec quiet = { .it_value = { .tv_nsec = QUIET_MS * 1000000L } };
+		timerfd_settime(w->timer_fd, 0, &quiet, NULL);
+	}
+}
+
+bool watch_due(struct watch *w)
+{
+	uint64_t ticks = 0;
+
+	return read(w->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks) && ticks > 0;
+}

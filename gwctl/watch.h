@@ -1,0 +1,36 @@
+/* Watching the published sources' files, so that an edit is applied without a reload command. */
+#ifndef GWCTL_WATCH_H
+#define GWCTL_WATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "err.h"
+
+#define WATCH_FILES_MAX (3 * CONFIG_SOURCES_MAX)
+
+/*
+ * Folders are watched rather than files, because editors and tools replace a file by renaming
+ * a new one over it. Bursts of changes are gathered by a short quiet period.
+ */
+struct watch {
+	int inotify_fd;
+	int timer_fd;
+	size_t count;
+	struct {
+		int wd;
+		char name[256]; /* the file's name within its folder */
+	} files[WATCH_FILES_MAX];
+};
+
+IPR_MUST_CHECK int watch_open(struct watch *w);
+void watch_close(struct watch *w);
+/* Watches the folders of cfg's zone and hosts files, replacing what was watched before. */
+void watch_set(struct watch *w, const struct gwctl_config *cfg);
+/* Reads inotify events; a change to a watched file (re)starts the quiet period. */
+void watch_read(struct watch *w);
+/* Reads the quiet-period timer; true when the sources should be reloaded now. */
+bool watch_due(struct watch *w);
+
+#endif

@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Publishing end to end: a real NSD serves the public zone on loopback, gwctld loads the zone
+pair and a hosts file, and every edit (add, change, break, fix, remove) is followed through the
+daemon's reload into the store. usage: test_publish.py GWCTLD GWCTL ZONES_DIR"""
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gwctl"))
+from ctl import Daemon, Suite, check  # noqa: E402
+
+GWCTLD, GWCTL, ZONES = sys.argv[1], sys.argv[2], sys.argv[3]
+NSD = shutil.which("nsd") or "/usr/sbin/nsd"
+
+PUBLIC = """$ORIGIN example.com.
+$TTL 300
+@       IN SOA ns1 hostmaster 1 3600 600 86400 300
+        IN NS  ns1
+ns1     IN A   192.0.2.53
+gw      IN A   192.0.2.1
+web     IN TXT "AA gw.example.com + 2466"
+mail    IN TXT "AA 192.0.2.1 " "+ 0-705"
+other   IN TXT "AA 203.0.113.9 + 77777"
+"""
+
+INTERNAL = """$ORIGIN internal.
+$TTL 300
+@       IN SOA ns hostmaster 1 3600 600 86400 300
+        IN NS  ns
+ns      IN A   10.0.0.53
+web     IN A   10.0.0.80
+mail    IN A   10.0.0.25
+db      IN AAAA fd00::5
+"""
+
+HOSTS = """# hosts with IPREF mappings
+127.0.0.1 localhost
+10.0.0.90 app #= public + 9000
+10.240.7.7 remote #= external 198.51.100.7 + 0-705 # a host at another site
+"""
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Nsd:
+    def __init__(self, workdir, zone_file):
+        self.dir = os.path.join(workdir, "nsd")
+        os.mkdir(self.dir)
+        self.port = free_port()
+        self.conf = os.path.join(self.dir, "nsd.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"""server:
+    ip-address: 127.0.0.1@{self.port}
+    port: {self.port}
+    username: ""
+    chroot: ""
+    zonesdir: "{self.dir}"
+    pidfile: "{self.dir}/nsd.pid"
+    xfrdfile: "{self.dir}/xfrd.state"
+    zonelistfile: "{self.dir}/zone.list"
+    database: ""
+    logfile: "{self.dir}/nsd.log"
+    server-count: 1
+    verbosity: 1
+remote-control:
+    control-enable: no
+zone:
+    name: example.com
+    zonefile: "{zone_file}"
+""")
+        self.proc = subprocess.Popen([NSD, "-d", "-c", self.conf],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.dig("ns1.example.com", "A"):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("nsd did not answer: " + open(os.path.join(self.dir, "nsd.log")).read())
+
+    def dig(self, name, rtype):
+        run = subprocess.run(["dig", "@127.0.0.1", "-p", str(self.port), "+short", "+time=1",
+                              "+tries=1", name, rtype], capture_output=True, text=True)
+        return run.stdout.strip()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def published(db):
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT kind, address, ipref, name, source FROM mappings "
+                       "WHERE kind IN ('published', 'static external') ORDER BY address").fetchall()
+    con.close()
+    return rows
+
+
+def wait_for(db, predicate, what, seconds=8):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        rows = published(db)
+        if predicate(rows):
+            return rows
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: store holds {published(db)}")
+
+
+def write(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)  # as editors do
+
+
+def setup(make, workdir):
+    pub, internal, hosts = (os.path.join(workdir, n) for n in ("example.com.zone",
+                                                               "internal.zone", "hosts"))
+    write(pub, PUBLIC)
+    write(internal, INTERNAL)
+    write(hosts, HOSTS)
+    d = make(f"gateway = 192.0.2.1\ngateway-name = gw.example.com\n"
+             f"zone = {pub} {internal}\nhosts = {hosts}\n")
+    return d, pub, internal, hosts
+
+
+def test_examples_pass_nsd_checkzone(make, workdir):
+    for origin, name in (("example.com", "example.com.zone"), ("internal", "internal.zone")):
+        path = os.path.join(ZONES, name)
+        run = subprocess.run(["nsd-checkzone", origin, path], capture_output=True, text=True)
+        check(run.returncode == 0, f"{path}: {run.stdout}{run.stderr}")
+
+
+def test_nsd_serves_and_gwctld_loads(make, workdir):
+    d, pub, internal, hosts = setup(make, workdir)
+    nsd = Nsd(workdir, pub)
+    try:
+        check('"AA gw.example.com + 2466"' in nsd.dig("web.example.com", "TXT"), "web TXT")
+        # NSD keeps the two strings; readers join them
+        check('"AA 192.0.2.1 " "+ 0-705"' in nsd.dig("mail.example.com", "TXT"), "mail TXT")
+    finally:
+        nsd.stop()
+    d.start()
+    rows = wait_for(d.db, lambda r: len(r) == 4, "initial load")
+    by_addr = {r[1]: r for r in rows}
+    check(by_addr["10.0.0.80"][:4] == ("published", "10.0.0.80", "gw.example.com + 2466",
+                                       "web.example.com"), by_addr["10.0.0.80"])
+    check(by_addr["10.0.0.80"][4] == f"{pub}:7", by_addr["10.0.0.80"])
+    check(by_addr["10.0.0.25"][2] == "192.0.2.1 + 1797", by_addr["10.0.0.25"])
+    check(by_addr["10.0.0.90"][2] == "gw.example.com + 9000" or
+          by_addr["10.0.0.90"][2].endswith("+ 9000"), by_addr["10.0.0.90"])
+    check(by_addr["10.0.0.90"][4] == f"{hosts}:3", by_addr["10.0.0.90"])
+    check(by_addr["10.240.7.7"][:3] == ("static external", "10.240.7.7", "198.51.100.7 + 1797"),
+          by_addr["10.240.7.7"])
+    check("203.0.113.9" not in str(rows), "another gateway's record was taken")
+
+
+def test_edits_follow(make, workdir):
+    d, pub, internal, hosts = setup(make, workdir)
+    d.start()
+    wait_for(d.db, lambda r: len(r) == 4, "initial load")
+
+    # add a host: both files change; the watcher applies it without being asked
+    write(internal, INTERNAL + "shop IN A 10.0.0.44\n")
+    write(pub, PUBLIC + 'shop IN TXT "AA gw.example.com + 4444"\n')
+    wait_for(d.db, lambda r: any(row[1] == "10.0.0.44" for row in r), "added host")
+
+    # change a reference
+    write(pub, PUBLIC.replace("+ 2466", "+ 2467") + 'shop IN TXT "AA gw.example.com + 4444"\n')
+    wait_for(d.db, lambda r: any(row[2] == "gw.example.com + 2467" for row in r) and
+             not any(row[2] == "gw.example.com + 2466" for row in r), "changed reference")
+    before = published(d.db)
+
+    # break it: a malformed AA record; the previous mappings stay, the error names file and line
+    broken = PUBLIC + 'bad IN TXT "AA gw.example.com + 12ab"\n'
+    write(pub, broken)
+    time.sleep(1)
+    run = subprocess.run([GWCTL, "--socket", d.sock, "reload"], capture_output=True, text=True)
+    check(run.returncode == 1, run.stdout + run.stderr)
+    check(f"{pub}:{broken.count(chr(10))}:" in run.stdout + run.stderr, run.stdout + run.stderr)
+    check(published(d.db) == before, "a broken file changed the store")
+
+    # fix it
+    write(pub, PUBLIC + 'shop IN TXT "AA gw.example.com + 4444"\n')
+    run = subprocess.run([GWCTL, "--socket", d.sock, "reload"], capture_output=True, text=True)
+    check(run.returncode == 0, run.stdout + run.stderr)
+    wait_for(d.db, lambda r: any(row[2] == "gw.example.com + 2466" for row in r), "fixed")
+
+    # one reference for two hosts is an error naming both places
+    write(hosts, HOSTS + "10.0.0.91 app2 #= public + 2466\n")
+    run = subprocess.run([GWCTL, "--socket", d.sock, "reload"], capture_output=True, text=True)
+    out = run.stdout + run.stderr
+    check(run.returncode == 1 and f"{hosts}:5" in out, out)
+
+    # remove entries: their mappings go
+    write(hosts, "# nothing published here any more\n")
+    wait_for(d.db, lambda r: not any(row[1] in ("10.0.0.90", "10.240.7.7") for row in r),
+             "removed hosts entries")
+    stats = subprocess.run([GWCTL, "--socket", d.sock, "stats"], capture_output=True,
+                           text=True).stdout
+    check("mappings.published" in stats, stats)
+
+
+def test_published_mappings_resist_hand_edits(make, workdir):
+    d, pub, internal, hosts = setup(make, workdir)
+    d.start()
+    wait_for(d.db, lambda r: len(r) == 4, "initial load")
+    run = subprocess.run([GWCTL, "--socket", d.sock, "unmap", "10.240.7.7"],
+                         capture_output=True, text=True)
+    check(run.returncode == 1 and "published source" in run.stderr, run.stderr)
+    # a file entry that takes a value a hand-made mapping holds: reported, not applied
+    run = subprocess.run([GWCTL, "--socket", d.sock, "map", "10.240.7.8", "198.51.100.8 + 1"],
+                         capture_output=True, text=True)
+    check(run.returncode == 0, run.stderr)
+    write(hosts, HOSTS + "10.240.7.8 taken #= external 198.51.100.9 + 5\n")
+    run = subprocess.run([GWCTL, "--socket", d.sock, "reload"], capture_output=True, text=True)
+    out = run.stdout + run.stderr
+    check(run.returncode == 1 and f"{hosts}:5" in out and "not from a file" in out, out)
+    check(not any(row[1] == "10.240.7.8" and "198.51.100.9" in row[2]
+                  for row in published(d.db)), "the clash was applied")
+
+
+if __name__ == "__main__":
+    if not os.path.exists(NSD):
+        print("SKIP: nsd is not installed (tools/setup installs it)")
+        sys.exit(77)
+    sys.exit(Suite(GWCTLD).run([test_examples_pass_nsd_checkzone, test_nsd_serves_and_gwctld_loads,
+                                test_edits_follow, test_published_mappings_resist_hand_edits]))
