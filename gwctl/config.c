@@ -27,6 +27,7 @@ enum config_key {
 	KEY_GATEWAY_NAME,
 	KEY_ZONE,
 	KEY_HOSTS,
+	KEY_DNS_SERVER,
 	KEY_COUNT,
 };
 
@@ -432,6 +433,34 @@ static int set_hosts(struct gwctl_config *cfg, const char *v, size_t n, struct i
 	return rc;
 }
 
+/* ADDRESS or ADDRESS@PORT: a DNS server to forward name lookups to. */
+static int set_dns_server(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	const char *at = memchr(v, '@', n);
+	size_t addr_len = at ? (size_t)(at - v) : n;
+	uint8_t addr[16];
+	uint64_t port = 53;
+	size_t i = addr_len + 1;
+	int rc;
+
+	if (cfg->dns_server_count == CONFIG_DNS_SERVERS_MAX)
+		return ipr_fail(err, EINVAL, 1, "more than 4 DNS servers");
+	rc = memchr(v, ':', addr_len) ? ipr_ipv6_parse(v, addr_len, addr, err)
+				      : ipr_ipv4_parse(v, addr_len, addr, err);
+	if (rc < 0)
+		return rc;
+	if (at) {
+		rc = parse_number(v, n, &i, 65535, &port, err);
+		if (rc == 0 && i != n)
+			return ipr_fail(err, EINVAL, i + 1, "unexpected text after the port");
+		if (rc < 0 || port == 0)
+			return ipr_fail(err, ERANGE, addr_len + 2, "port must be 1 to 65535");
+	}
+	snprintf(cfg->dns_servers[cfg->dns_server_count++], sizeof(cfg->dns_servers[0]), "%.*s@%u",
+		 (int)addr_len, v, (unsigned)port);
+	return 0;
+}
+
 static const struct config_key_info keys[KEY_COUNT] = {
 	[KEY_DATABASE] = { "database", set_database, false, false },
 	[KEY_SOCKET] = { "socket", set_socket, false, false },
@@ -451,6 +480,7 @@ static const struct config_key_info keys[KEY_COUNT] = {
 	[KEY_GATEWAY_NAME] = { "gateway-name", set_gateway_name, true, false },
 	[KEY_ZONE] = { "zone", set_zone, true, false },
 	[KEY_HOSTS] = { "hosts", set_hosts, true, false },
+	[KEY_DNS_SERVER] = { "dns-server", set_dns_server, true, false },
 };
 
 void config_defaults(struct gwctl_config *cfg)

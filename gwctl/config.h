@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <arpa/inet.h>
 #include <sys/un.h>
 
 #include "addr.h"
@@ -20,7 +21,8 @@
 #define CONFIG_NAME_MAX	   32
 #define CONFIG_GATEWAY_MAX 8
 /* Published sources: zone pairs and hosts files. */
-#define CONFIG_SOURCES_MAX 16
+#define CONFIG_SOURCES_MAX     16
+#define CONFIG_DNS_SERVERS_MAX 4
 /* Longest line config_load reads, without its newline. */
 #define CONFIG_LINE_MAX 8192
 /* Durations are whole seconds, 1 to 365 days. */
@@ -68,6 +70,9 @@ struct gwctl_config {
 	} zones[CONFIG_SOURCES_MAX];
 	size_t hosts_count;
 	char hosts_paths[CONFIG_SOURCES_MAX][CONFIG_PATH_MAX];
+	/* forwarders for resolving external hosts' gateway names ("" count 0: resolv.conf) */
+	size_t dns_server_count;
+	char dns_servers[CONFIG_DNS_SERVERS_MAX][INET6_ADDRSTRLEN + 8];
 	struct config_prefix encoded_ipv4;
 	struct config_prefix encoded_ipv6;
 	uint32_t lease_secs;

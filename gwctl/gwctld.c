@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "names.h"
 #include "server.h"
 #include "service.h"
 #include "store.h"
@@ -137,6 +138,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(svc.config_path, sizeof(svc.config_path), "%s", config_path);
+	{
+		const char *servers[CONFIG_DNS_SERVERS_MAX];
+		for (size_t i = 0; i < cfg.dns_server_count; i++)
+			servers[i] = cfg.dns_servers[i];
+		if (names_open(&svc.names, servers, cfg.dns_server_count) < 0)
+			log_warn("cannot set up name resolution: external hosts given by gateway "
+				 "name"
+				 " will not be mapped");
+	}
 	rc = server_open(&srv, &svc, msg, sizeof(msg));
 	if (rc < 0)
 		log_error("%s", msg);

@@ -459,6 +459,8 @@ static int handle_reload(struct request *r)
 	ipr_ctl_put_text(r->reply, IPR_CTL_A_MESSAGE, msg);
 	for (size_t i = 0; i < report.count; i++)
 		put_line(r->reply, "%s", report.lines[i]);
+	for (size_t i = 0; i < report.note_count; i++)
+		put_line(r->reply, "note: %s", report.notes[i]);
 	if (report.total > report.count)
 		put_line(r->reply, "... and %zu more", report.total - report.count);
 	if (rc < 0) {

@@ -28,6 +28,71 @@ __attribute__((format(printf, 2, 3))) static void report_line(struct publish_rep
 	va_end(ap);
 }
 
+__attribute__((format(printf, 2, 3))) static void report_note(struct publish_report *report,
+							      const char *fmt, ...)
+{
+	va_list ap;
+
+	report->note_total++;
+	if (report->note_count == PUBLISH_REPORT_LINES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(report->notes[report->note_count++], PUBLISH_LINE_MAX, fmt, ap);
+	va_end(ap);
+}
+
+/* The family of our own Internet side: where gateway names of external hosts must point. */
+static int internet_family(const struct gwctl_config *cfg)
+{
+	for (size_t i = 0; i < cfg->gateway_count; i++) {
+		if (cfg->gateways[i].family == AF_INET)
+			return AF_INET;
+	}
+	return cfg->gateway_count ? AF_INET6 : AF_INET;
+}
+
+/*
+ * External hosts whose gateway is a DNS name get its address; until the name resolves they
+ * are left out (and noted), which is not an error of the sources.
+ */
+static void resolve_contexts(struct service *svc, struct source_set *set,
+			     struct publish_report *report)
+{
+	int family = internet_family(&svc->cfg);
+	size_t kept = 0;
+
+	for (size_t i = 0; i < set->count; i++) {
+		struct ipr_mapping *m = &set->mappings[i];
+		const char *why = "no resolver";
+		uint8_t address[16];
+		int rc = -ENOENT;
+
+		if (m->context.kind == IPR_CONTEXT_NAME && m->kind == IPR_MAP_STATIC_EXTERNAL) {
+			if (svc->names)
+				rc = names_lookup(svc->names, m->context.name, family, address,
+						  &why);
+			if (rc == -EAGAIN) {
+				report_note(report, "%s: %s: resolving", m->source,
+					    m->context.name);
+				continue;
+			}
+			if (rc < 0) {
+				report_note(report, "%s: %s does not resolve (%s)", m->source,
+					    m->context.name, why);
+				continue;
+			}
+			m->context.kind = family == AF_INET ? IPR_CONTEXT_IPV4 : IPR_CONTEXT_IPV6;
+			memset(m->context.name, 0, sizeof(m->context.name));
+			memcpy(m->context.ipv6, address, 16);
+		}
+		set->mappings[kept] = *m;
+		if (set->places)
+			set->places[kept] = set->places[i];
+		kept++;
+	}
+	set->count = kept;
+}
+
 void publish_config(const struct gwctl_config *cfg, struct sources_config *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -191,13 +256,22 @@ int publish_reload(struct service *svc, struct publish_report *report)
 	char line[SOURCES_PATH_MAX + SOURCES_REASON_MAX + 32];
 	int rc;
 
+	crypto_generichash_state hash;
+	uint64_t names_generation_now = svc->names ? names_generation(svc->names) : 0;
+
 	memset(report, 0, sizeof(*report));
 	state->reloads++;
 	publish_config(&svc->cfg, &cfg);
-	crypto_generichash((unsigned char *)config_digest, sizeof(config_digest),
-			   (const unsigned char *)&cfg, sizeof(cfg), NULL, 0);
+	/* what shapes the set besides the files: the configuration and the names resolved */
+	crypto_generichash_init(&hash, NULL, 0, sizeof(config_digest));
+	crypto_generichash_update(&hash, (const unsigned char *)&cfg, sizeof(cfg));
+	crypto_generichash_update(&hash, (const unsigned char *)&names_generation_now,
+				  sizeof(names_generation_now));
+	crypto_generichash_final(&hash, (unsigned char *)config_digest, sizeof(config_digest));
 
 	rc = sources_load(&cfg, &set);
+	if (rc == 0)
+		resolve_contexts(svc, &set, report);
 	if (rc == -EINVAL) {
 		for (size_t i = 0; i < set.error_count; i++) {
 			source_error_format(&set.errors[i], line, sizeof(line));

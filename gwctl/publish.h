@@ -20,6 +20,9 @@ struct publish_report {
 	size_t total; /* problems found, also those not listed */
 	size_t count; /* lines listed */
 	char lines[PUBLISH_REPORT_LINES][PUBLISH_LINE_MAX];
+	/* not errors: external hosts left out for now because their gateway name is unresolved */
+	size_t note_total, note_count;
+	char notes[PUBLISH_REPORT_LINES][PUBLISH_LINE_MAX];
 };
 
 /* The sources last applied, so that an unchanged set is not applied again. */

@@ -28,7 +28,14 @@
 #define PER_CLIENT_ROUND 64
 #define SWEEP_ROUND	 256
 
-enum { TAG_LISTEN = -1, TAG_SIGNAL = -2, TAG_TIMER = -3, TAG_WATCH = -4, TAG_QUIET = -5 };
+enum {
+	TAG_LISTEN = -1,
+	TAG_SIGNAL = -2,
+	TAG_TIMER = -3,
+	TAG_WATCH = -4,
+	TAG_QUIET = -5,
+	TAG_NAMES = -6,
+};
 
 struct client {
 	int fd; /* -1: free slot */
@@ -210,6 +217,8 @@ int server_open(struct server **out, struct service *svc, char *msg, size_t msg_
 	rc = arm(srv, EPOLL_CTL_ADD, srv->watch.inotify_fd, EPOLLIN, TAG_WATCH);
 	if (rc == 0)
 		rc = arm(srv, EPOLL_CTL_ADD, srv->watch.timer_fd, EPOLLIN, TAG_QUIET);
+	if (rc == 0 && svc->names)
+		rc = arm(srv, EPOLL_CTL_ADD, names_fd(svc->names), EPOLLIN, TAG_NAMES);
 	if (rc == 0)
 		rc = arm(srv, EPOLL_CTL_ADD, srv->listen_fd, EPOLLIN, TAG_LISTEN);
 	if (rc == 0)
@@ -545,6 +554,8 @@ static int reload_sources(struct server *srv)
 		log_info("%s", msg);
 	for (size_t i = 0; i < report.count; i++)
 		log_error("%s", report.lines[i]);
+	for (size_t i = 0; i < report.note_count; i++)
+		log_warn("%s", report.notes[i]);
 	if (report.total > report.count)
 		log_error("... and %zu more problems", report.total - report.count);
 	return rc;
@@ -679,6 +690,10 @@ int server_run(struct server *srv)
 				accept_clients(srv);
 			} else if (tag == TAG_SIGNAL) {
 				handle_signals(srv);
+			} else if (tag == TAG_NAMES) {
+				if (names_process(srv->svc->names))
+					srv->publish_due =
+						true; /* an answer changed what applies */
 			} else if (tag == TAG_WATCH) {
 				watch_read(&srv->watch);
 			} else if (tag == TAG_QUIET) {

@@ -46,6 +46,8 @@ void service_deinit(struct service *svc)
 	free(svc->pending);
 	svc->pending = NULL;
 	publish_state_deinit(&svc->publish);
+	names_free(svc->names);
+	svc->names = NULL;
 }
 
 void service_record(struct service *svc, uint8_t kind, const struct ipr_mapping *m)
@@ -92,6 +94,8 @@ int service_sweep(struct service *svc, size_t max)
 		max = sizeof(expired) / sizeof(expired[0]);
 	/* quarantine ends and expiries free values: full ranges get another look */
 	svc->range_full[0] = svc->range_full[1] = svc->refs_full = false;
+	if (svc->names)
+		names_refresh(svc->names); /* gateway names whose TTL ran out */
 	rc = store_purge_quarantine(svc->store, now);
 	if (rc < 0)
 		return rc;

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "ctl_msg.h"
 #include "mapping.h"
+#include "names.h"
 #include "publish.h"
 #include "store.h"
 
@@ -55,6 +56,7 @@ struct service {
 	size_t pending_cap;
 	bool pending_overflow;
 	struct publish_state publish;
+	struct names *names; /* resolves external hosts' gateway names; NULL: none can be */
 };
 
 /* Sets up ranges from cfg; the store is opened by the caller. */

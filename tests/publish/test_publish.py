@@ -22,6 +22,7 @@ $TTL 300
         IN NS  ns1
 ns1     IN A   192.0.2.53
 gw      IN A   192.0.2.1
+gwb     IN A   198.51.100.77
 web     IN TXT "AA gw.example.com + 2466"
 mail    IN TXT "AA 192.0.2.1 " "+ 0-705"
 other   IN TXT "AA 203.0.113.9 + 77777"
@@ -154,7 +155,7 @@ def test_nsd_serves_and_gwctld_loads(make, workdir):
     by_addr = {r[1]: r for r in rows}
     check(by_addr["10.0.0.80"][:4] == ("published", "10.0.0.80", "gw.example.com + 2466",
                                        "web.example.com"), by_addr["10.0.0.80"])
-    check(by_addr["10.0.0.80"][4] == f"{pub}:7", by_addr["10.0.0.80"])
+    check(by_addr["10.0.0.80"][4] == f"{pub}:8", by_addr["10.0.0.80"])
     check(by_addr["10.0.0.25"][2] == "192.0.2.1 + 1797", by_addr["10.0.0.25"])
     check(by_addr["10.0.0.90"][2] == "gw.example.com + 9000" or
           by_addr["10.0.0.90"][2].endswith("+ 9000"), by_addr["10.0.0.90"])
@@ -229,9 +230,32 @@ def test_published_mappings_resist_hand_edits(make, workdir):
                   for row in published(d.db)), "the clash was applied")
 
 
+def test_external_gateway_names_resolve(make, workdir):
+    d, pub, internal, hosts = setup(make, workdir)
+    nsd = Nsd(workdir, pub)
+    try:
+        write(hosts, HOSTS + "10.240.0.10 b6 #= external gwb.example.com + 2466\n"
+                             "10.240.0.11 x #= external nope.example.com + 5\n")
+        with open(d.conf, "a") as f:
+            f.write(f"dns-server = 127.0.0.1@{nsd.port}\n")
+        d.start()
+        rows = wait_for(d.db, lambda r: any(row[1] == "10.240.0.10" for row in r),
+                        "external host behind a gateway name")
+        row = [r for r in rows if r[1] == "10.240.0.10"][0]
+        check(row[2] == "198.51.100.77 + 2466" and row[4] == f"{hosts}:5", row)
+        check(not any(r[1] == "10.240.0.11" for r in rows), "an unresolvable name was mapped")
+        run = subprocess.run([GWCTL, "--socket", d.sock, "reload"], capture_output=True,
+                             text=True)
+        check(run.returncode == 0 and "nope.example.com does not resolve" in run.stdout,
+              run.stdout + run.stderr)
+    finally:
+        nsd.stop()
+
+
 if __name__ == "__main__":
     if not os.path.exists(NSD):
         print("SKIP: nsd is not installed (tools/setup installs it)")
         sys.exit(77)
     sys.exit(Suite(GWCTLD).run([test_examples_pass_nsd_checkzone, test_nsd_serves_and_gwctld_loads,
-                                test_edits_follow, test_published_mappings_resist_hand_edits]))
+                                test_edits_follow, test_published_mappings_resist_hand_edits,
+                                test_external_gateway_names_resolve]))
