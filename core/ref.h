@@ -50,6 +50,16 @@ static inline bool ipr_ref_equal(const struct ipr_ref *a, const struct ipr_ref *
 	return a->hi == b->hi && a->lo == b->lo;
 }
 
+/* -1, 0 or 1 as a is below, equal to or above b. */
+static inline int ipr_ref_compare(const struct ipr_ref *a, const struct ipr_ref *b)
+{
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return 0;
+}
+
 static inline struct ipr_ref ipr_ref_from_u64(uint64_t value)
 {
 	return (struct ipr_ref){ .hi = 0, .lo = value };

@@ -81,6 +81,62 @@ static int extend_lease(struct request *r, struct ipr_mapping *m)
 	return 0;
 }
 
+/* Replies to a lookup: the mapping, or not found, or a store failure. */
+static int reply_found(struct request *r, int rc, const struct ipr_mapping *m)
+{
+	if (rc == -ENOENT)
+		return fail(r, IPR_CTL_E_NOT_FOUND, NULL);
+	if (rc < 0)
+		return store_failed(r, rc);
+	put_mapping_reply(r, m);
+	return 0;
+}
+
+/* A dynamic mapping asked for again: its lease is renewed and it is the answer. */
+static int reply_existing(struct request *r, struct ipr_mapping *m)
+{
+	return reply_found(r, extend_lease(r, m), m);
+}
+
+static const char *source_of(const struct ipr_ctl_fields *f, const char *fallback)
+{
+	return ipr_ctl_has(f, IPR_CTL_A_SOURCE) ? f->source : fallback;
+}
+
+/* The fields every new dynamic mapping takes from the request and the lease settings. */
+static void new_dynamic(struct request *r, struct ipr_mapping *m, enum ipr_mapping_kind kind)
+{
+	m->kind = kind;
+	memcpy(m->name, r->f->name, sizeof(m->name));
+	m->expires = r->now + r->svc->cfg.lease_secs;
+	snprintf(m->source, sizeof(m->source), "%.*s", IPR_MAPPING_SOURCE_MAX,
+		 source_of(r->f, "request"));
+}
+
+/*
+ * Stores a mapping whose value the allocator just chose (rc is the allocator's result). An
+ * exhausted range is remembered in *full until the next sweep or unmap.
+ */
+static int insert_allocated(struct request *r, int rc, struct ipr_mapping *m, bool *full,
+			    uint64_t *allocated, const char *exhausted)
+{
+	struct service *svc = r->svc;
+
+	if (rc == -ENOSPC) {
+		*full = true;
+		svc->counters.exhausted++;
+		return fail(r, IPR_CTL_E_EXHAUSTED, exhausted);
+	}
+	if (rc == 0)
+		rc = store_insert(svc->store, m);
+	if (rc < 0)
+		return store_failed(r, rc);
+	(*allocated)++;
+	service_record(svc, IPR_CTL_EV_ADDED, m);
+	put_mapping_reply(r, m);
+	return 0;
+}
+
 static bool context_from_fields(const struct ipr_ctl_fields *f, struct ipr_context *context)
 {
 	memset(context, 0, sizeof(*context));
@@ -89,11 +145,6 @@ static bool context_from_fields(const struct ipr_ctl_fields *f, struct ipr_conte
 	context->kind = f->context_family == AF_INET ? IPR_CONTEXT_IPV4 : IPR_CONTEXT_IPV6;
 	memcpy(context->ipv6, f->context, 16);
 	return true;
-}
-
-static const char *source_of(const struct ipr_ctl_fields *f, const char *fallback)
-{
-	return ipr_ctl_has(f, IPR_CTL_A_SOURCE) ? f->source : fallback;
 }
 
 /* The family asked for, or the first one this gateway has a range of. */
@@ -119,40 +170,18 @@ static int handle_get_ea(struct request *r)
 		return fail(r, IPR_CTL_E_NO_RANGE, "no encoded range of that family");
 
 	rc = store_find_remote(svc->store, family, &m.context, &r->f->ref, &m);
-	if (rc == 0) {
-		rc = extend_lease(r, &m);
-		if (rc < 0)
-			return store_failed(r, rc);
-		put_mapping_reply(r, &m);
-		return 0;
-	}
 	if (rc != -ENOENT)
-		return store_failed(r, rc);
+		return rc == 0 ? reply_existing(r, &m) : store_failed(r, rc);
 
-	m.kind = IPR_MAP_DYNAMIC_REMOTE;
+	new_dynamic(r, &m, IPR_MAP_DYNAMIC_REMOTE);
 	m.family = family;
 	m.ref = r->f->ref;
-	memcpy(m.name, r->f->name, sizeof(m.name));
-	m.expires = r->now + svc->cfg.lease_secs;
-	snprintf(m.source, sizeof(m.source), "%.*s", IPR_MAPPING_SOURCE_MAX,
-		 source_of(r->f, "request"));
-	rc = svc->range_full[family_index(family)]
-		     ? -ENOSPC
-		     : alloc_encoded(svc->store, &svc->range[family_index(family)], r->now,
-				     m.address);
-	if (rc == -ENOSPC) {
-		svc->range_full[family_index(family)] = true;
-		svc->counters.exhausted++;
-		return fail(r, IPR_CTL_E_EXHAUSTED, "the encoded range is exhausted");
-	}
-	if (rc == 0)
-		rc = store_insert(svc->store, &m);
-	if (rc < 0)
-		return store_failed(r, rc);
-	svc->counters.allocated_encoded++;
-	service_record(svc, IPR_CTL_EV_ADDED, &m);
-	put_mapping_reply(r, &m);
-	return 0;
+	bool *full = &svc->range_full[family_index(family)];
+	rc = *full ? -ENOSPC
+		   : alloc_encoded(svc->store, &svc->range[family_index(family)], r->now,
+				   m.address);
+	return insert_allocated(r, rc, &m, full, &svc->counters.allocated_encoded,
+				"the encoded range is exhausted");
 }
 
 /* The context our dynamic references are published under: our first address, or 0.0.0.0. */
@@ -176,41 +205,19 @@ static int handle_get_ref(struct request *r)
 	if (!ipr_ctl_has(r->f, IPR_CTL_A_LOCAL))
 		return fail(r, IPR_CTL_E_INVALID, "GET_REF needs LOCAL");
 	rc = store_find_local(svc->store, r->f->local_family, r->f->local, &m);
-	if (rc == 0) {
-		rc = extend_lease(r, &m);
-		if (rc < 0)
-			return store_failed(r, rc);
-		put_mapping_reply(r, &m);
-		return 0;
-	}
 	if (rc != -ENOENT)
-		return store_failed(r, rc);
+		return rc == 0 ? reply_existing(r, &m) : store_failed(r, rc);
 
 	memset(&m, 0, sizeof(m));
-	m.kind = IPR_MAP_DYNAMIC_LOCAL;
+	new_dynamic(r, &m, IPR_MAP_DYNAMIC_LOCAL);
 	m.family = r->f->local_family;
 	memcpy(m.address, r->f->local, 16);
 	own_context(svc, &m.context);
-	memcpy(m.name, r->f->name, sizeof(m.name));
-	m.expires = r->now + svc->cfg.lease_secs;
-	snprintf(m.source, sizeof(m.source), "%.*s", IPR_MAPPING_SOURCE_MAX,
-		 source_of(r->f, "request"));
 	rc = svc->refs_full ? -ENOSPC
 			    : alloc_ref(svc->store, &svc->cfg.dynamic_ref_min,
 					&svc->cfg.dynamic_ref_max, r->now, &m.ref);
-	if (rc == -ENOSPC) {
-		svc->refs_full = true;
-		svc->counters.exhausted++;
-		return fail(r, IPR_CTL_E_EXHAUSTED, "the dynamic reference range is exhausted");
-	}
-	if (rc == 0)
-		rc = store_insert(svc->store, &m);
-	if (rc < 0)
-		return store_failed(r, rc);
-	svc->counters.allocated_refs++;
-	service_record(svc, IPR_CTL_EV_ADDED, &m);
-	put_mapping_reply(r, &m);
-	return 0;
+	return insert_allocated(r, rc, &m, &svc->refs_full, &svc->counters.allocated_refs,
+				"the dynamic reference range is exhausted");
 }
 
 /* LOOKUP_EA: by ENCODED, or by CONTEXT + REF (+ FAMILY) without allocating. */
@@ -226,12 +233,7 @@ static int handle_lookup_ea(struct request *r)
 		rc = store_find_remote(r->svc->store, wanted_family(r), &context, &r->f->ref, &m);
 	else
 		return fail(r, IPR_CTL_E_INVALID, "LOOKUP_EA needs ENCODED, or CONTEXT and REF");
-	if (rc == -ENOENT)
-		return fail(r, IPR_CTL_E_NOT_FOUND, NULL);
-	if (rc < 0)
-		return store_failed(r, rc);
-	put_mapping_reply(r, &m);
-	return 0;
+	return reply_found(r, rc, &m);
 }
 
 /* LOOKUP_REF: by REF (one of ours), or by LOCAL address, without allocating. */
@@ -246,12 +248,7 @@ static int handle_lookup_ref(struct request *r)
 		rc = store_find_local(r->svc->store, r->f->local_family, r->f->local, &m);
 	else
 		return fail(r, IPR_CTL_E_INVALID, "LOOKUP_REF needs REF or LOCAL");
-	if (rc == -ENOENT)
-		return fail(r, IPR_CTL_E_NOT_FOUND, NULL);
-	if (rc < 0)
-		return store_failed(r, rc);
-	put_mapping_reply(r, &m);
-	return 0;
+	return reply_found(r, rc, &m);
 }
 
 /* REPORT_USE: MAPPING nests, each with ENCODED (remote) or REF (ours); unknown ones skipped. */
@@ -487,15 +484,10 @@ static const char *map_problem(const struct service *svc, const struct ipr_mappi
 		return NULL;
 	}
 	if (m->kind == IPR_MAP_PUBLISHED) {
-		if (m->ref.hi == 0 && m->ref.lo < floor.lo)
+		if (ipr_ref_compare(&m->ref, &floor) < 0)
 			return "references 0-1023 are reserved";
-		bool above_min = m->ref.hi > svc->cfg.dynamic_ref_min.hi ||
-				 (m->ref.hi == svc->cfg.dynamic_ref_min.hi &&
-				  m->ref.lo >= svc->cfg.dynamic_ref_min.lo);
-		bool below_max = m->ref.hi < svc->cfg.dynamic_ref_max.hi ||
-				 (m->ref.hi == svc->cfg.dynamic_ref_max.hi &&
-				  m->ref.lo <= svc->cfg.dynamic_ref_max.lo);
-		if (above_min && below_max)
+		if (ipr_ref_compare(&m->ref, &svc->cfg.dynamic_ref_min) >= 0 &&
+		    ipr_ref_compare(&m->ref, &svc->cfg.dynamic_ref_max) <= 0)
 			return "the reference is in the dynamic range";
 		return NULL;
 	}

@@ -37,15 +37,6 @@ bool sources_context_is_ours(const struct sources_config *cfg, const struct ipr_
 	return false;
 }
 
-static int ref_compare(const struct ipr_ref *a, const struct ipr_ref *b)
-{
-	if (a->hi != b->hi)
-		return a->hi < b->hi ? -1 : 1;
-	if (a->lo != b->lo)
-		return a->lo < b->lo ? -1 : 1;
-	return 0;
-}
-
 int sources_check_published_ref(const struct sources_config *cfg, const struct ipr_ref *ref,
 				char *reason)
 {
@@ -57,12 +48,13 @@ int sources_check_published_ref(const struct sources_config *cfg, const struct i
 		snprintf(reason, SOURCES_REASON_MAX, "reference 0 is the null reference");
 		return -EINVAL;
 	}
-	if (ref_compare(ref, &reserved) < 0) {
+	if (ipr_ref_compare(ref, &reserved) < 0) {
 		snprintf(reason, SOURCES_REASON_MAX,
 			 "reference %s is reserved: 0-1023 are never published", text);
 		return -EINVAL;
 	}
-	if (ref_compare(ref, &cfg->dynamic_min) >= 0 && ref_compare(ref, &cfg->dynamic_max) <= 0) {
+	if (ipr_ref_compare(ref, &cfg->dynamic_min) >= 0 &&
+	    ipr_ref_compare(ref, &cfg->dynamic_max) <= 0) {
 		ipr_ref_format(&cfg->dynamic_min, min);
 		ipr_ref_format(&cfg->dynamic_max, max);
 		snprintf(reason, SOURCES_REASON_MAX,

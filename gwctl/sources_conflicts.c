@@ -17,15 +17,6 @@ static int by_index(const struct key *a, const struct key *b)
 	return a->index < b->index ? -1 : a->index > b->index;
 }
 
-static int ref_compare(const struct ipr_ref *a, const struct ipr_ref *b)
-{
-	if (a->hi != b->hi)
-		return a->hi < b->hi ? -1 : 1;
-	if (a->lo != b->lo)
-		return a->lo < b->lo ? -1 : 1;
-	return 0;
-}
-
 static int address_compare(const struct ipr_mapping *a, const struct ipr_mapping *b)
 {
 	if (a->family != b->family)
@@ -56,14 +47,14 @@ static int remote_compare(const struct ipr_mapping *a, const struct ipr_mapping 
 	if (c == 0)
 		c = context_compare(&a->context, &b->context);
 	if (c == 0)
-		c = ref_compare(&a->ref, &b->ref);
+		c = ipr_ref_compare(&a->ref, &b->ref);
 	return c;
 }
 
 static int published_order(const void *x, const void *y)
 {
 	const struct key *a = x, *b = y;
-	int c = ref_compare(&a->m->ref, &b->m->ref);
+	int c = ipr_ref_compare(&a->m->ref, &b->m->ref);
 
 	return c ? c : by_index(a, b);
 }

@@ -106,7 +106,7 @@ def published(db):
     return rows
 
 
-def wait_for(db, predicate, what, seconds=8):
+def wait_for(db, predicate, what, seconds=20):
     deadline = time.time() + seconds
     while time.time() < deadline:
         rows = published(db)
