@@ -4,6 +4,7 @@ pair and a hosts file, and every edit (add, change, break, fix, remove) is follo
 daemon's reload into the store. usage: test_publish.py GWCTLD GWCTL ZONES_DIR"""
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -211,6 +212,19 @@ def test_edits_follow(make, workdir):
     check("mappings.published" in stats, stats)
 
 
+def test_sighup_rereads_the_configuration(make, workdir):
+    d, pub, internal, hosts = setup(make, workdir)
+    d.start()
+    wait_for(d.db, lambda r: len(r) == 4, "initial load")
+    more = os.path.join(workdir, "more-hosts")
+    write(more, "10.0.0.99 extra #= public + 9999\n")
+    with open(d.conf, "a") as f:
+        f.write(f"hosts = {more}\n")
+    d.proc.send_signal(signal.SIGHUP)
+    rows = wait_for(d.db, lambda r: any(row[1] == "10.0.0.99" for row in r), "SIGHUP")
+    check([r for r in rows if r[1] == "10.0.0.99"][0][4] == f"{more}:1", rows)
+
+
 def test_published_mappings_resist_hand_edits(make, workdir):
     d, pub, internal, hosts = setup(make, workdir)
     d.start()
@@ -257,5 +271,6 @@ if __name__ == "__main__":
         print("SKIP: nsd is not installed (tools/setup installs it)")
         sys.exit(77)
     sys.exit(Suite(GWCTLD).run([test_examples_pass_nsd_checkzone, test_nsd_serves_and_gwctld_loads,
-                                test_edits_follow, test_published_mappings_resist_hand_edits,
+                                test_edits_follow, test_sighup_rereads_the_configuration,
+                                test_published_mappings_resist_hand_edits,
                                 test_external_gateway_names_resolve]))
