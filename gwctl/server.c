@@ -74,7 +74,7 @@ struct server {
 	bool sweep_due;
 	bool reload_due;  /* SIGHUP: the configuration and the published sources */
 	bool publish_due; /* start-up or a watched file changed: the published sources */
-	uint64_t reloads_seen;
+	uint64_t config_loads_seen;
 	struct watch watch;
 	gid_t group; /* (gid_t)-1: none */
 	struct client *clients;
@@ -714,9 +714,9 @@ int server_run(struct server *srv)
 		}
 		if (srv->batch_len || srv->sweep_due || srv->reload_due || srv->publish_due)
 			process_batch(srv);
-		if (srv->svc->publish.reloads != srv->reloads_seen) {
-			/* a reload may have changed which files are sources */
-			srv->reloads_seen = srv->svc->publish.reloads;
+		if (srv->svc->config_loads != srv->config_loads_seen) {
+			/* the configuration may name other files as sources now */
+			srv->config_loads_seen = srv->svc->config_loads;
 			watch_set(&srv->watch, &srv->svc->cfg);
 		}
 		stream_snapshots(srv);

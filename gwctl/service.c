@@ -148,6 +148,7 @@ int service_reload(struct service *svc, struct publish_report *report, char *msg
 	cfg.commit_batch = svc->cfg.commit_batch;
 	cfg.max_clients = svc->cfg.max_clients;
 	svc->cfg = cfg;
+	svc->config_loads++;
 	set_ranges(svc);
 	ipr_log_set_level((enum ipr_log_level)cfg.log_level);
 

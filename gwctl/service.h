@@ -56,7 +56,8 @@ struct service {
 	size_t pending_cap;
 	bool pending_overflow;
 	struct publish_state publish;
-	struct names *names; /* resolves external hosts' gateway names; NULL: none can be */
+	struct names *names;   /* resolves external hosts' gateway names; NULL: none can be */
+	uint64_t config_loads; /* configurations applied by reloads */
 };
 
 /* Sets up ranges from cfg; the store is opened by the caller. */

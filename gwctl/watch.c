@@ -37,6 +37,7 @@ void watch_close(struct watch *w)
 	w->inotify_fd = w->timer_fd = -1;
 }
 
+/* Adds path's folder; a folder already watched keeps its descriptor (inotify returns it). */
 static void add(struct watch *w, const char *path)
 {
 	char dir_buf[CONFIG_PATH_MAX], base_buf[CONFIG_PATH_MAX];
@@ -60,11 +61,26 @@ static void add(struct watch *w, const char *path)
 	w->count++;
 }
 
+static bool watched(const struct watch *w, int wd)
+{
+	for (size_t i = 0; i < w->count; i++) {
+		if (w->files[i].wd == wd)
+			return true;
+	}
+	return false;
+}
+
 void watch_set(struct watch *w, const struct gwctl_config *cfg)
 {
-	/* A folder watched twice shares one descriptor; removing it once removes it for all. */
-	for (size_t i = 0; i < w->count; i++)
-		inotify_rm_watch(w->inotify_fd, w->files[i].wd);
+	int old[WATCH_FILES_MAX];
+	size_t old_count = w->count;
+
+	/*
+	 * Folders still needed keep their descriptors, so that events already queued for them
+	 * still match; only folders no longer needed are dropped.
+	 */
+	for (size_t i = 0; i < old_count; i++)
+		old[i] = w->files[i].wd;
 	w->count = 0;
 	for (size_t i = 0; i < cfg->zone_count; i++) {
 		add(w, cfg->zones[i].public_path);
@@ -72,6 +88,13 @@ void watch_set(struct watch *w, const struct gwctl_config *cfg)
 	}
 	for (size_t i = 0; i < cfg->hosts_count; i++)
 		add(w, cfg->hosts_paths[i]);
+	for (size_t i = 0; i < old_count; i++) {
+		bool again = false;
+		for (size_t k = 0; k < i && !again; k++)
+			again = old[k] == old[i];
+		if (!again && !watched(w, old[i]))
+			inotify_rm_watch(w->inotify_fd, old[i]);
+	}
 }
 
 void watch_read(struct watch *w)

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 
 from ctl import *  # noqa: F401,F403 (the protocol constants)
 
@@ -244,8 +245,15 @@ def test_drops_privileges(make, workdir):
         return "skip"
     os.chmod(workdir, 0o777)  # the store's folder must be writable by the daemon's user
     d = make("user = nobody\nsocket-group = nogroup\n").start()
-    uids = [l.split()[1:] for l in open(f"/proc/{d.proc.pid}/status") if l.startswith("Uid:")]
     nobody = str(__import__("pwd").getpwnam("nobody").pw_uid)
+    # the socket listens a moment before the switch: wait for it
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        uids = [l.split()[1:] for l in open(f"/proc/{d.proc.pid}/status")
+                if l.startswith("Uid:")]
+        if uids[0] == [nobody] * 4:
+            break
+        time.sleep(0.02)
     check(uids[0] == [nobody] * 4, uids)
     check(os.stat(d.sock).st_mode & 0o777 == 0o660, oct(os.stat(d.sock).st_mode))
     check(os.stat(d.sock).st_gid == __import__("grp").getgrnam("nogroup").gr_gid, "group")
