@@ -144,8 +144,8 @@ IPR_MUST_CHECK bool synth_prefix_contains(const struct synth_prefix *prefix,
  * lower case, after checking it with ipr_name_parse: for the PTR target or the qname of a
  * context name's sub-query. Returns 0, -EINVAL (err filled) or -ENOSPC.
  */
-IPR_MUST_CHECK int synth_name_to_wire(const char *text, size_t text_len, uint8_t *buf,
-				      size_t size, size_t *len, struct ipr_err *err);
+IPR_MUST_CHECK int synth_name_to_wire(const char *text, size_t text_len, uint8_t *buf, size_t size,
+				      size_t *len, struct ipr_err *err);
 
 /* The same name as PTR RDATA in Unbound's packed form: 2-byte length, then the wire name. */
 IPR_MUST_CHECK int synth_ptr_rdata(const char *text, size_t text_len, uint8_t *buf, size_t size,

@@ -8,8 +8,10 @@
 /* A wire name of 255 bytes holds at most 127 non-root labels. */
 #define LABELS_MAX 127
 
-static const uint8_t v4_zone[] = "\x07in-addr\x04arpa";
-static const uint8_t v6_zone[] = "\x03ip6\x04arpa";
+static const uint8_t v4_zone[] = "\x07in-addr\x04"
+				 "arpa";
+static const uint8_t v6_zone[] = "\x03ip6\x04"
+				 "arpa";
 static const char hex_digits[] = "0123456789abcdef";
 
 /* Offsets of the non-root labels; -EBADMSG unless name is exactly one uncompressed name. */
