@@ -15,29 +15,34 @@
 
 #define PAGE 256
 
+/* Appends a line to a report's list while there is room; the total counts them all. */
+static void add_line(char lines[][PUBLISH_LINE_MAX], size_t *count, size_t *total, const char *fmt,
+		     va_list ap)
+{
+	(*total)++;
+	if (*count < PUBLISH_REPORT_LINES)
+		vsnprintf(lines[(*count)++], PUBLISH_LINE_MAX, fmt, ap);
+}
+
+/* A problem: the reload keeps the previous mappings. */
 __attribute__((format(printf, 2, 3))) static void report_line(struct publish_report *report,
 							      const char *fmt, ...)
 {
 	va_list ap;
 
-	report->total++;
-	if (report->count == PUBLISH_REPORT_LINES)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(report->lines[report->count++], PUBLISH_LINE_MAX, fmt, ap);
+	add_line(report->lines, &report->count, &report->total, fmt, ap);
 	va_end(ap);
 }
 
+/* A note: something left out for now, not an error of the sources. */
 __attribute__((format(printf, 2, 3))) static void report_note(struct publish_report *report,
 							      const char *fmt, ...)
 {
 	va_list ap;
 
-	report->note_total++;
-	if (report->note_count == PUBLISH_REPORT_LINES)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(report->notes[report->note_count++], PUBLISH_LINE_MAX, fmt, ap);
+	add_line(report->notes, &report->note_count, &report->note_total, fmt, ap);
 	va_end(ap);
 }
 
