@@ -16,8 +16,8 @@
 #define PAGE 256
 
 /* Appends a line to a report's list while there is room; the total counts them all. */
-static void add_line(char lines[][PUBLISH_LINE_MAX], size_t *count, size_t *total, const char *fmt,
-		     va_list ap)
+__attribute__((format(printf, 4, 0))) static void
+add_line(char lines[][PUBLISH_LINE_MAX], size_t *count, size_t *total, const char *fmt, va_list ap)
 {
 	(*total)++;
 	if (*count < PUBLISH_REPORT_LINES)
