@@ -303,3 +303,32 @@ struct ipr_ref ipr_ref_from_bytes(const uint8_t in[16])
 	}
 	return ref;
 }
+
+enum ipr_ref_use ipr_ref_use_of(const struct ipr_ref *ref, const struct ipr_ref *dynamic_min,
+				const struct ipr_ref *dynamic_max)
+{
+	const struct ipr_ref reserved_end = ipr_ref_from_u64(IPR_REF_RESERVED_END);
+
+	if (ipr_ref_is_null(ref))
+		return IPR_REF_NULL;
+	if (ipr_ref_compare(ref, &reserved_end) < 0)
+		return IPR_REF_RESERVED;
+	if (ipr_ref_compare(ref, dynamic_min) >= 0 && ipr_ref_compare(ref, dynamic_max) <= 0)
+		return IPR_REF_DYNAMIC;
+	return IPR_REF_PUBLISHABLE;
+}
+
+const char *ipr_ref_use_text(enum ipr_ref_use use)
+{
+	switch (use) {
+	case IPR_REF_NULL:
+		return "reference 0 is the null reference";
+	case IPR_REF_RESERVED:
+		return "references 0-1023 are reserved";
+	case IPR_REF_DYNAMIC:
+		return "the reference is in the dynamic range";
+	case IPR_REF_PUBLISHABLE:
+		break;
+	}
+	return NULL;
+}

@@ -36,6 +36,23 @@ size_t ipr_ref_format(const struct ipr_ref *ref, char *buf);
  */
 size_t ipr_ref_format_hex(const struct ipr_ref *ref, char *buf);
 
+/* References below this are never published: they are kept for the protocol's own use. */
+#define IPR_REF_RESERVED_END 1024
+
+/* Whether a reference may stand for a published host (one rule for files, CLI and daemon). */
+enum ipr_ref_use {
+	IPR_REF_PUBLISHABLE,
+	IPR_REF_NULL,	  /* 0, the null reference */
+	IPR_REF_RESERVED, /* 1-1023 */
+	IPR_REF_DYNAMIC,  /* in [dynamic_min, dynamic_max], kept for allocation */
+};
+
+enum ipr_ref_use ipr_ref_use_of(const struct ipr_ref *ref, const struct ipr_ref *dynamic_min,
+				const struct ipr_ref *dynamic_max);
+
+/* A short reason for a use other than IPR_REF_PUBLISHABLE (NULL for that one). */
+const char *ipr_ref_use_text(enum ipr_ref_use use);
+
 /* The 16-byte big-endian form used by the control protocol and the store. */
 void ipr_ref_to_bytes(const struct ipr_ref *ref, uint8_t out[16]);
 struct ipr_ref ipr_ref_from_bytes(const uint8_t in[16]);

@@ -27,10 +27,11 @@ static u128 wide(const struct ipr_ref *r)
  */
 static struct ipr_ref random_published_ref(const struct gwctl_config *cfg)
 {
-	u128 low = 1024, high, min = wide(&cfg->dynamic_ref_min), max = wide(&cfg->dynamic_ref_max);
+	u128 low = IPR_REF_RESERVED_END, high, min = wide(&cfg->dynamic_ref_min),
+	     max = wide(&cfg->dynamic_ref_max);
 	u128 value;
 
-	if (min > low + 1024) {
+	if (min > low + IPR_REF_RESERVED_END) {
 		high = min - 1;
 	} else {
 		low = max + 1;
@@ -144,13 +145,10 @@ int cmd_publish(int argc, char **argv)
 				err.reason);
 			return GWCTL_EXIT_FAILED;
 		}
-		if (ref.hi == 0 && ref.lo < 1024) {
-			fprintf(stderr, "gwctl: references 0-1023 are reserved\n");
-			return GWCTL_EXIT_FAILED;
-		}
-		if (wide(&ref) >= wide(&cfg->dynamic_ref_min) &&
-		    wide(&ref) <= wide(&cfg->dynamic_ref_max)) {
-			fprintf(stderr, "gwctl: the reference is in the dynamic range\n");
+		const char *problem = ipr_ref_use_text(
+			ipr_ref_use_of(&ref, &cfg->dynamic_ref_min, &cfg->dynamic_ref_max));
+		if (problem) {
+			fprintf(stderr, "gwctl: %s\n", problem);
 			return GWCTL_EXIT_FAILED;
 		}
 	} else {

@@ -30,7 +30,7 @@
 /* commit-batch and max-clients are 1 to this. */
 #define CONFIG_COUNT_MAX 4096
 /* Dynamic references below this are left for hand-picked published references. */
-#define CONFIG_DYNAMIC_REF_FLOOR 1024
+#define CONFIG_DYNAMIC_REF_FLOOR IPR_REF_RESERVED_END
 
 enum config_log_level {
 	CONFIG_LOG_ERROR,

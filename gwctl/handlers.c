@@ -470,8 +470,6 @@ static int handle_reload(struct request *r)
 /* Checks a hand-made mapping against the ranges it must respect. */
 static const char *map_problem(const struct service *svc, const struct ipr_mapping *m)
 {
-	static const struct ipr_ref floor = { 0, CONFIG_DYNAMIC_REF_FLOOR };
-
 	if (ipr_ref_is_null(&m->ref))
 		return "reference 0 is the null reference";
 	if (m->kind == IPR_MAP_STATIC_EXTERNAL) {
@@ -483,14 +481,9 @@ static const char *map_problem(const struct service *svc, const struct ipr_mappi
 			return "a static mapping needs the context as an address";
 		return NULL;
 	}
-	if (m->kind == IPR_MAP_PUBLISHED) {
-		if (ipr_ref_compare(&m->ref, &floor) < 0)
-			return "references 0-1023 are reserved";
-		if (ipr_ref_compare(&m->ref, &svc->cfg.dynamic_ref_min) >= 0 &&
-		    ipr_ref_compare(&m->ref, &svc->cfg.dynamic_ref_max) <= 0)
-			return "the reference is in the dynamic range";
-		return NULL;
-	}
+	if (m->kind == IPR_MAP_PUBLISHED)
+		return ipr_ref_use_text(ipr_ref_use_of(&m->ref, &svc->cfg.dynamic_ref_min,
+						       &svc->cfg.dynamic_ref_max));
 	return "only static external and published mappings are made by hand";
 }
 

@@ -20,7 +20,7 @@
 /* crypto_generichash_BYTES */
 #define SOURCES_DIGEST_BYTES 32
 /* References below this are never published: they are kept for the protocol's own use. */
-#define SOURCES_REF_RESERVED 1024
+#define SOURCES_REF_RESERVED IPR_REF_RESERVED_END
 
 /* Bounds on what one load reads and keeps, so that no input can exhaust the daemon. */
 #define SOURCES_FILE_MAX      (16u * 1024 * 1024) /* bytes in one file */

@@ -41,26 +41,25 @@ int sources_check_published_ref(const struct sources_config *cfg, const struct i
 				char *reason)
 {
 	char text[IPR_REF_TEXT_MAX], min[IPR_REF_TEXT_MAX], max[IPR_REF_TEXT_MAX];
-	struct ipr_ref reserved = ipr_ref_from_u64(SOURCES_REF_RESERVED);
 
 	ipr_ref_format(ref, text);
-	if (ipr_ref_is_null(ref)) {
+	switch (ipr_ref_use_of(ref, &cfg->dynamic_min, &cfg->dynamic_max)) {
+	case IPR_REF_NULL:
 		snprintf(reason, SOURCES_REASON_MAX, "reference 0 is the null reference");
 		return -EINVAL;
-	}
-	if (ipr_ref_compare(ref, &reserved) < 0) {
+	case IPR_REF_RESERVED:
 		snprintf(reason, SOURCES_REASON_MAX,
 			 "reference %s is reserved: 0-1023 are never published", text);
 		return -EINVAL;
-	}
-	if (ipr_ref_compare(ref, &cfg->dynamic_min) >= 0 &&
-	    ipr_ref_compare(ref, &cfg->dynamic_max) <= 0) {
+	case IPR_REF_DYNAMIC:
 		ipr_ref_format(&cfg->dynamic_min, min);
 		ipr_ref_format(&cfg->dynamic_max, max);
 		snprintf(reason, SOURCES_REASON_MAX,
 			 "reference %s lies in the dynamic range %s-%s, kept for allocation", text,
 			 min, max);
 		return -EINVAL;
+	case IPR_REF_PUBLISHABLE:
+		break;
 	}
 	return 0;
 }

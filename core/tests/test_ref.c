@@ -224,12 +224,42 @@ static void test_helpers(void **state)
 	assert_false(ipr_ref_equal(&a, &b));
 }
 
+static void test_publishable(void **state)
+{
+	struct ipr_ref min = ipr_ref_from_u64(1ULL << 32), max = ipr_ref_from_u64((1ULL << 56) - 1);
+	static const struct {
+		uint64_t hi, lo;
+		enum ipr_ref_use use;
+	} cases[] = {
+		{ 0, 0, IPR_REF_NULL },
+		{ 0, 1, IPR_REF_RESERVED },
+		{ 0, 1023, IPR_REF_RESERVED },
+		{ 0, 1024, IPR_REF_PUBLISHABLE },
+		{ 0, (1ULL << 32) - 1, IPR_REF_PUBLISHABLE },
+		{ 0, 1ULL << 32, IPR_REF_DYNAMIC },
+		{ 0, (1ULL << 56) - 1, IPR_REF_DYNAMIC },
+		{ 0, 1ULL << 56, IPR_REF_PUBLISHABLE },
+		{ 1, 0, IPR_REF_PUBLISHABLE },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ipr_ref ref = { cases[i].hi, cases[i].lo };
+		enum ipr_ref_use use = ipr_ref_use_of(&ref, &min, &max);
+		assert_int_equal(use, cases[i].use);
+		assert_true((ipr_ref_use_text(use) == NULL) == (use == IPR_REF_PUBLISHABLE));
+	}
+	assert_string_equal(ipr_ref_use_text(IPR_REF_DYNAMIC),
+			    "the reference is in the dynamic range");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_notations),	     cmocka_unit_test(test_bad_notations),
 		cmocka_unit_test(test_error_without_detail), cmocka_unit_test(test_format),
 		cmocka_unit_test(test_round_trip),	     cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_publishable),
 	};
 	return cmocka_run_group_tests_name("ref", tests, NULL, NULL);
 }
