@@ -103,7 +103,7 @@ int ipr_ctl_decode(const uint8_t *msg, size_t len, struct ipr_ctl_header *hdr,
 	return check_framing(*attrs, *attrs_len, 0);
 }
 
-static int read_ip(const struct ipr_ctl_attr *attr, int *family, uint8_t out[16])
+int ipr_ctl_read_ip(const struct ipr_ctl_attr *attr, int *family, uint8_t out[16])
 {
 	if (attr->len == 4) {
 		*family = AF_INET;
@@ -115,6 +115,35 @@ static int read_ip(const struct ipr_ctl_attr *attr, int *family, uint8_t out[16]
 	memset(out, 0, 16);
 	memcpy(out, attr->value, attr->len);
 	return 0;
+}
+
+int ipr_ctl_read_range(const struct ipr_ctl_attr *attr, int *family, uint8_t prefix[16],
+		       unsigned *len)
+{
+	struct ipr_ctl_attr addr;
+	unsigned bits;
+
+	if (attr->len < 1)
+		return -EBADMSG;
+	addr = (struct ipr_ctl_attr){ attr->type, (uint16_t)(attr->len - 1), attr->value + 1 };
+	if (ipr_ctl_read_ip(&addr, family, prefix) < 0)
+		return -EBADMSG;
+	bits = attr->value[0];
+	if (bits > addr.len * 8u)
+		return -EBADMSG;
+	*len = bits;
+	return 0;
+}
+
+void ipr_ctl_put_range(struct ipr_ctl_builder *b, uint16_t type, int family, const uint8_t *prefix,
+		       unsigned len)
+{
+	uint8_t value[17];
+	size_t n = family == AF_INET ? 4 : 16;
+
+	value[0] = (uint8_t)len;
+	memcpy(value + 1, prefix, n);
+	ipr_ctl_put(b, type, value, n + 1);
 }
 
 /* Text attributes: 1..max bytes, printable ASCII only (they end up in logs and terminals). */
@@ -159,11 +188,11 @@ static int read_field(const struct ipr_ctl_attr *attr, struct ipr_ctl_fields *f)
 {
 	switch (attr->type) {
 	case IPR_CTL_A_CONTEXT:
-		return read_ip(attr, &f->context_family, f->context);
+		return ipr_ctl_read_ip(attr, &f->context_family, f->context);
 	case IPR_CTL_A_ENCODED:
-		return read_ip(attr, &f->encoded_family, f->encoded);
+		return ipr_ctl_read_ip(attr, &f->encoded_family, f->encoded);
 	case IPR_CTL_A_LOCAL:
-		return read_ip(attr, &f->local_family, f->local);
+		return ipr_ctl_read_ip(attr, &f->local_family, f->local);
 	case IPR_CTL_A_REF:
 		if (read_fixed(attr, 16) < 0)
 			return -EBADMSG;
@@ -226,6 +255,23 @@ int ipr_ctl_fields_parse(const uint8_t *attrs, size_t len, struct ipr_ctl_fields
 		}
 		if (attr.type == IPR_CTL_A_COUNTER) {
 			f.counters++;
+			continue;
+		}
+		if (attr.type == IPR_CTL_A_RANGE || attr.type == IPR_CTL_A_GATEWAY) {
+			int family;
+			uint8_t addr[16];
+			unsigned bits;
+
+			rc = attr.type == IPR_CTL_A_RANGE
+				     ? ipr_ctl_read_range(&attr, &family, addr, &bits)
+				     : ipr_ctl_read_ip(&attr, &family, addr);
+			if (rc < 0)
+				return ipr_fail(err, EBADMSG, column,
+						"attribute with a bad length or value");
+			if (attr.type == IPR_CTL_A_RANGE)
+				f.ranges++;
+			else
+				f.gateways++;
 			continue;
 		}
 		if (attr.type == 0 || attr.type > IPR_CTL_A_MAX)

@@ -70,6 +70,8 @@ struct ipr_ctl_fields {
 	/* Nested and repeatable attributes are counted here and read with an iterator. */
 	unsigned mappings;
 	unsigned counters;
+	unsigned ranges;   /* RANGE attributes, each checked */
+	unsigned gateways; /* GATEWAY attributes, each checked */
 };
 
 static inline bool ipr_ctl_has(const struct ipr_ctl_fields *f, enum ipr_ctl_attr_type type)
@@ -109,6 +111,14 @@ size_t ipr_ctl_nest_begin(struct ipr_ctl_builder *b, uint16_t type);
 void ipr_ctl_nest_end(struct ipr_ctl_builder *b, size_t mark);
 /* The message length, or -EMSGSIZE when something did not fit. */
 IPR_MUST_CHECK int ipr_ctl_finish(struct ipr_ctl_builder *b, size_t *len);
+
+/* An address attribute (4 or 16 bytes) to AF_INET / AF_INET6 and 16 bytes; -EBADMSG. */
+IPR_MUST_CHECK int ipr_ctl_read_ip(const struct ipr_ctl_attr *attr, int *family, uint8_t out[16]);
+/* A RANGE attribute: prefix length byte, then 4 or 16 address bytes; -EBADMSG. */
+IPR_MUST_CHECK int ipr_ctl_read_range(const struct ipr_ctl_attr *attr, int *family,
+				      uint8_t prefix[16], unsigned *len);
+void ipr_ctl_put_range(struct ipr_ctl_builder *b, uint16_t type, int family, const uint8_t *prefix,
+		       unsigned len);
 
 /* Short English text for a status code, for logs and the CLI. */
 const char *ipr_ctl_status_text(uint8_t status);

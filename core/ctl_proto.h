@@ -33,7 +33,8 @@ enum ipr_ctl_kind {
 	IPR_CTL_RELOAD = 10,	/* re-read the published and static sources */
 	IPR_CTL_MAP = 11,	/* add a static mapping by hand */
 	IPR_CTL_UNMAP = 12,	/* remove a mapping by hand */
-	IPR_CTL_KIND_MAX = 12,
+	IPR_CTL_RANGES = 13,	/* the encoded ranges and the gateway's own addresses */
+	IPR_CTL_KIND_MAX = 13,
 
 	/* a reply has the kind of its request with this bit set */
 	IPR_CTL_REPLY = 0x80,
@@ -84,7 +85,9 @@ enum ipr_ctl_attr_type {
 	IPR_CTL_A_TTL = 16,	     /* u32 seconds the mapping is guaranteed to stay valid */
 	IPR_CTL_A_TEXT = 17,	     /* text: a STATUS line "key: value" */
 	IPR_CTL_A_CONTEXT_NAME = 18, /* a gateway given by DNS name, as NAME */
-	IPR_CTL_A_MAX = 18,
+	IPR_CTL_A_RANGE = 19,	/* repeatable: prefix length (1 byte) + 4 or 16 address bytes */
+	IPR_CTL_A_GATEWAY = 20, /* repeatable: 4 or 16 bytes, one of this gateway's addresses */
+	IPR_CTL_A_MAX = 20,
 };
 
 enum ipr_mapping_kind {

@@ -220,6 +220,25 @@ static int handle_get_ref(struct request *r)
 				"the dynamic reference range is exhausted");
 }
 
+/*
+ * RANGES: what a resolver needs to know once per connection, cheaply (STATUS counts the
+ * store): the encoded ranges, for PTR questions and for answering NODATA without asking,
+ * and this gateway's own addresses, whose families are the Internet families it reaches.
+ */
+static int handle_ranges(struct request *r)
+{
+	const struct service *svc = r->svc;
+
+	for (int i = 0; i < 2; i++)
+		if (svc->has_range[i])
+			ipr_ctl_put_range(r->reply, IPR_CTL_A_RANGE, svc->range[i].family,
+					  svc->range[i].prefix, svc->range[i].prefix_len);
+	for (size_t i = 0; i < svc->cfg.gateway_count; i++)
+		ipr_ctl_put_ip(r->reply, IPR_CTL_A_GATEWAY, svc->cfg.gateways[i].family,
+			       svc->cfg.gateways[i].addr);
+	return 0;
+}
+
 /* LOOKUP_EA: by ENCODED, or by CONTEXT + REF (+ FAMILY) without allocating. */
 static int handle_lookup_ea(struct request *r)
 {
@@ -329,6 +348,7 @@ static const char *const kind_names[IPR_CTL_KIND_MAX + 1] = {
 	[IPR_CTL_RELOAD] = "reload",
 	[IPR_CTL_MAP] = "map",
 	[IPR_CTL_UNMAP] = "unmap",
+	[IPR_CTL_RANGES] = "ranges",
 };
 
 static const char *const status_names[IPR_CTL_STATUS_MAX + 1] = {
@@ -603,6 +623,9 @@ int service_handle(struct service *svc, const struct ipr_ctl_header *hdr, const 
 			break;
 		case IPR_CTL_UNMAP:
 			handle_unmap(&r);
+			break;
+		case IPR_CTL_RANGES:
+			handle_ranges(&r);
 			break;
 		}
 	}

@@ -268,6 +268,15 @@ def test_drops_privileges(make, workdir):
           "kept")
 
 
+def test_ranges(make, workdir):
+    # the default ranges and the one configured gateway address, in wire form
+    d = make("encoded-ipv6 = none\ngateway = 2001:db8::1\n").start()
+    r = d.client().call(RANGES)
+    check(r.status == OK, r.message)
+    check(r.all(A_RANGE) == [bytes([12]) + ip("10.240.0.0")], r.all(A_RANGE))
+    check(r.all(A_GATEWAY) == [ip("198.51.100.1"), ip("2001:db8::1")], r.all(A_GATEWAY))
+
+
 def test_sample_configuration_is_valid(make, workdir):
     sample = os.path.join(os.path.dirname(__file__), "..", "..", "dist", "gwctl.conf")
     run = subprocess.run([GWCTLD, "--config", sample, "--check"], capture_output=True, text=True)
@@ -284,5 +293,5 @@ if __name__ == "__main__":
         test_cli_round_trip, test_cli_without_daemon, test_socket_permissions, test_bad_messages,
         test_pipelining_and_races, test_subscription, test_refuses_foreign_database,
         test_second_daemon_and_stale_socket, test_restart_keeps_mappings, test_reload,
-        test_drops_privileges, test_sample_configuration_is_valid,
+        test_drops_privileges, test_ranges, test_sample_configuration_is_valid,
     ]))
