@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "conf.h"
 
 enum config_key {
 	KEY_DATABASE,
@@ -44,11 +45,6 @@ struct config_key_info {
 	bool may_be_empty;
 };
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -59,49 +55,11 @@ static bool is_lower(char c)
 	return c >= 'a' && c <= 'z';
 }
 
-static bool is_control(char c)
-{
-	unsigned char u = (unsigned char)c;
-
-	return (u < 0x20 && c != '\t') || u == 0x7f;
-}
-
-static size_t skip_blanks(const char *line, size_t i, size_t end)
-{
-	while (i < end && is_blank(line[i]))
-		i++;
-	return i;
-}
-
-/*
- * Reads the decimal number at v[*i..n) into *out, stopping at the first non-digit. Leading
- * zeros are refused, as core refuses them in IPv4 octets, so that nothing reads as octal.
- * Stopping as soon as the value passes max (far below UINT64_MAX / 10) rules out overflow.
- */
-static int parse_number(const char *v, size_t n, size_t *i, uint64_t max, uint64_t *out,
-			struct ipr_err *err)
-{
-	size_t start = *i;
-	uint64_t value = 0;
-
-	if (start >= n || !is_digit(v[start]))
-		return ipr_fail(err, EINVAL, start + 1, "expected a decimal number");
-	if (v[start] == '0' && start + 1 < n && is_digit(v[start + 1]))
-		return ipr_fail(err, EINVAL, start + 1, "number with a leading zero");
-	for (; *i < n && is_digit(v[*i]); (*i)++) {
-		value = value * 10 + (uint64_t)(v[*i] - '0');
-		if (value > max)
-			return ipr_fail(err, ERANGE, start + 1, "number too large");
-	}
-	*out = value;
-	return 0;
-}
-
 static int parse_count(const char *v, size_t n, uint32_t *out, struct ipr_err *err)
 {
 	uint64_t value = 0;
 	size_t i = 0;
-	int rc = parse_number(v, n, &i, CONFIG_COUNT_MAX, &value, err);
+	int rc = ipr_conf_number(v, n, &i, CONFIG_COUNT_MAX, &value, err);
 
 	if (rc == 0 && i != n)
 		return ipr_fail(err, EINVAL, i + 1, "expected a decimal number");
@@ -118,7 +76,7 @@ static int parse_duration(const char *v, size_t n, uint32_t *out, struct ipr_err
 {
 	uint64_t value = 0, unit = 1;
 	size_t i = 0;
-	int rc = parse_number(v, n, &i, CONFIG_DURATION_MAX, &value, err);
+	int rc = ipr_conf_number(v, n, &i, CONFIG_DURATION_MAX, &value, err);
 
 	if (rc == -ERANGE)
 		return ipr_fail(err, ERANGE, 1, "duration longer than 365 days");
@@ -231,7 +189,7 @@ static int parse_prefix(const char *v, size_t n, int family, struct config_prefi
 		return ipr_fail(err, EINVAL, n + 1, "missing '/LENGTH' (or write none)");
 
 	i = addr_len + 1;
-	rc = parse_number(v, n, &i, 128, &length, err);
+	rc = ipr_conf_number(v, n, &i, 128, &length, err);
 	if (rc < 0 && rc != -ERANGE)
 		return rc;
 	if (rc == 0 && i != n)
@@ -450,7 +408,7 @@ static int set_dns_server(struct gwctl_config *cfg, const char *v, size_t n, str
 	if (rc < 0)
 		return rc;
 	if (at) {
-		rc = parse_number(v, n, &i, 65535, &port, err);
+		rc = ipr_conf_number(v, n, &i, 65535, &port, err);
 		if (rc == 0 && i != n)
 			return ipr_fail(err, EINVAL, i + 1, "unexpected text after the port");
 		if (rc < 0 || port == 0)
@@ -520,130 +478,54 @@ static int shift_column(int rc, struct ipr_err *err, size_t start)
 }
 
 /* Returns the key's index in keys[], or -EINVAL. */
-static int parse_key(const char *line, size_t start, size_t end, struct ipr_err *err)
+static int find_key(const char *name, size_t len, struct ipr_err *err, size_t column)
 {
-	for (size_t i = start; i < end; i++)
-		if (!is_lower(line[i]) && !is_digit(line[i]) && line[i] != '-')
-			return ipr_fail(err, EINVAL, i + 1,
-					"keys are lower-case letters, digits and dashes");
 	for (size_t k = 0; k < KEY_COUNT; k++) {
-		if (strlen(keys[k].name) == end - start &&
-		    memcmp(line + start, keys[k].name, end - start) == 0)
+		if (strlen(keys[k].name) == len && memcmp(name, keys[k].name, len) == 0)
 			return (int)k;
 	}
-	return ipr_fail(err, EINVAL, start + 1, "unknown key");
+	return ipr_fail(err, EINVAL, column, "unknown key");
 }
 
 int config_parse_line(struct gwctl_config *cfg, const char *line, size_t len, struct ipr_err *err)
 {
 	struct gwctl_config next;
-	const char *hash;
-	size_t start, end, key_end, eq, value;
-	int key, rc;
+	struct ipr_conf_line kv;
+	int key, rc = ipr_conf_split(line, len, &kv, err);
 
-	if (len > 0 && line[len - 1] == '\n')
-		len--;
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	for (size_t i = 0; i < len; i++)
-		if (is_control(line[i]))
-			return ipr_fail(err, EINVAL, i + 1, "control character");
-
-	/* '#' always starts a comment, so values (paths too) cannot hold one */
-	hash = memchr(line, '#', len);
-	end = hash ? (size_t)(hash - line) : len;
-	start = skip_blanks(line, 0, end);
-	while (end > start && is_blank(line[end - 1]))
-		end--;
-	if (start == end)
-		return 0;
-
-	key_end = start;
-	while (key_end < end && !is_blank(line[key_end]) && line[key_end] != '=')
-		key_end++;
-	if (key_end == start)
-		return ipr_fail(err, EINVAL, start + 1, "missing key before '='");
-	key = parse_key(line, start, key_end, err);
+	if (rc <= 0)
+		return rc;
+	key = find_key(line + kv.key, kv.key_len, err, kv.key + 1);
 	if (key < 0)
 		return key;
-	eq = skip_blanks(line, key_end, end);
-	if (eq == end || line[eq] != '=')
-		return ipr_fail(err, EINVAL, eq + 1, "expected '=' after the key");
 	if (!keys[key].repeatable && (cfg->seen & (UINT32_C(1) << key)))
-		return ipr_fail(err, EINVAL, start + 1, "key given twice");
-	value = skip_blanks(line, eq + 1, end);
-	if (value == end && !keys[key].may_be_empty)
-		return ipr_fail(err, EINVAL, value + 1, "missing value");
+		return ipr_fail(err, EINVAL, kv.key + 1, "key given twice");
+	if (kv.value_len == 0 && !keys[key].may_be_empty)
+		return ipr_fail(err, EINVAL, kv.value + 1, "missing value");
 
 	next = *cfg;
-	rc = keys[key].set(&next, line + value, end - value, err);
+	rc = keys[key].set(&next, line + kv.value, kv.value_len, err);
 	if (rc < 0)
-		return shift_column(rc, err, value);
+		return shift_column(rc, err, kv.value);
 	next.seen |= UINT32_C(1) << key;
 	*cfg = next;
 	return 0;
 }
 
-static void load_error(char *msg, size_t msg_size, const char *path, size_t line,
-		       const struct ipr_err *err)
+static int parse_into(void *ctx, const char *line, size_t len, struct ipr_err *err)
 {
-	if (msg && msg_size)
-		snprintf(msg, msg_size, "%s:%zu:%zu: %s", path, line, err->column, err->reason);
+	return config_parse_line(ctx, line, len, err);
 }
 
 int config_load(struct gwctl_config *cfg, const char *path, char *msg, size_t msg_size)
 {
-	static const struct ipr_err too_long = { "line too long", CONFIG_LINE_MAX + 1 };
-	char buf[CONFIG_LINE_MAX];
 	struct gwctl_config next;
-	size_t line = 0;
-	int rc = 0, c;
-	FILE *f;
+	int rc;
 
 	config_defaults(&next);
-	f = fopen(path, "re");
-	if (!f) {
-		rc = -errno;
-		if (msg && msg_size)
-			snprintf(msg, msg_size, "%s: %s", path, strerror(-rc));
-		return rc;
-	}
-	do {
-		struct ipr_err err = { 0 };
-		bool overflow = false;
-		size_t len = 0;
-
-		errno = 0;
-		while ((c = getc(f)) != EOF && c != '\n') {
-			if (len < sizeof(buf))
-				buf[len++] = (char)c;
-			else
-				overflow = true;
-		}
-		if (ferror(f)) {
-			rc = errno ? -errno : -EIO;
-			if (msg && msg_size)
-				snprintf(msg, msg_size, "%s: %s", path, strerror(-rc));
-			goto out;
-		}
-		if (c == EOF && len == 0)
-			break; /* the end of the last line, or an empty file */
-		line++;
-		if (rc < 0)
-			continue; /* every line is read, the first error is the one reported */
-		if (overflow) {
-			rc = -EINVAL;
-			load_error(msg, msg_size, path, line, &too_long);
-		} else {
-			rc = config_parse_line(&next, buf, len, &err);
-			if (rc < 0)
-				load_error(msg, msg_size, path, line, &err);
-		}
-	} while (c != EOF);
+	rc = ipr_conf_read(path, parse_into, &next, msg, msg_size);
 	if (rc == 0)
 		*cfg = next;
-out:
-	fclose(f);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include "addr.h"
+#include "conf.h"
 #include "err.h"
 #include "ref.h"
 
@@ -24,7 +25,7 @@
 #define CONFIG_SOURCES_MAX     16
 #define CONFIG_DNS_SERVERS_MAX 4
 /* Longest line config_load reads, without its newline. */
-#define CONFIG_LINE_MAX 8192
+#define CONFIG_LINE_MAX IPR_CONF_LINE_MAX
 /* Durations are whole seconds, 1 to 365 days. */
 #define CONFIG_DURATION_MAX (365u * 24 * 60 * 60)
 /* commit-batch and max-clients are 1 to this. */

@@ -817,7 +817,7 @@ static void test_load_long_lines(void **state)
 	len = (size_t)snprintf(text, sizeof(text), "%-*s\nbogus\n", CONFIG_LINE_MAX + 1, "#");
 	assert_int_equal(load(&cfg, text, len, msg, sizeof(msg)), -EINVAL);
 	assert_string_equal(msg, ":1:8193: line too long");
-	len = (size_t)snprintf(text, sizeof(text), "%-*s\nbogus\n", CONFIG_LINE_MAX, "#");
+	len = (size_t)snprintf(text, sizeof(text), "%-*s\nbogus = 1\n", CONFIG_LINE_MAX, "#");
 	assert_int_equal(load(&cfg, text, len, msg, sizeof(msg)), -EINVAL);
 	assert_string_equal(msg, ":2:1: unknown key");
 }
