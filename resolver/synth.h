@@ -147,6 +147,14 @@ IPR_MUST_CHECK bool synth_prefix_contains(const struct synth_prefix *prefix,
 IPR_MUST_CHECK int synth_name_to_wire(const char *text, size_t text_len, uint8_t *buf, size_t size,
 				      size_t *len, struct ipr_err *err);
 
+/*
+ * The reverse: a wire name (uncompressed, ending with the root) as canonical text, lower case
+ * with no trailing dot, for the NAME gwctld records. Returns 0, or -EINVAL for broken wire form,
+ * the root, or a name ipr_name_parse refuses (underscores, for one).
+ */
+IPR_MUST_CHECK int synth_name_from_wire(const uint8_t *wire, size_t len,
+					char out[IPR_NAME_MAX + 1]);
+
 /* The same name as PTR RDATA in Unbound's packed form: 2-byte length, then the wire name. */
 IPR_MUST_CHECK int synth_ptr_rdata(const char *text, size_t text_len, uint8_t *buf, size_t size,
 				   size_t *len, struct ipr_err *err);

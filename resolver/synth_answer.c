@@ -106,3 +106,27 @@ int synth_ptr_rdata(const char *text, size_t text_len, uint8_t *buf, size_t size
 	*len = wire_len + 2;
 	return 0;
 }
+
+int synth_name_from_wire(const uint8_t *wire, size_t len, char out[IPR_NAME_MAX + 1])
+{
+	char text[SYNTH_NAME_WIRE_MAX];
+	size_t pos = 0, n = 0;
+
+	if (len == 0 || len > SYNTH_NAME_WIRE_MAX)
+		return -EINVAL;
+	while (pos < len && wire[pos] != 0) {
+		size_t label = wire[pos++];
+
+		/* 0xc0 and up are compression pointers, which a question name never holds */
+		if (label > 63 || pos + label >= len || memchr(wire + pos, '.', label))
+			return -EINVAL;
+		if (n)
+			text[n++] = '.';
+		memcpy(text + n, wire + pos, label);
+		n += label;
+		pos += label;
+	}
+	if (pos + 1 != len || n == 0)
+		return -EINVAL; /* the root alone, or bytes after it */
+	return ipr_name_parse(text, n, out, NULL);
+}

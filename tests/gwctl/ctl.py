@@ -181,7 +181,11 @@ class Suite:
         self.passed = self.failed = self.skipped = 0
 
     def run(self, tests):
+        # IPREF_TESTS=name,name runs only those (for working on one test by hand)
+        only = [t for t in os.environ.get("IPREF_TESTS", "").split(",") if t]
         for test in tests:
+            if only and test.__name__ not in only:
+                continue
             workdir = tempfile.mkdtemp(prefix="ipref-gwctld-")
             daemons = []
 

@@ -3,19 +3,18 @@
 pair and a hosts file, and every edit (add, change, break, fix, remove) is followed through the
 daemon's reload into the store. usage: test_publish.py GWCTLD GWCTL ZONES_DIR"""
 import os
-import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gwctl"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
 from ctl import Daemon, Suite, check  # noqa: E402
+from servers import NSD, Nsd  # noqa: E402
 
 GWCTLD, GWCTL, ZONES = sys.argv[1], sys.argv[2], sys.argv[3]
-NSD = shutil.which("nsd") or "/usr/sbin/nsd"
 
 PUBLIC = """$ORIGIN example.com.
 $TTL 300
@@ -44,59 +43,6 @@ HOSTS = """# hosts with IPREF mappings
 10.0.0.90 app #= public + 9000
 10.240.7.7 remote #= external 198.51.100.7 + 0-705 # a host at another site
 """
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Nsd:
-    def __init__(self, workdir, zone_file):
-        self.dir = os.path.join(workdir, "nsd")
-        os.mkdir(self.dir)
-        self.port = free_port()
-        self.conf = os.path.join(self.dir, "nsd.conf")
-        with open(self.conf, "w") as f:
-            f.write(f"""server:
-    ip-address: 127.0.0.1@{self.port}
-    port: {self.port}
-    username: ""
-    chroot: ""
-    zonesdir: "{self.dir}"
-    pidfile: "{self.dir}/nsd.pid"
-    xfrdfile: "{self.dir}/xfrd.state"
-    zonelistfile: "{self.dir}/zone.list"
-    database: ""
-    logfile: "{self.dir}/nsd.log"
-    server-count: 1
-    verbosity: 1
-remote-control:
-    control-enable: no
-zone:
-    name: example.com
-    zonefile: "{zone_file}"
-""")
-        self.proc = subprocess.Popen([NSD, "-d", "-c", self.conf],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            if self.dig("ns1.example.com", "A"):
-                return
-            time.sleep(0.1)
-        raise RuntimeError("nsd did not answer: " + open(os.path.join(self.dir, "nsd.log")).read())
-
-    def dig(self, name, rtype):
-        run = subprocess.run(["dig", "@127.0.0.1", "-p", str(self.port), "+short", "+time=1",
-                              "+tries=1", name, rtype], capture_output=True, text=True)
-        return run.stdout.strip()
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 def published(db):
@@ -144,7 +90,7 @@ def test_examples_pass_nsd_checkzone(make, workdir):
 
 def test_nsd_serves_and_gwctld_loads(make, workdir):
     d, pub, internal, hosts = setup(make, workdir)
-    nsd = Nsd(workdir, pub)
+    nsd = Nsd(workdir, {"example.com": pub}, ("ns1.example.com", "A"))
     try:
         check('"AA gw.example.com + 2466"' in nsd.dig("web.example.com", "TXT"), "web TXT")
         # NSD keeps the two strings; readers join them
@@ -246,7 +192,7 @@ def test_published_mappings_resist_hand_edits(make, workdir):
 
 def test_external_gateway_names_resolve(make, workdir):
     d, pub, internal, hosts = setup(make, workdir)
-    nsd = Nsd(workdir, pub)
+    nsd = Nsd(workdir, {"example.com": pub}, ("ns1.example.com", "A"))
     try:
         write(hosts, HOSTS + "10.240.0.10 b6 #= external gwb.example.com + 2466\n"
                              "10.240.0.11 x #= external nope.example.com + 5\n")

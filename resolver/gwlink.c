@@ -1,0 +1,249 @@
+/* A worker thread's gwctld connection: pipelined GET_EA with one deadline, RANGES, hold-off. */
+#include "gwlink.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "ctl_proto.h"
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void gwlink_init(struct gwlink *link, const struct resolver_settings *settings)
+{
+	memset(link, 0, sizeof(*link));
+	link->settings = settings;
+}
+
+static void drop(struct gwlink *link, int rc)
+{
+	ipr_ctl_client_free(link->client);
+	link->client = NULL;
+	if (rc == -ETIMEDOUT) {
+		link->counters.timeouts++;
+		link->holdoff_until_ms = now_ms() + link->settings->holdoff_ms;
+	} else {
+		link->counters.failures++;
+	}
+}
+
+void gwlink_deinit(struct gwlink *link)
+{
+	ipr_ctl_client_free(link->client);
+	link->client = NULL;
+}
+
+static void read_layout(struct gwlink *link, const struct ipr_ctl_reply *reply)
+{
+	struct gwlink_layout layout = { .known = true };
+	struct ipr_ctl_iter it;
+	struct ipr_ctl_attr attr;
+
+	ipr_ctl_iter_init(&it, reply->attrs, reply->attrs_len);
+	while (ipr_ctl_iter_next(&it, &attr) > 0) {
+		struct synth_prefix p = { 0 };
+		int family;
+		uint8_t addr[16];
+
+		/* fields_parse already checked both kinds, so these reads succeed */
+		if (attr.type == IPR_CTL_A_RANGE &&
+		    ipr_ctl_read_range(&attr, &p.family, p.prefix, &p.len) == 0) {
+			int i = p.family == AF_INET ? 0 : 1;
+
+			layout.has_range[i] = true;
+			layout.range[i] = p;
+		} else if (attr.type == IPR_CTL_A_GATEWAY &&
+			   ipr_ctl_read_ip(&attr, &family, addr) == 0) {
+			layout.families |= family == AF_INET ? SYNTH_FAMILY_V4 : SYNTH_FAMILY_V6;
+		}
+	}
+	link->layout = layout;
+}
+
+int gwlink_ready(struct gwlink *link)
+{
+	struct ipr_ctl_builder b;
+	struct ipr_ctl_reply reply;
+	uint8_t request[IPR_CTL_HEADER_LEN];
+	size_t len;
+	int rc;
+
+	if (link->client) {
+		/* a daemon that went away left a hung-up socket: reconnect now, not after a failure
+		 */
+		struct pollfd pfd = { .fd = ipr_ctl_client_fd(link->client), .events = POLLRDHUP };
+
+		if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+			return 0;
+		drop(link, -ECONNRESET);
+	}
+	if (link->holdoff_until_ms && now_ms() < link->holdoff_until_ms) {
+		link->counters.held_off++;
+		return -EAGAIN;
+	}
+	link->holdoff_until_ms = 0;
+	rc = ipr_ctl_client_connect(link->settings->socket, &link->client);
+	if (rc < 0) {
+		link->counters.failures++;
+		return rc;
+	}
+	link->counters.connects++;
+
+	ipr_ctl_build(&b, request, sizeof(request), IPR_CTL_RANGES, 0,
+		      ipr_ctl_client_next_id(link->client));
+	if (ipr_ctl_finish(&b, &len) < 0)
+		return -EINVAL; /* cannot happen: a bare header always fits */
+	link->counters.requests++;
+	rc = ipr_ctl_client_call(link->client, request, len, link->buf, sizeof(link->buf),
+				 (int)link->settings->timeout_ms, &reply);
+	if (rc == 0 && reply.hdr.status != IPR_CTL_OK)
+		rc = -EPROTO; /* a daemon too old for RANGES */
+	if (rc < 0) {
+		drop(link, rc);
+		return rc;
+	}
+	read_layout(link, &reply);
+	return 0;
+}
+
+unsigned gwlink_families(const struct gwlink *link)
+{
+	if (link->settings->families != SETTINGS_FAMILY_AUTO)
+		return link->settings->families;
+	if (link->layout.known && link->layout.families)
+		return link->layout.families;
+	return SYNTH_FAMILY_V4 | SYNTH_FAMILY_V6;
+}
+
+bool gwlink_is_encoded(const struct gwlink *link, const struct synth_ip *ip)
+{
+	for (int i = 0; i < 2; i++)
+		if (link->layout.has_range[i] && synth_prefix_contains(&link->layout.range[i], ip))
+			return true;
+	return false;
+}
+
+static int build_get_ea(struct gwlink *link, const struct gwlink_ea *ea, uint32_t id, uint8_t *buf,
+			size_t cap, size_t *len)
+{
+	struct ipr_ctl_builder b;
+
+	ipr_ctl_build(&b, buf, cap, IPR_CTL_GET_EA, 0, id);
+	ipr_ctl_put_ip(&b, IPR_CTL_A_CONTEXT, ea->context.family, ea->context.addr);
+	ipr_ctl_put_ref(&b, IPR_CTL_A_REF, &ea->ref);
+	ipr_ctl_put_u8(&b, IPR_CTL_A_FAMILY, ea->family == AF_INET ? 4 : 6);
+	if (ea->name && ea->name[0])
+		ipr_ctl_put_text(&b, IPR_CTL_A_NAME, ea->name);
+	ipr_ctl_put_text(&b, IPR_CTL_A_SOURCE, "resolver");
+	return ipr_ctl_finish(&b, len);
+}
+
+/* Stores a GET_EA reply in its request; false when it does not fit the request. */
+static bool take_ea_reply(struct gwlink_ea *ea, const struct ipr_ctl_reply *reply)
+{
+	const struct ipr_ctl_fields *f = &reply->fields;
+
+	ea->status = reply->hdr.status;
+	if (ea->status != IPR_CTL_OK)
+		return true;
+	if (!ipr_ctl_has(f, IPR_CTL_A_ENCODED) || f->encoded_family != ea->family)
+		return false;
+	ea->encoded.family = f->encoded_family;
+	memcpy(ea->encoded.addr, f->encoded, 16);
+	ea->ttl = ipr_ctl_has(f, IPR_CTL_A_TTL) ? f->ttl : UINT32_MAX;
+	return true;
+}
+
+int gwlink_get_eas(struct gwlink *link, struct gwlink_ea *eas, size_t n)
+{
+	size_t answered = 0;
+	int64_t deadline;
+	int rc = gwlink_ready(link);
+
+	if (rc < 0)
+		return rc;
+	deadline = now_ms() + link->settings->timeout_ms;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t request[512];
+		size_t len;
+
+		eas[i].id = ipr_ctl_client_next_id(link->client);
+		eas[i].status = 0xff; /* no reply yet */
+		rc = build_get_ea(link, &eas[i], eas[i].id, request, sizeof(request), &len);
+		if (rc == 0)
+			rc = ipr_ctl_client_send(link->client, request, len);
+		if (rc < 0)
+			goto out;
+		link->counters.requests++;
+	}
+	/* Replies to requests of earlier calls that gave up waiting are skipped. */
+	while (answered < n) {
+		struct ipr_ctl_reply reply;
+		int64_t left = deadline - now_ms();
+		size_t slot = 0;
+
+		rc = ipr_ctl_client_recv(link->client, link->buf, sizeof(link->buf),
+					 left > 0 ? (int)left : 0);
+		if (rc < 0)
+			goto out;
+		if (ipr_ctl_reply_decode(link->buf, (size_t)rc, &reply) < 0) {
+			rc = -EBADMSG;
+			goto out;
+		}
+		while (slot < n && eas[slot].id != reply.hdr.id)
+			slot++;
+		if (reply.hdr.kind != (IPR_CTL_GET_EA | IPR_CTL_REPLY) || slot == n)
+			continue;
+		if (eas[slot].status != 0xff || !take_ea_reply(&eas[slot], &reply)) {
+			rc = -EBADMSG;
+			goto out;
+		}
+		answered++;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		drop(link, rc == -EPIPE ? -ECONNRESET : rc);
+	return rc;
+}
+
+int gwlink_lookup_ea(struct gwlink *link, const struct synth_ip *encoded,
+		     char name[IPR_NAME_MAX + 1], uint32_t *ttl)
+{
+	struct ipr_ctl_builder b;
+	struct ipr_ctl_reply reply;
+	uint8_t request[64];
+	size_t len;
+	int rc = gwlink_ready(link);
+
+	if (rc < 0)
+		return rc;
+	ipr_ctl_build(&b, request, sizeof(request), IPR_CTL_LOOKUP_EA, 0,
+		      ipr_ctl_client_next_id(link->client));
+	ipr_ctl_put_ip(&b, IPR_CTL_A_ENCODED, encoded->family, encoded->addr);
+	rc = ipr_ctl_finish(&b, &len);
+	if (rc < 0)
+		return rc;
+	link->counters.requests++;
+	rc = ipr_ctl_client_call(link->client, request, len, link->buf, sizeof(link->buf),
+				 (int)link->settings->timeout_ms, &reply);
+	if (rc < 0) {
+		drop(link, rc);
+		return rc;
+	}
+	if (reply.hdr.status == IPR_CTL_E_NOT_FOUND)
+		return -ENOENT;
+	if (reply.hdr.status != IPR_CTL_OK)
+		return -EPROTO;
+	strcpy(name, ipr_ctl_has(&reply.fields, IPR_CTL_A_NAME) ? reply.fields.name : "");
+	*ttl = ipr_ctl_has(&reply.fields, IPR_CTL_A_TTL) ? reply.fields.ttl : UINT32_MAX;
+	return 0;
+}

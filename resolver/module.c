@@ -1,0 +1,161 @@
+/* The ipref module's entry points as Unbound's dynlib wrapper calls them, and its global state. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "module.h"
+
+#include "dynlibmod/dynlibmod.h"
+#include "util/config_file.h"
+#include "util/data/msgreply.h"
+#include "util/log.h"
+#include "util/module.h"
+#include "util/regional.h"
+#include "util/alloc.h"
+
+/* The six symbols dynlib looks up (resolver/exports.map keeps everything else hidden). */
+int init(struct module_env *env, int id);
+void deinit(struct module_env *env, int id);
+void operate(struct module_qstate *qstate, enum module_ev event, int id,
+	     struct outbound_entry *entry);
+void inform_super(struct module_qstate *qstate, int id, struct module_qstate *super);
+void clear(struct module_qstate *qstate, int id);
+size_t get_mem(struct module_env *env, int id);
+
+static struct ipref_env *env_of(struct module_env *env, int id)
+{
+	struct dynlibmod_env *de = env->modinfo[id];
+
+	return de ? de->dyn_env : NULL;
+}
+
+struct ipref_thread *ipref_thread_of(struct module_qstate *qstate, int id)
+{
+	struct ipref_env *ie = env_of(qstate->env, id);
+	int n = qstate->env->alloc ? qstate->env->alloc->thread_num : -1;
+
+	if (!ie || n < 0 || (size_t)n >= ie->thread_count)
+		return NULL;
+	return &ie->threads[n];
+}
+
+/* Puts the Extended DNS Error of a SERVFAIL the module gave into the reply (ede: yes). */
+static int servfail_ede(struct query_info *qinfo, struct module_qstate *qstate,
+			struct reply_info *rep, int rcode, struct edns_data *edns,
+			struct edns_option **opt_list_out, struct comm_reply *repinfo,
+			struct regional *region, struct timeval *start_time, int id, void *arg)
+{
+	struct ipref_query *iq;
+
+	if (!qstate || !qstate->env->cfg->ede || !qstate->minfo[id])
+		return 1;
+	iq = qstate->minfo[id];
+	if (iq->ede != LDNS_EDE_NONE && region)
+		(void)edns_opt_list_append_ede(opt_list_out, region, (sldns_ede_code)iq->ede,
+					       iq->ede_text);
+	return 1;
+}
+
+int init(struct module_env *env, int id)
+{
+	struct dynlibmod_env *de = env->modinfo[id];
+	const char *named = getenv(SETTINGS_PATH_ENV);
+	const char *path = named && named[0] ? named : SETTINGS_DEFAULT_PATH;
+	struct ipref_env *ie = calloc(1, sizeof(*ie));
+	char msg[512] = "";
+	int rc;
+
+	if (!ie) {
+		log_err("ipref: out of memory");
+		return 0;
+	}
+	rc = settings_load(path, &ie->settings, msg, sizeof(msg));
+	/* only the default file may be missing; a file named in the environment must exist */
+	if (rc < 0 && !(rc == -ENOENT && path != named)) {
+		log_err("ipref: %s", msg);
+		free(ie);
+		return 0;
+	}
+	ie->thread_count = env->cfg->num_threads > 0 ? (size_t)env->cfg->num_threads : 1;
+	ie->threads = calloc(ie->thread_count, sizeof(*ie->threads));
+	if (!ie->threads) {
+		log_err("ipref: out of memory");
+		free(ie);
+		return 0;
+	}
+	for (size_t i = 0; i < ie->thread_count; i++)
+		gwlink_init(&ie->threads[i].link, &ie->settings);
+	/* dynlib passes callbacks as void *, which ISO C cannot cast a function pointer to */
+	inplace_cb_reply_func_type *callback = servfail_ede;
+	void *cb;
+
+	memcpy(&cb, &callback, sizeof(cb));
+	if (!de->inplace_cb_register_wrapped(cb, inplace_cb_reply_servfail, NULL, env, id)) {
+		log_err("ipref: could not register the SERVFAIL callback");
+		free(ie->threads);
+		free(ie);
+		return 0;
+	}
+	de->dyn_env = ie;
+	log_info("ipref: gwctl socket %s, timeout %u ms, %zu worker threads", ie->settings.socket,
+		 ie->settings.timeout_ms, ie->thread_count);
+	return 1;
+}
+
+void deinit(struct module_env *env, int id)
+{
+	struct dynlibmod_env *de = env->modinfo[id];
+	struct ipref_env *ie = de ? de->dyn_env : NULL;
+	struct ipref_counters sum = { 0 };
+
+	if (!ie)
+		return;
+	de->inplace_cb_delete_wrapped(env, inplace_cb_reply_servfail, id);
+	for (size_t i = 0; i < ie->thread_count; i++) {
+		const struct ipref_counters *c = &ie->threads[i].counters;
+
+		sum.queries += c->queries;
+		sum.synthesized += c->synthesized;
+		sum.native += c->native;
+		sum.malformed += c->malformed;
+		sum.bogus += c->bogus;
+		sum.failed += c->failed;
+		sum.ptr_answers += c->ptr_answers;
+		gwlink_deinit(&ie->threads[i].link);
+	}
+	verbose(VERB_OPS,
+		"ipref: %llu queries, %llu synthesized, %llu native, %llu malformed AA, "
+		"%llu bogus TXT, %llu failed, %llu PTR answers",
+		(unsigned long long)sum.queries, (unsigned long long)sum.synthesized,
+		(unsigned long long)sum.native, (unsigned long long)sum.malformed,
+		(unsigned long long)sum.bogus, (unsigned long long)sum.failed,
+		(unsigned long long)sum.ptr_answers);
+	free(ie->threads);
+	free(ie);
+	de->dyn_env = NULL;
+}
+
+void operate(struct module_qstate *qstate, enum module_ev event, int id,
+	     struct outbound_entry *entry)
+{
+	query_operate(qstate, (int)event, id);
+}
+
+void inform_super(struct module_qstate *qstate, int id, struct module_qstate *super)
+{
+	query_inform_super(qstate, id, super);
+}
+
+void clear(struct module_qstate *qstate, int id)
+{
+	qstate->minfo[id] = NULL;
+}
+
+size_t get_mem(struct module_env *env, int id)
+{
+	struct ipref_env *ie = env_of(env, id);
+
+	return ie ? sizeof(*ie) + ie->thread_count * sizeof(*ie->threads) : 0;
+}

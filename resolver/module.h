@@ -1,0 +1,89 @@
+/* The ipref module's state: global (per Unbound configuration), per worker thread, per query. */
+#ifndef MODULE_H
+#define MODULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gwlink.h"
+#include "settings.h"
+#include "synth.h"
+
+struct module_qstate;
+struct module_env;
+struct ub_packed_rrset_key;
+struct dns_msg;
+
+/* Counters of one worker thread (only that thread writes them). */
+struct ipref_counters {
+	uint64_t queries;     /* A/AAAA questions from clients */
+	uint64_t synthesized; /* answered with encoded addresses (or no data) from AA records */
+	uint64_t native;      /* no valid AA record: the native answer */
+	uint64_t malformed;   /* AA records that did not parse, or broken TXT RDATA */
+	uint64_t bogus;	      /* TXT that failed DNSSEC validation */
+	uint64_t failed;      /* SERVFAIL because gwctld was down, slow, full or refused */
+	uint64_t ptr_answers; /* PTR questions for encoded addresses answered from mappings */
+};
+
+struct ipref_thread {
+	struct gwlink link;
+	struct ipref_counters counters;
+};
+
+/* Held by Unbound's dynlib wrapper between init and deinit; read-only in between. */
+struct ipref_env {
+	struct resolver_settings settings;
+	struct ipref_thread *threads;
+	size_t thread_count;
+};
+
+enum ipref_phase {
+	IPREF_NATIVE,	/* the native A/AAAA lookup runs in the modules below */
+	IPREF_TXT,	/* waiting for the TXT sub-query */
+	IPREF_CONTEXTS, /* waiting for context names' address lookups */
+};
+
+/* One AA record being turned into an encoded address. */
+struct ipref_record {
+	struct ipr_addr aa;
+	struct synth_plan plan;
+	uint8_t name_wire[SYNTH_NAME_WIRE_MAX]; /* NEEDS_NAME: the context name */
+	size_t name_len;
+	unsigned waiting; /* SYNTH_FAMILY_* lookups still running */
+	bool have[2];	  /* [0] IPv4 and [1] IPv6 context address found */
+	struct synth_ip context[2];
+	uint32_t name_ttl;
+	bool name_insecure; /* a context lookup that was not validated as secure */
+	bool name_failed;   /* a context lookup that failed (SERVFAIL, bogus) */
+};
+
+/* Per-query state, in the query's region. */
+struct ipref_query {
+	enum ipref_phase phase;
+	int started_no_cache_store;
+	struct dns_msg *native;
+	int native_rcode;
+	bool txt_done;
+	bool txt_bogus;
+	bool txt_secure;
+	struct synth_txt txt;
+	int txt_found; /* synth_txt_parse's result: 0 with valid records, else -ENOENT */
+	struct ub_packed_rrset_key **chain;
+	size_t chain_count;
+	uint8_t *owner; /* the TXT RRset's owner, where the answer goes */
+	size_t owner_len;
+	struct ipref_record records[SYNTH_AA_MAX];
+	size_t record_count;
+	int ede;	      /* sldns_ede_code for a SERVFAIL, or -1 (none) */
+	const char *ede_text; /* static text */
+};
+
+/* The thread's state for qstate, or NULL when its thread number is unexpected. */
+struct ipref_thread *ipref_thread_of(struct module_qstate *qstate, int id);
+
+/* query.c: the module's operate and inform_super. */
+void query_operate(struct module_qstate *qstate, int event, int id);
+void query_inform_super(struct module_qstate *qstate, int id, struct module_qstate *super);
+
+#endif

@@ -1,0 +1,569 @@
+/*
+ * The ipref module's work on one query. A client's A/AAAA question goes down the chain for its
+ * native answer while a detached TXT lookup of the same name runs beside it; when the native
+ * answer is back, the TXT lookup is attached (still running, or answered from the cache it
+ * filled), so both cost one round trip. Valid AA records then win: context names are resolved
+ * with sub-queries, gwctld hands out the encoded addresses, and the answer is cached under the
+ * question like any other. PTR questions for encoded addresses are answered from gwctld.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "answer.h"
+#include "ctl_proto.h"
+#include "module.h"
+
+#include "services/cache/dns.h"
+#include "sldns/rrdef.h"
+#include "util/data/dname.h"
+#include "util/data/msgreply.h"
+#include "util/data/packed_rrset.h"
+#include "util/log.h"
+#include "util/module.h"
+#include "util/net_help.h"
+#include "util/regional.h"
+
+/* PTR answers are cached at most this long: a mapping removed by hand stops answering soon. */
+#define PTR_TTL_MAX 300
+
+static uint16_t sub_flags(const struct module_qstate *qstate)
+{
+	return (uint16_t)(BIT_RD | (qstate->query_flags & BIT_CD));
+}
+
+static bool attach(struct module_qstate *qstate, const uint8_t *name, size_t name_len,
+		   uint16_t type)
+{
+	struct query_info q = { .qname = (uint8_t *)name,
+				.qname_len = name_len,
+				.qtype = type,
+				.qclass = LDNS_RR_CLASS_IN };
+	struct module_qstate *newq = NULL;
+
+	/* a cycle (a context name that is the question itself) is refused, not followed */
+	if ((*qstate->env->detect_cycle)(qstate, &q, sub_flags(qstate), 0, 0))
+		return false;
+	return (*qstate->env->attach_sub)(qstate, &q, sub_flags(qstate), 0, 0, &newq) != 0;
+}
+
+static enum module_ext_state finish(struct module_qstate *qstate, struct ipref_query *iq,
+				    struct dns_msg *msg)
+{
+	qstate->return_msg = msg;
+	qstate->return_rcode = LDNS_RCODE_NOERROR;
+	qstate->no_cache_store = iq->started_no_cache_store;
+	return module_finished;
+}
+
+/* SERVFAIL, never cached (no_cache_store stays set), with an Extended DNS Error. */
+static enum module_ext_state servfail(struct module_qstate *qstate, struct ipref_query *iq,
+				      struct ipref_thread *thread, int ede, const char *text)
+{
+	iq->ede = ede;
+	iq->ede_text = text;
+	if (thread)
+		thread->counters.failed++;
+	errinf(qstate, text);
+	qstate->return_msg = NULL;
+	qstate->return_rcode = LDNS_RCODE_SERVFAIL;
+	return module_finished;
+}
+
+static enum module_ext_state gwctl_failure(struct module_qstate *qstate, struct ipref_query *iq,
+					   struct ipref_thread *thread, int rc)
+{
+	if (rc == -ETIMEDOUT || rc == -EAGAIN)
+		return servfail(qstate, iq, thread, LDNS_EDE_NOT_READY,
+				"ipref: the gateway control daemon did not answer in time");
+	return servfail(qstate, iq, thread, LDNS_EDE_NOT_READY,
+			"ipref: the gateway control daemon is not reachable");
+}
+
+static struct ipref_query *start(struct module_qstate *qstate, int id)
+{
+	struct ipref_query *iq = regional_alloc_zero(qstate->region, sizeof(*iq));
+
+	if (!iq)
+		return NULL;
+	iq->ede = LDNS_EDE_NONE;
+	iq->started_no_cache_store = qstate->no_cache_store;
+	/* the answer is ours to cache: a native answer cached below would hide AA records */
+	qstate->no_cache_store = 1;
+	qstate->minfo[id] = iq;
+	return iq;
+}
+
+/* The TXT lookup runs detached so the native lookup can go down the chain at the same time. */
+static void launch_txt(struct module_qstate *qstate)
+{
+	struct query_info q = qstate->qinfo;
+	struct module_qstate *newq = NULL;
+	struct mesh_state *sub = NULL;
+
+	q.qtype = LDNS_RR_TYPE_TXT;
+	q.local_alias = NULL;
+	/* failure is harmless: the lookup is attached, and so started, after the native one */
+	if (!(*qstate->env->add_sub)(qstate, &q, sub_flags(qstate), 0, 0, &newq, &sub))
+		verbose(VERB_ALGO, "ipref: could not start the TXT lookup early");
+}
+
+static enum module_ext_state finish_native(struct module_qstate *qstate, struct ipref_query *iq,
+					   struct ipref_thread *thread)
+{
+	struct dns_msg *msg = iq->native;
+	bool cacheable = msg && msg->rep && iq->native_rcode == LDNS_RCODE_NOERROR &&
+			 msg->rep->security != sec_status_bogus &&
+			 (FLAGS_GET_RCODE(msg->rep->flags) == LDNS_RCODE_NOERROR ||
+			  FLAGS_GET_RCODE(msg->rep->flags) == LDNS_RCODE_NXDOMAIN);
+
+	if (thread)
+		thread->counters.native++;
+	qstate->return_msg = msg;
+	qstate->return_rcode = iq->native_rcode;
+	answer_cache(qstate, msg, cacheable && !iq->started_no_cache_store);
+	qstate->no_cache_store = iq->started_no_cache_store;
+	return module_finished;
+}
+
+static int family_index(uint16_t qtype)
+{
+	return qtype == LDNS_RR_TYPE_A ? 0 : 1;
+}
+
+/* The context address a record resolved to: its own, or its name's (IPv4 first). */
+static bool record_context(const struct ipref_record *rec, struct synth_ip *out)
+{
+	memset(out, 0, sizeof(*out));
+	switch (rec->plan.kind) {
+	case SYNTH_ADDRESS_V4:
+		out->family = AF_INET;
+		memcpy(out->addr, rec->aa.context.ipv4, 4);
+		return true;
+	case SYNTH_ADDRESS_V6:
+		out->family = AF_INET6;
+		memcpy(out->addr, rec->aa.context.ipv6, 16);
+		return true;
+	case SYNTH_NEEDS_NAME:
+		for (int i = 0; i < 2; i++)
+			if (rec->have[i]) {
+				*out = rec->context[i];
+				return true;
+			}
+		return false;
+	}
+	return false;
+}
+
+static enum module_ext_state answer_records(struct module_qstate *qstate, struct ipref_query *iq,
+					    struct ipref_thread *thread)
+{
+	uint16_t qtype = qstate->qinfo.qtype;
+	struct gwlink_ea eas[SYNTH_AA_MAX];
+	const struct ipref_record *from[SYNTH_AA_MAX];
+	struct synth_ip ips[SYNTH_AA_MAX];
+	char owner[IPR_NAME_MAX + 1];
+	bool named = synth_name_from_wire(iq->owner, iq->owner_len, owner) == 0;
+	bool secure = iq->txt_secure, lookup_failed = false;
+	uint32_t ttl = iq->txt.ttl;
+	size_t n = 0, found = 0;
+	int rc;
+
+	for (size_t k = 0; k < iq->record_count; k++) {
+		const struct ipref_record *rec = &iq->records[k];
+		struct synth_ip context;
+
+		if (!record_context(rec, &context)) {
+			lookup_failed |= rec->name_failed;
+			continue;
+		}
+		/* a gateway name answered with one of our own encoded addresses is no gateway */
+		if (gwlink_is_encoded(&thread->link, &context)) {
+			lookup_failed = true;
+			continue;
+		}
+		secure &= !rec->name_insecure;
+		eas[n] = (struct gwlink_ea){ .context = context,
+					     .ref = rec->aa.ref,
+					     .family = qtype == LDNS_RR_TYPE_A ? AF_INET : AF_INET6,
+					     .name = named ? owner : NULL };
+		from[n++] = rec;
+	}
+	if (n > 0) {
+		rc = gwlink_get_eas(&thread->link, eas, n);
+		if (rc < 0)
+			return gwctl_failure(qstate, iq, thread, rc);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ipref_record *rec = from[i];
+
+		switch (eas[i].status) {
+		case IPR_CTL_OK:
+			ips[found++] = eas[i].encoded;
+			ttl = synth_answer_ttl(
+				ttl, rec->plan.kind == SYNTH_NEEDS_NAME ? &rec->name_ttl : NULL,
+				eas[i].ttl);
+			break;
+		case IPR_CTL_E_NO_RANGE: /* the range went away since RANGES */
+			break;
+		case IPR_CTL_E_EXHAUSTED:
+			return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
+					"ipref: no free encoded address is left");
+		default:
+			return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
+					"ipref: the gateway control daemon refused the request");
+		}
+	}
+	if (found == 0 && lookup_failed)
+		return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
+				"ipref: the gateway names of the AA records did not resolve");
+
+	uint8_t *buf = regional_alloc(qstate->region, SYNTH_ANSWER_MAX);
+	struct synth_answer data;
+	struct answer_parts parts = { iq->chain, iq->chain_count, iq->owner, iq->owner_len,
+				      ttl,	 secure };
+	struct dns_msg *msg;
+
+	if (!buf || synth_answer_build(qtype, ips, found, buf, SYNTH_ANSWER_MAX, &data) < 0)
+		return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
+				"ipref: could not build the answer");
+	msg = answer_build(qstate, &parts, qtype, &data);
+	if (!msg)
+		return servfail(qstate, iq, thread, LDNS_EDE_OTHER, "ipref: out of memory");
+	thread->counters.synthesized++;
+	answer_cache(qstate, msg, !iq->started_no_cache_store && !lookup_failed);
+	return finish(qstate, iq, msg);
+}
+
+/* Starts the address lookups of context names; false when there are none to wait for. */
+static bool resolve_names(struct module_qstate *qstate, struct ipref_query *iq)
+{
+	bool waiting = false;
+
+	for (size_t k = 0; k < iq->record_count; k++) {
+		struct ipref_record *rec = &iq->records[k];
+		struct ipr_err err;
+
+		if (rec->plan.kind != SYNTH_NEEDS_NAME)
+			continue;
+		if (synth_name_to_wire(rec->plan.name, strlen(rec->plan.name), rec->name_wire,
+				       sizeof(rec->name_wire), &rec->name_len, &err) < 0) {
+			rec->name_failed = true;
+			continue;
+		}
+		if ((rec->plan.lookups & SYNTH_FAMILY_V4) &&
+		    attach(qstate, rec->name_wire, rec->name_len, LDNS_RR_TYPE_A))
+			rec->waiting |= SYNTH_FAMILY_V4;
+		if ((rec->plan.lookups & SYNTH_FAMILY_V6) &&
+		    attach(qstate, rec->name_wire, rec->name_len, LDNS_RR_TYPE_AAAA))
+			rec->waiting |= SYNTH_FAMILY_V6;
+		if (!rec->waiting)
+			rec->name_failed = true;
+		waiting |= rec->waiting != 0;
+	}
+	return waiting;
+}
+
+/* The TXT lookup is back: native answer, SERVFAIL, or on with the AA records. */
+static enum module_ext_state decide(struct module_qstate *qstate, struct ipref_query *iq,
+				    struct ipref_thread *thread)
+{
+	struct gwlink *link = &thread->link;
+	unsigned families;
+	int rc;
+
+	if (iq->txt_bogus) {
+		thread->counters.bogus++;
+		return servfail(qstate, iq, thread, LDNS_EDE_DNSSEC_BOGUS,
+				"ipref: the name's TXT records failed DNSSEC validation");
+	}
+	if (iq->txt_found == -ENOMEM)
+		return servfail(qstate, iq, thread, LDNS_EDE_OTHER, "ipref: out of memory");
+	if (iq->txt_found != 0)
+		return finish_native(qstate, iq, thread);
+
+	rc = gwlink_ready(link);
+	if (rc < 0)
+		return gwctl_failure(qstate, iq, thread, rc);
+	if (!link->layout.has_range[family_index(qstate->qinfo.qtype)])
+		return answer_records(qstate, iq, thread); /* no range: NOERROR, no data */
+
+	families = gwlink_families(link);
+	for (size_t i = 0; i < iq->txt.count && i < link->settings->max_records; i++) {
+		struct ipref_record *rec = &iq->records[iq->record_count];
+
+		rec->aa = iq->txt.records[i];
+		if (synth_plan_record(&rec->aa, families, &rec->plan) < 0)
+			continue; /* a family this gateway does not reach */
+		iq->record_count++;
+	}
+	if (resolve_names(qstate, iq)) {
+		iq->phase = IPREF_CONTEXTS;
+		return module_wait_subquery;
+	}
+	return answer_records(qstate, iq, thread);
+}
+
+static bool still_waiting(const struct ipref_query *iq)
+{
+	for (size_t k = 0; k < iq->record_count; k++)
+		if (iq->records[k].waiting)
+			return true;
+	return false;
+}
+
+/* PTR for an encoded address: the name it was handed out for, NXDOMAIN when not in use. */
+static enum module_ext_state answer_ptr(struct module_qstate *qstate, int id,
+					struct ipref_thread *thread, const struct synth_ip *ip,
+					int ready)
+{
+	struct ipref_query *iq = start(qstate, id);
+	char name[IPR_NAME_MAX + 1];
+	uint32_t ttl = 0;
+	int rc;
+
+	if (!iq)
+		return module_error;
+	rc = ready < 0 ? ready : gwlink_lookup_ea(&thread->link, ip, name, &ttl);
+	if (rc == -ENOENT)
+		return finish(qstate, iq, answer_nxdomain(qstate));
+	if (rc < 0)
+		return gwctl_failure(qstate, iq, thread, rc);
+
+	uint8_t *buf = regional_alloc(qstate->region, SYNTH_PTR_RDATA_MAX);
+	struct synth_answer data = { 0 };
+	struct answer_parts parts = { NULL,
+				      0,
+				      qstate->qinfo.qname,
+				      qstate->qinfo.qname_len,
+				      ttl < PTR_TTL_MAX ? ttl : PTR_TTL_MAX,
+				      0 };
+	struct ipr_err err;
+	size_t len;
+	struct dns_msg *msg;
+
+	if (!buf)
+		return servfail(qstate, iq, thread, LDNS_EDE_OTHER, "ipref: out of memory");
+	/* a mapping with no name (made for a remote host that reached us first): no data */
+	if (name[0] &&
+	    synth_ptr_rdata(name, strlen(name), buf, SYNTH_PTR_RDATA_MAX, &len, &err) == 0) {
+		data = (struct synth_answer){ .count = 1, .total = len };
+		data.data[0] = buf;
+		data.len[0] = len;
+	}
+	msg = answer_build(qstate, &parts, LDNS_RR_TYPE_PTR, &data);
+	if (!msg)
+		return servfail(qstate, iq, thread, LDNS_EDE_OTHER, "ipref: out of memory");
+	thread->counters.ptr_answers++;
+	answer_cache(qstate, msg, data.count && !iq->started_no_cache_store);
+	return finish(qstate, iq, msg);
+}
+
+/* A new client query: ours to work on, or passed down untouched. */
+static enum module_ext_state on_new(struct module_qstate *qstate, int id)
+{
+	struct ipref_thread *thread = ipref_thread_of(qstate, id);
+	struct ipref_query *iq;
+	uint16_t qtype = qstate->qinfo.qtype;
+
+	if (!thread || qstate->qinfo.qclass != LDNS_RR_CLASS_IN)
+		return module_wait_module;
+	if (qtype == LDNS_RR_TYPE_PTR) {
+		struct synth_ip ip;
+		int ready;
+
+		if (synth_reverse_parse(qstate->qinfo.qname, qstate->qinfo.qname_len, &ip) < 0)
+			return module_wait_module;
+		ready = gwlink_ready(&thread->link);
+		/* never having reached gwctld, we cannot tell its addresses from others */
+		if (!gwlink_is_encoded(&thread->link, &ip))
+			return module_wait_module;
+		return answer_ptr(qstate, id, thread, &ip, ready);
+	}
+	if (qtype != LDNS_RR_TYPE_A && qtype != LDNS_RR_TYPE_AAAA)
+		return module_wait_module;
+	iq = start(qstate, id);
+	if (!iq)
+		return module_error;
+	thread->counters.queries++;
+	launch_txt(qstate);
+	iq->phase = IPREF_NATIVE;
+	return module_wait_module;
+}
+
+static enum module_ext_state on_moddone(struct module_qstate *qstate, struct ipref_query *iq,
+					struct ipref_thread *thread)
+{
+	if (!iq || iq->phase != IPREF_NATIVE)
+		return module_finished;
+	iq->native = qstate->return_msg;
+	iq->native_rcode = qstate->return_rcode;
+	if (!attach(qstate, qstate->qinfo.qname, qstate->qinfo.qname_len, LDNS_RR_TYPE_TXT))
+		return finish_native(qstate, iq, thread);
+	iq->phase = IPREF_TXT;
+	return module_wait_subquery;
+}
+
+static enum module_ext_state on_pass(struct module_qstate *qstate, struct ipref_query *iq,
+				     struct ipref_thread *thread)
+{
+	/* queries made inside the resolver (ours included) are never synthesized: no loops */
+	if (!iq)
+		return module_wait_module;
+	if (!thread)
+		return servfail(qstate, iq, NULL, LDNS_EDE_OTHER, "ipref: unexpected thread");
+	switch (iq->phase) {
+	case IPREF_TXT:
+		if (!iq->txt_done)
+			return module_wait_subquery;
+		return decide(qstate, iq, thread);
+	case IPREF_CONTEXTS:
+		if (still_waiting(iq))
+			return module_wait_subquery;
+		return answer_records(qstate, iq, thread);
+	case IPREF_NATIVE:
+		break;
+	}
+	return module_wait_module;
+}
+
+void query_operate(struct module_qstate *qstate, int event, int id)
+{
+	struct ipref_query *iq = qstate->minfo[id];
+	struct ipref_thread *thread = ipref_thread_of(qstate, id);
+
+	switch ((enum module_ev)event) {
+	case module_event_new:
+		qstate->ext_state[id] = on_new(qstate, id);
+		break;
+	case module_event_pass:
+		qstate->ext_state[id] = on_pass(qstate, iq, thread);
+		break;
+	case module_event_moddone:
+		qstate->ext_state[id] = on_moddone(qstate, iq, thread);
+		break;
+	default:
+		qstate->ext_state[id] = module_error;
+		break;
+	}
+}
+
+/* The TXT sub-query's answer, copied into the super's region before the sub goes away. */
+static void take_txt(struct module_qstate *sub, struct module_qstate *super, struct ipref_query *iq,
+		     struct ipref_thread *thread)
+{
+	struct dns_msg *msg = sub->return_msg;
+	struct ub_packed_rrset_key *rrset;
+	struct packed_rrset_data *d;
+	struct synth_rdata *items;
+	size_t chain = 0;
+
+	iq->txt_done = true;
+	iq->txt_found = -ENOENT;
+	if (sub->return_rcode != LDNS_RCODE_NOERROR || !msg || !msg->rep)
+		return; /* no TXT to be had: the native answer stands */
+	if (msg->rep->security == sec_status_bogus) {
+		iq->txt_bogus = true;
+		return;
+	}
+	iq->txt_secure = msg->rep->security == sec_status_secure;
+	rrset = reply_find_answer_rrset(&sub->qinfo, msg->rep);
+	if (!rrset)
+		return;
+	d = rrset->entry.data;
+	items = regional_alloc(super->region, d->count * sizeof(*items));
+	if (!items) {
+		iq->txt_found = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < d->count; i++)
+		items[i] = (struct synth_rdata){ d->rr_data[i] + 2, d->rr_len[i] - 2 };
+	iq->txt_found = synth_txt_parse(items, d->count, (uint32_t)d->ttl, &iq->txt);
+	if (thread)
+		thread->counters.malformed += iq->txt.malformed + iq->txt.broken;
+	if (iq->txt_found != 0)
+		return;
+
+	/* the CNAME/DNAME records that led to the TXT go into the answer too */
+	for (size_t i = 0; i < msg->rep->an_numrrsets && msg->rep->rrsets[i] != rrset; i++)
+		chain++;
+	iq->chain = chain ? regional_alloc(super->region, chain * sizeof(*iq->chain)) : NULL;
+	iq->owner = regional_alloc_init(super->region, rrset->rk.dname, rrset->rk.dname_len);
+	if ((chain && !iq->chain) || !iq->owner) {
+		iq->txt_found = -ENOMEM;
+		return;
+	}
+	iq->owner_len = rrset->rk.dname_len;
+	for (size_t i = 0; i < chain; i++) {
+		uint16_t type = ntohs(msg->rep->rrsets[i]->rk.type);
+
+		if (type != LDNS_RR_TYPE_CNAME && type != LDNS_RR_TYPE_DNAME)
+			continue;
+		iq->chain[iq->chain_count] = answer_copy_rrset(super, msg->rep->rrsets[i]);
+		if (!iq->chain[iq->chain_count++]) {
+			iq->txt_found = -ENOMEM;
+			return;
+		}
+	}
+}
+
+/* A context name's A or AAAA answer, for every record naming it. */
+static void take_context(struct module_qstate *sub, struct ipref_query *iq)
+{
+	uint16_t qtype = sub->qinfo.qtype;
+	unsigned bit = qtype == LDNS_RR_TYPE_A ? SYNTH_FAMILY_V4 : SYNTH_FAMILY_V6;
+	int index = family_index(qtype);
+	size_t want = qtype == LDNS_RR_TYPE_A ? 4 : 16;
+	struct dns_msg *msg = sub->return_msg;
+
+	for (size_t k = 0; k < iq->record_count; k++) {
+		struct ipref_record *rec = &iq->records[k];
+		struct ub_packed_rrset_key *rrset;
+		struct packed_rrset_data *d;
+
+		if (!(rec->waiting & bit) || rec->name_len != sub->qinfo.qname_len ||
+		    query_dname_compare(rec->name_wire, sub->qinfo.qname) != 0)
+			continue;
+		rec->waiting &= ~bit;
+		if (sub->return_rcode != LDNS_RCODE_NOERROR || !msg || !msg->rep ||
+		    msg->rep->security == sec_status_bogus) {
+			rec->name_failed = true;
+			continue;
+		}
+		rrset = reply_find_answer_rrset(&sub->qinfo, msg->rep);
+		if (!rrset)
+			continue; /* no address of this family */
+		d = rrset->entry.data;
+		for (size_t i = 0; i < d->count; i++) {
+			if (d->rr_len[i] != 2 + want)
+				continue;
+			uint32_t ttl = (uint32_t)(msg->rep->ttl < d->ttl ? msg->rep->ttl : d->ttl);
+
+			rec->context[index] =
+				(struct synth_ip){ .family = index ? AF_INET6 : AF_INET };
+			memcpy(rec->context[index].addr, d->rr_data[i] + 2, want);
+			rec->name_ttl = rec->have[0] || rec->have[1]
+						? (ttl < rec->name_ttl ? ttl : rec->name_ttl)
+						: ttl;
+			rec->have[index] = true;
+			rec->name_insecure |= msg->rep->security != sec_status_secure;
+			break;
+		}
+	}
+}
+
+void query_inform_super(struct module_qstate *qstate, int id, struct module_qstate *super)
+{
+	struct ipref_query *iq = super->minfo[id];
+	uint16_t qtype = qstate->qinfo.qtype;
+
+	if (!iq)
+		return;
+	if (iq->phase == IPREF_TXT && qtype == LDNS_RR_TYPE_TXT)
+		take_txt(qstate, super, iq, ipref_thread_of(super, id));
+	else if (iq->phase == IPREF_CONTEXTS &&
+		 (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA))
+		take_context(qstate, iq);
+}

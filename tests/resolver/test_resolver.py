@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""The ipref module end to end: the project's Unbound with the module, a real gwctld and a real
+NSD serving test zones on loopback (one of them signed here with ldns-signzone).
+usage: test_resolver.py UNBOUND_BUILD MODULE GWCTLD ZONES_DIR"""
+import ipaddress
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "gwctl"))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+from ctl import Suite, check  # noqa: E402
+from servers import NSD, Nsd, Unbound, dig  # noqa: E402
+
+UNBOUND_BUILD, MODULE, GWCTLD, ZONES = map(os.path.abspath, sys.argv[1:5])
+ENCODED_V4 = ipaddress.ip_network("10.240.0.0/12")
+ENCODED_V6 = ipaddress.ip_network("fdee:eeee::/64")
+
+
+class Answer:
+    """The parts of a dig reply the tests look at."""
+
+    def __init__(self, text):
+        self.text = text
+        m = re.search(r"status: (\w+)", text)
+        self.status = m.group(1) if m else "NO REPLY"
+        m = re.search(r";; flags: ([a-z ]+);", text)
+        self.flags = m.group(1).split() if m else []
+        section = text.split(";; ANSWER SECTION:\n", 1)
+        self.records = []
+        if len(section) == 2:
+            for line in section[1].split("\n\n", 1)[0].splitlines():
+                name, ttl, _, rtype, data = line.split(None, 4)
+                self.records.append((name, int(ttl), rtype, data))
+        m = re.search(r"EDE: (\d+)", text)
+        self.ede = int(m.group(1)) if m else None
+
+    def data(self, rtype):
+        return [r[3] for r in self.records if r[2] == rtype]
+
+    def __repr__(self):
+        return self.text
+
+
+def sign_secure_zone(workdir):
+    """Signs secure.test, then changes one signed TXT so that it no longer validates."""
+    zone = os.path.join(workdir, "secure.test.zone")
+    shutil.copy(os.path.join(ZONES, "secure.test.zone"), zone)
+    keys = []
+    for flags in (["-k"], []):
+        run = subprocess.run(["ldns-keygen", "-a", "ECDSAP256SHA256", *flags, "secure.test"],
+                             cwd=workdir, capture_output=True, text=True, check=True)
+        keys.append(run.stdout.strip())
+    subprocess.run(["ldns-signzone", "-n", zone, *keys], cwd=workdir, check=True,
+                   capture_output=True)
+    signed = zone + ".signed"
+    text = open(signed).read()
+    check('"AA 198.51.100.9 + 43"' in text, "signed zone holds the TXT to tamper with")
+    with open(signed, "w") as f:
+        f.write(text.replace('"AA 198.51.100.9 + 43"', '"AA 198.51.100.9 + 44"'))
+    return signed, os.path.join(workdir, keys[0] + ".key")
+
+
+class Site:
+    """gwctld, NSD and Unbound with the module, all on loopback, stopped by PID."""
+
+    def __init__(self, make, workdir, gwctl_extra="", settings="", unbound_extra=""):
+        self.workdir = workdir
+        self.gw = make("gateway = 2001:db8::fe\n" + gwctl_extra).start()
+        signed, anchor = sign_secure_zone(workdir)
+        self.nsd = Nsd(workdir, {"site.test": os.path.join(ZONES, "site.test.zone"),
+                                 "secure.test": signed}, ("ns1.site.test", "A"))
+        self.settings = os.path.join(workdir, "resolver.conf")
+        with open(self.settings, "w") as f:
+            f.write(f"socket = {self.gw.sock}\ntimeout-ms = 200\nholdoff-ms = 300\n{settings}")
+        self.unbound = Unbound(UNBOUND_BUILD, workdir, f"""    num-threads: 2
+    module-config: "dynlib validator iterator"
+    ede: yes
+    val-log-level: 2
+    qname-minimisation: no
+    trust-anchor-file: "{anchor}"
+    local-zone: "test." nodefault
+    local-zone: "10.in-addr.arpa." nodefault
+    local-zone: "d.f.ip6.arpa." nodefault
+{unbound_extra}""", f"""dynlib:
+    dynlib-file: "{os.path.abspath(MODULE)}"
+stub-zone:
+    name: "site.test"
+    stub-addr: 127.0.0.1@{self.nsd.port}
+stub-zone:
+    name: "secure.test"
+    stub-addr: 127.0.0.1@{self.nsd.port}
+""", env={"IPREF_RESOLVER_CONF": self.settings})
+        checked = self.unbound.check()
+        check(checked.returncode == 0, checked.stdout + checked.stderr)
+        self.unbound.start()
+
+    def ask(self, name, rtype="A", *options):
+        return Answer(dig(self.unbound.port, name, rtype, *options))
+
+    def mappings(self):
+        db = sqlite3.connect(f"file:{self.gw.db}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT * FROM mappings").fetchall()
+        finally:
+            db.close()
+
+    def stop(self):
+        self.unbound.stop()
+        self.nsd.stop()
+
+    def log(self):
+        return self.unbound.log() + self.nsd.log()
+
+
+def encoded(answer, rtype="A"):
+    net = ENCODED_V4 if rtype == "A" else ENCODED_V6
+    values = answer.data(rtype)
+    check(values and all(ipaddress.ip_address(v) in net for v in values), answer)
+    return values
+
+
+def with_site(**kwargs):
+    """Runs a test with a fresh Site, printing the servers' logs when it fails."""
+    def wrap(test):
+        def run(make, workdir):
+            site = Site(make, workdir, **kwargs)
+            try:
+                return test(site)
+            except Exception:
+                print("--- unbound and nsd logs:\n" + site.log()[-6000:])
+                raise
+            finally:
+                site.stop()
+        run.__name__ = test.__name__
+        return run
+    return wrap
+
+
+@with_site()
+def test_address_context(site):
+    a = site.ask("v4.site.test")
+    check(a.status == "NOERROR", a)
+    first = encoded(a)
+    check(len(first) == 1, a)
+    aaaa = site.ask("v4.site.test", "AAAA")
+    check(len(encoded(aaaa, "AAAA")) == 1, aaaa)
+    # asked again: the same encoded address, now from Unbound's cache
+    check(encoded(site.ask("v4.site.test")) == first, "stable")
+    rows = [r for r in site.mappings() if "2466" in " ".join(map(str, r))]
+    check(len(rows) == 2, rows)  # one encoded address per family
+    check(any("v4.site.test" in map(str, r) for r in rows), rows)
+
+
+@with_site()
+def test_ipref_wins_over_native(site):
+    a = site.ask("both.site.test")
+    check("192.0.2.50" not in a.data("A"), a)
+    encoded(a)
+
+
+@with_site()
+def test_name_context_and_ttl(site):
+    a = site.ask("named.site.test")
+    encoded(a)
+    check(all(r[1] <= 300 for r in a.records), a)
+    rows = site.mappings()
+    check([r[2] for r in rows] == ["198.51.100.20 + 7"], rows)  # the IPv4 context preferred
+    short = site.ask("short.site.test")
+    encoded(short)
+    check(all(0 < r[1] <= 60 for r in short.records), short)  # the TXT's TTL bounds the answer
+
+
+@with_site()
+def test_several_records(site):
+    a = site.ask("multi.site.test")
+    check(len(set(encoded(a))) == 3, a)  # four records, one of them a repeat
+
+
+@with_site()
+def test_cname_chain(site):
+    a = site.ask("alias.site.test")
+    check(a.status == "NOERROR", a)
+    check(a.data("CNAME") == ["alias2.site.test.", "named.site.test."], a)
+    check(any(r[0] == "named.site.test." and r[2] == "A" for r in a.records), a)
+    encoded(a)
+
+
+@with_site()
+def test_native_names_untouched(site):
+    check(site.ask("plain.site.test").data("A") == ["192.0.2.10"], "A")
+    check(site.ask("plain.site.test", "AAAA").data("AAAA") == ["2001:db8::10"], "AAAA")
+    check(site.ask("plain.site.test", "TXT").data("TXT") == ['"not an AA record"'], "TXT")
+    check(site.ask("gw.site.test").data("A") == ["198.51.100.20"], "gateway name")
+    # only malformed AA records: ignored and counted, the native answer stands
+    check(site.ask("broken.site.test").data("A") == ["192.0.2.11"], "malformed")
+    # the module logs its counters when it stops, as it does on a reload (which is queued)
+    check(site.unbound.control("reload").returncode == 0, "reload")
+    deadline = time.time() + 5
+    while "2 malformed AA" not in site.unbound.log() and time.time() < deadline:
+        time.sleep(0.1)
+    check("2 malformed AA" in site.unbound.log(), "malformed records counted")
+
+
+@with_site()
+def test_families_and_unresolvable_contexts(site):
+    encoded(site.ask("v6ctx.site.test"))
+    check(len(encoded(site.ask("mixed.site.test"))) == 2, "one per record")
+    lost = site.ask("lost.site.test")
+    check(lost.status == "NOERROR" and not lost.records, lost)
+
+
+@with_site(gwctl_extra="encoded-ipv6 = none\n")
+def test_no_ipv6_range(site):
+    aaaa = site.ask("v4.site.test", "AAAA")
+    check(aaaa.status == "NOERROR" and not aaaa.records, aaaa)  # never an A for an AAAA
+    encoded(site.ask("v4.site.test"))
+
+
+@with_site()
+def test_reverse(site):
+    addr = encoded(site.ask("v4.site.test"))[0]
+    name = ipaddress.ip_address(addr).reverse_pointer
+    ptr = site.ask(name, "PTR")
+    check(ptr.data("PTR") == ["v4.site.test."], ptr)
+    v6 = encoded(site.ask("v4.site.test", "AAAA"), "AAAA")[0]
+    ptr6 = site.ask(ipaddress.ip_address(v6).reverse_pointer, "PTR")
+    check(ptr6.data("PTR") == ["v4.site.test."], ptr6)
+    unused = site.ask("9.9.250.10.in-addr.arpa", "PTR")  # 10.250.9.9, not handed out
+    check(unused.status == "NXDOMAIN", unused)
+
+
+@with_site()
+def test_dnssec(site):
+    good = site.ask("good.secure.test", "A", "+dnssec")
+    check("ad" in good.flags, good)
+    encoded(good)
+    check("ad" not in site.ask("v4.site.test", "A", "+dnssec").flags, "unsigned: no AD")
+    bad = site.ask("tampered.secure.test", "A", "+dnssec")
+    check(bad.status == "SERVFAIL" and bad.ede == 6, bad)
+    check(not any("43" in " ".join(map(str, r)) or "44" in " ".join(map(str, r))
+                  for r in site.mappings()), "nothing mapped from bogus data")
+
+
+@with_site()
+def test_gwctl_down_and_back(site):
+    before = encoded(site.ask("v4.site.test"))
+    site.gw.stop()
+    start = time.time()
+    down = site.ask("multi.site.test")
+    check(down.status == "SERVFAIL" and down.ede == 14, down)
+    check(time.time() - start < 1.5, "SERVFAIL quickly")
+    site.gw.start()
+    # the failure was not cached: the same question succeeds as soon as gwctld is back
+    encoded(site.ask("multi.site.test"))
+    # mappings were kept across the restart
+    check(site.unbound.control("flush", "v4.site.test").returncode == 0, "flush")
+    check(encoded(site.ask("v4.site.test")) == before, "same address after restart")
+
+
+@with_site()
+def test_gwctl_stuck(site):
+    site.gw.proc.send_signal(signal.SIGSTOP)
+    try:
+        start = time.time()
+        stuck = site.ask("mixed.site.test")
+        check(stuck.status == "SERVFAIL" and stuck.ede == 14, stuck)
+        check(time.time() - start < 1.5, "bounded wait")
+    finally:
+        site.gw.proc.send_signal(signal.SIGCONT)
+    time.sleep(0.4)  # the hold-off after a timeout
+    encoded(site.ask("mixed.site.test"))
+
+
+@with_site()
+def test_reload(site):
+    encoded(site.ask("v4.site.test"))
+    for _ in range(2):
+        check(site.unbound.control("reload").returncode == 0, "reload")
+        encoded(site.ask("multi.site.test"))
+        check(site.ask("plain.site.test").data("A") == ["192.0.2.10"], "native")
+
+
+def test_bad_settings(make, workdir):
+    bad = os.path.join(workdir, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("socket = /run/x.sock\ntimeout-ms = 0\n")
+    unbound = Unbound(UNBOUND_BUILD, workdir, """    module-config: "dynlib iterator"
+""", f"""dynlib:
+    dynlib-file: "{os.path.abspath(MODULE)}"
+""", env={"IPREF_RESOLVER_CONF": bad})
+    try:
+        unbound.start()
+        raise AssertionError("unbound started with bad module settings")
+    except RuntimeError:
+        pass
+    finally:
+        unbound.stop()
+    check("bad.conf:2:14: must be 1 to 5000 milliseconds" in unbound.log(), unbound.log())
+
+
+if __name__ == "__main__":
+    if not os.path.exists(os.path.join(UNBOUND_BUILD, "unbound")):
+        print("SKIP: no Unbound build (tools/setup builds it)")
+        sys.exit(77)
+    for tool in (NSD, "ldns-signzone", "ldns-keygen", "dig"):
+        if not shutil.which(tool):
+            print(f"SKIP: {tool} is not installed (tools/setup installs it)")
+            sys.exit(77)
+    sys.exit(Suite(GWCTLD).run([
+        test_address_context, test_ipref_wins_over_native, test_name_context_and_ttl,
+        test_several_records, test_cname_chain, test_native_names_untouched,
+        test_families_and_unresolvable_contexts, test_no_ipv6_range, test_reverse, test_dnssec,
+        test_gwctl_down_and_back, test_gwctl_stuck, test_reload, test_bad_settings,
+    ]))
