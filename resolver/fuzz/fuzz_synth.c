@@ -144,6 +144,21 @@ static void round_trip(const struct synth_ip *ip, uint8_t *name, size_t *len)
 	FUZZ_CHECK(!synth_prefix_contains(&self, ip));
 }
 
+/* A question name as text for gwctld: canonical, and back to the same wire name. */
+static void fuzz_name_from_wire(const uint8_t *data, size_t size)
+{
+	char text[IPR_NAME_MAX + 1];
+	uint8_t wire[SYNTH_NAME_WIRE_MAX];
+	size_t len;
+
+	if (synth_name_from_wire(data, size, text) < 0)
+		return;
+	FUZZ_CHECK(synth_name_to_wire(text, strlen(text), wire, sizeof(wire), &len, NULL) == 0);
+	FUZZ_CHECK(len == size);
+	for (size_t i = 0; i < len; i++)
+		FUZZ_CHECK(wire[i] == (data[i] >= 'A' && data[i] <= 'Z' ? data[i] + 32 : data[i]));
+}
+
 static void fuzz_reverse(const uint8_t *data, size_t size)
 {
 	uint8_t name[SYNTH_REVERSE_NAME_MAX];
@@ -151,6 +166,7 @@ static void fuzz_reverse(const uint8_t *data, size_t size)
 	size_t len;
 	int rc;
 
+	fuzz_name_from_wire(data, size);
 	rc = synth_reverse_parse(data, size, &ip);
 	FUZZ_CHECK(rc == 0 || rc == -ENOENT || rc == -EINVAL || rc == -EBADMSG);
 	if (rc < 0) {

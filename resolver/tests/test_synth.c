@@ -560,6 +560,52 @@ static void test_prefix(void **state)
 	assert_false(synth_prefix_contains(&v6, &c));
 }
 
+static void test_name_from_wire(void **state)
+{
+	char text[IPR_NAME_MAX + 1];
+	uint8_t longest[SYNTH_NAME_WIRE_MAX + 1];
+
+	(void)state;
+	assert_int_equal(synth_name_from_wire((const uint8_t *)"\x02"
+							       "B6\x07"
+							       "Example\x03"
+							       "net",
+					      16, text),
+			 0);
+	assert_string_equal(text, "b6.example.net");
+	/* the root alone, bytes after the root, a label past the end, pointers, odd characters */
+	assert_int_equal(synth_name_from_wire((const uint8_t *)"", 1, text), -EINVAL);
+	assert_int_equal(synth_name_from_wire((const uint8_t *)"\x01"
+							       "a\x00\x00",
+					      4, text),
+			 -EINVAL);
+	assert_int_equal(synth_name_from_wire((const uint8_t *)"\x05"
+							       "ab",
+					      4, text),
+			 -EINVAL);
+	assert_int_equal(synth_name_from_wire((const uint8_t *)"\xc0\x0c", 3, text), -EINVAL);
+	assert_int_equal(synth_name_from_wire((const uint8_t *)"\x03"
+							       "a_b",
+					      5, text),
+			 -EINVAL);
+	assert_int_equal(synth_name_from_wire((const uint8_t *)"\x03"
+							       "a.b",
+					      5, text),
+			 -EINVAL);
+	assert_int_equal(synth_name_from_wire((const uint8_t *)"\x01"
+							       "a",
+					      2, text),
+			 -EINVAL); /* no root */
+	/* the longest name: 3 labels of 63 and one of 61, 255 bytes in wire form */
+	memset(longest, 'a', sizeof(longest));
+	longest[0] = longest[64] = longest[128] = 63;
+	longest[192] = 61;
+	longest[254] = 0;
+	assert_int_equal(synth_name_from_wire(longest, 255, text), 0);
+	assert_int_equal(strlen(text), 253);
+	assert_int_equal(synth_name_from_wire(longest, 256, text), -EINVAL);
+}
+
 static void test_ptr_rdata(void **state)
 {
 	static const uint8_t expect[] = "\x00\x10"
@@ -631,6 +677,7 @@ int main(void)
 		cmocka_unit_test(test_reverse_round_trip),
 		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_ptr_rdata),
+		cmocka_unit_test(test_name_from_wire),
 	};
 	return cmocka_run_group_tests_name("resolver-synth", tests, NULL, NULL);
 }

@@ -61,6 +61,9 @@ class Nsd:
     logfile: "{self.dir}/nsd.log"
     server-count: 1
     verbosity: 1
+    # every query comes from one loopback address: Debian's NSD would rate-limit them (RRL)
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
 remote-control:
     control-enable: no
 """)
