@@ -306,6 +306,37 @@ def test_bad_settings(make, workdir):
     check("bad.conf:2:14: must be 1 to 5000 milliseconds" in unbound.log(), unbound.log())
 
 
+def test_sample_configuration(make, workdir):
+    """dist/unbound.conf passes the built unbound-checkconf; dist/resolver.conf loads."""
+    dist = os.path.join(ZONES, "..", "..", "dist")
+    text = open(os.path.join(dist, "unbound.conf")).read()
+    text = text.replace("/usr/local/lib/ipref/ipref.so", os.path.abspath(MODULE))
+    anchor = os.path.join(workdir, "root.key")
+    with open(anchor, "w") as f:  # the root zone's KSK-2017, as Debian's dns-root-data has it
+        f.write(". IN DS 20326 8 2 "
+                "E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n")
+    text = text.replace("/var/lib/unbound/root.key", anchor)
+    # run here as any user: no chroot, no user switch, files in the test's folder
+    text = text.replace("server:\n", f'server:\n    directory: "{workdir}"\n    chroot: ""\n'
+                        '    username: ""\n', 1)
+    conf = os.path.join(workdir, "unbound.conf")
+    with open(conf, "w") as f:
+        f.write(text)
+    run = subprocess.run([os.path.join(UNBOUND_BUILD, "unbound-checkconf"), conf],
+                         capture_output=True, text=True)
+    check(run.returncode == 0, run.stdout + run.stderr)
+    unbound = Unbound(UNBOUND_BUILD, workdir, """    module-config: "dynlib iterator"
+""", f"""dynlib:
+    dynlib-file: "{os.path.abspath(MODULE)}"
+""", env={"IPREF_RESOLVER_CONF": os.path.join(dist, "resolver.conf")})
+    try:
+        unbound.start()
+    finally:
+        unbound.stop()
+    check("ipref: gwctl socket /run/ipref/gwctl.sock, timeout 100 ms" in unbound.log(),
+          unbound.log())
+
+
 if __name__ == "__main__":
     if not os.path.exists(os.path.join(UNBOUND_BUILD, "unbound")):
         print("SKIP: no Unbound build (tools/setup builds it)")
@@ -319,4 +350,5 @@ if __name__ == "__main__":
         test_several_records, test_cname_chain, test_native_names_untouched,
         test_families_and_unresolvable_contexts, test_no_ipv6_range, test_reverse, test_dnssec,
         test_gwctl_down_and_back, test_gwctl_stuck, test_reload, test_bad_settings,
+        test_sample_configuration,
     ]))
