@@ -26,6 +26,17 @@ def free_port(kind=socket.SOCK_DGRAM):
             u.close()
 
 
+def stop_process(proc):
+    """SIGTERM, then SIGKILL after 10 s; waits, so no zombie or stray server is left."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def dig(port, name, rtype, *options, timeout=2):
     """dig's whole output (header, sections, EDE) against 127.0.0.1@port."""
     run = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), f"+time={timeout}", "+tries=1",
@@ -87,13 +98,7 @@ remote-control:
         return dig_short(self.port, name, rtype)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 class Unbound:
@@ -158,10 +163,4 @@ class Unbound:
         return text
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
