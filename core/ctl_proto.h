@@ -33,7 +33,8 @@ enum ipr_ctl_kind {
 	IPR_CTL_RELOAD = 10,	/* re-read the published and static sources */
 	IPR_CTL_MAP = 11,	/* add a static mapping by hand */
 	IPR_CTL_UNMAP = 12,	/* remove a mapping by hand */
-	IPR_CTL_KIND_MAX = 12,
+	IPR_CTL_REPORT_COUNTERS = 13, /* a component's counters, shown by STATS */
+	IPR_CTL_KIND_MAX = 13,
 
 	/* a reply has the kind of its request with this bit set */
 	IPR_CTL_REPLY = 0x80,
