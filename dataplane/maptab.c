@@ -31,6 +31,7 @@ struct maptab {
 	uint32_t remote_nfree, local_nfree;
 	struct index by_encoded, by_remote, by_ref, by_local;
 	uint32_t scan_remote, scan_local; /* where the use collection goes on */
+	uint32_t epoch;
 };
 
 static size_t key_encoded(uint8_t ver, const uint8_t *addr, uint8_t *key)
@@ -274,24 +275,38 @@ static void remote_unlink(struct maptab *t, uint32_t pos)
 	t->remote_free[t->remote_nfree++] = pos;
 }
 
+/* Frees a remote entry that the new one replaces, keeping what traffic taught about the peer. */
+static void remote_replace(struct maptab *t, int64_t old, struct maptab_remote *r)
+{
+	const struct maptab_remote *o;
+
+	if (old < 0)
+		return;
+	o = &t->remote[old];
+	if (o->ctx_ver == r->ctx_ver && memcmp(o->ctx, r->ctx, 16) == 0 &&
+	    ipr_ref_equal(&o->ref, &r->ref)) {
+		r->port = o->port;
+		r->used = o->used;
+	}
+	remote_unlink(t, (uint32_t)old);
+}
+
 static int add_remote(struct maptab *t, const struct ipr_mapping *m)
 {
 	struct maptab_remote r;
 	uint8_t key[KEY_MAX];
-	int64_t old;
 	uint32_t pos;
 
 	remote_from(m, &r);
+	r.epoch = t->epoch;
 	/* the encoded address is unique in gwctld; so is (family, context, ref) */
-	old = index_find(t, &t->by_encoded, key, key_encoded(r.ver, r.encoded, key));
-	if (old >= 0)
-		remote_unlink(t, (uint32_t)old);
-	if (r.ctx_ver) {
-		old = index_find(t, &t->by_remote, key,
-				 key_remote(r.ver, r.ctx_ver, r.ctx, &r.ref, key));
-		if (old >= 0)
-			remote_unlink(t, (uint32_t)old);
-	}
+	remote_replace(t, index_find(t, &t->by_encoded, key, key_encoded(r.ver, r.encoded, key)),
+		       &r);
+	if (r.ctx_ver)
+		remote_replace(t,
+			       index_find(t, &t->by_remote, key,
+					  key_remote(r.ver, r.ctx_ver, r.ctx, &r.ref, key)),
+			       &r);
 	if (t->remote_nfree == 0)
 		return -ENOSPC;
 	pos = t->remote_free[--t->remote_nfree];
@@ -342,6 +357,7 @@ static int add_local(struct maptab *t, const struct ipr_mapping *m)
 	uint32_t pos;
 
 	local_from(m, &l);
+	l.epoch = t->epoch;
 	old = index_find(t, &t->by_ref, key, key_ref(&l.ref, key));
 	if (old >= 0)
 		local_unlink(t, (uint32_t)old);
@@ -469,4 +485,26 @@ unsigned maptab_collect_used(struct maptab *t, const struct maptab_use_visitor *
 	if (t->scan_remote >= t->capacity && t->scan_local >= t->capacity)
 		t->scan_remote = t->scan_local = 0;
 	return n;
+}
+
+void maptab_resync_begin(struct maptab *t)
+{
+	t->epoch++;
+}
+
+uint32_t maptab_resync_end(struct maptab *t)
+{
+	uint32_t gone = 0;
+
+	for (uint32_t i = 0; i < t->capacity; i++) {
+		if (t->remote_live[i] && t->remote[i].epoch != t->epoch) {
+			remote_unlink(t, i);
+			gone++;
+		}
+		if (t->local_live[i] && t->local[i].epoch != t->epoch) {
+			local_unlink(t, i);
+			gone++;
+		}
+	}
+	return gone;
 }

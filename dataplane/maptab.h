@@ -22,7 +22,9 @@ struct maptab_remote {
 	uint8_t ctx_ver; /* 4 or 6; 0 when gwctld knows the gateway only by name */
 	uint8_t ctx[16];
 	struct ipr_ref ref;
-	bool used; /* carried traffic since the last use report */
+	bool used;	/* carried traffic since the last use report */
+	uint16_t port;	/* the peer gateway's UDP port as last seen; 0: not learned */
+	uint32_t epoch; /* the resync that last confirmed it */
 };
 
 /* A local host and one of our references for it, published or dynamic. */
@@ -32,6 +34,7 @@ struct maptab_local {
 	struct ipr_ref ref;
 	uint8_t kind; /* IPR_MAP_PUBLISHED or IPR_MAP_DYNAMIC_LOCAL */
 	bool used;
+	uint32_t epoch;
 };
 
 struct maptab;
@@ -48,8 +51,15 @@ void maptab_free(struct maptab *t);
 IPR_MUST_CHECK int maptab_add(struct maptab *t, const struct ipr_mapping *m);
 /* Removes it: 0, or -ENOENT when it was not there. */
 IPR_MUST_CHECK int maptab_remove(struct maptab *t, const struct ipr_mapping *m);
-/* Forgets everything, before a fresh snapshot. */
+/* Forgets everything. */
 void maptab_clear(struct maptab *t);
+
+/*
+ * A fresh snapshot after reconnecting to gwctld: mappings keep working while it streams in;
+ * at its end, those it did not confirm (removed meanwhile) go. Returns how many went.
+ */
+void maptab_resync_begin(struct maptab *t);
+uint32_t maptab_resync_end(struct maptab *t);
 
 /* Outbound: the remote behind an encoded address; the local host's reference (published first). */
 struct maptab_remote *maptab_find_encoded(struct maptab *t, uint8_t ver, const uint8_t *addr);

@@ -166,6 +166,29 @@ static void test_use_marks(void **state)
 	maptab_free(t);
 }
 
+/* After a reconnection only what the new snapshot confirms stays. */
+static void test_resync(void **state)
+{
+	struct maptab *t;
+	struct ipr_mapping a = remote4(1, 2, 3), b = remote4(4, 2, 5);
+	struct ipr_mapping l = local6(6, 0x705, IPR_MAP_PUBLISHED);
+
+	assert_int_equal(maptab_new(16, &t), 0);
+	assert_int_equal(maptab_add(t, &a), 0);
+	assert_int_equal(maptab_add(t, &b), 0);
+	assert_int_equal(maptab_add(t, &l), 0);
+	maptab_find_encoded(t, 4, a.address)->port = 4000;
+	maptab_resync_begin(t);
+	assert_non_null(maptab_find_encoded(t, 4, b.address)); /* still usable meanwhile */
+	assert_int_equal(maptab_add(t, &a), 0);
+	assert_int_equal(maptab_resync_end(t), 2);
+	assert_non_null(maptab_find_encoded(t, 4, a.address));
+	assert_int_equal(maptab_find_encoded(t, 4, a.address)->port, 4000);
+	assert_null(maptab_find_encoded(t, 4, b.address));
+	assert_null(maptab_find_ref(t, &l.ref));
+	maptab_free(t);
+}
+
 static void test_refusals(void **state)
 {
 	struct maptab *t;
@@ -192,7 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookups),	       cmocka_unit_test(test_published_first),
 		cmocka_unit_test(test_full_and_churn), cmocka_unit_test(test_use_marks),
-		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_resync),	       cmocka_unit_test(test_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
