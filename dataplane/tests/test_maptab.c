@@ -39,7 +39,7 @@ static void test_lookups(void **state)
 	struct maptab *t;
 	struct ipr_mapping r = remote4(0x0af00707, 0xc6120002, 0x705);
 	struct ipr_mapping l = local6(6, 0x705, IPR_MAP_PUBLISHED);
-	uint8_t gw[4] = { 198, 18, 0, 2 }, ea[4] = { 10, 240, 7, 7 };
+	uint8_t gw[16] = { 198, 18, 0, 2 }, ea[16] = { 10, 240, 7, 7 };
 	struct ipr_ref ref = { 0, 0x705 };
 
 	assert_int_equal(maptab_new(16, &t), 0);
