@@ -62,7 +62,7 @@ static int set_user(struct dpconf *c, const char *v, size_t n, struct ipr_err *e
 
 static int set_port(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
 {
-	uint32_t value;
+	uint32_t value = 0;
 	int rc = number(v, n, 1, 65535, &value, err);
 
 	if (rc == 0)
@@ -72,7 +72,7 @@ static int set_port(struct dpconf *c, const char *v, size_t n, struct ipr_err *e
 
 static int set_peer_port(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
 {
-	uint32_t value;
+	uint32_t value = 0;
 	int rc = number(v, n, 1, 65535, &value, err);
 
 	if (rc == 0)
@@ -88,7 +88,7 @@ static int set_mtu(struct dpconf *c, const char *v, size_t n, struct ipr_err *er
 
 static int set_ref_bytes(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
 {
-	uint32_t value;
+	uint32_t value = 0;
 	int rc = number(v, n, 4, 16, &value, err);
 
 	if (rc == 0 && value != 4 && value != 8 && value != 16)

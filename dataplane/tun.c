@@ -1,6 +1,4 @@
 /* Opening the TUN device and configuring it with rtnetlink requests, never by running ip(8). */
-#include <stdbool.h>
-
 #include "tun.h"
 
 #include <errno.h>

@@ -3,6 +3,7 @@
 #ifndef DP_TUN_H
 #define DP_TUN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "err.h"

@@ -38,23 +38,14 @@ int xlate_wire_parse(const uint8_t *pkt, size_t len, const struct dp_wire_addr *
 			return -XLATE_DROP_L4_TRUNCATED;
 		if (xlate_icmp_to_local(4, r.l4[0], r.l4[1]) < 0)
 			return -XLATE_DROP_ICMP_TYPE;
+		if (xlate_icmp_is_error(r.l4[0]) && r.hdr.has_frag)
+			return -XLATE_DROP_ICMP_FRAGMENT;
 		break;
 	default:
 		return -XLATE_DROP_PROTOCOL;
 	}
 	*out = r;
 	return 0;
-}
-
-/* The one's-complement sum of an ICMPv6 pseudo-header (RFC 8200 8.1) for len bytes. */
-static uint16_t icmp6_pseudo_sum(const uint8_t *src, const uint8_t *dst, size_t len)
-{
-	uint8_t tail[8] = { 0 };
-
-	tail[2] = (uint8_t)(len >> 8);
-	tail[3] = (uint8_t)len;
-	tail[7] = XLATE_PROTO_ICMPV6;
-	return dp_csum_add(dp_csum_add(dp_csum_add(0, src, 16), dst, 16), tail, sizeof(tail));
 }
 
 /*
@@ -70,6 +61,18 @@ static void icmp_retype(uint8_t *l4, uint8_t type, uint16_t old_pseudo, uint16_t
 	old_sum = dp_csum_add(old_pseudo, old_word, 2);
 	new_sum = dp_csum_add(new_pseudo, l4, 2);
 	xlate_put_be16(l4 + 2, dp_csum_update(xlate_be16(l4 + 2), old_sum, new_sum));
+}
+
+/* A local ICMP error (first fragment, type known: parse checked both). */
+static bool is_icmp_error_local(const struct xlate_local *pkt)
+{
+	int tc;
+
+	if (pkt->proto != (pkt->ver == 4 ? DP_WIRE_PROTO_ICMP : XLATE_PROTO_ICMPV6) ||
+	    pkt->frag_off != 0)
+		return false;
+	tc = xlate_icmp_from_local(pkt->ver, pkt->l4[0], pkt->l4[1]);
+	return tc >= 0 && xlate_icmp_is_error((uint8_t)(tc >> 8));
 }
 
 int xlate_to_wire(const struct xlate_local *pkt, const struct xlate_out_map *map, uint8_t *out,
@@ -106,12 +109,16 @@ int xlate_to_wire(const struct xlate_local *pkt, const struct xlate_out_map *map
 		return -XLATE_DROP_NO_SRC_REF; /* a null reference: the lookups gave nothing usable
 						*/
 	l4 = out + hlen;
+	if (is_icmp_error_local(pkt)) {
+		off = xlate_icmp_error_to_wire(pkt, map, l4, cap - (size_t)hlen);
+		return off < 0 ? off : hlen + off;
+	}
 	memcpy(l4, pkt->l4, pkt->l4_len);
 
 	if (pkt->proto == XLATE_PROTO_ICMPV6) {
 		/* never fragmented (parse refused that), so the length is the whole message */
-		icmp_retype(l4, (uint8_t)xlate_icmp_from_local(6, l4[0], l4[1]),
-			    icmp6_pseudo_sum(pkt->src, pkt->dst, pkt->l4_len), 0);
+		icmp_retype(l4, (uint8_t)(xlate_icmp_from_local(6, l4[0], l4[1]) >> 8),
+			    xlate_icmp6_pseudo_sum(pkt->src, pkt->dst, pkt->l4_len), 0);
 	} else if (pkt->proto != DP_WIRE_PROTO_ICMP) {
 		off = dp_csum_field_offset(pkt->proto, pkt->frag_off, pkt->more_frags, pkt->l4_len);
 		if (off >= 0)
@@ -147,6 +154,33 @@ static int fill_l4_checksum(const struct xlate_remote *pkt, const struct xlate_i
 	return 0;
 }
 
+/* An ICMP error: its length is known only once the quote is translated, so the IP header last. */
+static int icmp_error_to_local(const struct xlate_remote *pkt, const struct xlate_in_map *map,
+			       uint8_t *out, size_t cap)
+{
+	const struct dp_wire_hdr *h = &pkt->hdr;
+	struct xlate_local_hdr lh;
+	size_t room = map->dst.ver == 4 ? XLATE_IPV4_HDR : XLATE_IPV6_HDR;
+	int n, hlen;
+
+	if (cap < room)
+		return -XLATE_DROP_TOO_BIG;
+	n = xlate_icmp_error_to_local(pkt, map, out + room, cap - room);
+	if (n < 0)
+		return n;
+	memset(&lh, 0, sizeof(lh));
+	lh.ver = map->dst.ver;
+	lh.src = map->src.bytes;
+	lh.dst = map->dst.bytes;
+	lh.ttl = (uint8_t)(h->ttl - 1);
+	lh.proto = lh.ver == 6 ? XLATE_PROTO_ICMPV6 : DP_WIRE_PROTO_ICMP;
+	lh.df = h->df;
+	lh.id16 = h->df ? 0 : map->ipv4_id;
+	lh.l4_len = (size_t)n;
+	hlen = xlate_local_header(&lh, out, room + (size_t)n);
+	return hlen < 0 ? hlen : hlen + n;
+}
+
 int xlate_to_local(const struct xlate_remote *pkt, const struct xlate_in_map *map, uint8_t *out,
 		   size_t cap)
 {
@@ -159,6 +193,8 @@ int xlate_to_local(const struct xlate_remote *pkt, const struct xlate_in_map *ma
 		return -XLATE_DROP_FAMILY_MISMATCH;
 	if (h->proto == DP_WIRE_PROTO_ICMP && map->dst.ver == 6 && h->has_frag)
 		return -XLATE_DROP_ICMP_FRAGMENT;
+	if (h->proto == DP_WIRE_PROTO_ICMP && h->frag_off == 0 && xlate_icmp_is_error(pkt->l4[0]))
+		return icmp_error_to_local(pkt, map, out, cap);
 	memset(&lh, 0, sizeof(lh));
 	lh.ver = map->dst.ver;
 	lh.src = map->src.bytes;
@@ -181,8 +217,9 @@ int xlate_to_local(const struct xlate_remote *pkt, const struct xlate_in_map *ma
 
 	if (h->proto == DP_WIRE_PROTO_ICMP) {
 		if (lh.ver == 6 && h->frag_off == 0)
-			icmp_retype(l4, (uint8_t)xlate_icmp_to_local(6, l4[0], l4[1]), 0,
-				    icmp6_pseudo_sum(map->src.bytes, map->dst.bytes, pkt->l4_len));
+			icmp_retype(l4, (uint8_t)(xlate_icmp_to_local(6, l4[0], l4[1]) >> 8), 0,
+				    xlate_icmp6_pseudo_sum(map->src.bytes, map->dst.bytes,
+							   pkt->l4_len));
 	} else {
 		rc = fill_l4_checksum(pkt, map, l4);
 		if (rc < 0)
@@ -205,6 +242,7 @@ const char *xlate_drop_name(int reason)
 		[XLATE_DROP_L4_TRUNCATED - DP_WIRE_DROP_COUNT] = "l4-truncated",
 		[XLATE_DROP_UDP_ZERO_FRAGMENT - DP_WIRE_DROP_COUNT] = "udp-zero-checksum-fragment",
 		[XLATE_DROP_TOO_BIG - DP_WIRE_DROP_COUNT] = "too-big",
+		[XLATE_DROP_ICMP_QUOTE - DP_WIRE_DROP_COUNT] = "icmp-quote",
 		[XLATE_DROP_NO_DST_MAPPING - DP_WIRE_DROP_COUNT] = "no-destination-mapping",
 		[XLATE_DROP_NO_SRC_REF - DP_WIRE_DROP_COUNT] = "no-source-reference",
 		[XLATE_DROP_NOT_OURS - DP_WIRE_DROP_COUNT] = "not-our-reference",

@@ -41,6 +41,7 @@ enum xlate_drop {
 	XLATE_DROP_L4_TRUNCATED,      /* L4 header too short for its checksum */
 	XLATE_DROP_UDP_ZERO_FRAGMENT, /* fragmented zero-checksum UDP to IPv6 */
 	XLATE_DROP_TOO_BIG,	      /* the result does not fit the output */
+	XLATE_DROP_ICMP_QUOTE,	      /* an ICMP error quoting what this flow never carried */
 	/* mapping lookups, done by the caller but counted alike */
 	XLATE_DROP_NO_DST_MAPPING, /* local packet to an encoded address nobody mapped */
 	XLATE_DROP_NO_SRC_REF,	   /* local source without a reference, and no room to wait */

@@ -38,30 +38,11 @@ static void put_be32(uint8_t *p, uint32_t v)
 	xlate_put_be16(p + 2, (uint16_t)v);
 }
 
-int xlate_icmp_from_local(uint8_t ver, uint8_t type, uint8_t code)
-{
-	if (code != 0)
-		return -1;
-	if (ver == 4)
-		return type == ICMP_ECHO || type == ICMP_ECHO_REPLY ? type : -1;
-	if (type == ICMP6_ECHO)
-		return ICMP_ECHO;
-	return type == ICMP6_ECHO_REPLY ? ICMP_ECHO_REPLY : -1;
-}
-
-int xlate_icmp_to_local(uint8_t ver, uint8_t type, uint8_t code)
-{
-	if (code != 0 || (type != ICMP_ECHO && type != ICMP_ECHO_REPLY))
-		return -1;
-	if (ver == 4)
-		return type;
-	return type == ICMP_ECHO ? ICMP6_ECHO : ICMP6_ECHO_REPLY;
-}
-
 /* Checks what the L4 header must hold for translation, once the IP layer is known good. */
 static int check_l4(const struct xlate_local *p)
 {
 	bool first = p->frag_off == 0;
+	int rc;
 
 	if (p->proto == DP_WIRE_PROTO_TCP || p->proto == DP_WIRE_PROTO_UDP) {
 		int off = dp_csum_field_offset(p->proto, p->frag_off, p->more_frags, p->l4_len);
@@ -76,12 +57,16 @@ static int check_l4(const struct xlate_local *p)
 		return 0;
 	if (p->l4_len < 4)
 		return -XLATE_DROP_L4_TRUNCATED;
-	if (xlate_icmp_from_local(p->ver, p->l4[0], p->l4[1]) < 0)
+	rc = xlate_icmp_from_local(p->ver, p->l4[0], p->l4[1]);
+	if (rc < 0)
 		return -XLATE_DROP_ICMP_TYPE;
+	/* an error quotes a packet that must be translated too: it has to be whole here */
+	if (xlate_icmp_is_error((uint8_t)(rc >> 8)) && p->is_frag)
+		return -XLATE_DROP_ICMP_FRAGMENT;
 	return 0;
 }
 
-static int parse_v4(const uint8_t *pkt, size_t len, struct xlate_local *p)
+static int parse_v4(const uint8_t *pkt, size_t len, bool quoted, struct xlate_local *p)
 {
 	size_t ihl, total;
 	uint16_t frag;
@@ -93,10 +78,13 @@ static int parse_v4(const uint8_t *pkt, size_t len, struct xlate_local *p)
 	frag = xlate_be16(pkt + 6);
 	if (ihl < XLATE_IPV4_HDR || total < ihl)
 		return -XLATE_DROP_IP_HEADER;
+	/* a quoted packet is cut short by the error's sender: what is there is all there is */
+	if (quoted && total > len)
+		total = len;
 	if (ihl > len || total > len)
 		return -XLATE_DROP_IP_TRUNCATED;
 	/* a correct header sums to -0 with its own checksum */
-	if (dp_csum_add(0, pkt, ihl) != 0xffff)
+	if (!quoted && dp_csum_add(0, pkt, ihl) != 0xffff)
 		return -XLATE_DROP_IP_HEADER;
 	p->ttl = pkt[8];
 	p->proto = pkt[9];
@@ -113,7 +101,7 @@ static int parse_v4(const uint8_t *pkt, size_t len, struct xlate_local *p)
 	return 0;
 }
 
-static int parse_v6(const uint8_t *pkt, size_t len, struct xlate_local *p)
+static int parse_v6(const uint8_t *pkt, size_t len, bool quoted, struct xlate_local *p)
 {
 	size_t payload, pos = XLATE_IPV6_HDR;
 	uint8_t nh;
@@ -121,6 +109,8 @@ static int parse_v6(const uint8_t *pkt, size_t len, struct xlate_local *p)
 	if (len < XLATE_IPV6_HDR)
 		return -XLATE_DROP_IP_TRUNCATED;
 	payload = xlate_be16(pkt + 4);
+	if (quoted && XLATE_IPV6_HDR + payload > len)
+		payload = len - XLATE_IPV6_HDR;
 	if (payload == 0 || XLATE_IPV6_HDR + payload > len)
 		return -XLATE_DROP_IP_TRUNCATED; /* a jumbogram never comes through a TUN device */
 	nh = pkt[6];
@@ -152,7 +142,8 @@ static int parse_v6(const uint8_t *pkt, size_t len, struct xlate_local *p)
 	return 0;
 }
 
-int xlate_local_parse(const uint8_t *pkt, size_t len, struct xlate_local *out)
+/* Parses the IP layer; a whole packet (not quoted) must also survive the TTL and its L4 checks. */
+static int parse(const uint8_t *pkt, size_t len, bool quoted, struct xlate_local *out)
 {
 	struct xlate_local p;
 	int rc;
@@ -162,18 +153,28 @@ int xlate_local_parse(const uint8_t *pkt, size_t len, struct xlate_local *out)
 		return -XLATE_DROP_IP_TRUNCATED;
 	p.ver = pkt[0] >> 4;
 	if (p.ver == 4)
-		rc = parse_v4(pkt, len, &p);
+		rc = parse_v4(pkt, len, quoted, &p);
 	else if (p.ver == 6)
-		rc = parse_v6(pkt, len, &p);
+		rc = parse_v6(pkt, len, quoted, &p);
 	else
 		rc = -XLATE_DROP_IP_VERSION;
-	if (rc == 0 && p.ttl <= 1)
+	if (rc == 0 && !quoted && p.ttl <= 1)
 		rc = -XLATE_DROP_TTL;
-	if (rc == 0)
+	if (rc == 0 && !quoted)
 		rc = check_l4(&p);
 	if (rc == 0)
 		*out = p;
 	return rc;
+}
+
+int xlate_local_parse(const uint8_t *pkt, size_t len, struct xlate_local *out)
+{
+	return parse(pkt, len, false, out);
+}
+
+int xlate_local_parse_quoted(const uint8_t *pkt, size_t len, struct xlate_local *out)
+{
+	return parse(pkt, len, true, out);
 }
 
 int xlate_local_header(const struct xlate_local_hdr *h, uint8_t *out, size_t cap)

@@ -227,7 +227,10 @@ def test_ping_all_combinations(a, b, workdir):
 def test_tcp_http(a, b, workdir):
     for (src, dst, net), ea in ENCODED_AT_A.items():
         out = sh("python3", "-c", HTTP_CLIENT, ea, ns="ha").stdout
-        check("served from hb" in out, f"HTTP via {ea}: {out}")
+        check("served from" in out, f"HTTP via {ea}: {out}")
+    for ea in ENCODED_AT_B.values():  # the other way: B's host fetches from A's
+        out = sh("python3", "-c", HTTP_CLIENT, ea, ns="hb").stdout
+        check("served from" in out, f"HTTP via {ea} from hb: {out}")
 
 
 def test_udp_both_ways(a, b, workdir):
@@ -237,6 +240,35 @@ def test_udp_both_ways(a, b, workdir):
         # the reply names the source hb saw: an encoded address of hb's own family
         seen = out.split(" from ")[-1].strip()
         check((":" in seen and not seen.startswith("::ffff:")) == (dst == 6), f"{ea}: {seen}")
+    for ea in ENCODED_AT_B.values():
+        out = sh("python3", "-c", UDP_CLIENT, ea, ns="hb").stdout
+        check("hello" in out, f"UDP echo via {ea} from hb: {out!r}")
+
+
+PORT_UNREACHABLE = """
+import socket, sys
+host = sys.argv[1]
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.connect((host, 9999))
+for i in range(3):
+    s.send(b"anyone?")
+    try:
+        s.recv(100)
+    except ConnectionRefusedError:
+        print("refused")
+        break
+    except socket.timeout:
+        pass
+"""
+
+
+def test_icmp_errors_cross_the_tunnel(a, b, workdir):
+    # nothing listens on 9999: hb's "port unreachable" must reach ha's socket, translated
+    # (ICMPv6 <-> IPREF-ICMP <-> ICMPv4 as the families go) with the quoted packet rewritten
+    for key in ((4, 4, 4), (4, 6, 6), (6, 4, 4), (6, 6, 6)):
+        out = sh("python3", "-c", PORT_UNREACHABLE, ENCODED_AT_A[key], ns="ha").stdout
+        check("refused" in out, f"port unreachable via {ENCODED_AT_A[key]}: {out!r}")
 
 
 def craft(b0=0x11, b1=0x40, ttl=64, proto=17, src="198.18.1.1", dst="198.18.2.1", sref=1,
@@ -318,12 +350,14 @@ def main():
             g.start_gwctld()
             g.start_dataplane()
         with open(os.path.join(workdir, "page"), "w") as f:
-            f.write("served from hb\n")
-        spawn("hb", ["python3", "-m", "http.server", "--bind", "::", "--directory", workdir,
-                     "8080"], subprocess.DEVNULL)
-        spawn("hb", ["python3", "-c", UDP_ECHO], subprocess.DEVNULL)
+            f.write("served from a host\n")
+        for h in ("ha", "hb"):
+            spawn(h, ["python3", "-m", "http.server", "--bind", "::", "--directory", workdir,
+                      "8080"], subprocess.DEVNULL)
+            spawn(h, ["python3", "-c", UDP_ECHO], subprocess.DEVNULL)
         time.sleep(0.5)
         for test in (test_ping_all_combinations, test_tcp_http, test_udp_both_ways,
+                     test_icmp_errors_cross_the_tunnel,
                      test_malformed_headers_counted, test_restarts_keep_mappings,
                      test_counters_visible):
             try:
