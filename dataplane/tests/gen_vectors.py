@@ -178,6 +178,15 @@ wire12 = ipref("0.0.0.0", "198.18.0.2", 0x1234, 0x2466, 17, 63, bigc[48:], False
 vec("in_v4_udpfrag2_v4", "in", wire12, ipv4("10.240.9.9", "10.1.0.8", 17, bigc[48:], 62, ident=0xBEEF, off=48),
     outer="198.18.0.1", own="198.18.0.2", src="10.240.9.9", dst="10.1.0.8")
 
+# 12b. An IPv6 host over an IPv6 Internet, and that datagram reaching an IPv4 host.
+udp6 = l4_with_csum(17, ip("fd00:a::5"), ip("fdee::7"), udp, 6, True)
+wire12b = ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 17, 63, l4_with_csum(17, None, None, udp, 6, True), True)
+vec("out_v6_udp_v6", "out", ipv6("fd00:a::5", "fdee::7", 17, udp6, 64), wire12b,
+    sctx="2001:db8::1", dctx="2001:db8::2", sref=0x1234, dref=0x2466)
+vec("in_v6_udp_v4", "in", wire12b,
+    ipv4("10.240.9.9", "10.1.0.8", 17, l4_with_csum(17, ip("10.240.9.9"), ip("10.1.0.8"), udp, 6, True), 62, df=True),
+    outer="2001:db8::1", own="2001:db8::2", src="10.240.9.9", dst="10.1.0.8")
+
 # 13. ICMP errors quote the packet they are about, itself translated with the roles swapped.
 # A local IPv4 host answers a UDP datagram from a remote host (encoded 10.240.0.9) with "port
 # unreachable" (ICMPv4 code 3, code 2 on the wire); the Internet is IPv6.
