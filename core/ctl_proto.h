@@ -34,7 +34,8 @@ enum ipr_ctl_kind {
 	IPR_CTL_MAP = 11,	/* add a static mapping by hand */
 	IPR_CTL_UNMAP = 12,	/* remove a mapping by hand */
 	IPR_CTL_RANGES = 13,	/* the encoded ranges and the gateway's own addresses */
-	IPR_CTL_KIND_MAX = 13,
+	IPR_CTL_REPORT_COUNTERS = 14, /* a component's counters, shown by STATS */
+	IPR_CTL_KIND_MAX = 14,
 
 	/* a reply has the kind of its request with this bit set */
 	IPR_CTL_REPLY = 0x80,

@@ -69,18 +69,24 @@ uint16_t dp_csum_l4(uint8_t proto, const uint8_t *src, const uint8_t *dst, size_
  * data always includes the non-zero protocol word, so its true sum is never +0: a folded zero is
  * written as -0 (0xffff), and the result then equals what a full recomputation gives.
  */
+uint16_t dp_csum_update(uint16_t check, uint16_t old_sum, uint16_t new_sum)
+{
+	uint16_t sum = fold((uint64_t)(uint16_t)~check + (uint16_t)~old_sum + new_sum);
+
+	if (sum == 0)
+		sum = 0xffff;
+	return (uint16_t)~sum;
+}
+
 static uint16_t adjust(uint8_t proto, uint16_t check, const uint8_t *src, const uint8_t *dst,
 		       size_t addr_len, bool add)
 {
-	uint16_t addrs, sum;
+	uint16_t addrs;
 
 	if (proto == DP_WIRE_PROTO_UDP && check == 0)
 		return 0;
 	addrs = fold(add_words(add_words(0, src, addr_len), dst, addr_len));
-	sum = fold((uint64_t)(uint16_t)~check + (add ? addrs : (uint16_t)~addrs));
-	if (sum == 0)
-		sum = 0xffff;
-	check = (uint16_t)~sum;
+	check = add ? dp_csum_update(check, 0, addrs) : dp_csum_update(check, addrs, 0);
 	if (proto == DP_WIRE_PROTO_UDP && check == 0)
 		check = 0xffff;
 	return check;

@@ -43,6 +43,13 @@ uint16_t dp_csum_fill_addrs(uint8_t proto, uint16_t check, const uint8_t *src, c
 			    size_t addr_len);
 
 /*
+ * RFC 1624's incremental update of a checksum field when covered data whose one's-complement
+ * sum was old_sum now sums to new_sum (sums from dp_csum_add). Like a full computation, it
+ * never gives 0xffff for data that is not all zero.
+ */
+uint16_t dp_csum_update(uint16_t check, uint16_t old_sum, uint16_t new_sum);
+
+/*
  * Where the checksum field to adjust lies in one fragment's L4 bytes: frag_off is the
  * fragment's offset in bytes, more_frags its MF flag, len its L4 length (an unfragmented packet
  * is offset 0 without MF). TCP is adjusted in whichever fragment carries the field, UDP only in

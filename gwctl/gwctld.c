@@ -1,7 +1,5 @@
 /* gwctld: the gateway control daemon. Arguments, start-up, privileges; the loop is server.c. */
 #include <errno.h>
-#include <getopt.h>
-#include <grp.h>
 #include <pwd.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -10,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "log.h"
 #include "names.h"
 #include "server.h"
@@ -17,15 +16,6 @@
 #include "store.h"
 
 #define DEFAULT_CONFIG "/etc/ipref/gwctl.conf"
-
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: gwctld [--config FILE] [--syslog] [--check] [--version]\n"
-		     "  --config FILE  configuration (default " DEFAULT_CONFIG
-		     "; missing file: defaults)\n"
-		     "  --syslog       log to syslog instead of stderr\n"
-		     "  --check        check the configuration and exit\n");
-}
 
 /* Hands the store's files to the user the daemon becomes, then becomes it. */
 static int drop_privileges(const struct gwctl_config *cfg)
@@ -48,62 +38,24 @@ static int drop_privileges(const struct gwctl_config *cfg)
 			return -errno;
 		}
 	}
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
-		log_error("cannot become %s: %s", cfg->user, strerror(errno));
-		return -errno;
-	}
-	if (setuid(0) == 0) {
-		log_error("still able to regain root after dropping privileges");
-		return -EPERM;
-	}
-	log_info("running as %s", cfg->user);
-	return 0;
+	return ipr_become_user(cfg->user);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' }, { "syslog", no_argument, NULL, 's' },
-		{ "check", no_argument, NULL, 'k' },	    { "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 },
-	};
-	const char *config_path = DEFAULT_CONFIG;
-	bool use_syslog = false, check_only = false;
+	struct ipr_daemon_args args;
+	const char *config_path;
 	struct gwctl_config cfg;
 	struct service svc;
 	struct store *store = NULL;
 	struct server *srv = NULL;
 	char msg[1024];
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, "c:skVh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 's':
-			use_syslog = true;
-			break;
-		case 'k':
-			check_only = true;
-			break;
-		case 'V':
-			printf("gwctld %s\n", IPR_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-
+	rc = ipr_daemon_args_parse(argc, argv, "gwctld", DEFAULT_CONFIG, &args);
+	if (rc >= 0)
+		return rc;
+	config_path = args.config;
 	config_defaults(&cfg);
 	if (access(config_path, F_OK) == 0 || strcmp(config_path, DEFAULT_CONFIG) != 0) {
 		rc = config_load(&cfg, config_path, msg, sizeof(msg));
@@ -116,11 +68,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gwctld: %s: %s\n", config_path, msg);
 		return 1;
 	}
-	if (check_only) {
+	if (args.check_only) {
 		printf("%s: configuration is valid\n", config_path);
 		return 0;
 	}
-	ipr_log_open("gwctld", use_syslog, (enum ipr_log_level)cfg.log_level);
+	ipr_log_open("gwctld", args.use_syslog, (enum ipr_log_level)cfg.log_level);
 	if (sodium_init() < 0) {
 		log_error("libsodium cannot start");
 		return 1;

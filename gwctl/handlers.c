@@ -349,6 +349,7 @@ static const char *const kind_names[IPR_CTL_KIND_MAX + 1] = {
 	[IPR_CTL_MAP] = "map",
 	[IPR_CTL_UNMAP] = "unmap",
 	[IPR_CTL_RANGES] = "ranges",
+	[IPR_CTL_REPORT_COUNTERS] = "report_counters",
 };
 
 static const char *const status_names[IPR_CTL_STATUS_MAX + 1] = {
@@ -397,6 +398,21 @@ static int handle_stats(struct request *r)
 		put_counter(r->reply, name, counts.by_kind[k]);
 	}
 	put_counter(r->reply, "mappings.quarantined", counts.quarantined);
+	reports_each(&r->svc->reports, put_counter, r->reply);
+	return 0;
+}
+
+/* REPORT_COUNTERS: a component's latest counters replace its previous ones. */
+static int handle_report_counters(struct request *r)
+{
+	const char *why;
+	int n = reports_update(&r->svc->reports, r->attrs, r->attrs_len, &why);
+
+	if (n == -EBUSY)
+		return fail(r, IPR_CTL_E_BUSY, why);
+	if (n < 0)
+		return fail(r, IPR_CTL_E_INVALID, why);
+	ipr_ctl_put_u64(r->reply, IPR_CTL_A_VALUE, (uint64_t)n);
 	return 0;
 }
 
@@ -626,6 +642,9 @@ int service_handle(struct service *svc, const struct ipr_ctl_header *hdr, const 
 			break;
 		case IPR_CTL_RANGES:
 			handle_ranges(&r);
+			break;
+		case IPR_CTL_REPORT_COUNTERS:
+			handle_report_counters(&r);
 			break;
 		}
 	}

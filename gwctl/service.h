@@ -12,6 +12,7 @@
 #include "mapping.h"
 #include "names.h"
 #include "publish.h"
+#include "reports.h"
 #include "store.h"
 
 /* Counters shown by `gwctl stats`; each says what happened, not how often we logged it. */
@@ -56,8 +57,9 @@ struct service {
 	size_t pending_cap;
 	bool pending_overflow;
 	struct publish_state publish;
-	struct names *names;   /* resolves external hosts' gateway names; NULL: none can be */
-	uint64_t config_loads; /* configurations applied by reloads */
+	struct names *names;	/* resolves external hosts' gateway names; NULL: none can be */
+	uint64_t config_loads;	/* configurations applied by reloads */
+	struct reports reports; /* other components' counters, for STATS */
 };
 
 /* Sets up ranges from cfg; the store is opened by the caller. */

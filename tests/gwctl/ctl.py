@@ -16,7 +16,7 @@ import traceback
 VERSION = 1
 REPLY = 0x80
 GET_EA, GET_REF, LOOKUP_EA, LOOKUP_REF, SUBSCRIBE, REPORT_USE, LIST, STATS, STATUS, RELOAD, \
-    MAP, UNMAP, RANGES = range(1, 14)
+    MAP, UNMAP, RANGES, REPORT_COUNTERS = range(1, 15)
 EV_ADDED, EV_REMOVED, EV_SNAPSHOT_DONE = 0x41, 0x42, 0x43
 F_MORE = 1
 (OK, E_MALFORMED, E_VERSION, E_KIND, E_INVALID, E_NOT_FOUND, E_EXHAUSTED, E_NO_RANGE, E_STORE,
@@ -115,6 +115,12 @@ class Client:
             reply = self.recv()
             if reply.id == msg_id and reply.kind & REPLY:
                 return reply
+
+    def report_counters(self, component, counters):
+        attrs = attr(A_TEXT, component.encode())
+        for name, value in counters:
+            attrs += attr(A_COUNTER, attr(A_TEXT, name.encode()) + attr(A_VALUE, struct.pack(">Q", value)))
+        return self.call(REPORT_COUNTERS, attrs)
 
     def get_ea(self, context, n, family=4, name=None):
         attrs = attr(A_CONTEXT, ip(context)) + ref(n) + attr(A_FAMILY, bytes([family]))

@@ -275,6 +275,31 @@ def test_ranges(make, workdir):
     check(r.status == OK, r.message)
     check(r.all(A_RANGE) == [bytes([12]) + ip("10.240.0.0")], r.all(A_RANGE))
     check(r.all(A_GATEWAY) == [ip("198.51.100.1"), ip("2001:db8::1")], r.all(A_GATEWAY))
+def test_report_counters(make, workdir):
+    d = make().start()
+    c = d.client()
+    r = c.report_counters("dataplane", [("rx.tun", 5), ("drop.bad-version", 2)])
+    check(r.status == OK and struct.unpack(">Q", r.get(A_VALUE))[0] == 2, "stored")
+    stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
+    check(stats["dataplane.rx.tun"] == "5" and stats["dataplane.drop.bad-version"] == "2", stats)
+    # the next report replaces the set; another component keeps its own
+    check(c.report_counters("dataplane", [("rx.tun", 9)]).status == OK, "replaced")
+    check(c.report_counters("resolver", [("queries", 1)]).status == OK, "second component")
+    stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
+    check(stats["dataplane.rx.tun"] == "9" and "dataplane.drop.bad-version" not in stats, stats)
+    check(stats["resolver.queries"] == "1" and stats["requests.report_counters"] == "3", stats)
+    # bad names and bad nests are refused and change nothing
+    for component, counters in [("Data plane", []), ("dataplane", [("x y", 1)]),
+                                ("dataplane", [("a" * 48, 1)])]:
+        check(c.report_counters(component, counters).status == E_INVALID, component)
+    check(c.report_counters("", []).status == E_MALFORMED, "texts are never empty")
+    check(c.call(REPORT_COUNTERS, attr(A_TEXT, b"dataplane") + attr(A_COUNTER, attr(A_TEXT, b"x")))
+          .status == E_INVALID, "counter without value")
+    check(c.report_counters("a", []).status == OK and c.report_counters("b", []).status == OK,
+          "four components")
+    check(c.report_counters("c", []).status == E_BUSY, "a fifth is refused")
+    stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
+    check(stats["dataplane.rx.tun"] == "9", stats)
 
 
 def test_sample_configuration_is_valid(make, workdir):
@@ -293,5 +318,6 @@ if __name__ == "__main__":
         test_cli_round_trip, test_cli_without_daemon, test_socket_permissions, test_bad_messages,
         test_pipelining_and_races, test_subscription, test_refuses_foreign_database,
         test_second_daemon_and_stale_socket, test_restart_keeps_mappings, test_reload,
-        test_drops_privileges, test_ranges, test_sample_configuration_is_valid,
+        test_drops_privileges, test_ranges, test_report_counters,
+        test_sample_configuration_is_valid,
     ]))

@@ -1,0 +1,89 @@
+/* The dataplane daemon's state, shared by the forwarding path, the control link and the loop. */
+#ifndef DP_DP_H
+#define DP_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "dpconf.h"
+#include "maptab.h"
+#include "wire.h"
+#include "xlate.h"
+
+/* Packets taken from one descriptor per wake-up, and datagrams per sendmmsg/recvmmsg. */
+#define DP_BATCH 64
+
+/* What happened, for `gwctl stats` as dataplane.NAME; drops are counted by reason apart. */
+enum dp_counter {
+	DP_C_TUN_RX,	   /* packets read from the TUN device */
+	DP_C_TUN_TX,	   /* packets written to it */
+	DP_C_UDP_RX,	   /* datagrams received from peers */
+	DP_C_UDP_TX,	   /* datagrams sent to peers */
+	DP_C_WAIT_QUEUED,  /* packets that waited for a mapping */
+	DP_C_WAIT_SENT,	   /* of which went on once it came */
+	DP_C_CTL_CONNECTS, /* connections to gwctld (and thus snapshots) */
+	DP_C_CTL_REQUESTS, /* GET_REF and GET_EA sent */
+	DP_C_CTL_REFUSED,  /* of which gwctld refused (no range, exhausted...) */
+	DP_C_CTL_LOST,	   /* messages that could not be sent (socket full or closed) */
+	DP_C_EVENTS,	   /* mapping events applied */
+	DP_C_TABLE_FULL,   /* mappings the tables had no room for */
+	DP_C_USE_REPORTED, /* mappings reported as used */
+	DP_C_PORT_LEARNED, /* peer ports that changed from what we sent to */
+	DP_C_COUNT
+};
+
+/* A packet waiting for a mapping that gwctld is asked for; the memory is allocated at start. */
+struct dp_wait_slot {
+	bool used;
+	bool from_udp;
+	int64_t deadline_ms;
+	size_t len;
+	struct sockaddr_storage from;
+	uint8_t *pkt;
+};
+
+/* Datagrams to one UDP socket, sent together by sendmmsg. */
+struct dp_batch {
+	int fd;
+	unsigned n;
+	struct mmsghdr msgs[DP_BATCH];
+	struct iovec iov[DP_BATCH];
+	struct sockaddr_storage to[DP_BATCH];
+	uint8_t *bufs; /* DP_BATCH slots of dp.slot_size */
+};
+
+struct dpctl;
+
+struct dp {
+	struct dpconf cfg;
+	struct gwctl_config gw; /* gwctl.conf: gateway addresses, encoded ranges, socket */
+	struct maptab *tab;
+	struct dp_wire_addr own4, own6; /* our public addresses; ver 0 when not configured */
+	int tun_fd, udp4_fd, udp6_fd;
+	size_t slot_size; /* the largest packet either side may bring, plus headers */
+	struct dp_batch out4, out6;
+	uint8_t *tun_in;  /* one packet read from the TUN device */
+	uint8_t *tun_out; /* one inbound packet being written to the TUN device */
+	/* datagrams received together by recvmmsg */
+	struct mmsghdr in_msgs[DP_BATCH];
+	struct iovec in_iov[DP_BATCH];
+	struct sockaddr_storage in_from[DP_BATCH];
+	uint8_t *udp_in;
+	struct dp_wait_slot *wait;
+	unsigned wait_n;
+	uint8_t *wait_mem;
+	uint16_t ipv4_id;
+	struct dpctl *ctl;
+	uint64_t counters[DP_C_COUNT];
+	uint64_t drops[XLATE_DROP_COUNT];
+};
+
+/* A name for each counter ("tun.rx"...). */
+const char *dp_counter_name(enum dp_counter c);
+
+/* Monotonic milliseconds. */
+int64_t dp_now_ms(void);
+
+#endif

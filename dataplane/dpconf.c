@@ -1,0 +1,253 @@
+/* Reading the dataplane's configuration file one line at a time, with exact error columns. */
+#include "dpconf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+struct key {
+	const char *name;
+	int (*set)(struct dpconf *cfg, const char *v, size_t n, struct ipr_err *err);
+};
+
+/* A bounded decimal: no sign, no leading zero, never past max (so never overflowing). */
+static int number(const char *v, size_t n, uint32_t min, uint32_t max, uint32_t *out,
+		  struct ipr_err *err)
+{
+	uint64_t value = 0;
+
+	if (n == 0)
+		return ipr_fail(err, EINVAL, 1, "expected a decimal number");
+	if (v[0] == '0' && n > 1)
+		return ipr_fail(err, EINVAL, 1, "number with a leading zero");
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return ipr_fail(err, EINVAL, i + 1, "expected a decimal number");
+		value = value * 10 + (uint64_t)(v[i] - '0');
+		if (value > max)
+			return ipr_fail(err, ERANGE, 1, "number too large");
+	}
+	if (value < min)
+		return ipr_fail(err, ERANGE, 1, "number too small");
+	*out = (uint32_t)value;
+	return 0;
+}
+
+static int text(char *out, size_t cap, const char *v, size_t n, struct ipr_err *err)
+{
+	if (n == 0 || n >= cap)
+		return ipr_fail(err, ERANGE, 1, n ? "too long" : "empty value");
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int set_gwctl_config(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	return text(c->gwctl_config, sizeof(c->gwctl_config), v, n, err);
+}
+
+static int set_tun(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == '/' || v[i] == ' ' || v[i] == ':')
+			return ipr_fail(err, EINVAL, i + 1, "not allowed in an interface name");
+	return text(c->tun, sizeof(c->tun), v, n, err);
+}
+
+static int set_user(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	return text(c->user, sizeof(c->user), v, n, err);
+}
+
+static int set_port(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	uint32_t value = 0;
+	int rc = number(v, n, 1, 65535, &value, err);
+
+	if (rc == 0)
+		c->port = (uint16_t)value;
+	return rc;
+}
+
+static int set_peer_port(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	uint32_t value = 0;
+	int rc = number(v, n, 1, 65535, &value, err);
+
+	if (rc == 0)
+		c->peer_port = (uint16_t)value;
+	return rc;
+}
+
+/* IPv6 needs 1280 on every link; the tunnel overhead must leave IPv6 hosts that much. */
+static int set_mtu(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	return number(v, n, 1280 + 40 + 8 + 76, 65535, &c->mtu, err);
+}
+
+static int set_ref_bytes(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	uint32_t value = 0;
+	int rc = number(v, n, 4, 16, &value, err);
+
+	if (rc == 0 && value != 4 && value != 8 && value != 16)
+		return ipr_fail(err, EINVAL, 1, "reference lengths are 4, 8 or 16 bytes");
+	if (rc == 0)
+		c->ref_bytes = value;
+	return rc;
+}
+
+static int set_capacity(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	return number(v, n, 16, 1u << 24, &c->capacity, err);
+}
+
+static int set_wait_slots(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	return number(v, n, 0, 4096, &c->wait_slots, err);
+}
+
+static int set_internet(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	static const struct {
+		const char *name;
+		bool ipv4, ipv6;
+	} choices[] = { { "ipv4", true, false }, { "ipv6", false, true }, { "both", true, true } };
+
+	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++) {
+		if (strlen(choices[i].name) == n && memcmp(choices[i].name, v, n) == 0) {
+			c->ipv4 = choices[i].ipv4;
+			c->ipv6 = choices[i].ipv6;
+			return 0;
+		}
+	}
+	return ipr_fail(err, EINVAL, 1, "expected ipv4, ipv6 or both");
+}
+
+static const struct key keys[] = {
+	{ "gwctl-config", set_gwctl_config },
+	{ "tun", set_tun },
+	{ "user", set_user },
+	{ "port", set_port },
+	{ "peer-port", set_peer_port },
+	{ "mtu", set_mtu },
+	{ "ref-bytes", set_ref_bytes },
+	{ "capacity", set_capacity },
+	{ "wait-slots", set_wait_slots },
+	{ "internet", set_internet },
+};
+
+_Static_assert(sizeof(keys) / sizeof(keys[0]) <= 32, "struct dpconf.seen has a bit per key");
+
+void dpconf_defaults(struct dpconf *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->gwctl_config, sizeof(cfg->gwctl_config), "/etc/ipref/gwctl.conf");
+	snprintf(cfg->tun, sizeof(cfg->tun), "ipref0");
+	cfg->port = cfg->peer_port = 1045;
+	cfg->mtu = 1500;
+	cfg->ref_bytes = 16;
+	cfg->capacity = 65536;
+	cfg->wait_slots = 64;
+	cfg->ipv4 = cfg->ipv6 = true;
+}
+
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+int dpconf_parse_line(struct dpconf *cfg, const char *line, size_t len, struct ipr_err *err)
+{
+	size_t i = 0, key_end, v, v_end;
+	struct dpconf next = *cfg;
+	int rc;
+
+	if (len && line[len - 1] == '\n')
+		len--;
+	if (len && line[len - 1] == '\r')
+		len--;
+	for (size_t j = 0; j < len; j++)
+		if ((unsigned char)line[j] < 0x20 && line[j] != '\t')
+			return ipr_fail(err, EINVAL, j + 1, "control character");
+	while (i < len && blank(line[i]))
+		i++;
+	if (i == len || line[i] == '#')
+		return 0;
+	key_end = i;
+	while (key_end < len && !blank(line[key_end]) && line[key_end] != '=')
+		key_end++;
+	v = key_end;
+	while (v < len && blank(line[v]))
+		v++;
+	if (v == len || line[v] != '=')
+		return ipr_fail(err, EINVAL, v + 1, "expected '=' after the key");
+	v++;
+	while (v < len && blank(line[v]))
+		v++;
+	/* a comment needs a blank before it, so that values may contain '#' otherwise */
+	v_end = v;
+	while (v_end < len && !(line[v_end] == '#' && v_end > v && blank(line[v_end - 1])))
+		v_end++;
+	while (v_end > v && blank(line[v_end - 1]))
+		v_end--;
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		if (strlen(keys[k].name) != key_end - i ||
+		    memcmp(keys[k].name, line + i, key_end - i) != 0)
+			continue;
+		if (next.seen & (1u << k))
+			return ipr_fail(err, EINVAL, i + 1, "key given twice");
+		rc = keys[k].set(&next, line + v, v_end - v, err);
+		if (rc < 0) {
+			if (err)
+				err->column = err->column ? err->column + v : v + 1;
+			return rc;
+		}
+		next.seen |= 1u << k;
+		*cfg = next;
+		return 0;
+	}
+	return ipr_fail(err, EINVAL, i + 1, "unknown key");
+}
+
+int dpconf_load(struct dpconf *cfg, const char *path, char *msg, size_t msg_size)
+{
+	struct dpconf next = *cfg;
+	char line[DPCONF_LINE_MAX + 2];
+	struct ipr_err err = { 0 };
+	unsigned lineno = 0;
+	int rc = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		rc = -errno;
+		snprintf(msg, msg_size, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+		lineno++;
+		if (n > DPCONF_LINE_MAX) {
+			snprintf(msg, msg_size, "%s:%u: line too long", path, lineno);
+			rc = -EINVAL;
+			goto out;
+		}
+		rc = dpconf_parse_line(&next, line, n, &err);
+		if (rc < 0) {
+			snprintf(msg, msg_size, "%s:%u:%zu: %s", path, lineno, err.column,
+				 err.reason);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		rc = -EIO;
+		snprintf(msg, msg_size, "%s: read error", path);
+		goto out;
+	}
+	*cfg = next;
+out:
+	fclose(f);
+	return rc;
+}

@@ -1,0 +1,47 @@
+/* The dataplane's configuration file: `key = value` lines, defaults, and gwctl.conf for the rest.
+ */
+#ifndef DP_DPCONF_H
+#define DP_DPCONF_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/un.h>
+
+#include "err.h"
+
+#define DPCONF_PATH_MAX	  PATH_MAX
+#define DPCONF_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
+#define DPCONF_NAME_MAX	  32
+#define DPCONF_LINE_MAX	  1024
+
+/*
+ * What only the dataplane needs. The gateway's own addresses, the encoded ranges, the control
+ * socket and the log level come from gwctl.conf (gwctl-config), read with gwctld's own parser,
+ * so that the two daemons can never disagree about them.
+ */
+struct dpconf {
+	char gwctl_config[DPCONF_PATH_MAX];
+	char tun[DPCONF_IFNAME_MAX + 1];
+	char user[DPCONF_NAME_MAX + 1]; /* "": stay as started */
+	uint16_t port;			/* local UDP port */
+	uint16_t peer_port;		/* a peer's port until it is learned */
+	uint32_t mtu;			/* path MTU of the Internet link */
+	uint32_t ref_bytes;		/* longest reference length the TUN MTU leaves room for */
+	uint32_t capacity;		/* mappings of each kind the tables hold */
+	uint32_t wait_slots;		/* packets waiting for a mapping from gwctld */
+	bool ipv4, ipv6;		/* Internet families with a socket */
+	uint32_t seen;			/* one bit per key already set */
+};
+
+void dpconf_defaults(struct dpconf *cfg);
+
+/* One line into cfg (changed only if the whole line is good): 0, -EINVAL or -ERANGE. */
+IPR_MUST_CHECK int dpconf_parse_line(struct dpconf *cfg, const char *line, size_t len,
+				     struct ipr_err *err);
+
+/* The whole file; on failure msg gets "PATH:LINE:COLUMN: reason" and cfg is unchanged. */
+IPR_MUST_CHECK int dpconf_load(struct dpconf *cfg, const char *path, char *msg, size_t msg_size);
+
+#endif

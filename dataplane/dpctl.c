@@ -1,0 +1,368 @@
+/* Talking to gwctld without ever blocking the packet loop: every wait is bounded or absent. */
+#include "dpctl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "ctl_client.h"
+#include "forward.h"
+#include "log.h"
+#include "mapping.h"
+
+#define PENDING_MAX	   64
+#define PENDING_MS	   2000 /* a question unanswered this long may be asked again */
+#define RECONNECT_MS	   1000
+#define REPORT_MS	   2000
+#define USE_PER_MESSAGE	   400
+#define USE_MESSAGES_ROUND 16
+#define KEY_LEN		   35 /* kind, ver, ctx_ver, 16 context or address bytes, 16 reference */
+
+struct pending {
+	bool used;
+	uint8_t key[KEY_LEN];
+	uint32_t id;
+	int64_t deadline_ms;
+};
+
+struct dpctl {
+	struct ipr_ctl_client *client; /* NULL: not connected */
+	int epoll_fd;
+	uint64_t tag;
+	uint32_t sub_id;
+	bool synced;
+	int64_t next_connect_ms;
+	int64_t next_report_ms;
+	struct pending pending[PENDING_MAX];
+	uint8_t buf[IPR_CTL_MSG_MAX];
+	uint8_t out[IPR_CTL_MSG_MAX];
+};
+
+int dpctl_new(struct dp *dp, int epoll_fd, uint64_t tag, struct dpctl **out)
+{
+	struct dpctl *ctl = calloc(1, sizeof(*ctl));
+
+	if (!ctl)
+		return -ENOMEM;
+	ctl->epoll_fd = epoll_fd;
+	ctl->tag = tag;
+	*out = ctl;
+	return 0;
+}
+
+void dpctl_free(struct dpctl *ctl)
+{
+	if (!ctl)
+		return;
+	ipr_ctl_client_free(ctl->client);
+	free(ctl);
+}
+
+bool dpctl_synced(const struct dpctl *ctl)
+{
+	return ctl->synced;
+}
+
+static void disconnect(struct dp *dp, const char *why)
+{
+	struct dpctl *ctl = dp->ctl;
+
+	if (!ctl->client)
+		return;
+	log_warn("gwctld connection lost (%s); forwarding goes on with the mappings held", why);
+	ipr_ctl_client_free(ctl->client); /* closing the fd takes it out of epoll too */
+	ctl->client = NULL;
+	ctl->synced = false;
+	ctl->next_connect_ms = dp_now_ms() + RECONNECT_MS;
+	memset(ctl->pending, 0, sizeof(ctl->pending));
+}
+
+static void send_msg(struct dp *dp, struct ipr_ctl_builder *b)
+{
+	size_t len;
+	int rc;
+
+	if (ipr_ctl_finish(b, &len) < 0) {
+		dp->counters[DP_C_CTL_LOST]++;
+		return;
+	}
+	rc = ipr_ctl_client_send(dp->ctl->client, b->buf, len);
+	if (rc == -EAGAIN)
+		dp->counters[DP_C_CTL_LOST]++;
+	else if (rc < 0)
+		disconnect(dp, strerror(-rc));
+}
+
+static void try_connect(struct dp *dp, int64_t now)
+{
+	struct dpctl *ctl = dp->ctl;
+	struct ipr_ctl_builder b;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ctl->tag };
+	int rc;
+
+	ctl->next_connect_ms = now + RECONNECT_MS;
+	rc = ipr_ctl_client_connect(dp->gw.socket, &ctl->client);
+	if (rc < 0) {
+		log_debug("gwctld at %s: %s", dp->gw.socket, strerror(-rc));
+		return;
+	}
+	if (epoll_ctl(ctl->epoll_fd, EPOLL_CTL_ADD, ipr_ctl_client_fd(ctl->client), &ev) < 0) {
+		ipr_ctl_client_free(ctl->client);
+		ctl->client = NULL;
+		return;
+	}
+	dp->counters[DP_C_CTL_CONNECTS]++;
+	ctl->sub_id = ipr_ctl_client_next_id(ctl->client);
+	ipr_ctl_build(&b, ctl->out, sizeof(ctl->out), IPR_CTL_SUBSCRIBE, 0, ctl->sub_id);
+	maptab_resync_begin(dp->tab);
+	send_msg(dp, &b);
+	if (ctl->client)
+		log_info("connected to gwctld at %s; receiving the mappings", dp->gw.socket);
+}
+
+/* Applies one mapping from an event or a reply; true when the tables gained it. */
+static bool apply(struct dp *dp, const struct ipr_ctl_fields *f, bool add)
+{
+	struct ipr_mapping m;
+	int rc;
+
+	if (ipr_mapping_from_fields(f, &m) < 0)
+		return false;
+	if (!add) {
+		/* a removal of something never held (a name-only gateway, a full table) is fine */
+		if (maptab_remove(dp->tab, &m) < 0)
+			return false;
+		return false;
+	}
+	rc = maptab_add(dp->tab, &m);
+	if (rc == -ENOSPC)
+		dp->counters[DP_C_TABLE_FULL]++;
+	return rc == 0;
+}
+
+static void forget_pending(struct dpctl *ctl, uint32_t id)
+{
+	for (int i = 0; i < PENDING_MAX; i++)
+		if (ctl->pending[i].used && ctl->pending[i].id == id)
+			ctl->pending[i].used = false;
+}
+
+/* One message from gwctld; returns true when mappings were added. */
+static bool handle(struct dp *dp, const struct ipr_ctl_reply *msg)
+{
+	struct dpctl *ctl = dp->ctl;
+	uint8_t kind = msg->hdr.kind;
+
+	if (msg->hdr.id == ctl->sub_id &&
+	    (kind == IPR_CTL_EV_ADDED || kind == IPR_CTL_EV_REMOVED)) {
+		dp->counters[DP_C_EVENTS]++;
+		return apply(dp, &msg->fields, kind == IPR_CTL_EV_ADDED);
+	}
+	if (msg->hdr.id == ctl->sub_id && kind == IPR_CTL_EV_SNAPSHOT_DONE) {
+		uint32_t gone = maptab_resync_end(dp->tab);
+		ctl->synced = true;
+		log_info("mappings received: %u remote, %u local (%u gone while away)",
+			 maptab_remote_count(dp->tab), maptab_local_count(dp->tab), gone);
+		return false;
+	}
+	if (kind == (IPR_CTL_SUBSCRIBE | IPR_CTL_REPLY) && msg->hdr.status != IPR_CTL_OK) {
+		log_error("gwctld refused the subscription: %s",
+			  ipr_ctl_status_text(msg->hdr.status));
+		return false;
+	}
+	if (kind == (IPR_CTL_GET_REF | IPR_CTL_REPLY) || kind == (IPR_CTL_GET_EA | IPR_CTL_REPLY)) {
+		if (msg->hdr.status != IPR_CTL_OK) {
+			/* the question stays pending until it expires, so it is not asked per
+			 * packet */
+			dp->counters[DP_C_CTL_REFUSED]++;
+			return false;
+		}
+		forget_pending(ctl, msg->hdr.id);
+		return apply(dp, &msg->fields, true);
+	}
+	return false;
+}
+
+bool dpctl_on_readable(struct dp *dp)
+{
+	struct dpctl *ctl = dp->ctl;
+	bool added = false;
+
+	while (ctl->client) {
+		struct ipr_ctl_reply msg;
+		int n = ipr_ctl_client_recv(ctl->client, ctl->buf, sizeof(ctl->buf), 0);
+
+		if (n == -ETIMEDOUT)
+			break;
+		if (n == -EMSGSIZE)
+			continue;
+		if (n < 0) {
+			disconnect(dp, strerror(-n));
+			break;
+		}
+		if (ipr_ctl_reply_decode(ctl->buf, (size_t)n, &msg) < 0)
+			continue;
+		added |= handle(dp, &msg);
+	}
+	return added;
+}
+
+/* Registers a question unless it is out already; false when it need not (or cannot) be sent. */
+static bool pending_add(struct dpctl *ctl, const uint8_t *key, uint32_t *id)
+{
+	int64_t now = dp_now_ms();
+	int free_slot = -1;
+
+	for (int i = 0; i < PENDING_MAX; i++) {
+		struct pending *p = &ctl->pending[i];
+		if (p->used && p->deadline_ms <= now)
+			p->used = false;
+		if (p->used && memcmp(p->key, key, KEY_LEN) == 0)
+			return false;
+		if (!p->used && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return false;
+	*id = ipr_ctl_client_next_id(ctl->client);
+	ctl->pending[free_slot] =
+		(struct pending){ .used = true, .id = *id, .deadline_ms = now + PENDING_MS };
+	memcpy(ctl->pending[free_slot].key, key, KEY_LEN);
+	return true;
+}
+
+static int family_of(uint8_t ver)
+{
+	return ver == 4 ? AF_INET : AF_INET6;
+}
+
+void dpctl_request_ref(struct dp *dp, uint8_t ver, const uint8_t *addr)
+{
+	struct dpctl *ctl = dp->ctl;
+	uint8_t key[KEY_LEN] = { IPR_CTL_GET_REF, ver };
+	struct ipr_ctl_builder b;
+	uint32_t id;
+
+	if (!ctl->client)
+		return;
+	memcpy(key + 3, addr, ver == 4 ? 4 : 16);
+	if (!pending_add(ctl, key, &id))
+		return;
+	ipr_ctl_build(&b, ctl->out, sizeof(ctl->out), IPR_CTL_GET_REF, 0, id);
+	ipr_ctl_put_ip(&b, IPR_CTL_A_LOCAL, family_of(ver), addr);
+	ipr_ctl_put_text(&b, IPR_CTL_A_SOURCE, "dataplane");
+	dp->counters[DP_C_CTL_REQUESTS]++;
+	send_msg(dp, &b);
+}
+
+void dpctl_request_ea(struct dp *dp, uint8_t ver, uint8_t ctx_ver, const uint8_t *ctx,
+		      const struct ipr_ref *ref)
+{
+	struct dpctl *ctl = dp->ctl;
+	uint8_t key[KEY_LEN] = { IPR_CTL_GET_EA, ver, ctx_ver };
+	struct ipr_ctl_builder b;
+	uint32_t id;
+
+	if (!ctl->client)
+		return;
+	memcpy(key + 3, ctx, ctx_ver == 4 ? 4 : 16);
+	ipr_ref_to_bytes(ref, key + 19);
+	if (!pending_add(ctl, key, &id))
+		return;
+	ipr_ctl_build(&b, ctl->out, sizeof(ctl->out), IPR_CTL_GET_EA, 0, id);
+	ipr_ctl_put_ip(&b, IPR_CTL_A_CONTEXT, family_of(ctx_ver), ctx);
+	ipr_ctl_put_ref(&b, IPR_CTL_A_REF, ref);
+	ipr_ctl_put_u8(&b, IPR_CTL_A_FAMILY, ver);
+	ipr_ctl_put_text(&b, IPR_CTL_A_SOURCE, "dataplane");
+	dp->counters[DP_C_CTL_REQUESTS]++;
+	send_msg(dp, &b);
+}
+
+/* Fills a REPORT_USE message; stops (false) when it is full. */
+static bool use_remote(void *arg, const struct maptab_remote *r)
+{
+	struct ipr_ctl_builder *b = arg;
+	size_t mark = ipr_ctl_nest_begin(b, IPR_CTL_A_MAPPING);
+
+	ipr_ctl_put_ip(b, IPR_CTL_A_ENCODED, family_of(r->ver), r->encoded);
+	ipr_ctl_nest_end(b, mark);
+	return true;
+}
+
+static bool use_local(void *arg, const struct maptab_local *l)
+{
+	struct ipr_ctl_builder *b = arg;
+	size_t mark = ipr_ctl_nest_begin(b, IPR_CTL_A_MAPPING);
+
+	ipr_ctl_put_ref(b, IPR_CTL_A_REF, &l->ref);
+	ipr_ctl_nest_end(b, mark);
+	return true;
+}
+
+static void report_use(struct dp *dp)
+{
+	struct dpctl *ctl = dp->ctl;
+
+	for (int round = 0; round < USE_MESSAGES_ROUND && ctl->client; round++) {
+		struct ipr_ctl_builder b;
+		struct maptab_use_visitor v = { use_remote, use_local, &b };
+		unsigned n;
+
+		ipr_ctl_build(&b, ctl->out, sizeof(ctl->out), IPR_CTL_REPORT_USE, 0,
+			      ipr_ctl_client_next_id(ctl->client));
+		n = maptab_collect_used(dp->tab, &v, USE_PER_MESSAGE);
+		if (n == 0)
+			break;
+		dp->counters[DP_C_USE_REPORTED] += n;
+		send_msg(dp, &b);
+		if (n < USE_PER_MESSAGE)
+			break;
+	}
+}
+
+static void put_counter(struct ipr_ctl_builder *b, const char *name, uint64_t value)
+{
+	size_t mark = ipr_ctl_nest_begin(b, IPR_CTL_A_COUNTER);
+
+	ipr_ctl_put_text(b, IPR_CTL_A_TEXT, name);
+	ipr_ctl_put_u64(b, IPR_CTL_A_VALUE, value);
+	ipr_ctl_nest_end(b, mark);
+}
+
+static void report_counters(struct dp *dp)
+{
+	struct dpctl *ctl = dp->ctl;
+	struct ipr_ctl_builder b;
+	char name[64];
+
+	ipr_ctl_build(&b, ctl->out, sizeof(ctl->out), IPR_CTL_REPORT_COUNTERS, 0,
+		      ipr_ctl_client_next_id(ctl->client));
+	ipr_ctl_put_text(&b, IPR_CTL_A_TEXT, "dataplane");
+	for (int c = 0; c < DP_C_COUNT; c++)
+		put_counter(&b, dp_counter_name(c), dp->counters[c]);
+	put_counter(&b, "mappings.remote", maptab_remote_count(dp->tab));
+	put_counter(&b, "mappings.local", maptab_local_count(dp->tab));
+	put_counter(&b, "wait.now", forward_waiting(dp));
+	for (int r = 1; r < XLATE_DROP_COUNT; r++) {
+		snprintf(name, sizeof(name), "drop.%s", xlate_drop_name(r));
+		put_counter(&b, name, dp->drops[r]);
+	}
+	send_msg(dp, &b);
+}
+
+void dpctl_tick(struct dp *dp, int64_t now_ms)
+{
+	struct dpctl *ctl = dp->ctl;
+
+	if (!ctl->client && now_ms >= ctl->next_connect_ms)
+		try_connect(dp, now_ms);
+	if (ctl->client && now_ms >= ctl->next_report_ms) {
+		ctl->next_report_ms = now_ms + REPORT_MS;
+		report_use(dp);
+		if (ctl->client)
+			report_counters(dp);
+	}
+}

@@ -1,0 +1,315 @@
+/* Forwarding: TUN packets to peers and peers' datagrams to the TUN device, never blocking. */
+#include "forward.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dpctl.h"
+
+/* A packet waits this long for gwctld to allocate the mapping it needs. */
+#define WAIT_MS 2000
+/* The result of a path that lacks a mapping gwctld has been asked for. */
+#define NEEDS_WAIT 1
+
+static void count_drop(struct dp *dp, int rc)
+{
+	if (rc < 0 && -rc < XLATE_DROP_COUNT)
+		dp->drops[-rc]++;
+}
+
+static void batch_init(struct dp_batch *b, int fd, uint8_t *bufs)
+{
+	memset(b, 0, sizeof(*b));
+	b->fd = fd;
+	b->bufs = bufs;
+}
+
+int forward_init(struct dp *dp)
+{
+	size_t s = dp->slot_size;
+
+	dp->wait_n = dp->cfg.wait_slots;
+	dp->tun_in = malloc(s);
+	dp->tun_out = malloc(s);
+	dp->udp_in = malloc(DP_BATCH * s);
+	dp->wait = calloc(dp->wait_n ? dp->wait_n : 1, sizeof(*dp->wait));
+	dp->wait_mem = malloc((dp->wait_n ? dp->wait_n : 1) * s);
+	uint8_t *out = malloc(2 * DP_BATCH * s);
+	if (!dp->tun_in || !dp->tun_out || !dp->udp_in || !dp->wait || !dp->wait_mem || !out) {
+		free(out);
+		return -ENOMEM;
+	}
+	batch_init(&dp->out4, dp->udp4_fd, out);
+	batch_init(&dp->out6, dp->udp6_fd, out + DP_BATCH * s);
+	for (unsigned i = 0; i < dp->wait_n; i++)
+		dp->wait[i].pkt = dp->wait_mem + i * s;
+	for (unsigned i = 0; i < DP_BATCH; i++) {
+		dp->in_iov[i] = (struct iovec){ dp->udp_in + i * s, s };
+		dp->in_msgs[i].msg_hdr.msg_iov = &dp->in_iov[i];
+		dp->in_msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	return 0;
+}
+
+void forward_deinit(struct dp *dp)
+{
+	free(dp->tun_in);
+	free(dp->tun_out);
+	free(dp->udp_in);
+	free(dp->wait);
+	free(dp->wait_mem);
+	free(dp->out4.bufs); /* both batches share one block */
+}
+
+static void batch_flush(struct dp *dp, struct dp_batch *b)
+{
+	unsigned done = 0;
+
+	while (done < b->n) {
+		int n = sendmmsg(b->fd, b->msgs + done, b->n - done, MSG_DONTWAIT);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			/* the first unsent datagram failed (full buffer, no route, EMSGSIZE) */
+			dp->drops[errno == EMSGSIZE ? XLATE_DROP_TOO_BIG
+						    : XLATE_DROP_SEND_FAILED]++;
+			done++;
+			continue;
+		}
+		dp->counters[DP_C_UDP_TX] += (unsigned)n;
+		done += (unsigned)n;
+	}
+	b->n = 0;
+}
+
+static void set_peer(struct sockaddr_storage *ss, uint8_t ver, const uint8_t *addr, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ver == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, addr, 4);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, addr, 16);
+	}
+}
+
+static socklen_t peer_len(uint8_t ver)
+{
+	return ver == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+}
+
+/* A local packet: 0 when batched, NEEDS_WAIT, or -reason. */
+static int from_tun(struct dp *dp, const uint8_t *pkt, size_t len)
+{
+	struct xlate_local p;
+	struct xlate_out_map map;
+	struct maptab_remote *r;
+	struct maptab_local *l;
+	struct dp_batch *b;
+	uint8_t *out;
+	int rc = xlate_local_parse(pkt, len, &p);
+
+	if (rc < 0)
+		return rc;
+	r = maptab_find_encoded(dp->tab, p.ver, p.dst);
+	if (!r)
+		return -XLATE_DROP_NO_DST_MAPPING;
+	b = r->ctx_ver == 4 ? &dp->out4 : &dp->out6;
+	if (!r->ctx_ver || b->fd < 0)
+		return -XLATE_DROP_NO_CONTEXT;
+	l = maptab_find_local(dp->tab, p.ver, p.src);
+	if (!l) {
+		dpctl_request_ref(dp, p.ver, p.src);
+		return NEEDS_WAIT;
+	}
+	memset(&map, 0, sizeof(map));
+	map.src_ctx = r->ctx_ver == 4 ? dp->own4 : dp->own6;
+	map.dst_ctx.ver = r->ctx_ver;
+	memcpy(map.dst_ctx.bytes, r->ctx, 16);
+	map.src_ref = l->ref;
+	map.dst_ref = r->ref;
+	out = b->bufs + b->n * dp->slot_size;
+	rc = xlate_to_wire(&p, &map, out, dp->slot_size);
+	if (rc < 0)
+		return rc;
+	set_peer(&b->to[b->n], r->ctx_ver, r->ctx, r->port ? r->port : dp->cfg.peer_port);
+	b->iov[b->n] = (struct iovec){ out, (size_t)rc };
+	b->msgs[b->n].msg_hdr = (struct msghdr){ .msg_name = &b->to[b->n],
+						 .msg_namelen = peer_len(r->ctx_ver),
+						 .msg_iov = &b->iov[b->n],
+						 .msg_iovlen = 1 };
+	if (++b->n == DP_BATCH)
+		batch_flush(dp, b);
+	r->used = l->used = true;
+	return 0;
+}
+
+static void outer_of(const struct sockaddr_storage *ss, struct dp_wire_addr *a, uint16_t *port)
+{
+	memset(a, 0, sizeof(*a));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+		a->ver = 4;
+		memcpy(a->bytes, &sin->sin_addr, 4);
+		*port = ntohs(sin->sin_port);
+	} else {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+		a->ver = 6;
+		memcpy(a->bytes, &sin6->sin6_addr, 16);
+		*port = ntohs(sin6->sin6_port);
+	}
+}
+
+/* A peer's datagram: 0 when written to the TUN device, NEEDS_WAIT, or -reason. */
+static int from_udp(struct dp *dp, const uint8_t *pkt, size_t len,
+		    const struct sockaddr_storage *from)
+{
+	struct dp_wire_addr outer;
+	struct xlate_remote rr;
+	struct xlate_in_map map;
+	struct maptab_remote *r;
+	struct maptab_local *l;
+	uint16_t port;
+	int rc;
+
+	outer_of(from, &outer, &port);
+	rc = xlate_wire_parse(pkt, len, &outer, outer.ver == 4 ? &dp->own4 : &dp->own6, &rr);
+	if (rc < 0)
+		return rc;
+	l = maptab_find_ref(dp->tab, &rr.hdr.dst_ref);
+	if (!l)
+		return -XLATE_DROP_NOT_OURS;
+	r = maptab_find_remote(dp->tab, l->ver, rr.hdr.ctx_ver, rr.hdr.src_ctx, &rr.hdr.src_ref);
+	if (!r) {
+		dpctl_request_ea(dp, l->ver, rr.hdr.ctx_ver, rr.hdr.src_ctx, &rr.hdr.src_ref);
+		return NEEDS_WAIT;
+	}
+	/* replies go where the peer's packets come from: that is how gateways behind NAT work */
+	if (r->port != port) {
+		r->port = port;
+		dp->counters[DP_C_PORT_LEARNED]++;
+	}
+	memset(&map, 0, sizeof(map));
+	map.src.ver = r->ver;
+	memcpy(map.src.bytes, r->encoded, 16);
+	map.dst.ver = l->ver;
+	memcpy(map.dst.bytes, l->addr, 16);
+	map.ipv4_id = dp->ipv4_id++;
+	rc = xlate_to_local(&rr, &map, dp->tun_out, dp->slot_size);
+	if (rc < 0)
+		return rc;
+	if (write(dp->tun_fd, dp->tun_out, (size_t)rc) != rc)
+		return -XLATE_DROP_SEND_FAILED;
+	dp->counters[DP_C_TUN_TX]++;
+	r->used = l->used = true;
+	return 0;
+}
+
+/* A fresh packet that needs a mapping waits in a free slot, or is dropped when none is free. */
+static void wait_put(struct dp *dp, bool from_udp_side, const uint8_t *pkt, size_t len,
+		     const struct sockaddr_storage *from)
+{
+	for (unsigned i = 0; i < dp->wait_n; i++) {
+		struct dp_wait_slot *w = &dp->wait[i];
+		if (w->used)
+			continue;
+		w->used = true;
+		w->from_udp = from_udp_side;
+		w->deadline_ms = dp_now_ms() + WAIT_MS;
+		w->len = len;
+		if (from)
+			w->from = *from;
+		memcpy(w->pkt, pkt, len);
+		dp->counters[DP_C_WAIT_QUEUED]++;
+		return;
+	}
+	dp->drops[from_udp_side ? XLATE_DROP_NO_SRC_EA : XLATE_DROP_NO_SRC_REF]++;
+}
+
+void forward_on_tun(struct dp *dp)
+{
+	for (int i = 0; i < DP_BATCH; i++) {
+		ssize_t n = read(dp->tun_fd, dp->tun_in, dp->slot_size);
+		int rc;
+
+		if (n < 0)
+			break;
+		dp->counters[DP_C_TUN_RX]++;
+		rc = from_tun(dp, dp->tun_in, (size_t)n);
+		if (rc == NEEDS_WAIT)
+			wait_put(dp, false, dp->tun_in, (size_t)n, NULL);
+		else
+			count_drop(dp, rc);
+	}
+	batch_flush(dp, &dp->out4);
+	batch_flush(dp, &dp->out6);
+}
+
+void forward_on_udp(struct dp *dp, int fd)
+{
+	int n;
+
+	for (unsigned i = 0; i < DP_BATCH; i++) {
+		dp->in_msgs[i].msg_hdr.msg_name = &dp->in_from[i];
+		dp->in_msgs[i].msg_hdr.msg_namelen = sizeof(dp->in_from[i]);
+		dp->in_msgs[i].msg_hdr.msg_flags = 0;
+	}
+	n = recvmmsg(fd, dp->in_msgs, DP_BATCH, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++) {
+		const uint8_t *pkt = dp->in_iov[i].iov_base;
+		size_t len = dp->in_msgs[i].msg_len;
+		int rc;
+
+		dp->counters[DP_C_UDP_RX]++;
+		if (dp->in_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			dp->drops[XLATE_DROP_TOO_BIG]++;
+			continue;
+		}
+		rc = from_udp(dp, pkt, len, &dp->in_from[i]);
+		if (rc == NEEDS_WAIT)
+			wait_put(dp, true, pkt, len, &dp->in_from[i]);
+		else
+			count_drop(dp, rc);
+	}
+}
+
+void forward_retry_waiting(struct dp *dp, int64_t now_ms)
+{
+	for (unsigned i = 0; i < dp->wait_n; i++) {
+		struct dp_wait_slot *w = &dp->wait[i];
+		int rc;
+
+		if (!w->used)
+			continue;
+		rc = w->from_udp ? from_udp(dp, w->pkt, w->len, &w->from)
+				 : from_tun(dp, w->pkt, w->len);
+		if (rc == NEEDS_WAIT && now_ms < w->deadline_ms)
+			continue;
+		w->used = false;
+		if (rc == NEEDS_WAIT)
+			dp->drops[XLATE_DROP_WAIT_TIMEOUT]++;
+		else if (rc < 0)
+			count_drop(dp, rc);
+		else
+			dp->counters[DP_C_WAIT_SENT]++;
+	}
+	batch_flush(dp, &dp->out4);
+	batch_flush(dp, &dp->out6);
+}
+
+unsigned forward_waiting(const struct dp *dp)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < dp->wait_n; i++)
+		n += dp->wait[i].used;
+	return n;
+}

@@ -1,0 +1,21 @@
+/* The daemon's packet path: lookups around the pure translation core, batching and waiting. */
+#ifndef DP_FORWARD_H
+#define DP_FORWARD_H
+
+#include "dp.h"
+
+/* Buffers for batches and waiting packets, sized from the configuration; -ENOMEM. */
+IPR_MUST_CHECK int forward_init(struct dp *dp);
+void forward_deinit(struct dp *dp);
+
+/* Reads what the TUN device or a UDP socket has (up to DP_BATCH), forwards it, flushes. */
+void forward_on_tun(struct dp *dp);
+void forward_on_udp(struct dp *dp, int fd);
+
+/* Gives waiting packets another try after mappings arrived; drops those waiting too long. */
+void forward_retry_waiting(struct dp *dp, int64_t now_ms);
+
+/* How many packets wait for a mapping. */
+unsigned forward_waiting(const struct dp *dp);
+
+#endif

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Builds the golden vectors of test_xlate.c from spec/wire.md alone, independently of the C code.
+
+Each vector is a packet in and the packet out, as hex; checksums are computed here in full
+(RFC 1071 over the right pseudo-header), never incrementally. Run it to print the C table."""
+import ipaddress
+import struct
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ip(a):
+    return ipaddress.ip_address(a).packed
+
+
+def pseudo(src, dst, proto, length):
+    if len(src) == 4:
+        return src + dst + struct.pack("!BBH", 0, proto, length)
+    return src + dst + struct.pack("!IxxxB", length, proto)
+
+
+def l4_with_csum(proto, src, dst, l4, field, udp=False):
+    """L4 bytes with the checksum field filled for the given pseudo-header (src None: wire form)."""
+    l4 = bytearray(l4)
+    l4[field:field + 2] = b"\0\0"
+    head = struct.pack("!xBH", proto, len(l4)) if src is None else pseudo(src, dst, proto, len(l4))
+    c = csum(head + bytes(l4))
+    if udp and c == 0:
+        c = 0xFFFF
+    l4[field:field + 2] = struct.pack("!H", c)
+    return bytes(l4)
+
+
+def icmp(type_, rest, v6_src=None, v6_dst=None):
+    m = bytearray(struct.pack("!BBH", type_, 0, 0) + rest)
+    head = pseudo(v6_src, v6_dst, 58, len(m)) if v6_src else b""
+    m[2:4] = struct.pack("!H", csum(head + bytes(m)))
+    return bytes(m)
+
+
+def icmp_msg(type_, code, rest, v6_src=None, v6_dst=None):
+    m = bytearray(struct.pack("!BBH", type_, code, 0) + rest)
+    head = pseudo(v6_src, v6_dst, 58, len(m)) if v6_src else b""
+    m[2:4] = struct.pack("!H", csum(head + bytes(m)))
+    return bytes(m)
+
+
+def ipv4(src, dst, proto, payload, ttl, df=False, ident=0, mf=False, off=0):
+    flags = (0x4000 if df else 0) | (0x2000 if mf else 0) | (off // 8)
+    h = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, flags, ttl,
+                              proto, 0, ip(src), ip(dst)))
+    h[10:12] = struct.pack("!H", csum(bytes(h)))
+    return bytes(h) + payload
+
+
+def ipv6(src, dst, proto, payload, hop, frag=None):
+    nh = proto
+    if frag is not None:
+        off, mf, ident = frag
+        payload = struct.pack("!BxHI", proto, off | (1 if mf else 0), ident) + payload
+        nh = 44
+    return struct.pack("!IHBB16s16s", 0x60000000, len(payload), nh, hop, ip(src), ip(dst)) + payload
+
+
+def ref_bytes(ref, n):
+    if n == 16:
+        return ref.to_bytes(16, "big")
+    r = ref >> 120
+    low = ref & ((1 << (8 * (n - 1))) - 1)
+    assert ref == (r << 120) | low
+    return bytes([r]) + low.to_bytes(n - 1, "big")
+
+
+def ref_len(ref):
+    b = ref.to_bytes(16, "big")
+    if not any(b[1:13]):
+        return 4
+    if not any(b[1:9]):
+        return 8
+    return 16
+
+
+def ipref(sctx, dctx, sref, dref, proto, ttl, payload, df, frag=None):
+    n = max(ref_len(sref), ref_len(dref))
+    refl = {4: 0, 8: 1, 16: 2}[n]
+    s, d = ip(sctx), ip(dctx)
+    b0 = 0x10 | refl << 2 | (2 if frag else 0) | (1 if df else 0)
+    h = struct.pack("!BBBB", b0, (4 if len(s) == 4 else 6) << 4, ttl, proto)
+    if frag:
+        off, mf, ident = frag
+        h += struct.pack("!HHI", 0, off | (1 if mf else 0), ident)
+    return h + s + d + ref_bytes(sref, n) + ref_bytes(dref, n) + payload
+
+
+ECHO = bytes.fromhex("11a400011cac076b00000000c02f030000000000")
+UDP_DATA = b"hello, ipref\n"
+TCP_SYN = bytes.fromhex("c35000500000000100000000a002721000000000020405b40402080a0000000100000000")
+REF_A = 0x0000000000000006_52B934095FADFC78
+
+vectors = []
+
+
+def vec(name, direction, inp, out, **kw):
+    vectors.append((name, direction, inp, out, kw))
+
+
+# 1. Outbound IPv4 -> IPv4 Internet: the capture's echo request (TTL 65 in, 64 on the wire).
+wire_req = ipref("198.18.0.1", "198.18.0.2", REF_A, 0x705, 1, 64, icmp(8, ECHO), True)
+vec("out_v4_icmp_v4", "out", ipv4("198.18.2.5", "10.240.7.7", 1, icmp(8, ECHO), 65, df=True, ident=0x3c1f),
+    wire_req, sctx="198.18.0.1", dctx="198.18.0.2", sref=REF_A, dref=0x705)
+# 2. Inbound to an IPv4 host: the capture's echo reply.
+wire_rep = ipref("198.18.0.2", "198.18.0.1", 0x705, REF_A, 1, 64, icmp(0, ECHO), False)
+vec("in_v4_icmp_v4", "in", wire_rep, ipv4("10.240.7.7", "198.18.2.5", 1, icmp(0, ECHO), 63, ident=0x1234),
+    outer="198.18.0.2", own="198.18.0.1", src="10.240.7.7", dst="198.18.2.5", ipid=0x1234)
+# 3. Inbound to an IPv6 host: the echo request becomes ICMPv6.
+vec("in_v4_icmp_v6", "in", wire_req,
+    ipv6("fdee:eeee::1377:5951", "fd00:b::6", 58, icmp(128, ECHO, ip("fdee:eeee::1377:5951"), ip("fd00:b::6")), 63),
+    outer="198.18.0.1", own="198.18.0.2", src="fdee:eeee::1377:5951", dst="fd00:b::6")
+# 4. Outbound from that IPv6 host: ICMPv6 echo reply becomes IPREF-ICMP over IPv4.
+vec("out_v6_icmp_v4", "out",
+    ipv6("fd00:b::6", "fdee:eeee::1377:5951", 58, icmp(129, ECHO, ip("fd00:b::6"), ip("fdee:eeee::1377:5951")), 64),
+    ipref("198.18.0.2", "198.18.0.1", 0x705, REF_A, 1, 63, icmp(0, ECHO), True),
+    sctx="198.18.0.2", dctx="198.18.0.1", sref=0x705, dref=REF_A)
+# 5. UDP IPv4 host over an IPv6 Internet.
+udp = struct.pack("!HHHH", 40000, 53, 8 + len(UDP_DATA), 0) + UDP_DATA
+vec("out_v4_udp_v6", "out", ipv4("10.0.1.5", "10.240.0.9", 17, l4_with_csum(17, ip("10.0.1.5"), ip("10.240.0.9"), udp, 6, True), 64, ident=7),
+    ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 17, 63, l4_with_csum(17, None, None, udp, 6, True), False),
+    sctx="2001:db8::1", dctx="2001:db8::2", sref=0x1234, dref=0x2466)
+# 6. That datagram arriving at an IPv6 host.
+vec("in_v6_udp_v6", "in", ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 17, 63, l4_with_csum(17, None, None, udp, 6, True), False),
+    ipv6("fdee::1", "fd00:b::6", 17, l4_with_csum(17, ip("fdee::1"), ip("fd00:b::6"), udp, 6, True), 62),
+    outer="2001:db8::1", own="2001:db8::2", src="fdee::1", dst="fd00:b::6")
+# 7. TCP SYN from an IPv6 host over an IPv4 Internet, 8-byte references.
+tcp = TCP_SYN
+ref8 = 0x0000000000000000_0000ABCDEF012345
+vec("out_v6_tcp_v4", "out", ipv6("fd00:a::5", "fdee::7", 6, l4_with_csum(6, ip("fd00:a::5"), ip("fdee::7"), tcp, 16), 64),
+    ipref("192.0.2.1", "198.51.100.2", ref8, 0x10022, 6, 63, l4_with_csum(6, None, None, tcp, 16), True),
+    sctx="192.0.2.1", dctx="198.51.100.2", sref=ref8, dref=0x10022)
+# 8. That SYN arriving at an IPv4 host (DF carried).
+vec("in_v4_tcp_v4", "in", ipref("192.0.2.1", "198.51.100.2", ref8, 0x10022, 6, 63, l4_with_csum(6, None, None, tcp, 16), True),
+    ipv4("10.240.3.3", "10.1.0.8", 6, l4_with_csum(6, ip("10.240.3.3"), ip("10.1.0.8"), tcp, 16), 62, df=True),
+    outer="192.0.2.1", own="198.51.100.2", src="10.240.3.3", dst="10.1.0.8")
+# 9. TCP from an IPv4 host over an IPv6 Internet to an IPv6 host: outbound then inbound.
+tcp4 = l4_with_csum(6, ip("10.0.1.5"), ip("10.240.0.9"), tcp, 16)
+wire9 = ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 6, 127, l4_with_csum(6, None, None, tcp, 16), True)
+vec("out_v4_tcp_v6", "out", ipv4("10.0.1.5", "10.240.0.9", 6, tcp4, 128, df=True, ident=99), wire9,
+    sctx="2001:db8::1", dctx="2001:db8::2", sref=0x1234, dref=0x2466)
+vec("in_v6_tcp_v6", "in", wire9, ipv6("fdee::1", "fd00:b::6", 6, l4_with_csum(6, ip("fdee::1"), ip("fd00:b::6"), tcp, 16), 126),
+    outer="2001:db8::1", own="2001:db8::2", src="fdee::1", dst="fd00:b::6")
+# 10. Zero UDP checksum from IPv4: stays zero on the wire and to IPv4, is computed for IPv6.
+udp0 = struct.pack("!HHHH", 40000, 53, 8 + len(UDP_DATA), 0) + UDP_DATA
+wire10 = ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 17, 63, udp0, False)
+vec("out_v4_udp0_v4", "out", ipv4("10.0.1.5", "10.240.0.9", 17, udp0, 64), wire10,
+    sctx="198.18.0.1", dctx="198.18.0.2", sref=0x1234, dref=0x2466)
+vec("in_v4_udp0_v4", "in", wire10, ipv4("10.240.9.9", "10.1.0.8", 17, udp0, 62, ident=5),
+    outer="198.18.0.1", own="198.18.0.2", src="10.240.9.9", dst="10.1.0.8", ipid=5)
+vec("in_v4_udp0_v6", "in", wire10, ipv6("fdee::1", "fd00:b::6", 17, l4_with_csum(17, ip("fdee::1"), ip("fd00:b::6"), udp0, 6, True), 62),
+    outer="198.18.0.1", own="198.18.0.2", src="fdee::1", dst="fd00:b::6")
+# 11. A first IPv4 fragment of UDP: fragment info on the wire, an IPv6 Fragment header inbound.
+big = struct.pack("!HHHH", 1000, 2000, 8 + 100, 0) + bytes(range(100))
+bigc = l4_with_csum(17, ip("10.0.1.5"), ip("10.240.0.9"), big, 6, True)
+first = bigc[:48]
+wire11 = ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 17, 63, l4_with_csum(17, None, None, big, 6, True)[:48], False, frag=(0, True, 0xBEEF))
+vec("out_v4_udpfrag_v4", "out", ipv4("10.0.1.5", "10.240.0.9", 17, first, 64, ident=0xBEEF, mf=True), wire11,
+    sctx="198.18.0.1", dctx="198.18.0.2", sref=0x1234, dref=0x2466)
+vec("in_v4_udpfrag_v6", "in", wire11,
+    ipv6("fdee::1", "fd00:b::6", 17, l4_with_csum(17, ip("fdee::1"), ip("fd00:b::6"), big, 6, True)[:48], 62, frag=(0, True, 0xBEEF)),
+    outer="198.18.0.1", own="198.18.0.2", src="fdee::1", dst="fd00:b::6")
+# 12. A later fragment: data passes untouched, the offset maps across; zero source context.
+wire12 = ipref("0.0.0.0", "198.18.0.2", 0x1234, 0x2466, 17, 63, bigc[48:], False, frag=(48, False, 0xBEEF))
+vec("in_v4_udpfrag2_v4", "in", wire12, ipv4("10.240.9.9", "10.1.0.8", 17, bigc[48:], 62, ident=0xBEEF, off=48),
+    outer="198.18.0.1", own="198.18.0.2", src="10.240.9.9", dst="10.1.0.8")
+
+# 12b. An IPv6 host over an IPv6 Internet, and that datagram reaching an IPv4 host.
+udp6 = l4_with_csum(17, ip("fd00:a::5"), ip("fdee::7"), udp, 6, True)
+wire12b = ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 17, 63, l4_with_csum(17, None, None, udp, 6, True), True)
+vec("out_v6_udp_v6", "out", ipv6("fd00:a::5", "fdee::7", 17, udp6, 64), wire12b,
+    sctx="2001:db8::1", dctx="2001:db8::2", sref=0x1234, dref=0x2466)
+vec("in_v6_udp_v4", "in", wire12b,
+    ipv4("10.240.9.9", "10.1.0.8", 17, l4_with_csum(17, ip("10.240.9.9"), ip("10.1.0.8"), udp, 6, True), 62, df=True),
+    outer="2001:db8::1", own="2001:db8::2", src="10.240.9.9", dst="10.1.0.8")
+
+# 13. ICMP errors quote the packet they are about, itself translated with the roles swapped.
+# A local IPv4 host answers a UDP datagram from a remote host (encoded 10.240.0.9) with "port
+# unreachable" (ICMPv4 code 3, code 2 on the wire); the Internet is IPv6.
+quoted_udp = l4_with_csum(17, ip("10.240.0.9"), ip("10.0.1.5"), udp, 6, True)
+quoted = ipv4("10.240.0.9", "10.0.1.5", 17, quoted_udp, 61, ident=77)[:28]  # header + 8 bytes
+err = icmp_msg(3, 3, bytes(4) + quoted)
+wire_udp8 = l4_with_csum(17, None, None, udp, 6, True)[:8]
+# the quote's checksum loses the quoted addresses like any other (computed from the full datagram)
+wire_quote = ipref("2001:db8::2", "2001:db8::1", 0x2466, 0x1234, 17, 61, wire_udp8, False)
+vec("out_v4_icmperr_v6", "out", ipv4("10.0.1.5", "10.240.0.9", 1, err, 64, ident=9),
+    ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 1, 63, icmp_msg(3, 2, bytes(4) + wire_quote), False),
+    sctx="2001:db8::1", dctx="2001:db8::2", sref=0x1234, dref=0x2466)
+# A peer reports "fragmentation needed" (MTU 1400 on the wire) about a TCP segment a local IPv6
+# host sent over an IPv4 Internet; the host learns the MTU its own packets may have.
+tcp_q = l4_with_csum(6, None, None, tcp, 16)[:20]
+quote_in = ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 6, 60, tcp_q, True)
+wire_err = icmp_msg(3, 4, struct.pack("!HH", 0, 1400) + quote_in)
+local_mtu = 1400 - (len(quote_in) - 20 + 8 + 20) + 40
+local_quote = ipv6("fd00:b::6", "fdee::1", 6, l4_with_csum(6, ip("fd00:b::6"), ip("fdee::1"), tcp, 16)[:20], 60)
+local_err = icmp_msg(2, 0, struct.pack("!I", local_mtu) + local_quote, ip("fdee::1"), ip("fd00:b::6"))
+vec("in_v4_icmperr_v6", "in", ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 64, wire_err, False),
+    ipv6("fdee::1", "fd00:b::6", 58, local_err, 63),
+    outer="198.18.0.2", own="198.18.0.1", src="fdee::1", dst="fd00:b::6")
+# The same error reaching an IPv4 host: ICMPv4 type 3 code 4, MTU in the low 16 bits.
+local_quote4 = ipv4("10.1.0.8", "10.240.3.3", 6, l4_with_csum(6, ip("10.1.0.8"), ip("10.240.3.3"), tcp, 16)[:20], 60, df=True, ident=0)
+vec("in_v4_icmperr_v4", "in", ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 64, wire_err, False),
+    ipv4("10.240.3.3", "10.1.0.8", 1, icmp_msg(3, 4, struct.pack("!HH", 0, 1400 - (len(quote_in) - 20 + 8 + 20) + 20) + local_quote4), 63, ident=3),
+    outer="198.18.0.2", own="198.18.0.1", src="10.240.3.3", dst="10.1.0.8", ipid=3)
+
+if __name__ == "__main__":
+    print("/* Generated by gen_vectors.py from spec/wire.md; do not edit by hand. */")
+    for name, d, inp, out, kw in vectors:
+        args = []
+        for k in ("sctx", "dctx", "outer", "own", "src", "dst"):
+            if k in kw:
+                args.append('.%s = "%s"' % (k, kw[k]))
+        for k in ("sref", "dref"):
+            if k in kw:
+                args.append(".%s_hi = 0x%xULL, .%s_lo = 0x%xULL" % (k, kw[k] >> 64, k, kw[k] & (2**64 - 1)))
+        if "ipid" in kw:
+            args.append(".ipid = 0x%x" % kw["ipid"])
+        print('{ "%s", %s,\n  "%s",\n  "%s",\n  %s },' % (name, "true" if d == "out" else "false",
+              inp.hex(), out.hex(), ", ".join(args)))

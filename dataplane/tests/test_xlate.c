@@ -1,0 +1,353 @@
+/* Golden vectors and drop reasons of the translation core, for every direction and family pair. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "checksum.h"
+#include "xlate.h"
+
+#define BUF 2048
+
+struct vector {
+	const char *name;
+	bool outbound;
+	const char *in;
+	const char *out;
+	const char *sctx, *dctx, *outer, *own, *src, *dst;
+	uint64_t sref_hi, sref_lo, dref_hi, dref_lo;
+	uint16_t ipid;
+};
+
+/* Packets in and out as hex, built by gen_vectors.py from spec/wire.md alone. */
+static const struct vector vectors[] = {
+#include "xlate_vectors.inc"
+};
+
+static size_t unhex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = strlen(hex) / 2;
+
+	assert_true(n <= cap);
+	for (size_t i = 0; i < n; i++) {
+		unsigned byte;
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &byte), 1);
+		out[i] = (uint8_t)byte;
+	}
+	return n;
+}
+
+static struct dp_wire_addr addr_of(const char *text)
+{
+	struct dp_wire_addr a = { 0 };
+
+	if (!text)
+		return a;
+	if (inet_pton(AF_INET, text, a.bytes) == 1)
+		a.ver = 4;
+	else if (inet_pton(AF_INET6, text, a.bytes) == 1)
+		a.ver = 6;
+	else
+		fail_msg("bad address %s", text);
+	return a;
+}
+
+/* RFC 1071 sum written out again, sharing nothing with checksum.c: 0xffff means "checks". */
+static uint32_t sum_words(uint32_t sum, const uint8_t *p, size_t n)
+{
+	for (; n > 1; p += 2, n -= 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (n)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+static uint16_t folded(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Verifies an unfragmented L4 checksum under a pseudo-header of addr_len-byte addresses. */
+static void assert_l4_checks(uint8_t proto, const uint8_t *src, const uint8_t *dst, size_t addr_len,
+			     const uint8_t *l4, size_t len)
+{
+	uint32_t sum = 0;
+
+	if (proto == 17 && l4[6] == 0 && l4[7] == 0 && addr_len != 16)
+		return; /* IPv4 and the wire may say "no checksum" */
+	if (proto != 1) {
+		sum = sum_words(sum_words(0, src, addr_len), dst, addr_len);
+		sum += (uint32_t)proto + (uint32_t)len;
+	}
+	assert_int_equal(folded(sum_words(sum, l4, len)), 0xffff);
+}
+
+/* Checks every checksum of an output packet independently of the code under test. */
+static void check_output(const uint8_t *pkt, size_t len, bool wire)
+{
+	if (wire) {
+		struct dp_wire_hdr h;
+		int hl = dp_wire_decode(pkt, len, &h);
+		assert_true(hl > 0);
+		if (!h.has_frag)
+			assert_l4_checks(h.proto, NULL, NULL, 0, pkt + hl, len - (size_t)hl);
+		return;
+	}
+	if (pkt[0] >> 4 == 4) {
+		assert_int_equal(folded(sum_words(0, pkt, 20)), 0xffff);
+		if (!(pkt[6] & 0x20) && !(pkt[6] & 0x1f) && !pkt[7])
+			assert_l4_checks(pkt[9], pkt + 12, pkt + 16, 4, pkt + 20, len - 20);
+	} else if (pkt[6] != 44) {
+		assert_l4_checks(pkt[6] == 58 ? 58 : pkt[6], pkt + 8, pkt + 24, 16, pkt + 40,
+				 len - 40);
+	}
+}
+
+static void run_vector(const struct vector *v)
+{
+	uint8_t in[BUF], want[BUF], out[BUF];
+	size_t in_len = unhex(v->in, in, sizeof(in)), want_len = unhex(v->out, want, sizeof(want));
+	int n;
+
+	if (v->outbound) {
+		struct xlate_local p;
+		struct xlate_out_map map = {
+			.src_ctx = addr_of(v->sctx),
+			.dst_ctx = addr_of(v->dctx),
+			.src_ref = { v->sref_hi, v->sref_lo },
+			.dst_ref = { v->dref_hi, v->dref_lo },
+		};
+		assert_int_equal(xlate_local_parse(in, in_len, &p), 0);
+		n = xlate_to_wire(&p, &map, out, sizeof(out));
+		/* too small an output buffer is a typed drop, never an overrun */
+		if (n > 0)
+			assert_int_equal(xlate_to_wire(&p, &map, out, (size_t)n - 1),
+					 -XLATE_DROP_TOO_BIG);
+		n = xlate_to_wire(&p, &map, out, sizeof(out));
+	} else {
+		struct xlate_remote r;
+		struct dp_wire_addr outer = addr_of(v->outer), own = addr_of(v->own);
+		struct xlate_in_map map = {
+			.src = addr_of(v->src),
+			.dst = addr_of(v->dst),
+			.ipv4_id = v->ipid,
+		};
+		assert_int_equal(xlate_wire_parse(in, in_len, &outer, &own, &r), 0);
+		n = xlate_to_local(&r, &map, out, sizeof(out));
+		if (n > 0)
+			assert_int_equal(xlate_to_local(&r, &map, out, (size_t)n - 1),
+					 -XLATE_DROP_TOO_BIG);
+		n = xlate_to_local(&r, &map, out, sizeof(out));
+	}
+	if (n < 0)
+		fail_msg("%s: dropped as %s", v->name, xlate_drop_name(-n));
+	if ((size_t)n != want_len || memcmp(out, want, want_len) != 0) {
+		char got[2 * BUF + 1];
+		for (int i = 0; i < n; i++)
+			snprintf(got + 2 * i, 3, "%02x", out[i]);
+		fail_msg("%s:\n got  %s\n want %s", v->name, got, v->out);
+	}
+	check_output(out, (size_t)n, v->outbound);
+}
+
+static void test_vectors(void **state)
+{
+	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
+		run_vector(&vectors[i]);
+}
+
+/* The captured exchange in spec/vectors/ref-gw-icmp-echo.md, byte for byte. */
+static void test_capture_is_a_vector(void **state)
+{
+	static const char request[] = "19404001c6120001c6120002"
+				      "000000000000000652b934095fadfc78"
+				      "00000000000000000000000000000705"
+				      "0800ff1311a400011cac076b00000000"
+				      "c02f030000000000";
+
+	assert_string_equal(vectors[0].out, request);
+	assert_string_equal(vectors[2].in, request);
+}
+
+static int wire_reason(const char *hex, const char *outer_text, const char *own_text)
+{
+	uint8_t pkt[BUF];
+	size_t len = unhex(hex, pkt, sizeof(pkt));
+	struct dp_wire_addr outer = addr_of(outer_text), own = addr_of(own_text);
+	struct xlate_remote r;
+	int rc = xlate_wire_parse(pkt, len, &outer, &own, &r);
+
+	return rc < 0 ? -rc : 0;
+}
+
+/* Every receiver check of spec/wire.md, and this gateway's own, is a typed drop. */
+static void test_wire_drops(void **state)
+{
+	static const struct {
+		const char *hex;
+		int reason;
+	} cases[] = {
+		{ "114040110102030405060708000000010000000b", XLATE_DROP_L4_TRUNCATED },
+		{ "1140401101020304050607080000000100000b", DP_WIRE_DROP_TRUNCATED },
+		{ "214040110102030405060708000000010000000b00010002000c0000",
+		  DP_WIRE_DROP_VERSION },
+		{ "1d4040110102030405060708000000010000000b00010002000c0000", DP_WIRE_DROP_REFL },
+		{ "114140110102030405060708000000010000000b00010002000c0000",
+		  DP_WIRE_DROP_RESERVED },
+		{ "115040110102030405060708000000010000000b00010002000c0000", DP_WIRE_DROP_FAMILY },
+		{ "136040110102030405060708000000010000000b00010002000c0000",
+		  DP_WIRE_DROP_TRUNCATED },
+		{ "13404011010000000000000001020304050607080000000100000000b00010002000c0000",
+		  DP_WIRE_DROP_FRAG_ZERO },
+		{ "13404011000000020000000001020304050607080000000100000000b00010002000c0000",
+		  DP_WIRE_DROP_FRAG_BITS },
+		{ "114040110102030405060708000000000000000b00010002000c0000",
+		  DP_WIRE_DROP_NULL_REF },
+		{ "114040110909090905060708000000010000000b00010002000c0000",
+		  DP_WIRE_DROP_SRC_CONTEXT },
+		{ "114040110102030409090909000000010000000b00010002000c0000",
+		  DP_WIRE_DROP_DST_CONTEXT },
+		{ "114001110102030405060708000000010000000b00010002000c0000", XLATE_DROP_TTL },
+		{ "114040320102030405060708000000010000000b00010002000c0000", XLATE_DROP_PROTOCOL },
+		{ "114040110102030405060708000000010000000b0001000200", XLATE_DROP_L4_TRUNCATED },
+		{ "114040060102030405060708000000010000000b00010002000c0000",
+		  XLATE_DROP_L4_TRUNCATED },
+		{ "114040010102030405060708000000010000000b0d000000", XLATE_DROP_ICMP_TYPE },
+		{ "114040010102030405060708000000010000000b0801f7ff", XLATE_DROP_ICMP_TYPE },
+		{ "114040010102030405060708000000010000000b0800", XLATE_DROP_L4_TRUNCATED },
+		{ "114040110102030405060708000000010000000b00010002000c0000", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int got = wire_reason(cases[i].hex, "1.2.3.4", "5.6.7.8");
+		if (got != cases[i].reason)
+			fail_msg("case %zu: got %s, want %s", i, xlate_drop_name(got),
+				 xlate_drop_name(cases[i].reason));
+	}
+	/* a peer behind NAT sends a zero source context; an unknown own address accepts any */
+	assert_int_equal(wire_reason("114040110000000005060708000000010000000b00010002000c0000",
+				     "1.2.3.4", "5.6.7.8"),
+			 0);
+	assert_int_equal(wire_reason("114040110102030409090909000000010000000b00010002000c0000",
+				     "1.2.3.4", NULL),
+			 0);
+}
+
+static int local_reason(const char *hex)
+{
+	uint8_t pkt[BUF];
+	size_t len = unhex(hex, pkt, sizeof(pkt));
+	struct xlate_local p;
+	int rc = xlate_local_parse(pkt, len, &p);
+
+	return rc < 0 ? -rc : 0;
+}
+
+static void test_local_drops(void **state)
+{
+	static const struct {
+		const char *hex;
+		int reason;
+	} cases[] = {
+		{ "", XLATE_DROP_IP_TRUNCATED },
+		{ "45000014000000004011", XLATE_DROP_IP_TRUNCATED },
+		{ "5500001c000000004011000000000000000000000000000000000000",
+		  XLATE_DROP_IP_VERSION },
+		/* header checksum wrong, IHL too small, total length beyond the packet */
+		{ "4500001c000000004011000001020304050607080000000000000000",
+		  XLATE_DROP_IP_HEADER },
+		{ "4400001c00000000401100000102030405060708000000000000000000",
+		  XLATE_DROP_IP_HEADER },
+		{ "4500009c0000000040116a3e0102030405060708000000000000000000",
+		  XLATE_DROP_IP_TRUNCATED },
+		/* TTL 1, an unknown protocol, a short UDP header, ICMP timestamp */
+		{ "4500001c000000000111a9be01020304050607080000000000000000", XLATE_DROP_TTL },
+		{ "4500001c0000000040326a9d01020304050607080000000000000000", XLATE_DROP_PROTOCOL },
+		{ "450000180000000040116ac2010203040506070800000000", XLATE_DROP_L4_TRUNCATED },
+		{ "4500001c0000000040016ace01020304050607080d00f2ff00000000",
+		  XLATE_DROP_ICMP_TYPE },
+		/* IPv6: hop-by-hop options, hop limit 1, ICMPv6 neighbour solicitation */
+		{ "6000000000080001fd000000000000000000000000000001fd000000000000000000000000000002"
+		  "1100000000000000",
+		  XLATE_DROP_IP_EXTENSION },
+		{ "6000000000081101fd000000000000000000000000000001fd000000000000000000000000000002"
+		  "0001000200080000",
+		  XLATE_DROP_TTL },
+		{ "6000000000083a40fd000000000000000000000000000001fd000000000000000000000000000002"
+		  "8700000000000000",
+		  XLATE_DROP_ICMP_TYPE },
+		{ "6000000000303a40fd000000000000000000000000000001fd000000000000000000000000000002"
+		  "8700000000000000",
+		  XLATE_DROP_IP_TRUNCATED },
+		/* a fragmented ICMPv6 echo */
+		{ "6000000000182c40fd000000000000000000000000000001fd000000000000000000000000000002"
+		  "3a0000010000000180000000000000000000000000000000",
+		  XLATE_DROP_ICMP_FRAGMENT },
+		/* a well-formed UDP datagram */
+		{ "4500001c0000000040116abe0102030405060708000100020008efc7", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int got = local_reason(cases[i].hex);
+		if (got != cases[i].reason)
+			fail_msg("case %zu: got %s, want %s", i, xlate_drop_name(got),
+				 xlate_drop_name(cases[i].reason));
+	}
+}
+
+/* A family mismatch in the lookups and a zero UDP checksum in a fragment to IPv6 are drops. */
+static void test_inbound_refusals(void **state)
+{
+	uint8_t in[BUF], out[BUF];
+	size_t len = unhex(vectors[0].out, in, sizeof(in));
+	struct dp_wire_addr outer = addr_of("198.18.0.1"), own = addr_of("198.18.0.2");
+	struct xlate_remote r;
+	struct xlate_in_map map = { .src = addr_of("10.240.0.1"), .dst = addr_of("fd00::1") };
+
+	assert_int_equal(xlate_wire_parse(in, len, &outer, &own, &r), 0);
+	assert_int_equal(xlate_to_local(&r, &map, out, sizeof(out)), -XLATE_DROP_FAMILY_MISMATCH);
+
+	/* fragment info, UDP with checksum 0 */
+	len = unhex("13404011000000000000beef0102030405060708000000010000000b"
+		    "03e807d0006c0000000102030405",
+		    in, sizeof(in));
+	outer = addr_of("1.2.3.4");
+	own = addr_of("5.6.7.8");
+	assert_int_equal(xlate_wire_parse(in, len, &outer, &own, &r), 0);
+	map.src = addr_of("fdee::1");
+	assert_int_equal(xlate_to_local(&r, &map, out, sizeof(out)), -XLATE_DROP_UDP_ZERO_FRAGMENT);
+	map.src = addr_of("10.240.0.1");
+	map.dst = addr_of("10.0.0.1");
+	assert_true(xlate_to_local(&r, &map, out, sizeof(out)) > 0);
+}
+
+static void test_drop_names(void **state)
+{
+	for (int i = 1; i < XLATE_DROP_COUNT; i++) {
+		const char *name = xlate_drop_name(i);
+		assert_string_not_equal(name, "unknown");
+		for (int j = 1; j < i; j++)
+			assert_string_not_equal(name, xlate_drop_name(j));
+	}
+	assert_string_equal(xlate_drop_name(0), "unknown");
+	assert_string_equal(xlate_drop_name(XLATE_DROP_COUNT), "unknown");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vectors),		 cmocka_unit_test(test_capture_is_a_vector),
+		cmocka_unit_test(test_wire_drops),	 cmocka_unit_test(test_local_drops),
+		cmocka_unit_test(test_inbound_refusals), cmocka_unit_test(test_drop_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,131 @@
+/* Translation between local IPv4/IPv6 packets and IPREF tunnel packets: pure, on caller buffers. */
+#ifndef DP_XLATE_H
+#define DP_XLATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "ref.h"
+#include "wire.h"
+
+/*
+ * The packet path is parse -> validate -> (the caller looks mappings up) -> translate -> emit.
+ * Nothing here allocates, logs or keeps state, so the daemon, the golden-vector tests and the
+ * fuzz target run exactly the same code. Every refusal is a typed reason for a counter.
+ */
+
+#define XLATE_IPV4_HDR	20
+#define XLATE_IPV6_HDR	40
+#define XLATE_IPV6_FRAG 8
+/* Largest inner packet either way: an IPv4 or IPv6 datagram never exceeds this. */
+#define XLATE_PKT_MAX 65535
+
+#define XLATE_PROTO_ICMPV6 58
+
+/*
+ * Drop reasons share one number space with the wire decoder's (enum dp_wire_drop), so that a
+ * single counter array covers both sides. Functions return the negated reason.
+ */
+enum xlate_drop {
+	/* local side (packets read from the TUN device) */
+	XLATE_DROP_IP_TRUNCATED = DP_WIRE_DROP_COUNT, /* shorter than its IP header or length */
+	XLATE_DROP_IP_VERSION,			      /* neither IPv4 nor IPv6 */
+	XLATE_DROP_IP_HEADER,			      /* IPv4 header length or checksum wrong */
+	XLATE_DROP_IP_EXTENSION,      /* IPv6 extension header other than Fragment */
+	XLATE_DROP_TTL,		      /* TTL or hop limit runs out at this gateway */
+	XLATE_DROP_PROTOCOL,	      /* neither TCP, UDP nor ICMP */
+	XLATE_DROP_ICMP_TYPE,	      /* ICMP type or code without a translation */
+	XLATE_DROP_ICMP_FRAGMENT,     /* fragmented ICMP: no checksum conversion */
+	XLATE_DROP_L4_TRUNCATED,      /* L4 header too short for its checksum */
+	XLATE_DROP_UDP_ZERO_FRAGMENT, /* fragmented zero-checksum UDP to IPv6 */
+	XLATE_DROP_TOO_BIG,	      /* the result does not fit the output */
+	XLATE_DROP_ICMP_QUOTE,	      /* an ICMP error quoting what this flow never carried */
+	/* mapping lookups, done by the caller but counted alike */
+	XLATE_DROP_NO_DST_MAPPING, /* local packet to an encoded address nobody mapped */
+	XLATE_DROP_NO_SRC_REF,	   /* local source without a reference, and no room to wait */
+	XLATE_DROP_NOT_OURS,	   /* destination reference is none of our local mappings */
+	XLATE_DROP_NO_SRC_EA,	   /* remote source without an encoded address, no room to wait */
+	XLATE_DROP_WAIT_TIMEOUT,   /* waited for a mapping from gwctld too long */
+	XLATE_DROP_NO_CONTEXT, /* remote gateway only known by name, or no socket of its family */
+	XLATE_DROP_FAMILY_MISMATCH, /* local host and encoded address of different families */
+	XLATE_DROP_SEND_FAILED,	    /* the kernel refused the datagram or TUN write */
+	XLATE_DROP_COUNT
+};
+
+/* A local packet after parsing and validation; l4 points into the packet parsed. */
+struct xlate_local {
+	uint8_t ver; /* 4 or 6 */
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint8_t ttl;
+	uint8_t proto; /* as in the IP header: 1, 6, 17 or 58 */
+	bool df;
+	bool is_frag; /* offset, MF and id below are meaningful */
+	bool more_frags;
+	uint16_t frag_off; /* in bytes */
+	uint32_t frag_id;
+	const uint8_t *l4;
+	size_t l4_len;
+};
+
+/* A tunnel packet after decoding and the context rules; l4 points into the datagram. */
+struct xlate_remote {
+	struct dp_wire_hdr hdr;
+	const uint8_t *l4;
+	size_t l4_len;
+};
+
+/* What the lookups give an outbound packet: both sides' contexts and references. */
+struct xlate_out_map {
+	struct dp_wire_addr src_ctx; /* our public address, ver = dst_ctx.ver; zero if unknown */
+	struct dp_wire_addr dst_ctx; /* the peer gateway */
+	struct ipr_ref src_ref;	     /* the local host's reference */
+	struct ipr_ref dst_ref;	     /* the remote host's reference */
+};
+
+/* What the lookups give an inbound packet: the remote's encoded address and the local host. */
+struct xlate_in_map {
+	struct dp_wire_addr src; /* encoded address standing for the remote host */
+	struct dp_wire_addr dst; /* the local host; same ver as src */
+	uint16_t ipv4_id;	 /* IPv4 identification for an unfragmented packet without DF */
+};
+
+/*
+ * Parses and checks a packet read from the TUN device: IPv4 (options skipped) or IPv6 (only a
+ * Fragment extension header), TCP, UDP, ICMP echo or ICMPv6 echo, and a TTL that survives the
+ * decrement. Returns 0 or -enum xlate_drop; out is written only on success.
+ */
+IPR_MUST_CHECK int xlate_local_parse(const uint8_t *pkt, size_t len, struct xlate_local *out);
+
+/*
+ * Decodes a datagram received from outer_src, applies the context rules with own (our public
+ * address of the packet's context family; NULL or ver 0 when unknown), and checks the protocol,
+ * ICMP type and TTL. Returns 0 or -(enum dp_wire_drop or enum xlate_drop).
+ */
+IPR_MUST_CHECK int xlate_wire_parse(const uint8_t *pkt, size_t len,
+				    const struct dp_wire_addr *outer_src,
+				    const struct dp_wire_addr *own, struct xlate_remote *out);
+
+/*
+ * Builds the tunnel datagram (the UDP payload) for a parsed local packet: IPREF header with
+ * TTL - 1, L4 checksum without the inner addresses, ICMPv6 made IPREF-ICMP. Returns its length
+ * or -enum xlate_drop.
+ */
+IPR_MUST_CHECK int xlate_to_wire(const struct xlate_local *pkt, const struct xlate_out_map *map,
+				 uint8_t *out, size_t cap);
+
+/*
+ * Builds the local IPv4 or IPv6 packet (map->dst.ver decides, whatever the tunnel's family) for
+ * a parsed tunnel packet: TTL - 1, checksums with the new addresses, IPREF-ICMP made ICMPv6 for
+ * IPv6, fragments as IPv4 fragments or an IPv6 Fragment header. Returns its length or
+ * -enum xlate_drop.
+ */
+IPR_MUST_CHECK int xlate_to_local(const struct xlate_remote *pkt, const struct xlate_in_map *map,
+				  uint8_t *out, size_t cap);
+
+/* A short fixed name for any drop reason, wire or translation ("bad-version", "ttl"...). */
+const char *xlate_drop_name(int reason);
+
+#endif

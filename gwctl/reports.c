@@ -1,0 +1,109 @@
+/* Keeping the counters that the dataplane and other components report, for `gwctl stats`. */
+#include "reports.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Names end up in "component.name" keys that scripts split on dots: keep them plain. */
+static bool name_ok(const char *s, size_t max, bool dots)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+		      (dots && (c == '.' || c == '_'))))
+			return false;
+	}
+	return true;
+}
+
+/* Reads the COUNTER nests into out; the component's slot changes only if all are good. */
+static int read_counters(const uint8_t *attrs, size_t len, struct reports_component *out,
+			 const char **why)
+{
+	struct ipr_ctl_iter it;
+	struct ipr_ctl_attr attr;
+	int rc;
+
+	out->count = 0;
+	ipr_ctl_iter_init(&it, attrs, len);
+	while ((rc = ipr_ctl_iter_next(&it, &attr)) > 0) {
+		struct ipr_ctl_fields f;
+		struct reports_counter *c;
+
+		if (attr.type != IPR_CTL_A_COUNTER)
+			continue;
+		if (ipr_ctl_fields_parse(attr.value, attr.len, &f, NULL) < 0 ||
+		    !ipr_ctl_has(&f, IPR_CTL_A_TEXT) || !ipr_ctl_has(&f, IPR_CTL_A_VALUE)) {
+			*why = "a COUNTER needs TEXT and VALUE";
+			return -EINVAL;
+		}
+		if (!name_ok(f.text, REPORTS_NAME_MAX, true)) {
+			*why = "counter names are 1-47 of a-z 0-9 . _ -";
+			return -EINVAL;
+		}
+		if (out->count == REPORTS_COUNTERS) {
+			*why = "more than 128 counters";
+			return -EINVAL;
+		}
+		c = &out->counters[out->count++];
+		snprintf(c->name, sizeof(c->name), "%.*s", REPORTS_NAME_MAX, f.text);
+		c->value = f.value;
+	}
+	if (rc < 0) {
+		*why = "bad COUNTER framing";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int reports_update(struct reports *r, const uint8_t *attrs, size_t len, const char **why)
+{
+	static struct reports_component fresh; /* too large for a daemon's stack frame */
+	struct reports_component *slot = NULL;
+	struct ipr_ctl_fields f;
+	int rc;
+
+	*why = NULL;
+	if (ipr_ctl_fields_parse(attrs, len, &f, NULL) < 0 || !ipr_ctl_has(&f, IPR_CTL_A_TEXT) ||
+	    !name_ok(f.text, REPORTS_COMPONENT_MAX, false)) {
+		*why = "REPORT_COUNTERS needs TEXT: a component name of 1-31 a-z 0-9 -";
+		return -EINVAL;
+	}
+	rc = read_counters(attrs, len, &fresh, why);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < REPORTS_COMPONENTS && !slot; i++)
+		if (strcmp(r->components[i].name, f.text) == 0)
+			slot = &r->components[i];
+	for (size_t i = 0; i < REPORTS_COMPONENTS && !slot; i++)
+		if (!r->components[i].name[0])
+			slot = &r->components[i];
+	if (!slot) {
+		*why = "too many reporting components";
+		return -EBUSY;
+	}
+	snprintf(fresh.name, sizeof(fresh.name), "%.*s", REPORTS_COMPONENT_MAX, f.text);
+	*slot = fresh;
+	return (int)slot->count;
+}
+
+void reports_each(const struct reports *r,
+		  void (*put)(struct ipr_ctl_builder *b, const char *name, uint64_t value),
+		  struct ipr_ctl_builder *b)
+{
+	char name[REPORTS_COMPONENT_MAX + 1 + REPORTS_NAME_MAX + 1];
+
+	for (size_t i = 0; i < REPORTS_COMPONENTS; i++) {
+		const struct reports_component *c = &r->components[i];
+		for (unsigned j = 0; c->name[0] && j < c->count; j++) {
+			snprintf(name, sizeof(name), "%s.%s", c->name, c->counters[j].name);
+			put(b, name, c->counters[j].value);
+		}
+	}
+}

@@ -1,0 +1,45 @@
+/* Counters other components push to gwctld (REPORT_COUNTERS), kept to be shown by STATS. */
+#ifndef GWCTL_REPORTS_H
+#define GWCTL_REPORTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctl_msg.h"
+
+#define REPORTS_COMPONENTS    4
+#define REPORTS_COUNTERS      128
+#define REPORTS_COMPONENT_MAX 31
+#define REPORTS_NAME_MAX      47
+
+struct reports_counter {
+	char name[REPORTS_NAME_MAX + 1];
+	uint64_t value;
+};
+
+/* The latest set one component reported, replaced whole by its next report. */
+struct reports_component {
+	char name[REPORTS_COMPONENT_MAX + 1]; /* "": free slot */
+	unsigned count;
+	struct reports_counter counters[REPORTS_COUNTERS];
+};
+
+struct reports {
+	struct reports_component components[REPORTS_COMPONENTS];
+};
+
+/*
+ * Replaces a component's counters from a REPORT_COUNTERS request's attributes: TEXT names the
+ * component ([a-z0-9-], 1-31), each COUNTER nest holds TEXT ([a-z0-9._-], 1-47) and VALUE.
+ * Returns how many counters were kept, -EINVAL (why says what is wrong; nothing changes) or
+ * -EBUSY when every component slot is taken by others.
+ */
+IPR_MUST_CHECK int reports_update(struct reports *r, const uint8_t *attrs, size_t len,
+				  const char **why);
+
+/* Calls put for each counter as "component.name", in the order they were reported. */
+void reports_each(const struct reports *r,
+		  void (*put)(struct ipr_ctl_builder *b, const char *name, uint64_t value),
+		  struct ipr_ctl_builder *b);
+
+#endif
