@@ -1,0 +1,339 @@
+"""Two IPREF sites and an Internet in network namespaces, with every real part running: NSD
+serving the sites' public zones, and on each gateway gwctld, ipref-dataplane and Unbound with
+the ipref module. Used by the demo (tools/demo) and the end-to-end test alike.
+
+Site A has an IPv4-only LAN (host a1), site B an IPv6-only LAN (host b6); both gateways reach
+the Internet over IPv4 and IPv6. A third site C (IPv4 LAN, host c4) can be added and removed.
+Everything made here (namespaces, processes, /etc/netns entries) is removed by cleanup(), by
+name and PID, also after a failure.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+DOMAIN = {"a": "site-a.example", "b": "site-b.example", "c": "site-c.example"}
+WAN = {"a": ("198.18.1.1", "2001:db8:1::1"), "b": ("198.18.2.1", "2001:db8:2::1"),
+       "c": ("198.18.3.1", "2001:db8:3::1")}
+NSD_ADDR = ("198.18.0.53", "2001:db8::53")
+# each site's LAN: gateway address, host name and address, the family it has
+LAN = {"a": ("10.1.0.1", "a1", "10.1.0.2", 4), "b": ("fd00:b::1", "b6", "fd00:b::6", 6),
+       "c": ("10.3.0.1", "c4", "10.3.0.4", 4)}
+REF = {"a": 4001, "b": 2466, "c": 3003}
+
+PUBLIC_ZONE = """$ORIGIN {domain}.
+$TTL 60
+@     SOA  ns hostmaster 1 3600 600 86400 60
+@     NS   ns
+ns    A    {nsd4}
+ns    AAAA {nsd6}
+gw    A    {wan4}
+gw    AAAA {wan6}
+; the site's published host: its gateway by name, and the reference the gateway interprets
+{host} TXT "AA gw.{domain} + {ref}"
+; the same host with the gateway's IPv6 address as context, for the IPv6 Internet path
+{host}-v6 TXT "AA {wan6} + {ref6}"
+"""
+
+INTERNAL_ZONE = """$ORIGIN internal.
+$TTL 60
+@     SOA  ns hostmaster 1 3600 600 86400 60
+@     NS   ns
+ns    A    127.0.0.1
+{host} {rtype} {addr}
+{host}-v6 {rtype} {addr}
+"""
+
+
+def reverse_zones(family):
+    """Unbound answers private reverse zones itself; the encoded range's must reach the module
+    (10.240.0.0/12 is 16 zones of in-addr.arpa, fdee:eeee::/64 lies in one ip6.arpa zone)."""
+    if family == 4:
+        return "".join(f'    local-zone: "{n}.10.in-addr.arpa." transparent\n'
+                       for n in range(240, 256))
+    return '    local-zone: "e.e.e.e.e.e.d.f.ip6.arpa." transparent\n'
+
+
+class Failed(Exception):
+    pass
+
+
+class Sites:
+    def __init__(self, build, unbound_build, log=print):
+        self.build = os.path.abspath(build)
+        self.unbound_build = os.path.abspath(unbound_build)
+        self.say = log
+        self.tag = "ipr%d" % os.getpid()
+        self.namespaces = []
+        self.procs = {}
+        self.work = tempfile.mkdtemp(prefix="ipref-sites-")
+        os.chmod(self.work, 0o755)  # the dataplane reaches gwctld's socket as nobody
+        self.sites = []
+
+    # --- running things -------------------------------------------------------------------
+    def ns(self, short):
+        return f"{self.tag}{short}"
+
+    def sh(self, *args, ns=None, check=True, timeout=60, **kw):
+        cmd = (["ip", "netns", "exec", self.ns(ns)] if ns else []) + [str(a) for a in args]
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+        if check and run.returncode != 0:
+            raise Failed(f"{' '.join(cmd)} exited {run.returncode}:\n{run.stdout}{run.stderr}")
+        return run
+
+    def spawn(self, key, ns, args, log):
+        out = open(os.path.join(self.work, log), "a")
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns(ns)] + [str(a) for a in args],
+                             stdout=out, stderr=out, stdin=subprocess.DEVNULL)
+        self.procs[key] = p
+        return p
+
+    def stop(self, key, sig=signal.SIGTERM):
+        p = self.procs.pop(key, None)
+        if p and p.poll() is None:
+            p.send_signal(sig)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def cleanup(self):
+        for key in list(self.procs):
+            self.stop(key, signal.SIGKILL)
+        for name in reversed(self.namespaces):
+            subprocess.run(["ip", "netns", "del", name], capture_output=True)
+            shutil.rmtree(f"/etc/netns/{name}", ignore_errors=True)
+        self.namespaces = []
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def wait_for(self, what, predicate, seconds=15):
+        deadline = time.time() + seconds
+        while not predicate():
+            if time.time() > deadline:
+                raise Failed(f"timed out waiting for {what}")
+            time.sleep(0.1)
+
+    # --- the network ----------------------------------------------------------------------
+    def add_ns(self, short):
+        name = self.ns(short)
+        self.sh("ip", "netns", "add", name)
+        self.namespaces.append(name)
+        self.sh("ip", "-n", name, "link", "set", "lo", "up")
+
+    def link(self, a, a_if, b, b_if):
+        self.sh("ip", "-n", self.ns(a), "link", "add", a_if, "type", "veth", "peer", "name",
+                b_if, "netns", self.ns(b))
+        self.sh("ip", "-n", self.ns(a), "link", "set", a_if, "up")
+        self.sh("ip", "-n", self.ns(b), "link", "set", b_if, "up")
+
+    def addr(self, ns, dev, *cidrs):
+        for c in cidrs:
+            self.sh("ip", "-n", self.ns(ns), "addr", "add", c, "dev", dev,
+                    *(["nodad"] if ":" in c else []))
+
+    def route(self, ns, dst, via):
+        self.sh("ip", "-n", self.ns(ns), *(["-6"] if ":" in via else []), "route", "add", dst,
+                "via", via)
+
+    def build_internet(self):
+        self.add_ns("inet")
+        self.sh("sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
+                ns="inet")
+        self.addr("inet", "lo", NSD_ADDR[0] + "/32", NSD_ADDR[1] + "/128")
+        zones = os.path.join(self.work, "nsd")
+        os.makedirs(zones)
+        conf = os.path.join(zones, "nsd.conf")
+        with open(conf, "w") as f:
+            f.write(f"""server:
+    ip-address: {NSD_ADDR[0]}
+    ip-address: {NSD_ADDR[1]}
+    username: ""
+    chroot: ""
+    zonesdir: "{zones}"
+    pidfile: "{zones}/nsd.pid"
+    xfrdfile: "{zones}/xfrd.state"
+    zonelistfile: "{zones}/zone.list"
+    database: ""
+    logfile: "{zones}/nsd.log"
+    server-count: 1
+    rrl-ratelimit: 0
+remote-control:
+    control-enable: no
+""")
+            for site in "abc":
+                f.write(f'zone:\n    name: {DOMAIN[site]}\n'
+                        f'    zonefile: "{self.public_zone(site)}"\n')
+        self.spawn("nsd", "inet", ["nsd", "-d", "-c", conf], "nsd.log")
+        self.wait_for("NSD", lambda: "198.18.1.1" in self.sh(
+            "dig", "+short", "+time=1", "+tries=1", f"@{NSD_ADDR[0]}", "gw." + DOMAIN["a"],
+            ns="inet", check=False).stdout)
+
+    def public_zone(self, site):
+        path = os.path.join(self.work, f"{DOMAIN[site]}.zone")
+        if not os.path.exists(path):
+            with open(path, "w") as f:
+                f.write(PUBLIC_ZONE.format(domain=DOMAIN[site], nsd4=NSD_ADDR[0],
+                                           nsd6=NSD_ADDR[1], wan4=WAN[site][0],
+                                           wan6=WAN[site][1], host=LAN[site][1],
+                                           ref=REF[site], ref6=REF[site] + 1))
+        return path
+
+    # --- a site ---------------------------------------------------------------------------
+    def add_site(self, site):
+        n = "abc".index(site) + 1
+        gw, host = "gw" + site, LAN[site][1]
+        gw_lan, _, host_addr, family = LAN[site]
+        self.add_ns(gw)
+        self.add_ns(host)
+        self.link(gw, "wan", "inet", "to-" + site)
+        self.link(host, "eth0", gw, "lan")
+        self.sh("sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
+                ns=gw)
+        self.addr("inet", "to-" + site, f"198.18.{n}.254/24", f"2001:db8:{n}::fe/64")
+        self.addr(gw, "wan", f"{WAN[site][0]}/24", f"{WAN[site][1]}/64")
+        self.route(gw, "default", f"198.18.{n}.254")
+        self.route(gw, "default", f"2001:db8:{n}::fe")
+        bits = 24 if family == 4 else 64
+        self.addr(gw, "lan", f"{gw_lan}/{bits}")
+        self.addr(host, "eth0", f"{host_addr}/{bits}")
+        self.route(host, "default", gw_lan)
+        # the host's resolver is its gateway's Unbound (ip netns exec mounts this file)
+        os.makedirs(f"/etc/netns/{self.ns(host)}", exist_ok=True)
+        with open(f"/etc/netns/{self.ns(host)}/resolv.conf", "w") as f:
+            f.write(f"nameserver {gw_lan}\n")
+        self.write_gateway_files(site)
+        self.start_gwctld(site)
+        self.start_dataplane(site)
+        self.start_unbound(site)
+        self.sites.append(site)
+
+    def remove_site(self, site):
+        for part in ("unbound", "dataplane", "gwctld"):
+            self.stop(f"{part}-{site}")
+        for short in ("gw" + site, LAN[site][1]):
+            name = self.ns(short)
+            subprocess.run(["ip", "netns", "del", name], capture_output=True)
+            shutil.rmtree(f"/etc/netns/{name}", ignore_errors=True)
+            self.namespaces.remove(name)
+        self.sh("ip", "-n", self.ns("inet"), "link", "del", "to-" + site, check=False)
+        self.sites.remove(site)
+
+    def dir(self, site):
+        return os.path.join(self.work, "gw" + site)
+
+    def sock(self, site):
+        return os.path.join(self.dir(site), "gwctl.sock")
+
+    def write_gateway_files(self, site):
+        d = self.dir(site)
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, 0o755)
+        _, host, addr, family = LAN[site]
+        internal = os.path.join(d, "internal.zone")
+        with open(internal, "w") as f:
+            f.write(INTERNAL_ZONE.format(host=host, rtype="A" if family == 4 else "AAAA",
+                                         addr=addr))
+        # an IPv4 LAN gets IPv4 encoded addresses, an IPv6 LAN IPv6 ones: cross-protocol
+        ranges = ("encoded-ipv4 = 10.240.0.0/12\nencoded-ipv6 = none\n" if family == 4 else
+                  "encoded-ipv4 = none\nencoded-ipv6 = fdee:eeee::/64\n")
+        with open(os.path.join(d, "gwctl.conf"), "w") as f:
+            f.write(f"database = {d}/gw.db\nsocket = {self.sock(site)}\n"
+                    f"socket-group = nogroup\ngateway = {WAN[site][0]}\n"
+                    f"gateway = {WAN[site][1]}\ngateway-name = gw.{DOMAIN[site]}\n{ranges}"
+                    f"zone = {self.public_zone(site)} {internal}\nlog-level = info\n")
+        with open(os.path.join(d, "dataplane.conf"), "w") as f:
+            f.write(f"gwctl-config = {d}/gwctl.conf\ntun = ipref0\nuser = nobody\n")
+        with open(os.path.join(d, "resolver.conf"), "w") as f:
+            # generous: the test machine may be busy with other tests
+            f.write(f"socket = {self.sock(site)}\ntimeout-ms = 1000\n")
+        gw_lan = LAN[site][0]
+        reverse = reverse_zones(family)
+        stubs = "".join(f'stub-zone:\n    name: "{DOMAIN[s]}"\n    stub-addr: {NSD_ADDR[0]}\n'
+                        for s in "abc")
+        with open(os.path.join(d, "unbound.conf"), "w") as f:
+            f.write(f"""server:
+    interface: 127.0.0.1
+    interface: {gw_lan}
+    access-control: 10.0.0.0/8 allow
+    access-control: fd00::/8 allow
+    username: ""
+    chroot: ""
+    directory: "{d}"
+    pidfile: "{d}/unbound.pid"
+    logfile: "{d}/unbound.log"
+    use-syslog: no
+    root-hints: ""
+    num-threads: 2
+    module-config: "dynlib validator iterator"
+    ede: yes
+    qname-minimisation: no
+{reverse}remote-control:
+    control-enable: yes
+    control-interface: "{d}/unbound.ctl"
+dynlib:
+    dynlib-file: "{self.build}/resolver/ipref.so"
+{stubs}""")
+
+    def start_gwctld(self, site):
+        sock = self.sock(site)
+        if os.path.exists(sock):
+            os.unlink(sock)
+        self.spawn(f"gwctld-{site}", "gw" + site,
+                   [f"{self.build}/gwctl/gwctld", "--config", f"{self.dir(site)}/gwctl.conf"],
+                   f"gw{site}/gwctld.log")
+        self.wait_for(f"gwctld of site {site}",
+                      lambda: self.gwctl(site, "status", check=False).returncode == 0)
+
+    def start_dataplane(self, site):
+        self.spawn(f"dataplane-{site}", "gw" + site,
+                   [f"{self.build}/dataplane/ipref-dataplane", "--config",
+                    f"{self.dir(site)}/dataplane.conf"], f"gw{site}/dataplane.log")
+        self.wait_for(f"the dataplane of site {site}",
+                      lambda: int(self.stats(site).get("dataplane.gwctl.connects", 0)) >= 1)
+
+    def start_unbound(self, site):
+        env = dict(os.environ, IPREF_RESOLVER_CONF=f"{self.dir(site)}/resolver.conf")
+        out = open(os.path.join(self.dir(site), "unbound.stderr"), "a")
+        self.procs[f"unbound-{site}"] = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns("gw" + site), f"{self.unbound_build}/unbound", "-d",
+             "-c", f"{self.dir(site)}/unbound.conf"], env=env, stdout=out, stderr=out,
+            stdin=subprocess.DEVNULL)
+        self.wait_for(f"Unbound of site {site}", lambda: "status: NOERROR" in self.sh(
+            "dig", "+time=1", "+tries=1", "@127.0.0.1", "gw." + DOMAIN[site],
+            ns="gw" + site, check=False).stdout)
+
+    def restart(self, site, part):
+        self.stop(f"{part}-{site}")
+        getattr(self, "start_" + part)(site)
+
+    # --- looking at it --------------------------------------------------------------------
+    def gwctl(self, site, *args, check=True):
+        return self.sh(f"{self.build}/gwctl/gwctl", "--socket", self.sock(site), *args,
+                       ns="gw" + site, check=check)
+
+    def stats(self, site):
+        run = self.gwctl(site, "stats", check=False)
+        return dict(line.split() for line in run.stdout.splitlines() if len(line.split()) == 2)
+
+    def sqlite(self, site, query):
+        return self.sh("sqlite3", "-header", "-column", f"file:{self.dir(site)}/gw.db?mode=ro",
+                       query).stdout
+
+    def resolve(self, host_ns, name, rtype):
+        """What a host's resolver answers (dig through the host's resolv.conf)."""
+        server = open(f"/etc/netns/{self.ns(host_ns)}/resolv.conf").read().split()[1]
+        return self.sh("dig", "+short", "+time=2", "+tries=2", f"@{server}", name, rtype,
+                       ns=host_ns).stdout.split()
+
+    def logs(self):
+        text = ""
+        for root, _, files in os.walk(self.work):
+            for name in sorted(files):
+                if name.endswith((".log", ".stderr")):
+                    path = os.path.join(root, name)
+                    text += f"--- {os.path.relpath(path, self.work)}\n"
+                    text += open(path, errors="replace").read()[-3000:]
+        return text
