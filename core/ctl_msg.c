@@ -117,6 +117,15 @@ int ipr_ctl_read_ip(const struct ipr_ctl_attr *attr, int *family, uint8_t out[16
 	return 0;
 }
 
+void ipr_ctl_put_counter(struct ipr_ctl_builder *b, const char *name, uint64_t value)
+{
+	size_t mark = ipr_ctl_nest_begin(b, IPR_CTL_A_COUNTER);
+
+	ipr_ctl_put_text(b, IPR_CTL_A_TEXT, name);
+	ipr_ctl_put_u64(b, IPR_CTL_A_VALUE, value);
+	ipr_ctl_nest_end(b, mark);
+}
+
 int ipr_ctl_read_range(const struct ipr_ctl_attr *attr, int *family, uint8_t prefix[16],
 		       unsigned *len)
 {

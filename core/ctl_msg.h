@@ -112,6 +112,8 @@ void ipr_ctl_nest_end(struct ipr_ctl_builder *b, size_t mark);
 /* The message length, or -EMSGSIZE when something did not fit. */
 IPR_MUST_CHECK int ipr_ctl_finish(struct ipr_ctl_builder *b, size_t *len);
 
+/* A COUNTER: nested TEXT name and u64 VALUE (STATS replies, REPORT_COUNTERS). */
+void ipr_ctl_put_counter(struct ipr_ctl_builder *b, const char *name, uint64_t value);
 /* An address attribute (4 or 16 bytes) to AF_INET / AF_INET6 and 16 bytes; -EBADMSG. */
 IPR_MUST_CHECK int ipr_ctl_read_ip(const struct ipr_ctl_attr *attr, int *family, uint8_t out[16]);
 /* A RANGE attribute: prefix length byte, then 4 or 16 address bytes; -EBADMSG. */

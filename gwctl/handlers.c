@@ -326,15 +326,6 @@ static int handle_list(struct request *r)
 	return 0;
 }
 
-static void put_counter(struct ipr_ctl_builder *b, const char *name, uint64_t value)
-{
-	size_t mark = ipr_ctl_nest_begin(b, IPR_CTL_A_COUNTER);
-
-	ipr_ctl_put_text(b, IPR_CTL_A_TEXT, name);
-	ipr_ctl_put_u64(b, IPR_CTL_A_VALUE, value);
-	ipr_ctl_nest_end(b, mark);
-}
-
 static const char *const kind_names[IPR_CTL_KIND_MAX + 1] = {
 	[IPR_CTL_GET_EA] = "get_ea",
 	[IPR_CTL_GET_REF] = "get_ref",
@@ -372,33 +363,33 @@ static int handle_stats(struct request *r)
 		return store_failed(r, rc);
 	for (int k = 1; k <= IPR_CTL_KIND_MAX; k++) {
 		snprintf(name, sizeof(name), "requests.%s", kind_names[k]);
-		put_counter(r->reply, name, c->requests[k]);
+		ipr_ctl_put_counter(r->reply, name, c->requests[k]);
 	}
 	for (int s = 1; s <= IPR_CTL_STATUS_MAX; s++) {
 		snprintf(name, sizeof(name), "errors.%s", status_names[s]);
-		put_counter(r->reply, name, c->errors[s]);
+		ipr_ctl_put_counter(r->reply, name, c->errors[s]);
 	}
-	put_counter(r->reply, "messages.malformed", c->malformed);
-	put_counter(r->reply, "peers.denied", c->denied_peers);
-	put_counter(r->reply, "allocated.encoded", c->allocated_encoded);
-	put_counter(r->reply, "allocated.refs", c->allocated_refs);
-	put_counter(r->reply, "allocations.exhausted", c->exhausted);
-	put_counter(r->reply, "leases.expired", c->expired);
-	put_counter(r->reply, "leases.extended", c->leases_extended);
-	put_counter(r->reply, "store.commits", c->commits);
-	put_counter(r->reply, "store.committed_requests", c->committed_requests);
-	put_counter(r->reply, "store.failures", c->store_failures);
-	put_counter(r->reply, "store.bad_rows", counts.bad_rows);
-	put_counter(r->reply, "events.sent", c->events_sent);
-	put_counter(r->reply, "subscribers.dropped", c->subscribers_dropped);
+	ipr_ctl_put_counter(r->reply, "messages.malformed", c->malformed);
+	ipr_ctl_put_counter(r->reply, "peers.denied", c->denied_peers);
+	ipr_ctl_put_counter(r->reply, "allocated.encoded", c->allocated_encoded);
+	ipr_ctl_put_counter(r->reply, "allocated.refs", c->allocated_refs);
+	ipr_ctl_put_counter(r->reply, "allocations.exhausted", c->exhausted);
+	ipr_ctl_put_counter(r->reply, "leases.expired", c->expired);
+	ipr_ctl_put_counter(r->reply, "leases.extended", c->leases_extended);
+	ipr_ctl_put_counter(r->reply, "store.commits", c->commits);
+	ipr_ctl_put_counter(r->reply, "store.committed_requests", c->committed_requests);
+	ipr_ctl_put_counter(r->reply, "store.failures", c->store_failures);
+	ipr_ctl_put_counter(r->reply, "store.bad_rows", counts.bad_rows);
+	ipr_ctl_put_counter(r->reply, "events.sent", c->events_sent);
+	ipr_ctl_put_counter(r->reply, "subscribers.dropped", c->subscribers_dropped);
 	for (int k = IPR_MAP_PUBLISHED; k <= IPR_MAP_STATIC_EXTERNAL; k++) {
 		snprintf(name, sizeof(name), "mappings.%s", ipr_mapping_kind_name(k));
 		for (char *p = name; *p; p++)
 			*p = *p == ' ' ? '_' : *p;
-		put_counter(r->reply, name, counts.by_kind[k]);
+		ipr_ctl_put_counter(r->reply, name, counts.by_kind[k]);
 	}
-	put_counter(r->reply, "mappings.quarantined", counts.quarantined);
-	reports_each(&r->svc->reports, put_counter, r->reply);
+	ipr_ctl_put_counter(r->reply, "mappings.quarantined", counts.quarantined);
+	reports_each(&r->svc->reports, ipr_ctl_put_counter, r->reply);
 	return 0;
 }
 

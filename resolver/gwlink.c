@@ -247,3 +247,22 @@ int gwlink_lookup_ea(struct gwlink *link, const struct synth_ip *encoded,
 	*ttl = ipr_ctl_has(&reply.fields, IPR_CTL_A_TTL) ? reply.fields.ttl : UINT32_MAX;
 	return 0;
 }
+
+void gwlink_report(struct gwlink *link, const char *component, const char *const *names,
+		   const uint64_t *values, size_t n)
+{
+	struct ipr_ctl_builder b;
+	uint8_t msg[1024];
+	size_t len;
+
+	/* connecting costs one RANGES exchange, once per connection: not per report */
+	if (gwlink_ready(link) < 0)
+		return;
+	ipr_ctl_build(&b, msg, sizeof(msg), IPR_CTL_REPORT_COUNTERS, 0,
+		      ipr_ctl_client_next_id(link->client));
+	ipr_ctl_put_text(&b, IPR_CTL_A_TEXT, component);
+	for (size_t i = 0; i < n; i++)
+		ipr_ctl_put_counter(&b, names[i], values[i]);
+	if (ipr_ctl_finish(&b, &len) == 0 && ipr_ctl_client_send(link->client, msg, len) == 0)
+		link->counters.requests++;
+}

@@ -87,4 +87,13 @@ IPR_MUST_CHECK int gwlink_get_eas(struct gwlink *link, struct gwlink_ea *eas, si
 IPR_MUST_CHECK int gwlink_lookup_ea(struct gwlink *link, const struct synth_ip *encoded,
 				    char name[IPR_NAME_MAX + 1], uint32_t *ttl);
 
+/*
+ * Sends REPORT_COUNTERS for component (names[i] = values[i]) without waiting: its reply is
+ * skipped by the next call, like any reply nobody waits for. Connects first when needed (as
+ * gwlink_ready); nothing is sent while gwctld is away or the socket is full, and since the
+ * counters are totals the next report makes up for a lost one.
+ */
+void gwlink_report(struct gwlink *link, const char *component, const char *const *names,
+		   const uint64_t *values, size_t n);
+
 #endif

@@ -41,6 +41,29 @@ struct ipref_thread *ipref_thread_of(struct module_qstate *qstate, int id)
 	return &ie->threads[n];
 }
 
+void ipref_report_counters(struct ipref_thread *thread, int64_t now)
+{
+	static const char *const names[] = { "queries",	     "synthesized", "native",
+					     "malformed-aa", "bogus-txt",   "failed",
+					     "ptr-answers" };
+	const struct ipref_counters *c = thread->counters;
+	const uint64_t *fields[] = { &c->queries, &c->synthesized, &c->native,	   &c->malformed,
+				     &c->bogus,	  &c->failed,	   &c->ptr_answers };
+	uint64_t values[sizeof(names) / sizeof(names[0])];
+	int64_t due = __atomic_load_n(thread->next_report, __ATOMIC_RELAXED);
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(fields) / sizeof(fields[0]),
+		       "a name for every counter");
+	/* one thread wins each period; the others go on at once */
+	if (now < due ||
+	    !__atomic_compare_exchange_n(thread->next_report, &due, now + IPREF_REPORT_SECONDS,
+					 false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		values[i] = __atomic_load_n(fields[i], __ATOMIC_RELAXED);
+	gwlink_report(&thread->link, "resolver", names, values, sizeof(values) / sizeof(values[0]));
+}
+
 /* Puts the Extended DNS Error of a SERVFAIL the module gave into the reply (ede: yes). */
 static int servfail_ede(struct query_info *qinfo, struct module_qstate *qstate,
 			struct reply_info *rep, int rcode, struct edns_data *edns,
@@ -85,8 +108,11 @@ int init(struct module_env *env, int id)
 		free(ie);
 		return 0;
 	}
-	for (size_t i = 0; i < ie->thread_count; i++)
+	for (size_t i = 0; i < ie->thread_count; i++) {
 		gwlink_init(&ie->threads[i].link, &ie->settings);
+		ie->threads[i].counters = &ie->counters;
+		ie->threads[i].next_report = &ie->next_report;
+	}
 	/* dynlib passes callbacks as void *, which ISO C cannot cast a function pointer to */
 	inplace_cb_reply_func_type *callback = servfail_ede;
 	void *cb;
@@ -108,30 +134,21 @@ void deinit(struct module_env *env, int id)
 {
 	struct dynlibmod_env *de = env->modinfo[id];
 	struct ipref_env *ie = de ? de->dyn_env : NULL;
-	struct ipref_counters sum = { 0 };
+	const struct ipref_counters *c;
 
 	if (!ie)
 		return;
+	c = &ie->counters;
 	de->inplace_cb_delete_wrapped(env, inplace_cb_reply_servfail, id);
-	for (size_t i = 0; i < ie->thread_count; i++) {
-		const struct ipref_counters *c = &ie->threads[i].counters;
-
-		sum.queries += c->queries;
-		sum.synthesized += c->synthesized;
-		sum.native += c->native;
-		sum.malformed += c->malformed;
-		sum.bogus += c->bogus;
-		sum.failed += c->failed;
-		sum.ptr_answers += c->ptr_answers;
+	for (size_t i = 0; i < ie->thread_count; i++)
 		gwlink_deinit(&ie->threads[i].link);
-	}
 	verbose(VERB_OPS,
 		"ipref: %llu queries, %llu synthesized, %llu native, %llu malformed AA, "
 		"%llu bogus TXT, %llu failed, %llu PTR answers",
-		(unsigned long long)sum.queries, (unsigned long long)sum.synthesized,
-		(unsigned long long)sum.native, (unsigned long long)sum.malformed,
-		(unsigned long long)sum.bogus, (unsigned long long)sum.failed,
-		(unsigned long long)sum.ptr_answers);
+		(unsigned long long)c->queries, (unsigned long long)c->synthesized,
+		(unsigned long long)c->native, (unsigned long long)c->malformed,
+		(unsigned long long)c->bogus, (unsigned long long)c->failed,
+		(unsigned long long)c->ptr_answers);
 	free(ie->threads);
 	free(ie);
 	de->dyn_env = NULL;

@@ -15,7 +15,11 @@ struct module_env;
 struct ub_packed_rrset_key;
 struct dns_msg;
 
-/* Counters of one worker thread (only that thread writes them). */
+/*
+ * The module's counters, shared by the worker threads (relaxed atomic adds: a count, not a
+ * synchronisation), logged at deinit and reported to gwctld as component "resolver", so that
+ * `gwctl stats` shows them as resolver.NAME.
+ */
 struct ipref_counters {
 	uint64_t queries;     /* A/AAAA questions from clients */
 	uint64_t synthesized; /* answered with encoded addresses (or no data) from AA records */
@@ -26,17 +30,29 @@ struct ipref_counters {
 	uint64_t ptr_answers; /* PTR questions for encoded addresses answered from mappings */
 };
 
+#define IPREF_COUNT(thread, field, n) \
+	__atomic_add_fetch(&(thread)->counters->field, (uint64_t)(n), __ATOMIC_RELAXED)
+
+/* Counters go to gwctld this often, by whichever worker thread notices first. */
+#define IPREF_REPORT_SECONDS 2
+
 struct ipref_thread {
 	struct gwlink link;
-	struct ipref_counters counters;
+	struct ipref_counters *counters; /* the env's, shared */
+	int64_t *next_report;		 /* the env's, shared (unix seconds) */
 };
 
-/* Held by Unbound's dynlib wrapper between init and deinit; read-only in between. */
+/* Held by Unbound's dynlib wrapper between init and deinit; only counters change between. */
 struct ipref_env {
 	struct resolver_settings settings;
 	struct ipref_thread *threads;
 	size_t thread_count;
+	struct ipref_counters counters;
+	int64_t next_report;
 };
+
+/* Sends the counters to gwctld when they are due (non-blocking; the reply is skipped later). */
+void ipref_report_counters(struct ipref_thread *thread, int64_t now);
 
 enum ipref_phase {
 	IPREF_NATIVE,	/* the native A/AAAA lookup runs in the modules below */

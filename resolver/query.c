@@ -65,7 +65,7 @@ static enum module_ext_state servfail(struct module_qstate *qstate, struct ipref
 	iq->ede = ede;
 	iq->ede_text = text;
 	if (thread)
-		thread->counters.failed++;
+		IPREF_COUNT(thread, failed, 1);
 	errinf(qstate, text);
 	qstate->return_msg = NULL;
 	qstate->return_rcode = LDNS_RCODE_SERVFAIL;
@@ -120,7 +120,7 @@ static enum module_ext_state finish_native(struct module_qstate *qstate, struct 
 			  FLAGS_GET_RCODE(msg->rep->flags) == LDNS_RCODE_NXDOMAIN);
 
 	if (thread)
-		thread->counters.native++;
+		IPREF_COUNT(thread, native, 1);
 	qstate->return_msg = msg;
 	qstate->return_rcode = iq->native_rcode;
 	answer_cache(qstate, msg, cacheable && !iq->started_no_cache_store);
@@ -232,7 +232,7 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 	msg = answer_build(qstate, &parts, qtype, &data);
 	if (!msg)
 		return servfail(qstate, iq, thread, LDNS_EDE_OTHER, "ipref: out of memory");
-	thread->counters.synthesized++;
+	IPREF_COUNT(thread, synthesized, 1);
 	answer_cache(qstate, msg, !iq->started_no_cache_store && !lookup_failed);
 	return finish(qstate, iq, msg);
 }
@@ -275,7 +275,7 @@ static enum module_ext_state decide(struct module_qstate *qstate, struct ipref_q
 	int rc;
 
 	if (iq->txt_bogus) {
-		thread->counters.bogus++;
+		IPREF_COUNT(thread, bogus, 1);
 		return servfail(qstate, iq, thread, LDNS_EDE_DNSSEC_BOGUS,
 				"ipref: the name's TXT records failed DNSSEC validation");
 	}
@@ -356,7 +356,7 @@ static enum module_ext_state answer_ptr(struct module_qstate *qstate, int id,
 	msg = answer_build(qstate, &parts, LDNS_RR_TYPE_PTR, &data);
 	if (!msg)
 		return servfail(qstate, iq, thread, LDNS_EDE_OTHER, "ipref: out of memory");
-	thread->counters.ptr_answers++;
+	IPREF_COUNT(thread, ptr_answers, 1);
 	answer_cache(qstate, msg, data.count && !iq->started_no_cache_store);
 	return finish(qstate, iq, msg);
 }
@@ -370,6 +370,7 @@ static enum module_ext_state on_new(struct module_qstate *qstate, int id)
 
 	if (!thread || qstate->qinfo.qclass != LDNS_RR_CLASS_IN)
 		return module_wait_module;
+	ipref_report_counters(thread, (int64_t)*qstate->env->now);
 	if (qtype == LDNS_RR_TYPE_PTR) {
 		struct synth_ip ip;
 		int ready;
@@ -387,7 +388,7 @@ static enum module_ext_state on_new(struct module_qstate *qstate, int id)
 	iq = start(qstate, id);
 	if (!iq)
 		return module_error;
-	thread->counters.queries++;
+	IPREF_COUNT(thread, queries, 1);
 	launch_txt(qstate);
 	iq->phase = IPREF_NATIVE;
 	return module_wait_module;
@@ -482,7 +483,7 @@ static void take_txt(struct module_qstate *sub, struct module_qstate *super, str
 		items[i] = (struct synth_rdata){ d->rr_data[i] + 2, d->rr_len[i] - 2 };
 	iq->txt_found = synth_txt_parse(items, d->count, (uint32_t)d->ttl, &iq->txt);
 	if (thread)
-		thread->counters.malformed += iq->txt.malformed + iq->txt.broken;
+		IPREF_COUNT(thread, malformed, iq->txt.malformed + iq->txt.broken);
 	if (iq->txt_found != 0)
 		return;
 

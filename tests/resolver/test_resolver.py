@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The ipref module end to end: the project's Unbound with the module, a real gwctld and a real
 NSD serving test zones on loopback (one of them signed here with ldns-signzone).
-usage: test_resolver.py UNBOUND_BUILD MODULE GWCTLD ZONES_DIR"""
+usage: test_resolver.py UNBOUND_BUILD MODULE GWCTLD GWCTL ZONES_DIR"""
 import ipaddress
 import json
 import os
@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "common"))
 from ctl import Suite, check  # noqa: E402
 from servers import NSD, Nsd, Unbound, dig  # noqa: E402
 
-UNBOUND_BUILD, MODULE, GWCTLD, ZONES = map(os.path.abspath, sys.argv[1:5])
+UNBOUND_BUILD, MODULE, GWCTLD, GWCTL, ZONES = map(os.path.abspath, sys.argv[1:6])
 ENCODED_V4 = ipaddress.ip_network("10.240.0.0/12")
 ENCODED_V6 = ipaddress.ip_network("fdee:eeee::/64")
 
@@ -222,6 +222,15 @@ def test_native_names_untouched(site):
     while "2 malformed AA" not in site.unbound.log() and time.time() < deadline:
         time.sleep(0.1)
     check("2 malformed AA" in site.unbound.log(), "malformed records counted")
+    # and gwctld shows the module's counters, which it sends every 2 s
+    site.ask("broken.site.test", "AAAA")
+    time.sleep(2.2)
+    site.ask("plain.site.test", "AAAA")
+    stats = subprocess.run([GWCTL, "--socket", site.gw.sock, "stats"], capture_output=True,
+                           text=True).stdout
+    counters = dict(line.split() for line in stats.splitlines() if len(line.split()) == 2)
+    check(int(counters.get("resolver.malformed-aa", 0)) >= 2 and
+          int(counters.get("resolver.native", 0)) >= 1, stats)
 
 
 @with_site()
