@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -26,10 +27,10 @@ def free_port(kind=socket.SOCK_DGRAM):
             u.close()
 
 
-def stop_process(proc):
-    """SIGTERM, then SIGKILL after 10 s; waits, so no zombie or stray server is left."""
+def stop_process(proc, sig=signal.SIGTERM):
+    """sig (SIGTERM), then SIGKILL after 10 s; waits, so no zombie or stray server is left."""
     if proc and proc.poll() is None:
-        proc.terminate()
+        proc.send_signal(sig)
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:

@@ -12,7 +12,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from servers import stop_process  # noqa: E402
 
 DOMAIN = {"a": "site-a.example", "b": "site-b.example", "c": "site-c.example"}
 WAN = {"a": ("198.18.1.1", "2001:db8:1::1"), "b": ("198.18.2.1", "2001:db8:2::1"),
@@ -91,14 +95,7 @@ class Sites:
         return p
 
     def stop(self, key, sig=signal.SIGTERM):
-        p = self.procs.pop(key, None)
-        if p and p.poll() is None:
-            p.send_signal(sig)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_process(self.procs.pop(key, None), sig)
 
     def cleanup(self):
         for key in list(self.procs):
