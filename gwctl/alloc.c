@@ -35,13 +35,13 @@ static u128 random_below(u128 span)
 	return value;
 }
 
-static unsigned host_bits(const struct alloc_range *range)
+static unsigned host_bits(const struct ipr_prefix *range)
 {
-	return (range->family == AF_INET ? 32 : 128) - range->prefix_len;
+	return (range->family == AF_INET ? 32 : 128) - range->len;
 }
 
 /* Usable offsets within the range: [2, last]; 0 is the network, 1 the gateway itself. */
-static u128 last_offset(const struct alloc_range *range)
+static u128 last_offset(const struct ipr_prefix *range)
 {
 	unsigned bits = host_bits(range);
 	u128 top = bits >= 128 ? ~(u128)0 : ((u128)1 << bits) - 1;
@@ -49,7 +49,7 @@ static u128 last_offset(const struct alloc_range *range)
 	return range->family == AF_INET ? top - 1 : top; /* IPv4 keeps its broadcast free */
 }
 
-uint64_t alloc_range_size(const struct alloc_range *range)
+uint64_t alloc_range_size(const struct ipr_prefix *range)
 {
 	u128 last = last_offset(range);
 
@@ -58,27 +58,14 @@ uint64_t alloc_range_size(const struct alloc_range *range)
 	return last - 1 > UINT64_MAX ? UINT64_MAX : (uint64_t)(last - 1);
 }
 
-static void address_at(const struct alloc_range *range, u128 offset, uint8_t out[16])
+static void address_at(const struct ipr_prefix *range, u128 offset, uint8_t out[16])
 {
 	size_t len = range->family == AF_INET ? 4 : 16;
 
 	memset(out, 0, 16);
-	memcpy(out, range->prefix, len);
+	memcpy(out, range->addr, len);
 	for (size_t i = len; i-- > 0 && offset; offset >>= 8)
 		out[i] |= (uint8_t)offset;
-}
-
-int alloc_range_contains(const struct alloc_range *range, int family, const uint8_t *addr)
-{
-	unsigned full = range->prefix_len / 8, rest = range->prefix_len % 8;
-
-	if (family != range->family)
-		return 0;
-	if (memcmp(addr, range->prefix, full) != 0)
-		return 0;
-	if (rest && ((addr[full] ^ range->prefix[full]) & (uint8_t)(0xff << (8 - rest))))
-		return 0;
-	return 1;
 }
 
 /* 1 when the encoded address is neither mapped nor resting, 0 when taken, or -errno. */
@@ -95,8 +82,7 @@ static int encoded_free(struct store *store, int family, const uint8_t *candidat
 	return rc < 0 ? rc : !rc;
 }
 
-int alloc_encoded(struct store *store, const struct alloc_range *range, int64_t now,
-		  uint8_t out[16])
+int alloc_encoded(struct store *store, const struct ipr_prefix *range, int64_t now, uint8_t out[16])
 {
 	u128 last = last_offset(range), span, offset;
 	int rc;

@@ -5,21 +5,16 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "prefix.h"
 #include "ref.h"
 #include "store.h"
 
-struct alloc_range {
-	int family; /* AF_INET or AF_INET6 */
-	uint8_t prefix[16];
-	unsigned prefix_len;
-};
-
 /*
- * Picks a free encoded address in range: not the network address, not the gateway's own
- * (the first host address), not the IPv4 broadcast, not mapped, not in quarantine. Returns 0,
+ * Picks a free encoded address in range: one ipr_prefix_place calls usable (not the network
+ * address, the gateway's own or the IPv4 broadcast), not mapped, not in quarantine. Returns 0,
  * -ENOSPC when the range is exhausted, or a store error.
  */
-IPR_MUST_CHECK int alloc_encoded(struct store *store, const struct alloc_range *range, int64_t now,
+IPR_MUST_CHECK int alloc_encoded(struct store *store, const struct ipr_prefix *range, int64_t now,
 				 uint8_t out[16]);
 
 /* Picks a free reference in [min, max] the same way. */
@@ -27,9 +22,6 @@ IPR_MUST_CHECK int alloc_ref(struct store *store, const struct ipr_ref *min,
 			     const struct ipr_ref *max, int64_t now, struct ipr_ref *out);
 
 /* How many encoded addresses the range offers (saturates at UINT64_MAX). */
-uint64_t alloc_range_size(const struct alloc_range *range);
-
-/* True when addr lies in range (any host part). */
-int alloc_range_contains(const struct alloc_range *range, int family, const uint8_t *addr);
+uint64_t alloc_range_size(const struct ipr_prefix *range);
 
 #endif

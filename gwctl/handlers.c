@@ -232,7 +232,7 @@ static int handle_ranges(struct request *r)
 	for (int i = 0; i < 2; i++)
 		if (svc->has_range[i])
 			ipr_ctl_put_range(r->reply, IPR_CTL_A_RANGE, svc->range[i].family,
-					  svc->range[i].prefix, svc->range[i].prefix_len);
+					  svc->range[i].addr, svc->range[i].len);
 	for (size_t i = 0; i < svc->cfg.gateway_count; i++)
 		ipr_ctl_put_ip(r->reply, IPR_CTL_A_GATEWAY, svc->cfg.gateways[i].family,
 			       svc->cfg.gateways[i].addr);
@@ -432,11 +432,11 @@ static void range_text(const struct service *svc, int i, int64_t now, char *buf,
 		snprintf(buf, size, "none");
 		return;
 	}
-	inet_ntop(svc->range[i].family, svc->range[i].prefix, addr, sizeof(addr));
+	inet_ntop(svc->range[i].family, svc->range[i].addr, addr, sizeof(addr));
 	if (store_encoded_taken(svc->store, svc->range[i].family, now, &taken) < 0)
 		taken = 0;
 	snprintf(buf, size, "%s/%u (%llu addresses, %llu in use or resting)", addr,
-		 svc->range[i].prefix_len, (unsigned long long)alloc_range_size(&svc->range[i]),
+		 svc->range[i].len, (unsigned long long)alloc_range_size(&svc->range[i]),
 		 (unsigned long long)taken);
 }
 
@@ -501,9 +501,20 @@ static const char *map_problem(const struct service *svc, const struct ipr_mappi
 		return "reference 0 is the null reference";
 	if (m->kind == IPR_MAP_STATIC_EXTERNAL) {
 		int i = family_index(m->family);
-		if (!svc->has_range[i] ||
-		    !alloc_range_contains(&svc->range[i], m->family, m->address))
+		enum ipr_prefix_place place =
+			svc->has_range[i] ? ipr_prefix_place(&svc->range[i], m->family, m->address)
+					  : IPR_PREFIX_OUTSIDE;
+
+		/* the same addresses the allocator and a hosts file may use, no others */
+		if (place == IPR_PREFIX_OUTSIDE)
 			return "the encoded address is outside the encoded range";
+		if (place == IPR_PREFIX_NETWORK)
+			return "the encoded address is the network address of the encoded range";
+		if (place == IPR_PREFIX_GATEWAY)
+			return "the encoded address is the gateway's own address in the encoded "
+			       "range";
+		if (place == IPR_PREFIX_BROADCAST)
+			return "the encoded address is the broadcast address of the encoded range";
 		if (m->context.kind == IPR_CONTEXT_NAME)
 			return "a static mapping needs the context as an address";
 		return NULL;

@@ -44,7 +44,7 @@ struct service {
 	char config_path[CONFIG_PATH_MAX];
 	struct store *store;
 	bool has_range[2]; /* [0] IPv4, [1] IPv6 */
-	struct alloc_range range[2];
+	struct ipr_prefix range[2];
 	/* A range found full stays full until the next sweep or unmap may have freed a value. */
 	bool range_full[2];
 	bool refs_full;

@@ -9,6 +9,7 @@
 #include "addr.h"
 #include "err.h"
 #include "mapping.h"
+#include "prefix.h"
 #include "ref.h"
 
 #define SOURCES_GATEWAY_MAX 8
@@ -33,9 +34,7 @@
 /* A range of encoded addresses, as gwctl.conf's encoded-ipv4 and encoded-ipv6 give it. */
 struct sources_range {
 	bool enabled;
-	int family; /* AF_INET for encoded[0], AF_INET6 for encoded[1] */
-	uint8_t prefix[16];
-	unsigned length;
+	struct ipr_prefix prefix; /* AF_INET for encoded[0], AF_INET6 for encoded[1] */
 };
 
 struct sources_zone_paths {

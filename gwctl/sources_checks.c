@@ -71,27 +71,9 @@ const char *sources_address_text(int family, const uint8_t *address, char *buf)
 	return buf;
 }
 
-static bool bit(const uint8_t *address, unsigned i)
+static const struct sources_range *range_of(const struct sources_config *cfg, int family)
 {
-	return (address[i / 8] >> (7 - i % 8)) & 1;
-}
-
-static const struct sources_range *range_of(const struct sources_config *cfg, int family,
-					    unsigned *width, unsigned *length)
-{
-	const struct sources_range *r = &cfg->encoded[family == AF_INET ? 0 : 1];
-
-	*width = family == AF_INET ? 32 : 128;
-	*length = r->length < *width ? r->length : *width;
-	return r;
-}
-
-static bool in_range(const struct sources_range *r, unsigned length, const uint8_t *address)
-{
-	for (unsigned i = 0; i < length; i++)
-		if (bit(address, i) != bit(r->prefix, i))
-			return false;
-	return true;
+	return &cfg->encoded[family == AF_INET ? 0 : 1];
 }
 
 int sources_check_host_address(const struct sources_config *cfg, int family, const uint8_t *address,
@@ -100,8 +82,7 @@ int sources_check_host_address(const struct sources_config *cfg, int family, con
 	static const uint8_t zero[16];
 	char text[INET6_ADDRSTRLEN], prefix[INET6_ADDRSTRLEN];
 	size_t size = family == AF_INET ? 4 : 16;
-	unsigned width, length;
-	const struct sources_range *r = range_of(cfg, family, &width, &length);
+	const struct sources_range *r = range_of(cfg, family);
 
 	sources_address_text(family, address, text);
 	if (memcmp(address, zero, size) == 0) {
@@ -115,10 +96,10 @@ int sources_check_host_address(const struct sources_config *cfg, int family, con
 			 text);
 		return -EINVAL;
 	}
-	if (r->enabled && in_range(r, length, address)) {
+	if (r->enabled && ipr_prefix_contains(&r->prefix, family, address)) {
 		snprintf(reason, SOURCES_REASON_MAX,
 			 "host address %s lies in the encoded range %s/%u", text,
-			 sources_address_text(family, r->prefix, prefix), length);
+			 sources_address_text(family, r->prefix.addr, prefix), r->prefix.len);
 		return -EINVAL;
 	}
 	return 0;
@@ -128,8 +109,8 @@ int sources_check_encoded(const struct sources_config *cfg, int family, const ui
 			  char *reason)
 {
 	char text[INET6_ADDRSTRLEN], prefix[INET6_ADDRSTRLEN];
-	unsigned width, length, ones = 0;
-	const struct sources_range *r = range_of(cfg, family, &width, &length);
+	const struct sources_range *r = range_of(cfg, family);
+	enum ipr_prefix_place place;
 
 	sources_address_text(family, address, text);
 	if (!r->enabled) {
@@ -138,24 +119,18 @@ int sources_check_encoded(const struct sources_config *cfg, int family, const ui
 			 family == AF_INET ? "IPv4" : "IPv6");
 		return -EINVAL;
 	}
-	sources_address_text(family, r->prefix, prefix);
-	if (!in_range(r, length, address)) {
+	sources_address_text(family, r->prefix.addr, prefix);
+	place = ipr_prefix_place(&r->prefix, family, address);
+	if (place == IPR_PREFIX_OUTSIDE) {
 		snprintf(reason, SOURCES_REASON_MAX,
-			 "external %s lies outside the encoded range %s/%u", text, prefix, length);
+			 "external %s lies outside the encoded range %s/%u", text, prefix,
+			 r->prefix.len);
 		return -EINVAL;
 	}
-	for (unsigned i = length; i < width; i++)
-		ones += bit(address, i);
-	if (ones == 0 || (ones == 1 && bit(address, width - 1))) {
+	if (place != IPR_PREFIX_USABLE) {
 		snprintf(reason, SOURCES_REASON_MAX,
 			 "external %s is the %s of the encoded range %s/%u", text,
-			 ones ? "gateway's own address" : "network address", prefix, length);
-		return -EINVAL;
-	}
-	if (family == AF_INET && ones == width - length) {
-		snprintf(reason, SOURCES_REASON_MAX,
-			 "external %s is the broadcast address of the encoded range %s/%u", text,
-			 prefix, length);
+			 ipr_prefix_place_text(place), prefix, r->prefix.len);
 		return -EINVAL;
 	}
 	return 0;

@@ -49,13 +49,13 @@ static void read_layout(struct gwlink *link, const struct ipr_ctl_reply *reply)
 
 	ipr_ctl_iter_init(&it, reply->attrs, reply->attrs_len);
 	while (ipr_ctl_iter_next(&it, &attr) > 0) {
-		struct synth_prefix p = { 0 };
+		struct ipr_prefix p = { 0 };
 		int family;
 		uint8_t addr[16];
 
 		/* fields_parse already checked both kinds, so these reads succeed */
 		if (attr.type == IPR_CTL_A_RANGE &&
-		    ipr_ctl_read_range(&attr, &p.family, p.prefix, &p.len) == 0) {
+		    ipr_ctl_read_range(&attr, &p.family, p.addr, &p.len) == 0) {
 			int i = p.family == AF_INET ? 0 : 1;
 
 			layout.has_range[i] = true;
@@ -126,7 +126,8 @@ unsigned gwlink_families(const struct gwlink *link)
 bool gwlink_is_encoded(const struct gwlink *link, const struct synth_ip *ip)
 {
 	for (int i = 0; i < 2; i++)
-		if (link->layout.has_range[i] && synth_prefix_contains(&link->layout.range[i], ip))
+		if (link->layout.has_range[i] &&
+		    ipr_prefix_contains(&link->layout.range[i], ip->family, ip->addr))
 			return true;
 	return false;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "ctl_client.h"
+#include "prefix.h"
 #include "ref.h"
 #include "settings.h"
 #include "synth.h"
@@ -23,7 +24,7 @@
 struct gwlink_layout {
 	bool known;
 	bool has_range[2]; /* [0] IPv4, [1] IPv6 */
-	struct synth_prefix range[2];
+	struct ipr_prefix range[2];
 	unsigned families; /* SYNTH_FAMILY_* of the gateway's own addresses; 0: none configured */
 };
 

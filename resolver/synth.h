@@ -124,17 +124,6 @@ IPR_MUST_CHECK int synth_reverse_parse(const uint8_t *name, size_t len, struct s
 IPR_MUST_CHECK int synth_reverse_build(const struct synth_ip *ip, uint8_t *buf, size_t size,
 				       size_t *len);
 
-/* An encoded range: family, prefix (IPv4 in the first 4 bytes) and prefix length in bits. */
-struct synth_prefix {
-	int family;
-	uint8_t prefix[16];
-	unsigned len;
-};
-
-/* Whether ip lies in prefix; false for different families or a length beyond the family's. */
-IPR_MUST_CHECK bool synth_prefix_contains(const struct synth_prefix *prefix,
-					  const struct synth_ip *ip);
-
 /* Longest DNS name in wire form, and the PTR RDATA holding it with its length prefix. */
 #define SYNTH_NAME_WIRE_MAX 255
 #define SYNTH_PTR_RDATA_MAX (2 + SYNTH_NAME_WIRE_MAX)

@@ -175,18 +175,3 @@ int synth_reverse_build(const struct synth_ip *ip, uint8_t *buf, size_t size, si
 	*len = pos;
 	return 0;
 }
-
-bool synth_prefix_contains(const struct synth_prefix *prefix, const struct synth_ip *ip)
-{
-	unsigned bits = prefix->family == AF_INET ? 32 : prefix->family == AF_INET6 ? 128 : 0;
-	unsigned whole = prefix->len / 8, rest = prefix->len % 8;
-
-	if (bits == 0 || ip->family != prefix->family || prefix->len > bits)
-		return false;
-	if (memcmp(prefix->prefix, ip->addr, whole) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	uint8_t mask = (uint8_t)(0xff << (8 - rest));
-	return ((prefix->prefix[whole] ^ ip->addr[whole]) & mask) == 0;
-}

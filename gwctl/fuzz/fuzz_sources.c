@@ -38,8 +38,9 @@ static void config(struct sources_config *cfg)
 	cfg->gateway_count = 3;
 	cfg->dynamic_min = ipr_ref_from_u64(UINT64_C(1) << 32);
 	cfg->dynamic_max = ipr_ref_from_u64((UINT64_C(1) << 56) - 1);
-	cfg->encoded[0] = (struct sources_range){ true, AF_INET, { 10, 240 }, 12 };
-	cfg->encoded[1] = (struct sources_range){ true, AF_INET6, { 0xfd, 0xee, 0xee, 0xee }, 64 };
+	cfg->encoded[0] = (struct sources_range){ true, { AF_INET, { 10, 240 }, 12 } };
+	cfg->encoded[1] =
+		(struct sources_range){ true, { AF_INET6, { 0xfd, 0xee, 0xee, 0xee }, 64 } };
 	cfg->no_include = true;
 }
 
@@ -58,10 +59,11 @@ static bool terminated(const char *s, size_t size)
 
 static bool in_prefix(const struct sources_range *r, const uint8_t *address, unsigned width)
 {
-	unsigned length = r->length < width ? r->length : width;
+	unsigned length = r->prefix.len < width ? r->prefix.len : width;
 
+	/* an oracle of its own, bit by bit, rather than core's ipr_prefix_contains */
 	for (unsigned i = 0; i < length; i++)
-		if (((address[i / 8] ^ r->prefix[i / 8]) >> (7 - i % 8)) & 1)
+		if (((address[i / 8] ^ r->prefix.addr[i / 8]) >> (7 - i % 8)) & 1)
 			return false;
 	return true;
 }

@@ -47,16 +47,16 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct alloc_range range4(const char *prefix, unsigned len)
+static struct ipr_prefix range4(const char *prefix, unsigned len)
 {
-	struct alloc_range r = { .family = AF_INET, .prefix_len = len };
+	struct ipr_prefix r = { .family = AF_INET, .len = len };
 
-	assert_int_equal(inet_pton(AF_INET, prefix, r.prefix), 1);
+	assert_int_equal(inet_pton(AF_INET, prefix, r.addr), 1);
 	return r;
 }
 
 /* Allocates and records one encoded address, as the daemon does. */
-static int take(struct fixture *fx, const struct alloc_range *r, int64_t now, uint8_t out[16],
+static int take(struct fixture *fx, const struct ipr_prefix *r, int64_t now, uint8_t out[16],
 		uint64_t ref)
 {
 	struct ipr_mapping m = { .kind = IPR_MAP_DYNAMIC_REMOTE,
@@ -66,6 +66,8 @@ static int take(struct fixture *fx, const struct alloc_range *r, int64_t now, ui
 
 	if (rc < 0)
 		return rc;
+	/* the allocator and every checker follow the one rule of core/prefix.c */
+	assert_int_equal(ipr_prefix_place(r, r->family, m.address), IPR_PREFIX_USABLE);
 	assert_int_equal(ipr_context_parse("192.0.2.1", 9, &m.context, NULL), 0);
 	m.ref = ipr_ref_from_u64(ref);
 	assert_int_equal(store_insert(fx->store, &m), 0);
@@ -76,7 +78,7 @@ static int take(struct fixture *fx, const struct alloc_range *r, int64_t now, ui
 static void test_small_range_exclusions_and_exhaustion(void **state)
 {
 	struct fixture *fx = *state;
-	struct alloc_range r = range4("10.0.0.8", 29); /* .8 network, .9 gateway, .15 broadcast */
+	struct ipr_prefix r = range4("10.0.0.8", 29); /* .8 network, .9 gateway, .15 broadcast */
 	unsigned seen = 0;
 	uint8_t a[16];
 
@@ -94,7 +96,7 @@ static void test_small_range_exclusions_and_exhaustion(void **state)
 static void test_quarantine_is_respected(void **state)
 {
 	struct fixture *fx = *state;
-	struct alloc_range r = range4("10.0.0.0", 30); /* only 10.0.0.2 is usable */
+	struct ipr_prefix r = range4("10.0.0.0", 30); /* only 10.0.0.2 is usable */
 	struct ipr_mapping m;
 	uint8_t a[16];
 
@@ -109,7 +111,7 @@ static void test_quarantine_is_respected(void **state)
 static void test_nearly_full_large_range_still_finds_the_gap(void **state)
 {
 	struct fixture *fx = *state;
-	struct alloc_range r = range4("10.1.0.0", 24);
+	struct ipr_prefix r = range4("10.1.0.0", 24);
 	uint8_t a[16];
 
 	/* fill all but one of 253 usable addresses; random tries mostly miss, the scan finds it */
@@ -122,7 +124,7 @@ static void test_nearly_full_large_range_still_finds_the_gap(void **state)
 static void test_unpredictable_order(void **state)
 {
 	struct fixture *fx = *state;
-	struct alloc_range r = range4("10.240.0.0", 12);
+	struct ipr_prefix r = range4("10.240.0.0", 12);
 	uint32_t prev = 0, increasing = 0, distinct_top = 0;
 	uint8_t a[16], tops[256] = { 0 };
 
@@ -144,20 +146,20 @@ static void test_unpredictable_order(void **state)
 static void test_ipv6_range_and_contains(void **state)
 {
 	struct fixture *fx = *state;
-	struct alloc_range r = { .family = AF_INET6, .prefix_len = 64 };
+	struct ipr_prefix r = { .family = AF_INET6, .len = 64 };
 	uint8_t a[16], outside[16];
 
-	assert_int_equal(inet_pton(AF_INET6, "fdee:eeee::", r.prefix), 1);
+	assert_int_equal(inet_pton(AF_INET6, "fdee:eeee::", r.addr), 1);
 	assert_int_equal(take(fx, &r, 1000, a, 1), 0);
-	assert_memory_equal(a, r.prefix, 8);
-	assert_true(alloc_range_contains(&r, AF_INET6, a));
+	assert_memory_equal(a, r.addr, 8);
+	assert_true(ipr_prefix_contains(&r, AF_INET6, a));
 	assert_int_equal(inet_pton(AF_INET6, "fdee:eeef::5", outside), 1);
-	assert_false(alloc_range_contains(&r, AF_INET6, outside));
-	assert_false(alloc_range_contains(&r, AF_INET, a));
-	struct alloc_range r12 = range4("10.240.0.0", 12);
+	assert_false(ipr_prefix_contains(&r, AF_INET6, outside));
+	assert_false(ipr_prefix_contains(&r, AF_INET, a));
+	struct ipr_prefix r12 = range4("10.240.0.0", 12);
 	uint8_t in12[4] = { 10, 255, 1, 1 }, out12[4] = { 10, 239, 1, 1 };
-	assert_true(alloc_range_contains(&r12, AF_INET, in12));
-	assert_false(alloc_range_contains(&r12, AF_INET, out12));
+	assert_true(ipr_prefix_contains(&r12, AF_INET, in12));
+	assert_false(ipr_prefix_contains(&r12, AF_INET, out12));
 }
 
 static void test_refs(void **state)

@@ -61,8 +61,9 @@ static void config(struct sources_config *cfg)
 	cfg->gateway_count = 3;
 	cfg->dynamic_min = ipr_ref_from_u64(UINT64_C(1) << 32);
 	cfg->dynamic_max = ipr_ref_from_u64((UINT64_C(1) << 56) - 1);
-	cfg->encoded[0] = (struct sources_range){ true, AF_INET, { 10, 240 }, 12 };
-	cfg->encoded[1] = (struct sources_range){ true, AF_INET6, { 0xfd, 0xee, 0xee, 0xee }, 64 };
+	cfg->encoded[0] = (struct sources_range){ true, { AF_INET, { 10, 240 }, 12 } };
+	cfg->encoded[1] =
+		(struct sources_range){ true, { AF_INET6, { 0xfd, 0xee, 0xee, 0xee }, 64 } };
 }
 
 static int zone(const struct sources_config *cfg, const char *pub, const char *internal,

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "fuzz.h"
+#include "prefix.h"
 #include "synth.h"
 
 /*
@@ -132,16 +133,16 @@ static uint8_t lower(uint8_t c)
 static void round_trip(const struct synth_ip *ip, uint8_t *name, size_t *len)
 {
 	struct synth_ip back;
-	struct synth_prefix self = { .family = ip->family };
+	struct ipr_prefix self = { .family = ip->family };
 	unsigned bits = ip->family == AF_INET ? 32 : 128;
 
 	FUZZ_CHECK(synth_reverse_build(ip, name, SYNTH_REVERSE_NAME_MAX, len) == 0);
 	FUZZ_CHECK(synth_reverse_parse(name, *len, &back) == 0);
 	FUZZ_CHECK(back.family == ip->family && memcmp(back.addr, ip->addr, 16) == 0);
-	memcpy(self.prefix, ip->addr, 16);
+	memcpy(self.addr, ip->addr, 16);
 	for (self.len = 0; self.len <= bits; self.len++)
-		FUZZ_CHECK(synth_prefix_contains(&self, ip));
-	FUZZ_CHECK(!synth_prefix_contains(&self, ip));
+		FUZZ_CHECK(ipr_prefix_contains(&self, ip->family, ip->addr));
+	FUZZ_CHECK(!ipr_prefix_contains(&self, ip->family, ip->addr));
 }
 
 /* A question name as text for gwctld: canonical, and back to the same wire name. */
@@ -220,7 +221,7 @@ static void fuzz_build(const uint8_t *data, size_t size)
 {
 	uint8_t name[SYNTH_REVERSE_NAME_MAX];
 	struct synth_ip ip = { 0 };
-	struct synth_prefix prefix = { 0 };
+	struct ipr_prefix prefix = { 0 };
 	size_t len, alen;
 
 	if (size < 1 + 16 + 1 + 16)
@@ -233,13 +234,13 @@ static void fuzz_build(const uint8_t *data, size_t size)
 	/* against a bit-by-bit reading of the same prefix */
 	prefix.family = ip.family;
 	prefix.len = data[17];
-	memcpy(prefix.prefix, data + 18, 16);
+	memcpy(prefix.addr, data + 18, 16);
 	bool inside = prefix.len <= alen * 8;
 	for (unsigned b = 0; inside && b < prefix.len; b++) {
 		unsigned shift = 7 - b % 8;
-		inside = (prefix.prefix[b / 8] >> shift & 1) == (ip.addr[b / 8] >> shift & 1);
+		inside = (prefix.addr[b / 8] >> shift & 1) == (ip.addr[b / 8] >> shift & 1);
 	}
-	FUZZ_CHECK(synth_prefix_contains(&prefix, &ip) == inside);
+	FUZZ_CHECK(ipr_prefix_contains(&prefix, ip.family, ip.addr) == inside);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -530,36 +530,6 @@ static void test_reverse_round_trip(void **state)
 	}
 }
 
-static void test_prefix(void **state)
-{
-	struct synth_prefix v4 = { .family = AF_INET, .prefix = { 10, 64 }, .len = 10 };
-	struct synth_prefix v6 = { .family = AF_INET6, .prefix = { 0xfd, 0, 0, 1 }, .len = 64 };
-	struct synth_ip a = ip_of("10.100.1.1"), b = ip_of("10.128.0.1"), c = ip_of("fd00:1::9");
-
-	(void)state;
-	assert_true(synth_prefix_contains(&v4, &a));
-	assert_false(synth_prefix_contains(&v4, &b));
-	assert_false(synth_prefix_contains(&v4, &c));
-	assert_true(synth_prefix_contains(&v6, &c));
-	assert_false(synth_prefix_contains(&v6, &a));
-	c.addr[7] = 1;
-	assert_false(synth_prefix_contains(&v6, &c));
-
-	v4.len = 0;
-	assert_true(synth_prefix_contains(&v4, &b));
-	v4 = (struct synth_prefix){ .family = AF_INET, .prefix = { 10, 100, 1, 1 }, .len = 32 };
-	assert_true(synth_prefix_contains(&v4, &a));
-	v4.len = 33;
-	assert_false(synth_prefix_contains(&v4, &a));
-	v6.len = 129;
-	assert_false(synth_prefix_contains(&v6, &c));
-	v6.len = 128;
-	memcpy(v6.prefix, c.addr, 16);
-	assert_true(synth_prefix_contains(&v6, &c));
-	v6.family = 0;
-	assert_false(synth_prefix_contains(&v6, &c));
-}
-
 static void test_name_from_wire(void **state)
 {
 	char text[IPR_NAME_MAX + 1];
@@ -675,7 +645,6 @@ int main(void)
 		cmocka_unit_test(test_reverse_broken_wire),
 		cmocka_unit_test(test_reverse_build),
 		cmocka_unit_test(test_reverse_round_trip),
-		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_ptr_rdata),
 		cmocka_unit_test(test_name_from_wire),
 	};

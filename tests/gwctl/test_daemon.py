@@ -45,6 +45,11 @@ def test_cli_round_trip(make, workdir):
     check(cli(d, "show", "10.240.0.98", ok=False).returncode == 1, "show missing")
     conflict = cli(d, "map", "10.240.0.99", "203.0.113.6 + 1", ok=False)
     check(conflict.returncode == 1 and "in use" in conflict.stderr, conflict.stderr)
+    # the addresses no allocator hands out cannot be mapped by hand either
+    for addr, why in (("10.240.0.0", "network address"), ("10.240.0.1", "gateway's own"),
+                      ("10.255.255.255", "broadcast address"), ("10.0.0.9", "outside")):
+        bad = cli(d, "map", addr, "203.0.113.6 + 1", ok=False)
+        check(bad.returncode == 1 and why in bad.stderr, f"{addr}: {bad.stderr}")
     cli(d, "unmap", "10.240.0.99")
     stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
     check(stats["allocated.encoded"] == "1" and stats["mappings.static_external"] == "0", stats)
