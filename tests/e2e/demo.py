@@ -16,23 +16,7 @@ BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else
 B6 = "b6." + DOMAIN["b"]
 A1 = "a1." + DOMAIN["a"]
 
-PAGE_SERVER = """
-import http.server, socket, sys
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = ("Hello from %s! You reach me from %s.\\n" % (sys.argv[1],
-                self.client_address[0])).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-        print("%s: GET %s from %s" % (sys.argv[1], self.path, self.client_address[0]), flush=True)
-    def log_message(self, *args):
-        pass
-class Server(http.server.HTTPServer):
-    address_family = socket.AF_INET6 if ":" in sys.argv[2] else socket.AF_INET
-Server((sys.argv[2], 80), Handler).serve_forever()
-"""
+WEB_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "webserver.py")
 
 FETCH = """
 import sys, urllib.request
@@ -81,7 +65,7 @@ def main():
               "forwarder) and Unbound with the ipref module (the LAN's resolver).")
         for site in "ab":
             host, addr = LAN[site][1], LAN[site][2]
-            s.spawn(f"web-{site}", host, ["python3", "-u", "-c", PAGE_SERVER, host, addr],
+            s.spawn(f"web-{site}", host, ["python3", WEB_SERVER, host, addr, "80"],
                     f"web-{site}.log")
         time.sleep(0.5)
 

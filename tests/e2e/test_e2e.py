@@ -14,30 +14,14 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import webserver  # noqa: E402
 from sites import DOMAIN, LAN, Failed, Sites  # noqa: E402
 
 BUILD, UNBOUND_BUILD = (sys.argv[1:3] + ["", ""])[:2]
 B6 = "b6." + DOMAIN["b"]
 A1 = "a1." + DOMAIN["a"]
 
-HTTP_SERVER = """
-import http.server, socket, sys
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        size = int(self.path.strip("/") or 0)
-        body = (b"hello from %s to %s\\n" % (sys.argv[1].encode(),
-                self.client_address[0].encode())) if size == 0 else bytes(
-                (i * 7 + i // 251) & 0xff for i in range(size))
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-class Server(http.server.ThreadingHTTPServer):
-    address_family = socket.AF_INET6 if ":" in sys.argv[2] else socket.AF_INET
-Server((sys.argv[2], 8080), Handler).serve_forever()
-"""
+WEB_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "webserver.py")
 
 HTTP_GET = """
 import hashlib, socket, sys, urllib.request
@@ -77,13 +61,13 @@ def check(condition, what):
 
 
 def expected_body(size):
-    return hashlib.sha256(bytes((i * 7 + i // 251) & 0xff for i in range(size))).hexdigest()
+    return hashlib.sha256(webserver.body(size)).hexdigest()
 
 
 def start_servers(s):
     for site in "ab":
         host, addr = LAN[site][1], LAN[site][2]
-        s.spawn(f"http-{site}", host, ["python3", "-c", HTTP_SERVER, host, addr],
+        s.spawn(f"http-{site}", host, ["python3", WEB_SERVER, host, addr, "8080"],
                 f"http-{site}.log")
         s.spawn(f"udp-{site}", host, ["python3", "-c", UDP_ECHO, addr], f"udp-{site}.log")
     time.sleep(0.5)
@@ -115,9 +99,11 @@ def test_ping_both_ways(s):
 
 def test_http_both_ways(s):
     _, _, text = http_get(s, "a1", B6)
-    check(text.startswith("hello from b6 to fdee:eeee::"), f"b6 sees a1 at an IPv6 address: {text}")
+    check(text.startswith("Hello from b6! You reach me from fdee:eeee::"),
+          f"b6 sees a1 at an IPv6 address: {text}")
     _, _, text = http_get(s, "b6", A1)
-    check(text.startswith("hello from a1 to 10.2"), f"a1 sees b6 at an IPv4 address: {text}")
+    check(text.startswith("Hello from a1! You reach me from 10.2"),
+          f"a1 sees b6 at an IPv4 address: {text}")
 
 
 def test_udp_both_ways(s):
