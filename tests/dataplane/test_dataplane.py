@@ -330,6 +330,9 @@ def test_counters_visible(a, b, workdir):
     for key in ("dataplane.tun.rx", "dataplane.udp.tx", "dataplane.udp.rx", "dataplane.tun.tx"):
         check(int(s.get(key, 0)) > 0, f"{key}: {s.get(key)}")
     check("dataplane.drop.ttl-exceeded" in s, "drop counters listed")
+    # use of the mappings goes back to gwctld in batches (REPORT_USE), extending leases
+    check(int(s.get("dataplane.mappings.use_reported", 0)) > 0, "use reported")
+    check(int(s.get("requests.report_use", 0)) > 0, "gwctld received use reports")
 
 
 def main():
