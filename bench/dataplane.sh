@@ -24,7 +24,7 @@ command -v iperf3 >/dev/null || {
 if [[ ! -f $build/build.ninja ]]; then
 	meson setup "$build" --buildtype=release -Dtests=disabled >/dev/null
 fi
-ninja -C "$build" gwctl/gwctld dataplane/ipref-dataplane bench/relay >/dev/null
+ninja -C "$build" gwctl/gwctld gwctl/gwctl dataplane/ipref-dataplane bench/relay >/dev/null
 
 tag=iprb$$
 ns() { echo "$tag$1"; }
@@ -210,11 +210,23 @@ for round in $(seq "${ROUNDS:-2}"); do
 		ip netns exec "$(ns c)" ping -c 2 -W 2 "$target" >/dev/null
 		t=$(tcp_rate "$target")
 		read -r u c < <(udp_best "$target")
-		echo "round $round $mode: tcp $t bit/s, udp $u pps, cpu $c" >&2
+		hz=$(getconf CLK_TCK)
+		printf 'round %s %s: TCP %d Mbit/s, UDP %d packets/s, CPU %d.%02d us/packet\n' \
+			"$round" "$mode" $((t / 1000000)) "$u" $((c / hz)) $(((c * 100 / hz) % 100)) |
+			tee -a "$work/rounds" >&2
 		((t > tcp[$mode])) && tcp[$mode]=$t
 		if ((u > udp[$mode])); then
 			udp[$mode]=$u
 			cpt[$mode]=$c
+		fi
+		if [[ $mode == ipref ]]; then
+			sleep 2.5 # the next counter report
+			for side in a b; do
+				ip netns exec "$(ns g$side)" "$build/gwctl/gwctl" \
+					--socket "$work/$side/gwctl.sock" stats |
+					awk -v s="$side" '/^dataplane\.(drop|tun|udp)/ && $2 > 0 {
+						printf "  %s %s %s\n", s, $1, $2 }' >&2
+			done
 		fi
 		stop_forwarders
 	done
@@ -248,3 +260,7 @@ for i, (name, base, ours) in enumerate(bars):
 out.append('</svg>')
 open(svg, "w").write("\n".join(out) + "\n")
 EOF
+echo
+echo "Every round (best figures above):"
+echo
+sed 's/^/    /' "$work/rounds"

@@ -19,6 +19,7 @@
 #define REPORT_MS	   2000
 #define USE_PER_MESSAGE	   400
 #define USE_MESSAGES_ROUND 16
+#define MESSAGES_PER_WAKE  256
 #define KEY_LEN		   35 /* kind, ver, ctx_ver, 16 context or address bytes, 16 reference */
 
 struct pending {
@@ -191,7 +192,9 @@ bool dpctl_on_readable(struct dp *dp)
 	struct dpctl *ctl = dp->ctl;
 	bool added = false;
 
-	while (ctl->client) {
+	/* a bounded share per wake-up: a large snapshot must not hold packets up (epoll comes back)
+	 */
+	for (int i = 0; i < MESSAGES_PER_WAKE && ctl->client; i++) {
 		struct ipr_ctl_reply msg;
 		int n = ipr_ctl_client_recv(ctl->client, ctl->buf, sizeof(ctl->buf), 0);
 

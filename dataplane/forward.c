@@ -106,6 +106,41 @@ static socklen_t peer_len(uint8_t ver)
 	return ver == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 }
 
+/*
+ * An ICMP error from a router (or this gateway's kernel) quotes a packet for another local
+ * host than its sender: the quote needs that host's reference. Never allocated for a quote.
+ */
+static void quote_for_local(struct dp *dp, const struct xlate_local *p, struct xlate_out_map *map)
+{
+	struct maptab_local *q;
+	uint8_t ver, addr[16];
+
+	if (xlate_local_quote_dst(p, &ver, addr) < 0 ||
+	    (ver == p->ver && !memcmp(addr, p->src, 16)))
+		return;
+	q = maptab_find_local(dp->tab, ver, addr);
+	if (q) {
+		map->has_quote_ref = true;
+		map->quote_ref = q->ref;
+	}
+}
+
+/* Likewise inbound: the quote's remote host, when not the error's sender, needs its address. */
+static void quote_for_remote(struct dp *dp, const struct xlate_remote *rr, uint8_t ver,
+			     struct xlate_in_map *map)
+{
+	struct maptab_remote *q;
+	struct ipr_ref ref;
+
+	if (xlate_remote_quote_dst(rr, &ref) < 0 || ipr_ref_equal(&ref, &rr->hdr.src_ref))
+		return;
+	q = maptab_find_remote(dp->tab, ver, rr->hdr.ctx_ver, rr->hdr.src_ctx, &ref);
+	if (q) {
+		map->has_quote_ea = true;
+		memcpy(map->quote_ea, q->encoded, 16);
+	}
+}
+
 /* A local packet: 0 when batched, NEEDS_WAIT, or -reason. */
 static int from_tun(struct dp *dp, const uint8_t *pkt, size_t len)
 {
@@ -136,6 +171,7 @@ static int from_tun(struct dp *dp, const uint8_t *pkt, size_t len)
 	memcpy(map.dst_ctx.bytes, r->ctx, 16);
 	map.src_ref = l->ref;
 	map.dst_ref = r->ref;
+	quote_for_local(dp, &p, &map);
 	out = b->bufs + b->n * dp->slot_size;
 	rc = xlate_to_wire(&p, &map, out, dp->slot_size);
 	if (rc < 0)
@@ -203,6 +239,7 @@ static int from_udp(struct dp *dp, const uint8_t *pkt, size_t len,
 	map.dst.ver = l->ver;
 	memcpy(map.dst.bytes, l->addr, 16);
 	map.ipv4_id = dp->ipv4_id++;
+	quote_for_remote(dp, &rr, l->ver, &map);
 	rc = xlate_to_local(&rr, &map, dp->tun_out, dp->slot_size);
 	if (rc < 0)
 		return rc;

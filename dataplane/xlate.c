@@ -22,7 +22,8 @@ int xlate_wire_parse(const uint8_t *pkt, size_t len, const struct dp_wire_addr *
 		return rc;
 	r.l4 = pkt + hlen;
 	r.l4_len = len - (size_t)hlen;
-	if (r.hdr.ttl <= 1)
+	/* a peer never forwards what has run out; 1 is for our kernel to expire, as routers do */
+	if (r.hdr.ttl == 0)
 		return -XLATE_DROP_TTL;
 	switch (r.hdr.proto) {
 	case DP_WIRE_PROTO_TCP:
@@ -88,7 +89,8 @@ int xlate_to_wire(const struct xlate_local *pkt, const struct xlate_out_map *map
 	h.has_frag = pkt->is_frag;
 	h.df = pkt->df;
 	h.ctx_ver = map->dst_ctx.ver;
-	h.ttl = (uint8_t)(pkt->ttl - 1);
+	/* the kernel decremented it on the way into the TUN device: one hop per gateway */
+	h.ttl = pkt->ttl;
 	h.proto = pkt->proto == XLATE_PROTO_ICMPV6 ? DP_WIRE_PROTO_ICMP : pkt->proto;
 	h.more_frags = pkt->more_frags;
 	h.frag_off = pkt->frag_off;
@@ -172,7 +174,7 @@ static int icmp_error_to_local(const struct xlate_remote *pkt, const struct xlat
 	lh.ver = map->dst.ver;
 	lh.src = map->src.bytes;
 	lh.dst = map->dst.bytes;
-	lh.ttl = (uint8_t)(h->ttl - 1);
+	lh.ttl = h->ttl; /* decremented by the kernel as it forwards from the TUN device */
 	lh.proto = lh.ver == 6 ? XLATE_PROTO_ICMPV6 : DP_WIRE_PROTO_ICMP;
 	lh.df = h->df;
 	lh.id16 = h->df ? 0 : map->ipv4_id;
@@ -199,7 +201,7 @@ int xlate_to_local(const struct xlate_remote *pkt, const struct xlate_in_map *ma
 	lh.ver = map->dst.ver;
 	lh.src = map->src.bytes;
 	lh.dst = map->dst.bytes;
-	lh.ttl = (uint8_t)(h->ttl - 1);
+	lh.ttl = h->ttl; /* decremented by the kernel as it forwards from the TUN device */
 	lh.proto = h->proto == DP_WIRE_PROTO_ICMP && lh.ver == 6 ? XLATE_PROTO_ICMPV6 : h->proto;
 	lh.df = h->df;
 	lh.is_frag = h->has_frag;

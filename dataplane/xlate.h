@@ -14,6 +14,11 @@
  * The packet path is parse -> validate -> (the caller looks mappings up) -> translate -> emit.
  * Nothing here allocates, logs or keeps state, so the daemon, the golden-vector tests and the
  * fuzz target run exactly the same code. Every refusal is a typed reason for a counter.
+ *
+ * TTL and hop limit cross the tunnel unchanged: the gateway's kernel decrements them once as it
+ * forwards a packet into the TUN device (and on the other side out of it), so each gateway
+ * counts as one hop, like a router, and an expiry at the far gateway makes its kernel send
+ * "time exceeded", which comes back translated. Only 0 is refused.
  */
 
 #define XLATE_IPV4_HDR	20
@@ -34,7 +39,7 @@ enum xlate_drop {
 	XLATE_DROP_IP_VERSION,			      /* neither IPv4 nor IPv6 */
 	XLATE_DROP_IP_HEADER,			      /* IPv4 header length or checksum wrong */
 	XLATE_DROP_IP_EXTENSION,      /* IPv6 extension header other than Fragment */
-	XLATE_DROP_TTL,		      /* TTL or hop limit runs out at this gateway */
+	XLATE_DROP_TTL,		      /* TTL or hop limit 0: ran out before it came here */
 	XLATE_DROP_PROTOCOL,	      /* neither TCP, UDP nor ICMP */
 	XLATE_DROP_ICMP_TYPE,	      /* ICMP type or code without a translation */
 	XLATE_DROP_ICMP_FRAGMENT,     /* fragmented ICMP: no checksum conversion */
@@ -83,6 +88,12 @@ struct xlate_out_map {
 	struct dp_wire_addr dst_ctx; /* the peer gateway */
 	struct ipr_ref src_ref;	     /* the local host's reference */
 	struct ipr_ref dst_ref;	     /* the remote host's reference */
+	/*
+	 * ICMP errors only: the reference of the local host the quoted packet was for, when that
+	 * is not the error's sender (a router on the way, this gateway's kernel).
+	 */
+	bool has_quote_ref;
+	struct ipr_ref quote_ref;
 };
 
 /* What the lookups give an inbound packet: the remote's encoded address and the local host. */
@@ -90,12 +101,18 @@ struct xlate_in_map {
 	struct dp_wire_addr src; /* encoded address standing for the remote host */
 	struct dp_wire_addr dst; /* the local host; same ver as src */
 	uint16_t ipv4_id;	 /* IPv4 identification for an unfragmented packet without DF */
+	/*
+	 * ICMP errors only: the encoded address of the remote host the quoted packet was for, when
+	 * that is not the error's sender (a router beyond the peer gateway); same ver as dst.
+	 */
+	bool has_quote_ea;
+	uint8_t quote_ea[16];
 };
 
 /*
  * Parses and checks a packet read from the TUN device: IPv4 (options skipped) or IPv6 (only a
- * Fragment extension header), TCP, UDP, ICMP echo or ICMPv6 echo, and a TTL that survives the
- * decrement. Returns 0 or -enum xlate_drop; out is written only on success.
+ * Fragment extension header), TCP, UDP, ICMP echo and the errors of spec/wire.md, and a TTL above
+ * 0. Returns 0 or -enum xlate_drop; out is written only on success.
  */
 IPR_MUST_CHECK int xlate_local_parse(const uint8_t *pkt, size_t len, struct xlate_local *out);
 
@@ -109,21 +126,30 @@ IPR_MUST_CHECK int xlate_wire_parse(const uint8_t *pkt, size_t len,
 				    const struct dp_wire_addr *own, struct xlate_remote *out);
 
 /*
- * Builds the tunnel datagram (the UDP payload) for a parsed local packet: IPREF header with
- * TTL - 1, L4 checksum without the inner addresses, ICMPv6 made IPREF-ICMP. Returns its length
- * or -enum xlate_drop.
+ * Builds the tunnel datagram (the UDP payload) for a parsed local packet: IPREF header, L4 checksum
+ * without the inner addresses, ICMPv6 made IPREF-ICMP. Returns its length or -enum xlate_drop.
  */
 IPR_MUST_CHECK int xlate_to_wire(const struct xlate_local *pkt, const struct xlate_out_map *map,
 				 uint8_t *out, size_t cap);
 
 /*
  * Builds the local IPv4 or IPv6 packet (map->dst.ver decides, whatever the tunnel's family) for
- * a parsed tunnel packet: TTL - 1, checksums with the new addresses, IPREF-ICMP made ICMPv6 for
+ * a parsed tunnel packet: checksums with the new addresses, IPREF-ICMP made ICMPv6 for
  * IPv6, fragments as IPv4 fragments or an IPv6 Fragment header. Returns its length or
  * -enum xlate_drop.
  */
 IPR_MUST_CHECK int xlate_to_local(const struct xlate_remote *pkt, const struct xlate_in_map *map,
 				  uint8_t *out, size_t cap);
+
+/*
+ * What an ICMP error's quoted packet was addressed to, for the lookups when it was not the
+ * error's own sender: a local error gives the quoted destination address (*ver 4 or 6, addr
+ * 16 bytes), a tunnel error the quoted destination reference. Returns 0, or -ENOENT when the
+ * packet is no ICMP error with a readable quote.
+ */
+IPR_MUST_CHECK int xlate_local_quote_dst(const struct xlate_local *pkt, uint8_t *ver,
+					 uint8_t *addr);
+IPR_MUST_CHECK int xlate_remote_quote_dst(const struct xlate_remote *pkt, struct ipr_ref *ref);
 
 /* A short fixed name for any drop reason, wire or translation ("bad-version", "ttl"...). */
 const char *xlate_drop_name(int reason);

@@ -160,9 +160,12 @@ int xlate_icmp_error_to_wire(const struct xlate_local *pkt, const struct xlate_o
 	if (pkt->l4_len < ICMP_HDR ||
 	    xlate_local_parse_quoted(icmp + ICMP_HDR, pkt->l4_len - ICMP_HDR, &q) < 0)
 		return -XLATE_DROP_ICMP_QUOTE;
-	/* the quoted packet came from the remote host to this one: the roles of the outer swap */
+	/*
+	 * The quoted packet came from the remote host to a local one: the roles of the outer swap,
+	 * unless a router (or the gateway's kernel) sent the error about another host's packet.
+	 */
 	if (q.ver != pkt->ver || memcmp(q.src, pkt->dst, addr_len) != 0 ||
-	    memcmp(q.dst, pkt->src, addr_len) != 0)
+	    (!map->has_quote_ref && memcmp(q.dst, pkt->src, addr_len) != 0))
 		return -XLATE_DROP_ICMP_QUOTE;
 	memset(&h, 0, sizeof(h));
 	h.version = DP_WIRE_VERSION;
@@ -171,7 +174,7 @@ int xlate_icmp_error_to_wire(const struct xlate_local *pkt, const struct xlate_o
 	if (map->src_ctx.ver == map->dst_ctx.ver)
 		memcpy(h.dst_ctx, map->src_ctx.bytes, 16);
 	h.src_ref = map->dst_ref;
-	h.dst_ref = map->src_ref;
+	h.dst_ref = map->has_quote_ref ? map->quote_ref : map->src_ref;
 	h.ttl = q.ttl;
 	h.proto = q.proto == XLATE_PROTO_ICMPV6 ? DP_WIRE_PROTO_ICMP : q.proto;
 	h.df = q.df;
@@ -226,9 +229,10 @@ int xlate_icmp_error_to_local(const struct xlate_remote *pkt, const struct xlate
 	if (pkt->l4_len < ICMP_HDR)
 		return -XLATE_DROP_ICMP_QUOTE;
 	qhlen = dp_wire_decode(icmp + ICMP_HDR, pkt->l4_len - ICMP_HDR, &q);
-	/* the quote is a packet this gateway sent: from our host to the error's sender */
+	/* the quote is a packet this gateway sent: from our host to the error's sender, or past it
+	 */
 	if (qhlen < 0 || !ipr_ref_equal(&q.src_ref, &pkt->hdr.dst_ref) ||
-	    !ipr_ref_equal(&q.dst_ref, &pkt->hdr.src_ref))
+	    (!map->has_quote_ea && !ipr_ref_equal(&q.dst_ref, &pkt->hdr.src_ref)))
 		return -XLATE_DROP_ICMP_QUOTE;
 	tc = xlate_icmp_to_local(map->dst.ver, icmp[0], icmp[1]);
 	if (tc < 0 || cap < ICMP_HDR)
@@ -249,7 +253,7 @@ int xlate_icmp_error_to_local(const struct xlate_remote *pkt, const struct xlate
 	memset(&lh, 0, sizeof(lh));
 	lh.ver = map->dst.ver;
 	lh.src = map->dst.bytes;
-	lh.dst = map->src.bytes;
+	lh.dst = map->has_quote_ea ? map->quote_ea : map->src.bytes;
 	lh.ttl = q.ttl;
 	lh.proto = q.proto == DP_WIRE_PROTO_ICMP && lh.ver == 6 ? XLATE_PROTO_ICMPV6 : q.proto;
 	lh.df = q.df;
@@ -282,4 +286,33 @@ int xlate_icmp_error_to_local(const struct xlate_remote *pkt, const struct xlate
 		lh.ver == 6 ? xlate_icmp6_pseudo_sum(map->src.bytes, map->dst.bytes, len) : 0;
 	xlate_put_be16(out + 2, (uint16_t)~dp_csum_add(sum, out, len));
 	return (int)len;
+}
+
+int xlate_local_quote_dst(const struct xlate_local *pkt, uint8_t *ver, uint8_t *addr)
+{
+	struct xlate_local q;
+	int tc;
+
+	if (pkt->proto != (pkt->ver == 4 ? DP_WIRE_PROTO_ICMP : XLATE_PROTO_ICMPV6) ||
+	    pkt->frag_off != 0 || pkt->l4_len < ICMP_HDR)
+		return -ENOENT;
+	tc = xlate_icmp_from_local(pkt->ver, pkt->l4[0], pkt->l4[1]);
+	if (tc < 0 || !xlate_icmp_is_error((uint8_t)(tc >> 8)) ||
+	    xlate_local_parse_quoted(pkt->l4 + ICMP_HDR, pkt->l4_len - ICMP_HDR, &q) < 0)
+		return -ENOENT;
+	*ver = q.ver;
+	memcpy(addr, q.dst, 16);
+	return 0;
+}
+
+int xlate_remote_quote_dst(const struct xlate_remote *pkt, struct ipr_ref *ref)
+{
+	struct dp_wire_hdr q;
+
+	if (pkt->hdr.proto != DP_WIRE_PROTO_ICMP || pkt->hdr.frag_off != 0 ||
+	    pkt->l4_len < ICMP_HDR || !xlate_icmp_is_error(pkt->l4[0]) ||
+	    dp_wire_decode(pkt->l4 + ICMP_HDR, pkt->l4_len - ICMP_HDR, &q) < 0)
+		return -ENOENT;
+	*ref = q.dst_ref;
+	return 0;
 }

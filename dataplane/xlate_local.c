@@ -158,7 +158,7 @@ static int parse(const uint8_t *pkt, size_t len, bool quoted, struct xlate_local
 		rc = parse_v6(pkt, len, quoted, &p);
 	else
 		rc = -XLATE_DROP_IP_VERSION;
-	if (rc == 0 && !quoted && p.ttl <= 1)
+	if (rc == 0 && !quoted && p.ttl == 0)
 		rc = -XLATE_DROP_TTL;
 	if (rc == 0 && !quoted)
 		rc = check_l4(&p);

@@ -111,80 +111,81 @@ def vec(name, direction, inp, out, **kw):
     vectors.append((name, direction, inp, out, kw))
 
 
-# 1. Outbound IPv4 -> IPv4 Internet: the capture's echo request (TTL 65 in, 64 on the wire).
+# 1. Outbound IPv4 -> IPv4 Internet: the capture's echo request. TTLs cross unchanged (the
+# gateway's kernel counts the hop as it forwards into the TUN device), as in the capture.
 wire_req = ipref("198.18.0.1", "198.18.0.2", REF_A, 0x705, 1, 64, icmp(8, ECHO), True)
-vec("out_v4_icmp_v4", "out", ipv4("198.18.2.5", "10.240.7.7", 1, icmp(8, ECHO), 65, df=True, ident=0x3c1f),
+vec("out_v4_icmp_v4", "out", ipv4("198.18.2.5", "10.240.7.7", 1, icmp(8, ECHO), 64, df=True, ident=0x3c1f),
     wire_req, sctx="198.18.0.1", dctx="198.18.0.2", sref=REF_A, dref=0x705)
 # 2. Inbound to an IPv4 host: the capture's echo reply.
 wire_rep = ipref("198.18.0.2", "198.18.0.1", 0x705, REF_A, 1, 64, icmp(0, ECHO), False)
-vec("in_v4_icmp_v4", "in", wire_rep, ipv4("10.240.7.7", "198.18.2.5", 1, icmp(0, ECHO), 63, ident=0x1234),
+vec("in_v4_icmp_v4", "in", wire_rep, ipv4("10.240.7.7", "198.18.2.5", 1, icmp(0, ECHO), 64, ident=0x1234),
     outer="198.18.0.2", own="198.18.0.1", src="10.240.7.7", dst="198.18.2.5", ipid=0x1234)
 # 3. Inbound to an IPv6 host: the echo request becomes ICMPv6.
 vec("in_v4_icmp_v6", "in", wire_req,
-    ipv6("fdee:eeee::1377:5951", "fd00:b::6", 58, icmp(128, ECHO, ip("fdee:eeee::1377:5951"), ip("fd00:b::6")), 63),
+    ipv6("fdee:eeee::1377:5951", "fd00:b::6", 58, icmp(128, ECHO, ip("fdee:eeee::1377:5951"), ip("fd00:b::6")), 64),
     outer="198.18.0.1", own="198.18.0.2", src="fdee:eeee::1377:5951", dst="fd00:b::6")
 # 4. Outbound from that IPv6 host: ICMPv6 echo reply becomes IPREF-ICMP over IPv4.
 vec("out_v6_icmp_v4", "out",
     ipv6("fd00:b::6", "fdee:eeee::1377:5951", 58, icmp(129, ECHO, ip("fd00:b::6"), ip("fdee:eeee::1377:5951")), 64),
-    ipref("198.18.0.2", "198.18.0.1", 0x705, REF_A, 1, 63, icmp(0, ECHO), True),
+    ipref("198.18.0.2", "198.18.0.1", 0x705, REF_A, 1, 64, icmp(0, ECHO), True),
     sctx="198.18.0.2", dctx="198.18.0.1", sref=0x705, dref=REF_A)
 # 5. UDP IPv4 host over an IPv6 Internet.
 udp = struct.pack("!HHHH", 40000, 53, 8 + len(UDP_DATA), 0) + UDP_DATA
 vec("out_v4_udp_v6", "out", ipv4("10.0.1.5", "10.240.0.9", 17, l4_with_csum(17, ip("10.0.1.5"), ip("10.240.0.9"), udp, 6, True), 64, ident=7),
-    ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 17, 63, l4_with_csum(17, None, None, udp, 6, True), False),
+    ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 17, 64, l4_with_csum(17, None, None, udp, 6, True), False),
     sctx="2001:db8::1", dctx="2001:db8::2", sref=0x1234, dref=0x2466)
 # 6. That datagram arriving at an IPv6 host.
 vec("in_v6_udp_v6", "in", ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 17, 63, l4_with_csum(17, None, None, udp, 6, True), False),
-    ipv6("fdee::1", "fd00:b::6", 17, l4_with_csum(17, ip("fdee::1"), ip("fd00:b::6"), udp, 6, True), 62),
+    ipv6("fdee::1", "fd00:b::6", 17, l4_with_csum(17, ip("fdee::1"), ip("fd00:b::6"), udp, 6, True), 63),
     outer="2001:db8::1", own="2001:db8::2", src="fdee::1", dst="fd00:b::6")
 # 7. TCP SYN from an IPv6 host over an IPv4 Internet, 8-byte references.
 tcp = TCP_SYN
 ref8 = 0x0000000000000000_0000ABCDEF012345
 vec("out_v6_tcp_v4", "out", ipv6("fd00:a::5", "fdee::7", 6, l4_with_csum(6, ip("fd00:a::5"), ip("fdee::7"), tcp, 16), 64),
-    ipref("192.0.2.1", "198.51.100.2", ref8, 0x10022, 6, 63, l4_with_csum(6, None, None, tcp, 16), True),
+    ipref("192.0.2.1", "198.51.100.2", ref8, 0x10022, 6, 64, l4_with_csum(6, None, None, tcp, 16), True),
     sctx="192.0.2.1", dctx="198.51.100.2", sref=ref8, dref=0x10022)
 # 8. That SYN arriving at an IPv4 host (DF carried).
 vec("in_v4_tcp_v4", "in", ipref("192.0.2.1", "198.51.100.2", ref8, 0x10022, 6, 63, l4_with_csum(6, None, None, tcp, 16), True),
-    ipv4("10.240.3.3", "10.1.0.8", 6, l4_with_csum(6, ip("10.240.3.3"), ip("10.1.0.8"), tcp, 16), 62, df=True),
+    ipv4("10.240.3.3", "10.1.0.8", 6, l4_with_csum(6, ip("10.240.3.3"), ip("10.1.0.8"), tcp, 16), 63, df=True),
     outer="192.0.2.1", own="198.51.100.2", src="10.240.3.3", dst="10.1.0.8")
 # 9. TCP from an IPv4 host over an IPv6 Internet to an IPv6 host: outbound then inbound.
 tcp4 = l4_with_csum(6, ip("10.0.1.5"), ip("10.240.0.9"), tcp, 16)
-wire9 = ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 6, 127, l4_with_csum(6, None, None, tcp, 16), True)
+wire9 = ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 6, 128, l4_with_csum(6, None, None, tcp, 16), True)
 vec("out_v4_tcp_v6", "out", ipv4("10.0.1.5", "10.240.0.9", 6, tcp4, 128, df=True, ident=99), wire9,
     sctx="2001:db8::1", dctx="2001:db8::2", sref=0x1234, dref=0x2466)
-vec("in_v6_tcp_v6", "in", wire9, ipv6("fdee::1", "fd00:b::6", 6, l4_with_csum(6, ip("fdee::1"), ip("fd00:b::6"), tcp, 16), 126),
+vec("in_v6_tcp_v6", "in", wire9, ipv6("fdee::1", "fd00:b::6", 6, l4_with_csum(6, ip("fdee::1"), ip("fd00:b::6"), tcp, 16), 128),
     outer="2001:db8::1", own="2001:db8::2", src="fdee::1", dst="fd00:b::6")
 # 10. Zero UDP checksum from IPv4: stays zero on the wire and to IPv4, is computed for IPv6.
 udp0 = struct.pack("!HHHH", 40000, 53, 8 + len(UDP_DATA), 0) + UDP_DATA
-wire10 = ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 17, 63, udp0, False)
+wire10 = ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 17, 64, udp0, False)
 vec("out_v4_udp0_v4", "out", ipv4("10.0.1.5", "10.240.0.9", 17, udp0, 64), wire10,
     sctx="198.18.0.1", dctx="198.18.0.2", sref=0x1234, dref=0x2466)
-vec("in_v4_udp0_v4", "in", wire10, ipv4("10.240.9.9", "10.1.0.8", 17, udp0, 62, ident=5),
+vec("in_v4_udp0_v4", "in", wire10, ipv4("10.240.9.9", "10.1.0.8", 17, udp0, 64, ident=5),
     outer="198.18.0.1", own="198.18.0.2", src="10.240.9.9", dst="10.1.0.8", ipid=5)
-vec("in_v4_udp0_v6", "in", wire10, ipv6("fdee::1", "fd00:b::6", 17, l4_with_csum(17, ip("fdee::1"), ip("fd00:b::6"), udp0, 6, True), 62),
+vec("in_v4_udp0_v6", "in", wire10, ipv6("fdee::1", "fd00:b::6", 17, l4_with_csum(17, ip("fdee::1"), ip("fd00:b::6"), udp0, 6, True), 64),
     outer="198.18.0.1", own="198.18.0.2", src="fdee::1", dst="fd00:b::6")
 # 11. A first IPv4 fragment of UDP: fragment info on the wire, an IPv6 Fragment header inbound.
 big = struct.pack("!HHHH", 1000, 2000, 8 + 100, 0) + bytes(range(100))
 bigc = l4_with_csum(17, ip("10.0.1.5"), ip("10.240.0.9"), big, 6, True)
 first = bigc[:48]
-wire11 = ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 17, 63, l4_with_csum(17, None, None, big, 6, True)[:48], False, frag=(0, True, 0xBEEF))
+wire11 = ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 17, 64, l4_with_csum(17, None, None, big, 6, True)[:48], False, frag=(0, True, 0xBEEF))
 vec("out_v4_udpfrag_v4", "out", ipv4("10.0.1.5", "10.240.0.9", 17, first, 64, ident=0xBEEF, mf=True), wire11,
     sctx="198.18.0.1", dctx="198.18.0.2", sref=0x1234, dref=0x2466)
 vec("in_v4_udpfrag_v6", "in", wire11,
-    ipv6("fdee::1", "fd00:b::6", 17, l4_with_csum(17, ip("fdee::1"), ip("fd00:b::6"), big, 6, True)[:48], 62, frag=(0, True, 0xBEEF)),
+    ipv6("fdee::1", "fd00:b::6", 17, l4_with_csum(17, ip("fdee::1"), ip("fd00:b::6"), big, 6, True)[:48], 64, frag=(0, True, 0xBEEF)),
     outer="198.18.0.1", own="198.18.0.2", src="fdee::1", dst="fd00:b::6")
 # 12. A later fragment: data passes untouched, the offset maps across; zero source context.
 wire12 = ipref("0.0.0.0", "198.18.0.2", 0x1234, 0x2466, 17, 63, bigc[48:], False, frag=(48, False, 0xBEEF))
-vec("in_v4_udpfrag2_v4", "in", wire12, ipv4("10.240.9.9", "10.1.0.8", 17, bigc[48:], 62, ident=0xBEEF, off=48),
+vec("in_v4_udpfrag2_v4", "in", wire12, ipv4("10.240.9.9", "10.1.0.8", 17, bigc[48:], 63, ident=0xBEEF, off=48),
     outer="198.18.0.1", own="198.18.0.2", src="10.240.9.9", dst="10.1.0.8")
 
 # 12b. An IPv6 host over an IPv6 Internet, and that datagram reaching an IPv4 host.
 udp6 = l4_with_csum(17, ip("fd00:a::5"), ip("fdee::7"), udp, 6, True)
-wire12b = ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 17, 63, l4_with_csum(17, None, None, udp, 6, True), True)
+wire12b = ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 17, 64, l4_with_csum(17, None, None, udp, 6, True), True)
 vec("out_v6_udp_v6", "out", ipv6("fd00:a::5", "fdee::7", 17, udp6, 64), wire12b,
     sctx="2001:db8::1", dctx="2001:db8::2", sref=0x1234, dref=0x2466)
 vec("in_v6_udp_v4", "in", wire12b,
-    ipv4("10.240.9.9", "10.1.0.8", 17, l4_with_csum(17, ip("10.240.9.9"), ip("10.1.0.8"), udp, 6, True), 62, df=True),
+    ipv4("10.240.9.9", "10.1.0.8", 17, l4_with_csum(17, ip("10.240.9.9"), ip("10.1.0.8"), udp, 6, True), 64, df=True),
     outer="2001:db8::1", own="2001:db8::2", src="10.240.9.9", dst="10.1.0.8")
 
 # 13. ICMP errors quote the packet they are about, itself translated with the roles swapped.
@@ -197,7 +198,7 @@ wire_udp8 = l4_with_csum(17, None, None, udp, 6, True)[:8]
 # the quote's checksum loses the quoted addresses like any other (computed from the full datagram)
 wire_quote = ipref("2001:db8::2", "2001:db8::1", 0x2466, 0x1234, 17, 61, wire_udp8, False)
 vec("out_v4_icmperr_v6", "out", ipv4("10.0.1.5", "10.240.0.9", 1, err, 64, ident=9),
-    ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 1, 63, icmp_msg(3, 2, bytes(4) + wire_quote), False),
+    ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 1, 64, icmp_msg(3, 2, bytes(4) + wire_quote), False),
     sctx="2001:db8::1", dctx="2001:db8::2", sref=0x1234, dref=0x2466)
 # A peer reports "fragmentation needed" (MTU 1400 on the wire) about a TCP segment a local IPv6
 # host sent over an IPv4 Internet; the host learns the MTU its own packets may have.
@@ -208,13 +209,28 @@ local_mtu = 1400 - (len(quote_in) - 20 + 8 + 20) + 40
 local_quote = ipv6("fd00:b::6", "fdee::1", 6, l4_with_csum(6, ip("fd00:b::6"), ip("fdee::1"), tcp, 16)[:20], 60)
 local_err = icmp_msg(2, 0, struct.pack("!I", local_mtu) + local_quote, ip("fdee::1"), ip("fd00:b::6"))
 vec("in_v4_icmperr_v6", "in", ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 64, wire_err, False),
-    ipv6("fdee::1", "fd00:b::6", 58, local_err, 63),
+    ipv6("fdee::1", "fd00:b::6", 58, local_err, 64),
     outer="198.18.0.2", own="198.18.0.1", src="fdee::1", dst="fd00:b::6")
 # The same error reaching an IPv4 host: ICMPv4 type 3 code 4, MTU in the low 16 bits.
 local_quote4 = ipv4("10.1.0.8", "10.240.3.3", 6, l4_with_csum(6, ip("10.1.0.8"), ip("10.240.3.3"), tcp, 16)[:20], 60, df=True, ident=0)
 vec("in_v4_icmperr_v4", "in", ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 64, wire_err, False),
-    ipv4("10.240.3.3", "10.1.0.8", 1, icmp_msg(3, 4, struct.pack("!HH", 0, 1400 - (len(quote_in) - 20 + 8 + 20) + 20) + local_quote4), 63, ident=3),
+    ipv4("10.240.3.3", "10.1.0.8", 1, icmp_msg(3, 4, struct.pack("!HH", 0, 1400 - (len(quote_in) - 20 + 8 + 20) + 20) + local_quote4), 64, ident=3),
     outer="198.18.0.2", own="198.18.0.1", src="10.240.3.3", dst="10.1.0.8", ipid=3)
+
+# 14. "Time exceeded" from a router on the way (here gateway B's own kernel, 10.2.0.1, which got
+# the packet from its TUN device with TTL 1): the quote names another local host (10.2.0.2),
+# whose reference the caller looked up (qref); inbound, the quote's destination gets the
+# encoded address of that remote host (qea), the error's sender its own.
+q_udp = l4_with_csum(17, ip("10.240.0.41"), ip("10.2.0.2"), udp, 6, True)
+q14 = ipv4("10.240.0.41", "10.2.0.2", 17, q_udp, 1, ident=5)[:28]
+wire_q14 = ipref("198.18.1.1", "198.18.2.1", 0x3001, 0x2001, 17, 1, l4_with_csum(17, None, None, udp, 6, True)[:8], False)
+wire14 = ipref("198.18.2.1", "198.18.1.1", 0x5000, 0x3001, 1, 64, icmp_msg(11, 0, bytes(4) + wire_q14), False)
+vec("out_v4_timeexceeded_router", "out", ipv4("10.2.0.1", "10.240.0.41", 1, icmp_msg(11, 0, bytes(4) + q14), 64, ident=1),
+    wire14, sctx="198.18.2.1", dctx="198.18.1.1", sref=0x5000, dref=0x3001, qref=0x2001)
+q_udp_a = l4_with_csum(17, ip("fd00:a::2"), ip("fdee::21"), udp, 6, True)[:8]
+vec("in_v4_timeexceeded_router_v6", "in", wire14,
+    ipv6("fdee::50", "fd00:a::2", 58, icmp_msg(3, 0, bytes(4) + ipv6("fd00:a::2", "fdee::21", 17, q_udp_a, 1), ip("fdee::50"), ip("fd00:a::2")), 64),
+    outer="198.18.2.1", own="198.18.1.1", src="fdee::50", dst="fd00:a::2", qea="fdee::21")
 
 if __name__ == "__main__":
     print("/* Generated by gen_vectors.py from spec/wire.md; do not edit by hand. */")
@@ -226,6 +242,10 @@ if __name__ == "__main__":
         for k in ("sref", "dref"):
             if k in kw:
                 args.append(".%s_hi = 0x%xULL, .%s_lo = 0x%xULL" % (k, kw[k] >> 64, k, kw[k] & (2**64 - 1)))
+        if "qref" in kw:
+            args.append(".has_qref = true, .qref = 0x%x" % kw["qref"])
+        if "qea" in kw:
+            args.append('.qea = "%s"' % kw["qea"])
         if "ipid" in kw:
             args.append(".ipid = 0x%x" % kw["ipid"])
         print('{ "%s", %s,\n  "%s",\n  "%s",\n  %s },' % (name, "true" if d == "out" else "false",

@@ -23,6 +23,9 @@ struct vector {
 	const char *sctx, *dctx, *outer, *own, *src, *dst;
 	uint64_t sref_hi, sref_lo, dref_hi, dref_lo;
 	uint16_t ipid;
+	bool has_qref; /* an ICMP error's quote is for another local host: its reference */
+	uint64_t qref;
+	const char *qea; /* or for another remote host: its encoded address */
 };
 
 /* Packets in and out as hex, built by gen_vectors.py from spec/wire.md alone. */
@@ -124,6 +127,8 @@ static void run_vector(const struct vector *v)
 			.dst_ctx = addr_of(v->dctx),
 			.src_ref = { v->sref_hi, v->sref_lo },
 			.dst_ref = { v->dref_hi, v->dref_lo },
+			.has_quote_ref = v->has_qref,
+			.quote_ref = { 0, v->qref },
 		};
 		assert_int_equal(xlate_local_parse(in, in_len, &p), 0);
 		n = xlate_to_wire(&p, &map, out, sizeof(out));
@@ -140,6 +145,10 @@ static void run_vector(const struct vector *v)
 			.dst = addr_of(v->dst),
 			.ipv4_id = v->ipid,
 		};
+		if (v->qea) {
+			map.has_quote_ea = true;
+			memcpy(map.quote_ea, addr_of(v->qea).bytes, 16);
+		}
 		assert_int_equal(xlate_wire_parse(in, in_len, &outer, &own, &r), 0);
 		n = xlate_to_local(&r, &map, out, sizeof(out));
 		if (n > 0)
@@ -215,7 +224,7 @@ static void test_wire_drops(void **state)
 		  DP_WIRE_DROP_SRC_CONTEXT },
 		{ "114040110102030409090909000000010000000b00010002000c0000",
 		  DP_WIRE_DROP_DST_CONTEXT },
-		{ "114001110102030405060708000000010000000b00010002000c0000", XLATE_DROP_TTL },
+		{ "114000110102030405060708000000010000000b00010002000c0000", XLATE_DROP_TTL },
 		{ "114040320102030405060708000000010000000b00010002000c0000", XLATE_DROP_PROTOCOL },
 		{ "114040110102030405060708000000010000000b0001000200", XLATE_DROP_L4_TRUNCATED },
 		{ "114040060102030405060708000000010000000b00010002000c0000",
@@ -268,17 +277,17 @@ static void test_local_drops(void **state)
 		  XLATE_DROP_IP_HEADER },
 		{ "4500009c0000000040116a3e0102030405060708000000000000000000",
 		  XLATE_DROP_IP_TRUNCATED },
-		/* TTL 1, an unknown protocol, a short UDP header, ICMP timestamp */
-		{ "4500001c000000000111a9be01020304050607080000000000000000", XLATE_DROP_TTL },
+		/* TTL 0, an unknown protocol, a short UDP header, ICMP timestamp */
+		{ "4500001c000000000011aabe01020304050607080000000000000000", XLATE_DROP_TTL },
 		{ "4500001c0000000040326a9d01020304050607080000000000000000", XLATE_DROP_PROTOCOL },
 		{ "450000180000000040116ac2010203040506070800000000", XLATE_DROP_L4_TRUNCATED },
 		{ "4500001c0000000040016ace01020304050607080d00f2ff00000000",
 		  XLATE_DROP_ICMP_TYPE },
-		/* IPv6: hop-by-hop options, hop limit 1, ICMPv6 neighbour solicitation */
+		/* IPv6: hop-by-hop options, hop limit 0, ICMPv6 neighbour solicitation */
 		{ "6000000000080001fd000000000000000000000000000001fd000000000000000000000000000002"
 		  "1100000000000000",
 		  XLATE_DROP_IP_EXTENSION },
-		{ "6000000000081101fd000000000000000000000000000001fd000000000000000000000000000002"
+		{ "6000000000081100fd000000000000000000000000000001fd000000000000000000000000000002"
 		  "0001000200080000",
 		  XLATE_DROP_TTL },
 		{ "6000000000083a40fd000000000000000000000000000001fd000000000000000000000000000002"

@@ -278,6 +278,19 @@ def craft(b0=0x11, b1=0x40, ttl=64, proto=17, src="198.18.1.1", dst="198.18.2.1"
     return h + struct.pack(">II", sref, dref) + tail
 
 
+def test_ttl_like_a_router(a, b, workdir):
+    # each gateway is one hop: hb's replies (TTL 64) reach ha with 62, in every family pair
+    for key in ((4, 4, 4), (4, 6, 6), (6, 6, 6), (6, 4, 4)):
+        out = sh("ping", "-c", "1", "-W", "2", ENCODED_AT_A[key], ns="ha").stdout
+        check("ttl=62 " in out, f"reply TTL via {ENCODED_AT_A[key]}: {out}")
+    # TTL 2 runs out at gateway B: its kernel's "time exceeded" comes back across the tunnel,
+    # quoting a packet for hb (another host than the error's sender)
+    for ea, text in ((ENCODED_AT_A[(4, 4, 4)], "Time to live exceeded"),
+                     (ENCODED_AT_A[(6, 6, 6)], "Time exceeded")):
+        run = sh("ping", "-c", "2", "-i", "0.5", "-W", "2", "-t", "2", ea, ns="ha", check=False)
+        check(text in run.stdout, f"TTL 2 to {ea}: {run.stdout}{run.stderr}")
+
+
 def test_malformed_headers_counted(a, b, workdir):
     cases = {
         "truncated": craft()[:19],
@@ -330,6 +343,9 @@ def test_counters_visible(a, b, workdir):
     for key in ("dataplane.tun.rx", "dataplane.udp.tx", "dataplane.udp.rx", "dataplane.tun.tx"):
         check(int(s.get(key, 0)) > 0, f"{key}: {s.get(key)}")
     check("dataplane.drop.ttl-exceeded" in s, "drop counters listed")
+    # use of the mappings goes back to gwctld in batches (REPORT_USE), extending leases
+    check(int(s.get("dataplane.mappings.use_reported", 0)) > 0, "use reported")
+    check(int(s.get("requests.report_use", 0)) > 0, "gwctld received use reports")
 
 
 def main():
@@ -357,7 +373,7 @@ def main():
             spawn(h, ["python3", "-c", UDP_ECHO], subprocess.DEVNULL)
         time.sleep(0.5)
         for test in (test_ping_all_combinations, test_tcp_http, test_udp_both_ways,
-                     test_icmp_errors_cross_the_tunnel,
+                     test_icmp_errors_cross_the_tunnel, test_ttl_like_a_router,
                      test_malformed_headers_counted, test_restarts_keep_mappings,
                      test_counters_visible):
             try:

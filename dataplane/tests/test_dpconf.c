@@ -1,0 +1,146 @@
+/* Unit tests of dataplane.conf: every key, defaults, refusals with their columns, whole files. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dpconf.h"
+
+static int line(struct dpconf *cfg, const char *text, struct ipr_err *err)
+{
+	return dpconf_parse_line(cfg, text, strlen(text), err);
+}
+
+static void test_defaults_and_keys(void **state)
+{
+	struct dpconf cfg;
+	struct ipr_err err;
+
+	dpconf_defaults(&cfg);
+	assert_string_equal(cfg.tun, "ipref0");
+	assert_int_equal(cfg.port, 1045);
+	assert_int_equal(cfg.peer_port, 1045);
+	assert_int_equal(cfg.mtu, 1500);
+	assert_true(cfg.ipv4 && cfg.ipv6);
+	assert_int_equal(line(&cfg, "gwctl-config = /etc/x/gwctl.conf\n", &err), 0);
+	assert_int_equal(line(&cfg, "  tun\t=  ipref7   # a comment\r\n", &err), 0);
+	assert_int_equal(line(&cfg, "user = ipref", &err), 0);
+	assert_int_equal(line(&cfg, "port = 2045", &err), 0);
+	assert_int_equal(line(&cfg, "peer-port=3045", &err), 0);
+	assert_int_equal(line(&cfg, "mtu = 9000", &err), 0);
+	assert_int_equal(line(&cfg, "ref-bytes = 8", &err), 0);
+	assert_int_equal(line(&cfg, "capacity = 1024", &err), 0);
+	assert_int_equal(line(&cfg, "wait-slots = 0", &err), 0);
+	assert_int_equal(line(&cfg, "internet = ipv6", &err), 0);
+	assert_int_equal(line(&cfg, "# only a comment", &err), 0);
+	assert_int_equal(line(&cfg, "", &err), 0);
+	assert_string_equal(cfg.gwctl_config, "/etc/x/gwctl.conf");
+	assert_string_equal(cfg.tun, "ipref7");
+	assert_string_equal(cfg.user, "ipref");
+	assert_int_equal(cfg.port, 2045);
+	assert_int_equal(cfg.peer_port, 3045);
+	assert_int_equal(cfg.mtu, 9000);
+	assert_int_equal(cfg.ref_bytes, 8);
+	assert_int_equal(cfg.capacity, 1024);
+	assert_int_equal(cfg.wait_slots, 0);
+	assert_true(!cfg.ipv4 && cfg.ipv6);
+}
+
+/* A refused line leaves the configuration as it was and points at the offending column. */
+static void test_refusals(void **state)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		size_t column;
+	} cases[] = {
+		{ "nonsense = 1", -EINVAL, 1 },
+		{ "port 1045", -EINVAL, 6 },
+		{ "port = 0", -ERANGE, 8 },
+		{ "port = 65536", -ERANGE, 8 },
+		{ "port = 01045", -EINVAL, 8 },
+		{ "port = 10x5", -EINVAL, 10 },
+		{ "mtu = 1000", -ERANGE, 7 },
+		{ "ref-bytes = 5", -EINVAL, 13 },
+		{ "ref-bytes = 32", -ERANGE, 13 },
+		{ "capacity = 8", -ERANGE, 12 },
+		{ "internet = ipv5", -EINVAL, 12 },
+		{ "tun = a/b", -EINVAL, 8 },
+		{ "tun = abcdefghijklmnop", -ERANGE, 7 },
+		{ "tun =", -ERANGE, 6 },
+		{ "user = a\001b", -EINVAL, 9 },
+		{ "port = 99999999999999999999999", -ERANGE, 8 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dpconf cfg, before;
+		struct ipr_err err = { 0 };
+		int rc;
+
+		dpconf_defaults(&cfg);
+		before = cfg;
+		rc = line(&cfg, cases[i].text, &err);
+		if (rc != cases[i].rc || err.column != cases[i].column)
+			fail_msg("'%s': rc %d column %zu (%s)", cases[i].text, rc, err.column,
+				 err.reason ? err.reason : "");
+		assert_memory_equal(&cfg, &before, sizeof(cfg));
+	}
+}
+
+static void test_twice(void **state)
+{
+	struct dpconf cfg;
+	struct ipr_err err;
+
+	dpconf_defaults(&cfg);
+	assert_int_equal(line(&cfg, "port = 1", &err), 0);
+	assert_int_equal(line(&cfg, "port = 2", &err), -EINVAL);
+	assert_int_equal(cfg.port, 1);
+}
+
+static void test_files(void **state)
+{
+	char path[] = "/tmp/test-dpconf-XXXXXX";
+	int fd = mkstemp(path);
+	struct dpconf cfg;
+	char msg[256];
+	FILE *f;
+
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs("# sample\ntun = t0\nport = 7\n", f);
+	fclose(f);
+	dpconf_defaults(&cfg);
+	assert_int_equal(dpconf_load(&cfg, path, msg, sizeof(msg)), 0);
+	assert_string_equal(cfg.tun, "t0");
+	assert_int_equal(cfg.port, 7);
+
+	f = fopen(path, "w");
+	fputs("tun = t1\n\nport = 0\n", f);
+	fclose(f);
+	dpconf_defaults(&cfg);
+	assert_int_equal(dpconf_load(&cfg, path, msg, sizeof(msg)), -ERANGE);
+	assert_non_null(strstr(msg, ":3:8: "));
+	assert_string_equal(cfg.tun, "ipref0"); /* nothing of a bad file is kept */
+	unlink(path);
+	assert_int_equal(dpconf_load(&cfg, path, msg, sizeof(msg)), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_and_keys),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_twice),
+		cmocka_unit_test(test_files),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
