@@ -221,6 +221,21 @@ size_t ipr_addr_format(const struct ipr_addr *addr, enum ipr_ref_style style, ch
 	return n + ipr_ref_format(&addr->ref, buf + n);
 }
 
+int ipr_context_compare(const struct ipr_context *a, const struct ipr_context *b)
+{
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	switch (a->kind) {
+	case IPR_CONTEXT_IPV4:
+		return memcmp(a->ipv4, b->ipv4, sizeof(a->ipv4));
+	case IPR_CONTEXT_IPV6:
+		return memcmp(a->ipv6, b->ipv6, sizeof(a->ipv6));
+	case IPR_CONTEXT_NAME:
+		return strcmp(a->name, b->name);
+	}
+	return 0;
+}
+
 bool ipr_context_equal(const struct ipr_context *a, const struct ipr_context *b)
 {
 	if (a->kind != b->kind)

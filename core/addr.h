@@ -72,5 +72,7 @@ size_t ipr_context_format(const struct ipr_context *context, char *buf);
 size_t ipr_addr_format(const struct ipr_addr *addr, enum ipr_ref_style style, char *buf);
 
 bool ipr_context_equal(const struct ipr_context *a, const struct ipr_context *b);
+/* A total order (kind, then address bytes or name) that agrees with ipr_context_equal. */
+int ipr_context_compare(const struct ipr_context *a, const struct ipr_context *b);
 
 #endif

@@ -132,12 +132,39 @@ void publish_config(const struct gwctl_config *cfg, struct sources_config *out)
 		memcpy(out->hosts_paths[i], cfg->hosts_paths[i], SOURCES_PATH_MAX);
 }
 
-static bool same_mapping(const struct ipr_mapping *a, const struct ipr_mapping *b)
+/* A total order over every field a file decides; 0 means the store already has it as wanted. */
+static int mapping_order(const struct ipr_mapping *a, const struct ipr_mapping *b)
 {
-	return a->kind == b->kind && a->family == b->family &&
-	       memcmp(a->address, b->address, 16) == 0 &&
-	       ipr_context_equal(&a->context, &b->context) && ipr_ref_equal(&a->ref, &b->ref) &&
-	       strcmp(a->name, b->name) == 0 && strcmp(a->source, b->source) == 0;
+	int c;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if ((c = memcmp(a->address, b->address, 16)) != 0 ||
+	    (c = ipr_context_compare(&a->context, &b->context)) != 0 ||
+	    (c = ipr_ref_compare(&a->ref, &b->ref)) != 0 || (c = strcmp(a->name, b->name)) != 0)
+		return c;
+	return strcmp(a->source, b->source);
+}
+
+static int by_mapping(const void *a, const void *b)
+{
+	return mapping_order(*(const struct ipr_mapping *const *)a,
+			     *(const struct ipr_mapping *const *)b);
+}
+
+/* Pointers to the n mappings at first, sorted by mapping_order; NULL when out of memory. */
+static const struct ipr_mapping **sorted(const struct ipr_mapping *first, size_t n)
+{
+	const struct ipr_mapping **p = malloc((n ? n : 1) * sizeof(*p));
+
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		p[i] = &first[i];
+	qsort(p, n, sizeof(*p), by_mapping);
+	return p;
 }
 
 static bool same_digests(const struct source_set *a, const struct source_set *b)
@@ -202,7 +229,8 @@ static void describe(const struct ipr_mapping *m, char *buf, size_t size)
 static int apply(struct service *svc, const struct source_set *set, struct publish_report *report)
 {
 	struct ipr_mapping *current = NULL;
-	size_t current_count = 0;
+	const struct ipr_mapping **have = NULL, **want = NULL;
+	size_t current_count = 0, i = 0, k = 0;
 	bool *wanted_present = calloc(set->count ? set->count : 1, sizeof(bool));
 	int rc;
 
@@ -211,27 +239,40 @@ static int apply(struct service *svc, const struct source_set *set, struct publi
 	rc = current_from_files(svc->store, &current, &current_count);
 	if (rc < 0)
 		goto out;
-	for (size_t i = 0; i < current_count; i++) {
-		bool keep = false;
-		for (size_t k = 0; k < set->count && !keep; k++) {
-			if (!wanted_present[k] && same_mapping(&current[i], &set->mappings[k]))
-				keep = wanted_present[k] = true;
-		}
-		if (keep)
+	/* both sides sorted, then one merge: hundreds of thousands of mappings stay cheap */
+	have = sorted(current, current_count);
+	want = sorted(set->mappings, set->count);
+	if (!have || !want) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (i < current_count) {
+		int order = k < set->count ? mapping_order(have[i], want[k]) : -1;
+
+		if (order > 0) {
+			k++; /* wanted and not there: inserted below, in the files' order */
 			continue;
-		rc = store_delete(svc->store, &current[i], 0);
+		}
+		if (order == 0) {
+			wanted_present[want[k++] - set->mappings] = true;
+			i++;
+			continue;
+		}
+		rc = store_delete(svc->store, have[i], 0);
 		if (rc < 0)
 			goto out;
-		service_record(svc, IPR_CTL_EV_REMOVED, &current[i]);
+		service_record(svc, IPR_CTL_EV_REMOVED, have[i++]);
 		report->removed++;
 	}
-	for (size_t k = 0; k < set->count; k++) {
+	for (k = 0; k < set->count; k++) {
 		struct ipr_mapping m = set->mappings[k];
+
 		if (wanted_present[k])
 			continue;
 		rc = store_insert(svc->store, &m);
 		if (rc == -EEXIST) {
 			char what[128];
+
 			describe(&m, what, sizeof(what));
 			report_line(report,
 				    "%s: %s is already mapped by a mapping not from a file"
@@ -246,6 +287,8 @@ static int apply(struct service *svc, const struct source_set *set, struct publi
 	}
 	rc = report->total ? -EINVAL : 0;
 out:
+	free(have);
+	free(want);
 	free(current);
 	free(wanted_present);
 	return rc;

@@ -193,12 +193,33 @@ static void test_context_equal(void **state)
 	assert_false(ipr_context_equal(&a, &b));
 }
 
+/* The order agrees with equality, is antisymmetric, and sorts kinds, then bytes or names. */
+static void test_context_compare(void **state)
+{
+	static const char *const sorted[] = { "a.example", "b.example", "192.0.2.1",
+					      "192.0.2.2", "::1",	"2001:db8::1" };
+	struct ipr_context c[6], same;
+
+	(void)state;
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(ipr_context_parse(sorted[i], strlen(sorted[i]), &c[i], NULL), 0);
+	for (size_t i = 0; i < 6; i++)
+		for (size_t k = 0; k < 6; k++) {
+			int order = ipr_context_compare(&c[i], &c[k]);
+
+			assert_true(i < k ? order < 0 : i > k ? order > 0 : order == 0);
+			assert_int_equal(order == 0, ipr_context_equal(&c[i], &c[k]));
+		}
+	assert_int_equal(ipr_context_parse("A.Example.", 10, &same, NULL), 0);
+	assert_int_equal(ipr_context_compare(&same, &c[0]), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),	      cmocka_unit_test(test_context_kinds),
-		cmocka_unit_test(test_hex_output),    cmocka_unit_test(test_name_limits),
-		cmocka_unit_test(test_context_equal),
+		cmocka_unit_test(test_cases),		cmocka_unit_test(test_context_kinds),
+		cmocka_unit_test(test_context_compare), cmocka_unit_test(test_hex_output),
+		cmocka_unit_test(test_name_limits),	cmocka_unit_test(test_context_equal),
 	};
 	return cmocka_run_group_tests_name("addr", tests, NULL, NULL);
 }
