@@ -175,6 +175,32 @@ static bool same_digests(const struct source_set *a, const struct source_set *b)
 	       memcmp(a->hosts_digests, b->hosts_digests, sizeof(a->hosts_digests)) == 0;
 }
 
+static void free_files(struct publish_state *state)
+{
+	for (size_t i = 0; i < state->file_count; i++)
+		free(state->files[i]);
+	free(state->files);
+	state->files = NULL;
+	state->file_count = 0;
+}
+
+/* Takes the set's file list when it differs from the one kept, so the watcher can follow it. */
+static void keep_files(struct publish_state *state, struct source_set *set)
+{
+	bool same = set->file_count == state->file_count;
+
+	for (size_t i = 0; same && i < set->file_count; i++)
+		same = strcmp(set->files[i], state->files[i]) == 0;
+	if (same)
+		return;
+	free_files(state);
+	state->files = set->files;
+	state->file_count = set->file_count;
+	set->files = NULL;
+	set->file_count = set->file_cap = 0;
+	state->files_changes++;
+}
+
 static void keep_digests(struct publish_state *state, const struct source_set *set)
 {
 	state->last.zone_digest_count = set->zone_digest_count;
@@ -318,8 +344,10 @@ int publish_reload(struct service *svc, struct publish_report *report)
 	crypto_generichash_final(&hash, (unsigned char *)config_digest, sizeof(config_digest));
 
 	rc = sources_load(&cfg, &set);
-	if (rc == 0)
+	if (rc == 0) {
 		resolve_contexts(svc, &set, report);
+		keep_files(state, &set);
+	}
 	if (rc == -EINVAL) {
 		for (size_t i = 0; i < set.error_count; i++) {
 			source_error_format(&set.errors[i], line, sizeof(line));
@@ -361,5 +389,6 @@ out:
 
 void publish_state_deinit(struct publish_state *state)
 {
+	free_files(state);
 	source_set_free(&state->last);
 }

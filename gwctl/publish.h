@@ -31,6 +31,9 @@ struct publish_state {
 	struct source_set last; /* digests only are kept; mappings are freed */
 	char config_digest[32]; /* what of the configuration shapes the set */
 	uint64_t reloads, failures, unchanged;
+	char **files; /* every file the last good read went through, $INCLUDEs too */
+	size_t file_count;
+	uint64_t files_changes; /* counts changes of files[], for the watcher */
 };
 
 struct service;

@@ -75,6 +75,7 @@ struct server {
 	bool reload_due;  /* SIGHUP: the configuration and the published sources */
 	bool publish_due; /* start-up or a watched file changed: the published sources */
 	uint64_t config_loads_seen;
+	uint64_t files_changes_seen;
 	struct watch watch;
 	gid_t group; /* (gid_t)-1: none */
 	struct client *clients;
@@ -212,7 +213,7 @@ int server_open(struct server **out, struct service *svc, char *msg, size_t msg_
 	rc = watch_open(&srv->watch);
 	if (rc < 0)
 		goto out;
-	watch_set(&srv->watch, &svc->cfg);
+	watch_set(&srv->watch, &svc->cfg, NULL, 0);
 	srv->publish_due = true; /* the sources as they are now, before the first request */
 	rc = arm(srv, EPOLL_CTL_ADD, srv->watch.inotify_fd, EPOLLIN, TAG_WATCH);
 	if (rc == 0)
@@ -714,10 +715,14 @@ int server_run(struct server *srv)
 		}
 		if (srv->batch_len || srv->sweep_due || srv->reload_due || srv->publish_due)
 			process_batch(srv);
-		if (srv->svc->config_loads != srv->config_loads_seen) {
-			/* the configuration may name other files as sources now */
+		if (srv->svc->config_loads != srv->config_loads_seen ||
+		    srv->svc->publish.files_changes != srv->files_changes_seen) {
+			/* the configuration or an $INCLUDE may name other files as sources now */
+			const struct publish_state *p = &srv->svc->publish;
+
 			srv->config_loads_seen = srv->svc->config_loads;
-			watch_set(&srv->watch, &srv->svc->cfg);
+			srv->files_changes_seen = p->files_changes;
+			watch_set(&srv->watch, &srv->svc->cfg, p->files, p->file_count);
 		}
 		stream_snapshots(srv);
 		for (size_t i = 0; i < srv->client_cap; i++) {

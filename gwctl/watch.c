@@ -70,7 +70,8 @@ static bool watched(const struct watch *w, int wd)
 	return false;
 }
 
-void watch_set(struct watch *w, const struct gwctl_config *cfg)
+void watch_set(struct watch *w, const struct gwctl_config *cfg, char *const *extra,
+	       size_t extra_count)
 {
 	int old[WATCH_FILES_MAX];
 	size_t old_count = w->count;
@@ -88,6 +89,8 @@ void watch_set(struct watch *w, const struct gwctl_config *cfg)
 	}
 	for (size_t i = 0; i < cfg->hosts_count; i++)
 		add(w, cfg->hosts_paths[i]);
+	for (size_t i = 0; i < extra_count; i++)
+		add(w, extra[i]);
 	for (size_t i = 0; i < old_count; i++) {
 		bool again = false;
 		for (size_t k = 0; k < i && !again; k++)

@@ -8,7 +8,8 @@
 #include "config.h"
 #include "err.h"
 
-#define WATCH_FILES_MAX (3 * CONFIG_SOURCES_MAX)
+/* the configured sources, and the files their $INCLUDEs pulled in */
+#define WATCH_FILES_MAX (3 * CONFIG_SOURCES_MAX + 64)
 
 /*
  * Folders are watched rather than files, because editors and tools replace a file by renaming
@@ -26,8 +27,12 @@ struct watch {
 
 IPR_MUST_CHECK int watch_open(struct watch *w);
 void watch_close(struct watch *w);
-/* Watches the folders of cfg's zone and hosts files, replacing what was watched before. */
-void watch_set(struct watch *w, const struct gwctl_config *cfg);
+/*
+ * Watches the folders of cfg's zone and hosts files and of the extra files (those the last
+ * reload read through $INCLUDE), replacing what was watched before.
+ */
+void watch_set(struct watch *w, const struct gwctl_config *cfg, char *const *extra,
+	       size_t extra_count);
 /* Reads inotify events; a change to a watched file (re)starts the quiet period. */
 void watch_read(struct watch *w);
 /* Reads the quiet-period timer; true when the sources should be reloaded now. */

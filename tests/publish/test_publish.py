@@ -88,6 +88,22 @@ def test_examples_pass_nsd_checkzone(make, workdir):
         check(run.returncode == 0, f"{path}: {run.stdout}{run.stderr}")
 
 
+def test_included_files_are_watched(make, workdir):
+    d, pub, internal, hosts = setup(make, workdir)
+    # a file pulled in by $INCLUDE from a folder no configured source lives in
+    extra_dir = os.path.join(workdir, "included")
+    os.mkdir(extra_dir)
+    extra = os.path.join(extra_dir, "more.zone")
+    write(extra, 'shop IN TXT "AA gw.example.com + 4444"\n')
+    write(internal, INTERNAL + "shop IN A 10.0.0.44\nbar IN A 10.0.0.45\n")
+    write(pub, PUBLIC + f"$INCLUDE {extra}\n")
+    d.start()
+    wait_for(d.db, lambda r: any(row[1] == "10.0.0.44" for row in r), "included record")
+    # an edit of the included file alone is applied without a reload command
+    write(extra, 'shop IN TXT "AA gw.example.com + 4444"\nbar IN TXT "AA gw.example.com + 4545"\n')
+    wait_for(d.db, lambda r: any(row[1] == "10.0.0.45" for row in r), "edit of the included file")
+
+
 def test_nsd_serves_and_gwctld_loads(make, workdir):
     d, pub, internal, hosts = setup(make, workdir)
     nsd = Nsd(workdir, {"example.com": pub}, ("ns1.example.com", "A"))
@@ -219,4 +235,5 @@ if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([test_examples_pass_nsd_checkzone, test_nsd_serves_and_gwctld_loads,
                                 test_edits_follow, test_sighup_rereads_the_configuration,
                                 test_published_mappings_resist_hand_edits,
-                                test_external_gateway_names_resolve]))
+                                test_external_gateway_names_resolve,
+                                test_included_files_are_watched]))
