@@ -29,6 +29,10 @@ enum config_key {
 	KEY_ZONE,
 	KEY_HOSTS,
 	KEY_DNS_SERVER,
+	KEY_INBOUND_PER_PEER,
+	KEY_INBOUND_TOTAL,
+	KEY_INBOUND_RATE,
+	KEY_INBOUND_RATE_TOTAL,
 	KEY_COUNT,
 };
 
@@ -307,6 +311,44 @@ static int set_commit_batch(struct gwctl_config *cfg, const char *v, size_t n, s
 	return parse_count(v, n, &cfg->commit_batch, err);
 }
 
+static int parse_limit(const char *v, size_t n, uint32_t *out, struct ipr_err *err)
+{
+	uint64_t value = 0;
+	size_t i = 0;
+	int rc = ipr_conf_number(v, n, &i, CONFIG_INBOUND_MAX, &value, err);
+
+	if (rc == 0 && i != n)
+		return ipr_fail(err, EINVAL, i + 1, "expected a decimal number");
+	if (rc == -ERANGE || (rc == 0 && value == 0))
+		return ipr_fail(err, ERANGE, 1, "must be 1 to 16777216");
+	if (rc < 0)
+		return rc;
+	*out = (uint32_t)value;
+	return 0;
+}
+
+static int set_inbound_per_peer(struct gwctl_config *cfg, const char *v, size_t n,
+				struct ipr_err *err)
+{
+	return parse_limit(v, n, &cfg->inbound_per_peer, err);
+}
+
+static int set_inbound_total(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_limit(v, n, &cfg->inbound_total, err);
+}
+
+static int set_inbound_rate(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_limit(v, n, &cfg->inbound_rate, err);
+}
+
+static int set_inbound_rate_total(struct gwctl_config *cfg, const char *v, size_t n,
+				  struct ipr_err *err)
+{
+	return parse_limit(v, n, &cfg->inbound_rate_total, err);
+}
+
 static int set_max_clients(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
 {
 	return parse_count(v, n, &cfg->max_clients, err);
@@ -439,6 +481,10 @@ static const struct config_key_info keys[KEY_COUNT] = {
 	[KEY_ZONE] = { "zone", set_zone, true, false },
 	[KEY_HOSTS] = { "hosts", set_hosts, true, false },
 	[KEY_DNS_SERVER] = { "dns-server", set_dns_server, true, false },
+	[KEY_INBOUND_PER_PEER] = { "inbound-per-peer", set_inbound_per_peer, false, false },
+	[KEY_INBOUND_TOTAL] = { "inbound-total", set_inbound_total, false, false },
+	[KEY_INBOUND_RATE] = { "inbound-rate", set_inbound_rate, false, false },
+	[KEY_INBOUND_RATE_TOTAL] = { "inbound-rate-total", set_inbound_rate_total, false, false },
 };
 
 void config_defaults(struct gwctl_config *cfg)
@@ -466,6 +512,10 @@ void config_defaults(struct gwctl_config *cfg)
 	cfg->dynamic_ref_max = ipr_ref_from_u64((UINT64_C(1) << 56) - 1);
 	cfg->commit_batch = 256;
 	cfg->max_clients = 64;
+	cfg->inbound_per_peer = 1024;
+	cfg->inbound_total = 16384;
+	cfg->inbound_rate = 50;
+	cfg->inbound_rate_total = 500;
 	cfg->log_level = CONFIG_LOG_INFO;
 }
 

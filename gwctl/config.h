@@ -28,6 +28,8 @@
 #define CONFIG_LINE_MAX IPR_CONF_LINE_MAX
 /* Durations are whole seconds, 1 to 365 days. */
 #define CONFIG_DURATION_MAX (365u * 24 * 60 * 60)
+/* The inbound-* limits are 1 to this. */
+#define CONFIG_INBOUND_MAX (1u << 24)
 /* commit-batch and max-clients are 1 to this. */
 #define CONFIG_COUNT_MAX 4096
 /* Dynamic references below this are left for hand-picked published references. */
@@ -83,6 +85,11 @@ struct gwctl_config {
 	struct ipr_ref dynamic_ref_max;
 	uint32_t commit_batch;
 	uint32_t max_clients;
+	/* limits on encoded addresses made for unknown remote sources (gwctl/inbound.h) */
+	uint32_t inbound_per_peer;   /* live ones per peer gateway */
+	uint32_t inbound_total;	     /* live ones in all */
+	uint32_t inbound_rate;	     /* new ones per second per peer gateway */
+	uint32_t inbound_rate_total; /* new ones per second in all */
 	enum config_log_level log_level;
 	/* One bit per key already set, so that a second occurrence is an error. */
 	uint32_t seen;

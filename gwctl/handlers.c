@@ -155,6 +155,52 @@ static int wanted_family(const struct request *r)
 	return r->svc->has_range[0] ? AF_INET : AF_INET6;
 }
 
+/*
+ * The dataplane asks for an encoded address when traffic arrives from an unknown remote
+ * source (its requests carry SOURCE "dataplane"): bound how fast and how many, and make room
+ * by reclaiming the oldest such mapping that never carried traffic, of the same peer gateway
+ * first, before refusing. Returns 0 to go on, or a refusal already put in the reply.
+ */
+static int inbound_room(struct request *r, const struct ipr_context *peer, bool *refused)
+{
+	struct service *svc = r->svc;
+	const struct ipr_context *scopes[2] = { peer, NULL };
+	const uint32_t limits[2] = { svc->cfg.inbound_per_peer, svc->cfg.inbound_total };
+	struct ipr_mapping idle;
+	uint64_t count;
+	int rc;
+
+	*refused = false;
+	if (!inbound_take(&svc->inbound, peer, svc->cfg.inbound_rate, svc->cfg.inbound_rate_total,
+			  inbound_clock_ms())) {
+		svc->counters.inbound_rate_limited++;
+		*refused = true;
+		return fail(r, IPR_CTL_E_BUSY, "new inbound sources arrive too fast");
+	}
+	for (int i = 0; i < 2; i++) {
+		rc = store_inbound_count(svc->store, scopes[i], &count);
+		if (rc < 0)
+			return rc;
+		if (count < limits[i])
+			continue;
+		rc = store_inbound_idle(svc->store, scopes[i], &idle);
+		if (rc == -ENOENT) {
+			svc->counters.inbound_over_quota++;
+			*refused = true;
+			return fail(r, IPR_CTL_E_BUSY,
+				    i == 0 ? "this gateway's inbound sources are all in use"
+					   : "inbound sources are all in use");
+		}
+		if (rc == 0)
+			rc = store_delete(svc->store, &idle, r->now + svc->cfg.quarantine_secs);
+		if (rc < 0)
+			return rc;
+		service_record(svc, IPR_CTL_EV_REMOVED, &idle);
+		svc->counters.inbound_reclaimed++;
+	}
+	return 0;
+}
+
 static int handle_get_ea(struct request *r)
 {
 	struct service *svc = r->svc;
@@ -172,6 +218,15 @@ static int handle_get_ea(struct request *r)
 	rc = store_find_remote(svc->store, family, &m.context, &r->f->ref, &m);
 	if (rc != -ENOENT)
 		return rc == 0 ? reply_existing(r, &m) : store_failed(r, rc);
+	if (strcmp(source_of(r->f, ""), "dataplane") == 0) {
+		bool refused;
+
+		rc = inbound_room(r, &m.context, &refused);
+		if (rc < 0)
+			return store_failed(r, rc);
+		if (refused)
+			return 0;
+	}
 
 	new_dynamic(r, &m, IPR_MAP_DYNAMIC_REMOTE);
 	m.family = family;
@@ -297,6 +352,8 @@ static int handle_report_use(struct request *r)
 			continue;
 		if (rc == 0)
 			rc = extend_lease(r, &m);
+		if (rc == 0)
+			rc = store_mark_used(r->svc->store, &m, r->now);
 		if (rc < 0)
 			return store_failed(r, rc);
 		extended++;
@@ -374,6 +431,9 @@ static int handle_stats(struct request *r)
 	ipr_ctl_put_counter(r->reply, "allocated.encoded", c->allocated_encoded);
 	ipr_ctl_put_counter(r->reply, "allocated.refs", c->allocated_refs);
 	ipr_ctl_put_counter(r->reply, "allocations.exhausted", c->exhausted);
+	ipr_ctl_put_counter(r->reply, "inbound.rate_limited", c->inbound_rate_limited);
+	ipr_ctl_put_counter(r->reply, "inbound.over_quota", c->inbound_over_quota);
+	ipr_ctl_put_counter(r->reply, "inbound.reclaimed", c->inbound_reclaimed);
 	ipr_ctl_put_counter(r->reply, "leases.expired", c->expired);
 	ipr_ctl_put_counter(r->reply, "leases.extended", c->leases_extended);
 	ipr_ctl_put_counter(r->reply, "store.commits", c->commits);

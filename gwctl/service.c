@@ -34,6 +34,7 @@ int service_init(struct service *svc, const struct gwctl_config *cfg, struct sto
 	svc->cfg = *cfg;
 	svc->store = store;
 	svc->started = service_now();
+	inbound_init(&svc->inbound);
 	set_ranges(svc);
 	/* room for every change one full batch can make, plus one sweep round */
 	svc->pending_cap = 2 * (size_t)cfg->commit_batch + 1024;

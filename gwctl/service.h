@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "config.h"
+#include "inbound.h"
 #include "ctl_msg.h"
 #include "mapping.h"
 #include "names.h"
@@ -30,7 +31,10 @@ struct service_counters {
 	uint64_t committed_requests; /* requests answered after those commits */
 	uint64_t store_failures;     /* batches the store could not commit */
 	uint64_t events_sent;
-	uint64_t subscribers_dropped; /* subscribers too slow to keep up, disconnected */
+	uint64_t subscribers_dropped;  /* subscribers too slow to keep up, disconnected */
+	uint64_t inbound_rate_limited; /* dataplane allocations refused: too fast */
+	uint64_t inbound_over_quota;   /* dataplane allocations refused: too many live */
+	uint64_t inbound_reclaimed;    /* idle dataplane-made mappings removed to make room */
 };
 
 /* A change to the mapping set, told to subscribers once it is committed. */
@@ -60,6 +64,7 @@ struct service {
 	struct names *names;	/* resolves external hosts' gateway names; NULL: none can be */
 	uint64_t config_loads;	/* configurations applied by reloads */
 	struct reports reports; /* other components' counters, for STATS */
+	struct inbound inbound; /* rate limits on dataplane allocations for unknown sources */
 };
 
 /* Sets up ranges from cfg; the store is opened by the caller. */

@@ -44,6 +44,11 @@ enum stmt {
 	ST_SAVEPOINT,
 	ST_RELEASE,
 	ST_ROLLBACK_TO,
+	ST_MARK_USED,
+	ST_INBOUND_COUNT,
+	ST_INBOUND_COUNT_PEER,
+	ST_INBOUND_IDLE,
+	ST_INBOUND_IDLE_PEER,
 	ST_COUNT_MAX,
 };
 
@@ -94,6 +99,20 @@ static const char *const stmt_sql[ST_COUNT_MAX] = {
 	[ST_SAVEPOINT] = "SAVEPOINT part",
 	[ST_RELEASE] = "RELEASE part",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO part",
+	/* at most one write a minute for a mapping in steady use */
+	[ST_MARK_USED] = "UPDATE remote_mapping SET last_used = ?2 WHERE id = ?1"
+			 " AND (last_used IS NULL OR last_used < ?2 - 60)",
+	/* what the dataplane made for unknown remote sources (see schema/002-inbound.sql) */
+	[ST_INBOUND_COUNT] = "SELECT count(*) FROM remote_mapping"
+			     " WHERE kind = 3 AND source = 'dataplane'",
+	[ST_INBOUND_COUNT_PEER] = "SELECT count(*) FROM remote_mapping"
+				  " WHERE kind = 3 AND source = 'dataplane' AND context = ?1",
+	[ST_INBOUND_IDLE] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping"
+			    " WHERE kind = 3 AND source = 'dataplane' AND last_used IS NULL"
+			    " ORDER BY created, id LIMIT 1",
+	[ST_INBOUND_IDLE_PEER] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping"
+				 " WHERE kind = 3 AND source = 'dataplane' AND last_used IS NULL"
+				 " AND context = ?1 ORDER BY created, id LIMIT 1",
 };
 
 struct store {
@@ -592,6 +611,47 @@ int store_ref_quarantined(struct store *store, const struct ipr_ref *ref, int64_
 	ipr_ref_format(ref, text);
 	snprintf(key, sizeof(key), "ref:%s", text);
 	return quarantined(store, key, now);
+}
+
+int store_mark_used(struct store *store, const struct ipr_mapping *m, int64_t now)
+{
+	if (ipr_mapping_is_local(m))
+		return 0;
+	sqlite3_bind_int64(store->stmt[ST_MARK_USED], 1, m->id);
+	sqlite3_bind_int64(store->stmt[ST_MARK_USED], 2, now);
+	return run(store, ST_MARK_USED);
+}
+
+int store_inbound_count(struct store *store, const struct ipr_context *peer, uint64_t *count)
+{
+	enum stmt s = peer ? ST_INBOUND_COUNT_PEER : ST_INBOUND_COUNT;
+	sqlite3_stmt *st = store->stmt[s];
+	char text[IPR_ADDR_TEXT_MAX];
+	int rc;
+
+	if (peer) {
+		ipr_context_format(peer, text);
+		bind_text(st, 1, text);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*count = (uint64_t)sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_reset(st);
+	return errno_of(rc);
+}
+
+int store_inbound_idle(struct store *store, const struct ipr_context *peer, struct ipr_mapping *out)
+{
+	enum stmt s = peer ? ST_INBOUND_IDLE_PEER : ST_INBOUND_IDLE;
+	char text[IPR_ADDR_TEXT_MAX];
+
+	if (peer) {
+		ipr_context_format(peer, text);
+		bind_text(store->stmt[s], 1, text);
+	}
+	return fetch_one(store, s, out);
 }
 
 int store_encoded_taken(struct store *store, int family, int64_t now, uint64_t *count)

@@ -61,6 +61,19 @@ IPR_MUST_CHECK int store_ref_quarantined(struct store *store, const struct ipr_r
 					 int64_t now);
 
 /* How many encoded addresses of a family are in use or in quarantine at time now. */
+/* Records that a remote mapping carried traffic (REPORT_USE); local mappings are left alone. */
+IPR_MUST_CHECK int store_mark_used(struct store *store, const struct ipr_mapping *m, int64_t now);
+
+/*
+ * Mappings the dataplane made for unknown remote sources (dynamic remote, source "dataplane"):
+ * how many there are, of one peer gateway or (peer NULL) in all; and the oldest of them that
+ * never carried traffic since (-ENOENT when there is none).
+ */
+IPR_MUST_CHECK int store_inbound_count(struct store *store, const struct ipr_context *peer,
+				       uint64_t *count);
+IPR_MUST_CHECK int store_inbound_idle(struct store *store, const struct ipr_context *peer,
+				      struct ipr_mapping *out);
+
 IPR_MUST_CHECK int store_encoded_taken(struct store *store, int family, int64_t now,
 				       uint64_t *count);
 

@@ -532,6 +532,10 @@ static void test_counts(void **state)
 		{ "max-clients = 0", -ERANGE, 15, "must be 1 to 4096" },
 		{ "max-clients = 5000", -ERANGE, 15, "must be 1 to 4096" },
 		{ "max-clients = 1.5", -EINVAL, 16, "expected a decimal number" },
+		{ "inbound-rate = 0", -ERANGE, 16, "must be 1 to 16777216" },
+		{ "inbound-total = 16777217", -ERANGE, 17, "must be 1 to 16777216" },
+		{ "inbound-per-peer = 01", -EINVAL, 20, "number with a leading zero" },
+		{ "inbound-rate-total = 5/s", -EINVAL, 23, "expected a decimal number" },
 	};
 	struct gwctl_config cfg;
 
@@ -546,6 +550,14 @@ static void test_counts(void **state)
 	assert_int_equal(cfg.max_clients, 4096);
 	cfg = parse_good("max-clients=100#");
 	assert_int_equal(cfg.max_clients, 100);
+	cfg = parse_good("inbound-per-peer = 16777216");
+	assert_int_equal(cfg.inbound_per_peer, 16777216);
+	cfg = parse_good("inbound-rate-total = 1");
+	assert_int_equal(cfg.inbound_rate_total, 1);
+	/* the defaults */
+	cfg = parse_good("");
+	assert_true(cfg.inbound_per_peer == 1024 && cfg.inbound_total == 16384 &&
+		    cfg.inbound_rate == 50 && cfg.inbound_rate_total == 500);
 	expect_bad(bad, COUNT(bad));
 }
 

@@ -203,6 +203,27 @@ def test_refuses_foreign_database(make, workdir):
     check(d.proc.wait(10) == 1 and "not a usable SQLite database" in open(d.log).read(), "text")
 
 
+def test_upgrades_a_version_1_store(make, workdir):
+    # a store as the first released schema left it, with a mapping in it
+    d = make()
+    schema = os.path.join(os.path.dirname(__file__), "..", "..", "schema", "001-initial.sql")
+    db = sqlite3.connect(d.db)
+    db.executescript(open(schema).read())
+    db.execute("INSERT INTO remote_mapping (kind, encoded, family, context, ref, name, expires,"
+               " source, created) VALUES (3, '10.240.1.2', 4, '192.0.2.7', '2466', NULL,"
+               " 4102444800, 'resolver', 1)")
+    db.execute("PRAGMA application_id = 1230000710")  # 0x49505246, "IPRF"
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    d.start()
+    check(sqlite3.connect(d.db).execute("PRAGMA user_version").fetchone()[0] == 2, "migrated")
+    r = d.client().get_ea("192.0.2.7", 2466)
+    check(r.status == OK and r.get(A_ENCODED) == ip("10.240.1.2"), "the mapping is kept")
+    cols = [c[1] for c in sqlite3.connect(d.db).execute("PRAGMA table_info(remote_mapping)")]
+    check("last_used" in cols, cols)
+
+
 def test_second_daemon_and_stale_socket(make, workdir):
     d = make().start()
     other = make()
@@ -307,6 +328,58 @@ def test_report_counters(make, workdir):
     check(stats["dataplane.rx.tun"] == "9", stats)
 
 
+def inbound_ea(c, peer, ref):
+    """GET_EA as the dataplane asks it, for an unknown remote source."""
+    return c.call(GET_EA, attr(A_CONTEXT, ip(peer)) + ref_attr(ref) + attr(A_FAMILY, b"\x04") +
+                  attr(A_SOURCE, b"dataplane"))
+
+
+def ref_attr(n):
+    return attr(A_REF, n.to_bytes(16, "big"))
+
+
+def test_inbound_limits(make, workdir):
+    d = make("inbound-per-peer = 3\ninbound-total = 5\ninbound-rate = 1000\n").start()
+    c = d.client()
+    made = [inbound_ea(c, "203.0.113.1", n) for n in (1, 2, 3)]
+    check(all(r.status == OK for r in made), [r.message for r in made])
+    # the dataplane reports the first one used: it carried traffic, so it stays
+    first = made[0].get(A_ENCODED)
+    check(c.call(REPORT_USE, attr(A_MAPPING, attr(A_ENCODED, first))).status == OK, "use")
+    # a fourth from the same peer reclaims that peer's oldest idle one (ref 2), not ref 1
+    check(inbound_ea(c, "203.0.113.1", 4).status == OK, "reclaimed room")
+    refs = sorted(r[2] for r in sqlite3.connect(d.db).execute("SELECT * FROM mappings"))
+    check(refs == ["203.0.113.1 + 1", "203.0.113.1 + 3", "203.0.113.1 + 4"], refs)
+    # other sources than the dataplane (the resolver, the CLI) are not limited this way
+    check(c.get_ea("203.0.113.1", 99).status == OK, "resolver-made")
+    # in all: 5 inbound at most; another peer's new source reclaims the oldest idle anywhere
+    check(inbound_ea(c, "203.0.113.2", 1).status == OK, "peer 2")
+    check(inbound_ea(c, "203.0.113.2", 2).status == OK, "peer 2, fifth in all")
+    check(inbound_ea(c, "203.0.113.2", 3).status == OK, "sixth reclaims")
+    stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
+    check(stats["inbound.reclaimed"] == "2", stats)
+    # when every one of a peer's mappings carried traffic, its next new source is refused
+    for r in sqlite3.connect(d.db).execute("SELECT encoded FROM remote_mapping"):
+        c.call(REPORT_USE, attr(A_MAPPING, attr(A_ENCODED, ip(r[0]))))
+    refused = inbound_ea(c, "203.0.113.1", 5)
+    check(refused.status == E_BUSY and "in use" in refused.message, refused.message)
+    check(d.proc.poll() is None, "daemon alive")
+
+
+def test_inbound_rate(make, workdir):
+    d = make("inbound-rate = 2\ninbound-rate-total = 3\n").start()
+    c = d.client()
+    got = [inbound_ea(c, "203.0.113.7", n).status for n in range(1, 5)]
+    check(got == [OK, OK, E_BUSY, E_BUSY], got)
+    # another peer has its own bucket, but the global one is nearly empty too
+    got = [inbound_ea(c, "203.0.113.8", n).status for n in range(1, 3)]
+    check(got == [OK, E_BUSY], got)
+    time.sleep(1.1)
+    check(inbound_ea(c, "203.0.113.7", 9).status == OK, "refilled")
+    stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
+    check(stats["inbound.rate_limited"] == "3", stats)
+
+
 def test_sample_configuration_is_valid(make, workdir):
     sample = os.path.join(os.path.dirname(__file__), "..", "..", "dist", "gwctl.conf")
     run = subprocess.run([GWCTLD, "--config", sample, "--check"], capture_output=True, text=True)
@@ -322,7 +395,9 @@ if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([
         test_cli_round_trip, test_cli_without_daemon, test_socket_permissions, test_bad_messages,
         test_pipelining_and_races, test_subscription, test_refuses_foreign_database,
-        test_second_daemon_and_stale_socket, test_restart_keeps_mappings, test_reload,
-        test_drops_privileges, test_ranges, test_report_counters,
+        test_upgrades_a_version_1_store, test_second_daemon_and_stale_socket,
+        test_restart_keeps_mappings, test_reload,
+        test_drops_privileges, test_ranges, test_report_counters, test_inbound_limits,
+        test_inbound_rate,
         test_sample_configuration_is_valid,
     ]))
