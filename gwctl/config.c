@@ -59,20 +59,27 @@ static bool is_lower(char c)
 	return c >= 'a' && c <= 'z';
 }
 
-static int parse_count(const char *v, size_t n, uint32_t *out, struct ipr_err *err)
+/* A whole number from 1 to max; range is the reason given for one outside it. */
+static int parse_positive(const char *v, size_t n, uint32_t max, const char *range, uint32_t *out,
+			  struct ipr_err *err)
 {
 	uint64_t value = 0;
 	size_t i = 0;
-	int rc = ipr_conf_number(v, n, &i, CONFIG_COUNT_MAX, &value, err);
+	int rc = ipr_conf_number(v, n, &i, max, &value, err);
 
 	if (rc == 0 && i != n)
 		return ipr_fail(err, EINVAL, i + 1, "expected a decimal number");
 	if (rc == -ERANGE || (rc == 0 && value == 0))
-		return ipr_fail(err, ERANGE, 1, "must be 1 to 4096");
+		return ipr_fail(err, ERANGE, 1, range);
 	if (rc < 0)
 		return rc;
 	*out = (uint32_t)value;
 	return 0;
+}
+
+static int parse_count(const char *v, size_t n, uint32_t *out, struct ipr_err *err)
+{
+	return parse_positive(v, n, CONFIG_COUNT_MAX, "must be 1 to 4096", out, err);
 }
 
 /* A number with an optional unit s, m, h or d; no unit means seconds. */
@@ -313,18 +320,7 @@ static int set_commit_batch(struct gwctl_config *cfg, const char *v, size_t n, s
 
 static int parse_limit(const char *v, size_t n, uint32_t *out, struct ipr_err *err)
 {
-	uint64_t value = 0;
-	size_t i = 0;
-	int rc = ipr_conf_number(v, n, &i, CONFIG_INBOUND_MAX, &value, err);
-
-	if (rc == 0 && i != n)
-		return ipr_fail(err, EINVAL, i + 1, "expected a decimal number");
-	if (rc == -ERANGE || (rc == 0 && value == 0))
-		return ipr_fail(err, ERANGE, 1, "must be 1 to 16777216");
-	if (rc < 0)
-		return rc;
-	*out = (uint32_t)value;
-	return 0;
+	return parse_positive(v, n, CONFIG_INBOUND_MAX, "must be 1 to 16777216", out, err);
 }
 
 static int set_inbound_per_peer(struct gwctl_config *cfg, const char *v, size_t n,
