@@ -145,7 +145,7 @@ iperf_server() {
 
 tcp_rate() { # target -> bits/s
 	iperf_server 5201
-	ip netns exec "$(ns c)" iperf3 -c "$1" -p 5201 -t "$seconds" -J |
+	ip netns exec "$(ns c)" iperf3 -c "$1" -p 5201 -t $((2 * seconds)) -J |
 		python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))'
 }
 
@@ -158,14 +158,18 @@ e = json.load(sys.stdin)["end"]["sum"]
 print(int(e["packets"] / e["seconds"]), e["lost_percent"], e["packets"])'
 }
 
-# One run at a rate: succeeds when under 1% was lost; cpu_pp gets its CPU ticks per packet x 1e6.
+# Runs at a rate: succeeds when one of two tries lost under 1% (a burst of the machine's other
+# load fails a single try); cpu_pp gets the CPU ticks per packet x 1e6 of the last try.
 try_rate() { # target pps
 	local c0 c1 r loss pkts
-	c0=$(cpu)
-	read -r r loss pkts < <(udp_run "$1" "$2")
-	c1=$(cpu)
-	cpu_pp=$(((c1 - c0) * 1000000 / (pkts > 0 ? pkts : 1)))
-	python3 -c "import sys; sys.exit(0 if $loss < 1 else 1)"
+	for _ in 1 2; do
+		c0=$(cpu)
+		read -r r loss pkts < <(udp_run "$1" "$2")
+		c1=$(cpu)
+		cpu_pp=$(((c1 - c0) * 1000000 / (pkts > 0 ? pkts : 1)))
+		python3 -c "import sys; sys.exit(0 if $loss < 1 else 1)" && return 0
+	done
+	return 1
 }
 
 # Doubling, then bisecting: the highest offered rate with under 1% loss.
@@ -198,7 +202,9 @@ tcp=([relay]=0 [ipref]=0)
 udp=([relay]=0 [ipref]=0)
 cpt=([relay]=0 [ipref]=0)
 for round in $(seq "${ROUNDS:-2}"); do
-	for mode in relay ipref; do
+	modes="relay ipref"
+	((round % 2)) || modes="ipref relay" # neither always goes first
+	for mode in $modes; do
 		if [[ $mode == relay ]]; then
 			start_relay
 			target=10.2.0.2
