@@ -346,6 +346,17 @@ def test_counters_visible(a, b, workdir):
     # use of the mappings goes back to gwctld in batches (REPORT_USE), extending leases
     check(int(s.get("dataplane.mappings.use_reported", 0)) > 0, "use reported")
     check(int(s.get("requests.report_use", 0)) > 0, "gwctld received use reports")
+    # the first packets of new flows waited for gwctld's allocations, and then went on (B's
+    # dataplane ran from the start; A's was restarted with the mappings already made)
+    sb = b.stats()
+    check(int(sb.get("dataplane.wait.sent", 0)) > 0, f"wait.sent: {sb.get('dataplane.wait.sent')}")
+
+
+def test_runs_unprivileged(a, b, workdir):
+    for g in (a, b):
+        with open(f"/proc/{g.dataplane.pid}/status") as f:
+            uids = next(l for l in f if l.startswith("Uid:")).split()[1:]
+        check(set(uids) == {str(__import__("pwd").getpwnam("nobody").pw_uid)}, f"uids {uids}")
 
 
 def main():
@@ -375,7 +386,7 @@ def main():
         for test in (test_ping_all_combinations, test_tcp_http, test_udp_both_ways,
                      test_icmp_errors_cross_the_tunnel, test_ttl_like_a_router,
                      test_malformed_headers_counted, test_restarts_keep_mappings,
-                     test_counters_visible):
+                     test_counters_visible, test_runs_unprivileged):
             try:
                 test(a, b, workdir)
                 passed += 1
