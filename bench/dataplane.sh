@@ -12,6 +12,7 @@ cd "$top"
 svg=${1:-docs/dataplane-bench.svg}
 build=${BUILD:-build-bench}
 seconds=${SECONDS_PER_RUN:-5}
+fixed=${CPU_PPS:-20000} # offered 64-byte packets/s for the CPU-per-packet figure
 
 if ((EUID != 0)); then
 	echo "bench/dataplane.sh needs root (network namespaces, TUN devices)" >&2
@@ -145,7 +146,7 @@ iperf_server() {
 
 tcp_rate() { # target -> bits/s
 	iperf_server 5201
-	ip netns exec "$(ns c)" iperf3 -c "$1" -p 5201 -t "$seconds" -J |
+	ip netns exec "$(ns c)" iperf3 -c "$1" -p 5201 -t $((2 * seconds)) -J |
 		python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))'
 }
 
@@ -158,14 +159,18 @@ e = json.load(sys.stdin)["end"]["sum"]
 print(int(e["packets"] / e["seconds"]), e["lost_percent"], e["packets"])'
 }
 
-# One run at a rate: succeeds when under 1% was lost; cpu_pp gets its CPU ticks per packet x 1e6.
+# Runs at a rate: succeeds when one of two tries lost under 1% (a burst of the machine's other
+# load fails a single try); cpu_pp gets the CPU ticks per packet x 1e6 of the last try.
 try_rate() { # target pps
 	local c0 c1 r loss pkts
-	c0=$(cpu)
-	read -r r loss pkts < <(udp_run "$1" "$2")
-	c1=$(cpu)
-	cpu_pp=$(((c1 - c0) * 1000000 / (pkts > 0 ? pkts : 1)))
-	python3 -c "import sys; sys.exit(0 if $loss < 1 else 1)"
+	for _ in 1 2; do
+		c0=$(cpu)
+		read -r r loss pkts < <(udp_run "$1" "$2")
+		c1=$(cpu)
+		cpu_pp=$(((c1 - c0) * 1000000 / (pkts > 0 ? pkts : 1)))
+		python3 -c "import sys; sys.exit(0 if $loss < 1 else 1)" && return 0
+	done
+	return 1
 }
 
 # Doubling, then bisecting: the highest offered rate with under 1% loss.
@@ -198,7 +203,9 @@ tcp=([relay]=0 [ipref]=0)
 udp=([relay]=0 [ipref]=0)
 cpt=([relay]=0 [ipref]=0)
 for round in $(seq "${ROUNDS:-2}"); do
-	for mode in relay ipref; do
+	modes="relay ipref"
+	((round % 2)) || modes="ipref relay" # neither always goes first
+	for mode in $modes; do
 		if [[ $mode == relay ]]; then
 			start_relay
 			target=10.2.0.2
@@ -209,16 +216,18 @@ for round in $(seq "${ROUNDS:-2}"); do
 		# neighbours resolved and (ipref) mappings made before anything is measured
 		ip netns exec "$(ns c)" ping -c 2 -W 2 "$target" >/dev/null
 		t=$(tcp_rate "$target")
-		read -r u c < <(udp_best "$target")
+		read -r u _ < <(udp_best "$target")
+		# CPU per packet at one offered rate for both: at a lower rate each wake-up carries
+		# fewer packets, so figures taken at each forwarder's own best rate would not compare
+		try_rate "$target" "$fixed" || true
+		c=$cpu_pp
 		hz=$(getconf CLK_TCK)
-		printf 'round %s %s: TCP %d Mbit/s, UDP %d packets/s, CPU %d.%02d us/packet\n' \
-			"$round" "$mode" $((t / 1000000)) "$u" $((c / hz)) $(((c * 100 / hz) % 100)) |
+		printf 'round %s %s: TCP %d Mbit/s, UDP %d packets/s, CPU %d.%02d us/packet at %d/s\n' \
+			"$round" "$mode" $((t / 1000000)) "$u" $((c / hz)) $(((c * 100 / hz) % 100)) "$fixed" |
 			tee -a "$work/rounds" >&2
 		((t > tcp[$mode])) && tcp[$mode]=$t
-		if ((u > udp[$mode])); then
-			udp[$mode]=$u
-			cpt[$mode]=$c
-		fi
+		((u > udp[$mode])) && udp[$mode]=$u
+		((cpt[$mode] == 0 || c < cpt[$mode])) && cpt[$mode]=$c
 		if [[ $mode == ipref ]]; then
 			sleep 2.5 # the next counter report
 			for side in a b; do
@@ -234,15 +243,15 @@ done
 
 hz=$(getconf CLK_TCK)
 python3 - "$svg" "${tcp[relay]}" "${tcp[ipref]}" "${udp[relay]}" "${udp[ipref]}" \
-	"${cpt[relay]}" "${cpt[ipref]}" "$hz" <<'EOF'
+	"${cpt[relay]}" "${cpt[ipref]}" "$hz" "$fixed" <<'EOF'
 import sys
-svg, tr, ti, ur, ui, cr, ci, hz = sys.argv[1], *map(int, sys.argv[2:])
+svg, tr, ti, ur, ui, cr, ci, hz, fixed = sys.argv[1], *map(int, sys.argv[2:])
 us = lambda ticks_x1e6: ticks_x1e6 / hz  # CPU microseconds per packet (both gateways)
 print("| measurement | ipref-dataplane | baseline relay (same run) | ratio |")
 print("|---|---|---|---|")
 print(f"| TCP throughput (iperf3) | {ti/1e6:.0f} Mbit/s | {tr/1e6:.0f} Mbit/s | {ti/tr:.2f} |")
 print(f"| 64-byte UDP, under 1% loss | {ui:,} packets/s | {ur:,} packets/s | {ui/max(ur,1):.2f} |")
-print(f"| CPU per packet, both gateways | {us(ci):.2f} us | {us(cr):.2f} us | |")
+print(f"| CPU per packet, both gateways, at {fixed:,} packets/s | {us(ci):.2f} us | {us(cr):.2f} us | {ci/max(cr,1):.2f} |")
 bars = [("TCP Mbit/s", tr / 1e6, ti / 1e6), ("UDP kpps (64 B)", ur / 1e3, ui / 1e3)]
 w, h = 520, 260
 out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',

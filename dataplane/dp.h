@@ -56,6 +56,27 @@ struct dp_batch {
 
 struct dpctl;
 
+/*
+ * The last flow each way and the entries its lookups found: a bulk transfer then costs one
+ * comparison per packet instead of two keyed hashes. Valid while the tables' generation holds.
+ */
+struct dp_flow_out {
+	uint64_t generation; /* 0: empty (a table's generation is never 0 once filled) */
+	uint8_t ver;
+	uint8_t src[16], dst[16];
+	struct maptab_remote *r;
+	struct maptab_local *l;
+};
+
+struct dp_flow_in {
+	uint64_t generation;
+	uint8_t ctx_ver;
+	uint8_t ctx[16];
+	struct ipr_ref src_ref, dst_ref;
+	struct maptab_remote *r;
+	struct maptab_local *l;
+};
+
 struct dp {
 	struct dpconf cfg;
 	struct gwctl_config gw; /* gwctl.conf: gateway addresses, encoded ranges, socket */
@@ -75,6 +96,8 @@ struct dp {
 	unsigned wait_n;
 	uint8_t *wait_mem;
 	uint16_t ipv4_id;
+	struct dp_flow_out flow_out;
+	struct dp_flow_in flow_in;
 	struct dpctl *ctl;
 	uint64_t counters[DP_C_COUNT];
 	uint64_t drops[XLATE_DROP_COUNT];

@@ -106,6 +106,60 @@ static socklen_t peer_len(uint8_t ver)
 	return ver == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 }
 
+static bool flow_out_hit(struct dp *dp, const struct xlate_local *p, struct maptab_remote **r,
+			 struct maptab_local **l)
+{
+	const struct dp_flow_out *f = &dp->flow_out;
+
+	if (f->generation != maptab_generation(dp->tab) || f->ver != p->ver ||
+	    memcmp(f->dst, p->dst, 16) != 0 || memcmp(f->src, p->src, 16) != 0)
+		return false;
+	*r = f->r;
+	*l = f->l;
+	return true;
+}
+
+static void flow_out_keep(struct dp *dp, const struct xlate_local *p, struct maptab_remote *r,
+			  struct maptab_local *l)
+{
+	struct dp_flow_out *f = &dp->flow_out;
+
+	f->generation = maptab_generation(dp->tab);
+	f->ver = p->ver;
+	memcpy(f->src, p->src, 16);
+	memcpy(f->dst, p->dst, 16);
+	f->r = r;
+	f->l = l;
+}
+
+static bool flow_in_hit(struct dp *dp, const struct dp_wire_hdr *h, struct maptab_remote **r,
+			struct maptab_local **l)
+{
+	const struct dp_flow_in *f = &dp->flow_in;
+
+	if (f->generation != maptab_generation(dp->tab) || f->ctx_ver != h->ctx_ver ||
+	    !ipr_ref_equal(&f->src_ref, &h->src_ref) || !ipr_ref_equal(&f->dst_ref, &h->dst_ref) ||
+	    memcmp(f->ctx, h->src_ctx, 16) != 0)
+		return false;
+	*r = f->r;
+	*l = f->l;
+	return true;
+}
+
+static void flow_in_keep(struct dp *dp, const struct dp_wire_hdr *h, struct maptab_remote *r,
+			 struct maptab_local *l)
+{
+	struct dp_flow_in *f = &dp->flow_in;
+
+	f->generation = maptab_generation(dp->tab);
+	f->ctx_ver = h->ctx_ver;
+	memcpy(f->ctx, h->src_ctx, 16);
+	f->src_ref = h->src_ref;
+	f->dst_ref = h->dst_ref;
+	f->r = r;
+	f->l = l;
+}
+
 /*
  * An ICMP error from a router (or this gateway's kernel) quotes a packet for another local
  * host than its sender: the quote needs that host's reference. Never allocated for a quote.
@@ -154,17 +208,20 @@ static int from_tun(struct dp *dp, const uint8_t *pkt, size_t len)
 
 	if (rc < 0)
 		return rc;
-	r = maptab_find_encoded(dp->tab, p.ver, p.dst);
-	if (!r)
-		return -XLATE_DROP_NO_DST_MAPPING;
+	if (!flow_out_hit(dp, &p, &r, &l)) {
+		r = maptab_find_encoded(dp->tab, p.ver, p.dst);
+		if (!r)
+			return -XLATE_DROP_NO_DST_MAPPING;
+		l = maptab_find_local(dp->tab, p.ver, p.src);
+		if (!l) {
+			dpctl_request_ref(dp, p.ver, p.src);
+			return NEEDS_WAIT;
+		}
+		flow_out_keep(dp, &p, r, l);
+	}
 	b = r->ctx_ver == 4 ? &dp->out4 : &dp->out6;
 	if (!r->ctx_ver || b->fd < 0)
 		return -XLATE_DROP_NO_CONTEXT;
-	l = maptab_find_local(dp->tab, p.ver, p.src);
-	if (!l) {
-		dpctl_request_ref(dp, p.ver, p.src);
-		return NEEDS_WAIT;
-	}
 	memset(&map, 0, sizeof(map));
 	map.src_ctx = r->ctx_ver == 4 ? dp->own4 : dp->own6;
 	map.dst_ctx.ver = r->ctx_ver;
@@ -220,13 +277,18 @@ static int from_udp(struct dp *dp, const uint8_t *pkt, size_t len,
 	rc = xlate_wire_parse(pkt, len, &outer, outer.ver == 4 ? &dp->own4 : &dp->own6, &rr);
 	if (rc < 0)
 		return rc;
-	l = maptab_find_ref(dp->tab, &rr.hdr.dst_ref);
-	if (!l)
-		return -XLATE_DROP_NOT_OURS;
-	r = maptab_find_remote(dp->tab, l->ver, rr.hdr.ctx_ver, rr.hdr.src_ctx, &rr.hdr.src_ref);
-	if (!r) {
-		dpctl_request_ea(dp, l->ver, rr.hdr.ctx_ver, rr.hdr.src_ctx, &rr.hdr.src_ref);
-		return NEEDS_WAIT;
+	if (!flow_in_hit(dp, &rr.hdr, &r, &l)) {
+		l = maptab_find_ref(dp->tab, &rr.hdr.dst_ref);
+		if (!l)
+			return -XLATE_DROP_NOT_OURS;
+		r = maptab_find_remote(dp->tab, l->ver, rr.hdr.ctx_ver, rr.hdr.src_ctx,
+				       &rr.hdr.src_ref);
+		if (!r) {
+			dpctl_request_ea(dp, l->ver, rr.hdr.ctx_ver, rr.hdr.src_ctx,
+					 &rr.hdr.src_ref);
+			return NEEDS_WAIT;
+		}
+		flow_in_keep(dp, &rr.hdr, r, l);
 	}
 	/* replies go where the peer's packets come from: that is how gateways behind NAT work */
 	if (r->port != port) {

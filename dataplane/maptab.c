@@ -32,6 +32,7 @@ struct maptab {
 	struct index by_encoded, by_remote, by_ref, by_local;
 	uint32_t scan_remote, scan_local; /* where the use collection goes on */
 	uint32_t epoch;
+	uint64_t generation; /* changes with every addition or removal */
 };
 
 static size_t key_encoded(uint8_t ver, const uint8_t *addr, uint8_t *key)
@@ -227,6 +228,7 @@ void maptab_free(struct maptab *t)
 
 void maptab_clear(struct maptab *t)
 {
+	t->generation++;
 	struct index *all[] = { &t->by_encoded, &t->by_remote, &t->by_ref, &t->by_local };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -377,6 +379,7 @@ static int add_local(struct maptab *t, const struct ipr_mapping *m)
 
 int maptab_add(struct maptab *t, const struct ipr_mapping *m)
 {
+	t->generation++;
 	if (!ver_of(m->family))
 		return -EINVAL;
 	switch (m->kind) {
@@ -392,6 +395,7 @@ int maptab_add(struct maptab *t, const struct ipr_mapping *m)
 
 int maptab_remove(struct maptab *t, const struct ipr_mapping *m)
 {
+	t->generation++;
 	uint8_t key[KEY_MAX];
 	int64_t pos;
 
@@ -496,6 +500,7 @@ uint32_t maptab_resync_end(struct maptab *t)
 {
 	uint32_t gone = 0;
 
+	t->generation++;
 	for (uint32_t i = 0; i < t->capacity; i++) {
 		if (t->remote_live[i] && t->remote[i].epoch != t->epoch) {
 			remote_unlink(t, i);
@@ -507,4 +512,9 @@ uint32_t maptab_resync_end(struct maptab *t)
 		}
 	}
 	return gone;
+}
+
+uint64_t maptab_generation(const struct maptab *t)
+{
+	return t->generation;
 }

@@ -69,6 +69,12 @@ struct maptab_local *maptab_find_ref(struct maptab *t, const struct ipr_ref *ref
 struct maptab_remote *maptab_find_remote(struct maptab *t, uint8_t ver, uint8_t ctx_ver,
 					 const uint8_t *ctx, const struct ipr_ref *ref);
 
+/*
+ * A number that changes whenever a mapping is added or removed: an entry pointer kept by a
+ * caller (a flow cache) stays meaningful while it does not change.
+ */
+uint64_t maptab_generation(const struct maptab *t);
+
 /* How many mappings each side holds. */
 uint32_t maptab_remote_count(const struct maptab *t);
 uint32_t maptab_local_count(const struct maptab *t);

@@ -178,10 +178,14 @@ static void test_resync(void **state)
 	assert_int_equal(maptab_add(t, &b), 0);
 	assert_int_equal(maptab_add(t, &l), 0);
 	maptab_find_encoded(t, 4, a.address)->port = 4000;
+	uint64_t gen = maptab_generation(t);
+	assert_null(maptab_find_encoded(t, 4, (uint8_t[16]){ 9 })); /* lookups change nothing */
+	assert_int_equal(maptab_generation(t), gen);
 	maptab_resync_begin(t);
 	assert_non_null(maptab_find_encoded(t, 4, b.address)); /* still usable meanwhile */
 	assert_int_equal(maptab_add(t, &a), 0);
 	assert_int_equal(maptab_resync_end(t), 2);
+	assert_true(maptab_generation(t) != gen); /* flow caches must look again */
 	assert_non_null(maptab_find_encoded(t, 4, a.address));
 	assert_int_equal(maptab_find_encoded(t, 4, a.address)->port, 4000);
 	assert_null(maptab_find_encoded(t, 4, b.address));

@@ -291,6 +291,21 @@ def test_ttl_like_a_router(a, b, workdir):
         check(text in run.stdout, f"TTL 2 to {ea}: {run.stdout}{run.stderr}")
 
 
+def test_pushed_changes(a, b, workdir):
+    # mappings made by hand reach the running dataplanes as events (B publishes hb once more,
+    # A maps an encoded address to it), and so does a removal
+    b.gwctl("map", "--publish", HOST["b"][0], f"{GW['b'][0]} + 2002")
+    a.gwctl("map", "10.240.0.99", f"{GW['b'][0]} + 2002")
+    ping("ha", "10.240.0.99")
+    before = int(a.stats().get("dataplane.drop.no-destination-mapping", 0))
+    a.gwctl("unmap", "10.240.0.99")
+    time.sleep(0.3)
+    run = sh("ping", "-c", "1", "-W", "1", "10.240.0.99", ns="ha", check=False)
+    check(run.returncode != 0, "unmapped address still answers")
+    got = a.wait_stat("dataplane.drop.no-destination-mapping", before + 1)
+    check(got >= before + 1, f"no-destination-mapping {got} (was {before})")
+
+
 def test_malformed_headers_counted(a, b, workdir):
     cases = {
         "truncated": craft()[:19],
@@ -346,6 +361,17 @@ def test_counters_visible(a, b, workdir):
     # use of the mappings goes back to gwctld in batches (REPORT_USE), extending leases
     check(int(s.get("dataplane.mappings.use_reported", 0)) > 0, "use reported")
     check(int(s.get("requests.report_use", 0)) > 0, "gwctld received use reports")
+    # the first packets of new flows waited for gwctld's allocations, and then went on (B's
+    # dataplane ran from the start; A's was restarted with the mappings already made)
+    sb = b.stats()
+    check(int(sb.get("dataplane.wait.sent", 0)) > 0, f"wait.sent: {sb.get('dataplane.wait.sent')}")
+
+
+def test_runs_unprivileged(a, b, workdir):
+    for g in (a, b):
+        with open(f"/proc/{g.dataplane.pid}/status") as f:
+            uids = next(l for l in f if l.startswith("Uid:")).split()[1:]
+        check(set(uids) == {str(__import__("pwd").getpwnam("nobody").pw_uid)}, f"uids {uids}")
 
 
 def main():
@@ -374,8 +400,9 @@ def main():
         time.sleep(0.5)
         for test in (test_ping_all_combinations, test_tcp_http, test_udp_both_ways,
                      test_icmp_errors_cross_the_tunnel, test_ttl_like_a_router,
+                     test_pushed_changes,
                      test_malformed_headers_counted, test_restarts_keep_mappings,
-                     test_counters_visible):
+                     test_counters_visible, test_runs_unprivileged):
             try:
                 test(a, b, workdir)
                 passed += 1
