@@ -5,28 +5,25 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conf.h"
+
 struct key {
 	const char *name;
 	int (*set)(struct dpconf *cfg, const char *v, size_t n, struct ipr_err *err);
 };
 
-/* A bounded decimal: no sign, no leading zero, never past max (so never overflowing). */
+/* A bounded decimal (core's rule: no sign, no leading zero, never past max). */
 static int number(const char *v, size_t n, uint32_t min, uint32_t max, uint32_t *out,
 		  struct ipr_err *err)
 {
 	uint64_t value = 0;
+	size_t i = 0;
+	int rc = ipr_conf_number(v, n, &i, max, &value, err);
 
-	if (n == 0)
-		return ipr_fail(err, EINVAL, 1, "expected a decimal number");
-	if (v[0] == '0' && n > 1)
-		return ipr_fail(err, EINVAL, 1, "number with a leading zero");
-	for (size_t i = 0; i < n; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return ipr_fail(err, EINVAL, i + 1, "expected a decimal number");
-		value = value * 10 + (uint64_t)(v[i] - '0');
-		if (value > max)
-			return ipr_fail(err, ERANGE, 1, "number too large");
-	}
+	if (rc == 0 && i != n)
+		return ipr_fail(err, EINVAL, i + 1, "expected a decimal number");
+	if (rc < 0)
+		return rc;
 	if (value < min)
 		return ipr_fail(err, ERANGE, 1, "number too small");
 	*out = (uint32_t)value;
@@ -153,101 +150,44 @@ void dpconf_defaults(struct dpconf *cfg)
 	cfg->ipv4 = cfg->ipv6 = true;
 }
 
-static bool blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 int dpconf_parse_line(struct dpconf *cfg, const char *line, size_t len, struct ipr_err *err)
 {
-	size_t i = 0, key_end, v, v_end;
 	struct dpconf next = *cfg;
-	int rc;
+	struct ipr_conf_line kv;
+	int rc = ipr_conf_split(line, len, &kv, err);
 
-	if (len && line[len - 1] == '\n')
-		len--;
-	if (len && line[len - 1] == '\r')
-		len--;
-	for (size_t j = 0; j < len; j++)
-		if ((unsigned char)line[j] < 0x20 && line[j] != '\t')
-			return ipr_fail(err, EINVAL, j + 1, "control character");
-	while (i < len && blank(line[i]))
-		i++;
-	if (i == len || line[i] == '#')
-		return 0;
-	key_end = i;
-	while (key_end < len && !blank(line[key_end]) && line[key_end] != '=')
-		key_end++;
-	v = key_end;
-	while (v < len && blank(line[v]))
-		v++;
-	if (v == len || line[v] != '=')
-		return ipr_fail(err, EINVAL, v + 1, "expected '=' after the key");
-	v++;
-	while (v < len && blank(line[v]))
-		v++;
-	/* a comment needs a blank before it, so that values may contain '#' otherwise */
-	v_end = v;
-	while (v_end < len && !(line[v_end] == '#' && v_end > v && blank(line[v_end - 1])))
-		v_end++;
-	while (v_end > v && blank(line[v_end - 1]))
-		v_end--;
-
+	if (rc <= 0)
+		return rc;
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		if (strlen(keys[k].name) != key_end - i ||
-		    memcmp(keys[k].name, line + i, key_end - i) != 0)
+		if (strlen(keys[k].name) != kv.key_len ||
+		    memcmp(keys[k].name, line + kv.key, kv.key_len) != 0)
 			continue;
 		if (next.seen & (1u << k))
-			return ipr_fail(err, EINVAL, i + 1, "key given twice");
-		rc = keys[k].set(&next, line + v, v_end - v, err);
+			return ipr_fail(err, EINVAL, kv.key + 1, "key given twice");
+		rc = keys[k].set(&next, line + kv.value, kv.value_len, err);
 		if (rc < 0) {
 			if (err)
-				err->column = err->column ? err->column + v : v + 1;
+				err->column = err->column ? err->column + kv.value : kv.value + 1;
 			return rc;
 		}
 		next.seen |= 1u << k;
 		*cfg = next;
 		return 0;
 	}
-	return ipr_fail(err, EINVAL, i + 1, "unknown key");
+	return ipr_fail(err, EINVAL, kv.key + 1, "unknown key");
+}
+
+static int parse_into(void *ctx, const char *line, size_t len, struct ipr_err *err)
+{
+	return dpconf_parse_line(ctx, line, len, err);
 }
 
 int dpconf_load(struct dpconf *cfg, const char *path, char *msg, size_t msg_size)
 {
 	struct dpconf next = *cfg;
-	char line[DPCONF_LINE_MAX + 2];
-	struct ipr_err err = { 0 };
-	unsigned lineno = 0;
-	int rc = 0;
-	FILE *f = fopen(path, "re");
+	int rc = ipr_conf_read(path, parse_into, &next, msg, msg_size);
 
-	if (!f) {
-		rc = -errno;
-		snprintf(msg, msg_size, "%s: %s", path, strerror(errno));
-		return rc;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		size_t n = strlen(line);
-		lineno++;
-		if (n > DPCONF_LINE_MAX) {
-			snprintf(msg, msg_size, "%s:%u: line too long", path, lineno);
-			rc = -EINVAL;
-			goto out;
-		}
-		rc = dpconf_parse_line(&next, line, n, &err);
-		if (rc < 0) {
-			snprintf(msg, msg_size, "%s:%u:%zu: %s", path, lineno, err.column,
-				 err.reason);
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		rc = -EIO;
-		snprintf(msg, msg_size, "%s: read error", path);
-		goto out;
-	}
-	*cfg = next;
-out:
-	fclose(f);
+	if (rc == 0)
+		*cfg = next;
 	return rc;
 }

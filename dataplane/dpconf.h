@@ -14,7 +14,6 @@
 #define DPCONF_PATH_MAX	  PATH_MAX
 #define DPCONF_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
 #define DPCONF_NAME_MAX	  32
-#define DPCONF_LINE_MAX	  1024
 
 /*
  * What only the dataplane needs. The gateway's own addresses, the encoded ranges, the control
