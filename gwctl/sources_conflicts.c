@@ -24,28 +24,13 @@ static int address_compare(const struct ipr_mapping *a, const struct ipr_mapping
 	return memcmp(a->address, b->address, sizeof(a->address));
 }
 
-static int context_compare(const struct ipr_context *a, const struct ipr_context *b)
-{
-	if (a->kind != b->kind)
-		return a->kind < b->kind ? -1 : 1;
-	switch (a->kind) {
-	case IPR_CONTEXT_IPV4:
-		return memcmp(a->ipv4, b->ipv4, sizeof(a->ipv4));
-	case IPR_CONTEXT_IPV6:
-		return memcmp(a->ipv6, b->ipv6, sizeof(a->ipv6));
-	case IPR_CONTEXT_NAME:
-		return strncmp(a->name, b->name, sizeof(a->name));
-	}
-	return 0;
-}
-
 /* The remote side of an external mapping: its encoded family, context and reference. */
 static int remote_compare(const struct ipr_mapping *a, const struct ipr_mapping *b)
 {
 	int c = a->family != b->family ? (a->family < b->family ? -1 : 1) : 0;
 
 	if (c == 0)
-		c = context_compare(&a->context, &b->context);
+		c = ipr_context_compare(&a->context, &b->context);
 	if (c == 0)
 		c = ipr_ref_compare(&a->ref, &b->ref);
 	return c;
