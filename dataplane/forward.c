@@ -195,6 +195,23 @@ static void quote_for_remote(struct dp *dp, const struct xlate_remote *rr, uint8
 	}
 }
 
+/*
+ * The source's reference for a packet to r: the one r's peer last addressed this host by
+ * when that is still one of the host's, else the host's first (published before dynamic).
+ */
+static struct maptab_local *local_for(struct dp *dp, const struct maptab_remote *r,
+				      const struct xlate_local *p)
+{
+	struct maptab_local *l;
+
+	if (r->has_via) {
+		l = maptab_find_ref(dp->tab, &r->via);
+		if (l && l->ver == p->ver && memcmp(l->addr, p->src, 16) == 0)
+			return l;
+	}
+	return maptab_find_local(dp->tab, p->ver, p->src);
+}
+
 /* A local packet: 0 when batched, NEEDS_WAIT, or -reason. */
 static int from_tun(struct dp *dp, const uint8_t *pkt, size_t len)
 {
@@ -212,7 +229,7 @@ static int from_tun(struct dp *dp, const uint8_t *pkt, size_t len)
 		r = maptab_find_encoded(dp->tab, p.ver, p.dst);
 		if (!r)
 			return -XLATE_DROP_NO_DST_MAPPING;
-		l = maptab_find_local(dp->tab, p.ver, p.src);
+		l = local_for(dp, r, &p);
 		if (!l) {
 			dpctl_request_ref(dp, p.ver, p.src);
 			return NEEDS_WAIT;
@@ -289,6 +306,12 @@ static int from_udp(struct dp *dp, const uint8_t *pkt, size_t len,
 			return NEEDS_WAIT;
 		}
 		flow_in_keep(dp, &rr.hdr, r, l);
+	}
+	if (!r->has_via || !ipr_ref_equal(&r->via, &l->ref)) {
+		r->via = l->ref;
+		r->has_via = true;
+		dp->flow_out.generation =
+			0; /* the cached outbound flow may use the other reference */
 	}
 	/* replies go where the peer's packets come from: that is how gateways behind NAT work */
 	if (r->port != port) {

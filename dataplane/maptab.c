@@ -289,6 +289,8 @@ static void remote_replace(struct maptab *t, int64_t old, struct maptab_remote *
 	    ipr_ref_equal(&o->ref, &r->ref)) {
 		r->port = o->port;
 		r->used = o->used;
+		r->has_via = o->has_via;
+		r->via = o->via;
 	}
 	remote_unlink(t, (uint32_t)old);
 }

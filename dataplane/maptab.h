@@ -22,8 +22,15 @@ struct maptab_remote {
 	uint8_t ctx_ver; /* 4 or 6; 0 when gwctld knows the gateway only by name */
 	uint8_t ctx[16];
 	struct ipr_ref ref;
-	bool used;	/* carried traffic since the last use report */
-	uint16_t port;	/* the peer gateway's UDP port as last seen; 0: not learned */
+	bool used;     /* carried traffic since the last use report */
+	uint16_t port; /* the peer gateway's UDP port as last seen; 0: not learned */
+	/*
+	 * Which of our references the peer last addressed a local host by: a host published
+	 * under several answers under the one the peer used, so its replies come from the
+	 * address the peer knows (has_via false: none seen yet).
+	 */
+	bool has_via;
+	struct ipr_ref via;
 	uint32_t epoch; /* the resync that last confirmed it */
 };
 

@@ -104,6 +104,10 @@ def test_http_both_ways(s):
     _, _, text = http_get(s, "b6", A1)
     check(text.startswith("Hello from a1! You reach me from 10.2"),
           f"a1 sees b6 at an IPv4 address: {text}")
+    # b6's second published reference, over the IPv6 Internet: replies must come back under
+    # the reference a1 used, or a1's TCP would see them from another address
+    _, _, text = http_get(s, "a1", "b6-v6." + DOMAIN["b"])
+    check(text.startswith("Hello from b6!"), f"through the second reference: {text}")
 
 
 def test_udp_both_ways(s):
