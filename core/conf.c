@@ -94,6 +94,16 @@ int ipr_conf_number(const char *v, size_t n, size_t *i, uint64_t max, uint64_t *
 	return 0;
 }
 
+int ipr_conf_uint(const char *v, size_t n, uint64_t max, uint64_t *out, struct ipr_err *err)
+{
+	size_t i = 0;
+	int rc = ipr_conf_number(v, n, &i, max, out, err);
+
+	if (rc == 0 && i != n)
+		return ipr_fail(err, EINVAL, i + 1, "expected a decimal number");
+	return rc;
+}
+
 static void line_error(char *msg, size_t msg_size, const char *path, size_t line,
 		       const struct ipr_err *err)
 {

@@ -34,6 +34,13 @@ IPR_MUST_CHECK int ipr_conf_number(const char *v, size_t n, size_t *i, uint64_t 
 				   struct ipr_err *err);
 
 /*
+ * The whole of v[0..n) as a decimal number, as ipr_conf_number reads it: -EINVAL with the
+ * column of the first character that is not a digit, -ERANGE above max.
+ */
+IPR_MUST_CHECK int ipr_conf_uint(const char *v, size_t n, uint64_t max, uint64_t *out,
+				 struct ipr_err *err);
+
+/*
  * Calls parse(ctx, line, len, err) for each line of the file at path. Every line is read; the
  * first error is the result, described in msg as "PATH:LINE:COLUMN: reason" (or "PATH:
  * strerror" when the file cannot be read). Lines longer than IPR_CONF_LINE_MAX are errors.

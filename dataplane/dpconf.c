@@ -17,11 +17,8 @@ static int number(const char *v, size_t n, uint32_t min, uint32_t max, uint32_t 
 		  struct ipr_err *err)
 {
 	uint64_t value = 0;
-	size_t i = 0;
-	int rc = ipr_conf_number(v, n, &i, max, &value, err);
+	int rc = ipr_conf_uint(v, n, max, &value, err);
 
-	if (rc == 0 && i != n)
-		return ipr_fail(err, EINVAL, i + 1, "expected a decimal number");
 	if (rc < 0)
 		return rc;
 	if (value < min)

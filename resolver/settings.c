@@ -17,11 +17,8 @@ static int parse_bounded(const char *v, size_t n, uint64_t min, uint64_t max, un
 			 const char *range, struct ipr_err *err)
 {
 	uint64_t value = 0;
-	size_t i = 0;
-	int rc = ipr_conf_number(v, n, &i, max, &value, err);
+	int rc = ipr_conf_uint(v, n, max, &value, err);
 
-	if (rc == 0 && i != n)
-		return ipr_fail(err, EINVAL, i + 1, "expected a decimal number");
 	if (rc == -ERANGE || (rc == 0 && value < min))
 		return ipr_fail(err, ERANGE, 1, range);
 	if (rc < 0)

@@ -17,6 +17,9 @@ import tempfile
 import time
 import traceback
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from servers import stop_process  # noqa: E402
+
 GWCTLD, GWCTL, DATAPLANE = sys.argv[1:4]
 TAG = "ipr%d" % os.getpid()
 NS = {k: f"{TAG}{k}" for k in ("gwa", "gwb", "inet", "ha", "hb")}
@@ -57,13 +60,7 @@ def spawn(ns, args, log):
 
 
 def stop(p, sig=signal.SIGTERM):
-    if p.poll() is None:
-        p.send_signal(sig)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+    stop_process(p, sig)
 
 
 def cleanup():
