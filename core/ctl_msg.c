@@ -241,6 +241,8 @@ static int read_field(const struct ipr_ctl_attr *attr, struct ipr_ctl_fields *f)
 		return read_text(attr, f->message, IPR_CTL_TEXT_MAX);
 	case IPR_CTL_A_TEXT:
 		return read_text(attr, f->text, IPR_CTL_TEXT_MAX);
+	case IPR_CTL_A_REPLIED:
+		return read_fixed(attr, 0);
 	}
 	return 0;
 }

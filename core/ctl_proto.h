@@ -88,7 +88,8 @@ enum ipr_ctl_attr_type {
 	IPR_CTL_A_CONTEXT_NAME = 18, /* a gateway given by DNS name, as NAME */
 	IPR_CTL_A_RANGE = 19,	/* repeatable: prefix length (1 byte) + 4 or 16 address bytes */
 	IPR_CTL_A_GATEWAY = 20, /* repeatable: 4 or 16 bytes, one of this gateway's addresses */
-	IPR_CTL_A_MAX = 20,
+	IPR_CTL_A_REPLIED = 21, /* empty flag: the mapping carried a packet from a local host */
+	IPR_CTL_A_MAX = 21,
 };
 
 enum ipr_mapping_kind {

@@ -31,6 +31,12 @@ enum dp_counter {
 	DP_C_TABLE_FULL,   /* mappings the tables had no room for */
 	DP_C_USE_REPORTED, /* mappings reported as used */
 	DP_C_PORT_LEARNED, /* peer ports that changed from what we sent to */
+	DP_C_PMTU_LEARNED, /* path MTUs the kernel reported for a peer */
+	DP_C_PEER_ERRORS,  /* other errors the kernel reported for a peer (port unreachable...) */
+	DP_C_FRAGMENTED,   /* datagrams fragmented at the IPREF layer */
+	DP_C_FRAGMENTS,	   /* the pieces they became */
+	DP_C_ICMP_SENT,	   /* the gateway's own ICMP errors sent */
+	DP_C_ICMP_LIMITED, /* and those the rate limit held back */
 	DP_C_COUNT
 };
 
@@ -55,6 +61,13 @@ struct dp_batch {
 };
 
 struct dpctl;
+struct pmtu_table;
+
+/* A token bucket in thousandths of a token, so that low rates refill smoothly. */
+struct dp_bucket {
+	uint64_t milli;
+	int64_t last_ms;
+};
 
 /*
  * The last flow each way and the entries its lookups found: a bulk transfer then costs one
@@ -99,6 +112,16 @@ struct dp {
 	struct dp_flow_out flow_out;
 	struct dp_flow_in flow_in;
 	struct dpctl *ctl;
+	/* path MTUs learnt per peer; a datagram within floor (all of them) needs no lookup */
+	struct pmtu_table *pmtu;
+	uint32_t pmtu_floor;
+	uint8_t *frag_in; /* a datagram being cut into pieces */
+	uint64_t frag_rng;
+	/* the gateway's own ICMP: from its address in each encoded range, rate-limited */
+	bool has_icmp_src4, has_icmp_src6;
+	uint8_t icmp_src4[16], icmp_src6[16];
+	uint8_t *icmp_out;
+	struct dp_bucket icmp_bucket;
 	uint64_t counters[DP_C_COUNT];
 	uint64_t drops[XLATE_DROP_COUNT];
 };

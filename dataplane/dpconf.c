@@ -102,6 +102,16 @@ static int set_wait_slots(struct dpconf *c, const char *v, size_t n, struct ipr_
 	return number(v, n, 0, 4096, &c->wait_slots, err);
 }
 
+static int set_icmp_rate(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	return number(v, n, 0, 100000, &c->icmp_rate, err);
+}
+
+static int set_icmp_burst(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	return number(v, n, 1, 100000, &c->icmp_burst, err);
+}
+
 static int set_internet(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
 {
 	static const struct {
@@ -130,6 +140,8 @@ static const struct key keys[] = {
 	{ "capacity", set_capacity },
 	{ "wait-slots", set_wait_slots },
 	{ "internet", set_internet },
+	{ "icmp-rate", set_icmp_rate },
+	{ "icmp-burst", set_icmp_burst },
 };
 
 _Static_assert(sizeof(keys) / sizeof(keys[0]) <= 32, "struct dpconf.seen has a bit per key");
@@ -144,6 +156,8 @@ void dpconf_defaults(struct dpconf *cfg)
 	cfg->ref_bytes = 16;
 	cfg->capacity = 65536;
 	cfg->wait_slots = 64;
+	cfg->icmp_rate = 100;
+	cfg->icmp_burst = 50;
 	cfg->ipv4 = cfg->ipv6 = true;
 }
 

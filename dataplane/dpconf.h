@@ -30,6 +30,8 @@ struct dpconf {
 	uint32_t ref_bytes;		/* longest reference length the TUN MTU leaves room for */
 	uint32_t capacity;		/* mappings of each kind the tables hold */
 	uint32_t wait_slots;		/* packets waiting for a mapping from gwctld */
+	uint32_t icmp_rate;		/* the gateway's own ICMP errors per second; 0: none */
+	uint32_t icmp_burst;		/* and how many may go at once */
 	bool ipv4, ipv6;		/* Internet families with a socket */
 	uint32_t seen;			/* one bit per key already set */
 };

@@ -291,6 +291,8 @@ static bool use_remote(void *arg, const struct maptab_remote *r)
 	size_t mark = ipr_ctl_nest_begin(b, IPR_CTL_A_MAPPING);
 
 	ipr_ctl_put_ip(b, IPR_CTL_A_ENCODED, family_of(r->ver), r->encoded);
+	if (r->replied)
+		ipr_ctl_put(b, IPR_CTL_A_REPLIED, NULL, 0);
 	ipr_ctl_nest_end(b, mark);
 	return true;
 }

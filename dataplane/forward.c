@@ -3,11 +3,15 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "dpctl.h"
+#include "forward_internal.h"
+#include "icmp_reply.h"
+#include "pmtu.h"
 
 /* A packet waits this long for gwctld to allocate the mapping it needs. */
 #define WAIT_MS 2000
@@ -37,11 +41,23 @@ int forward_init(struct dp *dp)
 	dp->udp_in = malloc(DP_BATCH * s);
 	dp->wait = calloc(dp->wait_n ? dp->wait_n : 1, sizeof(*dp->wait));
 	dp->wait_mem = malloc((dp->wait_n ? dp->wait_n : 1) * s);
+	dp->frag_in = malloc(s);
+	dp->icmp_out = malloc(s);
 	uint8_t *out = malloc(2 * DP_BATCH * s);
-	if (!dp->tun_in || !dp->tun_out || !dp->udp_in || !dp->wait || !dp->wait_mem || !out) {
+	if (!dp->tun_in || !dp->tun_out || !dp->udp_in || !dp->wait || !dp->wait_mem ||
+	    !dp->frag_in || !dp->icmp_out || !out) {
 		free(out);
 		return -ENOMEM;
 	}
+	int rc = pmtu_new(&dp->pmtu);
+	if (rc < 0) {
+		free(out);
+		return rc;
+	}
+	dp->pmtu_floor = dp->cfg.mtu;
+	randombytes_buf(&dp->frag_rng, sizeof(dp->frag_rng));
+	dp->frag_rng |= 1; /* xorshift never leaves 0 */
+	forward_icmp_init(dp);
 	batch_init(&dp->out4, dp->udp4_fd, out);
 	batch_init(&dp->out6, dp->udp6_fd, out + DP_BATCH * s);
 	for (unsigned i = 0; i < dp->wait_n; i++)
@@ -61,10 +77,13 @@ void forward_deinit(struct dp *dp)
 	free(dp->udp_in);
 	free(dp->wait);
 	free(dp->wait_mem);
+	free(dp->frag_in);
+	free(dp->icmp_out);
+	pmtu_free(dp->pmtu);
 	free(dp->out4.bufs); /* both batches share one block */
 }
 
-static void batch_flush(struct dp *dp, struct dp_batch *b)
+void fwd_batch_flush(struct dp *dp, struct dp_batch *b)
 {
 	unsigned done = 0;
 
@@ -85,6 +104,29 @@ static void batch_flush(struct dp *dp, struct dp_batch *b)
 	b->n = 0;
 }
 
+uint8_t *fwd_batch_slot(struct dp *dp, struct dp_batch *b)
+{
+	if (b->n == DP_BATCH)
+		fwd_batch_flush(dp, b);
+	return b->bufs + b->n * dp->slot_size;
+}
+
+void fwd_batch_commit(struct dp *dp, struct dp_batch *b, size_t len,
+		      const struct sockaddr_storage *to)
+{
+	b->to[b->n] = *to;
+	b->iov[b->n] = (struct iovec){ b->bufs + b->n * dp->slot_size, len };
+	b->msgs[b->n].msg_hdr =
+		(struct msghdr){ .msg_name = &b->to[b->n],
+				 .msg_namelen = to->ss_family == AF_INET
+							? sizeof(struct sockaddr_in)
+							: sizeof(struct sockaddr_in6),
+				 .msg_iov = &b->iov[b->n],
+				 .msg_iovlen = 1 };
+	if (++b->n == DP_BATCH)
+		fwd_batch_flush(dp, b);
+}
+
 static void set_peer(struct sockaddr_storage *ss, uint8_t ver, const uint8_t *addr, uint16_t port)
 {
 	memset(ss, 0, sizeof(*ss));
@@ -99,11 +141,6 @@ static void set_peer(struct sockaddr_storage *ss, uint8_t ver, const uint8_t *ad
 		sin6->sin6_port = htons(port);
 		memcpy(&sin6->sin6_addr, addr, 16);
 	}
-}
-
-static socklen_t peer_len(uint8_t ver)
-{
-	return ver == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 }
 
 static bool flow_out_hit(struct dp *dp, const struct xlate_local *p, struct maptab_remote **r,
@@ -220,15 +257,22 @@ static int from_tun(struct dp *dp, const uint8_t *pkt, size_t len)
 	struct maptab_remote *r;
 	struct maptab_local *l;
 	struct dp_batch *b;
-	uint8_t *out;
+	struct sockaddr_storage to;
 	int rc = xlate_local_parse(pkt, len, &p);
 
+	if (rc == -XLATE_DROP_PROTOCOL || rc == -XLATE_DROP_SOURCE_ROUTE)
+		fwd_answer_local(dp, &p, pkt, len,
+				 rc == -XLATE_DROP_PROTOCOL ? ICMP_REPLY_PROTO_UNREACHABLE
+							    : ICMP_REPLY_SOURCE_ROUTE,
+				 0);
 	if (rc < 0)
 		return rc;
 	if (!flow_out_hit(dp, &p, &r, &l)) {
 		r = maptab_find_encoded(dp->tab, p.ver, p.dst);
-		if (!r)
+		if (!r) {
+			fwd_answer_local(dp, &p, pkt, len, ICMP_REPLY_HOST_UNREACHABLE, 0);
 			return -XLATE_DROP_NO_DST_MAPPING;
+		}
 		l = local_for(dp, r, &p);
 		if (!l) {
 			dpctl_request_ref(dp, p.ver, p.src);
@@ -246,19 +290,15 @@ static int from_tun(struct dp *dp, const uint8_t *pkt, size_t len)
 	map.src_ref = l->ref;
 	map.dst_ref = r->ref;
 	quote_for_local(dp, &p, &map);
-	out = b->bufs + b->n * dp->slot_size;
-	rc = xlate_to_wire(&p, &map, out, dp->slot_size);
+	rc = xlate_to_wire(&p, &map, fwd_batch_slot(dp, b), dp->slot_size);
 	if (rc < 0)
 		return rc;
-	set_peer(&b->to[b->n], r->ctx_ver, r->ctx, r->port ? r->port : dp->cfg.peer_port);
-	b->iov[b->n] = (struct iovec){ out, (size_t)rc };
-	b->msgs[b->n].msg_hdr = (struct msghdr){ .msg_name = &b->to[b->n],
-						 .msg_namelen = peer_len(r->ctx_ver),
-						 .msg_iov = &b->iov[b->n],
-						 .msg_iovlen = 1 };
-	if (++b->n == DP_BATCH)
-		batch_flush(dp, b);
-	r->used = l->used = true;
+	set_peer(&to, r->ctx_ver, r->ctx, r->port ? r->port : dp->cfg.peer_port);
+	rc = fwd_send_sized(dp, b, (size_t)rc, &to, &p, pkt, len);
+	if (rc < 0)
+		return rc;
+	/* a packet from here: the mapping carried a reply, and reclaim must spare it */
+	r->used = r->replied = l->used = true;
 	return 0;
 }
 
@@ -292,12 +332,16 @@ static int from_udp(struct dp *dp, const uint8_t *pkt, size_t len,
 
 	outer_of(from, &outer, &port);
 	rc = xlate_wire_parse(pkt, len, &outer, outer.ver == 4 ? &dp->own4 : &dp->own6, &rr);
+	if (rc == -XLATE_DROP_TTL)
+		fwd_answer_peer(dp, &rr, pkt, len, from, ICMP_REPLY_TIME_EXCEEDED);
 	if (rc < 0)
 		return rc;
 	if (!flow_in_hit(dp, &rr.hdr, &r, &l)) {
 		l = maptab_find_ref(dp->tab, &rr.hdr.dst_ref);
-		if (!l)
+		if (!l) {
+			fwd_answer_peer(dp, &rr, pkt, len, from, ICMP_REPLY_HOST_UNREACHABLE);
 			return -XLATE_DROP_NOT_OURS;
+		}
 		r = maptab_find_remote(dp->tab, l->ver, rr.hdr.ctx_ver, rr.hdr.src_ctx,
 				       &rr.hdr.src_ref);
 		if (!r) {
@@ -371,8 +415,8 @@ void forward_on_tun(struct dp *dp)
 		else
 			count_drop(dp, rc);
 	}
-	batch_flush(dp, &dp->out4);
-	batch_flush(dp, &dp->out6);
+	fwd_batch_flush(dp, &dp->out4);
+	fwd_batch_flush(dp, &dp->out6);
 }
 
 void forward_on_udp(struct dp *dp, int fd)
@@ -401,6 +445,9 @@ void forward_on_udp(struct dp *dp, int fd)
 		else
 			count_drop(dp, rc);
 	}
+	/* the gateway's own errors to peers */
+	fwd_batch_flush(dp, &dp->out4);
+	fwd_batch_flush(dp, &dp->out6);
 }
 
 void forward_retry_waiting(struct dp *dp, int64_t now_ms)
@@ -423,8 +470,8 @@ void forward_retry_waiting(struct dp *dp, int64_t now_ms)
 		else
 			dp->counters[DP_C_WAIT_SENT]++;
 	}
-	batch_flush(dp, &dp->out4);
-	batch_flush(dp, &dp->out6);
+	fwd_batch_flush(dp, &dp->out4);
+	fwd_batch_flush(dp, &dp->out6);
 }
 
 unsigned forward_waiting(const struct dp *dp)

@@ -11,6 +11,10 @@ void forward_deinit(struct dp *dp);
 /* Reads what the TUN device or a UDP socket has (up to DP_BATCH), forwards it, flushes. */
 void forward_on_tun(struct dp *dp);
 void forward_on_udp(struct dp *dp, int fd);
+/* The socket's error queue: path MTUs and other errors the kernel reports about peers. */
+void forward_on_udp_errors(struct dp *dp, int fd);
+/* Timer work: forgets stale path MTUs. */
+void forward_tick(struct dp *dp, int64_t now_ms);
 
 /* Gives waiting packets another try after mappings arrived; drops those waiting too long. */
 void forward_retry_waiting(struct dp *dp, int64_t now_ms);

@@ -48,6 +48,12 @@ const char *dp_counter_name(enum dp_counter c)
 		[DP_C_TABLE_FULL] = "mappings.table_full",
 		[DP_C_USE_REPORTED] = "mappings.use_reported",
 		[DP_C_PORT_LEARNED] = "peers.port_learned",
+		[DP_C_PMTU_LEARNED] = "peers.pmtu_learned",
+		[DP_C_PEER_ERRORS] = "peers.errors",
+		[DP_C_FRAGMENTED] = "frag.datagrams",
+		[DP_C_FRAGMENTS] = "frag.pieces",
+		[DP_C_ICMP_SENT] = "icmp.sent",
+		[DP_C_ICMP_LIMITED] = "icmp.rate_limited",
 	};
 
 	return (unsigned)c < DP_C_COUNT && names[c] ? names[c] : "unknown";
@@ -170,6 +176,13 @@ static int run(struct dp *dp, int ep, int timer, int sig)
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (int i = 0; i < n; i++) {
+			/* the error queue first: it holds what the kernel learnt about peers */
+			if (events[i].events & EPOLLERR) {
+				if (events[i].data.u64 == TAG_UDP4)
+					forward_on_udp_errors(dp, dp->udp4_fd);
+				else if (events[i].data.u64 == TAG_UDP6)
+					forward_on_udp_errors(dp, dp->udp6_fd);
+			}
 			switch (events[i].data.u64) {
 			case TAG_TUN:
 				forward_on_tun(dp);
@@ -188,6 +201,7 @@ static int run(struct dp *dp, int ep, int timer, int sig)
 				if (read(timer, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 					return -errno;
 				dpctl_tick(dp, dp_now_ms());
+				forward_tick(dp, dp_now_ms());
 				forward_retry_waiting(dp, dp_now_ms());
 				break;
 			}

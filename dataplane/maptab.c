@@ -476,7 +476,7 @@ unsigned maptab_collect_used(struct maptab *t, const struct maptab_use_visitor *
 			continue;
 		if (!v->remote(v->ctx, r))
 			return n;
-		r->used = false;
+		r->used = r->replied = false;
 		n++;
 	}
 	for (; t->scan_local < t->capacity && n < limit; t->scan_local++) {

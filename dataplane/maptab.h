@@ -23,6 +23,7 @@ struct maptab_remote {
 	uint8_t ctx[16];
 	struct ipr_ref ref;
 	bool used;     /* carried traffic since the last use report */
+	bool replied;  /* of which a packet from a local host: not a stranger's probe only */
 	uint16_t port; /* the peer gateway's UDP port as last seen; 0: not learned */
 	/*
 	 * Which of our references the peer last addressed a local host by: a host published

@@ -23,8 +23,10 @@ int xlate_wire_parse(const uint8_t *pkt, size_t len, const struct dp_wire_addr *
 	r.l4 = pkt + hlen;
 	r.l4_len = len - (size_t)hlen;
 	/* a peer never forwards what has run out; 1 is for our kernel to expire, as routers do */
-	if (r.hdr.ttl == 0)
+	if (r.hdr.ttl == 0) {
+		*out = r;
 		return -XLATE_DROP_TTL;
+	}
 	switch (r.hdr.proto) {
 	case DP_WIRE_PROTO_TCP:
 	case DP_WIRE_PROTO_UDP:
@@ -253,6 +255,8 @@ const char *xlate_drop_name(int reason)
 		[XLATE_DROP_NO_CONTEXT - DP_WIRE_DROP_COUNT] = "no-context",
 		[XLATE_DROP_FAMILY_MISMATCH - DP_WIRE_DROP_COUNT] = "family-mismatch",
 		[XLATE_DROP_SEND_FAILED - DP_WIRE_DROP_COUNT] = "send-failed",
+		[XLATE_DROP_SOURCE_ROUTE - DP_WIRE_DROP_COUNT] = "source-route",
+		[XLATE_DROP_PATH_MTU - DP_WIRE_DROP_COUNT] = "path-mtu",
 	};
 
 	if (reason > 0 && reason < DP_WIRE_DROP_COUNT)

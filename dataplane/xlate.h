@@ -38,7 +38,7 @@ enum xlate_drop {
 	XLATE_DROP_IP_TRUNCATED = DP_WIRE_DROP_COUNT, /* shorter than its IP header or length */
 	XLATE_DROP_IP_VERSION,			      /* neither IPv4 nor IPv6 */
 	XLATE_DROP_IP_HEADER,			      /* IPv4 header length or checksum wrong */
-	XLATE_DROP_IP_EXTENSION,      /* IPv6 extension header other than Fragment */
+	XLATE_DROP_IP_EXTENSION,      /* IPv6 extension header that cannot be stripped */
 	XLATE_DROP_TTL,		      /* TTL or hop limit 0: ran out before it came here */
 	XLATE_DROP_PROTOCOL,	      /* neither TCP, UDP nor ICMP */
 	XLATE_DROP_ICMP_TYPE,	      /* ICMP type or code without a translation */
@@ -56,6 +56,8 @@ enum xlate_drop {
 	XLATE_DROP_NO_CONTEXT, /* remote gateway only known by name, or no socket of its family */
 	XLATE_DROP_FAMILY_MISMATCH, /* local host and encoded address of different families */
 	XLATE_DROP_SEND_FAILED,	    /* the kernel refused the datagram or TUN write */
+	XLATE_DROP_SOURCE_ROUTE,    /* IPv4 source route or IPv6 routing header with hops left */
+	XLATE_DROP_PATH_MTU,	    /* DF packet larger than the peer's path MTU allows */
 	XLATE_DROP_COUNT
 };
 
@@ -65,7 +67,8 @@ struct xlate_local {
 	uint8_t src[16];
 	uint8_t dst[16];
 	uint8_t ttl;
-	uint8_t proto; /* as in the IP header: 1, 6, 17 or 58 */
+	uint8_t proto;	   /* as in the IP header: 1, 6, 17 or 58 */
+	uint16_t proto_at; /* offset of the byte that names proto (for Parameter Problem) */
 	bool df;
 	bool is_frag; /* offset, MF and id below are meaningful */
 	bool more_frags;
@@ -110,16 +113,20 @@ struct xlate_in_map {
 };
 
 /*
- * Parses and checks a packet read from the TUN device: IPv4 (options skipped) or IPv6 (only a
- * Fragment extension header), TCP, UDP, ICMP echo and the errors of spec/wire.md, and a TTL above
- * 0. Returns 0 or -enum xlate_drop; out is written only on success.
+ * Parses and checks a packet read from the TUN device: IPv4 (options stripped, an unexpired
+ * source route refused) or IPv6 (hop-by-hop, destination options and spent routing headers
+ * stripped, a Fragment header mapped), TCP, UDP, ICMP echo and the errors of spec/wire.md, and a
+ * TTL above 0. Returns 0 or -enum xlate_drop; out is written on success, and also for
+ * -XLATE_DROP_PROTOCOL and -XLATE_DROP_SOURCE_ROUTE, so that the caller can answer them with
+ * an ICMP error (l4 is then NULL for a source route).
  */
 IPR_MUST_CHECK int xlate_local_parse(const uint8_t *pkt, size_t len, struct xlate_local *out);
 
 /*
  * Decodes a datagram received from outer_src, applies the context rules with own (our public
  * address of the packet's context family; NULL or ver 0 when unknown), and checks the protocol,
- * ICMP type and TTL. Returns 0 or -(enum dp_wire_drop or enum xlate_drop).
+ * ICMP type and TTL. Returns 0 or -(enum dp_wire_drop or enum xlate_drop); out is written on
+ * success and for -XLATE_DROP_TTL (which the caller answers with "time exceeded").
  */
 IPR_MUST_CHECK int xlate_wire_parse(const uint8_t *pkt, size_t len,
 				    const struct dp_wire_addr *outer_src,
@@ -150,6 +157,27 @@ IPR_MUST_CHECK int xlate_to_local(const struct xlate_remote *pkt, const struct x
 IPR_MUST_CHECK int xlate_local_quote_dst(const struct xlate_local *pkt, uint8_t *ver,
 					 uint8_t *addr);
 IPR_MUST_CHECK int xlate_remote_quote_dst(const struct xlate_remote *pkt, struct ipr_ref *ref);
+
+/*
+ * IPREF-layer fragmentation (spec/wire.md, Fragments) of a tunnel datagram longer than the path
+ * allows: pieces of at most max bytes, each with fragment info, offsets continuing the
+ * original's, MF on all but the last (which keeps the original's), DF clear. A datagram that is
+ * a fragment already keeps its identification (so its pieces reassemble with its siblings);
+ * a whole one gets id. Nothing is allocated: begin checks and plans, next writes one piece.
+ */
+struct xlate_frag {
+	const uint8_t *l4; /* what is left to send */
+	size_t l4_len;
+	size_t step;  /* L4 bytes per piece, a multiple of 8 */
+	bool started; /* a datagram with no data at all still goes, as one piece */
+	struct dp_wire_hdr hdr;
+};
+
+/* 0, or -XLATE_DROP_TOO_BIG when max leaves no room for 8 bytes of data after the header. */
+IPR_MUST_CHECK int xlate_frag_begin(struct xlate_frag *f, const uint8_t *dgram, size_t len,
+				    size_t max, uint32_t id);
+/* The next piece's length, 0 when all are written, or -XLATE_DROP_TOO_BIG when cap is short. */
+IPR_MUST_CHECK int xlate_frag_next(struct xlate_frag *f, uint8_t *out, size_t cap);
 
 /* A short fixed name for any drop reason, wire or translation ("bad-version", "ttl"...). */
 const char *xlate_drop_name(int reason);

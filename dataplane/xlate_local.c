@@ -10,7 +10,15 @@
 #define IPV4_DF		 0x4000
 #define IPV4_MF		 0x2000
 #define IPV4_OFF_MASK	 0x1fff
+#define IPV6_NH_HOP	 0
+#define IPV6_NH_ROUTING	 43
 #define IPV6_NH_FRAG	 44
+#define IPV6_NH_DSTOPTS	 60
+#define IPV6_EXT_MAX	 8 /* extension headers looked through before giving up */
+#define IPV4_OPT_EOL	 0
+#define IPV4_OPT_NOP	 1
+#define IPV4_OPT_LSRR	 131
+#define IPV4_OPT_SSRR	 137
 #define ICMP_ECHO_REPLY	 0
 #define ICMP_ECHO	 8
 #define ICMP6_ECHO	 128
@@ -66,6 +74,29 @@ static int check_l4(const struct xlate_local *p)
 	return 0;
 }
 
+/*
+ * An unexpired loose or strict source route asks for hops the tunnel cannot make (RFC 7915
+ * 4.1 likewise refuses to translate such a packet); any other option is simply left behind.
+ */
+static bool source_routed(const uint8_t *opt, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && opt[i] != IPV4_OPT_EOL) {
+		if (opt[i] == IPV4_OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 2 > len || opt[i + 1] < 2 || i + opt[i + 1] > len)
+			return false; /* malformed options: the kernel let it through, so do we */
+		if ((opt[i] == IPV4_OPT_LSRR || opt[i] == IPV4_OPT_SSRR) && opt[i + 1] >= 3 &&
+		    opt[i + 2] <= opt[i + 1])
+			return true;
+		i += opt[i + 1];
+	}
+	return false;
+}
+
 static int parse_v4(const uint8_t *pkt, size_t len, bool quoted, struct xlate_local *p)
 {
 	size_t ihl, total;
@@ -88,6 +119,7 @@ static int parse_v4(const uint8_t *pkt, size_t len, bool quoted, struct xlate_lo
 		return -XLATE_DROP_IP_HEADER;
 	p->ttl = pkt[8];
 	p->proto = pkt[9];
+	p->proto_at = 9;
 	memcpy(p->src, pkt + 12, 4);
 	memcpy(p->dst, pkt + 16, 4);
 	p->df = frag & IPV4_DF;
@@ -96,14 +128,47 @@ static int parse_v4(const uint8_t *pkt, size_t len, bool quoted, struct xlate_lo
 	p->is_frag = p->more_frags || p->frag_off;
 	p->frag_id = p->is_frag ? xlate_be16(pkt + 4) : 0;
 	/* options say nothing a peer could use: they are left behind like the rest of the header */
+	if (!quoted && ihl > XLATE_IPV4_HDR &&
+	    source_routed(pkt + XLATE_IPV4_HDR, ihl - XLATE_IPV4_HDR))
+		return -XLATE_DROP_SOURCE_ROUTE;
 	p->l4 = pkt + ihl;
 	p->l4_len = total - ihl;
 	return 0;
 }
 
+/*
+ * Hop-by-hop options, destination options and a routing header with no segments left are
+ * stripped, as RFC 7915 5.1 does: they speak to this hop or to the final host, never to a
+ * peer. A routing header with segments left asks for hops the tunnel cannot make. Returns
+ * the offset of the first header after them, with *nh its type, or -reason.
+ */
+static int skip_extensions(const uint8_t *pkt, size_t end, size_t pos, uint8_t *nh, size_t *nh_at)
+{
+	for (int n = 0; n < IPV6_EXT_MAX; n++) {
+		size_t len;
+
+		if (*nh != IPV6_NH_HOP && *nh != IPV6_NH_DSTOPTS && *nh != IPV6_NH_ROUTING)
+			return (int)pos;
+		if (*nh == IPV6_NH_HOP && pos != XLATE_IPV6_HDR)
+			return -XLATE_DROP_IP_EXTENSION; /* only allowed first (RFC 8200 4.1) */
+		if (pos + 8 > end)
+			return -XLATE_DROP_IP_TRUNCATED;
+		len = ((size_t)pkt[pos + 1] + 1) * 8;
+		if (pos + len > end)
+			return -XLATE_DROP_IP_TRUNCATED;
+		if (*nh == IPV6_NH_ROUTING && pkt[pos + 3] != 0)
+			return -XLATE_DROP_SOURCE_ROUTE;
+		*nh = pkt[pos];
+		*nh_at = pos;
+		pos += len;
+	}
+	return -XLATE_DROP_IP_EXTENSION;
+}
+
 static int parse_v6(const uint8_t *pkt, size_t len, bool quoted, struct xlate_local *p)
 {
-	size_t payload, pos = XLATE_IPV6_HDR;
+	size_t payload, end, nh_at = 6;
+	int pos;
 	uint8_t nh;
 
 	if (len < XLATE_IPV6_HDR)
@@ -113,18 +178,23 @@ static int parse_v6(const uint8_t *pkt, size_t len, bool quoted, struct xlate_lo
 		payload = len - XLATE_IPV6_HDR;
 	if (payload == 0 || XLATE_IPV6_HDR + payload > len)
 		return -XLATE_DROP_IP_TRUNCATED; /* a jumbogram never comes through a TUN device */
+	end = XLATE_IPV6_HDR + payload;
 	nh = pkt[6];
 	p->ttl = pkt[7];
 	memcpy(p->src, pkt + 8, 16);
 	memcpy(p->dst, pkt + 24, 16);
 	/* IPv6 routers never fragment: the tunnel must not either */
 	p->df = true;
+	pos = skip_extensions(pkt, end, XLATE_IPV6_HDR, &nh, &nh_at);
+	if (pos < 0)
+		return pos;
 	if (nh == IPV6_NH_FRAG) {
 		uint16_t word;
 
-		if (payload < XLATE_IPV6_FRAG)
+		if ((size_t)pos + XLATE_IPV6_FRAG > end)
 			return -XLATE_DROP_IP_TRUNCATED;
 		nh = pkt[pos];
+		nh_at = (size_t)pos;
 		word = xlate_be16(pkt + pos + 2);
 		p->frag_off = word & DP_WIRE_FRAG_OFF_MASK;
 		p->more_frags = word & DP_WIRE_FRAG_MF;
@@ -132,13 +202,15 @@ static int parse_v6(const uint8_t *pkt, size_t len, bool quoted, struct xlate_lo
 		p->is_frag = p->frag_off || p->more_frags;
 		p->frag_id = p->is_frag ? be32(pkt + pos + 4) : 0;
 		pos += XLATE_IPV6_FRAG;
+		/* what follows a Fragment header is the fragmentable part: only L4 is carried */
+		if (nh == IPV6_NH_HOP || nh == IPV6_NH_DSTOPTS || nh == IPV6_NH_ROUTING ||
+		    nh == IPV6_NH_FRAG)
+			return -XLATE_DROP_IP_EXTENSION;
 	}
-	if (nh != DP_WIRE_PROTO_TCP && nh != DP_WIRE_PROTO_UDP && nh != XLATE_PROTO_ICMPV6 &&
-	    nh != DP_WIRE_PROTO_ICMP)
-		return -XLATE_DROP_IP_EXTENSION;
 	p->proto = nh;
+	p->proto_at = (uint16_t)nh_at;
 	p->l4 = pkt + pos;
-	p->l4_len = XLATE_IPV6_HDR + payload - pos;
+	p->l4_len = end - (size_t)pos;
 	return 0;
 }
 
@@ -162,7 +234,8 @@ static int parse(const uint8_t *pkt, size_t len, bool quoted, struct xlate_local
 		rc = -XLATE_DROP_TTL;
 	if (rc == 0 && !quoted)
 		rc = check_l4(&p);
-	if (rc == 0)
+	/* these refusals are answered with an ICMP error, which needs the header's fields */
+	if (rc == 0 || rc == -XLATE_DROP_PROTOCOL || rc == -XLATE_DROP_SOURCE_ROUTE)
 		*out = p;
 	return rc;
 }

@@ -325,7 +325,10 @@ static int handle_lookup_ref(struct request *r)
 	return reply_found(r, rc, &m);
 }
 
-/* REPORT_USE: MAPPING nests, each with ENCODED (remote) or REF (ours); unknown ones skipped. */
+/*
+ * REPORT_USE: MAPPING nests, each with ENCODED (remote) or REF (ours), REPLIED when a local
+ * host sent to it; unknown ones skipped.
+ */
 static int handle_report_use(struct request *r)
 {
 	struct ipr_ctl_iter it;
@@ -352,7 +355,8 @@ static int handle_report_use(struct request *r)
 			continue;
 		if (rc == 0)
 			rc = extend_lease(r, &m);
-		if (rc == 0)
+		/* reclaim spares what ever carried a reply, not what only strangers sent to */
+		if (rc == 0 && ipr_ctl_has(&f, IPR_CTL_A_REPLIED))
 			rc = store_mark_used(r->svc->store, &m, r->now);
 		if (rc < 0)
 			return store_failed(r, rc);

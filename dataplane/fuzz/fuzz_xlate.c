@@ -1,8 +1,10 @@
 /* Fuzzes both sides of translation: TUN packets to the wire and back, tunnel datagrams to hosts. */
+#include <errno.h>
 #include <string.h>
 
 #include "checksum.h"
 #include "fuzz.h"
+#include "icmp_reply.h"
 #include "xlate.h"
 
 #define BUF (XLATE_PKT_MAX + 128)
@@ -40,10 +42,88 @@ static bool is_icmp_error(const struct xlate_local *p)
 }
 
 /*
+ * The pieces of an IPREF-layer fragmentation are datagrams a peer accepts, each within max,
+ * whose data in order is the original's, offsets running on and the original's MF last.
+ */
+static void fragment(const uint8_t *wire, size_t n, size_t max, const struct xlate_remote *whole,
+		     const struct dp_wire_addr *src, const struct dp_wire_addr *dst)
+{
+	static uint8_t piece[BUF];
+	struct xlate_frag f;
+	size_t done = 0;
+	int len, rc = xlate_frag_begin(&f, wire, n, max, 0x5eed);
+	struct xlate_remote r = { 0 };
+
+	if (rc < 0) {
+		FUZZ_CHECK(rc == -XLATE_DROP_TOO_BIG);
+		return;
+	}
+	while ((len = xlate_frag_next(&f, piece, sizeof(piece))) > 0) {
+		FUZZ_CHECK((size_t)len <= max);
+		rc = xlate_wire_parse(piece, (size_t)len, src, dst, &r);
+		/* a piece of UDP may end inside the header: the peer counts it, never misreads */
+		if (rc == -XLATE_DROP_L4_TRUNCATED || rc == -XLATE_DROP_ICMP_FRAGMENT)
+			return;
+		FUZZ_CHECK(rc == 0 && r.hdr.has_frag && !r.hdr.df);
+		FUZZ_CHECK(r.hdr.frag_off == whole->hdr.frag_off + done);
+		FUZZ_CHECK(done + r.l4_len <= whole->l4_len);
+		FUZZ_CHECK(memcmp(r.l4, whole->l4 + done, r.l4_len) == 0);
+		done += r.l4_len;
+	}
+	FUZZ_CHECK(len == 0 && done == whole->l4_len);
+	FUZZ_CHECK(r.hdr.more_frags == whole->hdr.more_frags);
+	if (whole->hdr.has_frag)
+		FUZZ_CHECK(r.hdr.frag_id == whole->hdr.frag_id);
+}
+
+/* The ICMPv6 pseudo-header's sum of an IPv6 packet, written out here from RFC 8200 8.1. */
+static uint16_t icmp6_pseudo_of(const uint8_t *pkt, size_t n)
+{
+	uint8_t tail[8] = { 0, 0, (uint8_t)((n - 40) >> 8), (uint8_t)(n - 40), 0, 0, 0, 58 };
+
+	return dp_csum_add(dp_csum_add(0, pkt + 8, 32), tail, sizeof(tail));
+}
+
+/*
+ * The gateway's own error about a local packet: a packet of its family to the packet's source,
+ * within the size every host takes, with its checksums right (it may quote anything, so it is
+ * checked field by field rather than parsed for translation).
+ */
+static void answer_local(const struct xlate_local *p, const uint8_t *data, size_t size)
+{
+	static uint8_t out[BUF];
+	static const enum icmp_reply_kind kinds[] = {
+		ICMP_REPLY_HOST_UNREACHABLE, ICMP_REPLY_PROTO_UNREACHABLE, ICMP_REPLY_SOURCE_ROUTE,
+		ICMP_REPLY_TOO_BIG,	     ICMP_REPLY_TIME_EXCEEDED,
+	};
+	if (!icmp_reply_local_allowed(p))
+		return;
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		int n = icmp_reply_to_local(p, data, size, kinds[k], 1280, p->dst, out,
+					    sizeof(out));
+		if (n == -EINVAL)
+			continue;
+		FUZZ_CHECK(n > 0 && (size_t)n <= (p->ver == 4 ? 576u : 1280u));
+		if (p->ver == 4) {
+			FUZZ_CHECK(out[0] == 0x45 && out[9] == 1 &&
+				   memcmp(out + 16, p->src, 4) == 0);
+			FUZZ_CHECK(dp_csum_add(0, out, 20) == 0xffff);
+			FUZZ_CHECK(dp_csum_add(0, out + 20, (size_t)n - 20) == 0xffff);
+		} else {
+			uint16_t pseudo = icmp6_pseudo_of(out, (size_t)n);
+			FUZZ_CHECK(out[0] == 0x60 && out[6] == 58 &&
+				   memcmp(out + 24, p->src, 16) == 0);
+			FUZZ_CHECK(dp_csum_add(pseudo, out + 40, (size_t)n - 40) == 0xffff);
+		}
+	}
+}
+
+/*
  * A local packet goes out over an Internet of either family and comes back to its own family
  * with the addresses swapped back: the L4 bytes must survive, checksums up to their two zeros.
  */
-static void tun_side(const uint8_t *data, size_t size, uint8_t net_ver, const struct ipr_ref *ref)
+static void tun_side(const uint8_t *data, size_t size, uint8_t net_ver, const struct ipr_ref *ref,
+		     size_t frag_max)
 {
 	static uint8_t wire[BUF], back[BUF];
 	struct xlate_local p, q;
@@ -52,10 +132,13 @@ static void tun_side(const uint8_t *data, size_t size, uint8_t net_ver, const st
 	struct xlate_in_map in;
 	int n, m, field, rc = xlate_local_parse(data, size, &p);
 
+	if (rc == -XLATE_DROP_PROTOCOL || rc == -XLATE_DROP_SOURCE_ROUTE)
+		answer_local(&p, data, size);
 	if (rc < 0) {
 		FUZZ_CHECK(is_drop(rc));
 		return;
 	}
+	answer_local(&p, data, size);
 	FUZZ_CHECK(p.l4 >= data && p.l4 + p.l4_len <= data + size);
 	out.src_ref = *ref;
 	out.dst_ref = (struct ipr_ref){ 0, 0x705 };
@@ -76,6 +159,7 @@ static void tun_side(const uint8_t *data, size_t size, uint8_t net_ver, const st
 	FUZZ_CHECK(r.hdr.ttl == p.ttl);
 	FUZZ_CHECK(r.l4_len == p.l4_len || is_icmp_error(&p));
 	FUZZ_CHECK(r.hdr.has_frag == p.is_frag && r.hdr.frag_off == p.frag_off);
+	fragment(wire, (size_t)n, frag_max, &r, &out.src_ctx, &out.dst_ctx);
 
 	memset(&in, 0, sizeof(in));
 	in.src.ver = in.dst.ver = p.ver;
@@ -126,6 +210,18 @@ static void udp_side(const uint8_t *data, size_t size, uint8_t net_ver, bool own
 		return;
 	}
 	FUZZ_CHECK(r.l4 >= data && r.l4 + r.l4_len == data + size);
+	if (icmp_reply_peer_allowed(&r)) {
+		/* the gateway's own error goes back to the sender, which accepts it */
+		struct xlate_remote e;
+		struct dp_wire_addr replier = { .ver = r.hdr.ctx_ver }, sender = replier;
+		int n = icmp_reply_to_peer(&r, data, size, ICMP_REPLY_HOST_UNREACHABLE, out,
+					   sizeof(out));
+		memcpy(replier.bytes, r.hdr.dst_ctx, 16);
+		memcpy(sender.bytes, r.hdr.src_ctx, 16);
+		FUZZ_CHECK(n > 0 && (size_t)n <= DP_WIRE_HDR_MAX + 576);
+		FUZZ_CHECK(xlate_wire_parse(out, (size_t)n, &replier, &sender, &e) == 0);
+		FUZZ_CHECK(icmp_reply_peer_allowed(&e) == false); /* never answered in turn */
+	}
 	for (uint8_t ver = 4; ver <= 6; ver += 2) {
 		struct xlate_in_map in = { .src = gw(ver, true), .dst = gw(ver, false) };
 		struct xlate_local q;
@@ -164,6 +260,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mode & 1)
 		udp_side(data + 1, size - 1, net_ver, !(mode & 16));
 	else
-		tun_side(data + 1, size - 1, net_ver, &ref);
+		tun_side(data + 1, size - 1, net_ver, &ref, 36 + (size_t)(mode >> 5) * 200);
 	return 0;
 }

@@ -232,7 +232,149 @@ vec("in_v4_timeexceeded_router_v6", "in", wire14,
     ipv6("fdee::50", "fd00:a::2", 58, icmp_msg(3, 0, bytes(4) + ipv6("fd00:a::2", "fdee::21", 17, q_udp_a, 1), ip("fdee::50"), ip("fd00:a::2")), 64),
     outer="198.18.2.1", own="198.18.1.1", src="fdee::50", dst="fd00:a::2", qea="fdee::21")
 
-if __name__ == "__main__":
+# 15. Every ICMP error type and code both ways, each quoting a UDP datagram of the flow.
+# Outbound: a local host reports about a datagram the remote host (encoded 10.240.0.9 or
+# fdee::9) sent it; "fragmentation needed" / "packet too big" moves the MTU from the local IP
+# header to the tunnel's (IPREF header of the quote + UDP + outer IPv4 = 48 bytes here).
+def wire_quote_out(ttl, df=False):
+    return ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 17, ttl,
+                 l4_with_csum(17, None, None, udp, 6, True)[:8], df)
+
+
+def wire_quote_in(ttl):
+    return ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 17, ttl,
+                 l4_with_csum(17, None, None, udp, 6, True)[:8], False)
+
+
+TUNNEL = 20 + 8 + 20
+for t, c, wt, wc in ((3, 0, 3, 0), (3, 1, 3, 1), (3, 3, 3, 2), (3, 4, 3, 4), (3, 13, 3, 13),
+                     (11, 0, 11, 0), (11, 1, 11, 1)):
+    q = ipv4("10.240.0.9", "10.0.1.5", 17, l4_with_csum(17, ip("10.240.0.9"), ip("10.0.1.5"), udp, 6, True), 61, ident=77)[:28]
+    rest, wrest = bytes(4), bytes(4)
+    if (t, c) == (3, 4):
+        rest, wrest = struct.pack("!HH", 0, 1400), struct.pack("!HH", 0, 1400 - 20 + TUNNEL)
+    vec("out_v4_icmp_%d_%d" % (t, c), "out", ipv4("10.0.1.5", "10.240.0.9", 1, icmp_msg(t, c, rest + q), 64, ident=9),
+        ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 1, 64, icmp_msg(wt, wc, wrest + wire_quote_out(61)), False),
+        sctx="198.18.0.1", dctx="198.18.0.2", sref=0x1234, dref=0x2466)
+for t, c, wt, wc in ((1, 0, 3, 0), (1, 1, 3, 13), (1, 3, 3, 1), (1, 4, 3, 2), (2, 0, 3, 4),
+                     (3, 0, 11, 0), (3, 1, 11, 1)):
+    q = ipv6("fdee::9", "fd00:a::5", 17, l4_with_csum(17, ip("fdee::9"), ip("fd00:a::5"), udp, 6, True), 61)[:48]
+    rest, wrest = bytes(4), bytes(4)
+    if t == 2:
+        rest, wrest = struct.pack("!I", 1400), struct.pack("!HH", 0, 1400 - 40 + TUNNEL)
+    vec("out_v6_icmp_%d_%d" % (t, c), "out",
+        ipv6("fd00:a::5", "fdee::9", 58, icmp_msg(t, c, rest + q, ip("fd00:a::5"), ip("fdee::9")), 64),
+        # IPv6 packets are never fragmented on the way: DF on the wire, the quote's too
+        ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 1, 64, icmp_msg(wt, wc, wrest + wire_quote_out(61, True)), True),
+        sctx="198.18.0.1", dctx="198.18.0.2", sref=0x1234, dref=0x2466)
+# Inbound: the peer reports about a datagram our host sent; the quote comes back as that host's
+# packet to the remote host's encoded address.
+for wt, wc, t4, c4, t6, c6 in ((3, 0, 3, 0, 1, 0), (3, 1, 3, 1, 1, 3), (3, 2, 3, 3, 1, 4),
+                               (3, 4, 3, 4, 2, 0), (3, 13, 3, 13, 1, 1), (11, 0, 11, 0, 3, 0),
+                               (11, 1, 11, 1, 3, 1)):
+    wrest = struct.pack("!HH", 0, 1428) if (wt, wc) == (3, 4) else bytes(4)
+    wire = ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 64, icmp_msg(wt, wc, wrest + wire_quote_in(60)), False)
+    rest4 = struct.pack("!HH", 0, 1428 - TUNNEL + 20) if (wt, wc) == (3, 4) else bytes(4)
+    q4 = ipv4("10.1.0.8", "10.240.9.9", 17, l4_with_csum(17, ip("10.1.0.8"), ip("10.240.9.9"), udp, 6, True)[:8], 60)
+    vec("in_v4_icmp_%d_%d" % (wt, wc), "in", wire,
+        ipv4("10.240.9.9", "10.1.0.8", 1, icmp_msg(t4, c4, rest4 + q4), 64, ident=3),
+        outer="198.18.0.2", own="198.18.0.1", src="10.240.9.9", dst="10.1.0.8", ipid=3)
+    rest6 = struct.pack("!I", 1428 - TUNNEL + 40) if t6 == 2 else bytes(4)
+    q6 = ipv6("fd00:b::6", "fdee::1", 17, l4_with_csum(17, ip("fd00:b::6"), ip("fdee::1"), udp, 6, True)[:8], 60)
+    vec("in_v6_icmp_%d_%d" % (wt, wc), "in", wire,
+        ipv6("fdee::1", "fd00:b::6", 58, icmp_msg(t6, c6, rest6 + q6, ip("fdee::1"), ip("fd00:b::6")), 64),
+        outer="198.18.0.2", own="198.18.0.1", src="fdee::1", dst="fd00:b::6")
+
+# 16. Fragment mapping: an IPv6 Fragment header's 32-bit identification crosses whole, and an
+# IPv4 receiver keeps its low 16 bits.
+frag6 = l4_with_csum(17, ip("fd00:a::5"), ip("fdee::7"), big, 6, True)[:56]
+wire16 = ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 17, 64, l4_with_csum(17, None, None, big, 6, True)[:56], True, frag=(0, True, 0x12345678))
+vec("out_v6_udpfrag_v6", "out", ipv6("fd00:a::5", "fdee::7", 17, frag6, 64, frag=(0, True, 0x12345678)), wire16,
+    sctx="2001:db8::1", dctx="2001:db8::2", sref=0x1234, dref=0x2466)
+tail16 = l4_with_csum(17, None, None, big, 6, True)[56:]
+vec("in_v6_udpfrag2_v4", "in",
+    ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 17, 64, tail16, False, frag=(56, False, 0x12345678)),
+    ipv4("10.240.9.9", "10.1.0.8", 17, tail16, 64, ident=0x5678, off=56),
+    outer="2001:db8::1", own="2001:db8::2", src="10.240.9.9", dst="10.1.0.8")
+
+# IPREF-layer fragmentation: a datagram cut into pieces of at most `max` bytes.
+frag_vectors = []
+
+
+def ipref_pieces(sctx, dctx, sref, dref, proto, ttl, l4, first_off, more, ident, maxlen):
+    hdr = len(ipref(sctx, dctx, sref, dref, proto, ttl, b"", False, frag=(0, False, 0)))
+    step = (maxlen - hdr) // 8 * 8
+    pieces, pos = [], 0
+    while pos < len(l4):
+        chunk = l4[pos:pos + step]
+        last = pos + len(chunk) == len(l4)
+        pieces.append(ipref(sctx, dctx, sref, dref, proto, ttl, chunk, False,
+                            frag=(first_off + pos, more if last else True, ident)))
+        pos += len(chunk)
+    return pieces
+
+
+tcp_big = l4_with_csum(6, None, None, TCP_SYN[:20] + bytes(range(100)), 16)
+frag_vectors.append(("whole_tcp_v4", ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 6, 64, tcp_big, True),
+                     64, 0xCAFEBABE,
+                     ipref_pieces("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 6, 64, tcp_big, 0, False, 0xCAFEBABE, 64)))
+mid = bytes(range(200))
+frag_vectors.append(("fragment_v6_ref8", ipref("2001:db8::1", "2001:db8::2", ref8, 0x2466, 17, 9, mid, False, frag=(800, True, 7)),
+                     140, 0x11111111,
+                     ipref_pieces("2001:db8::1", "2001:db8::2", ref8, 0x2466, 17, 9, mid, 800, True, 7, 140)))
+
+# The gateway's own errors: to a local host from the gateway's address in the encoded range,
+# quoting the packet (up to 576 bytes in all for IPv4, 1280 for IPv6); to a peer from
+# reference 1, quoting the datagram (the ICMP message up to 576 bytes).
+reply_vectors = []
+udp_q = l4_with_csum(17, ip("10.1.0.2"), ip("10.240.0.77"), udp, 6, True)
+p1 = ipv4("10.1.0.2", "10.240.0.77", 17, udp_q, 63, ident=5)
+reply_vectors.append(("host_unreachable_v4", "local", p1, "HOST_UNREACHABLE", 0, "10.240.0.1",
+                      ipv4("10.240.0.1", "10.1.0.2", 1, icmp_msg(3, 1, bytes(4) + p1), 64)))
+p2 = ipv4("10.1.0.2", "10.240.0.77", 132, bytes(12), 63, ident=6)
+reply_vectors.append(("protocol_unreachable_v4", "local", p2, "PROTO_UNREACHABLE", 0, "10.240.0.1",
+                      ipv4("10.240.0.1", "10.1.0.2", 1, icmp_msg(3, 2, bytes(4) + p2), 64)))
+p3 = ipv4("10.1.0.2", "10.240.0.77", 17, l4_with_csum(17, ip("10.1.0.2"), ip("10.240.0.77"), struct.pack("!HHHH", 1, 2, 8 + 1000, 0) + bytes(1000), 6, True), 63, df=True, ident=7)
+reply_vectors.append(("too_big_v4", "local", p3, "TOO_BIG", 1252, "10.240.0.1",
+                      ipv4("10.240.0.1", "10.1.0.2", 1, icmp_msg(3, 4, struct.pack("!HH", 0, 1252) + p3[:548]), 64)))
+p4 = bytes.fromhex("47000024000000004011dbaa010203040506070883070401020304000001000200080000")
+reply_vectors.append(("source_route_v4", "local", p4, "SOURCE_ROUTE", 0, "10.240.0.1",
+                      ipv4("10.240.0.1", "1.2.3.4", 1, icmp_msg(3, 5, bytes(4) + p4), 64)))
+udp6_q = l4_with_csum(17, ip("fd00:a::2"), ip("fdee::77"), udp, 6, True)
+p5 = ipv6("fd00:a::2", "fdee::77", 17, udp6_q, 63)
+reply_vectors.append(("host_unreachable_v6", "local", p5, "HOST_UNREACHABLE", 0, "fdee::1",
+                      ipv6("fdee::1", "fd00:a::2", 58, icmp_msg(1, 3, bytes(4) + p5, ip("fdee::1"), ip("fd00:a::2")), 64)))
+p6 = struct.pack("!IHBB16s16s", 0x60000000, 16, 0, 63, ip("fd00:a::2"), ip("fdee::77")) + bytes([132, 0, 1, 4, 0, 0, 0, 0]) + bytes(8)
+reply_vectors.append(("parameter_problem_v6", "local", p6, "PROTO_UNREACHABLE", 0, "fdee::1",
+                      ipv6("fdee::1", "fd00:a::2", 58, icmp_msg(4, 1, struct.pack("!I", 40) + p6, ip("fdee::1"), ip("fd00:a::2")), 64)))
+p7 = ipv6("fd00:a::2", "fdee::77", 17, l4_with_csum(17, ip("fd00:a::2"), ip("fdee::77"), struct.pack("!HHHH", 1, 2, 8 + 1400, 0) + bytes(1400), 6, True), 63)
+reply_vectors.append(("too_big_v6", "local", p7, "TOO_BIG", 1280, "fdee::1",
+                      ipv6("fdee::1", "fd00:a::2", 58, icmp_msg(2, 0, struct.pack("!I", 1280) + p7[:1232], ip("fdee::1"), ip("fd00:a::2")), 64)))
+d1 = ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x999, 17, 64, l4_with_csum(17, None, None, udp, 6, True), False)
+reply_vectors.append(("host_unreachable_peer", "peer", d1, "HOST_UNREACHABLE", 0, "198.18.0.2",
+                      ipref("198.18.0.1", "198.18.0.2", 1, 0x2466, 1, 64, icmp_msg(3, 1, bytes(4) + d1), False)))
+d2 = ipref("2001:db8::2", "2001:db8::1", 0x2466, 0x1234, 17, 0, l4_with_csum(17, None, None, struct.pack("!HHHH", 1, 2, 8 + 700, 0) + bytes(700), 6, True), False)
+reply_vectors.append(("time_exceeded_peer", "peer", d2, "TIME_EXCEEDED", 0, "2001:db8::2",
+                      ipref("2001:db8::1", "2001:db8::2", 1, 0x2466, 1, 64, icmp_msg(11, 0, bytes(4) + d2[:568]), False)))
+
+
+def print_frag():
+    print("/* Generated by gen_vectors.py frag from spec/wire.md; do not edit by hand. */")
+    for name, dgram, maxlen, ident, pieces in frag_vectors:
+        print('{ "%s", "%s", %d, 0x%x,\n  "%s" },' % (name, dgram.hex(), maxlen, ident,
+                                                     " ".join(p.hex() for p in pieces)))
+
+
+def print_reply():
+    print("/* Generated by gen_vectors.py reply from spec/wire.md; do not edit by hand. */")
+    for name, side, pkt, kind, info, frm, out in reply_vectors:
+        print('{ "%s", %s, "%s", ICMP_REPLY_%s, %d, "%s",\n  "%s" },' % (
+            name, "true" if side == "peer" else "false", pkt.hex(), kind, info, frm, out.hex()))
+
+
+if __name__ == "__main__" and len(__import__("sys").argv) > 1:
+    {"frag": print_frag, "reply": print_reply}[__import__("sys").argv[1]]()
+elif __name__ == "__main__":
     print("/* Generated by gen_vectors.py from spec/wire.md; do not edit by hand. */")
     for name, d, inp, out, kw in vectors:
         args = []

@@ -39,6 +39,10 @@ static void test_defaults_and_keys(void **state)
 	assert_int_equal(line(&cfg, "capacity = 1024", &err), 0);
 	assert_int_equal(line(&cfg, "wait-slots = 0", &err), 0);
 	assert_int_equal(line(&cfg, "internet = ipv6", &err), 0);
+	assert_int_equal(cfg.icmp_rate, 100);
+	assert_int_equal(cfg.icmp_burst, 50);
+	assert_int_equal(line(&cfg, "icmp-rate = 0", &err), 0);
+	assert_int_equal(line(&cfg, "icmp-burst = 7", &err), 0);
 	assert_int_equal(line(&cfg, "# only a comment", &err), 0);
 	assert_int_equal(line(&cfg, "", &err), 0);
 	assert_string_equal(cfg.gwctl_config, "/etc/x/gwctl.conf");
@@ -51,6 +55,8 @@ static void test_defaults_and_keys(void **state)
 	assert_int_equal(cfg.capacity, 1024);
 	assert_int_equal(cfg.wait_slots, 0);
 	assert_true(!cfg.ipv4 && cfg.ipv6);
+	assert_int_equal(cfg.icmp_rate, 0);
+	assert_int_equal(cfg.icmp_burst, 7);
 }
 
 /* A refused line leaves the configuration as it was and points at the offending column. */
@@ -72,6 +78,8 @@ static void test_refusals(void **state)
 		{ "ref-bytes = 32", -ERANGE, 13 },
 		{ "capacity = 8", -ERANGE, 12 },
 		{ "internet = ipv5", -EINVAL, 12 },
+		{ "icmp-rate = 100001", -ERANGE, 13 },
+		{ "icmp-burst = 0", -ERANGE, 14 },
 		{ "tun = a/b", -EINVAL, 8 },
 		{ "tun = abcdefghijklmnop", -ERANGE, 7 },
 		{ "tun =", -ERANGE, 6 },

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "vectors_util.h"
 #include "xlate.h"
 
 #define BUF 2048
@@ -32,34 +33,6 @@ struct vector {
 static const struct vector vectors[] = {
 #include "xlate_vectors.inc"
 };
-
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(hex) / 2;
-
-	assert_true(n <= cap);
-	for (size_t i = 0; i < n; i++) {
-		unsigned byte;
-		assert_int_equal(sscanf(hex + 2 * i, "%2x", &byte), 1);
-		out[i] = (uint8_t)byte;
-	}
-	return n;
-}
-
-static struct dp_wire_addr addr_of(const char *text)
-{
-	struct dp_wire_addr a = { 0 };
-
-	if (!text)
-		return a;
-	if (inet_pton(AF_INET, text, a.bytes) == 1)
-		a.ver = 4;
-	else if (inet_pton(AF_INET6, text, a.bytes) == 1)
-		a.ver = 6;
-	else
-		fail_msg("bad address %s", text);
-	return a;
-}
 
 /* RFC 1071 sum written out again, sharing nothing with checksum.c: 0xffff means "checks". */
 static uint32_t sum_words(uint32_t sum, const uint8_t *p, size_t n)
@@ -117,14 +90,15 @@ static void check_output(const uint8_t *pkt, size_t len, bool wire)
 static void run_vector(const struct vector *v)
 {
 	uint8_t in[BUF], want[BUF], out[BUF];
-	size_t in_len = unhex(v->in, in, sizeof(in)), want_len = unhex(v->out, want, sizeof(want));
+	size_t in_len = vec_unhex(v->in, in, sizeof(in)),
+	       want_len = vec_unhex(v->out, want, sizeof(want));
 	int n;
 
 	if (v->outbound) {
 		struct xlate_local p;
 		struct xlate_out_map map = {
-			.src_ctx = addr_of(v->sctx),
-			.dst_ctx = addr_of(v->dctx),
+			.src_ctx = vec_addr(v->sctx),
+			.dst_ctx = vec_addr(v->dctx),
 			.src_ref = { v->sref_hi, v->sref_lo },
 			.dst_ref = { v->dref_hi, v->dref_lo },
 			.has_quote_ref = v->has_qref,
@@ -139,15 +113,15 @@ static void run_vector(const struct vector *v)
 		n = xlate_to_wire(&p, &map, out, sizeof(out));
 	} else {
 		struct xlate_remote r;
-		struct dp_wire_addr outer = addr_of(v->outer), own = addr_of(v->own);
+		struct dp_wire_addr outer = vec_addr(v->outer), own = vec_addr(v->own);
 		struct xlate_in_map map = {
-			.src = addr_of(v->src),
-			.dst = addr_of(v->dst),
+			.src = vec_addr(v->src),
+			.dst = vec_addr(v->dst),
 			.ipv4_id = v->ipid,
 		};
 		if (v->qea) {
 			map.has_quote_ea = true;
-			memcpy(map.quote_ea, addr_of(v->qea).bytes, 16);
+			memcpy(map.quote_ea, vec_addr(v->qea).bytes, 16);
 		}
 		assert_int_equal(xlate_wire_parse(in, in_len, &outer, &own, &r), 0);
 		n = xlate_to_local(&r, &map, out, sizeof(out));
@@ -158,12 +132,7 @@ static void run_vector(const struct vector *v)
 	}
 	if (n < 0)
 		fail_msg("%s: dropped as %s", v->name, xlate_drop_name(-n));
-	if ((size_t)n != want_len || memcmp(out, want, want_len) != 0) {
-		char got[2 * BUF + 1];
-		for (int i = 0; i < n; i++)
-			snprintf(got + 2 * i, 3, "%02x", out[i]);
-		fail_msg("%s:\n got  %s\n want %s", v->name, got, v->out);
-	}
+	vec_assert_bytes(v->name, out, (size_t)n, v->out, want_len);
 	check_output(out, (size_t)n, v->outbound);
 }
 
@@ -189,8 +158,8 @@ static void test_capture_is_a_vector(void **state)
 static int wire_reason(const char *hex, const char *outer_text, const char *own_text)
 {
 	uint8_t pkt[BUF];
-	size_t len = unhex(hex, pkt, sizeof(pkt));
-	struct dp_wire_addr outer = addr_of(outer_text), own = addr_of(own_text);
+	size_t len = vec_unhex(hex, pkt, sizeof(pkt));
+	struct dp_wire_addr outer = vec_addr(outer_text), own = vec_addr(own_text);
 	struct xlate_remote r;
 	int rc = xlate_wire_parse(pkt, len, &outer, &own, &r);
 
@@ -253,7 +222,7 @@ static void test_wire_drops(void **state)
 static int local_reason(const char *hex)
 {
 	uint8_t pkt[BUF];
-	size_t len = unhex(hex, pkt, sizeof(pkt));
+	size_t len = vec_unhex(hex, pkt, sizeof(pkt));
 	struct xlate_local p;
 	int rc = xlate_local_parse(pkt, len, &p);
 
@@ -283,10 +252,33 @@ static void test_local_drops(void **state)
 		{ "450000180000000040116ac2010203040506070800000000", XLATE_DROP_L4_TRUNCATED },
 		{ "4500001c0000000040016ace01020304050607080d00f2ff00000000",
 		  XLATE_DROP_ICMP_TYPE },
-		/* IPv6: hop-by-hop options, hop limit 0, ICMPv6 neighbour solicitation */
+		/* IPv4 options: an unexpired loose source route, a spent one, NOPs */
+		{ "47000024000000004011dbaa010203040506070883070401020304000001000200080000",
+		  XLATE_DROP_SOURCE_ROUTE },
+		{ "47000024000000004011d7aa010203040506070883070801020304000001000200080000", 0 },
+		{ "4600002000000000401167b90102030405060708010101000001000200080000", 0 },
+		/* IPv6 hop-by-hop options are stripped; a routing header with hops left is not */
+		{ "6000000000100001fd000000000000000000000000000001fd000000000000000000000000000002"
+		  "11000000000000000001000200080000",
+		  0 },
+		{ "6000000000102b40fd000000000000000000000000000001fd000000000000000000000000000002"
+		  "11000001000000000001000200080000",
+		  XLATE_DROP_SOURCE_ROUTE },
+		/* hop-by-hop after destination options; an extension after a Fragment header */
+		{ "6000000000183c40fd000000000000000000000000000001fd000000000000000000000000000002"
+		  "000000000000000011000000000000000001000200080000",
+		  XLATE_DROP_IP_EXTENSION },
+		{ "6000000000182c40fd000000000000000000000000000001fd000000000000000000000000000002"
+		  "3c0000000000000011000000000000000001000200080000",
+		  XLATE_DROP_IP_EXTENSION },
+		/* SCTP: a protocol the tunnel does not carry */
+		{ "6000000000088440fd000000000000000000000000000001fd000000000000000000000000000002"
+		  "0000000000000000",
+		  XLATE_DROP_PROTOCOL },
+		/* IPv6: hop-by-hop options before a truncated UDP header */
 		{ "6000000000080001fd000000000000000000000000000001fd000000000000000000000000000002"
 		  "1100000000000000",
-		  XLATE_DROP_IP_EXTENSION },
+		  XLATE_DROP_L4_TRUNCATED },
 		{ "6000000000081100fd000000000000000000000000000001fd000000000000000000000000000002"
 		  "0001000200080000",
 		  XLATE_DROP_TTL },
@@ -316,25 +308,25 @@ static void test_local_drops(void **state)
 static void test_inbound_refusals(void **state)
 {
 	uint8_t in[BUF], out[BUF];
-	size_t len = unhex(vectors[0].out, in, sizeof(in));
-	struct dp_wire_addr outer = addr_of("198.18.0.1"), own = addr_of("198.18.0.2");
+	size_t len = vec_unhex(vectors[0].out, in, sizeof(in));
+	struct dp_wire_addr outer = vec_addr("198.18.0.1"), own = vec_addr("198.18.0.2");
 	struct xlate_remote r;
-	struct xlate_in_map map = { .src = addr_of("10.240.0.1"), .dst = addr_of("fd00::1") };
+	struct xlate_in_map map = { .src = vec_addr("10.240.0.1"), .dst = vec_addr("fd00::1") };
 
 	assert_int_equal(xlate_wire_parse(in, len, &outer, &own, &r), 0);
 	assert_int_equal(xlate_to_local(&r, &map, out, sizeof(out)), -XLATE_DROP_FAMILY_MISMATCH);
 
 	/* fragment info, UDP with checksum 0 */
-	len = unhex("13404011000000000000beef0102030405060708000000010000000b"
-		    "03e807d0006c0000000102030405",
-		    in, sizeof(in));
-	outer = addr_of("1.2.3.4");
-	own = addr_of("5.6.7.8");
+	len = vec_unhex("13404011000000000000beef0102030405060708000000010000000b"
+			"03e807d0006c0000000102030405",
+			in, sizeof(in));
+	outer = vec_addr("1.2.3.4");
+	own = vec_addr("5.6.7.8");
 	assert_int_equal(xlate_wire_parse(in, len, &outer, &own, &r), 0);
-	map.src = addr_of("fdee::1");
+	map.src = vec_addr("fdee::1");
 	assert_int_equal(xlate_to_local(&r, &map, out, sizeof(out)), -XLATE_DROP_UDP_ZERO_FRAGMENT);
-	map.src = addr_of("10.240.0.1");
-	map.dst = addr_of("10.0.0.1");
+	map.src = vec_addr("10.240.0.1");
+	map.dst = vec_addr("10.0.0.1");
 	assert_true(xlate_to_local(&r, &map, out, sizeof(out)) > 0);
 }
 

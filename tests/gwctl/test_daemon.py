@@ -343,10 +343,13 @@ def test_inbound_limits(make, workdir):
     c = d.client()
     made = [inbound_ea(c, "203.0.113.1", n) for n in (1, 2, 3)]
     check(all(r.status == OK for r in made), [r.message for r in made])
-    # the dataplane reports the first one used: it carried traffic, so it stays
-    first = made[0].get(A_ENCODED)
-    check(c.call(REPORT_USE, attr(A_MAPPING, attr(A_ENCODED, first))).status == OK, "use")
-    # a fourth from the same peer reclaims that peer's oldest idle one (ref 2), not ref 1
+    # the dataplane reports the first one as having carried a reply (a local host sent to it),
+    # so it stays; the second only received (a stranger's probe), so it may go
+    first, second = made[0].get(A_ENCODED), made[1].get(A_ENCODED)
+    check(c.call(REPORT_USE, attr(A_MAPPING, attr(A_ENCODED, first) + attr(A_REPLIED, b"")) +
+                 attr(A_MAPPING, attr(A_ENCODED, second))).status == OK, "use")
+    # a fourth from the same peer reclaims that peer's oldest one that never carried a reply
+    # (ref 2), not ref 1
     check(inbound_ea(c, "203.0.113.1", 4).status == OK, "reclaimed room")
     refs = sorted(r[2] for r in sqlite3.connect(d.db).execute("SELECT * FROM mappings"))
     check(refs == ["203.0.113.1 + 1", "203.0.113.1 + 3", "203.0.113.1 + 4"], refs)
@@ -358,9 +361,9 @@ def test_inbound_limits(make, workdir):
     check(inbound_ea(c, "203.0.113.2", 3).status == OK, "sixth reclaims")
     stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
     check(stats["inbound.reclaimed"] == "2", stats)
-    # when every one of a peer's mappings carried traffic, its next new source is refused
+    # when every one of a peer's mappings carried a reply, its next new source is refused
     for r in sqlite3.connect(d.db).execute("SELECT encoded FROM remote_mapping"):
-        c.call(REPORT_USE, attr(A_MAPPING, attr(A_ENCODED, ip(r[0]))))
+        c.call(REPORT_USE, attr(A_MAPPING, attr(A_ENCODED, ip(r[0])) + attr(A_REPLIED, b"")))
     refused = inbound_ea(c, "203.0.113.1", 5)
     check(refused.status == E_BUSY and "in use" in refused.message, refused.message)
     check(d.proc.poll() is None, "daemon alive")

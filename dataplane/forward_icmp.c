@@ -1,0 +1,86 @@
+/* The gateway's own ICMP errors: where they come from, the rate limit, and sending them. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "forward_internal.h"
+
+#define MILLI 1000
+
+/* The gateway's address in an encoded range: the one the allocators keep for it. */
+static bool gateway_address(const struct config_prefix *range, uint8_t *out)
+{
+	size_t last = range->family == AF_INET ? 3 : 15;
+
+	if (!range->enabled)
+		return false;
+	memset(out, 0, 16);
+	memcpy(out, range->addr, last + 1);
+	out[last] |= 1; /* host bits are zero in a configured prefix */
+	return true;
+}
+
+void forward_icmp_init(struct dp *dp)
+{
+	dp->has_icmp_src4 = gateway_address(&dp->gw.encoded_ipv4, dp->icmp_src4);
+	dp->has_icmp_src6 = gateway_address(&dp->gw.encoded_ipv6, dp->icmp_src6);
+	dp->icmp_bucket.milli = (uint64_t)dp->cfg.icmp_burst * MILLI;
+	dp->icmp_bucket.last_ms = dp_now_ms();
+}
+
+/* One token, if the bucket has it: icmp-rate a second, icmp-burst at most. */
+static bool take_token(struct dp *dp)
+{
+	struct dp_bucket *b = &dp->icmp_bucket;
+	uint64_t cap = (uint64_t)dp->cfg.icmp_burst * MILLI;
+	int64_t now = dp_now_ms();
+
+	if (dp->cfg.icmp_rate == 0)
+		return false;
+	if (now > b->last_ms) {
+		b->milli += (uint64_t)(now - b->last_ms) * dp->cfg.icmp_rate;
+		if (b->milli > cap)
+			b->milli = cap;
+		b->last_ms = now;
+	}
+	if (b->milli < MILLI) {
+		dp->counters[DP_C_ICMP_LIMITED]++;
+		return false;
+	}
+	b->milli -= MILLI;
+	return true;
+}
+
+void fwd_answer_local(struct dp *dp, const struct xlate_local *p, const uint8_t *pkt, size_t len,
+		      enum icmp_reply_kind kind, uint32_t info)
+{
+	const uint8_t *from = p->ver == 4 ? (dp->has_icmp_src4 ? dp->icmp_src4 : NULL)
+					  : (dp->has_icmp_src6 ? dp->icmp_src6 : NULL);
+	int n;
+
+	if (!from || !icmp_reply_local_allowed(p) || !take_token(dp))
+		return;
+	n = icmp_reply_to_local(p, pkt, len, kind, info, from, dp->icmp_out, dp->slot_size);
+	if (n < 0)
+		return;
+	if (write(dp->tun_fd, dp->icmp_out, (size_t)n) != n) {
+		dp->drops[XLATE_DROP_SEND_FAILED]++;
+		return;
+	}
+	dp->counters[DP_C_ICMP_SENT]++;
+}
+
+void fwd_answer_peer(struct dp *dp, const struct xlate_remote *r, const uint8_t *dgram, size_t len,
+		     const struct sockaddr_storage *from, enum icmp_reply_kind kind)
+{
+	struct dp_batch *b = from->ss_family == AF_INET ? &dp->out4 : &dp->out6;
+	int n;
+
+	if (b->fd < 0 || !icmp_reply_peer_allowed(r) || !take_token(dp))
+		return;
+	n = icmp_reply_to_peer(r, dgram, len, kind, fwd_batch_slot(dp, b), dp->slot_size);
+	if (n < 0)
+		return;
+	fwd_batch_commit(dp, b, (size_t)n, from);
+	dp->counters[DP_C_ICMP_SENT]++;
+}

@@ -1,0 +1,39 @@
+/* Internal to forwarding: the send batches, path-MTU sizing and the gateway's own errors. */
+#ifndef DP_FORWARD_INTERNAL_H
+#define DP_FORWARD_INTERNAL_H
+
+#include <sys/socket.h>
+
+#include "dp.h"
+#include "icmp_reply.h"
+
+/* The buffer the next datagram of b goes in (flushing b first when it is full). */
+uint8_t *fwd_batch_slot(struct dp *dp, struct dp_batch *b);
+/* Queues the datagram written at fwd_batch_slot, len bytes, to `to`; flushes a full batch. */
+void fwd_batch_commit(struct dp *dp, struct dp_batch *b, size_t len,
+		      const struct sockaddr_storage *to);
+void fwd_batch_flush(struct dp *dp, struct dp_batch *b);
+
+/*
+ * Sends the datagram of dlen bytes written at fwd_batch_slot(b) for the local packet p
+ * (pkt/len) to the peer at `to`: as it is when the path takes it, else in pieces at the IPREF
+ * layer, or answered with "fragmentation needed" / "packet too big" when the host asked that
+ * it not be fragmented. 0, or -reason when it was not sent.
+ */
+IPR_MUST_CHECK int fwd_send_sized(struct dp *dp, struct dp_batch *b, size_t dlen,
+				  const struct sockaddr_storage *to, const struct xlate_local *p,
+				  const uint8_t *pkt, size_t len);
+
+/* The own-ICMP set-up: source addresses from the encoded ranges, a full token bucket. */
+void forward_icmp_init(struct dp *dp);
+
+/*
+ * The gateway's own errors, when the packet may be answered and the rate limit allows: to a
+ * local host through the TUN device, or to a peer gateway (the datagram's sender, from).
+ */
+void fwd_answer_local(struct dp *dp, const struct xlate_local *p, const uint8_t *pkt, size_t len,
+		      enum icmp_reply_kind kind, uint32_t info);
+void fwd_answer_peer(struct dp *dp, const struct xlate_remote *r, const uint8_t *dgram, size_t len,
+		     const struct sockaddr_storage *from, enum icmp_reply_kind kind);
+
+#endif

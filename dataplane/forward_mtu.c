@@ -1,0 +1,161 @@
+/* Path MTU: what the kernel reports per peer, and datagrams cut to fit it or refused. */
+#include <errno.h>
+#include <time.h> /* before errqueue.h, which needs struct timespec */
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "forward.h"
+#include "forward_internal.h"
+#include "pmtu.h"
+
+#define UDP_HDR		  8
+#define IPV6_MIN_MTU	  1280
+#define IPV4_MIN_MTU	  68
+#define ERRORS_PER_WAKEUP 32
+#define ICMP4_UNREACH	  3
+#define ICMP4_NEEDFRAG	  4
+#define ICMP6_TOO_BIG	  2
+
+static size_t outer_overhead(int family)
+{
+	return (family == AF_INET ? 20 : 40) + UDP_HDR;
+}
+
+/* A fresh identification for a datagram cut into pieces (xorshift64*: cheap, unpredictable
+ * enough for an identification, seeded at start). */
+static uint32_t next_frag_id(struct dp *dp)
+{
+	uint64_t x = dp->frag_rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	dp->frag_rng = x;
+	return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+static int send_in_pieces(struct dp *dp, struct dp_batch *b, size_t dlen, size_t room,
+			  const struct sockaddr_storage *to)
+{
+	struct xlate_frag f;
+	int n;
+
+	memcpy(dp->frag_in, fwd_batch_slot(dp, b), dlen);
+	n = xlate_frag_begin(&f, dp->frag_in, dlen, room, next_frag_id(dp));
+	if (n < 0)
+		return n;
+	dp->counters[DP_C_FRAGMENTED]++;
+	while ((n = xlate_frag_next(&f, fwd_batch_slot(dp, b), dp->slot_size)) > 0) {
+		fwd_batch_commit(dp, b, (size_t)n, to);
+		dp->counters[DP_C_FRAGMENTS]++;
+	}
+	return n;
+}
+
+int fwd_send_sized(struct dp *dp, struct dp_batch *b, size_t dlen,
+		   const struct sockaddr_storage *to, const struct xlate_local *p,
+		   const uint8_t *pkt, size_t len)
+{
+	size_t outer = outer_overhead(to->ss_family), room;
+	const uint8_t *peer;
+	uint8_t addr[16] = { 0 };
+	uint32_t mtu;
+	int64_t host_mtu;
+
+	if (dlen + outer <= dp->pmtu_floor) {
+		fwd_batch_commit(dp, b, dlen, to);
+		return 0;
+	}
+	if (to->ss_family == AF_INET) {
+		memcpy(addr, &((const struct sockaddr_in *)to)->sin_addr, 4);
+		peer = addr;
+	} else {
+		peer = (const uint8_t *)&((const struct sockaddr_in6 *)to)->sin6_addr;
+	}
+	mtu = pmtu_get(dp->pmtu, to->ss_family == AF_INET ? 4 : 6, peer, dp->cfg.mtu, dp_now_ms());
+	if (dlen + outer <= mtu) {
+		fwd_batch_commit(dp, b, dlen, to);
+		return 0;
+	}
+	room = mtu - outer;
+	/*
+	 * An IPv6 host cannot go below 1280 bytes: what it sends within that is cut into pieces
+	 * like a DF-clear IPv4 packet, and the far gateway hands them on as IPv6 fragments.
+	 */
+	if (p->df && !(p->ver == 6 && len <= IPV6_MIN_MTU)) {
+		/* the host's packets may grow by what room leaves over the IPREF header's size */
+		host_mtu = (int64_t)room - (int64_t)dlen + (int64_t)len;
+		if (p->ver == 6 && host_mtu < IPV6_MIN_MTU)
+			host_mtu = IPV6_MIN_MTU;
+		if (p->ver == 4 && host_mtu < IPV4_MIN_MTU)
+			host_mtu = IPV4_MIN_MTU;
+		fwd_answer_local(dp, p, pkt, len, ICMP_REPLY_TOO_BIG, (uint32_t)host_mtu);
+		return -XLATE_DROP_PATH_MTU;
+	}
+	return send_in_pieces(dp, b, dlen, room, to);
+}
+
+/* What one error-queue message says: a peer's path MTU, or another error about a peer. */
+static void read_error(struct dp *dp, const struct msghdr *m, const struct sockaddr_storage *to)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+		const struct sock_extended_err *ee;
+		uint8_t addr[16] = { 0 }, ver;
+		bool too_big;
+
+		if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+		      (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+			continue;
+		ee = (const struct sock_extended_err *)CMSG_DATA(c);
+		too_big = (ee->ee_origin == SO_EE_ORIGIN_ICMP && ee->ee_type == ICMP4_UNREACH &&
+			   ee->ee_code == ICMP4_NEEDFRAG) ||
+			  (ee->ee_origin == SO_EE_ORIGIN_ICMP6 && ee->ee_type == ICMP6_TOO_BIG) ||
+			  (ee->ee_origin == SO_EE_ORIGIN_LOCAL && ee->ee_errno == EMSGSIZE);
+		if (!too_big || ee->ee_info == 0) {
+			dp->counters[DP_C_PEER_ERRORS]++;
+			continue;
+		}
+		if (to->ss_family == AF_INET) {
+			ver = 4;
+			memcpy(addr, &((const struct sockaddr_in *)to)->sin_addr, 4);
+		} else if (to->ss_family == AF_INET6) {
+			ver = 6;
+			memcpy(addr, &((const struct sockaddr_in6 *)to)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		pmtu_learn(dp->pmtu, ver, addr, ee->ee_info, dp_now_ms());
+		dp->pmtu_floor = pmtu_sweep(dp->pmtu, dp->cfg.mtu, dp_now_ms());
+		dp->counters[DP_C_PMTU_LEARNED]++;
+	}
+}
+
+void forward_on_udp_errors(struct dp *dp, int fd)
+{
+	for (int i = 0; i < ERRORS_PER_WAKEUP; i++) {
+		struct sockaddr_storage to;
+		uint8_t quote[64];
+		union {
+			struct cmsghdr align;
+			uint8_t buf[256];
+		} ctrl;
+		struct iovec iov = { quote, sizeof(quote) };
+		struct msghdr m = { .msg_name = &to,
+				    .msg_namelen = sizeof(to),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = ctrl.buf,
+				    .msg_controllen = sizeof(ctrl.buf) };
+
+		memset(&to, 0, sizeof(to));
+		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		read_error(dp, &m, &to);
+	}
+}
+
+void forward_tick(struct dp *dp, int64_t now_ms)
+{
+	dp->pmtu_floor = pmtu_sweep(dp->pmtu, dp->cfg.mtu, now_ms);
+}
