@@ -31,6 +31,8 @@ struct dpconf {
 	uint32_t capacity;		/* mappings of each kind the tables hold */
 	uint32_t wait_slots;		/* packets waiting for a mapping from gwctld */
 	bool ipv4, ipv6;		/* Internet families with a socket */
+	bool tun_offload;		/* TUN TSO/USO and GRO writes: auto (true) or off */
+	bool udp_gso, udp_gro;		/* UDP segmentation and receive offloads: auto or off */
 	uint32_t seen;			/* one bit per key already set */
 };
 

@@ -12,6 +12,14 @@ void forward_deinit(struct dp *dp);
 void forward_on_tun(struct dp *dp);
 void forward_on_udp(struct dp *dp, int fd);
 
+/*
+ * One local packet (or segment of a super-packet) to translate and batch, and one peer's
+ * datagram (or piece of a coalesced one) to translate and write: what the offload paths call.
+ */
+void forward_local(struct dp *dp, const uint8_t *pkt, size_t len);
+void forward_remote(struct dp *dp, const uint8_t *pkt, size_t len,
+		    const struct sockaddr_storage *from);
+
 /* Gives waiting packets another try after mappings arrived; drops those waiting too long. */
 void forward_retry_waiting(struct dp *dp, int64_t now_ms);
 
