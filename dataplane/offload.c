@@ -257,9 +257,11 @@ unsigned offload_flush_gso(struct dp *dp, struct dp_batch *b)
 		if (n < 0 && errno == EINTR)
 			continue;
 		count = (unsigned)o->gso_msgs[k].msg_hdr.msg_iovlen;
-		/* EIO: the route's device cannot checksum (or IPsec, UDP-Lite): never GSO again */
-		if (count > 1 && n < 0 &&
-		    (errno == EIO || errno == EINVAL || errno == EOPNOTSUPP)) {
+		/*
+		 * EIO: the route's device cannot checksum (kernels before 6.11) or the route
+		 * goes through IPsec: never GSO again. Other errors lose this run only.
+		 */
+		if (count > 1 && n < 0 && errno == EIO) {
 			log_warn("UDP GSO send refused (%s): datagrams go one by one from now on",
 				 strerror(errno));
 			o->udp_gso = false;
@@ -267,7 +269,11 @@ unsigned offload_flush_gso(struct dp *dp, struct dp_batch *b)
 			o->counters[OFF_C_GSO_FALLBACK]++;
 			return o->gso_first[k];
 		}
-		dp->drops[errno == EMSGSIZE ? XLATE_DROP_TOO_BIG : XLATE_DROP_SEND_FAILED] += count;
+		/* a segment larger than the route's MTU is EINVAL with GSO, EMSGSIZE without */
+		if (errno == EMSGSIZE || (count > 1 && errno == EINVAL))
+			dp->drops[XLATE_DROP_TOO_BIG] += count;
+		else
+			dp->drops[XLATE_DROP_SEND_FAILED] += count;
 		k++;
 	}
 	return b->n;
