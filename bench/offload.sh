@@ -93,13 +93,16 @@ if [[ ${PERF:-0} == 1 ]]; then
 			2>/dev/null
 		wait $client || true
 		echo
-		echo "perf, $mode: share of all samples (2 cores) by process, then by symbol"
-		echo
-		perf report -i "$work/perf.data" --no-children --sort comm --stdio 2>/dev/null |
-			grep -E '^ +[0-9]' | head -8 | sed 's/^/    /'
-		echo
-		perf report -i "$work/perf.data" --no-children --sort comm,sym --stdio \
-			-g none 2>/dev/null | grep -E '^ +[0-9]' | head -25 | sed 's/^/    /'
+		# awk, not head: an early close would kill perf with SIGPIPE under pipefail
+		echo "perf, $mode: share of all samples (2 cores) by process, by process and"
+		echo "kernel or user space, then by symbol"
+		for sort in comm comm,dso comm,sym; do
+			echo
+			perf report -i "$work/perf.data" --no-children --sort $sort --stdio \
+				-g none 2>/dev/null |
+				awk -v n=$([[ $sort == comm,sym ]] && echo 25 || echo 8) \
+					'/^ +[0-9]/ && k++ < n { print "    " $0 }'
+		done
 		stop_mode "$mode"
 	done
 fi
