@@ -68,8 +68,11 @@ int offload_tun_open(struct dp *dp, unsigned *ifindex)
 	if (!dp->cfg.tun_offload)
 		return tun_open(dp->cfg.tun, ifindex);
 	fd = tun_open_flags(dp->cfg.tun, ifindex, IFF_VNET_HDR);
-	if (fd < 0)
-		return fd;
+	if (fd < 0) {
+		log_info("%s: no virtio-net header (%s): plain packets", dp->cfg.tun,
+			 strerror(-fd));
+		return tun_open(dp->cfg.tun, ifindex);
+	}
 	/* UDP segmentation came later than TCP's: try with it, then without */
 	if (ioctl(fd, TUNSETOFFLOAD, all | TUN_F_USO4 | TUN_F_USO6) == 0) {
 		o->counters[OFF_C_TUN_USO] = 1;

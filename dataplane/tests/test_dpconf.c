@@ -29,6 +29,7 @@ static void test_defaults_and_keys(void **state)
 	assert_int_equal(cfg.peer_port, 1045);
 	assert_int_equal(cfg.mtu, 1500);
 	assert_true(cfg.ipv4 && cfg.ipv6);
+	assert_true(cfg.tun_offload && cfg.udp_gso && cfg.udp_gro);
 	assert_int_equal(line(&cfg, "gwctl-config = /etc/x/gwctl.conf\n", &err), 0);
 	assert_int_equal(line(&cfg, "  tun\t=  ipref7   # a comment\r\n", &err), 0);
 	assert_int_equal(line(&cfg, "user = ipref", &err), 0);
@@ -39,6 +40,9 @@ static void test_defaults_and_keys(void **state)
 	assert_int_equal(line(&cfg, "capacity = 1024", &err), 0);
 	assert_int_equal(line(&cfg, "wait-slots = 0", &err), 0);
 	assert_int_equal(line(&cfg, "internet = ipv6", &err), 0);
+	assert_int_equal(line(&cfg, "tun-offload = off", &err), 0);
+	assert_int_equal(line(&cfg, "udp-gso = off", &err), 0);
+	assert_int_equal(line(&cfg, "udp-gro = auto", &err), 0);
 	assert_int_equal(line(&cfg, "# only a comment", &err), 0);
 	assert_int_equal(line(&cfg, "", &err), 0);
 	assert_string_equal(cfg.gwctl_config, "/etc/x/gwctl.conf");
@@ -51,6 +55,7 @@ static void test_defaults_and_keys(void **state)
 	assert_int_equal(cfg.capacity, 1024);
 	assert_int_equal(cfg.wait_slots, 0);
 	assert_true(!cfg.ipv4 && cfg.ipv6);
+	assert_true(!cfg.tun_offload && !cfg.udp_gso && cfg.udp_gro);
 }
 
 /* A refused line leaves the configuration as it was and points at the offending column. */
@@ -72,6 +77,7 @@ static void test_refusals(void **state)
 		{ "ref-bytes = 32", -ERANGE, 13 },
 		{ "capacity = 8", -ERANGE, 12 },
 		{ "internet = ipv5", -EINVAL, 12 },
+		{ "udp-gso = on", -EINVAL, 11 },
 		{ "tun = a/b", -EINVAL, 8 },
 		{ "tun = abcdefghijklmnop", -ERANGE, 7 },
 		{ "tun =", -ERANGE, 6 },
