@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
 #include "gro.h"
 #include "gso.h"
 #include "vnet.h"
@@ -30,19 +31,6 @@ struct gro_vector {
 
 /* Packets in and out as hex, built by gen_offload_vectors.py from the protocol rules alone. */
 #include "offload_vectors.inc"
-
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(hex) / 2;
-
-	assert_true(n <= cap);
-	for (size_t i = 0; i < n; i++) {
-		unsigned byte;
-		assert_int_equal(sscanf(hex + 2 * i, "%2x", &byte), 1);
-		out[i] = (uint8_t)byte;
-	}
-	return n;
-}
 
 static void assert_hex(const char *name, unsigned i, const uint8_t *got, size_t len,
 		       const char *want)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "hex.h"
 #include "xlate.h"
 
 #define BUF 2048
@@ -32,19 +33,6 @@ struct vector {
 static const struct vector vectors[] = {
 #include "xlate_vectors.inc"
 };
-
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(hex) / 2;
-
-	assert_true(n <= cap);
-	for (size_t i = 0; i < n; i++) {
-		unsigned byte;
-		assert_int_equal(sscanf(hex + 2 * i, "%2x", &byte), 1);
-		out[i] = (uint8_t)byte;
-	}
-	return n;
-}
 
 static struct dp_wire_addr addr_of(const char *text)
 {
