@@ -358,12 +358,6 @@ static void wait_put(struct dp *dp, bool from_udp_side, const uint8_t *pkt, size
 	dp->drops[from_udp_side ? XLATE_DROP_NO_SRC_EA : XLATE_DROP_NO_SRC_REF]++;
 }
 
-void forward_flush(struct dp *dp)
-{
-	batch_flush(dp, &dp->out4);
-	batch_flush(dp, &dp->out6);
-}
-
 void forward_local(struct dp *dp, const uint8_t *pkt, size_t len)
 {
 	int rc = from_tun(dp, pkt, len);
@@ -387,7 +381,8 @@ void forward_on_tun(struct dp *dp)
 			forward_local(dp, dp->tun_in, (size_t)n);
 		}
 	}
-	forward_flush(dp);
+	batch_flush(dp, &dp->out4);
+	batch_flush(dp, &dp->out6);
 }
 
 void forward_remote(struct dp *dp, const uint8_t *pkt, size_t len,

@@ -20,9 +20,6 @@ void forward_local(struct dp *dp, const uint8_t *pkt, size_t len);
 void forward_remote(struct dp *dp, const uint8_t *pkt, size_t len,
 		    const struct sockaddr_storage *from);
 
-/* Sends what the batches hold. */
-void forward_flush(struct dp *dp);
-
 /* Gives waiting packets another try after mappings arrived; drops those waiting too long. */
 void forward_retry_waiting(struct dp *dp, int64_t now_ms);
 

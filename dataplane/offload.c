@@ -187,9 +187,6 @@ void offload_on_tun(struct dp *dp)
 			continue;
 		}
 		if (rc > 0) {
-			/* a super-packet's segments in one batch leave as one GSO run */
-			if (dp->out4.n + s.count > DP_BATCH || dp->out6.n + s.count > DP_BATCH)
-				forward_flush(dp);
 			o->counters[OFF_C_TUN_SUPER]++;
 			while ((rc = gso_next(&s, o->seg, dp->slot_size)) > 0) {
 				o->counters[OFF_C_TUN_SEGMENTS]++;
