@@ -4,8 +4,9 @@ other namespace names): long TCP transfers both ways with SHA-256 content checks
 path-MTU settings and all four family combinations, several flows interleaved, and every mode
 forced: all offloads, none, TUN only, UDP only, a gateway with offloads facing one without, and
 UDP GSO sends refused by the kernel with EIO (as on old kernels when the route's device cannot
-checksum; a preloaded shim does it here), which must turn GSO off and lose nothing. Needs root
-(exit 77 otherwise).
+checksum; a preloaded shim does it here), which must turn GSO off and lose nothing, and a
+kernel that refuses every offload probe at start (the shim again). Needs root (exit 77
+otherwise).
 usage: test_offload.py GWCTLD GWCTL DATAPLANE GSO-EIO-SHIM"""
 import os
 import shutil
@@ -94,7 +95,7 @@ def expected(extra):
             "udp_gro": "udp-gro = off" not in extra}
 
 
-def configure(g, extra, mtu=None, preload=None):
+def configure(g, extra, mtu=None, preload=None, shim_mode=""):
     """Restarts g's dataplane with extra lines (and path MTU) in its dataplane.conf."""
     if g.dataplane:
         td.stop(g.dataplane)
@@ -108,15 +109,17 @@ def configure(g, extra, mtu=None, preload=None):
     if preload:
         # the shim comes before a sanitizer build's runtime: ASan is told that is fine
         env["LD_PRELOAD"] = preload
+        env["GSO_SHIM"] = shim_mode
         env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
     g.dataplane = subprocess.Popen(["ip", "netns", "exec", td.NS[g.ns], td.DATAPLANE, "--config",
                                     g.dpconf], stdout=g.log, stderr=g.log, env=env)
     td.procs.append(g.dataplane)
 
 
-def wait_mode(g, extra):
-    """The restarted dataplane reports the modes its configuration asks for."""
-    want = {f"dataplane.offload.{k}": str(int(v)) for k, v in expected(extra).items()}
+def wait_mode(g, extra, modes=None):
+    """The restarted dataplane reports the modes its configuration asks for (or modes)."""
+    want = {f"dataplane.offload.{k}": str(int(v))
+            for k, v in (modes or expected(extra)).items()}
     deadline = time.time() + 10
     while True:
         s = g.stats()
@@ -246,6 +249,23 @@ def test_gso_refused_falls_back(a, b, workdir):
         check_no_offload_drops(g)
 
 
+def test_old_kernel_probes_fall_back(a, b, workdir):
+    # a kernel without UDP_SEGMENT, UDP_GRO and TUN offloads (the shim refuses the probes):
+    # with every key at auto, both gateways run the plain path and carry everything
+    for g in (a, b):
+        configure(g, "", preload=SHIM, shim_mode="old-kernel")
+    for g in (a, b):
+        wait_mode(g, "", modes={"tun_tso": 0, "tun_uso": 0, "udp_gso": 0, "udp_gro": 0})
+    transfers([(td.ENCODED_AT_A[f], 8 * MB, 8 * MB, 0) for f in FAMILIES])
+    time.sleep(2.5)
+    for g in (a, b):
+        s = offload_stats(g)
+        td.check(s["offload.tun_super_rx"] == 0 and s["offload.udp_gso_sends"] == 0 and
+                 s["offload.udp_gro_rx"] == 0 and s["offload.tun_gro_tx"] == 0,
+                 f"gateway {g.side} on an old kernel: {s}")
+        check_no_offload_drops(g)
+
+
 def main():
     if os.geteuid() != 0:
         print("SKIP: the offload test needs root for network namespaces and TUN devices")
@@ -266,7 +286,8 @@ def main():
             g.start_dataplane()
         td.spawn("hb", ["python3", "-c", SERVER], subprocess.DEVNULL)
         time.sleep(0.5)
-        tests = [make_mode_test(m) for m in MODES] + [test_path_mtus, test_gso_refused_falls_back]
+        tests = [make_mode_test(m) for m in MODES] + [test_path_mtus, test_gso_refused_falls_back,
+                                                 test_old_kernel_probes_fall_back]
         for test in tests:
             started = time.time()
             try:
