@@ -1,9 +1,10 @@
 # The benchmarks' shared topology (sourced): client c (10.1.0.2) - gateway ga - "Internet" net -
 # gateway gb - server s (10.2.0.2), IPv4 everywhere, in network namespaces removed on exit;
 # starting and stopping two ipref gateways (gwctld + ipref-dataplane) or two plain relays.
-# Expects top, build and seconds to be set.
+# Expects top, build and seconds to be set; IPERF_ARGS adds iperf3 client options (-P 4: four
+# streams).
 if ((EUID != 0)); then
-	echo "bench/dataplane.sh needs root (network namespaces, TUN devices)" >&2
+	echo "$0 needs root (network namespaces, TUN devices)" >&2
 	exit 77
 fi
 command -v iperf3 >/dev/null || {
@@ -138,7 +139,7 @@ iperf_server() {
 
 tcp_rate() { # target -> bits/s
 	iperf_server 5201
-	ip netns exec "$(ns c)" iperf3 -c "$1" -p 5201 -t $((2 * seconds)) -J |
+	ip netns exec "$(ns c)" iperf3 -c "$1" -p 5201 -t $((2 * seconds)) ${IPERF_ARGS:-} -J |
 		python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))'
 }
 

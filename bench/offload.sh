@@ -122,7 +122,7 @@ for n in names:
     v = runs[n]
     print(f"| {labels[n]} | {med[n]:.0f} | {min(v):.0f} - {max(v):.0f} | {len(v)} | "
           f"{med[n] / med['relay']:.2f} |")
-w, h, top = 560, 300, 40
+w, h, top = 560, 300, 50
 scale = 200 / max(max(v) for v in runs.values())
 out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
        '<text x="10" y="18" font-size="14">Single-stream TCP through two gateways, Mbit/s (median, min-max)</text>']
@@ -133,7 +133,7 @@ for i, n in enumerate(names):
     out.append(f'<rect x="{x}" y="{top + 200 - bh:.1f}" width="80" height="{bh:.1f}" fill="{colors[n]}"/>')
     lo, hi = min(runs[n]) * scale, max(runs[n]) * scale
     out.append(f'<line x1="{x + 40}" x2="{x + 40}" y1="{top + 200 - hi:.1f}" y2="{top + 200 - lo:.1f}" stroke="black"/>')
-    out.append(f'<text x="{x}" y="{top + 195 - bh:.1f}">{med[n]:,.0f}</text>')
+    out.append(f'<text x="{x}" y="{top + 195 - max(bh, hi):.1f}">{med[n]:,.0f}</text>')
     out.append(f'<text x="{x}" y="{top + 218}">{n}</text>')
 out.append('</svg>')
 open(svg, "w").write("\n".join(out) + "\n")
