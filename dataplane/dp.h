@@ -9,6 +9,7 @@
 #include "config.h"
 #include "dpconf.h"
 #include "maptab.h"
+#include "offload.h"
 #include "wire.h"
 #include "xlate.h"
 
@@ -124,6 +125,7 @@ struct dp {
 	struct dp_bucket icmp_bucket;
 	uint64_t counters[DP_C_COUNT];
 	uint64_t drops[XLATE_DROP_COUNT];
+	struct dp_offload off; /* kernel offloads: what is on, their buffers and counters */
 };
 
 /* A name for each counter ("tun.rx"...). */

@@ -129,6 +129,33 @@ static int set_internet(struct dpconf *c, const char *v, size_t n, struct ipr_er
 	return ipr_fail(err, EINVAL, 1, "expected ipv4, ipv6 or both");
 }
 
+/* Offloads are probed at start ("auto") unless turned off, for tests and odd kernels. */
+static int auto_off(bool *out, const char *v, size_t n, struct ipr_err *err)
+{
+	if (n == 4 && memcmp(v, "auto", 4) == 0)
+		*out = true;
+	else if (n == 3 && memcmp(v, "off", 3) == 0)
+		*out = false;
+	else
+		return ipr_fail(err, EINVAL, 1, "expected auto or off");
+	return 0;
+}
+
+static int set_tun_offload(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	return auto_off(&c->tun_offload, v, n, err);
+}
+
+static int set_udp_gso(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	return auto_off(&c->udp_gso, v, n, err);
+}
+
+static int set_udp_gro(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	return auto_off(&c->udp_gro, v, n, err);
+}
+
 static const struct key keys[] = {
 	{ "gwctl-config", set_gwctl_config },
 	{ "tun", set_tun },
@@ -142,6 +169,9 @@ static const struct key keys[] = {
 	{ "internet", set_internet },
 	{ "icmp-rate", set_icmp_rate },
 	{ "icmp-burst", set_icmp_burst },
+	{ "tun-offload", set_tun_offload },
+	{ "udp-gso", set_udp_gso },
+	{ "udp-gro", set_udp_gro },
 };
 
 _Static_assert(sizeof(keys) / sizeof(keys[0]) <= 32, "struct dpconf.seen has a bit per key");
@@ -159,6 +189,7 @@ void dpconf_defaults(struct dpconf *cfg)
 	cfg->icmp_rate = 100;
 	cfg->icmp_burst = 50;
 	cfg->ipv4 = cfg->ipv6 = true;
+	cfg->tun_offload = cfg->udp_gso = cfg->udp_gro = true;
 }
 
 int dpconf_parse_line(struct dpconf *cfg, const char *line, size_t len, struct ipr_err *err)

@@ -33,6 +33,8 @@ struct dpconf {
 	uint32_t icmp_rate;		/* the gateway's own ICMP errors per second; 0: none */
 	uint32_t icmp_burst;		/* and how many may go at once */
 	bool ipv4, ipv6;		/* Internet families with a socket */
+	bool tun_offload;		/* TUN TSO/USO and GRO writes: auto (true) or off */
+	bool udp_gso, udp_gro;		/* UDP segmentation and receive offloads: auto or off */
 	uint32_t seen;			/* one bit per key already set */
 };
 

@@ -355,6 +355,12 @@ static void report_counters(struct dp *dp)
 		snprintf(name, sizeof(name), "drop.%s", xlate_drop_name(r));
 		put_counter(&b, name, dp->drops[r]);
 	}
+	for (int c = 0; c < OFF_C_COUNT; c++)
+		put_counter(&b, offload_counter_name(c), dp->off.counters[c]);
+	for (int r = 1; r < GSO_DROP_COUNT; r++) {
+		snprintf(name, sizeof(name), "drop.%s", gso_drop_name(r));
+		put_counter(&b, name, dp->off.drops[r]);
+	}
 	send_msg(dp, &b);
 }
 

@@ -12,6 +12,7 @@
 #include "forward_internal.h"
 #include "icmp_reply.h"
 #include "pmtu.h"
+#include "offload.h"
 
 /* A packet waits this long for gwctld to allocate the mapping it needs. */
 #define WAIT_MS 2000
@@ -85,7 +86,7 @@ void forward_deinit(struct dp *dp)
 
 void fwd_batch_flush(struct dp *dp, struct dp_batch *b)
 {
-	unsigned done = 0;
+	unsigned done = dp->off.udp_gso ? offload_flush_gso(dp, b) : 0; /* the rest one by one */
 
 	while (done < b->n) {
 		int n = sendmmsg(b->fd, b->msgs + done, b->n - done, MSG_DONTWAIT);
@@ -372,8 +373,9 @@ static int from_udp(struct dp *dp, const uint8_t *pkt, size_t len,
 	rc = xlate_to_local(&rr, &map, dp->tun_out, dp->slot_size);
 	if (rc < 0)
 		return rc;
-	if (write(dp->tun_fd, dp->tun_out, (size_t)rc) != rc)
-		return -XLATE_DROP_SEND_FAILED;
+	rc = offload_tun_write(dp, dp->tun_out, (size_t)rc);
+	if (rc < 0)
+		return rc;
 	dp->counters[DP_C_TUN_TX]++;
 	r->used = l->used = true;
 	return 0;
@@ -400,23 +402,44 @@ static void wait_put(struct dp *dp, bool from_udp_side, const uint8_t *pkt, size
 	dp->drops[from_udp_side ? XLATE_DROP_NO_SRC_EA : XLATE_DROP_NO_SRC_REF]++;
 }
 
+void forward_local(struct dp *dp, const uint8_t *pkt, size_t len)
+{
+	int rc = from_tun(dp, pkt, len);
+
+	dp->counters[DP_C_TUN_RX]++;
+	if (rc == NEEDS_WAIT)
+		wait_put(dp, false, pkt, len, NULL);
+	else
+		count_drop(dp, rc);
+}
+
 void forward_on_tun(struct dp *dp)
 {
-	for (int i = 0; i < DP_BATCH; i++) {
-		ssize_t n = read(dp->tun_fd, dp->tun_in, dp->slot_size);
-		int rc;
-
-		if (n < 0)
-			break;
-		dp->counters[DP_C_TUN_RX]++;
-		rc = from_tun(dp, dp->tun_in, (size_t)n);
-		if (rc == NEEDS_WAIT)
-			wait_put(dp, false, dp->tun_in, (size_t)n, NULL);
-		else
-			count_drop(dp, rc);
+	if (dp->off.tun_vnet) {
+		offload_on_tun(dp);
+	} else {
+		for (int i = 0; i < DP_BATCH; i++) {
+			ssize_t n = read(dp->tun_fd, dp->tun_in, dp->slot_size);
+			if (n < 0)
+				break;
+			forward_local(dp, dp->tun_in, (size_t)n);
+		}
 	}
 	fwd_batch_flush(dp, &dp->out4);
 	fwd_batch_flush(dp, &dp->out6);
+	offload_tun_flush(dp); /* the gateway's own errors to local hosts */
+}
+
+void forward_remote(struct dp *dp, const uint8_t *pkt, size_t len,
+		    const struct sockaddr_storage *from)
+{
+	int rc = from_udp(dp, pkt, len, from);
+
+	dp->counters[DP_C_UDP_RX]++;
+	if (rc == NEEDS_WAIT)
+		wait_put(dp, true, pkt, len, from);
+	else
+		count_drop(dp, rc);
 }
 
 void forward_on_udp(struct dp *dp, int fd)
@@ -427,27 +450,21 @@ void forward_on_udp(struct dp *dp, int fd)
 		dp->in_msgs[i].msg_hdr.msg_name = &dp->in_from[i];
 		dp->in_msgs[i].msg_hdr.msg_namelen = sizeof(dp->in_from[i]);
 		dp->in_msgs[i].msg_hdr.msg_flags = 0;
+		offload_prepare_recv(dp, i);
 	}
 	n = recvmmsg(fd, dp->in_msgs, DP_BATCH, MSG_DONTWAIT, NULL);
 	for (int i = 0; i < n; i++) {
-		const uint8_t *pkt = dp->in_iov[i].iov_base;
-		size_t len = dp->in_msgs[i].msg_len;
-		int rc;
-
-		dp->counters[DP_C_UDP_RX]++;
 		if (dp->in_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			dp->counters[DP_C_UDP_RX]++;
 			dp->drops[XLATE_DROP_TOO_BIG]++;
 			continue;
 		}
-		rc = from_udp(dp, pkt, len, &dp->in_from[i]);
-		if (rc == NEEDS_WAIT)
-			wait_put(dp, true, pkt, len, &dp->in_from[i]);
-		else
-			count_drop(dp, rc);
+		offload_on_datagram(dp, (unsigned)i); /* coalesced datagrams come apart there */
 	}
 	/* the gateway's own errors to peers */
 	fwd_batch_flush(dp, &dp->out4);
 	fwd_batch_flush(dp, &dp->out6);
+	offload_tun_flush(dp);
 }
 
 void forward_retry_waiting(struct dp *dp, int64_t now_ms)
@@ -472,6 +489,7 @@ void forward_retry_waiting(struct dp *dp, int64_t now_ms)
 	}
 	fwd_batch_flush(dp, &dp->out4);
 	fwd_batch_flush(dp, &dp->out6);
+	offload_tun_flush(dp);
 }
 
 unsigned forward_waiting(const struct dp *dp)

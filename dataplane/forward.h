@@ -16,6 +16,14 @@ void forward_on_udp_errors(struct dp *dp, int fd);
 /* Timer work: forgets stale path MTUs. */
 void forward_tick(struct dp *dp, int64_t now_ms);
 
+/*
+ * One local packet (or segment of a super-packet) to translate and batch, and one peer's
+ * datagram (or piece of a coalesced one) to translate and write: what the offload paths call.
+ */
+void forward_local(struct dp *dp, const uint8_t *pkt, size_t len);
+void forward_remote(struct dp *dp, const uint8_t *pkt, size_t len,
+		    const struct sockaddr_storage *from);
+
 /* Gives waiting packets another try after mappings arrived; drops those waiting too long. */
 void forward_retry_waiting(struct dp *dp, int64_t now_ms);
 

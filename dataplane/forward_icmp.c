@@ -1,9 +1,9 @@
 /* The gateway's own ICMP errors: where they come from, the rate limit, and sending them. */
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "forward_internal.h"
+#include "offload.h"
 
 #define MILLI 1000
 
@@ -63,7 +63,8 @@ void fwd_answer_local(struct dp *dp, const struct xlate_local *p, const uint8_t 
 	n = icmp_reply_to_local(p, pkt, len, kind, info, from, dp->icmp_out, dp->slot_size);
 	if (n < 0)
 		return;
-	if (write(dp->tun_fd, dp->icmp_out, (size_t)n) != n) {
+	/* through the offload layer: with offloads on, every TUN write needs its virtio header */
+	if (offload_tun_write(dp, dp->icmp_out, (size_t)n) < 0) {
 		dp->drops[XLATE_DROP_SEND_FAILED]++;
 		return;
 	}

@@ -15,6 +15,7 @@
 #include "dpctl.h"
 #include "forward.h"
 #include "log.h"
+#include "offload.h"
 #include "tun.h"
 #include "udp.h"
 
@@ -98,7 +99,7 @@ static int open_tun(struct dp *dp)
 	unsigned ifindex;
 	int rc;
 
-	dp->tun_fd = tun_open(dp->cfg.tun, &ifindex);
+	dp->tun_fd = offload_tun_open(dp, &ifindex);
 	if (dp->tun_fd < 0) {
 		log_error("TUN device %s: %s", dp->cfg.tun, strerror(-dp->tun_fd));
 		return dp->tun_fd;
@@ -245,8 +246,12 @@ int main(int argc, char **argv)
 		rc = open_tun(&dp);
 	if (rc == 0)
 		rc = open_udp(&dp);
-	if (rc == 0)
+	if (rc == 0) {
+		offload_udp_setup(&dp);
 		rc = forward_init(&dp);
+	}
+	if (rc == 0)
+		rc = offload_init(&dp);
 	if (rc == 0)
 		rc = open_loop(&ep, &timer, &sig);
 	if (rc == 0)
@@ -266,6 +271,7 @@ int main(int argc, char **argv)
 		log_error("out of memory");
 	}
 	dpctl_free(dp.ctl);
+	offload_deinit(&dp);
 	forward_deinit(&dp);
 	maptab_free(dp.tab);
 	{

@@ -17,6 +17,11 @@
 
 int tun_open(const char *name, unsigned *ifindex)
 {
+	return tun_open_flags(name, ifindex, 0);
+}
+
+int tun_open_flags(const char *name, unsigned *ifindex, short flags)
+{
 	struct ifreq ifr;
 	int fd, rc;
 
@@ -24,7 +29,7 @@ int tun_open(const char *name, unsigned *ifindex)
 	if (fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | flags);
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
 		goto fail;

@@ -11,6 +11,9 @@
 /* Creates (or attaches to) the TUN device name, non-blocking; returns the fd or -errno. */
 IPR_MUST_CHECK int tun_open(const char *name, unsigned *ifindex);
 
+/* The same with more TUNSETIFF flags (IFF_VNET_HDR). */
+IPR_MUST_CHECK int tun_open_flags(const char *name, unsigned *ifindex, short flags);
+
 /* Sets the MTU and brings the link up, on a raw NETLINK_ROUTE socket. */
 IPR_MUST_CHECK int tun_link_up(unsigned ifindex, uint32_t mtu);
 

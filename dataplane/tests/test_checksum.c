@@ -192,6 +192,23 @@ static void test_add(void **state)
 	assert_int_equal(dp_csum_add(0xffff, (const uint8_t[]){ 0x00, 0x01 }, 2), 0x0001);
 }
 
+/* The word-at-a-time sum against the plain one: every length and start, worst-case bytes too. */
+static void test_add_matches_rfc1071(void **state)
+{
+	static uint8_t buf[1600];
+	uint32_t x = 1;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245 + 12345;
+		buf[i] = i < 200 ? 0xff : (uint8_t)(x >> 16);
+	}
+	for (size_t start = 0; start < 4; start++)
+		for (size_t n = 0; n + start <= sizeof(buf); n += n < 64 ? 1 : 97)
+			assert_int_equal((uint16_t)~dp_csum_add(0, buf + start, n),
+					 rfc1071(buf + start, n));
+}
+
 /* IPREF-ICMP: the captured echo messages verify with no pseudo-header at all. */
 static void test_captured_icmp(void **state)
 {
@@ -382,13 +399,10 @@ static void test_field_offset(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add),
-		cmocka_unit_test(test_captured_icmp),
-		cmocka_unit_test(test_full_matches_host),
-		cmocka_unit_test(test_crossings),
-		cmocka_unit_test(test_zero_corners),
-		cmocka_unit_test(test_udp_zero),
-		cmocka_unit_test(test_udp_zero_to_v6),
+		cmocka_unit_test(test_add),	      cmocka_unit_test(test_add_matches_rfc1071),
+		cmocka_unit_test(test_captured_icmp), cmocka_unit_test(test_full_matches_host),
+		cmocka_unit_test(test_crossings),     cmocka_unit_test(test_zero_corners),
+		cmocka_unit_test(test_udp_zero),      cmocka_unit_test(test_udp_zero_to_v6),
 		cmocka_unit_test(test_field_offset),
 	};
 	return cmocka_run_group_tests_name("checksum", tests, NULL, NULL);

@@ -29,6 +29,7 @@ static void test_defaults_and_keys(void **state)
 	assert_int_equal(cfg.peer_port, 1045);
 	assert_int_equal(cfg.mtu, 1500);
 	assert_true(cfg.ipv4 && cfg.ipv6);
+	assert_true(cfg.tun_offload && cfg.udp_gso && cfg.udp_gro);
 	assert_int_equal(line(&cfg, "gwctl-config = /etc/x/gwctl.conf\n", &err), 0);
 	assert_int_equal(line(&cfg, "  tun\t=  ipref7   # a comment\r\n", &err), 0);
 	assert_int_equal(line(&cfg, "user = ipref", &err), 0);
@@ -43,6 +44,9 @@ static void test_defaults_and_keys(void **state)
 	assert_int_equal(cfg.icmp_burst, 50);
 	assert_int_equal(line(&cfg, "icmp-rate = 0", &err), 0);
 	assert_int_equal(line(&cfg, "icmp-burst = 7", &err), 0);
+	assert_int_equal(line(&cfg, "tun-offload = off", &err), 0);
+	assert_int_equal(line(&cfg, "udp-gso = off", &err), 0);
+	assert_int_equal(line(&cfg, "udp-gro = auto", &err), 0);
 	assert_int_equal(line(&cfg, "# only a comment", &err), 0);
 	assert_int_equal(line(&cfg, "", &err), 0);
 	assert_string_equal(cfg.gwctl_config, "/etc/x/gwctl.conf");
@@ -57,6 +61,7 @@ static void test_defaults_and_keys(void **state)
 	assert_true(!cfg.ipv4 && cfg.ipv6);
 	assert_int_equal(cfg.icmp_rate, 0);
 	assert_int_equal(cfg.icmp_burst, 7);
+	assert_true(!cfg.tun_offload && !cfg.udp_gso && cfg.udp_gro);
 }
 
 /* A refused line leaves the configuration as it was and points at the offending column. */
@@ -80,6 +85,7 @@ static void test_refusals(void **state)
 		{ "internet = ipv5", -EINVAL, 12 },
 		{ "icmp-rate = 100001", -ERANGE, 13 },
 		{ "icmp-burst = 0", -ERANGE, 14 },
+		{ "udp-gso = on", -EINVAL, 11 },
 		{ "tun = a/b", -EINVAL, 8 },
 		{ "tun = abcdefghijklmnop", -ERANGE, 7 },
 		{ "tun =", -ERANGE, 6 },

@@ -1,0 +1,337 @@
+/* The daemon's use of kernel offloads: probing at start, falling back, and the batched I/O. */
+#include "offload.h"
+
+#include <errno.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "dp.h"
+#include "forward.h"
+#include "log.h"
+#include "tun.h"
+
+/* Debian 12's headers predate UDP segmentation offload on TUN devices (Linux 6.2). */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+
+/* A TUN read: the header and the largest super-packet the device makes (GSO_MAX_SIZE). */
+#define TUN_READ_MAX (VNET_HDR_LEN + 65536)
+/* A receive slot with UDP GRO: a whole coalesced buffer. */
+#define RX_SLOT 65536
+/* UDP_SEGMENT's limits on every kernel that has it: 64 segments, an IP datagram's length. */
+#define GSO_MAX_RUN   64
+#define GSO_MAX_BYTES 65000
+
+_Static_assert(DP_BATCH == sizeof(((struct dp_offload *)0)->gso_msgs) / sizeof(struct mmsghdr),
+	       "a GSO message for each datagram of a batch at most");
+
+const char *offload_counter_name(enum offload_counter c)
+{
+	static const char *const names[OFF_C_COUNT] = {
+		[OFF_C_TUN_TSO] = "offload.tun_tso",
+		[OFF_C_TUN_USO] = "offload.tun_uso",
+		[OFF_C_UDP_GSO] = "offload.udp_gso",
+		[OFF_C_UDP_GRO] = "offload.udp_gro",
+		[OFF_C_TUN_SUPER] = "offload.tun_super_rx",
+		[OFF_C_TUN_SEGMENTS] = "offload.tun_segments",
+		[OFF_C_TUN_CSUM] = "offload.tun_csum_completed",
+		[OFF_C_GSO_SENDS] = "offload.udp_gso_sends",
+		[OFF_C_GSO_DATAGRAMS] = "offload.udp_gso_datagrams",
+		[OFF_C_GSO_FALLBACK] = "offload.udp_gso_fallback",
+		[OFF_C_GRO_RX] = "offload.udp_gro_rx",
+		[OFF_C_GRO_DATAGRAMS] = "offload.udp_gro_datagrams",
+		[OFF_C_TUN_GRO_SUPERS] = "offload.tun_gro_tx",
+		[OFF_C_TUN_GRO_MERGED] = "offload.tun_gro_merged",
+		[OFF_C_TUN_GRO_BADSUM] = "offload.tun_gro_bad_checksum",
+	};
+
+	return (unsigned)c < OFF_C_COUNT && names[c] ? names[c] : "unknown";
+}
+
+int offload_tun_open(struct dp *dp, unsigned *ifindex)
+{
+	struct dp_offload *o = &dp->off;
+	unsigned all = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+	int fd;
+
+	if (!dp->cfg.tun_offload)
+		return tun_open(dp->cfg.tun, ifindex);
+	fd = tun_open_flags(dp->cfg.tun, ifindex, IFF_VNET_HDR);
+	if (fd < 0) {
+		log_info("%s: no virtio-net header (%s): plain packets", dp->cfg.tun,
+			 strerror(-fd));
+		return tun_open(dp->cfg.tun, ifindex);
+	}
+	/* UDP segmentation came later than TCP's: try with it, then without */
+	if (ioctl(fd, TUNSETOFFLOAD, all | TUN_F_USO4 | TUN_F_USO6) == 0) {
+		o->counters[OFF_C_TUN_USO] = 1;
+	} else if (ioctl(fd, TUNSETOFFLOAD, all) < 0) {
+		log_info("%s: no TCP segmentation offload (%s): plain packets", dp->cfg.tun,
+			 strerror(errno));
+		close(fd);
+		return tun_open(dp->cfg.tun, ifindex);
+	}
+	o->tun_vnet = true;
+	o->counters[OFF_C_TUN_TSO] = 1;
+	return fd;
+}
+
+/* Sets an option on every open UDP socket; when one refuses, it is turned off on all. */
+static bool udp_option(struct dp *dp, int opt, int on)
+{
+	int fds[] = { dp->udp4_fd, dp->udp6_fd }, off = 0;
+	bool ok = true;
+
+	for (size_t i = 0; i < 2; i++)
+		if (fds[i] >= 0 && setsockopt(fds[i], SOL_UDP, opt, &on, sizeof(on)) < 0)
+			ok = false;
+	if (!ok)
+		for (size_t i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				(void)setsockopt(fds[i], SOL_UDP, opt, &off, sizeof(off));
+	return ok;
+}
+
+void offload_udp_setup(struct dp *dp)
+{
+	struct dp_offload *o = &dp->off;
+
+	/* a gso_size of 0 per socket: each send says its own in a control message */
+	o->udp_gso = dp->cfg.udp_gso && udp_option(dp, UDP_SEGMENT, 0);
+	o->udp_gro = dp->cfg.udp_gro && udp_option(dp, UDP_GRO, 1);
+	o->counters[OFF_C_UDP_GSO] = o->udp_gso;
+	o->counters[OFF_C_UDP_GRO] = o->udp_gro;
+	log_info("offloads: TUN TSO %s, USO %s, UDP GSO %s, UDP GRO %s", o->tun_vnet ? "on" : "off",
+		 o->counters[OFF_C_TUN_USO] ? "on" : "off", o->udp_gso ? "on" : "off",
+		 o->udp_gro ? "on" : "off");
+}
+
+static void tun_emit(void *ctx, const struct vnet_hdr *h, const uint8_t *pkt, size_t len,
+		     unsigned segments)
+{
+	struct dp *dp = ctx;
+	uint8_t hdr[VNET_HDR_LEN];
+	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)pkt, len } };
+
+	vnet_hdr_put(hdr, h);
+	if (writev(dp->tun_fd, iov, 2) != (ssize_t)(len + sizeof(hdr)))
+		dp->drops[XLATE_DROP_SEND_FAILED] += segments;
+}
+
+int offload_init(struct dp *dp)
+{
+	struct dp_offload *o = &dp->off;
+
+	if (o->tun_vnet) {
+		o->tun_read = malloc(TUN_READ_MAX);
+		o->seg = malloc(dp->slot_size);
+		o->gro_mem = malloc((size_t)GRO_FLOWS * GRO_MAX_LEN);
+		if (!o->tun_read || !o->seg || !o->gro_mem)
+			return -ENOMEM;
+		gro_init(&o->gro, o->gro_mem, tun_emit, dp);
+	}
+	if (o->udp_gro) {
+		o->udp_in = malloc((size_t)DP_BATCH * RX_SLOT);
+		if (!o->udp_in)
+			return -ENOMEM;
+		for (unsigned i = 0; i < DP_BATCH; i++)
+			dp->in_iov[i] = (struct iovec){ o->udp_in + (size_t)i * RX_SLOT, RX_SLOT };
+	}
+	return 0;
+}
+
+void offload_deinit(struct dp *dp)
+{
+	struct dp_offload *o = &dp->off;
+
+	free(o->tun_read);
+	free(o->seg);
+	free(o->gro_mem);
+	free(o->udp_in);
+}
+
+void offload_on_tun(struct dp *dp)
+{
+	struct dp_offload *o = &dp->off;
+	uint8_t *pkt = o->tun_read + VNET_HDR_LEN;
+
+	for (int i = 0; i < DP_BATCH; i++) {
+		ssize_t n = read(dp->tun_fd, o->tun_read, TUN_READ_MAX);
+		struct vnet_hdr h;
+		struct gso_split s;
+		size_t len;
+		int rc;
+
+		if (n < 0)
+			break;
+		if (vnet_hdr_get(o->tun_read, (size_t)n, &h) < 0) {
+			o->drops[GSO_DROP_VNET]++;
+			continue;
+		}
+		len = (size_t)n - VNET_HDR_LEN;
+		rc = gso_begin(&s, &h, pkt, len);
+		if (rc == 0) {
+			o->counters[OFF_C_TUN_CSUM] += h.flags & VNET_F_NEEDS_CSUM;
+			forward_local(dp, pkt, len);
+			continue;
+		}
+		if (rc > 0) {
+			o->counters[OFF_C_TUN_SUPER]++;
+			while ((rc = gso_next(&s, o->seg, dp->slot_size)) > 0) {
+				o->counters[OFF_C_TUN_SEGMENTS]++;
+				forward_local(dp, o->seg, (size_t)rc);
+			}
+		}
+		if (rc < 0)
+			o->drops[-rc]++;
+	}
+}
+
+static bool same_peer(const struct dp_batch *b, unsigned i, unsigned j)
+{
+	return b->msgs[i].msg_hdr.msg_namelen == b->msgs[j].msg_hdr.msg_namelen &&
+	       memcmp(&b->to[i], &b->to[j], b->msgs[i].msg_hdr.msg_namelen) == 0;
+}
+
+/* Groups the batch into messages: runs for one peer of equal sizes (the last may be shorter). */
+static unsigned gso_plan(struct dp_offload *o, const struct dp_batch *b)
+{
+	unsigned m = 0;
+
+	for (unsigned i = 0, j; i < b->n; i = j, m++) {
+		size_t size = b->iov[i].iov_len, total = size;
+		struct msghdr *mh = &o->gso_msgs[m].msg_hdr;
+
+		for (j = i + 1; j < b->n && j - i < GSO_MAX_RUN && b->iov[j - 1].iov_len == size &&
+				b->iov[j].iov_len <= size &&
+				total + b->iov[j].iov_len <= GSO_MAX_BYTES && same_peer(b, i, j);
+		     j++)
+			total += b->iov[j].iov_len;
+		*mh = b->msgs[i].msg_hdr;
+		mh->msg_iovlen = j - i;
+		o->gso_first[m] = i;
+		if (j - i > 1) {
+			struct cmsghdr *c;
+			uint16_t seg = (uint16_t)size;
+
+			mh->msg_control = o->gso_ctl[m].buf;
+			mh->msg_controllen = sizeof(o->gso_ctl[m].buf);
+			c = CMSG_FIRSTHDR(mh);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(seg));
+			memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+		}
+	}
+	return m;
+}
+
+unsigned offload_flush_gso(struct dp *dp, struct dp_batch *b)
+{
+	struct dp_offload *o = &dp->off;
+	unsigned m = gso_plan(o, b), k = 0;
+
+	while (k < m) {
+		int n = sendmmsg(b->fd, o->gso_msgs + k, m - k, MSG_DONTWAIT);
+		unsigned count;
+
+		if (n > 0) {
+			for (unsigned e = k + (unsigned)n; k < e; k++) {
+				count = (unsigned)o->gso_msgs[k].msg_hdr.msg_iovlen;
+				dp->counters[DP_C_UDP_TX] += count;
+				if (count > 1) {
+					o->counters[OFF_C_GSO_SENDS]++;
+					o->counters[OFF_C_GSO_DATAGRAMS] += count;
+				}
+			}
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		count = (unsigned)o->gso_msgs[k].msg_hdr.msg_iovlen;
+		/*
+		 * EIO: the route's device cannot checksum (kernels before 6.11) or the route
+		 * goes through IPsec: never GSO again. Other errors lose this run only.
+		 */
+		if (count > 1 && n < 0 && errno == EIO) {
+			log_warn("UDP GSO send refused (%s): datagrams go one by one from now on",
+				 strerror(errno));
+			o->udp_gso = false;
+			o->counters[OFF_C_UDP_GSO] = 0;
+			o->counters[OFF_C_GSO_FALLBACK]++;
+			return o->gso_first[k];
+		}
+		/* a segment larger than the route's MTU is EINVAL with GSO, EMSGSIZE without */
+		if (errno == EMSGSIZE || (count > 1 && errno == EINVAL))
+			dp->drops[XLATE_DROP_TOO_BIG] += count;
+		else
+			dp->drops[XLATE_DROP_SEND_FAILED] += count;
+		k++;
+	}
+	return b->n;
+}
+
+void offload_prepare_recv(struct dp *dp, unsigned i)
+{
+	struct msghdr *mh = &dp->in_msgs[i].msg_hdr;
+
+	mh->msg_control = dp->off.udp_gro ? dp->off.gro_ctl[i].buf : NULL;
+	mh->msg_controllen = dp->off.udp_gro ? sizeof(dp->off.gro_ctl[i].buf) : 0;
+}
+
+void offload_on_datagram(struct dp *dp, unsigned i)
+{
+	struct dp_offload *o = &dp->off;
+	struct msghdr *mh = &dp->in_msgs[i].msg_hdr;
+	const uint8_t *p = dp->in_iov[i].iov_base;
+	size_t len = dp->in_msgs[i].msg_len, size = 0;
+
+	for (struct cmsghdr *c = o->udp_gro ? CMSG_FIRSTHDR(mh) : NULL; c; c = CMSG_NXTHDR(mh, c)) {
+		int v;
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(v))) {
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			size = v > 0 ? (size_t)v : 0;
+		}
+	}
+	if (size == 0 || size >= len) {
+		forward_remote(dp, p, len, &dp->in_from[i]);
+		return;
+	}
+	o->counters[OFF_C_GRO_RX]++;
+	for (size_t off = 0; off < len; off += size) {
+		o->counters[OFF_C_GRO_DATAGRAMS]++;
+		forward_remote(dp, p + off, len - off < size ? len - off : size, &dp->in_from[i]);
+	}
+}
+
+int offload_tun_write(struct dp *dp, const uint8_t *pkt, size_t len)
+{
+	if (!dp->off.tun_vnet)
+		return write(dp->tun_fd, pkt, len) == (ssize_t)len ? 0 : -XLATE_DROP_SEND_FAILED;
+	gro_add(&dp->off.gro, pkt, len);
+	return 0;
+}
+
+void offload_tun_flush(struct dp *dp)
+{
+	struct dp_offload *o = &dp->off;
+
+	if (!o->tun_vnet)
+		return;
+	gro_flush(&o->gro);
+	o->counters[OFF_C_TUN_GRO_SUPERS] = o->gro.supers;
+	o->counters[OFF_C_TUN_GRO_MERGED] = o->gro.merged;
+	o->counters[OFF_C_TUN_GRO_BADSUM] = o->gro.bad_csum;
+}
