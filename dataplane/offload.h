@@ -85,7 +85,11 @@ void offload_prepare_recv(struct dp *dp, unsigned i);
 /* Cuts received message i into its datagrams for forward_remote (itself when not coalesced). */
 void offload_on_datagram(struct dp *dp, unsigned i);
 
-/* Writes an inbound packet to the TUN device, or holds it for coalescing: 0 or -reason. */
+/*
+ * Writes an inbound packet to the TUN device, or holds it for coalescing: 0 or -reason. Every
+ * write to the TUN device must come here (and every read go through offload_on_tun): with
+ * offloads on, each one carries a virtio-net header.
+ */
 int offload_tun_write(struct dp *dp, const uint8_t *pkt, size_t len);
 
 /* Writes what coalescing holds. */
