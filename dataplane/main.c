@@ -121,6 +121,8 @@ static int open_udp(struct dp *dp)
 	dp->udp4_fd = dp->udp6_fd = -1;
 	if (dp->cfg.ipv4) {
 		dp->udp4_fd = udp_open(AF_INET, dp->cfg.port);
+		if (dp->udp4_fd >= 0 && udp_want_errors(dp->udp4_fd, AF_INET) < 0)
+			log_warn("IPv4 socket: no error queue, so no path MTU from routers");
 		if (dp->udp4_fd < 0) {
 			log_error("UDP port %u (IPv4): %s", dp->cfg.port, strerror(-dp->udp4_fd));
 			return dp->udp4_fd;
@@ -128,6 +130,8 @@ static int open_udp(struct dp *dp)
 	}
 	if (dp->cfg.ipv6) {
 		dp->udp6_fd = udp_open(AF_INET6, dp->cfg.port);
+		if (dp->udp6_fd >= 0 && udp_want_errors(dp->udp6_fd, AF_INET6) < 0)
+			log_warn("IPv6 socket: no error queue, so no path MTU from routers");
 		if (dp->udp6_fd < 0) {
 			log_error("UDP port %u (IPv6): %s", dp->cfg.port, strerror(-dp->udp6_fd));
 			return dp->udp6_fd;

@@ -16,8 +16,7 @@ int udp_open(int family, uint16_t port)
 	int fd, on = 1, buf = SOCKET_BUFFER, rc;
 	/*
 	 * DF on every datagram without the kernel's path-MTU cache refusing sends: the gateway
-	 * sizes its packets itself (spec/wire.md, "IP_PMTUDISC_PROBE-style"). Routers' "too big"
-	 * errors still reach it, through the error queue (IP_RECVERR), one peer at a time.
+	 * sizes its packets itself (spec/wire.md, "IP_PMTUDISC_PROBE-style").
 	 */
 	int pmtu4 = IP_PMTUDISC_PROBE, pmtu6 = IPV6_PMTUDISC_PROBE;
 
@@ -30,8 +29,7 @@ int udp_open(int family, uint16_t port)
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(port);
 		sslen = sizeof(*sin);
-		if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu4, sizeof(pmtu4)) < 0 ||
-		    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on)) < 0)
+		if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu4, sizeof(pmtu4)) < 0)
 			goto fail;
 	} else {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
@@ -41,8 +39,7 @@ int udp_open(int family, uint16_t port)
 		/* IPv4 peers have their own socket: no mapped addresses here */
 		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0 ||
 		    setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu6, sizeof(pmtu6)) < 0 ||
-		    setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &on, sizeof(on)) < 0 ||
-		    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on)) < 0)
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &on, sizeof(on)) < 0)
 			goto fail;
 	}
 	/* larger buffers ride out bursts; failing to get them is not fatal */
@@ -55,4 +52,13 @@ fail:
 	rc = -errno;
 	close(fd);
 	return rc;
+}
+
+int udp_want_errors(int fd, int family)
+{
+	int on = 1;
+	int rc = family == AF_INET ? setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on))
+				   : setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+
+	return rc < 0 ? -errno : 0;
 }

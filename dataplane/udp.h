@@ -9,4 +9,11 @@
 /* Binds the wildcard address of family (AF_INET or AF_INET6) at port; returns the fd or -errno. */
 IPR_MUST_CHECK int udp_open(int family, uint16_t port);
 
+/*
+ * Queues the errors the kernel learns about the socket's datagrams (IP_RECVERR): routers'
+ * "too big" with their MTU, a peer's port unreachable. Whoever turns this on must read them
+ * (MSG_ERRQUEUE) when the socket polls as in error, or it polls so forever.
+ */
+IPR_MUST_CHECK int udp_want_errors(int fd, int family);
+
 #endif
