@@ -323,7 +323,12 @@ def test_spoofed_sources_flood(a, b, workdir):
           f"reclaimed {s.get('inbound.reclaimed')}, over quota {s.get('inbound.over_quota')}; "
           f"a ping through it lost {loss.group(1) if loss else '?'}%")
     check(made <= INBOUND_TOTAL, f"{made} inbound mappings")
-    check(int(s.get("inbound.rate_limited", 0)) > 0, s)
+    # which limit acts first depends on the machine's speed: the rate, the quota (with idle
+    # mappings reclaimed), or the dataplane's bounded questions to gwctld shedding the rest
+    acted = sum(int(s.get(k, 0)) for k in ("inbound.rate_limited", "inbound.over_quota",
+                                           "inbound.reclaimed"))
+    check(acted > 0, s)
+    check(int(s.get("dataplane.drop.no-source-encoded-address", 0)) > 0, s)
     check(loss and int(loss.group(1)) <= 5, ping_out)
     check(sorted(l for l in b.gwctl("list").splitlines() if "198.18.1.1" in l) == kept,
           "the mappings of flows that carried replies survived")
