@@ -1,6 +1,7 @@
 /* Address prefixes: membership and the places (network, gateway, broadcast) never handed out. */
 #include "prefix.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -40,6 +41,19 @@ enum ipr_prefix_place ipr_prefix_place(const struct ipr_prefix *p, int family, c
 	if (family == AF_INET && ones == w - p->len)
 		return IPR_PREFIX_BROADCAST;
 	return IPR_PREFIX_USABLE;
+}
+
+int ipr_prefix_gateway(const struct ipr_prefix *p, uint8_t out[16])
+{
+	unsigned w = width(p->family);
+
+	if (w == 0 || p->len >= w)
+		return -EINVAL;
+	memset(out, 0, 16);
+	memcpy(out, p->addr, w / 8);
+	out[w / 8 - 1] |= 1;
+	/* the place rule above is the one definition; a prefix with host bits set fails it here */
+	return ipr_prefix_place(p, p->family, out) == IPR_PREFIX_GATEWAY ? 0 : -EINVAL;
 }
 
 const char *ipr_prefix_place_text(enum ipr_prefix_place place)

@@ -26,6 +26,13 @@ bool ipr_prefix_contains(const struct ipr_prefix *p, int family, const uint8_t *
 /* The same rule every allocator and checker of encoded addresses follows. */
 enum ipr_prefix_place ipr_prefix_place(const struct ipr_prefix *p, int family, const uint8_t *addr);
 
+/*
+ * The gateway's own address in p (the address ipr_prefix_place calls IPR_PREFIX_GATEWAY) into
+ * out (16 bytes; IPv4 in the first 4): 0, or -EINVAL when p has no room for one (/32, /128, or
+ * a length past the family's).
+ */
+int ipr_prefix_gateway(const struct ipr_prefix *p, uint8_t out[16]);
+
 /* "network address", "gateway's own address", "broadcast address", or NULL for the others. */
 const char *ipr_prefix_place_text(enum ipr_prefix_place place);
 

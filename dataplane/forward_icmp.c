@@ -4,20 +4,19 @@
 
 #include "forward_internal.h"
 #include "offload.h"
+#include "prefix.h"
 
 #define MILLI 1000
 
 /* The gateway's address in an encoded range: the one the allocators keep for it. */
 static bool gateway_address(const struct config_prefix *range, uint8_t *out)
 {
-	size_t last = range->family == AF_INET ? 3 : 15;
+	struct ipr_prefix p = { .family = range->family, .len = range->length };
 
 	if (!range->enabled)
 		return false;
-	memset(out, 0, 16);
-	memcpy(out, range->addr, last + 1);
-	out[last] |= 1; /* host bits are zero in a configured prefix */
-	return true;
+	memcpy(p.addr, range->addr, sizeof(p.addr));
+	return ipr_prefix_gateway(&p, out) == 0;
 }
 
 void forward_icmp_init(struct dp *dp)

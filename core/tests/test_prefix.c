@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -82,6 +83,37 @@ static void test_ipv6(void **state)
 	assert_false(ipr_prefix_contains(&p, AF_INET6, p.addr));
 }
 
+static void expect_gateway(const char *text, unsigned len, const char *want)
+{
+	struct ipr_prefix p = prefix(text, len);
+	uint8_t got[16], expected[16] = { 0 };
+
+	if (!want) {
+		assert_int_equal(ipr_prefix_gateway(&p, got), -EINVAL);
+		return;
+	}
+	assert_int_equal(inet_pton(p.family, want, expected), 1);
+	assert_int_equal(ipr_prefix_gateway(&p, got), 0);
+	assert_memory_equal(got, expected, 16);
+	assert_int_equal(ipr_prefix_place(&p, p.family, got), IPR_PREFIX_GATEWAY);
+}
+
+static void test_gateway(void **state)
+{
+	(void)state;
+	expect_gateway("10.240.0.0", 12, "10.240.0.1");
+	expect_gateway("10.0.0.8", 30, "10.0.0.9");
+	expect_gateway("10.0.0.8", 31, "10.0.0.9");
+	expect_gateway("10.0.0.8", 32, NULL);
+	expect_gateway("10.0.0.8", 33, NULL);
+	expect_gateway("fdee:eeee::", 64, "fdee:eeee::1");
+	expect_gateway("fdee:eee0::", 28, "fdee:eee0::1");
+	expect_gateway("fdee::", 127, "fdee::1");
+	expect_gateway("fdee::", 128, NULL);
+	/* host bits set: not a prefix the configuration readers accept, and not given a gateway */
+	expect_gateway("10.240.0.2", 12, NULL);
+}
+
 static void test_texts(void **state)
 {
 	(void)state;
@@ -97,6 +129,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipv4),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_gateway),
 		cmocka_unit_test(test_texts),
 	};
 
