@@ -4,8 +4,11 @@
 One NSD serves a generated zone of N native names (A) and N IPREF names (AA TXT, an address
 context each); gwctld keeps its store on the disk (/var/tmp) as in production; two Unbounds of
 the same build and configuration, one without the module ("stock") and one with it, answer
-dnsperf. Every ratio compares numbers from this one run.
-usage: resolver.py UNBOUND_BUILD MODULE GWCTLD NAMES THREADS"""
+dnsperf. Every ratio compares numbers from this one run. A last pair of the same Unbounds
+reaches NSD through UdpDelay, for the latency of first lookups from a server at a distance.
+usage: resolver.py UNBOUND_BUILD MODULE GWCTLD NAMES THREADS
+environment: IPREF_BENCH_STORE (the store's folder, /var/tmp; /dev/shm takes the fsync away),
+IPREF_BENCH_FAR_MS (the distant server's added round trip, 10)"""
 import os
 import re
 import shutil
@@ -20,6 +23,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "common"))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "gwctl"))
 from ctl import Daemon  # noqa: E402
 from servers import Nsd, Unbound  # noqa: E402
+from udp_delay import UdpDelay  # noqa: E402
 
 BUILD, MODULE, GWCTLD = (os.path.abspath(a) for a in sys.argv[1:4])
 NAMES, THREADS = int(sys.argv[4]), int(sys.argv[5])
@@ -27,6 +31,9 @@ CLIENTS = 16  # dnsperf sockets: Unbound spreads queries over its threads by sou
 CACHED_SET = 2000  # names looped over in the cached runs
 LATENCY_QPS = 500  # the paced run that measures latency below saturation
 LATENCY_NAMES = 3000
+STORE_DIR = os.environ.get("IPREF_BENCH_STORE", "/var/tmp")  # /dev/shm: the store without fsync
+FAR_MS = int(os.environ.get("IPREF_BENCH_FAR_MS", "10"))  # the authoritative server's distance
+FAR_NAMES = 1500  # names per run at a distance (3 s at LATENCY_QPS)
 
 
 def write_zone(path, count):
@@ -73,60 +80,77 @@ def measure(server, qfile, *args):
     return result
 
 
+class Names:
+    """Hands out consecutive runs of name numbers, so that no two runs share a name."""
+
+    def __init__(self):
+        self.next = 0
+
+    def take(self, count):
+        run = range(self.next, self.next + count)
+        self.next += count
+        return run
+
+
 def main():
     for tool in ("dnsperf", "nsd"):
         if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
             sys.exit(f"{tool} is not installed (tools/setup installs it)")
-    work = tempfile.mkdtemp(prefix="ipref-bench-resolver-", dir="/var/tmp")
+    work = tempfile.mkdtemp(prefix="ipref-bench-resolver-", dir=STORE_DIR)
     servers = []
     try:
         zone = os.path.join(work, "bench.test.zone")
-        write_zone(zone, 2 * NAMES + CACHED_SET + 2 * LATENCY_NAMES)
+        # every run below takes names of its own from Names: at most this many numbers in all
+        write_zone(zone, 3 * NAMES + 2 * CACHED_SET + 3 * LATENCY_NAMES + 6 * FAR_NAMES)
         gw = Daemon(GWCTLD, work, "").start()
         servers.append(gw)
         nsd = Nsd(work, {"bench.test": zone}, ("ns1.bench.test", "A"))
         servers.append(nsd)
         with open(os.path.join(work, "resolver.conf"), "w") as f:
             f.write(f"socket = {gw.sock}\n")
-        common = f"""    num-threads: {THREADS}
+
+        def unbound(name, with_module, nsd_port, extra=""):
+            common = f"""    num-threads: {THREADS}
     local-zone: "test." nodefault
     msg-cache-size: 128m
     rrset-cache-size: 256m
     num-queries-per-thread: 1024
-"""
-        stub = f'stub-zone:\n    name: "bench.test"\n    stub-addr: 127.0.0.1@{nsd.port}\n'
-        stock = Unbound(BUILD, work, common + '    module-config: "validator iterator"\n', stub,
-                        name="stock").start()
-        servers.append(stock)
-        ipref = Unbound(BUILD, work, common + '    module-config: "dynlib validator iterator"\n',
-                        f'dynlib:\n    dynlib-file: "{MODULE}"\n' + stub,
-                        env={"IPREF_RESOLVER_CONF": os.path.join(work, "resolver.conf")},
-                        name="ipref").start()
-        servers.append(ipref)
+{extra}"""
+            stub = f'stub-zone:\n    name: "bench.test"\n    stub-addr: 127.0.0.1@{nsd_port}\n'
+            if not with_module:
+                server = Unbound(BUILD, work, common + '    module-config: "validator iterator"\n',
+                                 stub, name=name)
+            else:
+                server = Unbound(BUILD, work,
+                                 common + '    module-config: "dynlib validator iterator"\n',
+                                 f'dynlib:\n    dynlib-file: "{MODULE}"\n' + stub,
+                                 env={"IPREF_RESOLVER_CONF": os.path.join(work, "resolver.conf")},
+                                 name=name)
+            servers.append(server.start())
+            return server
 
-        q = lambda name, prefix, names: query_file(os.path.join(work, name), prefix, names)
-        first = range(NAMES)
-        cached = range(NAMES, NAMES + CACHED_SET)
-        paced_a = range(NAMES + CACHED_SET, NAMES + CACHED_SET + LATENCY_NAMES)
-        paced_b = range(NAMES + CACHED_SET + LATENCY_NAMES, NAMES + CACHED_SET + 2 * LATENCY_NAMES)
+        stock, ipref = unbound("stock", False, nsd.port), unbound("ipref", True, nsd.port)
+        names = Names()
+        q = lambda name, prefix, count: query_file(os.path.join(work, name), prefix,
+                                                   names.take(count))
+        paced = ("-n", "1", "-Q", str(LATENCY_QPS), "-v")
         results = {}
         # first lookups of unique names, as fast as each server goes (one pass, no repeats)
-        results["first native, stock"] = measure(stock, q("n.first", "n", first), "-n", "1",
+        results["first native, stock"] = measure(stock, q("n.first", "n", NAMES), "-n", "1",
                                                  "-q", "256")
-        results["first IPREF, module"] = measure(ipref, q("h.first", "h", first), "-n", "1",
+        results["first IPREF, module"] = measure(ipref, q("h.first", "h", NAMES), "-n", "1",
                                                  "-q", "256")
         # the module's cost without gwctld: native names, its parallel TXT lookup included
-        other = range(NAMES + CACHED_SET + 2 * LATENCY_NAMES, 2 * NAMES + CACHED_SET +
-                      2 * LATENCY_NAMES)
-        results["first native, module"] = measure(ipref, q("n.other", "n", other), "-n", "1",
+        results["first native, module"] = measure(ipref, q("n.other", "n", NAMES), "-n", "1",
                                                   "-q", "256")
         # first lookups paced below saturation, for latency (per query, from dnsperf -v)
-        results["paced native, stock"] = measure(stock, q("n.paced", "n", paced_a), "-n", "1",
-                                                 "-Q", str(LATENCY_QPS), "-v")
-        results["paced IPREF, module"] = measure(ipref, q("h.paced", "h", paced_b), "-n", "1",
-                                                 "-Q", str(LATENCY_QPS), "-v")
+        results["paced native, stock"] = measure(stock, q("n.paced", "n", LATENCY_NAMES), *paced)
+        results["paced IPREF, module"] = measure(ipref, q("h.paced", "h", LATENCY_NAMES), *paced)
+        # the floor for IPREF names: the module's parallel TXT lookup without gwctld
+        results["paced native, module"] = measure(ipref, q("n.paced2", "n", LATENCY_NAMES),
+                                                  *paced)
         # cached names: warm once, then loop for 10 s
-        nc, hc = q("n.cached", "n", cached), q("h.cached", "h", cached)
+        nc, hc = q("n.cached", "n", CACHED_SET), q("h.cached", "h", CACHED_SET)
         dnsperf(stock.port, nc, "-n", "1")
         dnsperf(ipref.port, hc, "-n", "1")
         dnsperf(ipref.port, nc, "-n", "1")
@@ -139,6 +163,25 @@ def main():
             rounds["cached native, module"].append(measure(ipref, nc, "-l", "4", "-q", "256"))
         for name, runs in rounds.items():
             results[name] = sorted(runs, key=lambda x: x["qps"])[1]
+
+        # the same paced first lookups with the authoritative server FAR_MS away, as in
+        # deployment, where round trips cost more than CPU: with Unbound's default QNAME
+        # minimisation, and without it (docs/resolver.md, "Round trips")
+        relay = UdpDelay(nsd.port, FAR_MS / 1000)
+        try:
+            for minimise in ("yes", "no"):
+                extra = f"    qname-minimisation: {minimise}\n"
+                stock_far = unbound(f"stock-far-{minimise}", False, relay.port, extra)
+                ipref_far = unbound(f"ipref-far-{minimise}", True, relay.port, extra)
+                for key, server, prefix in (("native, stock", stock_far, "n"),
+                                            ("IPREF, module", ipref_far, "h"),
+                                            ("native, module", ipref_far, "n")):
+                    results[f"far {key}, minimisation {minimise}"] = measure(
+                        server, q(f"{prefix}.far", prefix, FAR_NAMES), *paced)
+                for server in (servers.pop(), servers.pop()):
+                    server.stop()
+        finally:
+            relay.stop()
         report(results)
     finally:
         for s in reversed(servers):
@@ -163,6 +206,17 @@ def report(r):
     a, b = r["paced IPREF, module"], r["paced native, stock"]
     print(f"| median latency of first lookups at {LATENCY_QPS}/s | {a['median_ms']:.3f} ms | "
           f"{b['median_ms']:.3f} ms | {a['median_ms'] / b['median_ms']:.2f} | {a['codes']} |")
+    for minimise in ("yes", "no"):
+        b = r[f"far native, stock, minimisation {minimise}"]
+        for what in ("IPREF, module", "native, module"):
+            a = r[f"far {what}, minimisation {minimise}"]
+            print(f"| median latency, server {FAR_MS} ms away, qname-minimisation {minimise}: "
+                  f"{what} | {a['median_ms']:.3f} ms | native, stock: {b['median_ms']:.3f} ms | "
+                  f"{a['median_ms'] / b['median_ms']:.2f} | {a['codes']} |")
+    c, b = r["paced native, module"], r["paced native, stock"]
+    print(f"| median latency of first lookups of native names through the module at "
+          f"{LATENCY_QPS}/s | {c['median_ms']:.3f} ms | {b['median_ms']:.3f} ms | "
+          f"{c['median_ms'] / b['median_ms']:.2f} | {c['codes']} |")
     print("\n| run | Unbound CPU per answered query |")
     print("|---|---|")
     for name, x in r.items():

@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "gwctl"))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 from ctl import Suite, check  # noqa: E402
 from servers import NSD, Nsd, Unbound, dig  # noqa: E402
+from udp_delay import UdpDelay  # noqa: E402
 
 UNBOUND_BUILD, MODULE, GWCTLD, GWCTL, ZONES = map(os.path.abspath, sys.argv[1:6])
 ENCODED_V4 = ipaddress.ip_network("10.240.0.0/12")
@@ -71,12 +72,16 @@ def sign_secure_zone(workdir):
 class Site:
     """gwctld, NSD and Unbound with the module, all on loopback, stopped by PID."""
 
-    def __init__(self, make, workdir, gwctl_extra="", settings="", unbound_extra=""):
+    def __init__(self, make, workdir, gwctl_extra="", settings="", unbound_extra="",
+                 server_delay=None, minimisation="no"):
         self.workdir = workdir
         self.gw = make("gateway = 2001:db8::fe\n" + gwctl_extra).start()
         signed, anchor = sign_secure_zone(workdir)
         self.nsd = Nsd(workdir, {"site.test": os.path.join(ZONES, "site.test.zone"),
                                  "secure.test": signed}, ("ns1.site.test", "A"))
+        # with server_delay, NSD answers through a relay that holds each query that long
+        self.relay = UdpDelay(self.nsd.port, server_delay) if server_delay else None
+        server_port = self.relay.port if self.relay else self.nsd.port
         self.settings = os.path.join(workdir, "resolver.conf")
         with open(self.settings, "w") as f:
             f.write(f"socket = {self.gw.sock}\ntimeout-ms = 1000\nholdoff-ms = 300\n{settings}")
@@ -84,7 +89,7 @@ class Site:
     module-config: "dynlib validator iterator"
     ede: yes
     val-log-level: 2
-    qname-minimisation: no
+    qname-minimisation: {minimisation}
     trust-anchor-file: "{anchor}"
     local-zone: "test." nodefault
     local-zone: "240.10.in-addr.arpa." transparent
@@ -108,10 +113,10 @@ class Site:
     dynlib-file: "{os.path.abspath(MODULE)}"
 stub-zone:
     name: "site.test"
-    stub-addr: 127.0.0.1@{self.nsd.port}
+    stub-addr: 127.0.0.1@{server_port}
 stub-zone:
     name: "secure.test"
-    stub-addr: 127.0.0.1@{self.nsd.port}
+    stub-addr: 127.0.0.1@{server_port}
 """, env={"IPREF_RESOLVER_CONF": self.settings})
         checked = self.unbound.check()
         check(checked.returncode == 0, checked.stdout + checked.stderr)
@@ -129,6 +134,8 @@ stub-zone:
 
     def stop(self):
         self.unbound.stop()
+        if self.relay:
+            self.relay.stop()
         self.nsd.stop()
 
     def log(self):
@@ -314,6 +321,29 @@ def test_reload(site):
         check(site.ask("plain.site.test").data("A") == ["192.0.2.10"], "native")
 
 
+def sample_setting(key):
+    """A server: setting's value in dist/unbound.conf, the sample LAN resolver."""
+    text = open(os.path.join(ZONES, "..", "..", "dist", "unbound.conf")).read()
+    m = re.search(rf"^\s*{key}:\s*(\S+)", text, re.M)
+    check(m, f"dist/unbound.conf sets {key}")
+    return m.group(1)
+
+
+@with_site(server_delay=0.3, minimisation=sample_setting("qname-minimisation"))
+def test_lookups_in_parallel(site):
+    """With the sample's settings, a first lookup's TXT question leaves beside its native one:
+    it reaches the (distant) server before the native answer comes back, for an IPREF name and
+    for a name without AA records. An order of events, not a timing: in a serial chain the TXT
+    question could only follow the native answer."""
+    for name, want in (("v4.site.test.", None), ("plain.site.test.", "192.0.2.10")):
+        a = site.ask(name)
+        check(a.data("A") == [want] if want else encoded(a), a)
+        events = [(kind, rtype) for kind, qname, rtype in site.relay.events if qname == name]
+        txt, native = ("query", 16), ("answer", 1)
+        check(txt in events and native in events, events)
+        check(events.index(txt) < events.index(native), f"{name}: serial lookups: {events}")
+
+
 def test_bad_settings(make, workdir):
     bad = os.path.join(workdir, "bad.conf")
     with open(bad, "w") as f:
@@ -376,5 +406,5 @@ if __name__ == "__main__":
         test_several_records, test_cname_chain, test_native_names_untouched,
         test_families_and_unresolvable_contexts, test_no_ipv6_range, test_reverse, test_dnssec,
         test_gwctl_down_and_back, test_gwctl_stuck, test_reload, test_bad_settings,
-        test_sample_configuration,
+        test_sample_configuration, test_lookups_in_parallel,
     ]))
