@@ -1,10 +1,8 @@
 /* Path MTU: what the kernel reports per peer, and datagrams cut to fit it or refused. */
-#include <errno.h>
-#include <time.h> /* before errqueue.h, which needs struct timespec */
-#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <string.h>
 
+#include "errqueue.h"
 #include "forward.h"
 #include "forward_internal.h"
 #include "pmtu.h"
@@ -13,9 +11,6 @@
 #define IPV6_MIN_MTU	  1280
 #define IPV4_MIN_MTU	  68
 #define ERRORS_PER_WAKEUP 32
-#define ICMP4_UNREACH	  3
-#define ICMP4_NEEDFRAG	  4
-#define ICMP6_TOO_BIG	  2
 
 static size_t outer_overhead(int family)
 {
@@ -99,20 +94,15 @@ int fwd_send_sized(struct dp *dp, struct dp_batch *b, size_t dlen,
 /* What one error-queue message says: a peer's path MTU, or another error about a peer. */
 static void read_error(struct dp *dp, const struct msghdr *m, const struct sockaddr_storage *to)
 {
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
-		const struct sock_extended_err *ee;
-		uint8_t addr[16] = { 0 }, ver;
-		bool too_big;
+	struct errqueue_walk w;
+	enum errqueue_kind kind;
+	uint32_t mtu = 0;
 
-		if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
-		      (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
-			continue;
-		ee = (const struct sock_extended_err *)CMSG_DATA(c);
-		too_big = (ee->ee_origin == SO_EE_ORIGIN_ICMP && ee->ee_type == ICMP4_UNREACH &&
-			   ee->ee_code == ICMP4_NEEDFRAG) ||
-			  (ee->ee_origin == SO_EE_ORIGIN_ICMP6 && ee->ee_type == ICMP6_TOO_BIG) ||
-			  (ee->ee_origin == SO_EE_ORIGIN_LOCAL && ee->ee_errno == EMSGSIZE);
-		if (!too_big || ee->ee_info == 0) {
+	errqueue_begin(&w, m);
+	while ((kind = errqueue_next(&w, &mtu)) != ERRQUEUE_END) {
+		uint8_t addr[16] = { 0 }, ver;
+
+		if (kind != ERRQUEUE_TOO_BIG) {
 			dp->counters[DP_C_PEER_ERRORS]++;
 			continue;
 		}
@@ -125,7 +115,7 @@ static void read_error(struct dp *dp, const struct msghdr *m, const struct socka
 		} else {
 			continue;
 		}
-		pmtu_learn(dp->pmtu, ver, addr, ee->ee_info, dp_now_ms());
+		pmtu_learn(dp->pmtu, ver, addr, mtu, dp_now_ms());
 		dp->pmtu_floor = pmtu_sweep(dp->pmtu, dp->cfg.mtu, dp_now_ms());
 		dp->counters[DP_C_PMTU_LEARNED]++;
 	}
