@@ -23,16 +23,63 @@ void gwlink_init(struct gwlink *link, const struct resolver_settings *settings)
 	link->settings = settings;
 }
 
+/* A failed exchange: a timeout starts a hold-off on the same connection; anything else closes it.
+ */
 static void drop(struct gwlink *link, int rc)
 {
-	ipr_ctl_client_free(link->client);
-	link->client = NULL;
 	if (rc == -ETIMEDOUT) {
 		link->counters.timeouts++;
 		link->holdoff_until_ms = now_ms() + link->settings->holdoff_ms;
-	} else {
-		link->counters.failures++;
+		return;
 	}
+	ipr_ctl_client_free(link->client);
+	link->client = NULL;
+	link->counters.failures++;
+}
+
+/* Reads away the late replies waiting on the socket; they answer requests given up on. */
+static void drain_late_replies(struct gwlink *link)
+{
+	int fd = ipr_ctl_client_fd(link->client);
+
+	for (int i = 0; i < 256; i++)
+		if (recv(fd, link->buf, sizeof(link->buf), MSG_DONTWAIT) <= 0)
+			return;
+}
+
+/*
+ * 0 when the open connection can be used, -EAGAIN while held off, or 1 when there is no usable
+ * connection (none, or gwctld hung up) and a new one is needed.
+ */
+static int check_connection(struct gwlink *link)
+{
+	struct pollfd pfd = { .fd = ipr_ctl_client_fd(link->client), .events = POLLIN | POLLRDHUP };
+	int ready = poll(&pfd, 1, 0);
+
+	/* a daemon that went away left a hung-up socket: reconnect now, not after a failure */
+	if (ready > 0 && (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR))) {
+		drop(link, -ECONNRESET);
+		link->holdoff_until_ms = 0; /* a restarted daemon is tried at once */
+		return 1;
+	}
+	if (!link->holdoff_until_ms)
+		return 0;
+	if (ready > 0 && (pfd.revents & POLLIN)) {
+		link->counters.recovered++;
+		link->holdoff_until_ms = 0;
+	} else if (now_ms() < link->holdoff_until_ms) {
+		link->counters.held_off++;
+		return -EAGAIN;
+	}
+	link->holdoff_until_ms = 0;
+	if (link->ranges_pending) {
+		/* a connection never set up: a new one asks RANGES again, of a daemon now awake */
+		ipr_ctl_client_free(link->client);
+		link->client = NULL;
+		return 1;
+	}
+	drain_late_replies(link);
+	return 0;
 }
 
 void gwlink_deinit(struct gwlink *link)
@@ -77,13 +124,9 @@ int gwlink_ready(struct gwlink *link)
 	int rc;
 
 	if (link->client) {
-		/* a daemon that went away left a hung-up socket: reconnect now, not after a failure
-		 */
-		struct pollfd pfd = { .fd = ipr_ctl_client_fd(link->client), .events = POLLRDHUP };
-
-		if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & (POLLHUP | POLLRDHUP | POLLERR)))
-			return 0;
-		drop(link, -ECONNRESET);
+		rc = check_connection(link);
+		if (rc <= 0)
+			return rc;
 	}
 	if (link->holdoff_until_ms && now_ms() < link->holdoff_until_ms) {
 		link->counters.held_off++;
@@ -108,8 +151,12 @@ int gwlink_ready(struct gwlink *link)
 		rc = -EPROTO; /* a daemon too old for RANGES */
 	if (rc < 0) {
 		drop(link, rc);
+		/* kept through a hold-off only so that the late reply can end it (check_connection)
+		 */
+		link->ranges_pending = link->client != NULL;
 		return rc;
 	}
+	link->ranges_pending = false;
 	read_layout(link, &reply);
 	return 0;
 }

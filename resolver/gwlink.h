@@ -15,9 +15,11 @@
 /*
  * Nothing here knows Unbound: the module keeps one struct gwlink per worker thread (so no
  * locks), and never waits on gwctld longer than settings->timeout_ms per query. After a
- * timeout the connection is dropped (late replies must not be read as answers to later
- * requests) and every call fails at once for holdoff_ms, so a stuck daemon costs each worker
- * one timeout per hold-off instead of one per query.
+ * timeout every call fails at once for holdoff_ms, so a stuck daemon costs each worker one
+ * timeout per hold-off instead of one per query. The connection is kept: late replies carry
+ * the IDs of requests given up on, which no later request reuses, so they are never taken for
+ * answers; and the first of them to arrive ends the hold-off early, since a daemon that
+ * answers again was only slow (a long fsync), not stuck.
  */
 
 /* What gwctld told us on the last connection (RANGES); kept while it is away. */
@@ -32,14 +34,16 @@ struct gwlink_counters {
 	uint64_t connects;
 	uint64_t requests;
 	uint64_t timeouts;
-	uint64_t failures; /* connect refused, connection lost, broken replies */
-	uint64_t held_off; /* calls refused at once during a hold-off */
+	uint64_t failures;  /* connect refused, connection lost, broken replies */
+	uint64_t held_off;  /* calls refused at once during a hold-off */
+	uint64_t recovered; /* hold-offs ended early by a late reply */
 };
 
 struct gwlink {
 	const struct resolver_settings *settings;
 	struct ipr_ctl_client *client;
 	int64_t holdoff_until_ms;
+	bool ranges_pending; /* the connection's RANGES timed out: it is replaced, not reused */
 	struct gwlink_layout layout;
 	struct gwlink_counters counters;
 	uint8_t buf[IPR_CTL_MSG_MAX];

@@ -73,7 +73,7 @@ class Site:
     """gwctld, NSD and Unbound with the module, all on loopback, stopped by PID."""
 
     def __init__(self, make, workdir, gwctl_extra="", settings="", unbound_extra="",
-                 server_delay=None, minimisation="no"):
+                 server_delay=None, minimisation="no", holdoff_ms=300):
         self.workdir = workdir
         self.gw = make("gateway = 2001:db8::fe\n" + gwctl_extra).start()
         signed, anchor = sign_secure_zone(workdir)
@@ -84,7 +84,8 @@ class Site:
         server_port = self.relay.port if self.relay else self.nsd.port
         self.settings = os.path.join(workdir, "resolver.conf")
         with open(self.settings, "w") as f:
-            f.write(f"socket = {self.gw.sock}\ntimeout-ms = 1000\nholdoff-ms = 300\n{settings}")
+            f.write(f"socket = {self.gw.sock}\ntimeout-ms = 1000\nholdoff-ms = {holdoff_ms}\n"
+                    f"{settings}")
         self.unbound = Unbound(UNBOUND_BUILD, workdir, f"""    num-threads: 2
     module-config: "dynlib validator iterator"
     ede: yes
@@ -312,6 +313,30 @@ def test_gwctl_stuck(site):
     encoded(site.ask("mixed.site.test"))
 
 
+@with_site(holdoff_ms=60000, unbound_extra="    num-threads: 1\n")
+def test_gwctl_slow_recovers(site):
+    """A gwctld that was only slow ends the hold-off with its late reply, not after holdoff-ms:
+    first before the worker ever reached it (its RANGES is late), then on a connection in use."""
+    for slow_name, held_name in (("mixed.site.test", "v4.site.test"),
+                                 ("multi.site.test", "both.site.test")):
+        site.gw.proc.send_signal(signal.SIGSTOP)
+        try:
+            slow = site.ask(slow_name)
+            check(slow.status == "SERVFAIL" and slow.ede == 14, slow)
+            held = site.ask(held_name)
+            check(held.status == "SERVFAIL" and held.ede == 14, held)
+        finally:
+            site.gw.proc.send_signal(signal.SIGCONT)
+        deadline = time.time() + 10
+        while True:
+            answer = site.ask(held_name)
+            if answer.status == "NOERROR":
+                break
+            check(time.time() < deadline, f"still held off 10 s after gwctld woke: {answer}")
+            time.sleep(0.1)
+        encoded(answer)
+
+
 @with_site()
 def test_reload(site):
     encoded(site.ask("v4.site.test"))
@@ -405,6 +430,6 @@ if __name__ == "__main__":
         test_address_context, test_ipref_wins_over_native, test_name_context_and_ttl,
         test_several_records, test_cname_chain, test_native_names_untouched,
         test_families_and_unresolvable_contexts, test_no_ipv6_range, test_reverse, test_dnssec,
-        test_gwctl_down_and_back, test_gwctl_stuck, test_reload, test_bad_settings,
+        test_gwctl_down_and_back, test_gwctl_stuck, test_gwctl_slow_recovers, test_reload, test_bad_settings,
         test_sample_configuration, test_lookups_in_parallel,
     ]))
