@@ -11,12 +11,9 @@
 /* The gateway's address in an encoded range: the one the allocators keep for it. */
 static bool gateway_address(const struct config_prefix *range, uint8_t *out)
 {
-	struct ipr_prefix p = { .family = range->family, .len = range->length };
+	struct ipr_prefix p = config_prefix_get(range);
 
-	if (!range->enabled)
-		return false;
-	memcpy(p.addr, range->addr, sizeof(p.addr));
-	return ipr_prefix_gateway(&p, out) == 0;
+	return range->enabled && ipr_prefix_gateway(&p, out) == 0;
 }
 
 void forward_icmp_init(struct dp *dp)

@@ -167,6 +167,14 @@ static bool host_bits_zero(const uint8_t *addr, size_t bytes, unsigned length)
 }
 
 /* ADDRESS/LENGTH of the given family, or `none`. */
+struct ipr_prefix config_prefix_get(const struct config_prefix *range)
+{
+	struct ipr_prefix p = { .family = range->family, .len = range->length };
+
+	memcpy(p.addr, range->addr, sizeof(p.addr));
+	return p;
+}
+
 static int parse_prefix(const char *v, size_t n, int family, struct config_prefix *out,
 			struct ipr_err *err)
 {

@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "conf.h"
 #include "err.h"
+#include "prefix.h"
 #include "ref.h"
 
 /* Longest database path with its NUL. */
@@ -54,6 +55,9 @@ struct config_prefix {
 	uint8_t addr[16];
 	unsigned length;
 };
+
+/* The range as core's prefix, for membership and the places never handed out. */
+struct ipr_prefix config_prefix_get(const struct config_prefix *range);
 
 struct gwctl_config {
 	char database[CONFIG_PATH_MAX];

@@ -118,9 +118,7 @@ void publish_config(const struct gwctl_config *cfg, struct sources_config *out)
 	const struct config_prefix *ranges[2] = { &cfg->encoded_ipv4, &cfg->encoded_ipv6 };
 	for (int i = 0; i < 2; i++) {
 		out->encoded[i].enabled = ranges[i]->enabled;
-		out->encoded[i].prefix.family = ranges[i]->family;
-		memcpy(out->encoded[i].prefix.addr, ranges[i]->addr, 16);
-		out->encoded[i].prefix.len = ranges[i]->length;
+		out->encoded[i].prefix = config_prefix_get(ranges[i]);
 	}
 	out->zone_count = cfg->zone_count;
 	for (size_t i = 0; i < cfg->zone_count; i++) {

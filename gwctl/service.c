@@ -22,9 +22,7 @@ static void set_ranges(struct service *svc)
 
 	for (int i = 0; i < 2; i++) {
 		svc->has_range[i] = prefixes[i]->enabled;
-		svc->range[i].family = prefixes[i]->family;
-		memcpy(svc->range[i].addr, prefixes[i]->addr, 16);
-		svc->range[i].len = prefixes[i]->length;
+		svc->range[i] = config_prefix_get(prefixes[i]);
 	}
 }
 

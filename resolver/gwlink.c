@@ -66,7 +66,6 @@ static int check_connection(struct gwlink *link)
 		return 0;
 	if (ready > 0 && (pfd.revents & POLLIN)) {
 		link->counters.recovered++;
-		link->holdoff_until_ms = 0;
 	} else if (now_ms() < link->holdoff_until_ms) {
 		link->counters.held_off++;
 		return -EAGAIN;
