@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <string.h>
 #include <time.h>
 
@@ -144,6 +145,13 @@ void cli_print_mapping(FILE *out, const struct ipr_mapping *m, uint32_t ttl)
 	if (m->expires)
 		fprintf(out, " (in %u s)", ttl);
 	fprintf(out, "\nsource:  %s\n", row.source);
+}
+
+int cli_operands(int argc, char **argv)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+
+	return getopt_long(argc, argv, "", none, NULL) == -1 ? optind : -1;
 }
 
 bool cli_parse_ip(const char *text, int *family, uint8_t out[16])

@@ -47,6 +47,12 @@ void cli_print_row_json(FILE *out, const struct cli_row *row, bool first);
 /* Prints one mapping as "field: value" lines (gwctl show and friends). */
 void cli_print_mapping(FILE *out, const struct ipr_mapping *m, uint32_t ttl);
 
+/*
+ * Parses the options of a subcommand that takes none (so "--" and a stray "-x" behave as
+ * everywhere else); returns the index of the first operand, or -1 after getopt's message.
+ */
+int cli_operands(int argc, char **argv);
+
 /* Parses an IPv4 or IPv6 literal; family is AF_INET or AF_INET6. */
 bool cli_parse_ip(const char *text, int *family, uint8_t out[16]);
 

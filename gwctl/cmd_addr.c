@@ -21,31 +21,19 @@ int cmd_addr(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "hex", no_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum ipr_ref_style style = IPR_REF_DECIMAL;
 	int status = GWCTL_EXIT_OK;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+xh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'x':
-			style = IPR_REF_HEX;
-			break;
-		case 'h':
-			printf("usage: gwctl addr [--hex] ADDRESS...\n"
-			       "Prints each IPREF address as CONTEXT + DECIMAL, one per line.\n"
-			       "  --hex  print references as 16-bit hex groups instead\n");
-			return GWCTL_EXIT_OK;
-		default:
-			return GWCTL_EXIT_USAGE;
-		}
+	while ((opt = getopt_long(argc, argv, "x", options, NULL)) != -1) {
+		if (opt != 'x')
+			return gwctl_usage_error("addr");
+		style = IPR_REF_HEX;
 	}
-	if (optind == argc) {
-		fprintf(stderr, "usage: gwctl addr [--hex] ADDRESS...\n");
-		return GWCTL_EXIT_USAGE;
-	}
+	if (optind == argc)
+		return gwctl_usage_error("addr");
 
 	for (int i = optind; i < argc; i++) {
 		struct ipr_addr addr;

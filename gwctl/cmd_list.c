@@ -1,4 +1,5 @@
 /* gwctl list and show: reading mappings without changing anything. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -11,14 +12,21 @@ int cmd_list(int argc, char **argv)
 	uint8_t request[64], buf[IPR_CTL_MSG_MAX];
 	struct ipr_ctl_reply reply;
 	struct ipr_ctl_client *client;
-	bool json = argc == 2 && !strcmp(argv[1], "--json"), first = true, more = true;
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false, first = true, more = true;
 	uint64_t cursor = 0;
-	int status = GWCTL_EXIT_OK;
+	int status = GWCTL_EXIT_OK, opt;
 
-	if (argc > 2 || (argc == 2 && !json)) {
-		fprintf(stderr, "usage: gwctl list [--json]\n");
-		return GWCTL_EXIT_USAGE;
+	while ((opt = getopt_long(argc, argv, "j", options, NULL)) != -1) {
+		if (opt != 'j')
+			return gwctl_usage_error("list");
+		json = true;
 	}
+	if (optind != argc)
+		return gwctl_usage_error("list");
 	client = cli_connect();
 	if (!client)
 		return GWCTL_EXIT_FAILED;
@@ -130,24 +138,23 @@ int cmd_show(int argc, char **argv)
 	struct ipr_ctl_client *client;
 	struct show_key key;
 	struct ipr_err err = { 0 };
-	int rc = 1;
+	int rc = 1, first = cli_operands(argc, argv);
+	const char *text;
 
-	if (argc != 2) {
-		fprintf(stderr,
-			"usage: gwctl show ENCODED-OR-LOCAL-ADDRESS | 'CONTEXT + REF' | REF\n");
-		return GWCTL_EXIT_USAGE;
-	}
+	if (first < 0 || argc != first + 1)
+		return gwctl_usage_error("show");
+	text = argv[first];
 	memset(&key, 0, sizeof(key));
 	client = cli_connect();
 	if (!client)
 		return GWCTL_EXIT_FAILED;
-	if (cli_parse_ip(argv[1], &key.family, key.ip)) {
+	if (cli_parse_ip(text, &key.family, key.ip)) {
 		rc = show_one(client, IPR_CTL_LOOKUP_EA, fill_encoded, &key);
 		if (rc == 1)
 			rc = show_one(client, IPR_CTL_LOOKUP_REF, fill_local, &key);
-	} else if (strchr(argv[1], '+')) {
-		if (ipr_addr_parse(argv[1], strlen(argv[1]), &key.addr, &err) < 0) {
-			fprintf(stderr, "gwctl: '%s': column %zu: %s\n", argv[1], err.column,
+	} else if (strchr(text, '+')) {
+		if (ipr_addr_parse(text, strlen(text), &key.addr, &err) < 0) {
+			fprintf(stderr, "gwctl: '%s': column %zu: %s\n", text, err.column,
 				err.reason);
 			rc = -1;
 		} else if (key.addr.context.kind == IPR_CONTEXT_NAME) {
@@ -161,16 +168,18 @@ int cmd_show(int argc, char **argv)
 				rc = show_one(client, IPR_CTL_LOOKUP_EA, fill_remote, &key);
 			}
 		}
-	} else if (ipr_ref_parse(argv[1], strlen(argv[1]), &key.addr.ref, &err) == 0) {
+	} else if (ipr_ref_parse(text, strlen(text), &key.addr.ref, &err) == 0) {
 		rc = show_one(client, IPR_CTL_LOOKUP_REF, fill_ref, &key);
 	} else {
 		fprintf(stderr,
 			"gwctl: '%s' is neither an address, an IPREF address nor a reference\n",
-			argv[1]);
+			text);
 		rc = -1;
 	}
 	ipr_ctl_client_free(client);
-	if (rc == 1)
-		fprintf(stderr, "gwctl: no mapping for %s\n", argv[1]);
+	if (rc == 1) {
+		fprintf(stderr, "gwctl: no mapping for %s\n", text);
+		return GWCTL_EXIT_NOT_FOUND;
+	}
 	return rc == 0 ? GWCTL_EXIT_OK : GWCTL_EXIT_FAILED;
 }

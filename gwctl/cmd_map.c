@@ -36,9 +36,10 @@ static int run_and_print(struct ipr_ctl_client *client, struct ipr_ctl_builder *
 	uint8_t buf[IPR_CTL_MSG_MAX];
 	struct ipr_ctl_reply reply;
 	struct ipr_mapping m;
+	int rc = cli_call_lookup(client, b, buf, sizeof(buf), &reply);
 
-	if (cli_call(client, b, buf, sizeof(buf), &reply) < 0)
-		return GWCTL_EXIT_FAILED;
+	if (rc != 0)
+		return rc > 0 ? GWCTL_EXIT_NOT_FOUND : GWCTL_EXIT_FAILED;
 	if (ipr_mapping_from_fields(&reply.fields, &m) < 0) {
 		fprintf(stderr, "gwctl: the daemon sent an incomplete mapping\n");
 		return GWCTL_EXIT_FAILED;
@@ -90,20 +91,23 @@ static void fill_map(struct ipr_ctl_builder *b, void *arg)
  */
 int cmd_map(int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "publish", no_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
 	uint8_t request[256];
 	struct ipr_ctl_builder b;
 	struct map_args a = { 0 };
-	int first = 1;
+	int first, opt;
 
-	if (argc == 4 && !strcmp(argv[1], "--publish")) {
+	while ((opt = getopt_long(argc, argv, "p", options, NULL)) != -1) {
+		if (opt != 'p')
+			return gwctl_usage_error("map");
 		a.publish = true;
-		first = 2;
 	}
-	if (argc != first + 2) {
-		fprintf(stderr, "usage: gwctl map ENCODED 'CONTEXT + REF'\n"
-				"       gwctl map --publish LOCAL-ADDRESS 'CONTEXT + REF'\n");
-		return GWCTL_EXIT_USAGE;
-	}
+	first = optind;
+	if (argc != first + 2)
+		return gwctl_usage_error("map");
 	if (!cli_parse_ip(argv[first], &a.family, a.address)) {
 		fprintf(stderr, "gwctl: '%s' is not an IP address\n", argv[first]);
 		return GWCTL_EXIT_FAILED;
@@ -136,20 +140,23 @@ int cmd_unmap(int argc, char **argv)
 	uint8_t request[128];
 	struct ipr_ctl_builder b;
 	struct unmap_args a = { 0 };
+	int first = cli_operands(argc, argv), status;
+	const char *key;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: gwctl unmap ENCODED-ADDRESS | REF\n");
-		return GWCTL_EXIT_USAGE;
-	}
-	if (!cli_parse_ip(argv[1], &a.family, a.address)) {
-		if (ipr_ref_parse(argv[1], strlen(argv[1]), &a.ref, NULL) < 0) {
-			fprintf(stderr, "gwctl: '%s' is neither an address nor a reference\n",
-				argv[1]);
+	if (first < 0 || argc != first + 1)
+		return gwctl_usage_error("unmap");
+	key = argv[first];
+	if (!cli_parse_ip(key, &a.family, a.address)) {
+		if (ipr_ref_parse(key, strlen(key), &a.ref, NULL) < 0) {
+			fprintf(stderr, "gwctl: '%s' is neither an address nor a reference\n", key);
 			return GWCTL_EXIT_FAILED;
 		}
 		a.by_ref = true;
 	}
-	return with_client(&b, request, sizeof(request), IPR_CTL_UNMAP, fill_unmap, &a);
+	status = with_client(&b, request, sizeof(request), IPR_CTL_UNMAP, fill_unmap, &a);
+	if (status == GWCTL_EXIT_NOT_FOUND)
+		fprintf(stderr, "gwctl: no mapping for %s\n", key);
+	return status;
 }
 
 static void fill_encode(struct ipr_ctl_builder *b, void *arg)
@@ -179,7 +186,7 @@ int cmd_encode(int argc, char **argv)
 	struct map_args a = { 0 };
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+f:n:", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "f:n:", options, NULL)) != -1) {
 		if (opt == 'f' && (!strcmp(optarg, "4") || !strcmp(optarg, "6"))) {
 			a.want_family = (uint8_t)(optarg[0] - '0');
 		} else if (opt == 'n') {
@@ -189,15 +196,11 @@ int cmd_encode(int argc, char **argv)
 			}
 			a.name = name;
 		} else {
-			optind = argc + 1;
-			break;
+			return gwctl_usage_error("encode");
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr,
-			"usage: gwctl encode [--family 4|6] [--name NAME] 'CONTEXT + REF'\n");
-		return GWCTL_EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return gwctl_usage_error("encode");
 	if (!parse_ipref(argv[optind], &a.addr))
 		return GWCTL_EXIT_FAILED;
 	return with_client(&b, request, sizeof(request), IPR_CTL_GET_EA, fill_encode, &a);
@@ -217,13 +220,12 @@ int cmd_ref(int argc, char **argv)
 	uint8_t request[128];
 	struct ipr_ctl_builder b;
 	struct map_args a = { 0 };
+	int first = cli_operands(argc, argv);
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: gwctl ref LOCAL-ADDRESS\n");
-		return GWCTL_EXIT_USAGE;
-	}
-	if (!cli_parse_ip(argv[1], &a.family, a.address)) {
-		fprintf(stderr, "gwctl: '%s' is not an IP address\n", argv[1]);
+	if (first < 0 || argc != first + 1)
+		return gwctl_usage_error("ref");
+	if (!cli_parse_ip(argv[first], &a.family, a.address)) {
+		fprintf(stderr, "gwctl: '%s' is not an IP address\n", argv[first]);
 		return GWCTL_EXIT_FAILED;
 	}
 	return with_client(&b, request, sizeof(request), IPR_CTL_GET_REF, fill_ref, &a);

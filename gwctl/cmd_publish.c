@@ -59,12 +59,6 @@ static int ref_in_use(struct ipr_ctl_client *client, const struct ipr_ref *ref)
 	return reply.hdr.status == IPR_CTL_OK ? 1 : 0;
 }
 
-static void usage(void)
-{
-	fprintf(stderr, "usage: gwctl publish NAME [--ref REF] [--address IP] [--context CTX]"
-			" [--hosts]\n");
-}
-
 /* The gateway's context to publish under: --context, else its first name, else its address. */
 static bool pick_context(const struct gwctl_config *cfg, const char *given, char *out, size_t size)
 {
@@ -116,13 +110,11 @@ int cmd_publish(int argc, char **argv)
 			hosts = true;
 			break;
 		default:
-			usage();
-			return GWCTL_EXIT_USAGE;
+			return gwctl_usage_error("publish");
 		}
 	}
 	if (optind != argc - 1 || (hosts && !address_text)) {
-		usage();
-		return GWCTL_EXIT_USAGE;
+		return gwctl_usage_error("publish");
 	}
 	if (ipr_name_parse(argv[optind], strlen(argv[optind]), name, NULL) < 0) {
 		fprintf(stderr, "gwctl: '%s' is not a DNS name\n", argv[optind]);

@@ -1,4 +1,5 @@
 /* gwctl status, stats and reload: the daemon's own view of itself. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,11 +57,8 @@ int cmd_status(int argc, char **argv)
 	uint8_t buf[IPR_CTL_MSG_MAX];
 	struct ipr_ctl_reply reply;
 
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: gwctl status\n");
-		return GWCTL_EXIT_USAGE;
-	}
+	if (cli_operands(argc, argv) != argc)
+		return gwctl_usage_error("status");
 	if (simple_request(IPR_CTL_STATUS, buf, sizeof(buf), &reply) < 0)
 		return GWCTL_EXIT_FAILED;
 	print_counters(&reply, false, false, stdout);
@@ -71,12 +69,20 @@ int cmd_stats(int argc, char **argv)
 {
 	uint8_t buf[IPR_CTL_MSG_MAX];
 	struct ipr_ctl_reply reply;
-	bool json = argc == 2 && !strcmp(argv[1], "--json");
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	int opt;
 
-	if (argc > 2 || (argc == 2 && !json)) {
-		fprintf(stderr, "usage: gwctl stats [--json]\n");
-		return GWCTL_EXIT_USAGE;
+	while ((opt = getopt_long(argc, argv, "j", options, NULL)) != -1) {
+		if (opt != 'j')
+			return gwctl_usage_error("stats");
+		json = true;
 	}
+	if (optind != argc)
+		return gwctl_usage_error("stats");
 	if (simple_request(IPR_CTL_STATS, buf, sizeof(buf), &reply) < 0)
 		return GWCTL_EXIT_FAILED;
 	print_counters(&reply, json, true, stdout);
@@ -93,11 +99,8 @@ int cmd_reload(int argc, char **argv)
 	size_t len;
 	int rc;
 
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: gwctl reload\n");
-		return GWCTL_EXIT_USAGE;
-	}
+	if (cli_operands(argc, argv) != argc)
+		return gwctl_usage_error("reload");
 	client = cli_connect();
 	if (!client)
 		return GWCTL_EXIT_FAILED;

@@ -1,5 +1,6 @@
 /* gwctl: the IPREF gateway's control tool; global options, then one subcommand per file. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,31 +10,86 @@
 #include "config.h"
 
 static const struct gwctl_command commands[] = {
-	{ "status", "", "the daemon's version, store, ranges and counts", cmd_status },
-	{ "list", "[--json]", "every mapping", cmd_list },
-	{ "show", "KEY", "one mapping by encoded or local address, IPREF address or ref",
-	  cmd_show },
-	{ "map", "[--publish] ADDRESS 'CTX + REF'", "add a static or published mapping", cmd_map },
-	{ "unmap", "ENCODED|REF", "remove a mapping", cmd_unmap },
-	{ "encode", "[--family 4|6] 'CTX + REF'", "the encoded address of a remote host",
+	{ "status", "", "the daemon's version, store, ranges and counts", NULL, cmd_status },
+	{ "list", "[--json]", "every mapping", "  --json  one JSON array of mapping objects\n",
+	  cmd_list },
+	{ "show", "KEY", "one mapping by encoded or local address, 'CONTEXT + REF' or reference",
+	  NULL, cmd_show },
+	{ "map", "[--publish] ADDRESS 'CONTEXT + REF'",
+	  "add a static mapping (or with --publish, publish a local host)",
+	  "  --publish  ADDRESS is a local host to publish under one of our contexts\n", cmd_map },
+	{ "unmap", "ENCODED|REF", "remove a mapping", NULL, cmd_unmap },
+	{ "encode", "[--family 4|6] [--name NAME] 'CONTEXT + REF'",
+	  "the encoded address of a remote host, as the resolver asks",
+	  "  --family 4|6  the family of the encoded address (default: the context's)\n"
+	  "  --name NAME   the DNS name the remote host was looked up by\n",
 	  cmd_encode },
-	{ "ref", "LOCAL-ADDRESS", "the reference of a local host", cmd_ref },
-	{ "stats", "[--json]", "the daemon's counters", cmd_stats },
-	{ "reload", "", "re-read the configuration", cmd_reload },
-	{ "publish", "NAME [--ref R] [--address IP]", "print the records that publish a server",
+	{ "ref", "LOCAL-ADDRESS", "the reference of a local host, as the dataplane asks", NULL,
+	  cmd_ref },
+	{ "stats", "[--json]", "the daemon's counters and those components report",
+	  "  --json  one JSON object of counter names and values\n", cmd_stats },
+	{ "reload", "", "re-read the configuration and the published sources", NULL, cmd_reload },
+	{ "publish", "NAME [--address IP] [--ref REF] [--context CTX] [--hosts]",
+	  "print the records that publish a server",
+	  "  --address IP   the server's local address (adds its A or AAAA record)\n"
+	  "  --ref REF      the reference to publish under (default: an unused random one)\n"
+	  "  --context CTX  the context to publish under (default: the first gateway-name or\n"
+	  "                 gateway of the configuration)\n"
+	  "  --hosts        a hosts-file line instead of zone records (needs --address)\n",
 	  cmd_publish },
-	{ "addr", "[--hex] ADDRESS...", "check IPREF addresses (needs no daemon)", cmd_addr },
+	{ "addr", "[--hex] ADDRESS...", "check IPREF addresses (needs no daemon)",
+	  "  --hex  print references as 16-bit hex groups\n", cmd_addr },
 };
+
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+static const struct gwctl_command *command_named(const char *name)
+{
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: gwctl [--socket PATH | --config FILE] COMMAND [ARGS...]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-7s %-32s %s\n", commands[i].name, commands[i].usage,
+	fprintf(out, "usage: gwctl [--socket PATH | --config FILE] COMMAND [ARGS...]\n"
+		     "       gwctl COMMAND --help\n"
+		     "       gwctl --help | --version\n\ncommands:\n");
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		fprintf(out, "  %s %s\n      %s\n", commands[i].name, commands[i].usage,
 			commands[i].summary);
-	fprintf(out, "\nThe socket is --socket, else the one named by --config (default\n"
-		     "/etc/ipref/gwctl.conf when it exists), else /run/ipref/gwctl.sock.\n");
+	fprintf(out, "\nOptions may come before or after operands; -- ends them.\n"
+		     "The socket is --socket, else the one named by --config (default\n"
+		     "/etc/ipref/gwctl.conf when it exists), else /run/ipref/gwctl.sock.\n"
+		     "Exit status: 0 done, 1 failed, 2 usage error, 3 no such mapping.\n");
+}
+
+static void command_help(const struct gwctl_command *c)
+{
+	printf("usage: gwctl %s%s%s\n\n%s.\n", c->name, c->usage[0] ? " " : "", c->usage,
+	       c->summary);
+	if (c->options)
+		printf("\noptions:\n%s", c->options);
+}
+
+int gwctl_usage_error(const char *name)
+{
+	const struct gwctl_command *c = command_named(name);
+
+	if (c)
+		fprintf(stderr, "usage: gwctl %s%s%s\n(gwctl %s --help tells more)\n", c->name,
+			c->usage[0] ? " " : "", c->usage, c->name);
+	return GWCTL_EXIT_USAGE;
+}
+
+/* -h or --help before any "--", wherever it stands: help never needs the daemon. */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
 }
 
 static struct gwctl_config cfg;
@@ -71,12 +127,14 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const struct gwctl_command *command;
 	const char *socket = NULL, *config = NULL;
-	int opt;
+	int opt, first;
 
-	while ((opt = getopt_long(argc, argv, "+s:c:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:c:hV", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			socket = optarg;
@@ -86,6 +144,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return GWCTL_EXIT_OK;
+		case 'V':
+			printf("gwctl %s\n", IPR_VERSION);
 			return GWCTL_EXIT_OK;
 		default:
 			usage(stderr);
@@ -104,20 +165,25 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return GWCTL_EXIT_OK;
 	}
+	command = command_named(argv[optind]);
+	if (!command) {
+		fprintf(stderr, "gwctl: unknown command '%s'\n", argv[optind]);
+		usage(stderr);
+		return GWCTL_EXIT_USAGE;
+	}
+	if (wants_help(argc - optind, argv + optind)) {
+		command_help(command);
+		return GWCTL_EXIT_OK;
+	}
 	if (socket_from_config(config ? config : "/etc/ipref/gwctl.conf", config != NULL) < 0)
 		return GWCTL_EXIT_FAILED;
 	if (socket)
 		cli_socket_path = socket;
-
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (!strcmp(argv[optind], commands[i].name)) {
-			char **sub = argv + optind;
-			int sub_argc = argc - optind;
-			optind = 1; /* each command parses its own options from its own argv */
-			return commands[i].run(sub_argc, sub);
-		}
-	}
-	fprintf(stderr, "gwctl: unknown command '%s'\n", argv[optind]);
-	usage(stderr);
-	return GWCTL_EXIT_USAGE;
+	/*
+	 * Each command parses its own options from its own argv. 0, not 1: glibc re-initialises
+	 * getopt only then, so the '+' (stop at the first operand) of ours does not carry over.
+	 */
+	first = optind;
+	optind = 0;
+	return command->run(argc - first, argv + first);
 }

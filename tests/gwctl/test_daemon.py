@@ -42,7 +42,7 @@ def test_cli_round_trip(make, workdir):
     check(by_addr["10.240.0.99"]["ipref"] == "203.0.113.5 + 1797", by_addr["10.240.0.99"])
     check("ipref:   203.0.113.5 + 1797" in cli(d, "show", "10.240.0.99").stdout, "show")
     check("172.17.1.80" in cli(d, "show", "5000").stdout, "show ref")
-    check(cli(d, "show", "10.240.0.98", ok=False).returncode == 1, "show missing")
+    check(cli(d, "show", "10.240.0.98", ok=False).returncode == 3, "show missing")
     conflict = cli(d, "map", "10.240.0.99", "203.0.113.6 + 1", ok=False)
     check(conflict.returncode == 1 and "in use" in conflict.stderr, conflict.stderr)
     # the addresses no allocator hands out cannot be mapped by hand either
