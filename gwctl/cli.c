@@ -1,11 +1,10 @@
-/* Reaching gwctld from the CLI, with clear words when it cannot, and printing mappings. */
+/* Reaching gwctld from the CLI, with clear words when it cannot, and reading operands. */
 #include "cli.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
-#include <time.h>
 
 #include "commands.h"
 
@@ -75,83 +74,23 @@ int cli_call_lookup(struct ipr_ctl_client *client, struct ipr_ctl_builder *b, ui
 	return call(client, b, buf, cap, reply, true);
 }
 
-void cli_row_of(const struct ipr_mapping *m, struct cli_row *row)
+int cli_operands(int argc, char **argv, bool *json)
 {
-	char ref[IPR_REF_TEXT_MAX];
-	size_t n;
+	static const struct option with_json[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
 
-	snprintf(row->kind, sizeof(row->kind), "%s", ipr_mapping_kind_name(m->kind));
-	inet_ntop(m->family, m->address, row->address, sizeof(row->address));
-	n = ipr_context_format(&m->context, row->ipref);
-	ipr_ref_format(&m->ref, ref);
-	snprintf(row->ipref + n, sizeof(row->ipref) - n, " + %s", ref);
-	snprintf(row->name, sizeof(row->name), "%s", m->name[0] ? m->name : "-");
-	if (m->expires) {
-		time_t t = (time_t)m->expires;
-		struct tm tm;
-		strftime(row->expires, sizeof(row->expires), "%Y-%m-%d %H:%M:%S UTC",
-			 gmtime_r(&t, &tm));
-	} else {
-		snprintf(row->expires, sizeof(row->expires), "never");
+	if (json)
+		*json = false;
+	while ((opt = getopt_long(argc, argv, json ? "j" : "", json ? with_json : with_json + 1,
+				  NULL)) != -1) {
+		if (opt != 'j' || !json)
+			return -1;
+		*json = true;
 	}
-	snprintf(row->source, sizeof(row->source), "%s", m->source[0] ? m->source : "-");
-}
-
-void cli_print_row(FILE *out, const struct cli_row *row)
-{
-	fprintf(out, "%-16s %-39s %-44s %-24s %-24s %s\n", row->kind, row->address, row->ipref,
-		row->name, row->expires, row->source);
-}
-
-/* Values are printable ASCII (checked by the protocol decoder); only " and \ need escaping. */
-static void json_string(FILE *out, const char *text)
-{
-	fputc('"', out);
-	for (; *text; text++) {
-		if (*text == '"' || *text == '\\')
-			fputc('\\', out);
-		fputc(*text, out);
-	}
-	fputc('"', out);
-}
-
-void cli_print_row_json(FILE *out, const struct cli_row *row, bool first)
-{
-	const char *keys[] = { "kind", "address", "ipref", "name", "expires", "source" };
-	const char *values[] = { row->kind, row->address, row->ipref,
-				 row->name, row->expires, row->source };
-
-	fputs(first ? "\n  {" : ",\n  {", out);
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		fprintf(out, "%s\"%s\": ", i ? ", " : "", keys[i]);
-		if (!strcmp(values[i], "-"))
-			fputs("null", out);
-		else
-			json_string(out, values[i]);
-	}
-	fputc('}', out);
-}
-
-void cli_print_mapping(FILE *out, const struct ipr_mapping *m, uint32_t ttl)
-{
-	struct cli_row row;
-
-	cli_row_of(m, &row);
-	fprintf(out, "kind:    %s\n", row.kind);
-	fprintf(out, "%s %s\n", ipr_mapping_is_local(m) ? "address:" : "encoded:", row.address);
-	fprintf(out, "ipref:   %s\n", row.ipref);
-	fprintf(out, "name:    %s\n", row.name);
-	fprintf(out, "expires: %s", row.expires);
-	if (m->expires)
-		fprintf(out, " (in %u s)", ttl);
-	fprintf(out, "\nsource:  %s\n", row.source);
-}
-
-int cli_operands(int argc, char **argv)
-{
-	static const struct option none[] = { { NULL, 0, NULL, 0 } };
-
-	return getopt_long(argc, argv, "", none, NULL) == -1 ? optind : -1;
+	return optind;
 }
 
 bool cli_parse_ip(const char *text, int *family, uint8_t out[16])

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cli_json.h"
 #include "config.h"
 #include "ctl_client.h"
 #include "mapping.h"
@@ -32,26 +33,31 @@ int cli_call(struct ipr_ctl_client *client, struct ipr_ctl_builder *b, uint8_t *
 int cli_call_lookup(struct ipr_ctl_client *client, struct ipr_ctl_builder *b, uint8_t *buf,
 		    size_t cap, struct ipr_ctl_reply *reply);
 
-/* The columns of `gwctl list`, in text; expires is "never" or "YYYY-MM-DD HH:MM:SS UTC". */
-struct cli_row {
-	char kind[20];
-	char address[64];
-	char ipref[IPR_ADDR_TEXT_MAX];
-	char name[IPR_NAME_MAX + 1];
-	char expires[32];
-	char source[IPR_MAPPING_SOURCE_MAX + 1];
-};
-void cli_row_of(const struct ipr_mapping *m, struct cli_row *row);
-void cli_print_row(FILE *out, const struct cli_row *row);
-void cli_print_row_json(FILE *out, const struct cli_row *row, bool first);
-/* Prints one mapping as "field: value" lines (gwctl show and friends). */
-void cli_print_mapping(FILE *out, const struct ipr_mapping *m, uint32_t ttl);
+/* Room for "YYYY-MM-DDTHH:MM:SSZ" and for "12345d23h". */
+#define CLI_TIME_TEXT_MAX 32
+
+/* The kind as one token: "dynamic_remote" where the store says "dynamic remote". */
+const char *cli_kind_token(enum ipr_mapping_kind kind);
+/* Unix seconds as RFC 3339 UTC, "2026-12-03T14:21:13Z". */
+void cli_rfc3339(int64_t t, char buf[CLI_TIME_TEXT_MAX]);
+/* A time left in its two largest units, "3h59m"; "0s" when none is left. */
+void cli_duration(int64_t secs, char buf[CLI_TIME_TEXT_MAX]);
+
+/* gwctl list's columns: one word each, "-" for none. */
+void cli_print_list_header(FILE *out);
+void cli_print_list_row(FILE *out, const struct ipr_mapping *m, enum ipr_ref_style style,
+			int64_t now);
+/* The mapping object of every --json output (docs/gwctl.md has the schema). */
+void cli_json_mapping(struct json_out *j, const struct ipr_mapping *m);
+/* One mapping as "field: value" lines (gwctl show and friends), or as its JSON object. */
+void cli_print_mapping(FILE *out, const struct ipr_mapping *m, uint32_t ttl, bool json);
 
 /*
- * Parses the options of a subcommand that takes none (so "--" and a stray "-x" behave as
- * everywhere else); returns the index of the first operand, or -1 after getopt's message.
+ * Parses the options of a subcommand that takes none but, when json is not NULL, --json (so
+ * "--" and a stray "-x" behave as everywhere else); returns the index of the first operand,
+ * or -1 after getopt's message.
  */
-int cli_operands(int argc, char **argv);
+int cli_operands(int argc, char **argv, bool *json);
 
 /* Parses an IPv4 or IPv6 literal; family is AF_INET or AF_INET6. */
 bool cli_parse_ip(const char *text, int *family, uint8_t out[16]);

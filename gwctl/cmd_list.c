@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -14,27 +15,34 @@ int cmd_list(int argc, char **argv)
 	struct ipr_ctl_client *client;
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "hex", no_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false, first = true, more = true;
+	enum ipr_ref_style style = IPR_REF_DECIMAL;
+	bool json = false, more = true;
+	struct json_out j;
 	uint64_t cursor = 0;
+	int64_t now = (int64_t)time(NULL);
 	int status = GWCTL_EXIT_OK, opt;
 
-	while ((opt = getopt_long(argc, argv, "j", options, NULL)) != -1) {
-		if (opt != 'j')
+	while ((opt = getopt_long(argc, argv, "jx", options, NULL)) != -1) {
+		if (opt == 'j')
+			json = true;
+		else if (opt == 'x')
+			style = IPR_REF_HEX;
+		else
 			return gwctl_usage_error("list");
-		json = true;
 	}
 	if (optind != argc)
 		return gwctl_usage_error("list");
 	client = cli_connect();
 	if (!client)
 		return GWCTL_EXIT_FAILED;
+	json_init(&j, stdout, true);
 	if (json)
-		fputs("[", stdout);
+		json_array_begin(&j, NULL);
 	else
-		printf("%-16s %-39s %-44s %-24s %-24s %s\n", "KIND", "ADDRESS", "IPREF", "NAME",
-		       "EXPIRES", "SOURCE");
+		cli_print_list_header(stdout);
 	while (more) {
 		struct ipr_ctl_builder b;
 		struct ipr_ctl_iter it;
@@ -52,31 +60,36 @@ int cmd_list(int argc, char **argv)
 		while (ipr_ctl_iter_next(&it, &attr) > 0) {
 			struct ipr_ctl_fields f;
 			struct ipr_mapping m;
-			struct cli_row row;
 			if (attr.type != IPR_CTL_A_MAPPING ||
 			    ipr_ctl_fields_parse(attr.value, attr.len, &f, NULL) < 0 ||
 			    ipr_mapping_from_fields(&f, &m) < 0)
 				continue;
-			cli_row_of(&m, &row);
 			if (json)
-				cli_print_row_json(stdout, &row, first);
+				cli_json_mapping(&j, &m);
 			else
-				cli_print_row(stdout, &row);
-			first = false;
+				cli_print_list_row(stdout, &m, style, now);
 		}
 		more = (reply.hdr.flags & IPR_CTL_F_MORE) &&
 		       ipr_ctl_has(&reply.fields, IPR_CTL_A_CURSOR);
 		cursor = reply.fields.cursor;
 	}
 	if (json)
-		fputs(first ? "]\n" : "\n]\n", stdout);
+		json_end(&j, ']');
 	ipr_ctl_client_free(client);
 	return status;
 }
 
+struct show_key {
+	int family;
+	uint8_t ip[16];
+	struct ipr_addr addr;
+	uint8_t want_family;
+	bool json;
+};
+
 /* One lookup; 0 printed, 1 not found, -1 error already printed. */
 static int show_one(struct ipr_ctl_client *client, uint8_t kind,
-		    void (*fill)(void *, struct ipr_ctl_builder *), void *arg)
+		    void (*fill)(void *, struct ipr_ctl_builder *), struct show_key *arg)
 {
 	uint8_t request[128], buf[IPR_CTL_MSG_MAX];
 	struct ipr_ctl_builder b;
@@ -93,16 +106,9 @@ static int show_one(struct ipr_ctl_client *client, uint8_t kind,
 		fprintf(stderr, "gwctl: the daemon sent an incomplete mapping\n");
 		return -1;
 	}
-	cli_print_mapping(stdout, &m, reply.fields.ttl);
+	cli_print_mapping(stdout, &m, reply.fields.ttl, arg->json);
 	return 0;
 }
-
-struct show_key {
-	int family;
-	uint8_t ip[16];
-	struct ipr_addr addr;
-	uint8_t want_family;
-};
 
 static void fill_encoded(void *arg, struct ipr_ctl_builder *b)
 {
@@ -138,13 +144,14 @@ int cmd_show(int argc, char **argv)
 	struct ipr_ctl_client *client;
 	struct show_key key;
 	struct ipr_err err = { 0 };
-	int rc = 1, first = cli_operands(argc, argv);
+	int rc = 1, first;
 	const char *text;
 
-	if (first < 0 || argc != first + 1)
+	memset(&key, 0, sizeof(key));
+	first = cli_operands(argc, argv, &key.json);
+	if (first < 0 || first != argc - 1)
 		return gwctl_usage_error("show");
 	text = argv[first];
-	memset(&key, 0, sizeof(key));
 	client = cli_connect();
 	if (!client)
 		return GWCTL_EXIT_FAILED;

@@ -31,7 +31,7 @@ static void put_context(struct ipr_ctl_builder *b, const struct ipr_context *c)
 }
 
 /* Sends b and prints the mapping of the reply. */
-static int run_and_print(struct ipr_ctl_client *client, struct ipr_ctl_builder *b)
+static int run_and_print(struct ipr_ctl_client *client, struct ipr_ctl_builder *b, bool json)
 {
 	uint8_t buf[IPR_CTL_MSG_MAX];
 	struct ipr_ctl_reply reply;
@@ -44,12 +44,12 @@ static int run_and_print(struct ipr_ctl_client *client, struct ipr_ctl_builder *
 		fprintf(stderr, "gwctl: the daemon sent an incomplete mapping\n");
 		return GWCTL_EXIT_FAILED;
 	}
-	cli_print_mapping(stdout, &m, reply.fields.ttl);
+	cli_print_mapping(stdout, &m, reply.fields.ttl, json);
 	return GWCTL_EXIT_OK;
 }
 
 static int with_client(struct ipr_ctl_builder *b, uint8_t *request, size_t cap, uint8_t kind,
-		       void (*fill)(struct ipr_ctl_builder *, void *), void *arg)
+		       void (*fill)(struct ipr_ctl_builder *, void *), void *arg, bool json)
 {
 	struct ipr_ctl_client *client = cli_connect();
 	int status;
@@ -58,7 +58,7 @@ static int with_client(struct ipr_ctl_builder *b, uint8_t *request, size_t cap, 
 		return GWCTL_EXIT_FAILED;
 	ipr_ctl_build(b, request, cap, kind, 0, ipr_ctl_client_next_id(client));
 	fill(b, arg);
-	status = run_and_print(client, b);
+	status = run_and_print(client, b, json);
 	ipr_ctl_client_free(client);
 	return status;
 }
@@ -71,6 +71,7 @@ struct map_args {
 	bool has_context;
 	uint8_t want_family;
 	const char *name;
+	bool json;
 };
 
 static void fill_map(struct ipr_ctl_builder *b, void *arg)
@@ -93,6 +94,7 @@ int cmd_map(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "publish", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint8_t request[256];
@@ -100,10 +102,13 @@ int cmd_map(int argc, char **argv)
 	struct map_args a = { 0 };
 	int first, opt;
 
-	while ((opt = getopt_long(argc, argv, "p", options, NULL)) != -1) {
-		if (opt != 'p')
+	while ((opt = getopt_long(argc, argv, "pj", options, NULL)) != -1) {
+		if (opt == 'p')
+			a.publish = true;
+		else if (opt == 'j')
+			a.json = true;
+		else
 			return gwctl_usage_error("map");
-		a.publish = true;
 	}
 	first = optind;
 	if (argc != first + 2)
@@ -114,7 +119,7 @@ int cmd_map(int argc, char **argv)
 	}
 	if (!parse_ipref(argv[first + 1], &a.addr))
 		return GWCTL_EXIT_FAILED;
-	return with_client(&b, request, sizeof(request), IPR_CTL_MAP, fill_map, &a);
+	return with_client(&b, request, sizeof(request), IPR_CTL_MAP, fill_map, &a, a.json);
 }
 
 struct unmap_args {
@@ -140,7 +145,8 @@ int cmd_unmap(int argc, char **argv)
 	uint8_t request[128];
 	struct ipr_ctl_builder b;
 	struct unmap_args a = { 0 };
-	int first = cli_operands(argc, argv), status;
+	bool json;
+	int first = cli_operands(argc, argv, &json), status;
 	const char *key;
 
 	if (first < 0 || argc != first + 1)
@@ -153,7 +159,7 @@ int cmd_unmap(int argc, char **argv)
 		}
 		a.by_ref = true;
 	}
-	status = with_client(&b, request, sizeof(request), IPR_CTL_UNMAP, fill_unmap, &a);
+	status = with_client(&b, request, sizeof(request), IPR_CTL_UNMAP, fill_unmap, &a, json);
 	if (status == GWCTL_EXIT_NOT_FOUND)
 		fprintf(stderr, "gwctl: no mapping for %s\n", key);
 	return status;
@@ -178,6 +184,7 @@ int cmd_encode(int argc, char **argv)
 	static const struct option options[] = {
 		{ "family", required_argument, NULL, 'f' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static char name[IPR_NAME_MAX + 1];
@@ -186,7 +193,7 @@ int cmd_encode(int argc, char **argv)
 	struct map_args a = { 0 };
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "f:n:", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "f:n:j", options, NULL)) != -1) {
 		if (opt == 'f' && (!strcmp(optarg, "4") || !strcmp(optarg, "6"))) {
 			a.want_family = (uint8_t)(optarg[0] - '0');
 		} else if (opt == 'n') {
@@ -195,6 +202,8 @@ int cmd_encode(int argc, char **argv)
 				return GWCTL_EXIT_FAILED;
 			}
 			a.name = name;
+		} else if (opt == 'j') {
+			a.json = true;
 		} else {
 			return gwctl_usage_error("encode");
 		}
@@ -203,7 +212,7 @@ int cmd_encode(int argc, char **argv)
 		return gwctl_usage_error("encode");
 	if (!parse_ipref(argv[optind], &a.addr))
 		return GWCTL_EXIT_FAILED;
-	return with_client(&b, request, sizeof(request), IPR_CTL_GET_EA, fill_encode, &a);
+	return with_client(&b, request, sizeof(request), IPR_CTL_GET_EA, fill_encode, &a, a.json);
 }
 
 static void fill_ref(struct ipr_ctl_builder *b, void *arg)
@@ -220,7 +229,7 @@ int cmd_ref(int argc, char **argv)
 	uint8_t request[128];
 	struct ipr_ctl_builder b;
 	struct map_args a = { 0 };
-	int first = cli_operands(argc, argv);
+	int first = cli_operands(argc, argv, &a.json);
 
 	if (first < 0 || argc != first + 1)
 		return gwctl_usage_error("ref");
@@ -228,5 +237,5 @@ int cmd_ref(int argc, char **argv)
 		fprintf(stderr, "gwctl: '%s' is not an IP address\n", argv[first]);
 		return GWCTL_EXIT_FAILED;
 	}
-	return with_client(&b, request, sizeof(request), IPR_CTL_GET_REF, fill_ref, &a);
+	return with_client(&b, request, sizeof(request), IPR_CTL_GET_REF, fill_ref, &a, a.json);
 }

@@ -9,23 +9,33 @@
 #include "commands.h"
 #include "config.h"
 
+/* What --json prints, for the commands that print one mapping. */
+#define JSON_MAPPING "  --json  the mapping as one JSON object\n"
+
 static const struct gwctl_command commands[] = {
-	{ "status", "", "the daemon's version, store, ranges and counts", NULL, cmd_status },
-	{ "list", "[--json]", "every mapping", "  --json  one JSON array of mapping objects\n",
+	{ "status", "[--json]", "the daemon's version, store, ranges and counts",
+	  "  --json  one JSON object\n", cmd_status },
+	{ "list", "[--hex] [--json]", "every mapping",
+	  "  --hex   references as 16-bit hex groups\n"
+	  "  --json  one JSON array of mapping objects (references in decimal)\n",
 	  cmd_list },
-	{ "show", "KEY", "one mapping by encoded or local address, 'CONTEXT + REF' or reference",
-	  NULL, cmd_show },
-	{ "map", "[--publish] ADDRESS 'CONTEXT + REF'",
+	{ "show", "[--json] KEY",
+	  "one mapping by encoded or local address, 'CONTEXT + REF' or reference", JSON_MAPPING,
+	  cmd_show },
+	{ "map", "[--publish] [--json] ADDRESS 'CONTEXT + REF'",
 	  "add a static mapping (or with --publish, publish a local host)",
-	  "  --publish  ADDRESS is a local host to publish under one of our contexts\n", cmd_map },
-	{ "unmap", "ENCODED|REF", "remove a mapping", NULL, cmd_unmap },
-	{ "encode", "[--family 4|6] [--name NAME] 'CONTEXT + REF'",
+	  "  --publish  ADDRESS is a local host to publish under one of our contexts\n"
+	  "  --json     the mapping as one JSON object\n",
+	  cmd_map },
+	{ "unmap", "[--json] ENCODED|REF", "remove a mapping", JSON_MAPPING, cmd_unmap },
+	{ "encode", "[--family 4|6] [--name NAME] [--json] 'CONTEXT + REF'",
 	  "the encoded address of a remote host, as the resolver asks",
 	  "  --family 4|6  the family of the encoded address (default: the context's)\n"
-	  "  --name NAME   the DNS name the remote host was looked up by\n",
+	  "  --name NAME   the DNS name the remote host was looked up by\n"
+	  "  --json        the mapping as one JSON object\n",
 	  cmd_encode },
-	{ "ref", "LOCAL-ADDRESS", "the reference of a local host, as the dataplane asks", NULL,
-	  cmd_ref },
+	{ "ref", "[--json] LOCAL-ADDRESS", "the reference of a local host, as the dataplane asks",
+	  JSON_MAPPING, cmd_ref },
 	{ "stats", "[--json]", "the daemon's counters and those components report",
 	  "  --json  one JSON object of counter names and values\n", cmd_stats },
 	{ "reload", "", "re-read the configuration and the published sources", NULL, cmd_reload },

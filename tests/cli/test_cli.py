@@ -3,6 +3,8 @@
 options after operands, --version, the exit statuses, and every `gwctl ...` command line the
 docs and the README show, run against a real gwctld that publishes the zones/ examples.
 usage: test_cli.py GWCTLD GWCTL SOURCE_ROOT"""
+import datetime
+import json
 import os
 import re
 import shlex
@@ -86,6 +88,119 @@ def test_exit_statuses(make, workdir):
     check(run.returncode == 1, run)
 
 
+KINDS = {"published", "dynamic_local", "dynamic_remote", "static_external"}
+MAPPING_KEYS = {"kind", "family", "address", "context", "ref", "name", "expires", "source"}
+
+
+def some_mappings(d):
+    for args in (["encode", "--name", "b6.example.net", "192.0.2.7 + 2466"],
+                 ["encode", "--family", "6", "192.0.2.7 + 2467"],
+                 ["ref", "10.1.0.50"], ["map", "10.240.0.99", "203.0.113.5 + 0-705"],
+                 ["map", "--publish", "10.1.0.80", "198.51.100.1 + 5000"]):
+        run = gwctl(*args, sock=d.sock)
+        check(run.returncode == 0, run)
+
+
+def test_list_layout(make, workdir):
+    d = make("encoded-ipv6 = fdee:eeee::/64\n").start()
+    some_mappings(d)
+    out = gwctl("list", sock=d.sock).stdout.splitlines()
+    check(out[0].split() == ["KIND", "ADDRESS", "CONTEXT", "REF", "LEASE", "NAME", "SOURCE"],
+          out[0])
+    check(len(out) == 6, out)
+    for line in out:
+        # every value one word, so that awk and cut read the columns; IPv4 rows fit 100
+        # columns (a long IPv6 address pushes the columns after it to the right)
+        check(len(line.split()) == 7, line)
+        check(len(line) <= 100 or ":" in line.split()[1], f"{len(line)}: {line}")
+    rows = {line.split()[1]: line.split() for line in out[1:]}
+    check(set(r[0] for r in rows.values()) == KINDS, rows)
+    check(rows["10.240.0.99"][2:4] == ["203.0.113.5", "1797"], rows["10.240.0.99"])
+    check(rows["10.240.0.99"][4] == "-" and rows["10.1.0.80"][5] == "-", rows)
+    check(re.fullmatch(r"(\d+[dhms]){1,2}", rows["10.1.0.50"][4]), rows["10.1.0.50"])
+    hexed = {line.split()[1]: line.split() for line in gwctl("list", "--hex", sock=d.sock)
+             .stdout.splitlines()[1:]}
+    check(hexed["10.240.0.99"][3] == "0-705", hexed["10.240.0.99"])
+    check(hexed["10.1.0.80"][3] == "0-1388", hexed["10.1.0.80"])
+
+
+def check_rfc3339(text, what):
+    check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", text), f"{what}: {text}")
+    when = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    check(abs(when.timestamp() - time_now()) < 30 * 86400, f"{what}: {text} is far off")
+
+
+def time_now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None).timestamp()
+
+
+def check_mapping(obj, what):
+    check(isinstance(obj, dict) and set(obj) == MAPPING_KEYS, f"{what}: {obj}")
+    check(obj["kind"] in KINDS and obj["family"] in (4, 6), f"{what}: {obj}")
+    for key in ("address", "context", "ref"):
+        check(isinstance(obj[key], str) and " " not in obj[key], f"{what}: {key}: {obj}")
+    check(re.fullmatch(r"\d+", obj["ref"]), f"{what}: ref in decimal: {obj}")
+    for key in ("name", "source"):
+        check(obj[key] is None or (isinstance(obj[key], str) and obj[key]), f"{what}: {obj}")
+    if obj["expires"] is not None:
+        check_rfc3339(obj["expires"], what)
+    # leases exactly where the kind has one
+    check((obj["expires"] is None) == (obj["kind"] in ("published", "static_external")),
+          f"{what}: expires: {obj}")
+
+
+def json_of(*args, sock):
+    run = gwctl(*args, sock=sock)
+    check(run.returncode == 0 and run.stderr == "", run)
+    return json.loads(run.stdout)
+
+
+def test_json_schemas(make, workdir):
+    d = make("encoded-ipv6 = fdee:eeee::/64\n").start()
+    some_mappings(d)
+    rows = json_of("list", "--json", sock=d.sock)
+    check(isinstance(rows, list) and len(rows) == 5, rows)
+    for row in rows:
+        check_mapping(row, "list")
+    by_addr = {r["address"]: r for r in rows}
+    static = by_addr["10.240.0.99"]
+    check(static["context"] == "203.0.113.5" and static["ref"] == "1797"
+          and static["kind"] == "static_external" and static["source"] == "cli", static)
+    check(json_of("list", "--hex", "--json", sock=d.sock) == rows, "--hex leaves JSON alone")
+
+    shown = json_of("show", "--json", "10.240.0.99", sock=d.sock)
+    check(shown == static, shown)
+    missing = gwctl("show", "--json", "10.240.0.98", sock=d.sock)
+    check(missing.returncode == EXIT_NOT_FOUND and missing.stdout == "", missing)
+    encoded = json_of("encode", "--json", "--name", "b6.example.net", "192.0.2.7 + 2466",
+                      sock=d.sock)
+    check_mapping(encoded, "encode")
+    check(encoded["kind"] == "dynamic_remote" and encoded["name"] == "b6.example.net"
+          and encoded["family"] == 4, encoded)
+    for args in (["ref", "--json", "10.1.0.50"], ["map", "--json", "10.240.0.98", "203.0.113.5 + 9"]):
+        check_mapping(json_of(*args, sock=d.sock), args[0])
+
+    status = json_of("status", "--json", sock=d.sock)
+    types = {"version": str, "uptime_seconds": int, "database": str, "socket": str,
+             "encoded_ipv4": dict, "encoded_ipv6": (dict, type(None)), "dynamic_refs": dict,
+             "lease_seconds": int, "quarantine_seconds": int, "mappings": int,
+             "quarantined": int, "generation": int}
+    for key, kind in types.items():
+        check(key in status and isinstance(status[key], kind) and
+              not isinstance(status[key], bool), f"status {key}: {status}")
+    v4 = status["encoded_ipv4"]
+    check(set(v4) == {"prefix", "size", "taken"} and v4["prefix"] == "10.240.0.0/12" and
+          isinstance(v4["size"], int) and v4["taken"] == 3, v4)
+    check(set(status["dynamic_refs"]) == {"min", "max"} and
+          int(status["dynamic_refs"]["min"]) == 2**32, status["dynamic_refs"])
+    check(status["mappings"] == 6 and status["socket"] == d.sock, status)
+
+    stats = json_of("stats", "--json", sock=d.sock)
+    check(isinstance(stats, dict) and stats, stats)
+    for name, value in stats.items():
+        check(isinstance(value, int) and value >= 0, f"{name}: {value}")
+
+
 def doc_command_lines():
     """(file, line number, text) of every gwctl command line in the docs and the README: lines
     of code blocks and inline code spans that start with `gwctl ` (after an optional `$ `)."""
@@ -148,5 +263,5 @@ def test_documented_command_lines(make, workdir):
 if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([
         test_every_subcommand_has_help, test_version, test_options_after_operands,
-        test_exit_statuses, test_documented_command_lines,
+        test_exit_statuses, test_documented_command_lines, test_list_layout, test_json_schemas,
     ]))

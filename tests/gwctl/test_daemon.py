@@ -25,7 +25,7 @@ def cli(daemon, *args, ok=True):
 def test_cli_round_trip(make, workdir):
     d = make().start()
     out = cli(d, "encode", "--name", "b6.example.net", "192.0.2.7 + 2466").stdout
-    check("kind:    dynamic remote" in out and "ipref:   192.0.2.7 + 2466" in out, out)
+    check("kind:    dynamic_remote" in out and "ipref:   192.0.2.7 + 2466" in out, out)
     encoded = [l.split()[1] for l in out.splitlines() if l.startswith("encoded:")][0]
     check(encoded.startswith("10."), encoded)
     # the same IPREF address keeps its encoded address
@@ -36,10 +36,11 @@ def test_cli_round_trip(make, workdir):
     cli(d, "map", "--publish", "172.17.1.80", "198.51.100.1 + 5000")
     rows = json.loads(cli(d, "list", "--json").stdout)
     kinds = sorted(r["kind"] for r in rows)
-    check(kinds == ["dynamic local", "dynamic remote", "published", "static external"], kinds)
+    check(kinds == ["dynamic_local", "dynamic_remote", "published", "static_external"], kinds)
     by_addr = {r["address"]: r for r in rows}
     check(by_addr[encoded]["name"] == "b6.example.net", by_addr[encoded])
-    check(by_addr["10.240.0.99"]["ipref"] == "203.0.113.5 + 1797", by_addr["10.240.0.99"])
+    check(by_addr["10.240.0.99"]["context"] == "203.0.113.5" and
+          by_addr["10.240.0.99"]["ref"] == "1797", by_addr["10.240.0.99"])
     check("ipref:   203.0.113.5 + 1797" in cli(d, "show", "10.240.0.99").stdout, "show")
     check("172.17.1.80" in cli(d, "show", "5000").stdout, "show ref")
     check(cli(d, "show", "10.240.0.98", ok=False).returncode == 3, "show missing")
