@@ -68,8 +68,8 @@ echo "Running on $(nproc) cores, $(uname -r), SQLite $(sqlite3 --version | cut -
 # 1. New durable allocations: 4 clients, 64 requests in flight each.
 start_daemon "$work/gw.db"
 alloc=$("$bench" "$work/gwctl.sock" alloc "$allocations" 4 64)
-commits=$(stat_of store.commits)
-requests=$(stat_of store.committed_requests)
+commits=$(stat_of gwctld.store.commits)
+requests=$(stat_of gwctld.store.committed_requests)
 batch=$((requests / commits))
 serial=$("$bench" "$work/gwctl.sock" alloc 2000 1 1)
 # 2. Lookups of existing mappings, pipelined, and one at a time for latency.

@@ -15,9 +15,9 @@
 const char *gso_drop_name(int reason)
 {
 	static const char *const names[GSO_DROP_COUNT] = {
-		[GSO_DROP_VNET] = "vnet-header",  [GSO_DROP_TYPE] = "gso-type",
-		[GSO_DROP_HEADER] = "gso-header", [GSO_DROP_SIZE] = "gso-size",
-		[GSO_DROP_CSUM] = "csum-offset",  [GSO_DROP_SEG_ROOM] = "gso-segment-room",
+		[GSO_DROP_VNET] = "vnet_header",  [GSO_DROP_TYPE] = "gso_type",
+		[GSO_DROP_HEADER] = "gso_header", [GSO_DROP_SIZE] = "gso_size",
+		[GSO_DROP_CSUM] = "csum_offset",  [GSO_DROP_SEG_ROOM] = "gso_segment_room",
 	};
 
 	return reason > 0 && reason < GSO_DROP_COUNT ? names[reason] : "unknown";

@@ -61,7 +61,7 @@ IPR_MUST_CHECK int gso_next(struct gso_split *s, uint8_t *out, size_t cap);
 IPR_MUST_CHECK int gso_complete_csum(uint8_t *pkt, size_t len, size_t csum_start,
 				     size_t csum_offset);
 
-/* A short fixed name for each reason ("gso-type"...). */
+/* A short fixed name for each reason ("gso_type"...). */
 const char *gso_drop_name(int reason);
 
 #endif

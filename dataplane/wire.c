@@ -256,15 +256,15 @@ const char *dp_wire_drop_name(enum dp_wire_drop reason)
 {
 	static const char *const names[DP_WIRE_DROP_COUNT] = {
 		[DP_WIRE_DROP_TRUNCATED] = "truncated",
-		[DP_WIRE_DROP_VERSION] = "bad-version",
-		[DP_WIRE_DROP_REFL] = "bad-ref-length",
-		[DP_WIRE_DROP_RESERVED] = "reserved-bits",
-		[DP_WIRE_DROP_FAMILY] = "bad-context-family",
-		[DP_WIRE_DROP_FRAG_ZERO] = "bad-fragment-info",
-		[DP_WIRE_DROP_FRAG_BITS] = "bad-fragment-offset",
-		[DP_WIRE_DROP_NULL_REF] = "null-reference",
-		[DP_WIRE_DROP_SRC_CONTEXT] = "source-context-mismatch",
-		[DP_WIRE_DROP_DST_CONTEXT] = "destination-context-mismatch",
+		[DP_WIRE_DROP_VERSION] = "bad_version",
+		[DP_WIRE_DROP_REFL] = "bad_ref_length",
+		[DP_WIRE_DROP_RESERVED] = "reserved_bits",
+		[DP_WIRE_DROP_FAMILY] = "bad_context_family",
+		[DP_WIRE_DROP_FRAG_ZERO] = "bad_fragment_info",
+		[DP_WIRE_DROP_FRAG_BITS] = "bad_fragment_offset",
+		[DP_WIRE_DROP_NULL_REF] = "null_reference",
+		[DP_WIRE_DROP_SRC_CONTEXT] = "source_context_mismatch",
+		[DP_WIRE_DROP_DST_CONTEXT] = "destination_context_mismatch",
 	};
 
 	if ((unsigned)reason >= DP_WIRE_DROP_COUNT || !names[reason])

@@ -136,7 +136,7 @@ IPR_MUST_CHECK int dp_wire_check_contexts(struct dp_wire_hdr *hdr,
 					  const struct dp_wire_addr *outer_src,
 					  const struct dp_wire_addr *own);
 
-/* A short fixed name for a drop reason ("truncated", "bad-version", ...), "unknown" if none. */
+/* A short fixed name for a drop reason ("truncated", "bad_version", ...), "unknown" if none. */
 const char *dp_wire_drop_name(enum dp_wire_drop reason);
 
 #endif

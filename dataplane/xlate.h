@@ -179,7 +179,7 @@ IPR_MUST_CHECK int xlate_frag_begin(struct xlate_frag *f, const uint8_t *dgram, 
 /* The next piece's length, 0 when all are written, or -XLATE_DROP_TOO_BIG when cap is short. */
 IPR_MUST_CHECK int xlate_frag_next(struct xlate_frag *f, uint8_t *out, size_t cap);
 
-/* A short fixed name for any drop reason, wire or translation ("bad-version", "ttl"...). */
+/* A short fixed name for any drop reason, wire or translation ("bad_version", "ttl"...). */
 const char *xlate_drop_name(int reason);
 
 #endif

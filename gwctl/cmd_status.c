@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_prometheus.h"
 #include "commands.h"
 
 /* Runs one request without attributes; the reply stays in buf. */
@@ -22,10 +23,18 @@ static int simple_request(uint8_t kind, uint8_t *buf, size_t cap, struct ipr_ctl
 	return rc;
 }
 
+enum counters_format {
+	COUNTERS_LINES,	     /* status and reload: TEXT is a line of its own */
+	COUNTERS_TEXT,	     /* "name value" */
+	COUNTERS_JSON,	     /* one object */
+	COUNTERS_PROMETHEUS, /* the text exposition format */
+};
+
 /* Walks the COUNTER nests of a reply: each has TEXT and, for stats, VALUE. */
-static void print_counters(const struct ipr_ctl_reply *reply, bool json, bool with_values,
+static void print_counters(const struct ipr_ctl_reply *reply, enum counters_format format,
 			   FILE *out)
 {
+	bool json = format == COUNTERS_JSON;
 	struct ipr_ctl_iter it;
 	struct ipr_ctl_attr attr;
 	struct json_out j;
@@ -42,8 +51,10 @@ static void print_counters(const struct ipr_ctl_reply *reply, bool json, bool wi
 			continue;
 		if (json)
 			json_u64(&j, f.text, f.value);
-		else if (with_values)
-			fprintf(out, "%-32s %llu\n", f.text, (unsigned long long)f.value);
+		else if (format == COUNTERS_PROMETHEUS)
+			prometheus_metric(out, f.text, f.value);
+		else if (format == COUNTERS_TEXT)
+			fprintf(out, "%-44s %llu\n", f.text, (unsigned long long)f.value);
 		else
 			fprintf(out, "%s\n", f.text);
 	}
@@ -123,7 +134,7 @@ int cmd_status(int argc, char **argv)
 	if (simple_request(IPR_CTL_STATUS, buf, sizeof(buf), &reply) < 0)
 		return GWCTL_EXIT_FAILED;
 	if (!json) {
-		print_counters(&reply, false, false, stdout);
+		print_counters(&reply, COUNTERS_LINES, stdout);
 		return GWCTL_EXIT_OK;
 	}
 	json_init(&j, stdout, true);
@@ -146,21 +157,26 @@ int cmd_stats(int argc, char **argv)
 	struct ipr_ctl_reply reply;
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false;
-	int opt;
+	enum counters_format format = COUNTERS_TEXT;
+	int opt, formats = 0;
 
-	while ((opt = getopt_long(argc, argv, "j", options, NULL)) != -1) {
-		if (opt != 'j')
+	while ((opt = getopt_long(argc, argv, "jp", options, NULL)) != -1) {
+		if (opt == 'j')
+			format = COUNTERS_JSON;
+		else if (opt == 'p')
+			format = COUNTERS_PROMETHEUS;
+		else
 			return gwctl_usage_error("stats");
-		json = true;
+		formats++;
 	}
-	if (optind != argc)
+	if (optind != argc || formats > 1)
 		return gwctl_usage_error("stats");
 	if (simple_request(IPR_CTL_STATS, buf, sizeof(buf), &reply) < 0)
 		return GWCTL_EXIT_FAILED;
-	print_counters(&reply, json, true, stdout);
+	print_counters(&reply, format, stdout);
 	return GWCTL_EXIT_OK;
 }
 
@@ -198,6 +214,6 @@ int cmd_reload(int argc, char **argv)
 	FILE *out = reply.hdr.status == IPR_CTL_OK ? stdout : stderr;
 	if (reply.fields.message[0])
 		fprintf(out, "%s\n", reply.fields.message);
-	print_counters(&reply, false, false, out);
+	print_counters(&reply, COUNTERS_LINES, out);
 	return reply.hdr.status == IPR_CTL_OK ? GWCTL_EXIT_OK : GWCTL_EXIT_FAILED;
 }

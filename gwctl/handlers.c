@@ -423,36 +423,36 @@ static int handle_stats(struct request *r)
 	if (rc < 0)
 		return store_failed(r, rc);
 	for (int k = 1; k <= IPR_CTL_KIND_MAX; k++) {
-		snprintf(name, sizeof(name), "requests.%s", kind_names[k]);
+		snprintf(name, sizeof(name), "gwctld.requests.%s", kind_names[k]);
 		ipr_ctl_put_counter(r->reply, name, c->requests[k]);
 	}
 	for (int s = 1; s <= IPR_CTL_STATUS_MAX; s++) {
-		snprintf(name, sizeof(name), "errors.%s", status_names[s]);
+		snprintf(name, sizeof(name), "gwctld.errors.%s", status_names[s]);
 		ipr_ctl_put_counter(r->reply, name, c->errors[s]);
 	}
-	ipr_ctl_put_counter(r->reply, "messages.malformed", c->malformed);
-	ipr_ctl_put_counter(r->reply, "peers.denied", c->denied_peers);
-	ipr_ctl_put_counter(r->reply, "allocated.encoded", c->allocated_encoded);
-	ipr_ctl_put_counter(r->reply, "allocated.refs", c->allocated_refs);
-	ipr_ctl_put_counter(r->reply, "allocations.exhausted", c->exhausted);
-	ipr_ctl_put_counter(r->reply, "inbound.rate_limited", c->inbound_rate_limited);
-	ipr_ctl_put_counter(r->reply, "inbound.over_quota", c->inbound_over_quota);
-	ipr_ctl_put_counter(r->reply, "inbound.reclaimed", c->inbound_reclaimed);
-	ipr_ctl_put_counter(r->reply, "leases.expired", c->expired);
-	ipr_ctl_put_counter(r->reply, "leases.extended", c->leases_extended);
-	ipr_ctl_put_counter(r->reply, "store.commits", c->commits);
-	ipr_ctl_put_counter(r->reply, "store.committed_requests", c->committed_requests);
-	ipr_ctl_put_counter(r->reply, "store.failures", c->store_failures);
-	ipr_ctl_put_counter(r->reply, "store.bad_rows", counts.bad_rows);
-	ipr_ctl_put_counter(r->reply, "events.sent", c->events_sent);
-	ipr_ctl_put_counter(r->reply, "subscribers.dropped", c->subscribers_dropped);
+	ipr_ctl_put_counter(r->reply, "gwctld.messages.malformed", c->malformed);
+	ipr_ctl_put_counter(r->reply, "gwctld.peers.denied", c->denied_peers);
+	ipr_ctl_put_counter(r->reply, "gwctld.allocated.encoded", c->allocated_encoded);
+	ipr_ctl_put_counter(r->reply, "gwctld.allocated.refs", c->allocated_refs);
+	ipr_ctl_put_counter(r->reply, "gwctld.allocations.exhausted", c->exhausted);
+	ipr_ctl_put_counter(r->reply, "gwctld.inbound.rate_limited", c->inbound_rate_limited);
+	ipr_ctl_put_counter(r->reply, "gwctld.inbound.over_quota", c->inbound_over_quota);
+	ipr_ctl_put_counter(r->reply, "gwctld.inbound.reclaimed", c->inbound_reclaimed);
+	ipr_ctl_put_counter(r->reply, "gwctld.leases.expired", c->expired);
+	ipr_ctl_put_counter(r->reply, "gwctld.leases.extended", c->leases_extended);
+	ipr_ctl_put_counter(r->reply, "gwctld.store.commits", c->commits);
+	ipr_ctl_put_counter(r->reply, "gwctld.store.committed_requests", c->committed_requests);
+	ipr_ctl_put_counter(r->reply, "gwctld.store.failures", c->store_failures);
+	ipr_ctl_put_counter(r->reply, "gwctld.store.bad_rows", counts.bad_rows);
+	ipr_ctl_put_counter(r->reply, "gwctld.events.sent", c->events_sent);
+	ipr_ctl_put_counter(r->reply, "gwctld.subscribers.dropped", c->subscribers_dropped);
 	for (int k = IPR_MAP_PUBLISHED; k <= IPR_MAP_STATIC_EXTERNAL; k++) {
-		snprintf(name, sizeof(name), "mappings.%s", ipr_mapping_kind_name(k));
+		snprintf(name, sizeof(name), "gwctld.mappings.%s", ipr_mapping_kind_name(k));
 		for (char *p = name; *p; p++)
 			*p = *p == ' ' ? '_' : *p;
 		ipr_ctl_put_counter(r->reply, name, counts.by_kind[k]);
 	}
-	ipr_ctl_put_counter(r->reply, "mappings.quarantined", counts.quarantined);
+	ipr_ctl_put_counter(r->reply, "gwctld.mappings.quarantined", counts.quarantined);
 	reports_each(&r->svc->reports, ipr_ctl_put_counter, r->reply);
 	return 0;
 }

@@ -36,8 +36,11 @@ static const struct gwctl_command commands[] = {
 	  cmd_encode },
 	{ "ref", "[--json] LOCAL-ADDRESS", "the reference of a local host, as the dataplane asks",
 	  JSON_MAPPING, cmd_ref },
-	{ "stats", "[--json]", "the daemon's counters and those components report",
-	  "  --json  one JSON object of counter names and values\n", cmd_stats },
+	{ "stats", "[--json | --prometheus]", "the daemon's counters and those components report",
+	  "  --json        one JSON object of counter names and values\n"
+	  "  --prometheus  the Prometheus text exposition format (for node_exporter's textfile\n"
+	  "                collector, or any scraper)\n",
+	  cmd_stats },
 	{ "reload", "", "re-read the configuration and the published sources", NULL, cmd_reload },
 	{ "publish", "NAME [--address IP] [--ref REF] [--context CTX] [--hosts]",
 	  "print the records that publish a server",

@@ -6,20 +6,27 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Names end up in "component.name" keys that scripts split on dots: keep them plain. */
+/*
+ * The project's counter naming rule: lowercase words (a letter, then letters, digits and
+ * underscores) with dots between levels, so that "component.group.name" keys split on dots
+ * and become Prometheus names as they are. A component name is one word.
+ */
 static bool name_ok(const char *s, size_t max, bool dots)
 {
 	size_t n = strlen(s);
+	bool word_start = true;
 
 	if (n == 0 || n > max)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-		      (dots && (c == '.' || c == '_'))))
+		if (word_start && !(c >= 'a' && c <= 'z'))
+			return false;
+		word_start = dots && c == '.';
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || word_start))
 			return false;
 	}
-	return true;
+	return !word_start;
 }
 
 /* Reads the COUNTER nests into out; the component's slot changes only if all are good. */
@@ -44,7 +51,7 @@ static int read_counters(const uint8_t *attrs, size_t len, struct reports_compon
 			return -EINVAL;
 		}
 		if (!name_ok(f.text, REPORTS_NAME_MAX, true)) {
-			*why = "counter names are 1-47 of a-z 0-9 . _ -";
+			*why = "counter names are 1-47 of a-z 0-9 _, words joined by dots";
 			return -EINVAL;
 		}
 		if (out->count == REPORTS_COUNTERS) {
@@ -72,7 +79,7 @@ int reports_update(struct reports *r, const uint8_t *attrs, size_t len, const ch
 	*why = NULL;
 	if (ipr_ctl_fields_parse(attrs, len, &f, NULL) < 0 || !ipr_ctl_has(&f, IPR_CTL_A_TEXT) ||
 	    !name_ok(f.text, REPORTS_COMPONENT_MAX, false)) {
-		*why = "REPORT_COUNTERS needs TEXT: a component name of 1-31 a-z 0-9 -";
+		*why = "REPORT_COUNTERS needs TEXT: a component name of 1-31 a-z 0-9 _";
 		return -EINVAL;
 	}
 	rc = read_counters(attrs, len, &fresh, why);

@@ -30,7 +30,8 @@ struct reports {
 
 /*
  * Replaces a component's counters from a REPORT_COUNTERS request's attributes: TEXT names the
- * component ([a-z0-9-], 1-31), each COUNTER nest holds TEXT ([a-z0-9._-], 1-47) and VALUE.
+ * component (a word of [a-z0-9_], 1-31), each COUNTER nest holds TEXT (such words joined by
+ * dots, 1-47) and VALUE.
  * Returns how many counters were kept, -EINVAL (why says what is wrong; nothing changes) or
  * -EBUSY when every component slot is taken by others.
  */

@@ -44,8 +44,8 @@ struct ipref_thread *ipref_thread_of(struct module_qstate *qstate, int id)
 void ipref_report_counters(struct ipref_thread *thread, int64_t now)
 {
 	static const char *const names[] = { "queries",	     "synthesized", "native",
-					     "malformed-aa", "bogus-txt",   "failed",
-					     "ptr-answers" };
+					     "malformed_aa", "bogus_txt",   "failed",
+					     "ptr_answers" };
 	const struct ipref_counters *c = thread->counters;
 	const uint64_t *fields[] = { &c->queries, &c->synthesized, &c->native,	   &c->malformed,
 				     &c->bogus,	  &c->failed,	   &c->ptr_answers };

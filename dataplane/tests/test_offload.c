@@ -195,7 +195,11 @@ static void test_gso_drops(void **state)
 	assert_int_equal(gso_begin(&s, &h, buf, 60), -GSO_DROP_CSUM);
 	h.csum_offset = 18;
 	assert_int_equal(gso_begin(&s, &h, buf, 60), 0);
-	assert_string_equal(gso_drop_name(GSO_DROP_SIZE), "gso-size");
+	assert_string_equal(gso_drop_name(GSO_DROP_SIZE), "gso_size");
+	/* counter names: lowercase words joined by underscores */
+	for (int r = 1; r < GSO_DROP_COUNT; r++)
+		assert_int_equal(strspn(gso_drop_name(r), "abcdefghijklmnopqrstuvwxyz0123456789_"),
+				 strlen(gso_drop_name(r)));
 	assert_string_equal(gso_drop_name(0), "unknown");
 }
 

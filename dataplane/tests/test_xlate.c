@@ -330,11 +330,24 @@ static void test_inbound_refusals(void **state)
 	assert_true(xlate_to_local(&r, &map, out, sizeof(out)) > 0);
 }
 
+/* The last level of a counter name: lowercase words joined by underscores. */
+static bool counter_word(const char *s)
+{
+	if (!(*s >= 'a' && *s <= 'z'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return s[-1] != '_';
+}
+
 static void test_drop_names(void **state)
 {
 	for (int i = 1; i < XLATE_DROP_COUNT; i++) {
 		const char *name = xlate_drop_name(i);
 		assert_string_not_equal(name, "unknown");
+		if (!counter_word(name))
+			fail_msg("drop.%s breaks the counter naming rule", name);
 		for (int j = 1; j < i; j++)
 			assert_string_not_equal(name, xlate_drop_name(j));
 	}

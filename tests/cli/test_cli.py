@@ -201,6 +201,91 @@ def test_json_schemas(make, workdir):
         check(isinstance(value, int) and value >= 0, f"{name}: {value}")
 
 
+# the project's rule: component.group.name, lowercase words joined by underscores
+COUNTER_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,3}")
+# as the dataplane reports them (a sample: the names are the dataplane's own)
+DATAPLANE = [("tun.rx", 7), ("drop.no_destination_mapping", 2), ("mappings.remote", 3),
+             ("wait.now", 1), ("offload.udp_gso", 1)]
+
+
+def test_counter_names(make, workdir):
+    d = make().start()
+    check(d.client().report_counters("dataplane", DATAPLANE).status == 0, "reported")
+    stats = json_of("stats", "--json", sock=d.sock)
+    for name in stats:
+        check(COUNTER_NAME.fullmatch(name) and name.count(".") >= 2,
+              f"{name} breaks the naming rule")
+        check(name.split(".")[0] in ("gwctld", "dataplane"), name)
+    for name, value in DATAPLANE:
+        check(stats["dataplane." + name] == value, stats)
+    check(stats["gwctld.requests.report_counters"] == 1, stats)
+    # a name that breaks the rule is refused
+    bad = d.client().report_counters("dataplane", [("drop.no-destination-mapping", 1)])
+    check(bad.status != 0, "a dashed counter name was accepted")
+
+
+def parse_prometheus(text):
+    """A strict reader of the text exposition format as gwctl writes it (no labels, no
+    timestamps): returns {name: (type, help, value)}; fails on any line out of place."""
+    check(text.endswith("\n"), "the last line ends with a newline")
+    metrics, help_of, type_of = {}, {}, {}
+    name_re = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+    for number, line in enumerate(text.splitlines(), 1):
+        where = f"line {number}: {line!r}"
+        if m := re.fullmatch(rf"# HELP ({name_re}) (\S.*)", line):
+            check(m[1] not in help_of and m[1] not in metrics, f"{where}: HELP after use")
+            help_of[m[1]] = m[2]
+        elif m := re.fullmatch(rf"# TYPE ({name_re}) (counter|gauge)", line):
+            check(m[1] not in type_of and m[1] not in metrics, f"{where}: TYPE after use")
+            type_of[m[1]] = m[2]
+        elif m := re.fullmatch(rf"({name_re}) (0|[1-9][0-9]*)", line):
+            check(m[1] not in metrics, f"{where}: a second sample")
+            check(m[1] in type_of and m[1] in help_of, f"{where}: sample before TYPE and HELP")
+            metrics[m[1]] = (type_of[m[1]], help_of[m[1]], int(m[2]))
+        else:
+            raise AssertionError(f"{where}: not a line of the format")
+    check(set(type_of) == set(metrics) == set(help_of), "a TYPE or HELP without a sample")
+    return metrics
+
+
+def test_prometheus(make, workdir):
+    # the reader itself refuses what it should
+    for bad in ("x 1", "# TYPE x counter\n# HELP x y\nx 1.5\n", "# TYPE x counter\nx 1\n",
+                "# HELP x y\n# TYPE x summary\nx 1\n", "# HELP x y\n# TYPE x gauge\n\nx 1\n",
+                "# HELP x-y z\n# TYPE x-y gauge\nx-y 1\n"):
+        try:
+            parse_prometheus(bad)
+        except AssertionError:
+            continue
+        raise AssertionError(f"the reader took {bad!r}")
+    d = make().start()
+    check(d.client().report_counters("dataplane", DATAPLANE).status == 0, "reported")
+    gwctl("encode", "192.0.2.7 + 2466", sock=d.sock)
+    run = gwctl("stats", "--prometheus", sock=d.sock)
+    check(run.returncode == 0 and run.stderr == "", run)
+    metrics = parse_prometheus(run.stdout)
+    stats = json_of("stats", "--json", sock=d.sock)
+    # levels, as docs/gwctl.md lists them; everything else only grows
+    gauges = {"gwctld.store.bad_rows", "dataplane.mappings.remote", "dataplane.wait.now",
+              "dataplane.offload.udp_gso"}
+    for name, value in stats.items():
+        base = "ipref_" + name.replace(".", "_")
+        if name in gauges or name.startswith("gwctld.mappings."):
+            check(metrics[base][0] == "gauge", f"{name}: {metrics.get(base)}")
+        else:
+            check(base + "_total" in metrics and metrics[base + "_total"][0] == "counter",
+                  f"{name}: not a counter")
+            base += "_total"
+        if name != "gwctld.requests.stats":  # the second STATS request counted itself
+            check(metrics[base][2] == value, f"{name}: {metrics[base]} vs {value}")
+        check(name in metrics[base][1], f"HELP names {name}: {metrics[base][1]}")
+    check(metrics["ipref_dataplane_drop_no_destination_mapping_total"][2] == 2, metrics)
+    check(metrics["ipref_gwctld_mappings_dynamic_remote"][2] == 1, metrics)
+    check(len(metrics) == len(stats), "one metric per counter")
+    check(gwctl("stats", "--json", "--prometheus", sock=d.sock).returncode == EXIT_USAGE,
+          "one format at a time")
+
+
 def doc_command_lines():
     """(file, line number, text) of every gwctl command line in the docs and the README: lines
     of code blocks and inline code spans that start with `gwctl ` (after an optional `$ `)."""
@@ -239,6 +324,11 @@ def test_documented_command_lines(make, workdir):
     ran = 0
     for where, number, text in lines:
         words = shlex.split(text, comments=True)
+        # the gwctl part of a shell line: up to a redirection, pipe or list operator
+        for i, word in enumerate(words):
+            if word in (">", ">>", "<", "|", "||", "&&", ";", "&"):
+                words = words[:i]
+                break
         label = f"{where}:{number}: {text}"
         check(len(words) >= 2, label)
         name = words[1]
@@ -264,4 +354,5 @@ if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([
         test_every_subcommand_has_help, test_version, test_options_after_operands,
         test_exit_statuses, test_documented_command_lines, test_list_layout, test_json_schemas,
+        test_counter_names, test_prometheus,
     ]))

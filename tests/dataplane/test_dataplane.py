@@ -94,28 +94,28 @@ def test_pushed_changes(a, b, workdir):
     b.gwctl("map", "--publish", HOST["b"][0], f"{GW['b'][0]} + 2002")
     a.gwctl("map", "10.240.0.99", f"{GW['b'][0]} + 2002")
     ping("ha", "10.240.0.99")
-    before = int(a.stats().get("dataplane.drop.no-destination-mapping", 0))
+    before = int(a.stats().get("dataplane.drop.no_destination_mapping", 0))
     a.gwctl("unmap", "10.240.0.99")
     time.sleep(0.3)
     run = sh("ping", "-c", "1", "-W", "1", "10.240.0.99", ns="ha", check=False)
     check(run.returncode != 0, "unmapped address still answers")
-    got = a.wait_stat("dataplane.drop.no-destination-mapping", before + 1)
+    got = a.wait_stat("dataplane.drop.no_destination_mapping", before + 1)
     check(got >= before + 1, f"no-destination-mapping {got} (was {before})")
 
 
 def test_malformed_headers_counted(a, b, workdir):
     cases = {
         "truncated": craft()[:19],
-        "bad-version": craft(b0=0x21),
-        "bad-ref-length": craft(b0=0x1d),
-        "reserved-bits": craft(b1=0x41),
-        "bad-context-family": craft(b1=0x50),
-        "bad-fragment-info": craft(b0=0x13, frag=b"\1\0\0\0\0\0\0\1"),
-        "bad-fragment-offset": craft(b0=0x13, frag=b"\0\0\0\2\0\0\0\1"),
-        "null-reference": craft(sref=0),
-        "source-context-mismatch": craft(src="198.18.9.9"),
-        "destination-context-mismatch": craft(src="198.18.2.254", dst="198.18.9.9"),
-        "not-our-reference": craft(src="198.18.2.254", dref=77777),
+        "bad_version": craft(b0=0x21),
+        "bad_ref_length": craft(b0=0x1d),
+        "reserved_bits": craft(b1=0x41),
+        "bad_context_family": craft(b1=0x50),
+        "bad_fragment_info": craft(b0=0x13, frag=b"\1\0\0\0\0\0\0\1"),
+        "bad_fragment_offset": craft(b0=0x13, frag=b"\0\0\0\2\0\0\0\1"),
+        "null_reference": craft(sref=0),
+        "source_context_mismatch": craft(src="198.18.9.9"),
+        "destination_context_mismatch": craft(src="198.18.2.254", dst="198.18.9.9"),
+        "not_our_reference": craft(src="198.18.2.254", dref=77777),
     }
     before = b.stats()
     sender = ("import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
@@ -156,10 +156,10 @@ def test_counters_visible(a, b, workdir):
     s = a.stats()
     for key in ("dataplane.tun.rx", "dataplane.udp.tx", "dataplane.udp.rx", "dataplane.tun.tx"):
         check(int(s.get(key, 0)) > 0, f"{key}: {s.get(key)}")
-    check("dataplane.drop.ttl-exceeded" in s, "drop counters listed")
+    check("dataplane.drop.ttl_exceeded" in s, "drop counters listed")
     # use of the mappings goes back to gwctld in batches (REPORT_USE), extending leases
     check(int(s.get("dataplane.mappings.use_reported", 0)) > 0, "use reported")
-    check(int(s.get("requests.report_use", 0)) > 0, "gwctld received use reports")
+    check(int(s.get("gwctld.requests.report_use", 0)) > 0, "gwctld received use reports")
     # the first packets of new flows waited for gwctld's allocations, and then went on (B's
     # dataplane ran from the start; A's was restarted with the mappings already made)
     sb = b.stats()

@@ -100,7 +100,7 @@ def configure(g, extra, mtu=None, preload=None, shim_mode=""):
     if g.dataplane:
         td.stop(g.dataplane)
     # any counter report after this one comes from the new process
-    g.reports = int(g.stats().get("requests.report_counters", 0))
+    g.reports = int(g.stats().get("gwctld.requests.report_counters", 0))
     with open(g.dpconf, "w") as f:
         f.write(f"gwctl-config = {g.gwconf}\ntun = ipref0\nuser = nobody\n{extra}")
         if mtu:
@@ -123,7 +123,7 @@ def wait_mode(g, extra, modes=None):
     deadline = time.time() + 10
     while True:
         s = g.stats()
-        fresh = int(s.get("requests.report_counters", 0)) > g.reports
+        fresh = int(s.get("gwctld.requests.report_counters", 0)) > g.reports
         if fresh and all(s.get(k) == v for k, v in want.items()):
             return
         td.check(time.time() < deadline and g.dataplane.poll() is None,
@@ -165,8 +165,8 @@ def offload_stats(g):
 
 def check_no_offload_drops(g):
     s = offload_stats(g)
-    for name in ("vnet-header", "gso-type", "gso-header", "gso-size", "csum-offset",
-                 "gso-segment-room", "send-failed", "too-big", "l4-truncated"):
+    for name in ("vnet_header", "gso_type", "gso_header", "gso_size", "csum_offset",
+                 "gso_segment_room", "send_failed", "too_big", "l4_truncated"):
         td.check(s.get("drop." + name, 0) == 0, f"gateway {g.side} drop.{name}: {s}")
 
 

@@ -234,7 +234,7 @@ def test_path_mtu_df(a, b, workdir):
                 check(ok.startswith("echoed"), f"{ea}: UDP at MTU {mtu}: {ok!r}")
             print(f"     {ea}: the host was told MTU {mtu}, and packets of that size pass")
         check(stat(a, "dataplane.peers.pmtu_learned") >= 2, a.stats())
-        check(stat(a, "dataplane.drop.path-mtu") >= 2, a.stats())
+        check(stat(a, "dataplane.drop.path_mtu") >= 2, a.stats())
     wait_tokens()
 
 
@@ -325,16 +325,18 @@ def test_spoofed_sources_flood(a, b, workdir):
     s = b.stats()
     loss = re.search(r"(\d+)% packet loss", ping_out)
     print(f"     20000 spoofed datagrams in {seconds} s: {made} mappings made "
-          f"(limit {INBOUND_TOTAL}), rate-limited {s.get('inbound.rate_limited')}, "
-          f"reclaimed {s.get('inbound.reclaimed')}, over quota {s.get('inbound.over_quota')}; "
+          f"(limit {INBOUND_TOTAL}), rate-limited {s.get('gwctld.inbound.rate_limited')}, "
+          f"reclaimed {s.get('gwctld.inbound.reclaimed')}, "
+          f"over quota {s.get('gwctld.inbound.over_quota')}; "
           f"a ping through it lost {loss.group(1) if loss else '?'}%")
     check(made <= INBOUND_TOTAL, f"{made} inbound mappings")
     # which limit acts first depends on the machine's speed: the rate, the quota (with idle
     # mappings reclaimed), or the dataplane's bounded questions to gwctld shedding the rest
-    acted = sum(int(s.get(k, 0)) for k in ("inbound.rate_limited", "inbound.over_quota",
-                                           "inbound.reclaimed"))
+    acted = sum(int(s.get(k, 0)) for k in ("gwctld.inbound.rate_limited",
+                                           "gwctld.inbound.over_quota",
+                                           "gwctld.inbound.reclaimed"))
     check(acted > 0, s)
-    check(int(s.get("dataplane.drop.no-source-encoded-address", 0)) > 0, s)
+    check(int(s.get("dataplane.drop.no_source_encoded_address", 0)) > 0, s)
     check(loss and int(loss.group(1)) <= 5, ping_out)
     check(without_lease(l for l in b.gwctl("list").splitlines() if "198.18.1.1" in l) == kept,
           "the mappings of flows that carried replies survived")

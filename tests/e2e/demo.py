@@ -109,8 +109,8 @@ def main():
         stats = s.stats("b")
         time.sleep(2.5)  # the dataplane reports its counters every 2 s
         stats = s.stats("b")
-        for name in ("allocated.encoded", "mappings.published", "mappings.dynamic_remote",
-                     "dataplane.udp.rx", "dataplane.tun.tx", "dataplane.tun.rx",
+        for name in ("gwctld.allocated.encoded", "gwctld.mappings.published",
+                     "gwctld.mappings.dynamic_remote", "dataplane.udp.rx", "dataplane.tun.tx", "dataplane.tun.rx",
                      "dataplane.udp.tx"):
             if name in stats:
                 print(f"    {name:32} {stats[name]}")

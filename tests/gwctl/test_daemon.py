@@ -53,7 +53,7 @@ def test_cli_round_trip(make, workdir):
         check(bad.returncode == 1 and why in bad.stderr, f"{addr}: {bad.stderr}")
     cli(d, "unmap", "10.240.0.99")
     stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
-    check(stats["allocated.encoded"] == "1" and stats["mappings.static_external"] == "0", stats)
+    check(stats["gwctld.allocated.encoded"] == "1" and stats["gwctld.mappings.static_external"] == "0", stats)
     check("encoded-ipv4: 10.240.0.0/12" in cli(d, "status").stdout, "status")
     # people read the store with sqlite3 while the daemon runs
     rows = sqlite3.connect(d.db).execute(
@@ -84,7 +84,7 @@ def test_socket_permissions(make, workdir):
     check(run.returncode == 1, run.stdout + run.stderr)
     c = d.client()
     stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
-    check(stats["peers.denied"] == "1", stats)
+    check(stats["gwctld.peers.denied"] == "1", stats)
     c.close()
 
 
@@ -119,7 +119,7 @@ def test_bad_messages(make, workdir):
     except (ConnectionError, OSError):
         pass
     stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
-    check(int(stats["messages.malformed"]) >= 5, stats)
+    check(int(stats["gwctld.messages.malformed"]) >= 5, stats)
     check(d.proc.poll() is None, "daemon alive")
 
 
@@ -305,19 +305,23 @@ def test_ranges(make, workdir):
 def test_report_counters(make, workdir):
     d = make().start()
     c = d.client()
-    r = c.report_counters("dataplane", [("rx.tun", 5), ("drop.bad-version", 2)])
+    r = c.report_counters("dataplane", [("rx.tun", 5), ("drop.bad_version", 2)])
     check(r.status == OK and struct.unpack(">Q", r.get(A_VALUE))[0] == 2, "stored")
     stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
-    check(stats["dataplane.rx.tun"] == "5" and stats["dataplane.drop.bad-version"] == "2", stats)
+    check(stats["dataplane.rx.tun"] == "5" and stats["dataplane.drop.bad_version"] == "2", stats)
     # the next report replaces the set; another component keeps its own
     check(c.report_counters("dataplane", [("rx.tun", 9)]).status == OK, "replaced")
     check(c.report_counters("resolver", [("queries", 1)]).status == OK, "second component")
     stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
-    check(stats["dataplane.rx.tun"] == "9" and "dataplane.drop.bad-version" not in stats, stats)
-    check(stats["resolver.queries"] == "1" and stats["requests.report_counters"] == "3", stats)
+    check(stats["dataplane.rx.tun"] == "9" and "dataplane.drop.bad_version" not in stats, stats)
+    check(stats["resolver.queries"] == "1" and stats["gwctld.requests.report_counters"] == "3",
+          stats)
     # bad names and bad nests are refused and change nothing
+    # (the naming rule: lowercase words joined by underscores, dots between levels)
     for component, counters in [("Data plane", []), ("dataplane", [("x y", 1)]),
-                                ("dataplane", [("a" * 48, 1)])]:
+                                ("dataplane", [("a" * 48, 1)]), ("data-plane", []),
+                                ("dataplane", [("drop.bad-version", 1)]),
+                                ("dataplane", [("drop..x", 1)]), ("dataplane", [(".x", 1)])]:
         check(c.report_counters(component, counters).status == E_INVALID, component)
     check(c.report_counters("", []).status == E_MALFORMED, "texts are never empty")
     check(c.call(REPORT_COUNTERS, attr(A_TEXT, b"dataplane") + attr(A_COUNTER, attr(A_TEXT, b"x")))
@@ -361,7 +365,7 @@ def test_inbound_limits(make, workdir):
     check(inbound_ea(c, "203.0.113.2", 2).status == OK, "peer 2, fifth in all")
     check(inbound_ea(c, "203.0.113.2", 3).status == OK, "sixth reclaims")
     stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
-    check(stats["inbound.reclaimed"] == "2", stats)
+    check(stats["gwctld.inbound.reclaimed"] == "2", stats)
     # when every one of a peer's mappings carried a reply, its next new source is refused
     for r in sqlite3.connect(d.db).execute("SELECT encoded FROM remote_mapping"):
         c.call(REPORT_USE, attr(A_MAPPING, attr(A_ENCODED, ip(r[0])) + attr(A_REPLIED, b"")))
@@ -381,7 +385,7 @@ def test_inbound_rate(make, workdir):
     time.sleep(1.1)
     check(inbound_ea(c, "203.0.113.7", 9).status == OK, "refilled")
     stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
-    check(stats["inbound.rate_limited"] == "3", stats)
+    check(stats["gwctld.inbound.rate_limited"] == "3", stats)
 
 
 def test_sample_configuration_is_valid(make, workdir):

@@ -46,7 +46,7 @@ def verify(daemon, acknowledged):
     stats = {}
     for counter in c.call(STATS).nested(A_COUNTER):
         stats[counter[A_TEXT].decode()] = int.from_bytes(counter[A_VALUE], "big")
-    check(stats["store.bad_rows"] == 0, "half-written rows")
+    check(stats["gwctld.store.bad_rows"] == 0, "half-written rows")
     c.close()
     db = sqlite3.connect(daemon.db)
     check(db.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "integrity")

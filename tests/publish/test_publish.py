@@ -171,7 +171,7 @@ def test_edits_follow(make, workdir):
              "removed hosts entries")
     stats = subprocess.run([GWCTL, "--socket", d.sock, "stats"], capture_output=True,
                            text=True).stdout
-    check("mappings.published" in stats, stats)
+    check("gwctld.mappings.published" in stats, stats)
 
 
 def test_sighup_rereads_the_configuration(make, workdir):

@@ -237,7 +237,7 @@ def test_native_names_untouched(site):
     stats = subprocess.run([GWCTL, "--socket", site.gw.sock, "stats"], capture_output=True,
                            text=True).stdout
     counters = dict(line.split() for line in stats.splitlines() if len(line.split()) == 2)
-    check(int(counters.get("resolver.malformed-aa", 0)) >= 2 and
+    check(int(counters.get("resolver.malformed_aa", 0)) >= 2 and
           int(counters.get("resolver.native", 0)) >= 1, stats)
 
 
