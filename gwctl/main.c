@@ -67,7 +67,7 @@ static const struct gwctl_command *command_named(const char *name)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: gwctl [--socket PATH | --config FILE] COMMAND [ARGS...]\n"
-		     "       gwctl COMMAND --help\n"
+		     "       gwctl COMMAND --help | gwctl help COMMAND\n"
 		     "       gwctl --help | --version\n\ncommands:\n");
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
 		fprintf(out, "  %s %s\n      %s\n", commands[i].name, commands[i].usage,
@@ -175,7 +175,12 @@ int main(int argc, char **argv)
 		return GWCTL_EXIT_USAGE;
 	}
 	if (!strcmp(argv[optind], "help")) {
-		usage(stdout);
+		/* "gwctl help COMMAND" is "gwctl COMMAND --help" */
+		command = optind + 1 < argc ? command_named(argv[optind + 1]) : NULL;
+		if (command)
+			command_help(command);
+		else
+			usage(stdout);
 		return GWCTL_EXIT_OK;
 	}
 	command = command_named(argv[optind]);

@@ -307,6 +307,24 @@ def doc_command_lines():
     return found
 
 
+def test_command_reference(make, workdir):
+    # docs/gwctl.md's table: a row for every command, and only options the command takes
+    doc = open(os.path.join(ROOT, "docs", "gwctl.md")).read()
+    table = doc.split("| command | what it does |", 1)[1].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| `([a-z]+)([^`]*)` \|", table, re.M)
+    check({name for name, _ in rows} == set(COMMANDS), rows)
+    for name, rest in rows:
+        helptext = gwctl(name, "--help").stdout
+        for option in re.findall(r"--[a-z][a-z-]*", rest):
+            check(option in helptext, f"docs/gwctl.md: {name} has no {option}")
+        for option in re.findall(r"--[a-z][a-z-]*", helptext):
+            check(option == "--help" or any(option in r for n, r in rows if n == name),
+                  f"docs/gwctl.md does not show {name} {option}")
+    # "gwctl help COMMAND" is "gwctl COMMAND --help"
+    check(subprocess.run([GWCTL, "help", "list"], capture_output=True, text=True).stdout ==
+          gwctl("list", "--help").stdout, "gwctl help list")
+
+
 def is_synopsis(words):
     # a command's shape rather than a command: placeholders in capitals, [optional] parts
     return any(re.search(r"\[|\||\.\.\.|^[A-Z][A-Z-]+$|'[A-Z]+ \+ [A-Z]+'", w) for w in words)
@@ -334,6 +352,9 @@ def test_documented_command_lines(make, workdir):
         name = words[1]
         if name.startswith(("-", "[")) or name.isupper():
             continue  # the global synopses, checked by the help test
+        if name == "help":
+            check(len(words) <= 3, label)  # "gwctl help [COMMAND]", checked above
+            continue
         check(name in COMMANDS, f"{label}: no such command")
         helptext = gwctl(name, "--help").stdout
         for option in re.findall(r"--[a-z][a-z-]*", text):
@@ -354,5 +375,5 @@ if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([
         test_every_subcommand_has_help, test_version, test_options_after_operands,
         test_exit_statuses, test_documented_command_lines, test_list_layout, test_json_schemas,
-        test_counter_names, test_prometheus,
+        test_counter_names, test_prometheus, test_command_reference,
     ]))
