@@ -39,6 +39,16 @@ void prometheus_metric(FILE *out, const char *name, uint64_t value)
 	metric[n] = 0;
 	if (!gauge)
 		snprintf(metric + n, sizeof(metric) - n, "_total");
-	fprintf(out, "# HELP %s %s (gwctl stats)\n# TYPE %s %s\n%s %llu\n", metric, name, metric,
-		gauge ? "gauge" : "counter", metric, (unsigned long long)value);
+	/* HELP text escapes backslash and newline, as the format asks */
+	fprintf(out, "# HELP %s ", metric);
+	for (const char *p = name; *p; p++) {
+		if (*p == '\\')
+			fputs("\\\\", out);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*p, out);
+	}
+	fprintf(out, " (gwctl stats)\n# TYPE %s %s\n%s %llu\n", metric, gauge ? "gauge" : "counter",
+		metric, (unsigned long long)value);
 }

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "cli_prometheus.h"
+#include "cli_status.h"
 #include "commands.h"
 
 /* Runs one request without attributes; the reply stays in buf. */
@@ -62,64 +63,6 @@ static void print_counters(const struct ipr_ctl_reply *reply, enum counters_form
 		json_end(&j, '}');
 }
 
-/* "10.240.0.0/12 (1048573 addresses, 3 in use or resting)" or "none". */
-static void json_range(struct json_out *j, const char *key, const char *text)
-{
-	char prefix[64];
-	unsigned long long size, taken;
-
-	if (sscanf(text, "%63s (%llu addresses, %llu in use", prefix, &size, &taken) != 3) {
-		json_string(j, key, strcmp(text, "none") ? text : NULL);
-		return;
-	}
-	json_object_begin(j, key);
-	json_string(j, "prefix", prefix);
-	json_u64(j, "size", size);
-	json_u64(j, "taken", taken);
-	json_end(j, '}');
-}
-
-/*
- * One status line as typed members (the schema in docs/gwctl.md); a line this version does
- * not know, or cannot read, becomes a string member named after its key.
- */
-static void json_status_line(struct json_out *j, const char *line)
-{
-	const char *colon = strstr(line, ": ");
-	char key[48], a[64], b[64];
-	unsigned long long x, y;
-	size_t n;
-
-	if (!colon || (n = (size_t)(colon - line)) >= sizeof(key))
-		return;
-	for (size_t i = 0; i < n; i++)
-		key[i] = line[i] == '-' ? '_' : line[i];
-	key[n] = 0;
-	const char *value = colon + 2;
-	if (!strcmp(key, "uptime") && sscanf(value, "%llu s", &x) == 1) {
-		json_u64(j, "uptime_seconds", x);
-	} else if (!strcmp(key, "encoded_ipv4") || !strcmp(key, "encoded_ipv6")) {
-		json_range(j, key, value);
-	} else if (!strcmp(key, "dynamic_refs") && sscanf(value, "%63[0-9]-%63[0-9]", a, b) == 2) {
-		json_object_begin(j, key);
-		json_string(j, "min", a);
-		json_string(j, "max", b);
-		json_end(j, '}');
-	} else if (!strcmp(key, "lease") &&
-		   sscanf(value, "%llu s, quarantine: %llu s", &x, &y) == 2) {
-		json_u64(j, "lease_seconds", x);
-		json_u64(j, "quarantine_seconds", y);
-	} else if (!strcmp(key, "mappings") &&
-		   sscanf(value, "%llu (%llu quarantined", &x, &y) == 2) {
-		json_u64(j, "mappings", x);
-		json_u64(j, "quarantined", y);
-	} else if (!strcmp(key, "generation") && sscanf(value, "%llu", &x) == 1) {
-		json_u64(j, key, x);
-	} else {
-		json_string(j, key, value);
-	}
-}
-
 int cmd_status(int argc, char **argv)
 {
 	uint8_t buf[IPR_CTL_MSG_MAX];
@@ -145,7 +88,7 @@ int cmd_status(int argc, char **argv)
 		if (attr.type == IPR_CTL_A_COUNTER &&
 		    ipr_ctl_fields_parse(attr.value, attr.len, &f, NULL) == 0 &&
 		    ipr_ctl_has(&f, IPR_CTL_A_TEXT))
-			json_status_line(&j, f.text);
+			cli_status_json_line(&j, f.text);
 	}
 	json_end(&j, '}');
 	return GWCTL_EXIT_OK;
