@@ -8,6 +8,7 @@
 
 #include "conf.h"
 #include "dpconf.h"
+#include "file.h"
 #include "fuzz.h"
 
 #define KEY_COUNT 15 /* the keys of docs/dataplane.md, one bit each in seen */
@@ -77,6 +78,7 @@ static void check_file(const uint8_t *data, size_t size, const struct dpconf *by
 		       int first_rc, size_t first_line, const struct ipr_err *first_err)
 {
 	static int fd = -1;
+	struct ipr_file_err binary;
 	struct dpconf cfg, before;
 	char path[64], msg[256], want[256];
 	size_t done = 0;
@@ -96,6 +98,13 @@ static void check_file(const uint8_t *data, size_t size, const struct dpconf *by
 	before = cfg;
 	msg[0] = '\0';
 	rc = dpconf_load(&cfg, path, msg, sizeof(msg));
+	if (ipr_file_check_text((const char *)data, size, &binary) < 0) {
+		/* binary content refuses the whole file before any line is parsed */
+		FUZZ_CHECK(rc == -EILSEQ && memcmp(&cfg, &before, sizeof(cfg)) == 0);
+		ipr_file_error_format(path, &binary, want, sizeof(want));
+		FUZZ_CHECK(strcmp(msg, want) == 0);
+		return;
+	}
 	FUZZ_CHECK(rc == first_rc);
 	if (rc == 0) {
 		FUZZ_CHECK(same(&cfg, by_lines));

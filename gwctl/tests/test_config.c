@@ -804,9 +804,9 @@ static void test_load_errors(void **state)
 		assert_memory_equal(&cfg, &before, sizeof(cfg));
 	}
 
-	/* a NUL byte is a control character, not the end of the line */
-	assert_int_equal(load(&cfg, "lease = 1h\0x\n", 13, msg, sizeof(msg)), -EINVAL);
-	assert_string_equal(msg, ":1:11: control character");
+	/* a NUL byte is binary content, not the end of the line: the whole file is refused */
+	assert_int_equal(load(&cfg, "lease = 1h\0x\n", 13, msg, sizeof(msg)), -EILSEQ);
+	assert_string_equal(msg, ":1:11: NUL byte: binary content is refused");
 }
 
 static void test_load_long_lines(void **state)
