@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "peers.h"
 #include "watch.h"
 
 /* Bytes a client may have waiting to be sent before it counts as stuck. */
@@ -272,27 +272,6 @@ void server_free(struct server *srv)
 	free(srv);
 }
 
-/* Root, the daemon's own user, and members of the socket group may talk to the daemon. */
-static bool peer_allowed(const struct server *srv, const struct ucred *cred)
-{
-	if (cred->uid == 0 || cred->uid == geteuid())
-		return true;
-	if (srv->group == (gid_t)-1)
-		return false;
-	if (cred->gid == srv->group)
-		return true;
-	struct passwd *pw = getpwuid(cred->uid);
-	gid_t groups[64];
-	int n = 64;
-	if (!pw || getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
-		return false;
-	for (int i = 0; i < n; i++) {
-		if (groups[i] == srv->group)
-			return true;
-	}
-	return false;
-}
-
 static size_t queued(const struct client *c)
 {
 	return c->tail - c->head;
@@ -366,13 +345,11 @@ static void accept_clients(struct server *srv)
 	for (;;) {
 		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		struct ucred cred;
-		socklen_t len = sizeof(cred);
 		size_t slot;
 
 		if (fd < 0)
 			return;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-		    !peer_allowed(srv, &cred)) {
+		if (!peers_allowed(fd, srv->group, &cred)) {
 			srv->svc->counters.denied_peers++;
 			log_warn("refused a control connection from uid %d", (int)cred.uid);
 			close(fd);

@@ -79,7 +79,78 @@ def test_binary_hosts_file_is_refused(make, workdir):
     check(published(d.db) == ["10.0.0.90"], published(d.db))
 
 
-TESTS = [test_endless_configuration, test_binary_hosts_file_is_refused]
+def as_user(uid, gid, groups):
+    """A preexec_fn that gives the child exactly these credentials, as systemd would."""
+    def become():
+        os.setgroups(groups)
+        os.setgid(gid)
+        os.setuid(uid)
+    return become
+
+
+def connects(d, uid, gid, groups):
+    """True when a process with these credentials may talk to the daemon (status answers)."""
+    run = subprocess.run([GWCTL, "--socket", d.sock, "status"], capture_output=True, text=True,
+                         preexec_fn=as_user(uid, gid, groups))
+    return run.returncode == 0
+
+
+def unlisted_group():
+    """A group that lists no members in /etc/group, and is nobody's primary group."""
+    import grp
+    for name in ("daemon", "sys", "games", "man", "lp"):
+        try:
+            g = grp.getgrnam(name)
+        except KeyError:
+            continue
+        if not g.gr_mem:
+            return g
+    return None
+
+
+def test_peer_groups_from_the_kernel(make, workdir):
+    if os.geteuid() != 0:
+        print("     needs root to give a client other credentials: skipped")
+        return "skip"
+    g = unlisted_group()
+    if g is None:
+        print("     no group without members in /etc/group: skipped")
+        return "skip"
+    os.chmod(workdir, 0o755)
+    d = make(f"socket-group = {g.gr_name}\n").start()
+    nobody = 65534
+    # the group given as a supplementary group only (systemd's SupplementaryGroups=): the
+    # kernel knows it, /etc/group does not
+    check(connects(d, nobody, nobody, [g.gr_gid]), "a supplementary group was refused")
+    # a process in more than 64 groups, the socket's last
+    many = list(range(20000, 20100)) + [g.gr_gid]
+    check(connects(d, nobody, nobody, many), "a process in 101 groups was refused")
+    # without the group: refused by the socket's mode, and counted when it gets past it
+    check(not connects(d, nobody, nobody, []), "a process without the group got in")
+    os.chmod(d.sock, 0o666)
+    check(not connects(d, nobody, nobody, list(range(20000, 20100))),
+          "a process without the group got in")
+    stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
+    check(stats["peers.denied"] == "1", stats)
+
+
+def test_own_user_connects(make, workdir):
+    if os.geteuid() != 0:
+        print("     needs root to start as root and switch user: skipped")
+        return "skip"
+    os.chmod(workdir, 0o777)  # the store's folder must be writable by the daemon's user
+    d = make("user = nobody\n").start()
+    nobody = 65534
+    # the daemon's own user may connect, as gwctl.conf.md says; nobody else but root
+    wait_until(lambda: connects(d, nobody, nobody, []), "the daemon's own user to get in", 10)
+    check(os.stat(d.sock).st_mode & 0o777 == 0o600, oct(os.stat(d.sock).st_mode))
+    check(os.stat(d.sock).st_uid == nobody, "the socket is not the daemon user's")
+    check(not connects(d, 1, 1, []), "another user got in")
+    check(cli(d, "status").returncode == 0, "root")
+
+
+TESTS = [test_endless_configuration, test_binary_hosts_file_is_refused,
+         test_peer_groups_from_the_kernel, test_own_user_connects]
 
 if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run(TESTS))
