@@ -172,7 +172,7 @@ static int inbound_room(struct request *r, const struct ipr_context *peer, bool 
 
 	*refused = false;
 	if (!inbound_take(&svc->inbound, peer, svc->cfg.inbound_rate, svc->cfg.inbound_rate_total,
-			  inbound_clock_ms())) {
+			  ipr_clock_ms())) {
 		svc->counters.inbound_rate_limited++;
 		*refused = true;
 		return fail(r, IPR_CTL_E_BUSY, "new inbound sources arrive too fast");
@@ -432,6 +432,9 @@ static int handle_stats(struct request *r)
 	}
 	ipr_ctl_put_counter(r->reply, "messages.malformed", c->malformed);
 	ipr_ctl_put_counter(r->reply, "peers.denied", c->denied_peers);
+	ipr_ctl_put_counter(r->reply, "gwctld.clients.refused_full", c->refused_full);
+	ipr_ctl_put_counter(r->reply, "gwctld.clients.refused_share", c->refused_share);
+	ipr_ctl_put_counter(r->reply, "gwctld.clients.closed_idle", c->closed_idle);
 	ipr_ctl_put_counter(r->reply, "allocated.encoded", c->allocated_encoded);
 	ipr_ctl_put_counter(r->reply, "allocated.refs", c->allocated_refs);
 	ipr_ctl_put_counter(r->reply, "allocations.exhausted", c->exhausted);

@@ -149,8 +149,120 @@ def test_own_user_connects(make, workdir):
     check(cli(d, "status").returncode == 0, "root")
 
 
+def refused(c):
+    """The E_BUSY reply and hang-up a connection gets when it is not given a slot, or None."""
+    try:
+        reply = c.recv()
+    except (ConnectionError, OSError):
+        return None
+    return reply if reply.status == E_BUSY else None
+
+
+def closed(c):
+    """True once gwctld has hung up on c (it never sent anything, so nothing is queued)."""
+    c.sock.settimeout(0.05)
+    try:
+        return c.sock.recv(65536) == b""
+    except (TimeoutError, BlockingIOError):
+        return False
+    except OSError:
+        return True
+
+
+def test_idle_clients_are_closed(make, workdir):
+    d = make("max-clients = 8\nmax-clients-per-user = 8\nidle-timeout = 2s\n").start()
+    # connections that never send, a subscriber and a talker fill root's share (7 of 8: one
+    # user never holds every slot); one more is refused
+    idle = [first_client(d)] + [d.client() for _ in range(4)]
+    sub = d.client()
+    check(sub.call(SUBSCRIBE).status == OK, "subscribe")
+    talker = d.client()
+    extra = d.client()
+    check(refused(extra) is not None, "a connection past the share was served")
+    extra.close()
+    # the quiet ones are closed after idle-timeout; a subscriber and a talker are not
+    deadline = time.time() + 20
+    while time.time() < deadline and not all(closed(c) for c in idle):
+        check(talker.call(STATS).status == OK, "a talking client was dropped")
+        time.sleep(0.2)
+    check(all(closed(c) for c in idle), "idle connections were kept")
+    check(not closed(sub) and not closed(talker), "a subscriber or a talker was closed")
+    check(talker.call(STATS).status == OK, "talker")
+    check(stats_of(talker)["gwctld.clients.closed_idle"] == 5, stats_of(talker))
+    # and their slots serve new clients
+    again = [d.client() for _ in range(2)]
+    for c in again:
+        check(c.call(STATUS).status == OK, "a new client after the idle ones left")
+
+
+def test_share_per_user(make, workdir):
+    if os.geteuid() != 0:
+        print("     needs root to connect as another user: skipped")
+        return "skip"
+    g = unlisted_group()
+    if g is None:
+        print("     no group without members in /etc/group: skipped")
+        return "skip"
+    os.chmod(workdir, 0o755)
+    d = make(f"max-clients = 8\nsocket-group = {g.gr_name}\n").start()
+    # root takes half of the slots (the default share), and no more
+    held = [first_client(d)] + [d.client() for _ in range(3)]
+    for c in held:
+        check(c.call(STATUS).status == OK, "within the share")
+    extra = d.client()
+    reply = refused(extra)
+    check(reply is not None and "max-clients-per-user" in reply.message, "a fifth connection of one user")
+    # another user still gets in
+    check(connects(d, 65534, 65534, [g.gr_gid]), "another user was locked out")
+    check(stats_of(held[0])["gwctld.clients.refused_share"] == 1, "counted")
+
+
+def stats_of(c):
+    r = c.call(STATS)
+    return {dict(parse_attrs(v)).get(A_TEXT, b"").decode():
+            int.from_bytes(dict(parse_attrs(v)).get(A_VALUE, b"\0"), "big")
+            for v in r.all(A_COUNTER)}
+
+
+def first_client(d):
+    """A client served once the slot of Daemon.start's probe has come free."""
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            c = d.client()
+            if c.call(STATUS).status == OK:
+                return c
+        except (ConnectionError, OSError):
+            time.sleep(0.05)
+    raise AssertionError("no slot came free after start")
+
+
+def test_refusals_are_logged_sparingly(make, workdir):
+    d = make("max-clients = 1\n").start()
+    held = first_client(d)
+    for _ in range(60):
+        c = d.client()
+        check(refused(c) is not None, "refused")
+        c.close()
+    lines = [l for l in open(d.log) if "refused a control connection" in l]
+    check(len(lines) <= 12, f"{len(lines)} log lines for 60 refusals")
+    # a line after a quiet spell says how many were left out
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        c = d.client()
+        refused(c)
+        c.close()
+        if any("more refusals not logged" in l for l in open(d.log)):
+            break
+        time.sleep(0.2)
+    check(any("more refusals not logged" in l for l in open(d.log)), open(d.log).read())
+    counts = stats_of(held)
+    check(counts["gwctld.clients.refused_full"] >= 60, f"every refusal is counted: {counts}")
+
+
 TESTS = [test_endless_configuration, test_binary_hosts_file_is_refused,
-         test_peer_groups_from_the_kernel, test_own_user_connects]
+         test_peer_groups_from_the_kernel, test_own_user_connects, test_idle_clients_are_closed,
+         test_share_per_user, test_refusals_are_logged_sparingly]
 
 if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run(TESTS))
