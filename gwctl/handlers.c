@@ -446,6 +446,7 @@ static int handle_stats(struct request *r)
 	ipr_ctl_put_counter(r->reply, "store.commits", c->commits);
 	ipr_ctl_put_counter(r->reply, "store.committed_requests", c->committed_requests);
 	ipr_ctl_put_counter(r->reply, "store.failures", c->store_failures);
+	ipr_ctl_put_counter(r->reply, "gwctld.store.replaced", c->store_replaced);
 	ipr_ctl_put_counter(r->reply, "store.bad_rows", counts.bad_rows);
 	ipr_ctl_put_counter(r->reply, "events.sent", c->events_sent);
 	ipr_ctl_put_counter(r->reply, "subscribers.dropped", c->subscribers_dropped);

@@ -21,6 +21,8 @@
 #include "peers.h"
 #include "watch.h"
 
+/* What every write is answered once the store's file is gone from under the daemon. */
+#define STORE_REPLACED_REPLY "the store's file was deleted or replaced under gwctld: restart it"
 /* Bytes a client may have waiting to be sent before it counts as stuck. */
 #define QUEUE_CAP (2u << 20)
 /* Snapshot pages are produced while a subscriber's queue is below this. */
@@ -76,6 +78,7 @@ struct server {
 	int timer_fd;
 	int idle_fd; /* ticks to look for idle connections */
 	struct clients_log refusals;
+	struct ipr_bucket replaced_log; /* the replaced store is logged once a second at most */
 	bool stop;
 	bool sweep_due;
 	bool reload_due;  /* SIGHUP: the configuration and the published sources */
@@ -647,7 +650,11 @@ static void process_batch(struct server *srv)
 
 	if (doomed) {
 		/* Nothing of this batch reached the disk: every answer becomes a store error. */
+		const char *why = store_replaced(svc->store) ? STORE_REPLACED_REPLY
+							     : "the store could not commit";
 		svc->counters.store_failures++;
+		if (store_replaced(svc->store))
+			svc->counters.store_replaced++;
 		service_drop_pending(svc);
 		for (size_t i = 0; i < srv->batch_len; i++) {
 			struct batch_entry *e = &srv->batch[i];
@@ -658,11 +665,16 @@ static void process_batch(struct server *srv)
 			if (ipr_ctl_decode(e->msg, e->len, &hdr, &attrs, &attrs_len) < 0)
 				attrs_len = 0;
 			svc->counters.errors[IPR_CTL_E_STORE]++;
-			e->reply_len =
-				service_error_reply(e->reply, sizeof(e->reply), hdr.kind, hdr.id,
-						    IPR_CTL_E_STORE, "the store could not commit");
+			e->reply_len = service_error_reply(e->reply, sizeof(e->reply), hdr.kind,
+							   hdr.id, IPR_CTL_E_STORE, why);
 		}
-		log_warn("store: a batch of %zu requests could not be committed", srv->batch_len);
+		if (!store_replaced(svc->store))
+			log_warn("store: a batch of %zu requests could not be committed",
+				 srv->batch_len);
+		else if (ipr_bucket_take(&srv->replaced_log, 1, 1, ipr_clock_ms()))
+			log_error("store: %s was deleted or replaced while gwctld runs: a batch of "
+				  "%zu requests is refused, as every write will be until a restart",
+				  svc->cfg.database, srv->batch_len);
 	} else if (store_changes(svc->store) != changes_before) {
 		svc->counters.commits++;
 		svc->counters.committed_requests += srv->batch_len;

@@ -33,6 +33,7 @@ struct service_counters {
 	uint64_t commits;	     /* durable commits (one per batch of requests) */
 	uint64_t committed_requests; /* requests answered after those commits */
 	uint64_t store_failures;     /* batches the store could not commit */
+	uint64_t store_replaced; /* of those, refused: the database file was deleted or replaced */
 	uint64_t events_sent;
 	uint64_t subscribers_dropped;  /* subscribers too slow to keep up, disconnected */
 	uint64_t inbound_rate_limited; /* dataplane allocations refused: too fast */

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "schema.h"
+#include "store_guard.h"
 
 /* Both tables are read through the same column order, so one function turns rows into mappings. */
 #define LOCAL_COLUMNS  "id, kind, address, family, context, ref, name, expires, source"
@@ -119,6 +120,8 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT_MAX];
 	uint64_t bad_rows;
+	bool replaced; /* the file was deleted or replaced under us: no write commits any more */
+	uint64_t changes_at_begin;
 };
 
 /* The cursor of store_list: the top bit says which table, the rest is the last row id. */
@@ -370,6 +373,9 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 			say(msg, msg_size, "%s: %s", path, strerror(errno));
 			return -errno;
 		}
+		rc = store_guard_orphan_wal(path, msg, msg_size);
+		if (rc < 0)
+			return rc;
 		flags |= SQLITE_OPEN_CREATE;
 	} else if (!S_ISREG(st.st_mode)) {
 		say(msg, msg_size, "%s: not a regular file", path);
@@ -442,12 +448,23 @@ void store_close(struct store *store)
 
 int store_begin(struct store *store)
 {
+	store->changes_at_begin = store_changes(store);
 	return run(store, ST_BEGIN);
 }
 
 int store_commit(struct store *store)
 {
-	int rc = run(store, ST_COMMIT);
+	int rc;
+
+	/* checked before COMMIT, so that nothing is acknowledged that a restart would lose;
+	 * reads go on, from the file still open, so that status and stats can tell what happened */
+	if (!store->replaced)
+		store->replaced = store_guard_moved(store->db);
+	if (store->replaced && store_changes(store) != store->changes_at_begin) {
+		store_rollback(store);
+		return -ESTALE;
+	}
+	rc = run(store, ST_COMMIT);
 
 	if (rc < 0)
 		store_rollback(store);
@@ -458,6 +475,11 @@ void store_rollback(struct store *store)
 {
 	if (!sqlite3_get_autocommit(store->db))
 		(void)run(store, ST_ROLLBACK);
+}
+
+bool store_replaced(const struct store *store)
+{
+	return store->replaced;
 }
 
 uint64_t store_changes(const struct store *store)

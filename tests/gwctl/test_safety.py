@@ -3,6 +3,7 @@
 clients, a store deleted or replaced under it, a reader holding the WAL back.
 usage: test_safety.py GWCTLD GWCTL"""
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -260,9 +261,66 @@ def test_refusals_are_logged_sparingly(make, workdir):
     check(counts["gwctld.clients.refused_full"] >= 60, f"every refusal is counted: {counts}")
 
 
+def counter(c, name):
+    return stats_of(c).get(name)
+
+
+def test_store_deleted_or_replaced(make, workdir):
+    for how in ("delete", "replace"):
+        d = make()
+        if os.path.exists(d.db):
+            os.unlink(d.db)
+        d.start()
+        c = first_client(d)
+        check(c.get_ea("192.0.2.7", 1).status == OK, "allocation before")
+        if how == "delete":
+            os.unlink(d.db)
+        else:
+            # a copy put in its place, as a restore from a backup would be
+            copy = d.db + ".copy"
+            src = sqlite3.connect(d.db)
+            dst = sqlite3.connect(copy)
+            src.backup(dst)
+            src.close()
+            dst.close()
+            os.rename(copy, d.db)
+        r = c.get_ea("192.0.2.7", 2)
+        check(r.status == E_STORE and "deleted or replaced" in r.message,
+              f"{how}: an allocation was acknowledged: {r.status} {r.message}")
+        check(c.get_ea("192.0.2.7", 3).status == E_STORE, f"{how}: a later allocation")
+        check(counter(c, "gwctld.store.replaced") == 2, stats_of(c))
+        wait_until(lambda: "deleted or replaced" in open(d.log).read(), "the log line")
+        check("error" in [l for l in open(d.log) if "deleted or replaced" in l][0],
+              open(d.log).read())
+        c.close()
+        d.stop()
+        for suffix in ("", "-wal", "-shm", ".copy"):
+            if os.path.exists(d.db + suffix):
+                os.unlink(d.db + suffix)
+
+
+def test_orphan_wal_refuses_start(make, workdir):
+    d = make().start()
+    c = first_client(d)
+    for n in range(1, 20):
+        check(c.get_ea("192.0.2.7", n).status == OK, "allocation")
+    c.close()
+    d.stop(signal.SIGKILL)  # the WAL keeps what was committed
+    check(os.path.getsize(d.db + "-wal") > 0, "no WAL was left")
+    os.unlink(d.db)
+    try:
+        d.start()
+        raise AssertionError("gwctld started without its database, beside its WAL")
+    except RuntimeError as e:
+        check("gw.db-wal" in str(e) and "is missing" in str(e), str(e))
+    check(not os.path.exists(d.db), "a new empty database was made")
+    check(os.path.getsize(d.db + "-wal") > 0, "the WAL was thrown away")
+
+
 TESTS = [test_endless_configuration, test_binary_hosts_file_is_refused,
          test_peer_groups_from_the_kernel, test_own_user_connects, test_idle_clients_are_closed,
-         test_share_per_user, test_refusals_are_logged_sparingly]
+         test_share_per_user, test_refusals_are_logged_sparingly,
+         test_store_deleted_or_replaced, test_orphan_wal_refuses_start]
 
 if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run(TESTS))
