@@ -513,7 +513,8 @@ static int handle_status(struct request *r)
 	const struct service *svc = r->svc;
 	struct store_counts counts;
 	char text[128], min[IPR_REF_TEXT_MAX], max[IPR_REF_TEXT_MAX];
-	uint64_t total = 0;
+	uint64_t total = 0, wal_bytes;
+	int64_t wal_held_ms;
 	int rc = store_count(svc->store, &counts);
 
 	if (rc < 0)
@@ -536,6 +537,13 @@ static int handle_status(struct request *r)
 	put_line(r->reply, "mappings: %llu (%llu quarantined values)", (unsigned long long)total,
 		 (unsigned long long)counts.quarantined);
 	put_line(r->reply, "generation: %llu", (unsigned long long)svc->generation);
+	store_wal_status(svc->store, &wal_bytes, &wal_held_ms);
+	put_line(r->reply, "store-wal: %llu KiB", (unsigned long long)(wal_bytes >> 10));
+	if (wal_held_ms)
+		put_line(r->reply,
+			 "warning: a reader holds back the store's checkpoints (for %lld s): the "
+			 "write-ahead log grows until it ends its transaction (docs/store.md)",
+			 (long long)(wal_held_ms / 1000));
 	return 0;
 }
 

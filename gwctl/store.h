@@ -30,6 +30,12 @@ void store_close(struct store *store);
 IPR_MUST_CHECK int store_begin(struct store *store);
 IPR_MUST_CHECK int store_commit(struct store *store);
 void store_rollback(struct store *store);
+/*
+ * The write-ahead log's size in bytes, and for how long (ms) a reader has held its checkpoints
+ * back, keeping it past its bound (0 when none does). See gwctl/store_wal.h.
+ */
+void store_wal_status(const struct store *store, uint64_t *bytes, int64_t *held_ms);
+
 /* True once a commit found the database file deleted or replaced: only a restart helps. */
 bool store_replaced(const struct store *store);
 /* False when SQLite ended the transaction on its own after an error (disk full, I/O). */

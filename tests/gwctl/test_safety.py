@@ -317,10 +317,62 @@ def test_orphan_wal_refuses_start(make, workdir):
     check(os.path.getsize(d.db + "-wal") > 0, "the WAL was thrown away")
 
 
+WAL_LIMIT = 8 << 20  # STORE_WAL_LIMIT in gwctl/store_wal.h
+
+
+def wal_size(d):
+    try:
+        return os.path.getsize(d.db + "-wal")
+    except FileNotFoundError:
+        return 0
+
+
+def test_wal_bounded_after_a_reader(make, workdir):
+    d = make("commit-batch = 1\n").start()
+    c = first_client(d)
+    check(c.get_ea("192.0.2.7", 1).status == OK, "first allocation")
+    # a person inspecting the store holds a read transaction open
+    reader = sqlite3.connect(d.db, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM mappings").fetchall()
+    n = 1
+    while wal_size(d) <= WAL_LIMIT + (2 << 20) and n < 100000:
+        # one commit each, pipelined 32 at a time
+        ids = [c.send(GET_EA, attr(A_CONTEXT, ip("192.0.2.7")) + ref(n + k) +
+                      attr(A_FAMILY, bytes([4]))) for k in range(32)]
+        got = 0
+        while got < len(ids):
+            r = c.recv()
+            if r.id in ids:
+                check(r.status == OK, f"allocation {r.status} {r.message}")
+                got += 1
+        n += 32
+    check(wal_size(d) > WAL_LIMIT, f"the WAL did not grow: {wal_size(d)} after {n}")
+
+    def warned():
+        c.call(STATUS)  # requests commit, and a commit looks at the WAL
+        return "holds back" in cli(d, "status").stdout
+    wait_until(warned, "the warning in gwctl status")
+    status = cli(d, "status").stdout
+    check("warning:" in status, status)
+    wait_until(lambda: "holds back" in open(d.log).read(), "the warning in the log")
+    # the reader leaves: the WAL shrinks back below the bound and the warning goes
+    reader.execute("ROLLBACK")
+    reader.close()
+
+    def shrunk():
+        c.call(STATUS)
+        return wal_size(d) <= WAL_LIMIT
+    wait_until(shrunk, f"the WAL to shrink (it is {wal_size(d)} bytes)")
+    check("holds back" not in cli(d, "status").stdout, cli(d, "status").stdout)
+    check(c.get_ea("192.0.2.7", 1).status == OK, "the store still answers")
+
+
 TESTS = [test_endless_configuration, test_binary_hosts_file_is_refused,
          test_peer_groups_from_the_kernel, test_own_user_connects, test_idle_clients_are_closed,
          test_share_per_user, test_refusals_are_logged_sparingly,
-         test_store_deleted_or_replaced, test_orphan_wal_refuses_start]
+         test_store_deleted_or_replaced, test_orphan_wal_refuses_start,
+         test_wal_bounded_after_a_reader]
 
 if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run(TESTS))
