@@ -71,20 +71,13 @@ void store_wal_after_commit(struct store_wal *w, sqlite3 *db, int64_t now_ms)
 		return;
 	w->next_check_ms = now_ms + STORE_WAL_CHECK_MS;
 	size = store_wal_size(w);
-	if (size <= STORE_WAL_LIMIT) {
-		if (w->held_since_ms)
-			log_info("store: the reader that held the write-ahead log back is gone; "
-				 "it is back to %llu KiB",
-				 (unsigned long long)(size >> 10));
-		w->held_since_ms = 0;
-		return;
-	}
-	rc = truncate_wal(db);
+	/* small enough, or made so now: a reader that held it back is gone */
+	rc = size <= STORE_WAL_LIMIT ? 0 : truncate_wal(db);
 	if (rc == 0) {
 		if (w->held_since_ms)
-			log_info("store: the reader that held the write-ahead log back is gone; "
-				 "it was truncated from %llu MiB",
-				 (unsigned long long)(size >> 20));
+			log_info("store: the reader that held the write-ahead log back is gone "
+				 "(it had grown to %llu KiB); it is truncated",
+				 (unsigned long long)(size >> 10));
 		w->held_since_ms = 0;
 		return;
 	}

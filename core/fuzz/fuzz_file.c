@@ -2,8 +2,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "file.h"
 #include "fuzz.h"
@@ -28,26 +26,16 @@ static size_t first_binary(const uint8_t *data, size_t size, unsigned *line, siz
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int fd = -1;
 	struct ipr_file_err err;
 	struct ipr_file file;
 	char path[64], msg[256];
-	size_t done = 0, column = 0;
+	size_t column = 0;
 	unsigned line;
 	size_t bad = first_binary(data, size, &line, &column);
 	size_t max = size ? size - (data[0] & 1) : 0; /* the limit is sometimes one byte short */
 	int rc;
 
-	if (fd < 0)
-		fd = memfd_create("fuzz_file", MFD_CLOEXEC);
-	FUZZ_CHECK(fd >= 0 && ftruncate(fd, 0) == 0);
-	while (done < size) {
-		ssize_t n = pwrite(fd, data + done, size - done, (off_t)done);
-
-		FUZZ_CHECK(n > 0);
-		done += (size_t)n;
-	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	fuzz_as_file(data, size, path, sizeof(path));
 	rc = ipr_file_read(path, max, &file, &err);
 	ipr_file_error_format(path, &err, msg, sizeof(msg));
 	if (max < size) {

@@ -109,15 +109,23 @@ def unlisted_group():
     return None
 
 
-def test_peer_groups_from_the_kernel(make, workdir):
+def root_and_group(workdir):
+    """A group to give clients, when running as root (else None, the test is skipped)."""
     if os.geteuid() != 0:
         print("     needs root to give a client other credentials: skipped")
-        return "skip"
+        return None
     g = unlisted_group()
     if g is None:
         print("     no group without members in /etc/group: skipped")
-        return "skip"
+        return None
     os.chmod(workdir, 0o755)
+    return g
+
+
+def test_peer_groups_from_the_kernel(make, workdir):
+    g = root_and_group(workdir)
+    if g is None:
+        return "skip"
     d = make(f"socket-group = {g.gr_name}\n").start()
     nobody = 65534
     # the group given as a supplementary group only (systemd's SupplementaryGroups=): the
@@ -197,14 +205,9 @@ def test_idle_clients_are_closed(make, workdir):
 
 
 def test_share_per_user(make, workdir):
-    if os.geteuid() != 0:
-        print("     needs root to connect as another user: skipped")
-        return "skip"
-    g = unlisted_group()
+    g = root_and_group(workdir)
     if g is None:
-        print("     no group without members in /etc/group: skipped")
         return "skip"
-    os.chmod(workdir, 0o755)
     d = make(f"max-clients = 8\nsocket-group = {g.gr_name}\n").start()
     # root takes half of the slots (the default share), and no more
     held = [first_client(d)] + [d.client() for _ in range(3)]
