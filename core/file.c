@@ -50,8 +50,30 @@ int ipr_file_check_text(const char *text, size_t len, struct ipr_file_err *err)
 	return 0;
 }
 
-/* One attempt: 0, -EAGAIN when the file moved under us, or another -errno. */
-static int read_once(int fd, size_t max, struct ipr_file *out, struct ipr_file_err *err)
+/*
+ * How long (ns) the file must still be left alone before it is read: a file modified less
+ * than IPR_FILE_QUIET_MS ago may be in the middle of a rewrite in place (truncated, then
+ * written in pieces) and hold still for a moment half-written. 0 when it is old enough, or
+ * when its time is ahead of our clock and cannot be judged.
+ */
+static int64_t quiet_wait_ns(const struct stat *st)
+{
+	const int64_t quiet = (int64_t)IPR_FILE_QUIET_MS * 1000000;
+	struct timespec now;
+	int64_t age;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	age = ((int64_t)now.tv_sec - (int64_t)st->st_mtim.tv_sec) * 1000000000 +
+	      (now.tv_nsec - st->st_mtim.tv_nsec);
+	return age >= 0 && age < quiet ? quiet - age : 0;
+}
+
+/*
+ * One attempt: 0, -EAGAIN when the file is too fresh (*wait_ns set) or moved under us, or
+ * another -errno.
+ */
+static int read_once(int fd, size_t max, struct ipr_file *out, struct ipr_file_err *err,
+		     int64_t *wait_ns)
 {
 	struct stat before, after;
 	size_t cap, len = 0;
@@ -68,6 +90,9 @@ static int read_once(int fd, size_t max, struct ipr_file *out, struct ipr_file_e
 		err->limit = max;
 		return refuse(err, EFBIG);
 	}
+	*wait_ns = quiet_wait_ns(&before);
+	if (*wait_ns > 0)
+		return -EAGAIN;
 	/* one byte more than the size shows growth without a second read, and holds the NUL */
 	cap = (size_t)before.st_size + 1;
 	buf = malloc(cap + 1);
@@ -113,15 +138,14 @@ int ipr_file_read(const char *path, size_t max, struct ipr_file *out, struct ipr
 	if (fd < 0)
 		return refuse(err, errno);
 	for (int attempt = 0; attempt < IPR_FILE_TRIES; attempt++) {
-		if (attempt) {
-			/* 1, 2, 4 ms: a writer in the middle of a rewrite gets a moment to finish
-			 */
-			struct timespec pause = { 0, 1000000L << (attempt - 1) };
-			nanosleep(&pause, NULL);
-		}
-		rc = read_once(fd, max, out, err);
-		if (rc != -EAGAIN)
+		int64_t wait_ns = 0;
+
+		rc = read_once(fd, max, out, err, &wait_ns);
+		if (rc != -EAGAIN || attempt + 1 == IPR_FILE_TRIES)
 			break;
+		/* until the file has been quiet long enough, or a moment after it moved */
+		struct timespec pause = { 0, wait_ns ? (long)wait_ns : 1000000L << attempt };
+		nanosleep(&pause, NULL);
 	}
 	if (rc == -EAGAIN)
 		rc = refuse(err, EAGAIN);

@@ -9,6 +9,8 @@
 
 /* How often a file that changes while it is read is read again before giving up. */
 #define IPR_FILE_TRIES 4
+/* A file is read only once it has not been modified for this long (waited for, bounded). */
+#define IPR_FILE_QUIET_MS 50
 
 /* A file's bytes, NUL-terminated after len, and its identity (to find $INCLUDE loops). */
 struct ipr_file {
@@ -31,9 +33,10 @@ struct ipr_file_err {
  * Reads the file at path whole. Refused with -errno and err filled: what open or read refuse;
  * -EISDIR; -EINVAL for anything but a regular file (a FIFO or device could block or never
  * end); -EFBIG beyond max bytes; -EILSEQ for a NUL byte or another control character than
- * tab, LF, VT, FF and CR (binary content, at err's line and column); -EAGAIN when the file's
- * size, modification time or inode changed while it was read, IPR_FILE_TRIES times in a row
- * (a file rewritten in place is never taken half-read). On success out owns the text.
+ * tab, LF, VT, FF and CR (binary content, at err's line and column); -EAGAIN when, on each of
+ * IPR_FILE_TRIES tries, the file was modified less than IPR_FILE_QUIET_MS before (waited out
+ * between tries) or its size, times or inode changed while it was read: a file rewritten in
+ * place is taken neither half-read nor in a pause of its writer. On success out owns the text.
  */
 IPR_MUST_CHECK int ipr_file_read(const char *path, size_t max, struct ipr_file *out,
 				 struct ipr_file_err *err);
