@@ -1,5 +1,6 @@
 /* Settings files: one `key = value` line at a time, with exact error columns. */
 #include "conf.h"
+#include "file.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -117,49 +118,36 @@ int ipr_conf_read(const char *path,
 		  void *ctx, char *msg, size_t msg_size)
 {
 	static const struct ipr_err too_long = { "line too long", IPR_CONF_LINE_MAX + 1 };
-	char buf[IPR_CONF_LINE_MAX];
-	size_t line = 0;
-	int rc = 0, c;
-	FILE *f = fopen(path, "re");
+	struct ipr_file_err ferr;
+	struct ipr_file file;
+	size_t line = 0, start = 0;
+	int rc = ipr_file_read(path, IPR_CONF_FILE_MAX, &file, &ferr);
 
-	if (!f) {
-		rc = -errno;
+	if (rc < 0) {
 		if (msg && msg_size)
-			snprintf(msg, msg_size, "%s: %s", path, strerror(-rc));
+			ipr_file_error_format(path, &ferr, msg, msg_size);
 		return rc;
 	}
-	do {
+	while (start < file.len) {
+		const char *nl = memchr(file.text + start, '\n', file.len - start);
+		size_t end = nl ? (size_t)(nl - file.text) : file.len;
 		struct ipr_err err = { 0 };
-		bool overflow = false;
-		size_t len = 0;
+		int one;
 
-		errno = 0;
-		while ((c = getc(f)) != EOF && c != '\n') {
-			if (len < sizeof(buf))
-				buf[len++] = (char)c;
-			else
-				overflow = true;
-		}
-		if (ferror(f)) {
-			rc = errno ? -errno : -EIO;
-			if (msg && msg_size)
-				snprintf(msg, msg_size, "%s: %s", path, strerror(-rc));
-			break;
-		}
-		if (c == EOF && len == 0)
-			break; /* the end of the last line, or an empty file */
 		line++;
-		if (rc < 0)
-			continue; /* every line is read, the first error is the one reported */
-		if (overflow) {
-			rc = -EINVAL;
-			line_error(msg, msg_size, path, line, &too_long);
+		if (end - start > IPR_CONF_LINE_MAX) {
+			one = -EINVAL;
+			err = too_long;
 		} else {
-			rc = parse(ctx, buf, len, &err);
-			if (rc < 0)
-				line_error(msg, msg_size, path, line, &err);
+			one = parse(ctx, file.text + start, end - start, &err);
 		}
-	} while (c != EOF);
-	fclose(f);
+		if (one < 0 &&
+		    rc == 0) { /* every line is read, the first error is the one reported */
+			rc = one;
+			line_error(msg, msg_size, path, line, &err);
+		}
+		start = end + 1;
+	}
+	ipr_file_release(&file);
 	return rc < 0 ? rc : 0;
 }

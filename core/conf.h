@@ -11,6 +11,9 @@
 /* Longest line ipr_conf_read passes on, without its newline. */
 #define IPR_CONF_LINE_MAX 8192
 
+/* Largest settings file ipr_conf_read accepts. */
+#define IPR_CONF_FILE_MAX (1024 * 1024)
+
 /* One setting: the key and the value without blanks or comment, as offsets into the line. */
 struct ipr_conf_line {
 	size_t key, key_len;
@@ -43,7 +46,9 @@ IPR_MUST_CHECK int ipr_conf_uint(const char *v, size_t n, uint64_t max, uint64_t
 /*
  * Calls parse(ctx, line, len, err) for each line of the file at path. Every line is read; the
  * first error is the result, described in msg as "PATH:LINE:COLUMN: reason" (or "PATH:
- * strerror" when the file cannot be read). Lines longer than IPR_CONF_LINE_MAX are errors.
+ * reason" when the file is refused as ipr_file_read refuses it: not regular, larger than
+ * IPR_CONF_FILE_MAX, binary, or changing while read). Lines longer than IPR_CONF_LINE_MAX
+ * are errors.
  */
 IPR_MUST_CHECK int ipr_conf_read(const char *path,
 				 int (*parse)(void *ctx, const char *line, size_t len,

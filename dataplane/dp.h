@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "bucket.h"
 #include "config.h"
 #include "dpconf.h"
 #include "maptab.h"
@@ -64,12 +65,6 @@ struct dp_batch {
 struct dpctl;
 struct pmtu_table;
 
-/* A token bucket in thousandths of a token, so that low rates refill smoothly. */
-struct dp_bucket {
-	uint64_t milli;
-	int64_t last_ms;
-};
-
 /*
  * The last flow each way and the entries its lookups found: a bulk transfer then costs one
  * comparison per packet instead of two keyed hashes. Valid while the tables' generation holds.
@@ -122,7 +117,7 @@ struct dp {
 	bool has_icmp_src4, has_icmp_src6;
 	uint8_t icmp_src4[16], icmp_src6[16];
 	uint8_t *icmp_out;
-	struct dp_bucket icmp_bucket;
+	struct ipr_bucket icmp_bucket;
 	uint64_t counters[DP_C_COUNT];
 	uint64_t drops[XLATE_DROP_COUNT];
 	struct dp_offload off; /* kernel offloads: what is on, their buffers and counters */

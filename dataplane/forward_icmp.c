@@ -6,8 +6,6 @@
 #include "offload.h"
 #include "prefix.h"
 
-#define MILLI 1000
-
 /* The gateway's address in an encoded range: the one the allocators keep for it. */
 static bool gateway_address(const struct config_prefix *range, uint8_t *out)
 {
@@ -20,30 +18,18 @@ void forward_icmp_init(struct dp *dp)
 {
 	dp->has_icmp_src4 = gateway_address(&dp->gw.encoded_ipv4, dp->icmp_src4);
 	dp->has_icmp_src6 = gateway_address(&dp->gw.encoded_ipv6, dp->icmp_src6);
-	dp->icmp_bucket.milli = (uint64_t)dp->cfg.icmp_burst * MILLI;
-	dp->icmp_bucket.last_ms = dp_now_ms();
+	dp->icmp_bucket = (struct ipr_bucket){ 0 }; /* full at its first refill */
+	ipr_bucket_refill(&dp->icmp_bucket, dp->cfg.icmp_rate, dp->cfg.icmp_burst, dp_now_ms());
 }
 
 /* One token, if the bucket has it: icmp-rate a second, icmp-burst at most. */
 static bool take_token(struct dp *dp)
 {
-	struct dp_bucket *b = &dp->icmp_bucket;
-	uint64_t cap = (uint64_t)dp->cfg.icmp_burst * MILLI;
-	int64_t now = dp_now_ms();
-
-	if (dp->cfg.icmp_rate == 0)
-		return false;
-	if (now > b->last_ms) {
-		b->milli += (uint64_t)(now - b->last_ms) * dp->cfg.icmp_rate;
-		if (b->milli > cap)
-			b->milli = cap;
-		b->last_ms = now;
-	}
-	if (b->milli < MILLI) {
+	if (dp->cfg.icmp_rate == 0 || !ipr_bucket_take(&dp->icmp_bucket, dp->cfg.icmp_rate,
+						       dp->cfg.icmp_burst, dp_now_ms())) {
 		dp->counters[DP_C_ICMP_LIMITED]++;
 		return false;
 	}
-	b->milli -= MILLI;
 	return true;
 }
 

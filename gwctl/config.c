@@ -33,6 +33,8 @@ enum config_key {
 	KEY_INBOUND_TOTAL,
 	KEY_INBOUND_RATE,
 	KEY_INBOUND_RATE_TOTAL,
+	KEY_IDLE_TIMEOUT,
+	KEY_MAX_CLIENTS_PER_USER,
 	KEY_COUNT,
 };
 
@@ -355,6 +357,17 @@ static int set_max_clients(struct gwctl_config *cfg, const char *v, size_t n, st
 	return parse_count(v, n, &cfg->max_clients, err);
 }
 
+static int set_max_clients_per_user(struct gwctl_config *cfg, const char *v, size_t n,
+				    struct ipr_err *err)
+{
+	return parse_count(v, n, &cfg->max_clients_per_user, err);
+}
+
+static int set_idle_timeout(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_duration(v, n, &cfg->idle_timeout_secs, err);
+}
+
 static const char *const log_levels[] = {
 	[CONFIG_LOG_ERROR] = "error",
 	[CONFIG_LOG_WARN] = "warn",
@@ -486,6 +499,9 @@ static const struct config_key_info keys[KEY_COUNT] = {
 	[KEY_INBOUND_TOTAL] = { "inbound-total", set_inbound_total, false, false },
 	[KEY_INBOUND_RATE] = { "inbound-rate", set_inbound_rate, false, false },
 	[KEY_INBOUND_RATE_TOTAL] = { "inbound-rate-total", set_inbound_rate_total, false, false },
+	[KEY_IDLE_TIMEOUT] = { "idle-timeout", set_idle_timeout, false, false },
+	[KEY_MAX_CLIENTS_PER_USER] = { "max-clients-per-user", set_max_clients_per_user, false,
+				       false },
 };
 
 void config_defaults(struct gwctl_config *cfg)
@@ -513,6 +529,8 @@ void config_defaults(struct gwctl_config *cfg)
 	cfg->dynamic_ref_max = ipr_ref_from_u64((UINT64_C(1) << 56) - 1);
 	cfg->commit_batch = 256;
 	cfg->max_clients = 64;
+	cfg->max_clients_per_user = 0; /* half of max-clients */
+	cfg->idle_timeout_secs = 60;
 	cfg->inbound_per_peer = 1024;
 	cfg->inbound_total = 16384;
 	cfg->inbound_rate = 50;

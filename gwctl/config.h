@@ -89,6 +89,8 @@ struct gwctl_config {
 	struct ipr_ref dynamic_ref_max;
 	uint32_t commit_batch;
 	uint32_t max_clients;
+	uint32_t max_clients_per_user; /* 0: half of max_clients (gwctl/clients.h) */
+	uint32_t idle_timeout_secs;    /* connections quiet this long are closed */
 	/* limits on encoded addresses made for unknown remote sources (gwctl/inbound.h) */
 	uint32_t inbound_per_peer;   /* live ones per peer gateway */
 	uint32_t inbound_total;	     /* live ones in all */

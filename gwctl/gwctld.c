@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "names.h"
+#include "peers.h"
 #include "server.h"
 #include "service.h"
 #include "store.h"
@@ -23,6 +24,7 @@ static int drop_privileges(const struct gwctl_config *cfg)
 	static const char *const suffixes[] = { "", "-wal", "-shm" };
 	struct passwd *pw;
 	char path[CONFIG_PATH_MAX + 8];
+	int rc;
 
 	if (!cfg->user[0] || geteuid() != 0)
 		return 0;
@@ -37,6 +39,12 @@ static int drop_privileges(const struct gwctl_config *cfg)
 			log_error("%s: cannot hand it to %s: %s", path, cfg->user, strerror(errno));
 			return -errno;
 		}
+	}
+	/* the daemon's own user may use the socket (mode 0600 without a socket group) */
+	rc = peers_hand_socket(cfg->socket, pw->pw_uid);
+	if (rc < 0) {
+		log_error("%s: cannot hand it to %s: %s", cfg->socket, cfg->user, strerror(-rc));
+		return rc;
 	}
 	return ipr_become_user(cfg->user);
 }

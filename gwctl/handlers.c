@@ -172,7 +172,7 @@ static int inbound_room(struct request *r, const struct ipr_context *peer, bool 
 
 	*refused = false;
 	if (!inbound_take(&svc->inbound, peer, svc->cfg.inbound_rate, svc->cfg.inbound_rate_total,
-			  inbound_clock_ms())) {
+			  ipr_clock_ms())) {
 		svc->counters.inbound_rate_limited++;
 		*refused = true;
 		return fail(r, IPR_CTL_E_BUSY, "new inbound sources arrive too fast");
@@ -432,6 +432,9 @@ static int handle_stats(struct request *r)
 	}
 	ipr_ctl_put_counter(r->reply, "gwctld.messages.malformed", c->malformed);
 	ipr_ctl_put_counter(r->reply, "gwctld.peers.denied", c->denied_peers);
+	ipr_ctl_put_counter(r->reply, "gwctld.clients.refused_full", c->refused_full);
+	ipr_ctl_put_counter(r->reply, "gwctld.clients.refused_share", c->refused_share);
+	ipr_ctl_put_counter(r->reply, "gwctld.clients.closed_idle", c->closed_idle);
 	ipr_ctl_put_counter(r->reply, "gwctld.allocated.encoded", c->allocated_encoded);
 	ipr_ctl_put_counter(r->reply, "gwctld.allocated.refs", c->allocated_refs);
 	ipr_ctl_put_counter(r->reply, "gwctld.allocations.exhausted", c->exhausted);
@@ -443,6 +446,7 @@ static int handle_stats(struct request *r)
 	ipr_ctl_put_counter(r->reply, "gwctld.store.commits", c->commits);
 	ipr_ctl_put_counter(r->reply, "gwctld.store.committed_requests", c->committed_requests);
 	ipr_ctl_put_counter(r->reply, "gwctld.store.failures", c->store_failures);
+	ipr_ctl_put_counter(r->reply, "gwctld.store.replaced", c->store_replaced);
 	ipr_ctl_put_counter(r->reply, "gwctld.store.bad_rows", counts.bad_rows);
 	ipr_ctl_put_counter(r->reply, "gwctld.events.sent", c->events_sent);
 	ipr_ctl_put_counter(r->reply, "gwctld.subscribers.dropped", c->subscribers_dropped);
@@ -509,7 +513,8 @@ static int handle_status(struct request *r)
 	const struct service *svc = r->svc;
 	struct store_counts counts;
 	char text[128], min[IPR_REF_TEXT_MAX], max[IPR_REF_TEXT_MAX];
-	uint64_t total = 0;
+	uint64_t total = 0, wal_bytes;
+	int64_t wal_held_ms;
 	int rc = store_count(svc->store, &counts);
 
 	if (rc < 0)
@@ -532,6 +537,13 @@ static int handle_status(struct request *r)
 	put_line(r->reply, "mappings: %llu (%llu quarantined values)", (unsigned long long)total,
 		 (unsigned long long)counts.quarantined);
 	put_line(r->reply, "generation: %llu", (unsigned long long)svc->generation);
+	store_wal_status(svc->store, &wal_bytes, &wal_held_ms);
+	put_line(r->reply, "store-wal: %llu KiB", (unsigned long long)(wal_bytes >> 10));
+	if (wal_held_ms)
+		put_line(r->reply,
+			 "warning: a reader holds back the store's checkpoints (for %lld s): the "
+			 "write-ahead log grows until it ends its transaction (docs/store.md)",
+			 (long long)(wal_held_ms / 1000));
 	return 0;
 }
 

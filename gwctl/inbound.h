@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "addr.h"
+#include "bucket.h"
 
 /*
  * Inbound traffic from an unknown remote IPREF address makes the dataplane ask for an encoded
@@ -18,26 +19,18 @@
  */
 #define INBOUND_BUCKETS 4096
 
-struct inbound_bucket {
-	uint64_t millitokens; /* one allocation costs 1000 */
-	int64_t last_ms;
-};
-
 struct inbound {
-	struct inbound_bucket peers[INBOUND_BUCKETS];
-	struct inbound_bucket all;
+	struct ipr_bucket peers[INBOUND_BUCKETS]; /* one allocation costs a token */
+	struct ipr_bucket all;
 	uint8_t key[crypto_shorthash_KEYBYTES];
 };
 
 void inbound_init(struct inbound *in);
 
-/* Milliseconds of the monotonic clock, what inbound_take counts in. */
-int64_t inbound_clock_ms(void);
-
 /*
  * Takes one allocation from peer's bucket and from the global one, each refilled at its rate
- * (allocations per second, a second's worth at most); false, and nothing taken, when either
- * is empty.
+ * (allocations per second, a second's worth at most; now_ms from ipr_clock_ms); false, and nothing
+ * taken, when either is empty.
  */
 bool inbound_take(struct inbound *in, const struct ipr_context *peer, uint32_t rate,
 		  uint32_t rate_total, int64_t now_ms);

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +15,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "bucket.h"
+#include "clients.h"
 #include "log.h"
+#include "peers.h"
 #include "watch.h"
 
+/* What every write is answered once the store's file is gone from under the daemon. */
+#define STORE_REPLACED_REPLY "the store's file was deleted or replaced under gwctld: restart it"
 /* Bytes a client may have waiting to be sent before it counts as stuck. */
 #define QUEUE_CAP (2u << 20)
 /* Snapshot pages are produced while a subscriber's queue is below this. */
@@ -35,15 +39,17 @@ enum {
 	TAG_WATCH = -4,
 	TAG_QUIET = -5,
 	TAG_NAMES = -6,
+	TAG_IDLE = -7,
 };
 
 struct client {
 	int fd; /* -1: free slot */
 	uid_t uid;
 	pid_t pid;
-	uint32_t serial; /* changes each time the slot is reused */
-	bool closing;	 /* close once the queue is flushed */
-	bool want_out;	 /* EPOLLOUT armed */
+	uint32_t serial;  /* changes each time the slot is reused */
+	int64_t heard_ms; /* when it connected or last sent a request (ipr_clock_ms) */
+	bool closing;	  /* close once the queue is flushed */
+	bool want_out;	  /* EPOLLOUT armed */
 	/* output queue: messages framed by a 2-byte length, oldest at head */
 	uint8_t *queue;
 	size_t head, tail;
@@ -70,6 +76,9 @@ struct server {
 	int epoll_fd;
 	int signal_fd;
 	int timer_fd;
+	int idle_fd; /* ticks to look for idle connections */
+	struct clients_log refusals;
+	struct ipr_bucket replaced_log; /* the replaced store is logged once a second at most */
 	bool stop;
 	bool sweep_due;
 	bool reload_due;  /* SIGHUP: the configuration and the published sources */
@@ -175,7 +184,7 @@ int server_open(struct server **out, struct service *svc, char *msg, size_t msg_
 	if (!srv)
 		return -ENOMEM;
 	srv->svc = svc;
-	srv->listen_fd = srv->epoll_fd = srv->signal_fd = srv->timer_fd = -1;
+	srv->listen_fd = srv->epoll_fd = srv->signal_fd = srv->timer_fd = srv->idle_fd = -1;
 	srv->watch.inotify_fd = srv->watch.timer_fd = -1;
 	srv->client_cap = svc->cfg.max_clients;
 	srv->clients = calloc(srv->client_cap, sizeof(*srv->clients));
@@ -199,8 +208,9 @@ int server_open(struct server **out, struct service *svc, char *msg, size_t msg_
 	signal(SIGPIPE, SIG_IGN);
 	srv->signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
 	srv->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	srv->idle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (srv->signal_fd < 0 || srv->timer_fd < 0 || srv->epoll_fd < 0) {
+	if (srv->signal_fd < 0 || srv->timer_fd < 0 || srv->idle_fd < 0 || srv->epoll_fd < 0) {
 		rc = -errno;
 		goto out;
 	}
@@ -210,6 +220,11 @@ int server_open(struct server **out, struct service *svc, char *msg, size_t msg_
 						down */
 	};
 	timerfd_settime(srv->timer_fd, 0, &every, NULL);
+	struct itimerspec idle_every = {
+		.it_interval = { .tv_sec = clients_idle_check_secs(&svc->cfg) },
+		.it_value = { .tv_sec = clients_idle_check_secs(&svc->cfg) },
+	};
+	timerfd_settime(srv->idle_fd, 0, &idle_every, NULL);
 	rc = watch_open(&srv->watch);
 	if (rc < 0)
 		goto out;
@@ -226,6 +241,8 @@ int server_open(struct server **out, struct service *svc, char *msg, size_t msg_
 		rc = arm(srv, EPOLL_CTL_ADD, srv->signal_fd, EPOLLIN, TAG_SIGNAL);
 	if (rc == 0)
 		rc = arm(srv, EPOLL_CTL_ADD, srv->timer_fd, EPOLLIN, TAG_TIMER);
+	if (rc == 0)
+		rc = arm(srv, EPOLL_CTL_ADD, srv->idle_fd, EPOLLIN, TAG_IDLE);
 	if (rc < 0)
 		goto out;
 	*out = srv;
@@ -266,31 +283,12 @@ void server_free(struct server *srv)
 		close(srv->signal_fd);
 	if (srv->timer_fd >= 0)
 		close(srv->timer_fd);
+	if (srv->idle_fd >= 0)
+		close(srv->idle_fd);
 	watch_close(&srv->watch);
 	free(srv->clients);
 	free(srv->batch);
 	free(srv);
-}
-
-/* Root, the daemon's own user, and members of the socket group may talk to the daemon. */
-static bool peer_allowed(const struct server *srv, const struct ucred *cred)
-{
-	if (cred->uid == 0 || cred->uid == geteuid())
-		return true;
-	if (srv->group == (gid_t)-1)
-		return false;
-	if (cred->gid == srv->group)
-		return true;
-	struct passwd *pw = getpwuid(cred->uid);
-	gid_t groups[64];
-	int n = 64;
-	if (!pw || getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
-		return false;
-	for (int i = 0; i < n; i++) {
-		if (groups[i] == srv->group)
-			return true;
-	}
-	return false;
 }
 
 static size_t queued(const struct client *c)
@@ -361,43 +359,99 @@ static int flush_client(struct server *srv, struct client *c)
 	return 0;
 }
 
+/* Refuses a connection with E_BUSY and a reason the client can show. */
+static void refuse_busy(int fd, const char *why)
+{
+	uint8_t reply[128];
+	size_t n = service_error_reply(reply, sizeof(reply), 0, 0, IPR_CTL_E_BUSY, why);
+
+	(void)!send(fd, reply, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+/* A free slot for a client of uid, or -1 when the table is full or uid holds its share. */
+static ssize_t admit(struct server *srv, int fd, const struct ucred *cred, int64_t now)
+{
+	struct service *svc = srv->svc;
+	size_t slot = srv->client_cap, same_user = 0, share = clients_user_share(&svc->cfg);
+
+	for (size_t i = 0; i < srv->client_cap; i++) {
+		if (srv->clients[i].fd < 0)
+			slot = slot < srv->client_cap ? slot : i;
+		else if (srv->clients[i].uid == cred->uid)
+			same_user++;
+	}
+	if (slot == srv->client_cap) {
+		svc->counters.refused_full++;
+		refuse_busy(fd, "too many clients");
+		clients_log_refusal(&srv->refusals, now,
+				    "refused a control connection from pid %d uid %d: "
+				    "max-clients (%u) reached",
+				    (int)cred->pid, (int)cred->uid, svc->cfg.max_clients);
+		return -1;
+	}
+	if (same_user >= share) {
+		svc->counters.refused_share++;
+		refuse_busy(fd, "too many connections of this user (max-clients-per-user)");
+		clients_log_refusal(&srv->refusals, now,
+				    "refused a control connection from pid %d uid %d: it holds "
+				    "its share of %zu (max-clients-per-user)",
+				    (int)cred->pid, (int)cred->uid, share);
+		return -1;
+	}
+	return (ssize_t)slot;
+}
+
 static void accept_clients(struct server *srv)
 {
 	for (;;) {
 		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		int64_t now = ipr_clock_ms();
 		struct ucred cred;
-		socklen_t len = sizeof(cred);
-		size_t slot;
+		ssize_t slot;
 
 		if (fd < 0)
 			return;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-		    !peer_allowed(srv, &cred)) {
+		if (!peers_allowed(fd, srv->group, &cred)) {
 			srv->svc->counters.denied_peers++;
-			log_warn("refused a control connection from uid %d", (int)cred.uid);
+			clients_log_refusal(&srv->refusals, now,
+					    "refused a control connection from uid %d: not root, "
+					    "the daemon's user or in the socket group",
+					    (int)cred.uid);
 			close(fd);
 			continue;
 		}
-		for (slot = 0; slot < srv->client_cap && srv->clients[slot].fd >= 0; slot++)
-			;
-		if (slot == srv->client_cap) {
-			uint8_t reply[64];
-			size_t n = service_error_reply(reply, sizeof(reply), 0, 0, IPR_CTL_E_BUSY,
-						       "too many clients");
-			(void)!send(fd, reply, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-			close(fd);
-			log_warn("refused a control connection: max-clients (%u) reached",
-				 srv->svc->cfg.max_clients);
+		slot = admit(srv, fd, &cred, now);
+		if (slot < 0)
 			continue;
-		}
 		struct client *c = &srv->clients[slot];
 		c->fd = fd;
 		c->uid = cred.uid;
 		c->pid = cred.pid;
+		c->heard_ms = now;
 		if (arm(srv, EPOLL_CTL_ADD, fd, EPOLLIN, (int64_t)slot) < 0)
 			close_client(srv, c);
 		else
 			log_debug("client pid %d uid %d connected", (int)cred.pid, (int)cred.uid);
+	}
+}
+
+/* Closes connections quiet for idle-timeout that wait for nothing (gwctl/clients.h). */
+static void close_idle_clients(struct server *srv)
+{
+	int64_t now = ipr_clock_ms();
+	uint64_t ticks;
+
+	(void)!read(srv->idle_fd, &ticks, sizeof(ticks));
+	for (size_t i = 0; i < srv->client_cap; i++) {
+		struct client *c = &srv->clients[i];
+
+		if (c->fd < 0 || c->subscribed || queued(c) > 0 ||
+		    !clients_idle(&srv->svc->cfg, c->heard_ms, now))
+			continue;
+		log_debug("closing the idle connection of pid %d uid %d", (int)c->pid, (int)c->uid);
+		srv->svc->counters.closed_idle++;
+		close_client(srv, c);
 	}
 }
 
@@ -417,6 +471,7 @@ static void read_client(struct server *srv, size_t slot)
 		}
 		if (n < 0)
 			return;
+		c->heard_ms = ipr_clock_ms();
 		e->client = slot;
 		e->serial = c->serial;
 		e->oversized = (size_t)n > sizeof(e->msg);
@@ -595,7 +650,11 @@ static void process_batch(struct server *srv)
 
 	if (doomed) {
 		/* Nothing of this batch reached the disk: every answer becomes a store error. */
+		const char *why = store_replaced(svc->store) ? STORE_REPLACED_REPLY
+							     : "the store could not commit";
 		svc->counters.store_failures++;
+		if (store_replaced(svc->store))
+			svc->counters.store_replaced++;
 		service_drop_pending(svc);
 		for (size_t i = 0; i < srv->batch_len; i++) {
 			struct batch_entry *e = &srv->batch[i];
@@ -606,11 +665,16 @@ static void process_batch(struct server *srv)
 			if (ipr_ctl_decode(e->msg, e->len, &hdr, &attrs, &attrs_len) < 0)
 				attrs_len = 0;
 			svc->counters.errors[IPR_CTL_E_STORE]++;
-			e->reply_len =
-				service_error_reply(e->reply, sizeof(e->reply), hdr.kind, hdr.id,
-						    IPR_CTL_E_STORE, "the store could not commit");
+			e->reply_len = service_error_reply(e->reply, sizeof(e->reply), hdr.kind,
+							   hdr.id, IPR_CTL_E_STORE, why);
 		}
-		log_warn("store: a batch of %zu requests could not be committed", srv->batch_len);
+		if (!store_replaced(svc->store))
+			log_warn("store: a batch of %zu requests could not be committed",
+				 srv->batch_len);
+		else if (ipr_bucket_take(&srv->replaced_log, 1, 1, ipr_clock_ms()))
+			log_error("store: %s was deleted or replaced while gwctld runs: a batch of "
+				  "%zu requests is refused, as every write will be until a restart",
+				  svc->cfg.database, srv->batch_len);
 	} else if (store_changes(svc->store) != changes_before) {
 		svc->counters.commits++;
 		svc->counters.committed_requests += srv->batch_len;
@@ -700,6 +764,8 @@ int server_run(struct server *srv)
 			} else if (tag == TAG_QUIET) {
 				if (watch_due(&srv->watch))
 					srv->publish_due = true;
+			} else if (tag == TAG_IDLE) {
+				close_idle_clients(srv);
 			} else if (tag == TAG_TIMER) {
 				uint64_t ticks;
 				(void)!read(srv->timer_fd, &ticks, sizeof(ticks));

@@ -22,6 +22,9 @@ struct service_counters {
 	uint64_t errors[IPR_CTL_STATUS_MAX + 1];
 	uint64_t malformed;	    /* messages that could not be decoded */
 	uint64_t denied_peers;	    /* connections refused by peer credentials */
+	uint64_t refused_full;	    /* connections refused: max-clients reached */
+	uint64_t refused_share;	    /* connections refused: the user holds its share */
+	uint64_t closed_idle;	    /* connections closed after idle-timeout */
 	uint64_t allocated_encoded; /* new encoded addresses */
 	uint64_t allocated_refs;    /* new references */
 	uint64_t exhausted;	    /* allocations refused because a range was full */
@@ -30,6 +33,7 @@ struct service_counters {
 	uint64_t commits;	     /* durable commits (one per batch of requests) */
 	uint64_t committed_requests; /* requests answered after those commits */
 	uint64_t store_failures;     /* batches the store could not commit */
+	uint64_t store_replaced; /* of those, refused: the database file was deleted or replaced */
 	uint64_t events_sent;
 	uint64_t subscribers_dropped;  /* subscribers too slow to keep up, disconnected */
 	uint64_t inbound_rate_limited; /* dataplane allocations refused: too fast */

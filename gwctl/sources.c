@@ -177,10 +177,16 @@ int sources_status(const struct source_set *set)
 /* Turns an unreadable input into its error; 0 or -ENOMEM. */
 static int report_unreadable(struct source_set *set, const struct sources_input *in)
 {
+	char buf[64];
+
 	if (in->text)
 		return 0;
+	if (in->read_err.line) /* binary content is an error of its line, in no other's place */
+		return sources_error(set, in->name, in->read_err.line, "column %zu: %s",
+				     in->read_err.column,
+				     sources_read_error_text(in, buf, sizeof(buf)));
 	return sources_error(set, in->name, 0, "cannot read: %s",
-			     sources_read_error_text(in->read_errno));
+			     sources_read_error_text(in, buf, sizeof(buf)));
 }
 
 static struct sources_input text_input(const char *name, const char *text, size_t len)

@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <sys/types.h>
 
+#include "file.h"
 #include "sources.h"
 
 /* One file's bytes, read or given; text is NULL and read_errno set when it could not be read. */
@@ -14,6 +15,7 @@ struct sources_input {
 	const char *text;
 	size_t len;
 	int read_errno;
+	struct ipr_file_err read_err; /* why, when read_errno is set by sources_read_file */
 	dev_t dev; /* identity of a file read from disk, to find $INCLUDE loops; 0/0 otherwise */
 	ino_t ino;
 };
@@ -44,11 +46,14 @@ void sources_sort_errors(struct source_set *set, size_t from);
 /* 0 or -EINVAL when errors are listed: what the public functions return on success. */
 int sources_status(const struct source_set *set);
 
-/* Reads a regular file of at most SOURCES_FILE_MAX bytes; 0 or -errno. */
+/*
+ * Reads a regular text file of at most SOURCES_FILE_MAX bytes that held still while it was
+ * read (core's ipr_file_read); 0 or -errno, with in->read_err saying why.
+ */
 IPR_MUST_CHECK int sources_read_file(const char *path, struct sources_input *in, char **owned);
 
-/* Why a file could not be read, in words. */
-const char *sources_read_error_text(int e);
+/* Why a file could not be read, in words; buf (64 bytes will do) may hold them. */
+const char *sources_read_error_text(const struct sources_input *in, char *buf, size_t size);
 
 /* Adds a file's name and bytes, or its name and errno, to a digest. */
 void sources_digest_input(crypto_generichash_state *state, const struct sources_input *in);

@@ -122,9 +122,16 @@ static int include(struct reader *r, struct scope *scope, unsigned line, char **
 		return fail(r, scope, line, "included file's path is too long");
 	r->side->includes++;
 	if (sources_read_file(path, &in, &owned) < 0) {
+		char buf[64];
+
 		sources_digest_input(r->digest, &in);
+		if (in.read_err.line)
+			return sources_error(r->set, scope->name, line,
+					     "cannot read included file %s: line %u column %zu: %s",
+					     path, in.read_err.line, in.read_err.column,
+					     sources_read_error_text(&in, buf, sizeof(buf)));
 		return sources_error(r->set, scope->name, line, "cannot read included file %s: %s",
-				     path, sources_read_error_text(in.read_errno));
+				     path, sources_read_error_text(&in, buf, sizeof(buf)));
 	}
 	sources_digest_input(r->digest, &in);
 	if (same_file(r, in.dev, in.ino)) {

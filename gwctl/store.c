@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 
 #include "schema.h"
+#include "bucket.h"
+#include "store_guard.h"
+#include "store_wal.h"
 
 /* Both tables are read through the same column order, so one function turns rows into mappings. */
 #define LOCAL_COLUMNS  "id, kind, address, family, context, ref, name, expires, source"
@@ -119,6 +122,9 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT_MAX];
 	uint64_t bad_rows;
+	bool replaced; /* the file was deleted or replaced under us: no write commits any more */
+	uint64_t changes_at_begin;
+	struct store_wal wal;
 };
 
 /* The cursor of store_list: the top bit says which table, the rest is the last row id. */
@@ -370,6 +376,9 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 			say(msg, msg_size, "%s: %s", path, strerror(errno));
 			return -errno;
 		}
+		rc = store_guard_orphan_wal(path, msg, msg_size);
+		if (rc < 0)
+			return rc;
 		flags |= SQLITE_OPEN_CREATE;
 	} else if (!S_ISREG(st.st_mode)) {
 		say(msg, msg_size, "%s: not a regular file", path);
@@ -389,7 +398,7 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 		goto out;
 	}
 	sqlite3_extended_result_codes(store->db, 1);
-	sqlite3_busy_timeout(store->db, 200);
+	sqlite3_busy_timeout(store->db, STORE_BUSY_MS);
 	/* SQLite quietly opens a write-protected file read-only; a store must be writable. */
 	if (sqlite3_db_readonly(store->db, "main") == 1) {
 		say(msg, msg_size, "%s: the database is read-only (file or file system)", path);
@@ -408,6 +417,11 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 		  sizeof(error));
 	if (rc < 0) {
 		say(msg, msg_size, "%s: cannot switch to WAL: %s", path, error);
+		goto out;
+	}
+	rc = store_wal_init(&store->wal, store->db, path);
+	if (rc < 0) {
+		say(msg, msg_size, "%s: cannot set the write-ahead log's size limit", path);
 		goto out;
 	}
 	rc = migrate(store->db, path, msg, msg_size);
@@ -437,17 +451,31 @@ void store_close(struct store *store)
 	for (int s = 0; s < ST_COUNT_MAX; s++)
 		sqlite3_finalize(store->stmt[s]);
 	sqlite3_close(store->db);
+	store_wal_deinit(&store->wal);
 	free(store);
 }
 
 int store_begin(struct store *store)
 {
+	store->changes_at_begin = store_changes(store);
 	return run(store, ST_BEGIN);
 }
 
 int store_commit(struct store *store)
 {
-	int rc = run(store, ST_COMMIT);
+	int rc;
+
+	/* checked before COMMIT, so that nothing is acknowledged that a restart would lose;
+	 * reads go on, from the file still open, so that status and stats can tell what happened */
+	if (!store->replaced)
+		store->replaced = store_guard_moved(store->db);
+	if (store->replaced && store_changes(store) != store->changes_at_begin) {
+		store_rollback(store);
+		return -ESTALE;
+	}
+	rc = run(store, ST_COMMIT);
+	if (rc == 0)
+		store_wal_after_commit(&store->wal, store->db, ipr_clock_ms());
 
 	if (rc < 0)
 		store_rollback(store);
@@ -458,6 +486,17 @@ void store_rollback(struct store *store)
 {
 	if (!sqlite3_get_autocommit(store->db))
 		(void)run(store, ST_ROLLBACK);
+}
+
+void store_wal_status(const struct store *store, uint64_t *bytes, int64_t *held_ms)
+{
+	*bytes = store_wal_size(&store->wal);
+	*held_ms = store_wal_held_ms(&store->wal, ipr_clock_ms());
+}
+
+bool store_replaced(const struct store *store)
+{
+	return store->replaced;
 }
 
 uint64_t store_changes(const struct store *store)

@@ -14,19 +14,30 @@ struct store;
 /*
  * Opens (or creates) the store at path and brings its schema up to date. Refuses, with a
  * sentence in msg and without writing anything, a file that is not an SQLite database, that
- * belongs to another application, that is corrupt, or that a newer gwctld created.
+ * belongs to another application, that is corrupt, or that a newer gwctld created, and will not
+ * create a missing database beside a write-ahead log it left (-EEXIST).
  */
 IPR_MUST_CHECK int store_open(const char *path, struct store **out, char *msg, size_t msg_size);
 void store_close(struct store *store);
 
 /*
  * Writes happen between begin and commit (BEGIN IMMEDIATE ... COMMIT, durable on return).
- * commit returns -ENOSPC, -EROFS, -EIO or -EBUSY when the store could not commit; the
- * transaction is then rolled back and nothing of it remains.
+ * commit returns -ENOSPC, -EROFS, -EIO or -EBUSY when the store could not commit, and -ESTALE
+ * for a transaction that wrote once the database file was found deleted or replaced under the
+ * daemon (store_replaced; reads still commit); the transaction is then rolled back and nothing
+ * of it remains.
  */
 IPR_MUST_CHECK int store_begin(struct store *store);
 IPR_MUST_CHECK int store_commit(struct store *store);
 void store_rollback(struct store *store);
+/*
+ * The write-ahead log's size in bytes, and for how long (ms) a reader has held its checkpoints
+ * back, keeping it past its bound (0 when none does). See gwctl/store_wal.h.
+ */
+void store_wal_status(const struct store *store, uint64_t *bytes, int64_t *held_ms);
+
+/* True once a commit found the database file deleted or replaced: only a restart helps. */
+bool store_replaced(const struct store *store);
 /* False when SQLite ended the transaction on its own after an error (disk full, I/O). */
 bool store_in_transaction(const struct store *store);
 

@@ -8,6 +8,7 @@
 
 #include "conf.h"
 #include "dpconf.h"
+#include "file.h"
 #include "fuzz.h"
 
 #define KEY_COUNT 15 /* the keys of docs/dataplane.md, one bit each in seen */
@@ -76,26 +77,23 @@ static int parse_one(struct dpconf *cfg, const char *line, size_t len, struct ip
 static void check_file(const uint8_t *data, size_t size, const struct dpconf *by_lines,
 		       int first_rc, size_t first_line, const struct ipr_err *first_err)
 {
-	static int fd = -1;
+	struct ipr_file_err binary;
 	struct dpconf cfg, before;
 	char path[64], msg[256], want[256];
-	size_t done = 0;
 	int rc;
 
-	if (fd < 0)
-		fd = memfd_create("fuzz_dpconf", MFD_CLOEXEC);
-	FUZZ_CHECK(fd >= 0 && ftruncate(fd, 0) == 0);
-	while (done < size) {
-		ssize_t n = pwrite(fd, data + done, size - done, (off_t)done);
-
-		FUZZ_CHECK(n > 0);
-		done += (size_t)n;
-	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	fuzz_as_file(data, size, path, sizeof(path));
 	dpconf_defaults(&cfg);
 	before = cfg;
 	msg[0] = '\0';
 	rc = dpconf_load(&cfg, path, msg, sizeof(msg));
+	if (ipr_file_check_text((const char *)data, size, &binary) < 0) {
+		/* binary content refuses the whole file before any line is parsed */
+		FUZZ_CHECK(rc == -EILSEQ && memcmp(&cfg, &before, sizeof(cfg)) == 0);
+		ipr_file_error_format(path, &binary, want, sizeof(want));
+		FUZZ_CHECK(strcmp(msg, want) == 0);
+		return;
+	}
 	FUZZ_CHECK(rc == first_rc);
 	if (rc == 0) {
 		FUZZ_CHECK(same(&cfg, by_lines));

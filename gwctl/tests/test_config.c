@@ -94,6 +94,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.dynamic_ref_max.lo, 72057594037927935ULL);
 	assert_int_equal(cfg.commit_batch, 256);
 	assert_int_equal(cfg.max_clients, 64);
+	assert_int_equal(cfg.max_clients_per_user, 0);
+	assert_int_equal(cfg.idle_timeout_secs, 60);
 	assert_int_equal(cfg.log_level, CONFIG_LOG_INFO);
 	assert_int_equal(cfg.seen, 0);
 	assert_int_equal(config_check(&cfg, NULL, 0), 0);
@@ -532,6 +534,8 @@ static void test_counts(void **state)
 		{ "max-clients = 0", -ERANGE, 15, "must be 1 to 4096" },
 		{ "max-clients = 5000", -ERANGE, 15, "must be 1 to 4096" },
 		{ "max-clients = 1.5", -EINVAL, 16, "expected a decimal number" },
+		{ "max-clients-per-user = 0", -ERANGE, 24, "must be 1 to 4096" },
+		{ "idle-timeout = 0", -ERANGE, 16, "duration must be more than 0" },
 		{ "inbound-rate = 0", -ERANGE, 16, "must be 1 to 16777216" },
 		{ "inbound-total = 16777217", -ERANGE, 17, "must be 1 to 16777216" },
 		{ "inbound-per-peer = 01", -EINVAL, 20, "number with a leading zero" },
@@ -550,6 +554,10 @@ static void test_counts(void **state)
 	assert_int_equal(cfg.max_clients, 4096);
 	cfg = parse_good("max-clients=100#");
 	assert_int_equal(cfg.max_clients, 100);
+	cfg = parse_good("max-clients-per-user = 3");
+	assert_int_equal(cfg.max_clients_per_user, 3);
+	cfg = parse_good("idle-timeout = 5m");
+	assert_int_equal(cfg.idle_timeout_secs, 300);
 	cfg = parse_good("inbound-per-peer = 16777216");
 	assert_int_equal(cfg.inbound_per_peer, 16777216);
 	cfg = parse_good("inbound-rate-total = 1");
@@ -804,9 +812,9 @@ static void test_load_errors(void **state)
 		assert_memory_equal(&cfg, &before, sizeof(cfg));
 	}
 
-	/* a NUL byte is a control character, not the end of the line */
-	assert_int_equal(load(&cfg, "lease = 1h\0x\n", 13, msg, sizeof(msg)), -EINVAL);
-	assert_string_equal(msg, ":1:11: control character");
+	/* a NUL byte is binary content, not the end of the line: the whole file is refused */
+	assert_int_equal(load(&cfg, "lease = 1h\0x\n", 13, msg, sizeof(msg)), -EILSEQ);
+	assert_string_equal(msg, ":1:11: NUL byte: binary content is refused");
 }
 
 static void test_load_long_lines(void **state)

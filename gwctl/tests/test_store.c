@@ -332,6 +332,47 @@ static void test_list_pages_and_bad_rows(void **state)
 	assert_int_equal(store_find_remote(fx->store, AF_INET, &ctx, &ref, &m), -EBADMSG);
 }
 
+/* A store whose file is deleted refuses writes (reads go on); an orphan WAL refuses a start. */
+static void test_deleted_under_us(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipr_mapping m = remote("10.240.0.5", "192.0.2.1", 5);
+	struct store *again = NULL;
+	char wal[160], msg[512];
+	FILE *f;
+
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_insert(fx->store, &m), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_false(store_replaced(fx->store));
+	assert_int_equal(unlink(fx->path), 0);
+	/* a read-only transaction still commits */
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_find_encoded(fx->store, AF_INET, m.address, &m), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_true(store_replaced(fx->store));
+	/* a write does not, and leaves nothing behind */
+	m = remote("10.240.0.6", "192.0.2.1", 6);
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_insert(fx->store, &m), 0);
+	assert_int_equal(store_commit(fx->store), -ESTALE);
+	assert_false(store_in_transaction(fx->store));
+	assert_int_equal(store_find_encoded(fx->store, AF_INET, m.address, &m), -ENOENT);
+
+	/* at start, a missing database beside its WAL is not created afresh */
+	store_close(fx->store);
+	fx->store = NULL;
+	snprintf(wal, sizeof(wal), "%s-wal", fx->path);
+	f = fopen(wal, "w");
+	assert_non_null(f);
+	fputs("not empty", f);
+	fclose(f);
+	assert_int_equal(store_open(fx->path, &again, msg, sizeof(msg)), -EEXIST);
+	assert_null(again);
+	assert_non_null(strstr(msg, "gw.db-wal"));
+	assert_int_equal(access(fx->path, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +382,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_and_sweep_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_pages_and_bad_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_under_us, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

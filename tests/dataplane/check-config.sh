@@ -31,4 +31,13 @@ fi
 	echo "unexpected message: $err"
 	exit 1
 }
+# a device never ends: refused at once, not read
+if err=$(timeout 20 "$dp" --check --config /dev/zero 2>&1); then
+	echo "/dev/zero was accepted"
+	exit 1
+fi
+[[ $err == *"/dev/zero: not a regular file"* ]] || {
+	echo "unexpected message for /dev/zero: $err"
+	exit 1
+}
 echo "ok: sample valid, bad files refused"
