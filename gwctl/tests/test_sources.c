@@ -377,8 +377,9 @@ static void test_zone_syntax_errors(void **state)
 			      "c TXT \"AA 198.51.100.1 + 1,2-3\"\n"  /* 16 */
 			      "d TXT \"AA 198.51.100.1 + 0\"\n"	     /* 17 */
 			      "$INCLUDE\n"			     /* 18 */
-			      "e TXT (\n"			     /* 19 */
-			      "\"AA 198.51.100.1 + 5\"\n",	     /* 20 */
+			      "f TXT \"AA 198.51.100.1 + --5000\"\n" /* 19 */
+			      "e TXT (\n"			     /* 20 */
+			      "\"AA 198.51.100.1 + 5\"\n",	     /* 21 */
 			      INT_HEAD, &set),
 			 -EINVAL);
 	expect_error(&set, "pub.zone", 1, "record without an owner name");
@@ -398,8 +399,10 @@ static void test_zone_syntax_errors(void **state)
 	expect_error(&set, "pub.zone", 17,
 		     "malformed AA record: reference 0 is the null reference");
 	expect_error(&set, "pub.zone", 18, "$INCLUDE takes a file name");
-	expect_error(&set, "pub.zone", 19, "'(' is not closed before the end of the file");
-	assert_int_equal(set.error_count, 17);
+	expect_error(&set, "pub.zone", 19,
+		     "malformed AA record: a reference may not start with '--'");
+	expect_error(&set, "pub.zone", 20, "'(' is not closed before the end of the file");
+	assert_int_equal(set.error_count, 18);
 	assert_int_equal(set.count, 0);
 	source_set_free(&set);
 }
