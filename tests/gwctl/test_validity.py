@@ -4,6 +4,7 @@ cannot be a remote gateway (GET_EA, `gwctl encode`, `gwctl map`), local hosts th
 hosts (GET_REF, `gwctl ref`, `gwctl map --publish`), and contexts not ours to publish under.
 usage: test_validity.py GWCTLD GWCTL"""
 import json
+import os
 import subprocess
 import sys
 
@@ -124,9 +125,40 @@ def test_publish_needs_our_context_and_a_host(make, workdir):
     check(len(listed(d)) == 3, listed(d))
 
 
+def test_publish_command_checks_addresses(make, workdir):
+    """`gwctl publish` prints records only for one of our contexts and a possible host."""
+    d = make("gateway-name = gw.example.net\n")
+
+    def publish(*args):
+        return subprocess.run([GWCTL, "--config", d.conf, "publish", *args, "www.example.net"],
+                              capture_output=True, text=True)
+    for args, why in [(["--context", "203.0.113.9"], "not a context of this gateway"),
+                      (["--context", "127.0.0.1"], "not a context of this gateway"),
+                      (["--address", "10.240.0.5"], "encoded range"),
+                      (["--address", "0.0.0.0"], "unspecified"),
+                      (["--address", "::ffff:10.1.0.5"], "IPv4-mapped")]:
+        run = publish(*args)
+        check(run.returncode == 1 and why in run.stderr and not run.stdout,
+              f"{args}: {run.returncode} {run.stdout} {run.stderr}")
+    run = publish("--context", "::ffff:198.51.100.1", "--address", "10.1.0.5", "--ref", "5000")
+    check(run.returncode == 0 and '"AA 198.51.100.1 + 5000"' in run.stdout, run.stdout + run.stderr)
+    run = publish("--context", "GW.example.net", "--ref", "5000")
+    check(run.returncode == 0 and '"AA gw.example.net + 5000"' in run.stdout, run.stdout + run.stderr)
+    # without a configuration only addresses no gateway can have are refused
+    bare = os.path.join(workdir, "bare.conf")
+    with open(bare, "w") as f:
+        f.write(f"socket = {d.sock}\n")
+    run = subprocess.run([GWCTL, "--config", bare, "publish", "--context", "127.0.0.1",
+                          "www.example.net"], capture_output=True, text=True)
+    check(run.returncode == 1 and "loopback" in run.stderr, run.stdout + run.stderr)
+    run = subprocess.run([GWCTL, "--config", bare, "publish", "--context", "203.0.113.9",
+                          "--ref", "5000", "www.example.net"], capture_output=True, text=True)
+    check(run.returncode == 0 and "AA 203.0.113.9 + 5000" in run.stdout, run.stdout + run.stderr)
+
+
 if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([
         test_get_ea_refuses_unusable_contexts, test_mapped_context_is_its_ipv4_address,
         test_cli_refuses_unusable_contexts, test_ref_refuses_unusable_hosts,
-        test_publish_needs_our_context_and_a_host,
+        test_publish_needs_our_context_and_a_host, test_publish_command_checks_addresses,
     ]))
