@@ -5,10 +5,15 @@ hosts (GET_REF, `gwctl ref`, `gwctl map --publish`), and contexts not ours to pu
 usage: test_validity.py GWCTLD GWCTL"""
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 
 from ctl import *  # noqa: F401,F403 (the protocol constants)
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from servers import NSD, Nsd  # noqa: E402
 
 GWCTLD, GWCTL = sys.argv[1], sys.argv[2]
 
@@ -156,9 +161,44 @@ def test_publish_command_checks_addresses(make, workdir):
     check(run.returncode == 0 and "AA 203.0.113.9 + 5000" in run.stdout, run.stdout + run.stderr)
 
 
+def test_external_gateway_names_to_unusable_addresses(make, workdir):
+    """An external host's gateway name that resolves to loopback (a common DNS mistake) is no
+    gateway: the host is left out with a note; of several addresses a usable one is taken."""
+    if not os.path.exists(NSD):
+        return "skip"
+    zone = os.path.join(workdir, "example.com.zone")
+    with open(zone, "w") as f:
+        f.write("$ORIGIN example.com.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n"
+                "  IN NS ns1\nns1 IN A 192.0.2.53\nlo IN A 127.0.0.1\nany IN A 0.0.0.0\n"
+                "two IN A 127.0.0.1\ntwo IN A 198.51.100.78\n")
+    hosts = os.path.join(workdir, "hosts")
+    with open(hosts, "w") as f:
+        f.write("10.240.0.10 a #= external lo.example.com + 10\n"
+                "10.240.0.11 b #= external any.example.com + 11\n"
+                "10.240.0.12 c #= external two.example.com + 12\n")
+    nsd = Nsd(workdir, {"example.com": zone}, ("ns1.example.com", "A"))
+    try:
+        d = make(f"hosts = {hosts}\ndns-server = 127.0.0.1@{nsd.port}\n").start()
+        deadline = time.time() + 20
+        rows = []
+        while time.time() < deadline and not rows:
+            db = sqlite3.connect(f"file:{d.db}?mode=ro", uri=True)
+            rows = db.execute("SELECT address, ipref FROM mappings").fetchall()
+            db.close()
+            time.sleep(0.1)
+        check(rows == [("10.240.0.12", "198.51.100.78 + 12")], rows)
+        run = cli(d, "reload")
+        for name in ("lo.example.com", "any.example.com"):
+            check(f"{name} does not resolve" in run.stdout and "remote gateway" in run.stdout,
+                  run.stdout)
+    finally:
+        nsd.stop()
+
+
 if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([
         test_get_ea_refuses_unusable_contexts, test_mapped_context_is_its_ipv4_address,
         test_cli_refuses_unusable_contexts, test_ref_refuses_unusable_hosts,
         test_publish_needs_our_context_and_a_host, test_publish_command_checks_addresses,
+        test_external_gateway_names_to_unusable_addresses,
     ]))
