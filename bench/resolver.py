@@ -102,7 +102,8 @@ def main():
         zone = os.path.join(work, "bench.test.zone")
         # every run below takes names of its own from Names: at most this many numbers in all
         write_zone(zone, 3 * NAMES + 2 * CACHED_SET + 3 * LATENCY_NAMES + 6 * FAR_NAMES)
-        gw = Daemon(GWCTLD, work, "").start()
+        # an address outside the zone's contexts (198.51.x.y): a gateway's own are refused
+        gw = Daemon(GWCTLD, work, "", gateway="192.0.2.254").start()
         servers.append(gw)
         nsd = Nsd(work, {"bench.test": zone}, ("ns1.bench.test", "A"))
         servers.append(nsd)

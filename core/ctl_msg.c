@@ -425,6 +425,7 @@ const char *ipr_ctl_status_text(uint8_t status)
 		[IPR_CTL_E_DENIED] = "not allowed",
 		[IPR_CTL_E_BUSY] = "busy",
 		[IPR_CTL_E_SOURCES] = "errors in the published sources",
+		[IPR_CTL_E_UNUSABLE] = "the address cannot be used there",
 	};
 
 	if (status < sizeof(texts) / sizeof(texts[0]) && texts[status])

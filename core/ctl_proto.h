@@ -64,7 +64,9 @@ enum ipr_ctl_status {
 	IPR_CTL_E_DENIED = 10,	 /* not allowed for this peer or this mapping kind */
 	IPR_CTL_E_BUSY = 11,	 /* too many requests or subscriptions */
 	IPR_CTL_E_SOURCES = 12,	 /* reload found errors; previous state kept */
-	IPR_CTL_STATUS_MAX = 12,
+	IPR_CTL_E_UNUSABLE =
+		13, /* an address that cannot be what it is given as (core/context.h) */
+	IPR_CTL_STATUS_MAX = 13,
 };
 
 enum ipr_ctl_attr_type {

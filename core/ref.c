@@ -112,8 +112,9 @@ static int parse_free_hex(const char *text, size_t len, u128 *out, struct ipr_er
 
 /*
  * Hex with dashes. Groups of at most four digits are 16-bit fields aligned to the right; one
- * "--" stands for as many zero groups as make eight in all, as "::" does in IPv6. A group of
- * more than four digits switches to free hex, which cannot be combined with "--".
+ * "--" stands for as many zero groups as make eight in all, as "::" does in IPv6, but never at
+ * the start. A group of more than four digits switches to free hex, which cannot be combined
+ * with "--".
  */
 static int parse_hex(const char *text, size_t len, u128 *out, struct ipr_err *err)
 {
@@ -137,6 +138,13 @@ static int parse_hex(const char *text, size_t len, u128 *out, struct ipr_err *er
 		if (run > 2)
 			return ipr_fail(err, EINVAL, end + 1, "more than two dashes in a row");
 		if (run == 2) {
+			/*
+			 * The deployed parser refuses a leading "--", so a record written so would
+			 * work with our resolver and no other (spec/addresses.md).
+			 */
+			if (end == 0)
+				return ipr_fail(err, EINVAL, 1,
+						"a reference may not start with '--'");
 			if (gap_column)
 				return ipr_fail(err, EINVAL, end + 1, "'--' may appear only once");
 			gap_column = end + 1;

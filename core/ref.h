@@ -19,9 +19,9 @@ struct ipr_ref {
 
 /*
  * Parses a reference in any notation of spec/addresses.md: decimal with optional commas,
- * 16-bit hex groups with at most one "--", free hex with ignored dashes, dotted decimal bytes.
- * The whole of text[0..len) must be the reference: no whitespace, no sign, no prefix.
- * Returns 0, -EINVAL for bad syntax or -ERANGE for a value beyond 128 bits; columns in err
+ * 16-bit hex groups with at most one "--" (not leading), free hex with ignored dashes, dotted
+ * decimal bytes. The whole of text[0..len) must be the reference: no whitespace, no sign, no
+ * prefix. Returns 0, -EINVAL for bad syntax or -ERANGE for a value beyond 128 bits; columns in err
  * count from 1 at text[0].
  */
 IPR_MUST_CHECK int ipr_ref_parse(const char *text, size_t len, struct ipr_ref *out,

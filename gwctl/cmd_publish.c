@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "validity.h"
 
 /* Tries before giving up on finding a reference nobody uses. */
 #define PICK_TRIES 64
@@ -59,6 +60,26 @@ static int ref_in_use(struct ipr_ctl_client *client, const struct ipr_ref *ref)
 	return reply.hdr.status == IPR_CTL_OK ? 1 : 0;
 }
 
+/*
+ * A --context must be one of ours when the configuration names any (in either form of an IPv4
+ * address), and at least one some gateway could have when it names none.
+ */
+static bool check_context(const struct gwctl_config *cfg, struct ipr_context *context)
+{
+	char reason[VALIDITY_REASON_MAX];
+	struct ipr_site site;
+	const char *problem;
+
+	validity_site(cfg, &site);
+	if (site.own_count)
+		problem = validity_our_context(&site, context, reason);
+	else
+		problem = validity_remote_context(NULL, context, reason);
+	if (problem)
+		fprintf(stderr, "gwctl: %s\n", problem);
+	return !problem;
+}
+
 /* The gateway's context to publish under: --context, else its first name, else its address. */
 static bool pick_context(const struct gwctl_config *cfg, const char *given, char *out, size_t size)
 {
@@ -67,6 +88,7 @@ static bool pick_context(const struct gwctl_config *cfg, const char *given, char
 	if (given) {
 		if (ipr_context_parse(given, strlen(given), &context, NULL) < 0)
 			return false;
+		(void)ipr_context_unmap(&context); /* an IPv4 context is written as IPv4 */
 		ipr_context_format(&context, out);
 	} else if (cfg->gateway_name_count) {
 		snprintf(out, size, "%s", cfg->gateway_names[0]);
@@ -123,6 +145,23 @@ int cmd_publish(int argc, char **argv)
 	if (address_text && !cli_parse_ip(address_text, &family, address)) {
 		fprintf(stderr, "gwctl: '%s' is not an IP address\n", address_text);
 		return GWCTL_EXIT_FAILED;
+	}
+	if (address_text) {
+		char reason[VALIDITY_REASON_MAX];
+		struct ipr_site site;
+
+		validity_site(cfg, &site);
+		if (validity_local_host(&site, family, address, reason)) {
+			fprintf(stderr, "gwctl: %s\n", reason);
+			return GWCTL_EXIT_FAILED;
+		}
+	}
+	if (context_given) {
+		struct ipr_context given;
+
+		if (ipr_context_parse(context_given, strlen(context_given), &given, NULL) == 0 &&
+		    !check_context(cfg, &given))
+			return GWCTL_EXIT_FAILED;
 	}
 	if (!pick_context(cfg, context_given, context, sizeof(context))) {
 		fprintf(stderr, "gwctl: no context to publish under: give --context, or set gateway"

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "service.h"
+#include "validity.h"
 
 #define VERSION_TEXT "gwctld " IPR_VERSION
 
@@ -32,6 +33,9 @@ static int fail(struct request *r, uint8_t status, const char *message)
 	r->message = message;
 	return 0;
 }
+
+/* A reason naming an address, kept until the reply is built (the daemon is single-threaded). */
+static char reason[VALIDITY_REASON_MAX];
 
 /* A store error: clean "not found" stays a status, anything else dooms the batch. */
 static int store_failed(struct request *r, int rc)
@@ -205,13 +209,20 @@ static int handle_get_ea(struct request *r)
 {
 	struct service *svc = r->svc;
 	struct ipr_mapping m;
+	struct ipr_site site;
 	int family = wanted_family(r), rc;
+	const char *problem;
 
 	memset(&m, 0, sizeof(m));
 	if (!context_from_fields(r->f, &m.context) || !ipr_ctl_has(r->f, IPR_CTL_A_REF))
 		return fail(r, IPR_CTL_E_INVALID, "GET_EA needs CONTEXT and REF");
 	if (ipr_ref_is_null(&r->f->ref))
 		return fail(r, IPR_CTL_E_INVALID, "reference 0 is the null reference");
+	/* whoever asks: the resolver, the dataplane for an inbound source, a person */
+	validity_site(&svc->cfg, &site);
+	problem = validity_remote_context(&site, &m.context, reason);
+	if (problem)
+		return fail(r, IPR_CTL_E_UNUSABLE, problem);
 	if (!svc->has_range[family_index(family)])
 		return fail(r, IPR_CTL_E_NO_RANGE, "no encoded range of that family");
 
@@ -255,10 +266,16 @@ static int handle_get_ref(struct request *r)
 {
 	struct service *svc = r->svc;
 	struct ipr_mapping m;
+	struct ipr_site site;
+	const char *problem;
 	int rc;
 
 	if (!ipr_ctl_has(r->f, IPR_CTL_A_LOCAL))
 		return fail(r, IPR_CTL_E_INVALID, "GET_REF needs LOCAL");
+	validity_site(&svc->cfg, &site);
+	problem = validity_local_host(&site, r->f->local_family, r->f->local, reason);
+	if (problem)
+		return fail(r, IPR_CTL_E_UNUSABLE, problem);
 	rc = store_find_local(svc->store, r->f->local_family, r->f->local, &m);
 	if (rc != -ENOENT)
 		return rc == 0 ? reply_existing(r, &m) : store_failed(r, rc);
@@ -301,12 +318,14 @@ static int handle_lookup_ea(struct request *r)
 	struct ipr_context context;
 	int rc;
 
-	if (ipr_ctl_has(r->f, IPR_CTL_A_ENCODED))
+	if (ipr_ctl_has(r->f, IPR_CTL_A_ENCODED)) {
 		rc = store_find_encoded(r->svc->store, r->f->encoded_family, r->f->encoded, &m);
-	else if (context_from_fields(r->f, &context) && ipr_ctl_has(r->f, IPR_CTL_A_REF))
+	} else if (context_from_fields(r->f, &context) && ipr_ctl_has(r->f, IPR_CTL_A_REF)) {
+		(void)ipr_context_unmap(&context); /* as GET_EA stored it */
 		rc = store_find_remote(r->svc->store, wanted_family(r), &context, &r->f->ref, &m);
-	else
+	} else {
 		return fail(r, IPR_CTL_E_INVALID, "LOOKUP_EA needs ENCODED, or CONTEXT and REF");
+	}
 	return reply_found(r, rc, &m);
 }
 
@@ -411,6 +430,7 @@ static const char *const status_names[IPR_CTL_STATUS_MAX + 1] = {
 	[IPR_CTL_E_NO_RANGE] = "no_range",   [IPR_CTL_E_STORE] = "store",
 	[IPR_CTL_E_CONFLICT] = "conflict",   [IPR_CTL_E_DENIED] = "denied",
 	[IPR_CTL_E_BUSY] = "busy",	     [IPR_CTL_E_SOURCES] = "sources",
+	[IPR_CTL_E_UNUSABLE] = "unusable",
 };
 
 static int handle_stats(struct request *r)
@@ -601,6 +621,25 @@ static const char *map_problem(const struct service *svc, const struct ipr_mappi
 	return "only static external and published mappings are made by hand";
 }
 
+/*
+ * The addresses of a hand-made mapping, by the rule GET_EA and GET_REF follow: a static
+ * mapping's context must be able to be a remote gateway, a published host a local host under
+ * one of our contexts. Contexts given as IPv4-mapped IPv6 become IPv4 in m.
+ */
+static const char *map_address_problem(const struct service *svc, struct ipr_mapping *m)
+{
+	struct ipr_site site;
+
+	validity_site(&svc->cfg, &site);
+	if (m->kind == IPR_MAP_STATIC_EXTERNAL)
+		return validity_remote_context(&site, &m->context, reason);
+	if (m->kind != IPR_MAP_PUBLISHED)
+		return NULL; /* map_problem refuses the other kinds */
+	if (validity_local_host(&site, m->family, m->address, reason))
+		return reason;
+	return validity_our_context(&site, &m->context, reason);
+}
+
 static int handle_map(struct request *r)
 {
 	struct service *svc = r->svc;
@@ -611,6 +650,9 @@ static int handle_map(struct request *r)
 	if (ipr_mapping_from_fields(r->f, &m) < 0)
 		return fail(r, IPR_CTL_E_INVALID,
 			    "MAP needs MAP_KIND, the address, context and REF");
+	problem = map_address_problem(svc, &m);
+	if (problem)
+		return fail(r, IPR_CTL_E_UNUSABLE, problem);
 	problem = map_problem(svc, &m);
 	if (problem)
 		return fail(r, IPR_CTL_E_INVALID, problem);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unbound.h>
 
+#include "context.h"
 #include "log.h"
 
 #define TTL_MIN	     30
@@ -84,19 +85,55 @@ int names_fd(const struct names *names)
 	return ub_fd(names->ctx);
 }
 
+/*
+ * The first address in the answer that a remote gateway can have (core/context.h), or NULL:
+ * a name pointing at 127.0.0.1 or 0.0.0.0 is a mistake, never a gateway.
+ */
+static const char *usable_address(const struct ub_result *result, int family)
+{
+	size_t len = family == AF_INET ? 4 : 16;
+
+	for (int i = 0; result->data[i]; i++) {
+		struct ipr_context context = { .kind = family == AF_INET ? IPR_CONTEXT_IPV4
+									 : IPR_CONTEXT_IPV6 };
+
+		if (result->len[i] != (int)len)
+			continue;
+		memcpy(context.ipv6, result->data[i], len);
+		/* a mapped AAAA would change the family the caller asked for: not taken */
+		if (!ipr_context_unmap(&context) &&
+		    ipr_context_check(&context, NULL) == IPR_ADDR_USABLE)
+			return result->data[i];
+	}
+	return NULL;
+}
+
+/* Why a lookup gave no usable address, in words for `gwctl reload`'s notes. */
+static const char *failure_text(int err, const struct ub_result *result)
+{
+	if (err)
+		return "the resolver failed";
+	if (result && result->nxdomain)
+		return "no such name";
+	if (result && result->bogus)
+		return "DNSSEC validation failed";
+	if (result && result->havedata)
+		return "no address that can be a remote gateway (loopback, unspecified...)";
+	return "no address of that family";
+}
+
 static void answered(void *arg, int err, struct ub_result *result)
 {
 	struct name_entry *e = arg;
 	int ttl = result && result->ttl > TTL_MIN ? result->ttl : TTL_MIN;
 	size_t len = e->family == AF_INET ? 4 : 16;
+	const char *address = NULL;
 
 	e->in_flight = false;
-	if (err || !result || !result->havedata || result->bogus || !result->data[0] ||
-	    result->len[0] != (int)len) {
-		e->why = err			      ? "the resolver failed"
-			 : result && result->nxdomain ? "no such name"
-			 : result && result->bogus    ? "DNSSEC validation failed"
-						      : "no address of that family";
+	if (!err && result && result->havedata && !result->bogus)
+		address = usable_address(result, e->family);
+	if (!address) {
+		e->why = failure_text(err, result);
 		if (e->known)
 			log_warn("names: %s: %s; keeping %s for now", e->name, e->why,
 				 "its address");
@@ -105,10 +142,10 @@ static void answered(void *arg, int err, struct ub_result *result)
 		e->failed = !e->known;
 		e->expires = now_s() + NEGATIVE_TTL;
 	} else {
-		if (!e->known || memcmp(e->address, result->data[0], len) != 0)
+		if (!e->known || memcmp(e->address, address, len) != 0)
 			e->owner->changed = true;
 		memset(e->address, 0, sizeof(e->address));
-		memcpy(e->address, result->data[0], len);
+		memcpy(e->address, address, len);
 		e->known = true;
 		e->failed = false;
 		e->expires = now_s() + ttl;

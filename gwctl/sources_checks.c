@@ -76,33 +76,67 @@ static const struct sources_range *range_of(const struct sources_config *cfg, in
 	return &cfg->encoded[family == AF_INET ? 0 : 1];
 }
 
+/* This gateway as core/context.h sees it: its enabled ranges and its contexts. */
+static void site_of(const struct sources_config *cfg, struct ipr_site *site)
+{
+	memset(site, 0, sizeof(*site));
+	for (int i = 0; i < 2; i++)
+		if (cfg->encoded[i].enabled)
+			site->ranges[site->range_count++] = cfg->encoded[i].prefix;
+	for (size_t i = 0; i < cfg->gateway_count && i < SOURCES_GATEWAY_MAX &&
+			   site->own_count < IPR_SITE_OWN_MAX;
+	     i++)
+		site->own[site->own_count++] = cfg->gateways[i];
+}
+
 int sources_check_host_address(const struct sources_config *cfg, int family, const uint8_t *address,
 			       char *reason)
 {
-	static const uint8_t zero[16];
 	char text[INET6_ADDRSTRLEN], prefix[INET6_ADDRSTRLEN];
-	size_t size = family == AF_INET ? 4 : 16;
 	const struct sources_range *r = range_of(cfg, family);
+	struct ipr_site site;
+	enum ipr_addr_use use;
 
+	site_of(cfg, &site);
+	use = ipr_host_check(family, address, &site);
 	sources_address_text(family, address, text);
-	if (memcmp(address, zero, size) == 0) {
-		snprintf(reason, SOURCES_REASON_MAX, "host address %s is unspecified", text);
-		return -EINVAL;
-	}
-	if ((family == AF_INET && (address[0] & 0xf0) == 0xe0) ||
-	    (family == AF_INET && memcmp(address, "\xff\xff\xff\xff", 4) == 0) ||
-	    (family == AF_INET6 && address[0] == 0xff)) {
+	switch (use) {
+	case IPR_ADDR_USABLE:
+		return 0;
+	case IPR_ADDR_MULTICAST:
+	case IPR_ADDR_BROADCAST:
 		snprintf(reason, SOURCES_REASON_MAX, "host address %s is not a unicast address",
 			 text);
-		return -EINVAL;
-	}
-	if (r->enabled && ipr_prefix_contains(&r->prefix, family, address)) {
+		break;
+	case IPR_ADDR_ENCODED:
 		snprintf(reason, SOURCES_REASON_MAX,
 			 "host address %s lies in the encoded range %s/%u", text,
 			 sources_address_text(family, r->prefix.addr, prefix), r->prefix.len);
-		return -EINVAL;
+		break;
+	default:
+		snprintf(reason, SOURCES_REASON_MAX, "host address %s is %s", text,
+			 ipr_addr_use_text(use));
+		break;
 	}
-	return 0;
+	return -EINVAL;
+}
+
+int sources_check_remote_context(const struct sources_config *cfg, struct ipr_context *context,
+				 char *reason)
+{
+	char text[IPR_ADDR_TEXT_MAX];
+	struct ipr_site site;
+	enum ipr_addr_use use;
+
+	site_of(cfg, &site);
+	use = ipr_context_check(context, &site);
+	if (use == IPR_ADDR_USABLE)
+		return 0;
+	ipr_context_format(context, text);
+	snprintf(reason, SOURCES_REASON_MAX,
+		 "external context %.100s is %s: it cannot be a remote gateway", text,
+		 ipr_addr_use_text(use));
+	return -EINVAL;
 }
 
 int sources_check_encoded(const struct sources_config *cfg, int family, const uint8_t *address,

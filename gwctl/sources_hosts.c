@@ -32,17 +32,19 @@ static int public_line(const struct hosts_line_ctx *c, const char *line,
 		       const struct ipr_hosts_line *entry)
 {
 	char reason[SOURCES_REASON_MAX], text[IPR_ADDR_TEXT_MAX];
+	struct ipr_context context = entry->addr.context;
 	struct ipr_mapping m;
 
 	memset(&m, 0, sizeof(m));
 	if (entry->has_context) {
-		if (!sources_context_is_ours(c->cfg, &entry->addr.context)) {
-			ipr_context_format(&entry->addr.context, text);
+		(void)ipr_context_unmap(&context); /* ours in either form of an IPv4 address */
+		if (!sources_context_is_ours(c->cfg, &context)) {
+			ipr_context_format(&context, text);
 			return sources_error(c->set, c->file, c->place.line,
 					     "public %.100s is not a context of this gateway",
 					     text);
 		}
-		m.context = entry->addr.context;
+		m.context = context;
 	} else if (c->cfg->gateway_count == 0) {
 		return line_error(c, "public + REF needs a gateway address in the configuration");
 	} else {
@@ -63,22 +65,26 @@ static int external_line(const struct hosts_line_ctx *c, const char *line,
 			 const struct ipr_hosts_line *entry)
 {
 	char reason[SOURCES_REASON_MAX], text[IPR_ADDR_TEXT_MAX];
+	struct ipr_context context = entry->addr.context;
 	struct ipr_mapping m;
 
 	if (sources_check_encoded(c->cfg, entry->family, entry->ip, reason) < 0)
 		return line_error(c, reason);
-	if (sources_context_is_ours(c->cfg, &entry->addr.context)) {
-		ipr_context_format(&entry->addr.context, text);
+	(void)ipr_context_unmap(&context);
+	if (sources_context_is_ours(c->cfg, &context)) {
+		ipr_context_format(&context, text);
 		return sources_error(c->set, c->file, c->place.line,
 				     "external %.100s is this gateway: a local host is public or "
 				     "local",
 				     text);
 	}
 	memset(&m, 0, sizeof(m));
+	if (sources_check_remote_context(c->cfg, &context, reason) < 0)
+		return line_error(c, reason);
 	m.kind = IPR_MAP_STATIC_EXTERNAL;
 	m.family = entry->family;
 	memcpy(m.address, entry->ip, sizeof(m.address));
-	m.context = entry->addr.context;
+	m.context = context;
 	m.ref = entry->addr.ref;
 	first_name(line, entry, m.name);
 	return sources_add_mapping(c->set, &m, c->place);

@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <sys/types.h>
 
+#include "context.h"
 #include "file.h"
 #include "sources.h"
 
@@ -71,6 +72,12 @@ int sources_check_host_address(const struct sources_config *cfg, int family, con
 			       char *reason);
 int sources_check_encoded(const struct sources_config *cfg, int family, const uint8_t *address,
 			  char *reason);
+/*
+ * An external host's context, which must be able to be a remote gateway (core/context.h):
+ * 0, or -EINVAL with the reason. An IPv4-mapped one becomes IPv4 in place.
+ */
+int sources_check_remote_context(const struct sources_config *cfg, struct ipr_context *context,
+				 char *reason);
 
 /* Canonical text of an address of family AF_INET or AF_INET6; buf holds INET6_ADDRSTRLEN. */
 const char *sources_address_text(int family, const uint8_t *address, char *buf);

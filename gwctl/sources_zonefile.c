@@ -257,6 +257,7 @@ static int public_txt(struct reader *r, const struct scope *scope, const ldns_rr
 	if (rc < 0)
 		return sources_error(r->set, scope->name, r->entry.line, "malformed AA record: %s",
 				     err.reason ? err.reason : "unreadable");
+	(void)ipr_context_unmap(&addr.context); /* ours in either form of an IPv4 address */
 	if (!sources_context_is_ours(r->cfg, &addr.context))
 		return 0;
 	if (sources_grow((void **)&r->side->aa, &r->side->aa_cap, r->side->aa_count, sizeof(*aa)) <

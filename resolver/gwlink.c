@@ -17,6 +17,22 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+const char *const gwlink_counter_names[GWLINK_COUNTER_COUNT] = {
+	"gwlink.connects", "gwlink.requests", "gwlink.timeouts",
+	"gwlink.failures", "gwlink.held_off", "gwlink.recovered",
+};
+
+void gwlink_counters_add(const struct gwlink *link, uint64_t totals[GWLINK_COUNTER_COUNT])
+{
+	const struct gwlink_counters *c = &link->counters;
+	const uint64_t *fields[GWLINK_COUNTER_COUNT] = {
+		&c->connects, &c->requests, &c->timeouts, &c->failures, &c->held_off, &c->recovered
+	};
+
+	for (size_t i = 0; i < GWLINK_COUNTER_COUNT; i++)
+		totals[i] += __atomic_load_n(fields[i], __ATOMIC_RELAXED);
+}
+
 void gwlink_init(struct gwlink *link, const struct resolver_settings *settings)
 {
 	memset(link, 0, sizeof(*link));
@@ -28,13 +44,13 @@ void gwlink_init(struct gwlink *link, const struct resolver_settings *settings)
 static void drop(struct gwlink *link, int rc)
 {
 	if (rc == -ETIMEDOUT) {
-		link->counters.timeouts++;
+		GWLINK_COUNT(link, timeouts);
 		link->holdoff_until_ms = now_ms() + link->settings->holdoff_ms;
 		return;
 	}
 	ipr_ctl_client_free(link->client);
 	link->client = NULL;
-	link->counters.failures++;
+	GWLINK_COUNT(link, failures);
 }
 
 /* Reads away the late replies waiting on the socket; they answer requests given up on. */
@@ -65,9 +81,9 @@ static int check_connection(struct gwlink *link)
 	if (!link->holdoff_until_ms)
 		return 0;
 	if (ready > 0 && (pfd.revents & POLLIN)) {
-		link->counters.recovered++;
+		GWLINK_COUNT(link, recovered);
 	} else if (now_ms() < link->holdoff_until_ms) {
-		link->counters.held_off++;
+		GWLINK_COUNT(link, held_off);
 		return -EAGAIN;
 	}
 	link->holdoff_until_ms = 0;
@@ -106,9 +122,17 @@ static void read_layout(struct gwlink *link, const struct ipr_ctl_reply *reply)
 
 			layout.has_range[i] = true;
 			layout.range[i] = p;
+			if (layout.site.range_count < 2)
+				layout.site.ranges[layout.site.range_count++] = p;
 		} else if (attr.type == IPR_CTL_A_GATEWAY &&
 			   ipr_ctl_read_ip(&attr, &family, addr) == 0) {
 			layout.families |= family == AF_INET ? SYNTH_FAMILY_V4 : SYNTH_FAMILY_V6;
+			if (layout.site.own_count < IPR_SITE_OWN_MAX) {
+				struct ipr_context *own = &layout.site.own[layout.site.own_count++];
+
+				own->kind = family == AF_INET ? IPR_CONTEXT_IPV4 : IPR_CONTEXT_IPV6;
+				memcpy(own->ipv6, addr, 16);
+			}
 		}
 	}
 	link->layout = layout;
@@ -128,22 +152,22 @@ int gwlink_ready(struct gwlink *link)
 			return rc;
 	}
 	if (link->holdoff_until_ms && now_ms() < link->holdoff_until_ms) {
-		link->counters.held_off++;
+		GWLINK_COUNT(link, held_off);
 		return -EAGAIN;
 	}
 	link->holdoff_until_ms = 0;
 	rc = ipr_ctl_client_connect(link->settings->socket, &link->client);
 	if (rc < 0) {
-		link->counters.failures++;
+		GWLINK_COUNT(link, failures);
 		return rc;
 	}
-	link->counters.connects++;
+	GWLINK_COUNT(link, connects);
 
 	ipr_ctl_build(&b, request, sizeof(request), IPR_CTL_RANGES, 0,
 		      ipr_ctl_client_next_id(link->client));
 	if (ipr_ctl_finish(&b, &len) < 0)
 		return -EINVAL; /* cannot happen: a bare header always fits */
-	link->counters.requests++;
+	GWLINK_COUNT(link, requests);
 	rc = ipr_ctl_client_call(link->client, request, len, link->buf, sizeof(link->buf),
 				 (int)link->settings->timeout_ms, &reply);
 	if (rc == 0 && reply.hdr.status != IPR_CTL_OK)
@@ -229,7 +253,7 @@ int gwlink_get_eas(struct gwlink *link, struct gwlink_ea *eas, size_t n)
 			rc = ipr_ctl_client_send(link->client, request, len);
 		if (rc < 0)
 			goto out;
-		link->counters.requests++;
+		GWLINK_COUNT(link, requests);
 	}
 	/* Replies to requests of earlier calls that gave up waiting are skipped. */
 	while (answered < n) {
@@ -279,7 +303,7 @@ int gwlink_lookup_ea(struct gwlink *link, const struct synth_ip *encoded,
 	rc = ipr_ctl_finish(&b, &len);
 	if (rc < 0)
 		return rc;
-	link->counters.requests++;
+	GWLINK_COUNT(link, requests);
 	rc = ipr_ctl_client_call(link->client, request, len, link->buf, sizeof(link->buf),
 				 (int)link->settings->timeout_ms, &reply);
 	if (rc < 0) {
@@ -311,5 +335,5 @@ void gwlink_report(struct gwlink *link, const char *component, const char *const
 	for (size_t i = 0; i < n; i++)
 		ipr_ctl_put_counter(&b, names[i], values[i]);
 	if (ipr_ctl_finish(&b, &len) == 0 && ipr_ctl_client_send(link->client, msg, len) == 0)
-		link->counters.requests++;
+		GWLINK_COUNT(link, requests);
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "context.h"
 #include "ctl_client.h"
 #include "prefix.h"
 #include "ref.h"
@@ -28,8 +29,13 @@ struct gwlink_layout {
 	bool has_range[2]; /* [0] IPv4, [1] IPv6 */
 	struct ipr_prefix range[2];
 	unsigned families; /* SYNTH_FAMILY_* of the gateway's own addresses; 0: none configured */
+	struct ipr_site site; /* the ranges and own addresses, for core/context.h's checks */
 };
 
+/*
+ * Written only by the link's own thread, read by whichever thread reports the module's counters
+ * (gwlink_counters_add), hence relaxed atomics on both sides.
+ */
 struct gwlink_counters {
 	uint64_t connects;
 	uint64_t requests;
@@ -38,6 +44,8 @@ struct gwlink_counters {
 	uint64_t held_off;  /* calls refused at once during a hold-off */
 	uint64_t recovered; /* hold-offs ended early by a late reply */
 };
+
+#define GWLINK_COUNT(link, field) __atomic_add_fetch(&(link)->counters.field, 1, __ATOMIC_RELAXED)
 
 struct gwlink {
 	const struct resolver_settings *settings;
@@ -48,6 +56,14 @@ struct gwlink {
 	struct gwlink_counters counters;
 	uint8_t buf[IPR_CTL_MSG_MAX];
 };
+
+/* The counters' names as reported (resolver.gwlink.NAME), in the order gwlink_counters_add
+ * fills values. */
+#define GWLINK_COUNTER_COUNT 6
+extern const char *const gwlink_counter_names[GWLINK_COUNTER_COUNT];
+
+/* Adds link's counters to totals[0..GWLINK_COUNTER_COUNT), from any thread. */
+void gwlink_counters_add(const struct gwlink *link, uint64_t totals[GWLINK_COUNTER_COUNT]);
 
 void gwlink_init(struct gwlink *link, const struct resolver_settings *settings);
 void gwlink_deinit(struct gwlink *link);

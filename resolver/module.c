@@ -43,25 +43,33 @@ struct ipref_thread *ipref_thread_of(struct module_qstate *qstate, int id)
 
 void ipref_report_counters(struct ipref_thread *thread, int64_t now)
 {
-	static const char *const names[] = { "queries",	     "synthesized", "native",
-					     "malformed_aa", "bogus_txt",   "failed",
-					     "ptr_answers" };
+	enum { OWN = 8, ALL = OWN + GWLINK_COUNTER_COUNT };
+	static const char *const own_names[OWN] = { "queries",	    "synthesized", "native",
+						    "malformed_aa", "bogus_txt",   "failed",
+						    "ptr_answers",  "bad_context" };
 	const struct ipref_counters *c = thread->counters;
-	const uint64_t *fields[] = { &c->queries, &c->synthesized, &c->native,	   &c->malformed,
-				     &c->bogus,	  &c->failed,	   &c->ptr_answers };
-	uint64_t values[sizeof(names) / sizeof(names[0])];
+	const uint64_t *fields[OWN] = { &c->queries,	 &c->synthesized, &c->native,
+					&c->malformed,	 &c->bogus,	  &c->failed,
+					&c->ptr_answers, &c->bad_context };
+	const char *names[ALL];
+	uint64_t values[ALL] = { 0 };
 	int64_t due = __atomic_load_n(thread->next_report, __ATOMIC_RELAXED);
 
-	_Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(fields) / sizeof(fields[0]),
-		       "a name for every counter");
 	/* one thread wins each period; the others go on at once */
 	if (now < due ||
 	    !__atomic_compare_exchange_n(thread->next_report, &due, now + IPREF_REPORT_SECONDS,
 					 false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return;
-	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+	for (size_t i = 0; i < OWN; i++) {
+		names[i] = own_names[i];
 		values[i] = __atomic_load_n(fields[i], __ATOMIC_RELAXED);
-	gwlink_report(&thread->link, "resolver", names, values, sizeof(values) / sizeof(values[0]));
+	}
+	/* the gwctld links' counters, summed over the worker threads */
+	for (size_t i = 0; i < GWLINK_COUNTER_COUNT; i++)
+		names[OWN + i] = gwlink_counter_names[i];
+	for (size_t t = 0; t < thread->all_count; t++)
+		gwlink_counters_add(&thread->all[t].link, values + OWN);
+	gwlink_report(&thread->link, "resolver", names, values, ALL);
 }
 
 /* Puts the Extended DNS Error of a SERVFAIL the module gave into the reply (ede: yes). */
@@ -112,6 +120,8 @@ int init(struct module_env *env, int id)
 		gwlink_init(&ie->threads[i].link, &ie->settings);
 		ie->threads[i].counters = &ie->counters;
 		ie->threads[i].next_report = &ie->next_report;
+		ie->threads[i].all = ie->threads;
+		ie->threads[i].all_count = ie->thread_count;
 	}
 	/* dynlib passes callbacks as void *, which ISO C cannot cast a function pointer to */
 	inplace_cb_reply_func_type *callback = servfail_ede;
@@ -144,11 +154,11 @@ void deinit(struct module_env *env, int id)
 		gwlink_deinit(&ie->threads[i].link);
 	verbose(VERB_OPS,
 		"ipref: %llu queries, %llu synthesized, %llu native, %llu malformed AA, "
-		"%llu bogus TXT, %llu failed, %llu PTR answers",
+		"%llu bogus TXT, %llu failed, %llu PTR answers, %llu bad contexts",
 		(unsigned long long)c->queries, (unsigned long long)c->synthesized,
 		(unsigned long long)c->native, (unsigned long long)c->malformed,
 		(unsigned long long)c->bogus, (unsigned long long)c->failed,
-		(unsigned long long)c->ptr_answers);
+		(unsigned long long)c->ptr_answers, (unsigned long long)c->bad_context);
 	free(ie->threads);
 	free(ie);
 	de->dyn_env = NULL;

@@ -25,6 +25,7 @@ struct ipref_counters {
 	uint64_t synthesized; /* answered with encoded addresses (or no data) from AA records */
 	uint64_t native;      /* no valid AA record: the native answer */
 	uint64_t malformed;   /* AA records that did not parse, or broken TXT RDATA */
+	uint64_t bad_context; /* AA records whose context cannot be a remote gateway */
 	uint64_t bogus;	      /* TXT that failed DNSSEC validation */
 	uint64_t failed;      /* SERVFAIL because gwctld was down, slow, full or refused */
 	uint64_t ptr_answers; /* PTR questions for encoded addresses answered from mappings */
@@ -40,6 +41,8 @@ struct ipref_thread {
 	struct gwlink link;
 	struct ipref_counters *counters; /* the env's, shared */
 	int64_t *next_report;		 /* the env's, shared (unix seconds) */
+	const struct ipref_thread *all;	 /* every worker's, for the links' counters */
+	size_t all_count;
 };
 
 /* Held by Unbound's dynlib wrapper between init and deinit; only counters change between. */

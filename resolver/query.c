@@ -179,8 +179,9 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 			lookup_failed |= rec->name_failed;
 			continue;
 		}
-		/* a gateway name answered with one of our own encoded addresses is no gateway */
-		if (gwlink_is_encoded(&thread->link, &context)) {
+		/* a gateway name answered with one of our addresses, or 127.0.0.1, is no gateway */
+		if (synth_ip_check(&context, &thread->link.layout.site) != IPR_ADDR_USABLE) {
+			IPREF_COUNT(thread, bad_context, 1);
 			lookup_failed = true;
 			continue;
 		}
@@ -207,6 +208,9 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 				eas[i].ttl);
 			break;
 		case IPR_CTL_E_NO_RANGE: /* the range went away since RANGES */
+			break;
+		case IPR_CTL_E_UNUSABLE: /* gwctld's own rule (core/context.h) refused it */
+			IPREF_COUNT(thread, bad_context, 1);
 			break;
 		case IPR_CTL_E_EXHAUSTED:
 			return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
@@ -285,6 +289,10 @@ static enum module_ext_state decide(struct module_qstate *qstate, struct ipref_q
 		return finish_native(qstate, iq, thread);
 
 	rc = gwlink_ready(link);
+	/* AA records naming this gateway (as last heard from gwctld) are ignored like malformed */
+	IPREF_COUNT(thread, bad_context, synth_txt_check_site(&iq->txt, &link->layout.site));
+	if (iq->txt.count == 0)
+		return finish_native(qstate, iq, thread);
 	if (rc < 0)
 		return gwctl_failure(qstate, iq, thread, rc);
 	if (!link->layout.has_range[family_index(qstate->qinfo.qtype)])
@@ -484,6 +492,8 @@ static void take_txt(struct module_qstate *sub, struct module_qstate *super, str
 	iq->txt_found = synth_txt_parse(items, d->count, (uint32_t)d->ttl, &iq->txt);
 	if (thread)
 		IPREF_COUNT(thread, malformed, iq->txt.malformed + iq->txt.broken);
+	if (thread)
+		IPREF_COUNT(thread, bad_context, iq->txt.bad_context);
 	if (iq->txt_found != 0)
 		return;
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "aa_record.h"
 
@@ -32,6 +33,8 @@ int synth_txt_parse(const struct synth_rdata *rdata, size_t n, uint32_t ttl, str
 			out->broken++;
 		else if (rc < 0)
 			out->malformed++;
+		else if (ipr_context_check(&rec.context, NULL) != IPR_ADDR_USABLE)
+			out->bad_context++;
 		else if (already_taken(out, &rec))
 			out->duplicates++;
 		else if (out->count == SYNTH_AA_MAX)
@@ -40,6 +43,42 @@ int synth_txt_parse(const struct synth_rdata *rdata, size_t n, uint32_t ttl, str
 			out->records[out->count++] = rec;
 	}
 	return out->count > 0 ? 0 : -ENOENT;
+}
+
+size_t synth_txt_check_site(struct synth_txt *txt, const struct ipr_site *site)
+{
+	size_t kept = 0, dropped = 0;
+
+	for (size_t i = 0; i < txt->count; i++) {
+		if (ipr_context_check(&txt->records[i].context, site) != IPR_ADDR_USABLE) {
+			dropped++;
+			continue;
+		}
+		txt->records[kept++] = txt->records[i];
+	}
+	txt->count = kept;
+	txt->bad_context += dropped;
+	return dropped;
+}
+
+enum ipr_addr_use synth_ip_check(struct synth_ip *ip, const struct ipr_site *site)
+{
+	struct ipr_context context = { .kind = IPR_CONTEXT_IPV6 };
+	enum ipr_addr_use use;
+
+	if (ip->family == AF_INET) {
+		context.kind = IPR_CONTEXT_IPV4;
+		memcpy(context.ipv4, ip->addr, 4);
+	} else {
+		memcpy(context.ipv6, ip->addr, 16);
+	}
+	use = ipr_context_check(&context, site);
+	if (context.kind == IPR_CONTEXT_IPV4 && ip->family != AF_INET) {
+		memset(ip, 0, sizeof(*ip));
+		ip->family = AF_INET;
+		memcpy(ip->addr, context.ipv4, 4);
+	}
+	return use;
 }
 
 int synth_plan_record(const struct ipr_addr *record, unsigned families, struct synth_plan *out)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "context.h"
 #include "err.h"
 
 /*
@@ -28,22 +29,33 @@ struct synth_rdata {
 struct synth_txt {
 	struct ipr_addr records[SYNTH_AA_MAX]; /* valid, distinct, in RRset order */
 	size_t count;
-	uint32_t ttl;	   /* the TXT RRset's TTL, as given */
-	size_t malformed;  /* AA records that do not parse (-EINVAL, -ERANGE) */
-	size_t not_aa;	   /* TXT records that are not AA records at all */
-	size_t broken;	   /* RDATA whose character-strings run past its end */
-	size_t duplicates; /* repeats of a record already taken */
-	size_t over_limit; /* valid, distinct records beyond SYNTH_AA_MAX */
+	uint32_t ttl;	    /* the TXT RRset's TTL, as given */
+	size_t malformed;   /* AA records that do not parse (-EINVAL, -ERANGE) */
+	size_t bad_context; /* AA records whose context no remote gateway can have */
+	size_t not_aa;	    /* TXT records that are not AA records at all */
+	size_t broken;	    /* RDATA whose character-strings run past its end */
+	size_t duplicates;  /* repeats of a record already taken */
+	size_t over_limit;  /* valid, distinct records beyond SYNTH_AA_MAX */
 };
 
 /*
  * Collects the AA records of a TXT RRset. Every item lands in exactly one of count, malformed,
- * not_aa, broken, duplicates and over_limit. Returns 0 when at least one record is valid,
+ * bad_context, not_aa, broken, duplicates and over_limit. A context given as an IPv4-mapped
+ * IPv6 address is taken as its IPv4 address (so both forms are one record), and one that no
+ * remote gateway can have (unspecified, loopback, link-local, multicast, broadcast: see
+ * core/context.h) makes the record bad_context. Returns 0 when at least one record is valid,
  * -ENOENT when none is (the caller returns the native answer; out still holds the counters),
  * -EINVAL when rdata is NULL with n > 0.
  */
 IPR_MUST_CHECK int synth_txt_parse(const struct synth_rdata *rdata, size_t n, uint32_t ttl,
 				   struct synth_txt *out);
+
+/*
+ * Drops the records whose context belongs to this gateway (site: its own addresses, anything
+ * inside its encoded ranges), which synth_txt_parse could not know, keeping the others in
+ * order; they move from count to bad_context. Returns how many were dropped.
+ */
+size_t synth_txt_check_site(struct synth_txt *txt, const struct ipr_site *site);
 
 /* Which Internet families the gateway reaches (bit mask). */
 enum synth_family {
@@ -85,6 +97,12 @@ struct synth_ip {
 	int family;
 	uint8_t addr[16];
 };
+
+/*
+ * ipr_context_check for the address a context name resolved to: an IPv4-mapped one becomes
+ * IPv4 in place; anything but IPR_ADDR_USABLE means the name gives no usable gateway.
+ */
+IPR_MUST_CHECK enum ipr_addr_use synth_ip_check(struct synth_ip *ip, const struct ipr_site *site);
 
 /* Room for SYNTH_AA_MAX AAAA RDATA with their length prefixes. */
 #define SYNTH_ANSWER_MAX (SYNTH_AA_MAX * (2 + 16))

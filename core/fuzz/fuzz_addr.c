@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "context.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -26,5 +27,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ipr_addr_format(&back, (enum ipr_ref_style)style, again);
 		FUZZ_CHECK(strcmp(text, again) == 0);
 	}
+
+	/* the context rule: a mapped address leaves as IPv4, and a second look agrees */
+	struct ipr_context context = addr.context;
+	enum ipr_addr_use use = ipr_context_check(&context, NULL);
+	FUZZ_CHECK(!ipr_context_unmap(&context));
+	FUZZ_CHECK(ipr_context_check(&context, NULL) == use);
+	FUZZ_CHECK((use == IPR_ADDR_USABLE) == (ipr_addr_use_text(use) == NULL));
+	FUZZ_CHECK(use != IPR_ADDR_OWN && use != IPR_ADDR_ENCODED && use != IPR_ADDR_MAPPED);
 	return 0;
 }

@@ -68,6 +68,8 @@ static void test_malformed(void **state)
 	assert_string_equal(err.reason, "reference 0 is the null reference");
 	assert_int_equal(parse_text("AA 192.0.2.1 + ab", &addr, &err), -EINVAL);
 	assert_int_equal(err.column, 16);
+	assert_int_equal(parse_text("AA 192.0.2.1 + --5", &addr, &err), -EINVAL);
+	assert_int_equal(err.column, 16);
 	assert_int_equal(parse_text("AA  192.0.2 + 1", &addr, &err), -EINVAL);
 	assert_int_equal(err.column, 12);
 	assert_int_equal(

@@ -32,6 +32,8 @@ static const struct addr_case cases[] = {
 	{ "192.0.2.1 + 256.1", NULL, 13 },
 	{ "192.0.2 + 5", NULL, 8 },
 	{ "192.0.2.1 ++5", NULL, 12 },
+	{ "192.0.2.1 + --0", NULL, 13 },
+	{ "192.0.2.1 +--5", NULL, 12 },
 	/* whitespace: around '+' only, spaces or tabs, any amount */
 	{ "192.0.2.1\t+\t5", "192.0.2.1 + 5", 0 },
 	{ "192.0.2.1   +5", "192.0.2.1 + 5", 0 },

@@ -42,9 +42,8 @@ static const struct good_case good_cases[] = {
 	{ "6-52b9-3409-5fad-fc78", 6, 0x52b934095fadfc78ULL },
 	/* one "--" fills to eight groups, as "::" in IPv6 */
 	{ "a0--12", 0x00a0000000000000ULL, 0x12 },
-	{ "--1", 0, 1 },
-	{ "--", 0, 0 },
 	{ "1--", 0x0001000000000000ULL, 0 },
+	{ "22-33--", 0x0022003300000000ULL, 0 },
 	{ "1-2-3-4-5-6--7", 0x0001000200030004ULL, 0x0005000600000007ULL },
 	{ "1--2-3", 0x0001000000000000ULL, 0x0000000000020003ULL },
 	/* free hex: a group longer than four digits makes every dash insignificant */
@@ -91,6 +90,12 @@ static const struct bad_case bad_cases[] = {
 	{ "1-", EINVAL, 2 },
 	{ "-", EINVAL, 1 },
 	{ "1---2", EINVAL, 2 },
+	/* "--" never at the start: the deployed parser refuses it (spec/addresses.md) */
+	{ "--1", EINVAL, 1 },
+	{ "--0", EINVAL, 1 },
+	{ "--", EINVAL, 1 },
+	{ "--1-2", EINVAL, 1 },
+	{ "---1", EINVAL, 1 },
 	{ "1--2--3", EINVAL, 5 },
 	{ "1-2-3-4--5-6-7-8", EINVAL, 8 },
 	{ "12345--1", EINVAL, 6 },

@@ -377,8 +377,9 @@ static void test_zone_syntax_errors(void **state)
 			      "c TXT \"AA 198.51.100.1 + 1,2-3\"\n"  /* 16 */
 			      "d TXT \"AA 198.51.100.1 + 0\"\n"	     /* 17 */
 			      "$INCLUDE\n"			     /* 18 */
-			      "e TXT (\n"			     /* 19 */
-			      "\"AA 198.51.100.1 + 5\"\n",	     /* 20 */
+			      "f TXT \"AA 198.51.100.1 + --5000\"\n" /* 19 */
+			      "e TXT (\n"			     /* 20 */
+			      "\"AA 198.51.100.1 + 5\"\n",	     /* 21 */
 			      INT_HEAD, &set),
 			 -EINVAL);
 	expect_error(&set, "pub.zone", 1, "record without an owner name");
@@ -398,8 +399,10 @@ static void test_zone_syntax_errors(void **state)
 	expect_error(&set, "pub.zone", 17,
 		     "malformed AA record: reference 0 is the null reference");
 	expect_error(&set, "pub.zone", 18, "$INCLUDE takes a file name");
-	expect_error(&set, "pub.zone", 19, "'(' is not closed before the end of the file");
-	assert_int_equal(set.error_count, 17);
+	expect_error(&set, "pub.zone", 19,
+		     "malformed AA record: a reference may not start with '--'");
+	expect_error(&set, "pub.zone", 20, "'(' is not closed before the end of the file");
+	assert_int_equal(set.error_count, 18);
 	assert_int_equal(set.count, 0);
 	source_set_free(&set);
 }
@@ -971,6 +974,60 @@ static void test_format_and_free(void **state)
 	}
 }
 
+/*
+ * Addresses no local host or remote gateway can have, by the rule every part follows
+ * (core/context.h); an IPv4-mapped context is its IPv4 address.
+ */
+static void test_unusable_addresses(void **state)
+{
+	struct sources_config cfg;
+	struct source_set set = { 0 };
+	const struct ipr_mapping *m;
+
+	(void)state;
+	config(&cfg);
+	assert_int_equal(hosts(&cfg,
+			       "127.0.0.1 lo #= public + 5000\n"		    /* 1 */
+			       "fe80::5 ll #= public + 5001\n"			    /* 2 */
+			       "::ffff:10.1.0.5 m #= public + 5002\n"		    /* 3 */
+			       "0.1.2.3 z #= public + 5003\n"			    /* 4 */
+			       "10.240.0.7 #= external 127.0.0.1 + 7\n"		    /* 5 */
+			       "10.240.0.8 #= external 0.0.0.0 + 8\n"		    /* 6 */
+			       "10.240.0.9 #= external 10.240.3.3 + 9\n"	    /* 7 */
+			       "10.240.0.10 #= external ff02::1 + 10\n"		    /* 8 */
+			       "10.240.0.11 #= external ::ffff:198.51.100.1 + 11\n" /* 9 */
+			       "10.240.0.12 #= external ::ffff:203.0.113.5 + 12\n"  /* 10 */
+			       "10.1.0.6 w #= public ::ffff:198.51.100.1 + 5004\n", /* 11 */
+			       &set),
+			 -EINVAL);
+	expect_error(&set, "hosts", 1, "host address 127.0.0.1 is a loopback address");
+	expect_error(&set, "hosts", 2, "host address fe80::5 is a link-local address");
+	expect_error(&set, "hosts", 3, "host address ::ffff:10.1.0.5 is an IPv4-mapped");
+	expect_error(&set, "hosts", 4, "host address 0.1.2.3 is unspecified");
+	expect_error(&set, "hosts", 5, "external context 127.0.0.1 is a loopback address");
+	expect_error(&set, "hosts", 6, "external context 0.0.0.0 is unspecified");
+	expect_error(&set, "hosts", 7, "external context 10.240.3.3 is inside");
+	expect_error(&set, "hosts", 8, "external context ff02::1 is a multicast address");
+	expect_error(&set, "hosts", 9, "external 198.51.100.1 is this gateway");
+	assert_int_equal(set.error_count, 9);
+	assert_int_equal(set.count, 2);
+	m = find(&set, 12);
+	assert_non_null(m);
+	assert_int_equal(m->context.kind, IPR_CONTEXT_IPV4);
+	m = find(&set, 5004);
+	assert_non_null(m);
+	assert_int_equal(m->context.kind, IPR_CONTEXT_IPV4);
+	source_set_free(&set);
+
+	/* an AA record under our context in its IPv4-mapped form is ours */
+	assert_int_equal(zone(&cfg, PUB_HEAD "www TXT \"AA ::ffff:198.51.100.1 + 5000\"\n",
+			      INT_HEAD "www A 10.1.0.1\n", &set),
+			 0);
+	assert_int_equal(set.count, 1);
+	assert_int_equal(set.mappings[0].context.kind, IPR_CONTEXT_IPV4);
+	source_set_free(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -996,6 +1053,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_error_limit),
 		cmocka_unit_test(test_format_and_free),
+		cmocka_unit_test(test_unusable_addresses),
 	};
 
 	return cmocka_run_group_tests_name("gwctl-sources", tests, NULL, NULL);

@@ -71,8 +71,8 @@ static void fuzz_txt(const uint8_t *data, size_t size, unsigned families)
 	FUZZ_CHECK((rc == 0) == (txt.count > 0));
 	FUZZ_CHECK(txt.count <= SYNTH_AA_MAX);
 	FUZZ_CHECK(txt.ttl == 3600);
-	FUZZ_CHECK(txt.count + txt.malformed + txt.not_aa + txt.broken + txt.duplicates +
-			   txt.over_limit ==
+	FUZZ_CHECK(txt.count + txt.malformed + txt.bad_context + txt.not_aa + txt.broken +
+			   txt.duplicates + txt.over_limit ==
 		   n);
 	FUZZ_CHECK(txt.over_limit == 0 || txt.count == SYNTH_AA_MAX);
 
@@ -86,6 +86,10 @@ static void fuzz_txt(const uint8_t *data, size_t size, unsigned families)
 		uint32_t next;
 
 		FUZZ_CHECK(!ipr_ref_is_null(&rec->ref));
+		/* kept contexts are usable and already in IPv4 form when they are IPv4 */
+		struct ipr_context again = rec->context;
+		FUZZ_CHECK(!ipr_context_unmap(&again));
+		FUZZ_CHECK(ipr_context_check(&again, NULL) == IPR_ADDR_USABLE);
 		for (size_t j = 0; j < i; j++)
 			FUZZ_CHECK(!ipr_ref_equal(&rec->ref, &txt.records[j].ref) ||
 				   !ipr_context_equal(&rec->context, &txt.records[j].context));
@@ -122,6 +126,15 @@ static void fuzz_txt(const uint8_t *data, size_t size, unsigned families)
 	}
 	check_answer(1, v4, n4);
 	check_answer(28, v6, n6);
+
+	/* the site's step only ever removes, in order, and counts what it removed */
+	struct ipr_site site = { .range_count = 1, .own_count = 1 };
+	size_t before = txt.count, bad = txt.bad_context;
+	site.ranges[0] = (struct ipr_prefix){ .family = AF_INET, .addr = { 10, 240 }, .len = 12 };
+	site.own[0] = (struct ipr_context){ .kind = IPR_CONTEXT_IPV4, .ipv4 = { 192, 0, 2, 1 } };
+	size_t dropped = synth_txt_check_site(&txt, &site);
+	FUZZ_CHECK(txt.count + dropped == before && txt.bad_context == bad + dropped);
+	FUZZ_CHECK(synth_txt_check_site(&txt, &site) == 0);
 }
 
 static uint8_t lower(uint8_t c)

@@ -207,6 +207,114 @@ static void test_txt_limit_and_duplicates(void **state)
 	expect_record(&txt.records[7], "203.0.113.6 + 6");
 }
 
+static void expect_ip(const struct synth_ip *ip, const char *text);
+
+/* Contexts no remote gateway can have are counted and left out; ::ffff:a.b.c.d is a.b.c.d. */
+static void test_txt_bad_contexts(void **state)
+{
+	static const char *const bad[] = {
+		"AA 0.0.0.0 + 5",	  "AA :: + 5",
+		"AA 127.0.0.1 + 5",	  "AA ::1 + 5",
+		"AA 224.0.0.1 + 5",	  "AA ff02::1 + 5",
+		"AA 169.254.0.1 + 5",	  "AA fe80::1 + 5",
+		"AA 255.255.255.255 + 5", "AA ::ffff:127.0.0.1 + 5",
+	};
+	struct rrset set = { 0 };
+	struct synth_txt txt;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		add_txt(&set, bad[i]);
+	assert_int_equal(synth_txt_parse(set.items, set.n, 300, &txt), -ENOENT);
+	assert_int_equal(txt.bad_context, sizeof(bad) / sizeof(bad[0]));
+	assert_int_equal(txt.malformed, 0);
+
+	add_txt(&set, "AA ::ffff:192.0.2.1 + 5");
+	add_txt(&set, "AA 192.0.2.1 + 5");
+	assert_int_equal(synth_txt_parse(set.items, set.n, 300, &txt), 0);
+	assert_int_equal(txt.count, 1);
+	assert_int_equal(txt.duplicates, 1);
+	expect_record(&txt.records[0], "192.0.2.1 + 5");
+}
+
+/* Bad contexts take no place among the SYNTH_AA_MAX records kept. */
+static void test_txt_bad_contexts_take_no_slot(void **state)
+{
+	struct rrset set = { 0 };
+	struct synth_txt txt;
+	char text[64];
+
+	(void)state;
+	for (int i = 1; i <= SYNTH_AA_MAX; i++) {
+		snprintf(text, sizeof(text), "AA 127.0.0.%d + %d", i, i);
+		add_txt(&set, text);
+	}
+	add_txt(&set, "AA 192.0.2.1 + 9");
+	assert_int_equal(synth_txt_parse(set.items, set.n, 300, &txt), 0);
+	assert_int_equal(txt.count, 1);
+	assert_int_equal(txt.over_limit, 0);
+	expect_record(&txt.records[0], "192.0.2.1 + 9");
+}
+
+static struct ipr_site test_site(void)
+{
+	struct ipr_site site = { .range_count = 2, .own_count = 2 };
+
+	site.ranges[0] = (struct ipr_prefix){ .family = AF_INET, .addr = { 10, 240 }, .len = 12 };
+	site.ranges[1] = (struct ipr_prefix){ .family = AF_INET6, .len = 64 };
+	assert_int_equal(inet_pton(AF_INET6, "fdee:eeee::", site.ranges[1].addr), 1);
+	site.own[0] = (struct ipr_context){ .kind = IPR_CONTEXT_IPV4, .ipv4 = { 198, 51, 100, 1 } };
+	site.own[1].kind = IPR_CONTEXT_IPV6;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::fe", site.own[1].ipv6), 1);
+	return site;
+}
+
+/* Our own addresses and encoded ranges are known only from gwctld: a second step. */
+static void test_txt_check_site(void **state)
+{
+	const struct ipr_site site = test_site();
+	struct rrset set = { 0 };
+	struct synth_txt txt;
+
+	(void)state;
+	add_txt(&set, "AA 198.51.100.1 + 5");
+	add_txt(&set, "AA 203.0.113.1 + 5");
+	add_txt(&set, "AA 10.240.0.9 + 5");
+	add_txt(&set, "AA 2001:db8::fe + 5");
+	add_txt(&set, "AA gw.example + 5");
+	add_txt(&set, "AA fdee:eeee::3 + 5");
+	add_txt(&set, "AA 203.0.113.2 + 5");
+	assert_int_equal(synth_txt_parse(set.items, set.n, 300, &txt), 0);
+	assert_int_equal(txt.count, 7);
+	assert_int_equal(synth_txt_check_site(&txt, &site), 4);
+	assert_int_equal(txt.count, 3);
+	assert_int_equal(txt.bad_context, 4);
+	expect_record(&txt.records[0], "203.0.113.1 + 5");
+	expect_record(&txt.records[1], "gw.example + 5");
+	expect_record(&txt.records[2], "203.0.113.2 + 5");
+	assert_int_equal(synth_txt_check_site(&txt, &site), 0);
+}
+
+/* A context name's address: the same rule, and an IPv4-mapped AAAA becomes IPv4. */
+static void test_ip_check(void **state)
+{
+	const struct ipr_site site = test_site();
+	struct synth_ip ip = ip_of("::ffff:192.0.2.7");
+
+	(void)state;
+	assert_int_equal(synth_ip_check(&ip, &site), IPR_ADDR_USABLE);
+	expect_ip(&ip, "192.0.2.7");
+	ip = ip_of("10.240.0.9");
+	assert_int_equal(synth_ip_check(&ip, &site), IPR_ADDR_ENCODED);
+	ip = ip_of("::ffff:198.51.100.1");
+	assert_int_equal(synth_ip_check(&ip, &site), IPR_ADDR_OWN);
+	ip = ip_of("127.0.0.1");
+	assert_int_equal(synth_ip_check(&ip, NULL), IPR_ADDR_LOOPBACK);
+	ip = ip_of("2001:db8::5");
+	assert_int_equal(synth_ip_check(&ip, &site), IPR_ADDR_USABLE);
+	expect_ip(&ip, "2001:db8::5");
+}
+
 static void test_plan(void **state)
 {
 	struct rrset set = { 0 };
@@ -631,6 +739,10 @@ int main(void)
 		cmocka_unit_test(test_txt_mixed),
 		cmocka_unit_test(test_txt_malformed),
 		cmocka_unit_test(test_txt_limit_and_duplicates),
+		cmocka_unit_test(test_txt_bad_contexts),
+		cmocka_unit_test(test_txt_bad_contexts_take_no_slot),
+		cmocka_unit_test(test_txt_check_site),
+		cmocka_unit_test(test_ip_check),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_ttl),
 		cmocka_unit_test(test_answer_a),

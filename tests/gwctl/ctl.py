@@ -20,7 +20,7 @@ GET_EA, GET_REF, LOOKUP_EA, LOOKUP_REF, SUBSCRIBE, REPORT_USE, LIST, STATS, STAT
 EV_ADDED, EV_REMOVED, EV_SNAPSHOT_DONE = 0x41, 0x42, 0x43
 F_MORE = 1
 (OK, E_MALFORMED, E_VERSION, E_KIND, E_INVALID, E_NOT_FOUND, E_EXHAUSTED, E_NO_RANGE, E_STORE,
- E_CONFLICT, E_DENIED, E_BUSY, E_SOURCES) = range(13)
+ E_CONFLICT, E_DENIED, E_BUSY, E_SOURCES, E_UNUSABLE) = range(14)
 (A_CONTEXT, A_REF, A_NAME, A_ENCODED, A_LOCAL, A_FAMILY, A_EXPIRES, A_MAP_KIND, A_SOURCE,
  A_MAPPING, A_GENERATION, A_COUNTER, A_VALUE, A_MESSAGE, A_CURSOR, A_TTL, A_TEXT,
  A_CONTEXT_NAME, A_RANGE, A_GATEWAY, A_REPLIED) = range(1, 22)
@@ -132,14 +132,14 @@ class Client:
 class Daemon:
     """One gwctld in a temporary folder, with its own configuration, stopped by PID."""
 
-    def __init__(self, gwctld, workdir, extra=""):
+    def __init__(self, gwctld, workdir, extra="", gateway="198.51.100.1"):
         self.gwctld = gwctld
         self.dir = workdir
         self.db = os.path.join(workdir, "gw.db")
         self.sock = os.path.join(workdir, "gwctl.sock")
         self.conf = os.path.join(workdir, "gwctl.conf")
         with open(self.conf, "w") as f:
-            f.write(f"database = {self.db}\nsocket = {self.sock}\ngateway = 198.51.100.1\n"
+            f.write(f"database = {self.db}\nsocket = {self.sock}\ngateway = {gateway}\n"
                     f"log-level = warn\n{extra}")
         self.proc = None
         self.log = os.path.join(workdir, "gwctld.log")
@@ -195,8 +195,8 @@ class Suite:
             workdir = tempfile.mkdtemp(prefix="ipref-gwctld-")
             daemons = []
 
-            def make(extra=""):
-                d = Daemon(self.gwctld, workdir, extra)
+            def make(extra="", **kwargs):
+                d = Daemon(self.gwctld, workdir, extra, **kwargs)
                 daemons.append(d)
                 return d
             try:

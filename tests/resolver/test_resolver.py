@@ -23,6 +23,7 @@ from udp_delay import UdpDelay  # noqa: E402
 UNBOUND_BUILD, MODULE, GWCTLD, GWCTL, ZONES = map(os.path.abspath, sys.argv[1:6])
 ENCODED_V4 = ipaddress.ip_network("10.240.0.0/12")
 ENCODED_V6 = ipaddress.ip_network("fdee:eeee::/64")
+OWN_GATEWAY = "192.0.2.254"
 
 
 class Answer:
@@ -75,7 +76,8 @@ class Site:
     def __init__(self, make, workdir, gwctl_extra="", settings="", unbound_extra="",
                  server_delay=None, minimisation="no", holdoff_ms=300):
         self.workdir = workdir
-        self.gw = make("gateway = 2001:db8::fe\n" + gwctl_extra).start()
+        # the zones' contexts are other gateways: this one's own are refused (OWN_GATEWAY)
+        self.gw = make("gateway = 2001:db8::fe\n" + gwctl_extra, gateway=OWN_GATEWAY).start()
         signed, anchor = sign_secure_zone(workdir)
         self.nsd = Nsd(workdir, {"site.test": os.path.join(ZONES, "site.test.zone"),
                                  "secure.test": signed}, ("ns1.site.test", "A"))
