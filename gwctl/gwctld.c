@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
 #include "names.h"
+#include "sdaemon.h"
 #include "server.h"
 #include "service.h"
 #include "store.h"
@@ -50,29 +52,31 @@ int main(int argc, char **argv)
 	struct store *store = NULL;
 	struct server *srv = NULL;
 	char msg[1024];
-	int rc;
+	int rc, listen_fd;
 
 	rc = ipr_daemon_args_parse(argc, argv, "gwctld", DEFAULT_CONFIG, &args);
 	if (rc >= 0)
 		return rc;
 	config_path = args.config;
+	/* from the start, so that configuration errors reach the journal as errors too */
+	ipr_log_open("gwctld", args.use_syslog, IPR_LOG_INFO);
 	config_defaults(&cfg);
 	if (access(config_path, F_OK) == 0 || strcmp(config_path, DEFAULT_CONFIG) != 0) {
 		rc = config_load(&cfg, config_path, msg, sizeof(msg));
 		if (rc < 0) {
-			fprintf(stderr, "gwctld: %s\n", msg);
+			log_error("%s", msg);
 			return 1;
 		}
 	}
 	if (config_check(&cfg, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "gwctld: %s: %s\n", config_path, msg);
+		log_error("%s: %s", config_path, msg);
 		return 1;
 	}
 	if (args.check_only) {
 		printf("%s: configuration is valid\n", config_path);
 		return 0;
 	}
-	ipr_log_open("gwctld", args.use_syslog, (enum ipr_log_level)cfg.log_level);
+	ipr_log_set_level((enum ipr_log_level)cfg.log_level);
 	if (sodium_init() < 0) {
 		log_error("libsodium cannot start");
 		return 1;
@@ -99,13 +103,20 @@ int main(int argc, char **argv)
 				 "name"
 				 " will not be mapped");
 	}
-	rc = server_open(&srv, &svc, msg, sizeof(msg));
+	msg[0] = '\0';
+	listen_fd = ipr_sd_listen_unix(cfg.socket, SOCK_SEQPACKET, msg, sizeof(msg));
+	rc = listen_fd == -EINVAL ? listen_fd : 0;
+	if (rc == 0)
+		rc = server_open(&srv, &svc, listen_fd, msg, sizeof(msg));
 	if (rc < 0)
 		log_error("%s", msg);
 	if (rc == 0)
 		rc = drop_privileges(&cfg);
 	if (rc == 0) {
-		log_info("started: store %s", cfg.database);
+		log_info("started: store %s%s", cfg.database,
+			 listen_fd >= 0 ? ", socket from systemd" : "");
+		/* clients may connect from here on: the socket listens, the loop comes next */
+		ipr_sd_ready("serving");
 		rc = server_run(srv);
 	}
 	server_free(srv);
