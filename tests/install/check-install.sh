@@ -75,6 +75,40 @@ for u in "${units[@]}"; do
 	done < <(sed -n 's/^Exec[A-Za-z]*=\([^ ]\+\).*/\1/p' "$u")
 done
 
+# The layout of a Debian package (--prefix=/usr), from a fresh set-up of this source tree: what
+# would be installed where (meson introspect needs no build), and the paths in the units
+debian=$(mktemp -d)
+trap 'rm -rf "$destdir" "$debian"' EXIT
+if meson setup "$debian/b" "$SOURCE" --prefix=/usr -Dtests=disabled \
+	-Dunbound_build="$UNBOUND_BUILD" >"$debian/setup.log" 2>&1; then
+	meson introspect "$debian/b" --installed |
+		python3 -c 'import json, sys; print("\n".join(json.load(sys.stdin).values()))' \
+			>"$debian/installed"
+	multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+	want=(/usr/bin/gwctl /usr/sbin/gwctld /usr/sbin/ipref-dataplane
+		/usr/lib/systemd/system/gwctld.service /usr/lib/systemd/system/gwctld.socket
+		/usr/lib/systemd/system/ipref-dataplane.service /usr/lib/sysusers.d/ipref.conf
+		/usr/lib/tmpfiles.d/ipref.conf /usr/share/doc/ipref/examples/gwctl.conf
+		/usr/share/doc/ipref/operations.md)
+	for m in $MANPAGES; do want+=("/usr/share/man/man${m##*.}/$m"); done
+	if grep -q '/ipref\.so$' "$debian/installed"; then
+		want+=("/usr/lib/$multiarch/ipref/ipref.so" /usr/libexec/ipref/unbound
+			/usr/lib/systemd/system/unbound.service.d/ipref.conf)
+	fi
+	missing=$(for w in "${want[@]}"; do grep -qx "$w" "$debian/installed" || echo "$w"; done)
+	expect "--prefix=/usr installs the Debian layout${missing:+ (missing: $missing)}" \
+		test -z "$missing"
+	expect "--prefix=/usr: gwctld.service runs /usr/sbin/gwctld with /etc/ipref/gwctl.conf" \
+		grep -qx 'ExecStart=/usr/sbin/gwctld --config /etc/ipref/gwctl.conf' \
+		"$debian/b/dist/gwctld.service"
+	expect "--prefix=/usr: tmpfiles.d copies the samples to /etc/ipref" \
+		grep -qx 'C /etc/ipref/gwctl.conf - - - - /usr/share/doc/ipref/examples/gwctl.conf' \
+		"$debian/b/dist/tmpfiles-ipref.conf"
+else
+	cat "$debian/setup.log"
+	fail "meson setup --prefix=/usr"
+fi
+
 if ! command -v systemd-analyze >/dev/null; then
 	echo "$passed passed, $failed failed"
 	echo "SKIP: systemd-analyze is not installed: the units are not verified"
@@ -86,7 +120,7 @@ fi
 # accepted for exactly the programs checked above, nothing else. Debian's unbound.service is
 # stood in for by a copy of its ExecStart, to verify the drop-in with it.
 stand_in=$(mktemp -d)
-trap 'rm -rf "$destdir" "$stand_in"' EXIT
+trap 'rm -rf "$destdir" "$debian" "$stand_in"' EXIT
 cp "$d$UNITDIR"/gwctld.service "$d$UNITDIR"/gwctld.socket "$d$UNITDIR"/ipref-dataplane.service \
 	"$stand_in/"
 to_verify=("$stand_in/gwctld.service" "$stand_in/gwctld.socket" "$stand_in/ipref-dataplane.service")
