@@ -3,6 +3,7 @@
 #define IPR_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum ipr_log_level {
 	IPR_LOG_ERROR,
@@ -11,8 +12,14 @@ enum ipr_log_level {
 	IPR_LOG_DEBUG,
 };
 
-/* ident names the program in every line; use_syslog false writes "ident: level: msg" to stderr. */
+/*
+ * ident names the program in every line; use_syslog false writes "ident: level: msg" to stderr,
+ * or "<priority>msg" when stderr is systemd's journal stream (JOURNAL_STREAM names its device
+ * and inode), so that the journal records each line's priority and the name once.
+ */
 void ipr_log_open(const char *ident, bool use_syslog, enum ipr_log_level level);
+/* Whether journal_stream, a JOURNAL_STREAM value ("DEV:INO"), names the file dev:ino. */
+bool ipr_log_stream_is(const char *journal_stream, uint64_t dev, uint64_t ino);
 void ipr_log_set_level(enum ipr_log_level level);
 bool ipr_log_enabled(enum ipr_log_level level);
 

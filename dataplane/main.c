@@ -16,6 +16,7 @@
 #include "forward.h"
 #include "log.h"
 #include "offload.h"
+#include "sdaemon.h"
 #include "tun.h"
 #include "udp.h"
 
@@ -78,13 +79,13 @@ static int load_config(struct dp *dp, const char *path)
 	dpconf_defaults(&dp->cfg);
 	if ((access(path, F_OK) == 0 || strcmp(path, DEFAULT_CONFIG) != 0) &&
 	    dpconf_load(&dp->cfg, path, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "ipref-dataplane: %s\n", msg);
+		log_error("%s", msg);
 		return -EINVAL;
 	}
 	config_defaults(&dp->gw);
 	if (config_load(&dp->gw, dp->cfg.gwctl_config, msg, sizeof(msg)) < 0 ||
 	    config_check(&dp->gw, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "ipref-dataplane: gwctl-config: %s\n", msg);
+		log_error("gwctl-config: %s", msg);
 		return -EINVAL;
 	}
 	own_addresses(dp);
@@ -173,6 +174,7 @@ static int open_loop(int *ep, int *timer, int *sig)
 static int run(struct dp *dp, int ep, int timer, int sig)
 {
 	struct epoll_event events[8];
+	bool ready = false;
 
 	for (;;) {
 		int n = epoll_wait(ep, events, 8, -1);
@@ -223,6 +225,11 @@ static int run(struct dp *dp, int ep, int timer, int sig)
 		}
 		if (added)
 			forward_retry_waiting(dp, dp_now_ms());
+		/* ready once it holds gwctld's mappings: before that, every packet would wait */
+		if (!ready && dpctl_synced(dp->ctl)) {
+			ready = true;
+			ipr_sd_ready("holding gwctld's mappings");
+		}
 	}
 }
 
@@ -235,6 +242,8 @@ int main(int argc, char **argv)
 	rc = ipr_daemon_args_parse(argc, argv, "ipref-dataplane", DEFAULT_CONFIG, &args);
 	if (rc >= 0)
 		return rc;
+	/* from the start, so that configuration errors reach the journal as errors too */
+	ipr_log_open("ipref-dataplane", args.use_syslog, IPR_LOG_INFO);
 	dp.tun_fd = dp.udp4_fd = dp.udp6_fd = -1;
 	if (load_config(&dp, args.config) < 0)
 		return 1;
@@ -242,7 +251,7 @@ int main(int argc, char **argv)
 		printf("%s: configuration is valid\n", args.config);
 		return 0;
 	}
-	ipr_log_open("ipref-dataplane", args.use_syslog, (enum ipr_log_level)dp.gw.log_level);
+	ipr_log_set_level((enum ipr_log_level)dp.gw.log_level);
 	dp.slot_size = dp.cfg.mtu + 128;
 
 	rc = maptab_new(dp.cfg.capacity, &dp.tab);

@@ -1,10 +1,12 @@
 /* gwctld: the gateway control daemon. Arguments, start-up, privileges; the loop is server.c. */
 #include <errno.h>
+#include <stdbool.h>
 #include <pwd.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -12,14 +14,18 @@
 #include "log.h"
 #include "names.h"
 #include "peers.h"
+#include "sdaemon.h"
 #include "server.h"
 #include "service.h"
 #include "store.h"
 
 #define DEFAULT_CONFIG "/etc/ipref/gwctl.conf"
 
-/* Hands the store's files to the user the daemon becomes, then becomes it. */
-static int drop_privileges(const struct gwctl_config *cfg)
+/*
+ * Hands the store's files, and the socket when the daemon made it (one systemd passed is the
+ * socket unit's to own), to the user the daemon becomes, then becomes it.
+ */
+static int drop_privileges(const struct gwctl_config *cfg, bool socket_ours)
 {
 	static const char *const suffixes[] = { "", "-wal", "-shm" };
 	struct passwd *pw;
@@ -41,7 +47,7 @@ static int drop_privileges(const struct gwctl_config *cfg)
 		}
 	}
 	/* the daemon's own user may use the socket (mode 0600 without a socket group) */
-	rc = peers_hand_socket(cfg->socket, pw->pw_uid);
+	rc = socket_ours ? peers_hand_socket(cfg->socket, pw->pw_uid) : 0;
 	if (rc < 0) {
 		log_error("%s: cannot hand it to %s: %s", cfg->socket, cfg->user, strerror(-rc));
 		return rc;
@@ -58,29 +64,31 @@ int main(int argc, char **argv)
 	struct store *store = NULL;
 	struct server *srv = NULL;
 	char msg[1024];
-	int rc;
+	int rc, listen_fd;
 
 	rc = ipr_daemon_args_parse(argc, argv, "gwctld", DEFAULT_CONFIG, &args);
 	if (rc >= 0)
 		return rc;
 	config_path = args.config;
+	/* from the start, so that configuration errors reach the journal as errors too */
+	ipr_log_open("gwctld", args.use_syslog, IPR_LOG_INFO);
 	config_defaults(&cfg);
 	if (access(config_path, F_OK) == 0 || strcmp(config_path, DEFAULT_CONFIG) != 0) {
 		rc = config_load(&cfg, config_path, msg, sizeof(msg));
 		if (rc < 0) {
-			fprintf(stderr, "gwctld: %s\n", msg);
+			log_error("%s", msg);
 			return 1;
 		}
 	}
 	if (config_check(&cfg, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "gwctld: %s: %s\n", config_path, msg);
+		log_error("%s: %s", config_path, msg);
 		return 1;
 	}
 	if (args.check_only) {
 		printf("%s: configuration is valid\n", config_path);
 		return 0;
 	}
-	ipr_log_open("gwctld", args.use_syslog, (enum ipr_log_level)cfg.log_level);
+	ipr_log_set_level((enum ipr_log_level)cfg.log_level);
 	if (sodium_init() < 0) {
 		log_error("libsodium cannot start");
 		return 1;
@@ -107,13 +115,20 @@ int main(int argc, char **argv)
 				 "name"
 				 " will not be mapped");
 	}
-	rc = server_open(&srv, &svc, msg, sizeof(msg));
+	msg[0] = '\0';
+	listen_fd = ipr_sd_listen_unix(cfg.socket, SOCK_SEQPACKET, msg, sizeof(msg));
+	rc = listen_fd == -EINVAL ? listen_fd : 0;
+	if (rc == 0)
+		rc = server_open(&srv, &svc, listen_fd, msg, sizeof(msg));
 	if (rc < 0)
 		log_error("%s", msg);
 	if (rc == 0)
-		rc = drop_privileges(&cfg);
+		rc = drop_privileges(&cfg, listen_fd < 0);
 	if (rc == 0) {
-		log_info("started: store %s", cfg.database);
+		log_info("started: store %s%s", cfg.database,
+			 listen_fd >= 0 ? ", socket from systemd" : "");
+		/* clients may connect from here on: the socket listens, the loop comes next */
+		ipr_sd_ready("serving");
 		rc = server_run(srv);
 	}
 	server_free(srv);

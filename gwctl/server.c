@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -73,6 +74,7 @@ struct batch_entry {
 struct server {
 	struct service *svc;
 	int listen_fd;
+	bool listen_inherited; /* systemd's socket unit owns the socket file: never unlink it */
 	int epoll_fd;
 	int signal_fd;
 	int timer_fd;
@@ -128,7 +130,7 @@ static int clear_stale_socket(const char *path, char *msg, size_t msg_size)
 	return unlink(path) < 0 ? -errno : 0;
 }
 
-static int open_listener(struct server *srv, char *msg, size_t msg_size)
+static int open_listener(struct server *srv, int inherited_fd, char *msg, size_t msg_size)
 {
 	const struct gwctl_config *cfg = &srv->svc->cfg;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -144,6 +146,17 @@ static int open_listener(struct server *srv, char *msg, size_t msg_size)
 			return -ENOENT;
 		}
 		srv->group = gr->gr_gid;
+	}
+	if (inherited_fd >= 0) {
+		/* socket activation: the unit's SocketGroup= and SocketMode= set the file's access
+		 */
+		srv->listen_fd = inherited_fd;
+		srv->listen_inherited = true;
+		rc = fcntl(inherited_fd, F_GETFL);
+		if (rc < 0 || fcntl(inherited_fd, F_SETFL, rc | O_NONBLOCK) < 0 ||
+		    fcntl(inherited_fd, F_SETFD, FD_CLOEXEC) < 0)
+			return -errno;
+		return 0;
 	}
 	rc = clear_stale_socket(cfg->socket, msg, msg_size);
 	if (rc < 0) {
@@ -174,7 +187,7 @@ static int open_listener(struct server *srv, char *msg, size_t msg_size)
 	return 0;
 }
 
-int server_open(struct server **out, struct service *svc, char *msg, size_t msg_size)
+int server_open(struct server **out, struct service *svc, int listen_fd, char *msg, size_t msg_size)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 	sigset_t signals;
@@ -196,7 +209,7 @@ int server_open(struct server **out, struct service *svc, char *msg, size_t msg_
 	for (size_t i = 0; i < srv->client_cap; i++)
 		srv->clients[i].fd = -1;
 
-	rc = open_listener(srv, msg, msg_size);
+	rc = open_listener(srv, listen_fd, msg, msg_size);
 	if (rc < 0)
 		goto out;
 
@@ -275,7 +288,8 @@ void server_free(struct server *srv)
 		close_client(srv, &srv->clients[i]);
 	if (srv->listen_fd >= 0) {
 		close(srv->listen_fd);
-		unlink(srv->svc->cfg.socket);
+		if (!srv->listen_inherited)
+			unlink(srv->svc->cfg.socket);
 	}
 	if (srv->epoll_fd >= 0)
 		close(srv->epoll_fd);

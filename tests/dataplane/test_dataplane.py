@@ -10,8 +10,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from twosites import (ENCODED_AT_A, ENCODED_AT_B, GW, HOST, HTTP_CLIENT, UDP_CLIENT,  # noqa: E402
-                      check, main, ping, sh, stop)
+from twosites import (DATAPLANE, ENCODED_AT_A, ENCODED_AT_B, GW, HOST, HTTP_CLIENT,  # noqa: E402
+                      UDP_CLIENT, check, main, ping, sh, spawn, stop)
 
 
 def test_ping_all_combinations(a, b, workdir):
@@ -166,6 +166,34 @@ def test_counters_visible(a, b, workdir):
     check(int(sb.get("dataplane.wait.sent", 0)) > 0, f"wait.sent: {sb.get('dataplane.wait.sent')}")
 
 
+def test_ready_once_it_holds_the_mappings(a, b, workdir):
+    """Type=notify: READY=1 on NOTIFY_SOCKET only once gwctld's snapshot is in, so a unit
+    ordered after ipref-dataplane does not start before the gateway forwards."""
+    path = os.path.join(workdir, "notify")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(path)
+    os.chmod(path, 0o777)  # the dataplane writes to it as nobody
+    stop(a.dataplane)
+    stop(a.gwctld)
+    a.dataplane = spawn(a.ns, ["env", f"NOTIFY_SOCKET={path}", DATAPLANE, "--config",
+                               a.dpconf], a.log)
+    deadline = time.time() + 20
+    while "started: port" not in open(a.log.name).read().split("stopping on signal")[-1]:
+        check(time.time() < deadline and a.dataplane.poll() is None, "dataplane start")
+        time.sleep(0.05)
+    notify.setblocking(False)
+    try:
+        early = notify.recv(4096)
+    except BlockingIOError:
+        early = b""
+    check(b"READY=1" not in early, "ready without gwctld's mappings")
+    a.start_gwctld()
+    notify.settimeout(20)
+    check(b"READY=1" in notify.recv(4096).split(b"\n"), "READY=1 after the snapshot")
+    check(int(a.wait_stat("dataplane.gwctl.connects", 1)) >= 1, "dataplane connected")
+    ping("ha", ENCODED_AT_A[(4, 4, 4)])
+
+
 def test_runs_unprivileged(a, b, workdir):
     for g in (a, b):
         with open(f"/proc/{g.dataplane.pid}/status") as f:
@@ -179,4 +207,5 @@ if __name__ == "__main__":
     sys.exit(main((test_ping_all_combinations, test_tcp_http, test_udp_both_ways,
                    test_icmp_errors_cross_the_tunnel, test_ttl_like_a_router, test_pushed_changes,
                    test_malformed_headers_counted, test_restarts_keep_mappings,
-                   test_counters_visible, test_runs_unprivileged), "dataplane"))
+                   test_counters_visible, test_ready_once_it_holds_the_mappings,
+                   test_runs_unprivileged), "dataplane"))
