@@ -3,15 +3,17 @@
 IPv4 and an IPv6 Internet, ICMP errors across the tunnel, malformed tunnel packets, restarts of
 both daemons. The network and harness are in twosites.py.
 usage: test_dataplane.py GWCTLD GWCTL DATAPLANE"""
+import contextlib
 import os
+import re
 import socket
 import struct
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from twosites import (ENCODED_AT_A, ENCODED_AT_B, GW, HOST, HTTP_CLIENT, UDP_CLIENT,  # noqa: E402
-                      check, main, ping, sh, stop)
+from twosites import (ENCODED_AT_A, ENCODED_AT_B, GW, HOST, HTTP_CLIENT, NS,  # noqa: E402
+                      UDP_CLIENT, check, main, ping, sh, stop)
 
 
 def test_ping_all_combinations(a, b, workdir):
@@ -164,6 +166,53 @@ def test_counters_visible(a, b, workdir):
     check(int(sb.get("dataplane.wait.sent", 0)) > 0, f"wait.sent: {sb.get('dataplane.wait.sent')}")
 
 
+LAN_MTU = 1300  # a narrow LAN link in front of one side's host
+
+
+def learnt_mtu(ns, target):
+    """The path MTU the host's kernel keeps for target, or None."""
+    out = sh("ip", "-6" if ":" in target else "-4", "route", "get", target, ns=ns).stdout
+    m = re.search(r"\bmtu (\d+)", out)
+    return int(m.group(1)) if m else None
+
+
+def learn_and_pass(ns, target, want):
+    """Large DF pings until the host learns a path MTU; it must be want, and pings that size pass."""
+    hdr = 28 if ":" not in target else 48
+    deadline = time.time() + 20
+    while learnt_mtu(ns, target) is None and time.time() < deadline:
+        sh("ping", "-c", "1", "-W", "1", "-M", "do", "-s", str(1396 - hdr), target, ns=ns,
+           check=False)
+    got = learnt_mtu(ns, target)
+    check(got == want, f"{ns} -> {target}: learnt MTU {got}, the path allows {want}")
+    ok = sh("ping", "-c", "2", "-i", "0.3", "-W", "2", "-M", "do", "-s", str(got - hdr), target,
+            ns=ns, check=False)
+    check(ok.returncode == 0, f"{ns} -> {target} at MTU {got}: {ok.stdout}{ok.stderr}")
+
+
+@contextlib.contextmanager
+def narrow_lan(gw):
+    """The gateway's side of its LAN link takes at most LAN_MTU bytes towards the host."""
+    sh("ip", "-n", NS[gw], "link", "set", "lan", "mtu", str(LAN_MTU))
+    try:
+        yield
+    finally:
+        sh("ip", "-n", NS[gw], "link", "set", "lan", "mtu", "1500")
+
+
+def test_path_mtu_across_the_tunnel(a, b, workdir):
+    # The far gateway's kernel answers with "fragmentation needed" / "packet too big" for its
+    # narrow LAN link; the IPREF-ICMP MTU field (spec/wire.md) must bring the sending host
+    # exactly the largest packet that passes, in every family pair, over both Internets.
+    hdr = {4: 20, 6: 40}
+    with narrow_lan("gwb"):
+        for (src, dst, net), ea in ENCODED_AT_A.items():
+            learn_and_pass("ha", ea, LAN_MTU - hdr[dst] + hdr[src])
+    with narrow_lan("gwa"):
+        for fam, ea in ENCODED_AT_B.items():
+            learn_and_pass("hb", ea, LAN_MTU)
+
+
 def test_runs_unprivileged(a, b, workdir):
     for g in (a, b):
         with open(f"/proc/{g.dataplane.pid}/status") as f:
@@ -177,4 +226,5 @@ if __name__ == "__main__":
     sys.exit(main((test_ping_all_combinations, test_tcp_http, test_udp_both_ways,
                    test_icmp_errors_cross_the_tunnel, test_ttl_like_a_router, test_pushed_changes,
                    test_malformed_headers_counted, test_restarts_keep_mappings,
-                   test_counters_visible, test_runs_unprivileged), "dataplane"))
+                   test_counters_visible, test_path_mtu_across_the_tunnel,
+                   test_runs_unprivileged), "dataplane"))
