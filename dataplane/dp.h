@@ -38,6 +38,7 @@ enum dp_counter {
 	DP_C_FRAGMENTS,	   /* the pieces they became */
 	DP_C_ICMP_SENT,	   /* the gateway's own ICMP errors sent */
 	DP_C_ICMP_LIMITED, /* and those the rate limit held back */
+	DP_C_TUN_KERNEL, /* the gateway kernel's own link traffic on the TUN device, passed over */
 	DP_C_COUNT
 };
 

@@ -404,9 +404,14 @@ static void wait_put(struct dp *dp, bool from_udp_side, const uint8_t *pkt, size
 
 void forward_local(struct dp *dp, const uint8_t *pkt, size_t len)
 {
-	int rc = from_tun(dp, pkt, len);
+	int rc;
 
 	dp->counters[DP_C_TUN_RX]++;
+	if (xlate_local_is_link_traffic(pkt, len)) {
+		dp->counters[DP_C_TUN_KERNEL]++;
+		return;
+	}
+	rc = from_tun(dp, pkt, len);
 	if (rc == NEEDS_WAIT)
 		wait_put(dp, false, pkt, len, NULL);
 	else

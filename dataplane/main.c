@@ -55,6 +55,7 @@ const char *dp_counter_name(enum dp_counter c)
 		[DP_C_FRAGMENTS] = "frag.pieces",
 		[DP_C_ICMP_SENT] = "icmp.sent",
 		[DP_C_ICMP_LIMITED] = "icmp.rate_limited",
+		[DP_C_TUN_KERNEL] = "tun.kernel_traffic",
 	};
 
 	return (unsigned)c < DP_C_COUNT && names[c] ? names[c] : "unknown";

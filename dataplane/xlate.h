@@ -123,6 +123,14 @@ struct xlate_in_map {
 IPR_MUST_CHECK int xlate_local_parse(const uint8_t *pkt, size_t len, struct xlate_local *out);
 
 /*
+ * Whether a packet read from the TUN device is link traffic of the device itself: to a
+ * multicast, broadcast or link-local address. Only the gateway's own kernel sends such packets
+ * there (MLD reports, router and neighbour solicitations): the routes into the device are the
+ * encoded ranges, and routers never forward link-scoped packets. They are not drops.
+ */
+bool xlate_local_is_link_traffic(const uint8_t *pkt, size_t len);
+
+/*
  * Decodes a datagram received from outer_src, applies the context rules with own (our public
  * address of the packet's context family; NULL or ver 0 when unknown), and checks the protocol,
  * ICMP type and TTL. Returns 0 or -(enum dp_wire_drop or enum xlate_drop); out is written on

@@ -292,3 +292,17 @@ int xlate_local_header(const struct xlate_local_hdr *h, uint8_t *out, size_t cap
 	}
 	return (int)hdr_len;
 }
+
+bool xlate_local_is_link_traffic(const uint8_t *pkt, size_t len)
+{
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		const uint8_t *dst = pkt + 16;
+		return (dst[0] & 0xf0) == 0xe0 || (dst[0] == 169 && dst[1] == 254) ||
+		       (dst[0] == 255 && dst[1] == 255 && dst[2] == 255 && dst[3] == 255);
+	}
+	if (len >= 40 && pkt[0] >> 4 == 6) {
+		const uint8_t *dst = pkt + 24;
+		return dst[0] == 0xff || (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80);
+	}
+	return false;
+}

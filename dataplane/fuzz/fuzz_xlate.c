@@ -132,6 +132,8 @@ static void tun_side(const uint8_t *data, size_t size, uint8_t net_ver, const st
 	struct xlate_in_map in;
 	int n, m, field, rc = xlate_local_parse(data, size, &p);
 
+	(void)xlate_local_is_link_traffic(data, size);
+
 	if (rc == -XLATE_DROP_PROTOCOL || rc == -XLATE_DROP_SOURCE_ROUTE)
 		answer_local(&p, data, size);
 	if (rc < 0) {

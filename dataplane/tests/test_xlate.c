@@ -330,6 +330,36 @@ static void test_inbound_refusals(void **state)
 	assert_true(xlate_to_local(&r, &map, out, sizeof(out)) > 0);
 }
 
+/* The TUN device's own link traffic (MLD reports, solicitations, IGMP) is told from forwarding. */
+static void test_link_traffic(void **state)
+{
+	static const struct {
+		const char *dst;
+		bool link;
+	} cases[] = {
+		{ "ff02::16", true },	 { "ff02::2", true },	      { "ff05::1:3", true },
+		{ "fe80::1", true },	 { "febf::1", true },	      { "fec0::1", false },
+		{ "fdee::9", false },	 { "2001:db8::1", false },    { "224.0.0.22", true },
+		{ "239.1.2.3", true },	 { "255.255.255.255", true }, { "169.254.1.1", true },
+		{ "10.240.0.9", false }, { "192.0.2.255", false },    { "223.255.255.255", false },
+	};
+	uint8_t pkt[40];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool v6 = strchr(cases[i].dst, ':') != NULL;
+		memset(pkt, 0, sizeof(pkt));
+		pkt[0] = v6 ? 0x60 : 0x45;
+		assert_int_equal(
+			inet_pton(v6 ? AF_INET6 : AF_INET, cases[i].dst, pkt + (v6 ? 24 : 16)), 1);
+		assert_int_equal(xlate_local_is_link_traffic(pkt, v6 ? 40 : 20), cases[i].link);
+		/* cut short, it is no packet at all, and parsing refuses it */
+		assert_false(xlate_local_is_link_traffic(pkt, v6 ? 39 : 19));
+	}
+	pkt[0] = 0x50;
+	assert_false(xlate_local_is_link_traffic(pkt, sizeof(pkt)));
+}
+
 static void test_drop_names(void **state)
 {
 	for (int i = 1; i < XLATE_DROP_COUNT; i++) {
@@ -348,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_vectors),		 cmocka_unit_test(test_capture_is_a_vector),
 		cmocka_unit_test(test_wire_drops),	 cmocka_unit_test(test_local_drops),
 		cmocka_unit_test(test_inbound_refusals), cmocka_unit_test(test_drop_names),
+		cmocka_unit_test(test_link_traffic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

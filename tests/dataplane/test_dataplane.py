@@ -16,6 +16,18 @@ from twosites import (ENCODED_AT_A, ENCODED_AT_B, GW, HOST, HTTP_CLIENT, NS,  # 
                       UDP_CLIENT, check, main, ping, sh, stop)
 
 
+def test_fresh_gateway_drops_nothing(a, b, workdir):
+    # Before any traffic, the only packets on the TUN devices are their kernels' own (MLD
+    # reports and the like, a few seconds after the link comes up): counted apart, never drops.
+    for g in (a, b):  # the first report and its retransmission (MLD's robustness variable)
+        g.wait_stat("dataplane.tun.kernel_traffic", 2, seconds=15)
+    for g in (a, b):
+        s = g.stats()
+        drops = {k: v for k, v in s.items() if k.startswith("dataplane.drop.") and v != "0"}
+        check(not drops, f"gateway {g.side} counts drops with no traffic: {drops}")
+        check(int(s.get("dataplane.tun.kernel_traffic", 0)) > 0, f"gateway {g.side}: {s}")
+
+
 def test_ping_all_combinations(a, b, workdir):
     for (src, dst, net), ea in ENCODED_AT_A.items():
         ping("ha", ea)
@@ -223,7 +235,7 @@ def test_runs_unprivileged(a, b, workdir):
 
 
 if __name__ == "__main__":
-    sys.exit(main((test_ping_all_combinations, test_tcp_http, test_udp_both_ways,
+    sys.exit(main((test_fresh_gateway_drops_nothing, test_ping_all_combinations, test_tcp_http, test_udp_both_ways,
                    test_icmp_errors_cross_the_tunnel, test_ttl_like_a_router, test_pushed_changes,
                    test_malformed_headers_counted, test_restarts_keep_mappings,
                    test_counters_visible, test_path_mtu_across_the_tunnel,
