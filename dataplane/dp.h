@@ -98,6 +98,10 @@ struct dp {
 	struct maptab *tab;
 	struct dp_wire_addr own4, own6; /* our public addresses; ver 0 when not configured */
 	int tun_fd, udp4_fd, udp6_fd;
+	/* the TUN MTU in force, and why (reported with the counters) */
+	uint32_t tun_mtu;
+	bool tun_mtu_outer_ipv6;
+	enum dpconf_mtu_basis tun_mtu_basis;
 	size_t slot_size; /* the largest packet either side may bring, plus headers */
 	struct dp_batch out4, out6;
 	uint8_t *tun_in;  /* one packet read from the TUN device */

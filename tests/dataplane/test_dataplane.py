@@ -12,8 +12,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from twosites import (ENCODED_AT_A, ENCODED_AT_B, GW, HOST, HTTP_CLIENT, NS,  # noqa: E402
-                      UDP_CLIENT, check, main, ping, sh, stop)
+from twosites import (DATAPLANE, ENCODED_AT_A, ENCODED_AT_B, GW, HOST, HTTP_CLIENT,  # noqa: E402
+                      NS, UDP_CLIENT, check, main, ping, sh, spawn, stop)
 
 
 def test_fresh_gateway_drops_nothing(a, b, workdir):
@@ -225,6 +225,46 @@ def test_path_mtu_across_the_tunnel(a, b, workdir):
             learn_and_pass("hb", ea, LAN_MTU)
 
 
+def tun_mtu(ns):
+    out = sh("ip", "-n", NS[ns], "link", "show", "ipref0", check=False).stdout
+    m = re.search(r"\bmtu (\d+)", out)
+    return int(m.group(1)) if m else None
+
+
+def test_tun_mtu_from_gateway_addresses(a, b, workdir):
+    # Both gateways have an address of each family: IPv6's outer header sizes the TUN MTU (the
+    # smaller), and the counters say which MTU is in force and why.
+    for g in (a, b):
+        s = g.stats()
+        got = {k: s.get("dataplane.tun." + k) for k in
+               ("mtu", "mtu_outer_ipv6", "mtu_by_gateway_addresses", "mtu_by_internet_key")}
+        check(got == {"mtu": "1396", "mtu_outer_ipv6": "1", "mtu_by_gateway_addresses": "1",
+                      "mtu_by_internet_key": "0"}, f"gateway {g.side}: {got}")
+        check(tun_mtu(g.ns) == 1396, f"gateway {g.side}: TUN MTU {tun_mtu(g.ns)}")
+    # An IPv4-only site that never set `internet` gets IPv4's (only the dataplane is needed for
+    # the device; it waits for a gwctld that never comes)
+    NS["v4"] = NS["gwa"] + "v4"
+    sh("ip", "netns", "add", NS["v4"])
+    d = os.path.join(workdir, "v4only")
+    os.makedirs(d)
+    with open(os.path.join(d, "gwctl.conf"), "w") as f:
+        f.write(f"database = {d}/gw.db\nsocket = {d}/gwctl.sock\ngateway = 198.18.9.1\n"
+                "encoded-ipv4 = 10.240.0.0/16\nencoded-ipv6 = fdee::/64\n")
+    with open(os.path.join(d, "dataplane.conf"), "w") as f:
+        f.write(f"gwctl-config = {d}/gwctl.conf\ntun = ipref0\nuser = nobody\n")
+    with open(os.path.join(d, "log"), "w") as log:
+        p = spawn("v4", [DATAPLANE, "--config", os.path.join(d, "dataplane.conf")], log)
+    try:
+        deadline = time.time() + 10
+        while tun_mtu("v4") is None and time.time() < deadline and p.poll() is None:
+            time.sleep(0.1)
+        check(tun_mtu("v4") == 1440, f"IPv4-only: TUN MTU {tun_mtu('v4')}: "
+              + open(os.path.join(d, "log")).read())
+    finally:
+        stop(p)
+        sh("ip", "netns", "del", NS["v4"], check=False)
+
+
 def test_runs_unprivileged(a, b, workdir):
     for g in (a, b):
         with open(f"/proc/{g.dataplane.pid}/status") as f:
@@ -239,4 +279,5 @@ if __name__ == "__main__":
                    test_icmp_errors_cross_the_tunnel, test_ttl_like_a_router, test_pushed_changes,
                    test_malformed_headers_counted, test_restarts_keep_mappings,
                    test_counters_visible, test_path_mtu_across_the_tunnel,
+                   test_tun_mtu_from_gateway_addresses,
                    test_runs_unprivileged), "dataplane"))
