@@ -125,10 +125,18 @@ int xlate_to_wire(const struct xlate_local *pkt, const struct xlate_out_map *map
 			    xlate_icmp6_pseudo_sum(pkt->src, pkt->dst, pkt->l4_len), 0);
 	} else if (pkt->proto != DP_WIRE_PROTO_ICMP) {
 		off = dp_csum_field_offset(pkt->proto, pkt->frag_off, pkt->more_frags, pkt->l4_len);
-		if (off >= 0)
-			xlate_put_be16(l4 + off,
-				       dp_csum_strip_addrs(pkt->proto, xlate_be16(l4 + off),
-							   pkt->src, pkt->dst, addr_len));
+		if (off >= 0) {
+			uint16_t check = dp_csum_strip_addrs(pkt->proto, xlate_be16(l4 + off),
+							     pkt->src, pkt->dst, addr_len);
+			/*
+			 * A TCP zero leaves as -0, the same value to the arithmetic: the deployed
+			 * gateway takes a 0x0000 field for "no checksum" and would pass it on
+			 * unadjusted (docs/dataplane.md, Peers with bugs).
+			 */
+			if (pkt->proto == DP_WIRE_PROTO_TCP && check == 0)
+				check = 0xffff;
+			xlate_put_be16(l4 + off, check);
+		}
 	}
 	return hlen + (int)pkt->l4_len;
 }

@@ -34,6 +34,10 @@ def l4_with_csum(proto, src, dst, l4, field, udp=False):
     c = csum(head + bytes(l4))
     if udp and c == 0:
         c = 0xFFFF
+    # on the wire a TCP zero goes as 0xffff, since the deployed gateway takes 0 for "none"
+    # (docs/dataplane.md, Peers with bugs): the same value to one's-complement arithmetic
+    if proto == 6 and src is None and c == 0:
+        c = 0xFFFF
     l4[field:field + 2] = struct.pack("!H", c)
     return bytes(l4)
 
@@ -369,6 +373,46 @@ for net in (4, 6):
                 out = ipv6(remote, host, 58, icmp_msg(2, 0, struct.pack("!I", told) + ipv6(host, remote, 17, q_local, 60), ip(remote), ip(host)), 64)
             vec("mtu_in_v%d_ref%d_v%d" % (lv, rl, net), "in", wire, out,
                 outer=peer, own=ours, src=remote, dst=host, ipid=3)
+
+# 18. Peers with bugs (docs/dataplane.md). The deployed gateway sends ICMP errors of odd length
+# with a wrong checksum; the error is rebuilt for the host with a checksum computed in full (the
+# outer UDP checksum already vouched for the datagram), so the host gets a correct one. Here the
+# wrong checksum sums the odd last byte as a low-order byte, one way such a bug goes.
+def odd_sum_bug(msg):
+    m = bytearray(msg)
+    m[2:4] = b"\0\0"
+    return bytes(m[:2]) + struct.pack("!H", csum(bytes(m[:-1]) + b"\0" + bytes(m[-1:]))) + bytes(m[4:])
+
+
+udp9 = l4_with_csum(17, None, None, udp, 6, True)[:9]
+odd_quote = ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 17, 60, udp9, False)
+odd_err = icmp_msg(3, 2, bytes(4) + odd_quote)
+assert len(odd_err) % 2 and odd_sum_bug(odd_err) != odd_err
+odd_wire = ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 64, odd_sum_bug(odd_err), False)
+vec("in_v4_icmperr_oddsum_v4", "in", odd_wire,
+    ipv4("10.240.9.9", "10.1.0.8", 1, icmp_msg(3, 3, bytes(4) + ipv4("10.1.0.8", "10.240.9.9", 17, l4_with_csum(17, ip("10.1.0.8"), ip("10.240.9.9"), udp, 6, True)[:9], 60)), 64, ident=3),
+    outer="198.18.0.2", own="198.18.0.1", src="10.240.9.9", dst="10.1.0.8", ipid=3)
+vec("in_v4_icmperr_oddsum_v6", "in", odd_wire,
+    ipv6("fdee::1", "fd00:b::6", 58, icmp_msg(1, 4, bytes(4) + ipv6("fd00:b::6", "fdee::1", 17, l4_with_csum(17, ip("fd00:b::6"), ip("fdee::1"), udp, 6, True)[:9], 60), ip("fdee::1"), ip("fd00:b::6")), 64),
+    outer="198.18.0.2", own="198.18.0.1", src="fdee::1", dst="fd00:b::6")
+# A TCP data segment (ACK, 37 bytes) inbound; test_xlate.c zeroes its wire checksum as the
+# deployed gateway does once in 65,536 segments (a host's 0x0000 taken as "none", left
+# unadjusted) and checks that the packet never reaches the host with a checksum that holds.
+tcp_data = struct.pack("!HHIIBBHHH", 443, 40000, 1000, 2000, 5 << 4, 0x10, 502, 0, 0) + bytes(range(37))
+vec("in_v4_tcpdata_v4", "in", ipref("192.0.2.1", "198.51.100.2", 0x1234, 0x2466, 6, 60, l4_with_csum(6, None, None, tcp_data, 16), True),
+    ipv4("10.240.3.3", "10.1.0.8", 6, l4_with_csum(6, ip("10.240.3.3"), ip("10.1.0.8"), tcp_data, 16), 60, df=True),
+    outer="192.0.2.1", own="198.51.100.2", src="10.240.3.3", dst="10.1.0.8")
+
+# Outbound, a TCP segment whose wire checksum comes out zero: sent as 0xffff, so that a deployed
+# receiver adjusts it like any other.
+tcp_z = bytearray(tcp_data)
+tcp_z[20:22] = b"\0\0"
+tcp_z[20:22] = struct.pack("!H", csum(struct.pack("!xBH", 6, len(tcp_z)) + bytes(tcp_z)))
+tcp_z = bytes(tcp_z)
+assert l4_with_csum(6, None, None, tcp_z, 16)[16:18] == b"\xff\xff"
+vec("out_v4_tcpzero_v4", "out", ipv4("10.0.1.5", "10.240.0.9", 6, l4_with_csum(6, ip("10.0.1.5"), ip("10.240.0.9"), tcp_z, 16), 64, df=True, ident=4),
+    ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 6, 64, l4_with_csum(6, None, None, tcp_z, 16), True),
+    sctx="198.18.0.1", dctx="198.18.0.2", sref=0x1234, dref=0x2466)
 
 # IPREF-layer fragmentation: a datagram cut into pieces of at most `max` bytes.
 frag_vectors = []
