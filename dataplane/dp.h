@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "dpconf.h"
+#include "icmpfrag.h"
 #include "maptab.h"
 #include "offload.h"
 #include "wire.h"
@@ -122,6 +123,9 @@ struct dp {
 	struct pmtu_table *pmtu;
 	uint32_t pmtu_floor;
 	uint8_t *frag_in; /* a datagram being cut into pieces */
+	/* ICMP echo first fragments waiting for their length, and one taken out to go on */
+	struct icmpfrag icmpfrag;
+	uint8_t *icmpfrag_pkt;
 	uint64_t frag_rng;
 	/* the gateway's own ICMP: from its address in each encoded range, rate-limited */
 	bool has_icmp_src4, has_icmp_src6;

@@ -58,9 +58,6 @@ static int check_l4(const struct xlate_local *p)
 	}
 	if (p->proto != (p->ver == 4 ? DP_WIRE_PROTO_ICMP : XLATE_PROTO_ICMPV6))
 		return -XLATE_DROP_PROTOCOL;
-	/* ICMPv6's checksum covers the whole datagram: it cannot be converted piecewise */
-	if (p->ver == 6 && p->is_frag)
-		return -XLATE_DROP_ICMP_FRAGMENT;
 	if (!first)
 		return 0;
 	if (p->l4_len < 4)

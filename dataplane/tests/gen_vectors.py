@@ -414,6 +414,33 @@ vec("out_v4_tcpzero_v4", "out", ipv4("10.0.1.5", "10.240.0.9", 6, l4_with_csum(6
     ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 6, 64, l4_with_csum(6, None, None, tcp_z, 16), True),
     sctx="198.18.0.1", dctx="198.18.0.2", sref=0x1234, dref=0x2466)
 
+# 19. A fragmented ICMP echo across families (spec/wire.md, Fragments). The first fragment carries
+# the checksum, whose ICMPv6 pseudo-header holds the whole message's length; the gateway holds
+# it until the last fragment has told that length (icmp_len here, from the caller) and converts
+# it then. Later fragments cross as they are.
+echo_data = struct.pack("!HH", 0x4242, 7) + bytes((i * 7) & 0xFF for i in range(1992))
+msg6 = icmp(128, echo_data, ip("fd00:a::5"), ip("fdee::21"))
+msg4 = icmp(8, echo_data)
+assert len(msg6) == len(msg4) == 2000
+vec("out_v6_icmpfrag_v4", "out", ipv6("fd00:a::5", "fdee::21", 58, msg6[:1232], 64, frag=(0, True, 0x0BADF00D)),
+    ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 1, 64, msg4[:1232], True, frag=(0, True, 0x0BADF00D)),
+    sctx="198.18.0.1", dctx="198.18.0.2", sref=0x1234, dref=0x2466, icmp_len=2000)
+vec("out_v6_icmpfrag2_v4", "out", ipv6("fd00:a::5", "fdee::21", 58, msg6[1232:], 64, frag=(1232, False, 0x0BADF00D)),
+    ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 1, 64, msg4[1232:], True, frag=(1232, False, 0x0BADF00D)),
+    sctx="198.18.0.1", dctx="198.18.0.2", sref=0x1234, dref=0x2466)
+rep4 = icmp(0, echo_data)
+rep6 = icmp(129, echo_data, ip("fdee::21"), ip("fd00:a::5"))
+vec("in_v4_icmpfrag_v6", "in", ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 63, rep4[:1400], False, frag=(0, True, 0x5EED)),
+    ipv6("fdee::21", "fd00:a::5", 58, rep6[:1400], 63, frag=(0, True, 0x5EED)),
+    outer="198.18.0.2", own="198.18.0.1", src="fdee::21", dst="fd00:a::5", icmp_len=2000)
+vec("in_v4_icmpfrag2_v6", "in", ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 63, rep4[1400:], False, frag=(1400, False, 0x5EED)),
+    ipv6("fdee::21", "fd00:a::5", 58, rep6[1400:], 63, frag=(1400, False, 0x5EED)),
+    outer="198.18.0.2", own="198.18.0.1", src="fdee::21", dst="fd00:a::5")
+# to an IPv4 host nothing waits: IPREF-ICMP is ICMPv4's checksum already
+vec("in_v4_icmpfrag_v4", "in", ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 63, rep4[:1400], False, frag=(0, True, 0x5EED)),
+    ipv4("10.240.9.9", "10.1.0.8", 1, rep4[:1400], 63, ident=0x5EED, mf=True),
+    outer="198.18.0.2", own="198.18.0.1", src="10.240.9.9", dst="10.1.0.8")
+
 # IPREF-layer fragmentation: a datagram cut into pieces of at most `max` bytes.
 frag_vectors = []
 
@@ -507,5 +534,7 @@ elif __name__ == "__main__":
             args.append('.qea = "%s"' % kw["qea"])
         if "ipid" in kw:
             args.append(".ipid = 0x%x" % kw["ipid"])
+        if "icmp_len" in kw:
+            args.append(".icmp_len = %d" % kw["icmp_len"])
         print('{ "%s", %s,\n  "%s",\n  "%s",\n  %s },' % (name, "true" if d == "out" else "false",
               inp.hex(), out.hex(), ", ".join(args)))

@@ -27,7 +27,8 @@ struct vector {
 	uint16_t ipid;
 	bool has_qref; /* an ICMP error's quote is for another local host: its reference */
 	uint64_t qref;
-	const char *qea; /* or for another remote host: its encoded address */
+	const char *qea;   /* or for another remote host: its encoded address */
+	uint32_t icmp_len; /* an ICMP echo's first fragment: the whole message's length */
 };
 
 /* Packets in and out as hex, built by gen_vectors.py from spec/wire.md alone. */
@@ -106,6 +107,12 @@ static void run_vector(const struct vector *v)
 			.quote_ref = { 0, v->qref },
 		};
 		assert_int_equal(xlate_local_parse(in, in_len, &p), 0);
+		if (v->icmp_len) {
+			/* without the length the first fragment cannot go */
+			assert_int_equal(xlate_to_wire(&p, &map, out, sizeof(out)),
+					 -XLATE_DROP_ICMP_FRAGMENT);
+			p.icmp_len = v->icmp_len;
+		}
 		n = xlate_to_wire(&p, &map, out, sizeof(out));
 		/* too small an output buffer is a typed drop, never an overrun */
 		if (n > 0)
@@ -125,6 +132,11 @@ static void run_vector(const struct vector *v)
 			memcpy(map.quote_ea, vec_addr(v->qea).bytes, 16);
 		}
 		assert_int_equal(xlate_wire_parse(in, in_len, &outer, &own, &r), 0);
+		if (v->icmp_len) {
+			assert_int_equal(xlate_to_local(&r, &map, out, sizeof(out)),
+					 -XLATE_DROP_ICMP_FRAGMENT);
+			r.icmp_len = v->icmp_len;
+		}
 		n = xlate_to_local(&r, &map, out, sizeof(out));
 		if (n > 0)
 			assert_int_equal(xlate_to_local(&r, &map, out, (size_t)n - 1),
@@ -289,9 +301,14 @@ static void test_local_drops(void **state)
 		{ "6000000000303a40fd000000000000000000000000000001fd000000000000000000000000000002"
 		  "8700000000000000",
 		  XLATE_DROP_IP_TRUNCATED },
-		/* a fragmented ICMPv6 echo */
+		/* a fragmented ICMPv6 echo parses; to translate it, the caller must know its length
+		 */
 		{ "6000000000182c40fd000000000000000000000000000001fd000000000000000000000000000002"
 		  "3a0000010000000180000000000000000000000000000000",
+		  0 },
+		/* a fragmented ICMPv6 error does not: its quote must be whole */
+		{ "6000000000182c40fd000000000000000000000000000001fd000000000000000000000000000002"
+		  "3a0000010000000101000000000000000000000000000000",
 		  XLATE_DROP_ICMP_FRAGMENT },
 		/* a well-formed UDP datagram */
 		{ "4500001c0000000040116abe0102030405060708000100020008efc7", 0 },
