@@ -328,8 +328,10 @@ def test_spoofed_sources_flood(a, b, workdir):
     # mappings reclaimed), or the dataplane's bounded questions to gwctld shedding the rest
     acted = sum(int(s.get(k, 0)) for k in ("inbound.rate_limited", "inbound.over_quota",
                                            "inbound.reclaimed"))
-    check(acted > 0, s)
-    check(int(s.get("dataplane.drop.no-source-encoded-address", 0)) > 0, s)
+    shed = int(s.get("dataplane.drop.no-source-encoded-address", 0))
+    check(shed > 0, s)
+    # on a loaded machine the dataplane may shed so much that gwctld's limits are never reached
+    check(acted > 0 or made < INBOUND_TOTAL, s)
     check(loss and int(loss.group(1)) <= 5, ping_out)
     check(sorted(l for l in b.gwctl("list").splitlines() if "198.18.1.1" in l) == kept,
           "the mappings of flows that carried replies survived")
