@@ -9,6 +9,7 @@
 #include "bucket.h"
 #include "config.h"
 #include "dpconf.h"
+#include "icmpfrag.h"
 #include "maptab.h"
 #include "offload.h"
 #include "wire.h"
@@ -39,6 +40,7 @@ enum dp_counter {
 	DP_C_FRAGMENTS,	   /* the pieces they became */
 	DP_C_ICMP_SENT,	   /* the gateway's own ICMP errors sent */
 	DP_C_ICMP_LIMITED, /* and those the rate limit held back */
+	DP_C_TUN_KERNEL, /* the gateway kernel's own link traffic on the TUN device, passed over */
 	DP_C_COUNT
 };
 
@@ -92,6 +94,10 @@ struct dp {
 	struct maptab *tab;
 	struct dp_wire_addr own4, own6; /* our public addresses; ver 0 when not configured */
 	int tun_fd, udp4_fd, udp6_fd;
+	/* the TUN MTU in force, and why (reported with the counters) */
+	uint32_t tun_mtu;
+	bool tun_mtu_outer_ipv6;
+	enum dpconf_mtu_basis tun_mtu_basis;
 	size_t slot_size; /* the largest packet either side may bring, plus headers */
 	struct dp_batch out4, out6;
 	uint8_t *tun_in;  /* one packet read from the TUN device */
@@ -112,6 +118,9 @@ struct dp {
 	struct pmtu_table *pmtu;
 	uint32_t pmtu_floor;
 	uint8_t *frag_in; /* a datagram being cut into pieces */
+	/* ICMP echo first fragments waiting for their length, and one taken out to go on */
+	struct icmpfrag icmpfrag;
+	uint8_t *icmpfrag_pkt;
 	uint64_t frag_rng;
 	/* the gateway's own ICMP: from its address in each encoded range, rate-limited */
 	bool has_icmp_src4, has_icmp_src6;

@@ -123,6 +123,7 @@ static int set_internet(struct dpconf *c, const char *v, size_t n, struct ipr_er
 		if (strlen(choices[i].name) == n && memcmp(choices[i].name, v, n) == 0) {
 			c->ipv4 = choices[i].ipv4;
 			c->ipv6 = choices[i].ipv6;
+			c->internet_given = true;
 			return 0;
 		}
 	}
@@ -190,6 +191,21 @@ void dpconf_defaults(struct dpconf *cfg)
 	cfg->icmp_burst = 50;
 	cfg->ipv4 = cfg->ipv6 = true;
 	cfg->tun_offload = cfg->udp_gso = cfg->udp_gro = true;
+}
+
+bool dpconf_outer_ipv6(const struct dpconf *cfg, bool gateway_ipv4, bool gateway_ipv6,
+		       enum dpconf_mtu_basis *basis)
+{
+	if (cfg->internet_given) {
+		*basis = DPCONF_MTU_INTERNET_KEY;
+		return cfg->ipv6;
+	}
+	if (gateway_ipv4 || gateway_ipv6) {
+		*basis = DPCONF_MTU_GATEWAYS;
+		return gateway_ipv6;
+	}
+	*basis = DPCONF_MTU_NO_GATEWAY;
+	return true;
 }
 
 int dpconf_parse_line(struct dpconf *cfg, const char *line, size_t len, struct ipr_err *err)

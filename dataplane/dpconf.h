@@ -33,12 +33,28 @@ struct dpconf {
 	uint32_t icmp_rate;		/* the gateway's own ICMP errors per second; 0: none */
 	uint32_t icmp_burst;		/* and how many may go at once */
 	bool ipv4, ipv6;		/* Internet families with a socket */
+	bool internet_given;		/* the `internet` key was set, not defaulted */
 	bool tun_offload;		/* TUN TSO/USO and GRO writes: auto (true) or off */
 	bool udp_gso, udp_gro;		/* UDP segmentation and receive offloads: auto or off */
 	uint32_t seen;			/* one bit per key already set */
 };
 
 void dpconf_defaults(struct dpconf *cfg);
+
+/* Why the TUN MTU leaves room for the outer IP header it does (docs/dataplane.md, TUN MTU). */
+enum dpconf_mtu_basis {
+	DPCONF_MTU_INTERNET_KEY, /* `internet` was given: IPv6's header if it includes IPv6 */
+	DPCONF_MTU_GATEWAYS,	 /* gwctl.conf's gateway addresses: IPv6's if one is IPv6 */
+	DPCONF_MTU_NO_GATEWAY,	 /* no gateway address: either family may carry the tunnel */
+};
+
+/*
+ * Whether the TUN MTU must leave room for an IPv6 outer header, given which families gwctl.conf
+ * has gateway addresses of; *basis says why. An IPv4-only site so gets the larger MTU without
+ * setting `internet`.
+ */
+bool dpconf_outer_ipv6(const struct dpconf *cfg, bool gateway_ipv4, bool gateway_ipv6,
+		       enum dpconf_mtu_basis *basis);
 
 /* One line into cfg (changed only if the whole line is good): 0, -EINVAL or -ERANGE. */
 IPR_MUST_CHECK int dpconf_parse_line(struct dpconf *cfg, const char *line, size_t len,

@@ -351,6 +351,14 @@ static void report_counters(struct dp *dp)
 	put_counter(&b, "mappings.remote", maptab_remote_count(dp->tab));
 	put_counter(&b, "mappings.local", maptab_local_count(dp->tab));
 	put_counter(&b, "wait.now", forward_waiting(dp));
+	put_counter(&b, "icmp_frag.held", dp->icmpfrag.stats.held);
+	put_counter(&b, "icmp_frag.released", dp->icmpfrag.stats.released);
+	put_counter(&b, "icmp_frag.expired", dp->icmpfrag.stats.expired);
+	put_counter(&b, "icmp_frag.evicted", dp->icmpfrag.stats.evicted);
+	put_counter(&b, "tun.mtu", dp->tun_mtu);
+	put_counter(&b, "tun.mtu_outer_ipv6", dp->tun_mtu_outer_ipv6);
+	put_counter(&b, "tun.mtu_by_internet_key", dp->tun_mtu_basis == DPCONF_MTU_INTERNET_KEY);
+	put_counter(&b, "tun.mtu_by_gateway_addresses", dp->tun_mtu_basis == DPCONF_MTU_GATEWAYS);
 	for (int r = 1; r < XLATE_DROP_COUNT; r++) {
 		snprintf(name, sizeof(name), "drop.%s", xlate_drop_name(r));
 		put_counter(&b, name, dp->drops[r]);

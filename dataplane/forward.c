@@ -44,9 +44,11 @@ int forward_init(struct dp *dp)
 	dp->wait_mem = malloc((dp->wait_n ? dp->wait_n : 1) * s);
 	dp->frag_in = malloc(s);
 	dp->icmp_out = malloc(s);
+	dp->icmpfrag_pkt = malloc(s);
 	uint8_t *out = malloc(2 * DP_BATCH * s);
 	if (!dp->tun_in || !dp->tun_out || !dp->udp_in || !dp->wait || !dp->wait_mem ||
-	    !dp->frag_in || !dp->icmp_out || !out) {
+	    !dp->frag_in || !dp->icmp_out || !dp->icmpfrag_pkt || !out ||
+	    icmpfrag_init(&dp->icmpfrag, s) < 0) {
 		free(out);
 		return -ENOMEM;
 	}
@@ -80,6 +82,8 @@ void forward_deinit(struct dp *dp)
 	free(dp->wait_mem);
 	free(dp->frag_in);
 	free(dp->icmp_out);
+	free(dp->icmpfrag_pkt);
+	icmpfrag_deinit(&dp->icmpfrag);
 	pmtu_free(dp->pmtu);
 	free(dp->out4.bufs); /* both batches share one block */
 }
@@ -284,6 +288,9 @@ static int from_tun(struct dp *dp, const uint8_t *pkt, size_t len)
 	b = r->ctx_ver == 4 ? &dp->out4 : &dp->out6;
 	if (!r->ctx_ver || b->fd < 0)
 		return -XLATE_DROP_NO_CONTEXT;
+	rc = fwd_icmpfrag_out(dp, &p, pkt, len);
+	if (rc != 0)
+		return rc;
 	memset(&map, 0, sizeof(map));
 	map.src_ctx = r->ctx_ver == 4 ? dp->own4 : dp->own6;
 	map.dst_ctx.ver = r->ctx_ver;
@@ -300,6 +307,7 @@ static int from_tun(struct dp *dp, const uint8_t *pkt, size_t len)
 		return rc;
 	/* a packet from here: the mapping carried a reply, and reclaim must spare it */
 	r->used = r->replied = l->used = true;
+	fwd_icmpfrag_out_sent(dp, &p);
 	return 0;
 }
 
@@ -370,6 +378,9 @@ static int from_udp(struct dp *dp, const uint8_t *pkt, size_t len,
 	memcpy(map.dst.bytes, l->addr, 16);
 	map.ipv4_id = dp->ipv4_id++;
 	quote_for_remote(dp, &rr, l->ver, &map);
+	rc = fwd_icmpfrag_in(dp, &rr, l->ver, pkt, len, from);
+	if (rc != 0)
+		return rc;
 	rc = xlate_to_local(&rr, &map, dp->tun_out, dp->slot_size);
 	if (rc < 0)
 		return rc;
@@ -378,6 +389,7 @@ static int from_udp(struct dp *dp, const uint8_t *pkt, size_t len,
 		return rc;
 	dp->counters[DP_C_TUN_TX]++;
 	r->used = l->used = true;
+	fwd_icmpfrag_in_sent(dp, &rr, l->ver);
 	return 0;
 }
 
@@ -402,15 +414,24 @@ static void wait_put(struct dp *dp, bool from_udp_side, const uint8_t *pkt, size
 	dp->drops[from_udp_side ? XLATE_DROP_NO_SRC_EA : XLATE_DROP_NO_SRC_REF]++;
 }
 
-void forward_local(struct dp *dp, const uint8_t *pkt, size_t len)
+void fwd_redo_local(struct dp *dp, const uint8_t *pkt, size_t len)
 {
 	int rc = from_tun(dp, pkt, len);
 
-	dp->counters[DP_C_TUN_RX]++;
 	if (rc == NEEDS_WAIT)
 		wait_put(dp, false, pkt, len, NULL);
 	else
 		count_drop(dp, rc);
+}
+
+void forward_local(struct dp *dp, const uint8_t *pkt, size_t len)
+{
+	dp->counters[DP_C_TUN_RX]++;
+	if (xlate_local_is_link_traffic(pkt, len)) {
+		dp->counters[DP_C_TUN_KERNEL]++;
+		return;
+	}
+	fwd_redo_local(dp, pkt, len);
 }
 
 void forward_on_tun(struct dp *dp)
@@ -430,16 +451,22 @@ void forward_on_tun(struct dp *dp)
 	offload_tun_flush(dp); /* the gateway's own errors to local hosts */
 }
 
-void forward_remote(struct dp *dp, const uint8_t *pkt, size_t len,
-		    const struct sockaddr_storage *from)
+void fwd_redo_remote(struct dp *dp, const uint8_t *pkt, size_t len,
+		     const struct sockaddr_storage *from)
 {
 	int rc = from_udp(dp, pkt, len, from);
 
-	dp->counters[DP_C_UDP_RX]++;
 	if (rc == NEEDS_WAIT)
 		wait_put(dp, true, pkt, len, from);
 	else
 		count_drop(dp, rc);
+}
+
+void forward_remote(struct dp *dp, const uint8_t *pkt, size_t len,
+		    const struct sockaddr_storage *from)
+{
+	dp->counters[DP_C_UDP_RX]++;
+	fwd_redo_remote(dp, pkt, len, from);
 }
 
 void forward_on_udp(struct dp *dp, int fd)

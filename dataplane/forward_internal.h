@@ -24,6 +24,27 @@ IPR_MUST_CHECK int fwd_send_sized(struct dp *dp, struct dp_batch *b, size_t dlen
 				  const struct sockaddr_storage *to, const struct xlate_local *p,
 				  const uint8_t *pkt, size_t len);
 
+/* A local packet or datagram that waits in the ICMP fragment cache: neither sent nor dropped. */
+#define FWD_HELD 2
+
+/*
+ * Fragmented ICMP echoes (forward_icmpfrag.c): before translation, a first fragment whose
+ * checksum needs the whole message's length gets it (0), or waits in the cache (FWD_HELD), or
+ * is refused (-reason); after a fragment went, a first one that waited for it goes too.
+ */
+IPR_MUST_CHECK int fwd_icmpfrag_out(struct dp *dp, struct xlate_local *p, const uint8_t *pkt,
+				    size_t len);
+IPR_MUST_CHECK int fwd_icmpfrag_in(struct dp *dp, struct xlate_remote *rr, uint8_t local_ver,
+				   const uint8_t *pkt, size_t len,
+				   const struct sockaddr_storage *from);
+void fwd_icmpfrag_out_sent(struct dp *dp, const struct xlate_local *p);
+void fwd_icmpfrag_in_sent(struct dp *dp, const struct xlate_remote *rr, uint8_t local_ver);
+
+/* A packet from the TUN device or a datagram from a peer through the whole path once more. */
+void fwd_redo_local(struct dp *dp, const uint8_t *pkt, size_t len);
+void fwd_redo_remote(struct dp *dp, const uint8_t *pkt, size_t len,
+		     const struct sockaddr_storage *from);
+
 /* The own-ICMP set-up: source addresses from the encoded ranges, a full token bucket. */
 void forward_icmp_init(struct dp *dp);
 

@@ -148,4 +148,5 @@ void forward_on_udp_errors(struct dp *dp, int fd)
 void forward_tick(struct dp *dp, int64_t now_ms)
 {
 	dp->pmtu_floor = pmtu_sweep(dp->pmtu, dp->cfg.mtu, now_ms);
+	icmpfrag_sweep(&dp->icmpfrag, now_ms);
 }

@@ -56,6 +56,7 @@ const char *dp_counter_name(enum dp_counter c)
 		[DP_C_FRAGMENTS] = "frag.pieces",
 		[DP_C_ICMP_SENT] = "icmp.sent",
 		[DP_C_ICMP_LIMITED] = "icmp.rate_limited",
+		[DP_C_TUN_KERNEL] = "tun.kernel_traffic",
 	};
 
 	return (unsigned)c < DP_C_COUNT && names[c] ? names[c] : "unknown";
@@ -96,9 +97,18 @@ static int load_config(struct dp *dp, const char *path)
 static int open_tun(struct dp *dp)
 {
 	const struct config_prefix *ranges[] = { &dp->gw.encoded_ipv4, &dp->gw.encoded_ipv6 };
-	uint32_t mtu = tun_mtu_for(dp->cfg.mtu, dp->cfg.ipv6, dp->cfg.ref_bytes);
+	static const char *const why[] = {
+		[DPCONF_MTU_INTERNET_KEY] = "as `internet` says",
+		[DPCONF_MTU_GATEWAYS] = "as gwctl.conf's gateway addresses say",
+		[DPCONF_MTU_NO_GATEWAY] = "no gateway address, so either family",
+	};
+	uint32_t mtu;
 	unsigned ifindex;
 	int rc;
+
+	dp->tun_mtu_outer_ipv6 = dpconf_outer_ipv6(&dp->cfg, dp->own4.ver == 4, dp->own6.ver == 6,
+						   &dp->tun_mtu_basis);
+	mtu = dp->tun_mtu = tun_mtu_for(dp->cfg.mtu, dp->tun_mtu_outer_ipv6, dp->cfg.ref_bytes);
 
 	dp->tun_fd = offload_tun_open(dp, &ifindex);
 	if (dp->tun_fd < 0) {
@@ -113,7 +123,10 @@ static int open_tun(struct dp *dp)
 	if (rc < 0)
 		log_error("configuring %s: %s", dp->cfg.tun, strerror(-rc));
 	else
-		log_info("%s up, MTU %u, routes for the encoded ranges", dp->cfg.tun, mtu);
+		log_info("%s up, MTU %u (path %u less an %s header, %s, UDP and IPREF with "
+			 "%u-byte references), routes for the encoded ranges",
+			 dp->cfg.tun, mtu, dp->cfg.mtu, dp->tun_mtu_outer_ipv6 ? "IPv6" : "IPv4",
+			 why[dp->tun_mtu_basis], dp->cfg.ref_bytes);
 	return rc;
 }
 

@@ -120,15 +120,29 @@ int xlate_to_wire(const struct xlate_local *pkt, const struct xlate_out_map *map
 	memcpy(l4, pkt->l4, pkt->l4_len);
 
 	if (pkt->proto == XLATE_PROTO_ICMPV6) {
-		/* never fragmented (parse refused that), so the length is the whole message */
-		icmp_retype(l4, (uint8_t)(xlate_icmp_from_local(6, l4[0], l4[1]) >> 8),
-			    xlate_icmp6_pseudo_sum(pkt->src, pkt->dst, pkt->l4_len), 0);
+		/* the pseudo-header holds the whole message's length; later fragments pass */
+		if (pkt->is_frag && pkt->frag_off == 0 && !pkt->icmp_len)
+			return -XLATE_DROP_ICMP_FRAGMENT;
+		if (pkt->frag_off == 0)
+			icmp_retype(
+				l4, (uint8_t)(xlate_icmp_from_local(6, l4[0], l4[1]) >> 8),
+				xlate_icmp6_pseudo_sum(pkt->src, pkt->dst,
+						       pkt->is_frag ? pkt->icmp_len : pkt->l4_len),
+				0);
 	} else if (pkt->proto != DP_WIRE_PROTO_ICMP) {
 		off = dp_csum_field_offset(pkt->proto, pkt->frag_off, pkt->more_frags, pkt->l4_len);
-		if (off >= 0)
-			xlate_put_be16(l4 + off,
-				       dp_csum_strip_addrs(pkt->proto, xlate_be16(l4 + off),
-							   pkt->src, pkt->dst, addr_len));
+		if (off >= 0) {
+			uint16_t check = dp_csum_strip_addrs(pkt->proto, xlate_be16(l4 + off),
+							     pkt->src, pkt->dst, addr_len);
+			/*
+			 * A TCP zero leaves as -0, the same value to the arithmetic: the deployed
+			 * gateway takes a 0x0000 field for "no checksum" and would pass it on
+			 * unadjusted (docs/dataplane.md, Peers with bugs).
+			 */
+			if (pkt->proto == DP_WIRE_PROTO_TCP && check == 0)
+				check = 0xffff;
+			xlate_put_be16(l4 + off, check);
+		}
 	}
 	return hlen + (int)pkt->l4_len;
 }
@@ -195,7 +209,8 @@ int xlate_to_local(const struct xlate_remote *pkt, const struct xlate_in_map *ma
 
 	if (map->src.ver != map->dst.ver || (map->dst.ver != 4 && map->dst.ver != 6))
 		return -XLATE_DROP_FAMILY_MISMATCH;
-	if (h->proto == DP_WIRE_PROTO_ICMP && map->dst.ver == 6 && h->has_frag)
+	if (h->proto == DP_WIRE_PROTO_ICMP && map->dst.ver == 6 && h->has_frag &&
+	    h->frag_off == 0 && !pkt->icmp_len)
 		return -XLATE_DROP_ICMP_FRAGMENT;
 	if (h->proto == DP_WIRE_PROTO_ICMP && h->frag_off == 0 && xlate_icmp_is_error(pkt->l4[0]))
 		return icmp_error_to_local(pkt, map, out, cap);
@@ -221,15 +236,40 @@ int xlate_to_local(const struct xlate_remote *pkt, const struct xlate_in_map *ma
 
 	if (h->proto == DP_WIRE_PROTO_ICMP) {
 		if (lh.ver == 6 && h->frag_off == 0)
-			icmp_retype(l4, (uint8_t)(xlate_icmp_to_local(6, l4[0], l4[1]) >> 8), 0,
-				    xlate_icmp6_pseudo_sum(map->src.bytes, map->dst.bytes,
-							   pkt->l4_len));
+			icmp_retype(
+				l4, (uint8_t)(xlate_icmp_to_local(6, l4[0], l4[1]) >> 8), 0,
+				xlate_icmp6_pseudo_sum(map->src.bytes, map->dst.bytes,
+						       h->has_frag ? pkt->icmp_len : pkt->l4_len));
 	} else {
 		rc = fill_l4_checksum(pkt, map, l4);
 		if (rc < 0)
 			return rc;
 	}
 	return hlen + (int)pkt->l4_len;
+}
+
+/* The message's length from its last fragment, which ends it. */
+static uint32_t total_from_last(bool more_frags, uint16_t frag_off, size_t l4_len)
+{
+	return more_frags ? 0 : (uint32_t)frag_off + (uint32_t)l4_len;
+}
+
+bool xlate_local_icmp_frag(const struct xlate_local *pkt, uint32_t *total)
+{
+	if (pkt->ver != 6 || pkt->proto != XLATE_PROTO_ICMPV6 || !pkt->is_frag)
+		return false;
+	*total = total_from_last(pkt->more_frags, pkt->frag_off, pkt->l4_len);
+	return true;
+}
+
+bool xlate_remote_icmp_frag(const struct xlate_remote *pkt, uint8_t local_ver, uint32_t *total)
+{
+	const struct dp_wire_hdr *h = &pkt->hdr;
+
+	if (local_ver != 6 || h->proto != DP_WIRE_PROTO_ICMP || !h->has_frag)
+		return false;
+	*total = total_from_last(h->more_frags, h->frag_off, pkt->l4_len);
+	return true;
 }
 
 const char *xlate_drop_name(int reason)

@@ -42,7 +42,7 @@ enum xlate_drop {
 	XLATE_DROP_TTL,		      /* TTL or hop limit 0: ran out before it came here */
 	XLATE_DROP_PROTOCOL,	      /* neither TCP, UDP nor ICMP */
 	XLATE_DROP_ICMP_TYPE,	      /* ICMP type or code without a translation */
-	XLATE_DROP_ICMP_FRAGMENT,     /* fragmented ICMP: no checksum conversion */
+	XLATE_DROP_ICMP_FRAGMENT,     /* fragmented ICMP error, or an echo's length unknown */
 	XLATE_DROP_L4_TRUNCATED,      /* L4 header too short for its checksum */
 	XLATE_DROP_UDP_ZERO_FRAGMENT, /* fragmented zero-checksum UDP to IPv6 */
 	XLATE_DROP_TOO_BIG,	      /* the result does not fit the output */
@@ -76,6 +76,12 @@ struct xlate_local {
 	uint32_t frag_id;
 	const uint8_t *l4;
 	size_t l4_len;
+	/*
+	 * The first fragment of an ICMPv6 echo: the whole message's length, which its checksum's
+	 * pseudo-header covers and only the last fragment tells. Set by the caller (0: unknown,
+	 * and the fragment cannot be translated: -XLATE_DROP_ICMP_FRAGMENT).
+	 */
+	uint32_t icmp_len;
 };
 
 /* A tunnel packet after decoding and the context rules; l4 points into the datagram. */
@@ -83,7 +89,17 @@ struct xlate_remote {
 	struct dp_wire_hdr hdr;
 	const uint8_t *l4;
 	size_t l4_len;
+	uint32_t icmp_len; /* the same for the first fragment of an echo to an IPv6 host */
 };
+
+/*
+ * Whether a fragment needs the whole ICMP message's length to be translated (the first
+ * fragment of an ICMPv6 echo going to the wire, or of an IPREF-ICMP echo going to an IPv6
+ * host), and what the fragment tells of it: *total is the length when it is the last fragment,
+ * else 0. Other fragments of the same datagram pass as they are.
+ */
+bool xlate_local_icmp_frag(const struct xlate_local *pkt, uint32_t *total);
+bool xlate_remote_icmp_frag(const struct xlate_remote *pkt, uint8_t local_ver, uint32_t *total);
 
 /* What the lookups give an outbound packet: both sides' contexts and references. */
 struct xlate_out_map {
@@ -121,6 +137,14 @@ struct xlate_in_map {
  * an ICMP error (l4 is then NULL for a source route).
  */
 IPR_MUST_CHECK int xlate_local_parse(const uint8_t *pkt, size_t len, struct xlate_local *out);
+
+/*
+ * Whether a packet read from the TUN device is link traffic of the device itself: to a
+ * multicast, broadcast or link-local address. Only the gateway's own kernel sends such packets
+ * there (MLD reports, router and neighbour solicitations): the routes into the device are the
+ * encoded ranges, and routers never forward link-scoped packets. They are not drops.
+ */
+bool xlate_local_is_link_traffic(const uint8_t *pkt, size_t len);
 
 /*
  * Decodes a datagram received from outer_src, applies the context rules with own (our public

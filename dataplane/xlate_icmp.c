@@ -25,7 +25,6 @@
 #define LOCAL4_ERROR_MAX 548  /* so that the IPv4 datagram stays within 576 bytes */
 #define LOCAL6_ERROR_MAX 1232 /* so that the IPv6 packet stays within 1280 bytes */
 #define TC(type, code)	 ((type) << 8 | (code))
-#define OUTER_UDP	 8
 
 bool xlate_icmp_is_error(uint8_t wire_type)
 {
@@ -115,19 +114,27 @@ static uint32_t get32(const uint8_t *p)
 }
 
 /*
- * The MTU a "fragmentation needed" reports, moved between a local IP header and an IPREF header
- * carried in UDP and an outer IP header, so that the host's path MTU fits the tunnel.
+ * The "fragmentation needed" MTU on the wire (spec/wire.md): the deployed gateway reads it as
+ * the L4 bytes that fit plus 76 (its largest IPREF header), whatever headers the packet had, so
+ * that is what we write: it then tells its hosts exactly their path MTU. We read it by the same
+ * rule, which gives our own values back exact and keeps the deployed writer's (host-side MTU
+ * minus 28, an understatement by at least 20 bytes) below the truth. Any other offset would
+ * move loss from one direction to the other, never remove it, and a too-large value is a
+ * black hole where a too-small one only costs efficiency.
  */
-static uint32_t mtu_move(uint32_t mtu, size_t from_hdr, size_t to_hdr)
+static uint32_t mtu_to_wire(uint32_t host_mtu, size_t local_hdr)
 {
-	if (mtu + to_hdr < from_hdr)
-		return 0;
-	return mtu + (uint32_t)to_hdr - (uint32_t)from_hdr;
+	if (host_mtu < local_hdr)
+		return DP_WIRE_HDR_MAX;
+	host_mtu = host_mtu - (uint32_t)local_hdr + DP_WIRE_HDR_MAX;
+	return host_mtu > 0xffff ? 0xffff : host_mtu;
 }
 
-static size_t tunnel_hdr(const struct dp_wire_hdr *h)
+static uint32_t mtu_from_wire(uint32_t field, size_t local_hdr)
 {
-	return dp_wire_hdr_len(h) + OUTER_UDP + (h->ctx_ver == 4 ? 20 : 40);
+	if (field < DP_WIRE_HDR_MAX)
+		return (uint32_t)local_hdr;
+	return field - DP_WIRE_HDR_MAX + (uint32_t)local_hdr;
 }
 
 /* Adjusts a quoted packet's TCP/UDP checksum, when the quote reaches that far. */
@@ -189,10 +196,12 @@ int xlate_icmp_error_to_wire(const struct xlate_local *pkt, const struct xlate_o
 	out[0] = (uint8_t)(tc >> 8);
 	out[1] = (uint8_t)tc;
 	if (tc == TC(ICMP_UNREACH, WIRE_NEEDFRAG)) {
+		/* the reported packet's own headers: an IPv6 fragment's count against the MTU */
 		mtu = pkt->ver == 4 ? xlate_be16(icmp + 6) : get32(icmp + 4);
-		mtu = mtu_move(mtu, pkt->ver == 4 ? XLATE_IPV4_HDR : XLATE_IPV6_HDR,
-			       tunnel_hdr(&h));
-		xlate_put_be16(out + 6, mtu > 0xffff ? 0xffff : (uint16_t)mtu);
+		mtu = mtu_to_wire(mtu, pkt->ver == 4 ? XLATE_IPV4_HDR
+						     : XLATE_IPV6_HDR +
+							       (q.is_frag ? XLATE_IPV6_FRAG : 0));
+		xlate_put_be16(out + 6, (uint16_t)mtu);
 	}
 	hlen = dp_wire_encode(&h, out + ICMP_HDR, cap - ICMP_HDR);
 	if (hlen < 0)
@@ -241,12 +250,9 @@ int xlate_icmp_error_to_local(const struct xlate_remote *pkt, const struct xlate
 	out[0] = (uint8_t)(tc >> 8);
 	out[1] = (uint8_t)tc;
 	if (icmp[0] == ICMP_UNREACH && icmp[1] == WIRE_NEEDFRAG) {
-		uint32_t mtu = mtu_move(xlate_be16(icmp + 6), tunnel_hdr(&q),
-					map->dst.ver == 4 ? XLATE_IPV4_HDR : XLATE_IPV6_HDR);
-		if (map->dst.ver == 4)
-			xlate_put_be16(out + 6, mtu > 0xffff ? 0xffff : (uint16_t)mtu);
-		else
-			xlate_put_be16(out + 6, (uint16_t)mtu); /* below 65536: from 16 bits */
+		uint32_t mtu = mtu_from_wire(xlate_be16(icmp + 6),
+					     map->dst.ver == 4 ? XLATE_IPV4_HDR : XLATE_IPV6_HDR);
+		xlate_put_be16(out + 6, mtu > 0xffff ? 0xffff : (uint16_t)mtu);
 	}
 
 	/* built from the mappings, not from the quote: a peer cannot make it name another host */

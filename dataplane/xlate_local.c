@@ -58,9 +58,6 @@ static int check_l4(const struct xlate_local *p)
 	}
 	if (p->proto != (p->ver == 4 ? DP_WIRE_PROTO_ICMP : XLATE_PROTO_ICMPV6))
 		return -XLATE_DROP_PROTOCOL;
-	/* ICMPv6's checksum covers the whole datagram: it cannot be converted piecewise */
-	if (p->ver == 6 && p->is_frag)
-		return -XLATE_DROP_ICMP_FRAGMENT;
 	if (!first)
 		return 0;
 	if (p->l4_len < 4)
@@ -291,4 +288,18 @@ int xlate_local_header(const struct xlate_local_hdr *h, uint8_t *out, size_t cap
 		put_be32(out + XLATE_IPV6_HDR + 4, h->frag_id);
 	}
 	return (int)hdr_len;
+}
+
+bool xlate_local_is_link_traffic(const uint8_t *pkt, size_t len)
+{
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		const uint8_t *dst = pkt + 16;
+		return (dst[0] & 0xf0) == 0xe0 || (dst[0] == 169 && dst[1] == 254) ||
+		       (dst[0] == 255 && dst[1] == 255 && dst[2] == 255 && dst[3] == 255);
+	}
+	if (len >= 40 && pkt[0] >> 4 == 6) {
+		const uint8_t *dst = pkt + 24;
+		return dst[0] == 0xff || (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80);
+	}
+	return false;
 }

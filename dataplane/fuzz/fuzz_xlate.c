@@ -131,6 +131,9 @@ static void tun_side(const uint8_t *data, size_t size, uint8_t net_ver, const st
 	struct xlate_out_map out = { .src_ctx = gw(net_ver, true), .dst_ctx = gw(net_ver, false) };
 	struct xlate_in_map in;
 	int n, m, field, rc = xlate_local_parse(data, size, &p);
+	uint32_t total;
+
+	(void)xlate_local_is_link_traffic(data, size);
 
 	if (rc == -XLATE_DROP_PROTOCOL || rc == -XLATE_DROP_SOURCE_ROUTE)
 		answer_local(&p, data, size);
@@ -140,6 +143,9 @@ static void tun_side(const uint8_t *data, size_t size, uint8_t net_ver, const st
 	}
 	answer_local(&p, data, size);
 	FUZZ_CHECK(p.l4 >= data && p.l4 + p.l4_len <= data + size);
+	/* an ICMPv6 echo's first fragment, as if its last had told the length */
+	if (xlate_local_icmp_frag(&p, &total) && p.frag_off == 0)
+		p.icmp_len = (uint32_t)p.l4_len + 8 * (uint32_t)(size & 7);
 	out.src_ref = *ref;
 	out.dst_ref = (struct ipr_ref){ 0, 0x705 };
 	n = xlate_to_wire(&p, &out, wire, sizeof(wire));
@@ -161,6 +167,7 @@ static void tun_side(const uint8_t *data, size_t size, uint8_t net_ver, const st
 	FUZZ_CHECK(r.hdr.has_frag == p.is_frag && r.hdr.frag_off == p.frag_off);
 	fragment(wire, (size_t)n, frag_max, &r, &out.src_ctx, &out.dst_ctx);
 
+	r.icmp_len = p.icmp_len;
 	memset(&in, 0, sizeof(in));
 	in.src.ver = in.dst.ver = p.ver;
 	memcpy(in.src.bytes, p.src, 16);
@@ -203,6 +210,7 @@ static void udp_side(const uint8_t *data, size_t size, uint8_t net_ver, bool own
 	static uint8_t out[BUF];
 	struct dp_wire_addr outer = gw(net_ver, true), own = gw(net_ver, false);
 	struct xlate_remote r;
+	uint32_t total;
 	int rc = xlate_wire_parse(data, size, &outer, own_known ? &own : NULL, &r);
 
 	if (rc < 0) {
@@ -210,6 +218,9 @@ static void udp_side(const uint8_t *data, size_t size, uint8_t net_ver, bool own
 		return;
 	}
 	FUZZ_CHECK(r.l4 >= data && r.l4 + r.l4_len == data + size);
+	/* an echo's first fragment to an IPv6 host, as if its last had told the length */
+	if (xlate_remote_icmp_frag(&r, 6, &total) && r.hdr.frag_off == 0)
+		r.icmp_len = (uint32_t)r.l4_len + 8 * (uint32_t)(size & 7);
 	if (icmp_reply_peer_allowed(&r)) {
 		/* the gateway's own error goes back to the sender, which accepts it */
 		struct xlate_remote e;

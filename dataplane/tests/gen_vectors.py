@@ -34,6 +34,10 @@ def l4_with_csum(proto, src, dst, l4, field, udp=False):
     c = csum(head + bytes(l4))
     if udp and c == 0:
         c = 0xFFFF
+    # on the wire a TCP zero goes as 0xffff, since the deployed gateway takes 0 for "none"
+    # (docs/dataplane.md, Peers with bugs): the same value to one's-complement arithmetic
+    if proto == 6 and src is None and c == 0:
+        c = 0xFFFF
     l4[field:field + 2] = struct.pack("!H", c)
     return bytes(l4)
 
@@ -97,6 +101,28 @@ def ipref(sctx, dctx, sref, dref, proto, ttl, payload, df, frag=None):
         off, mf, ident = frag
         h += struct.pack("!HHI", 0, off | (1 if mf else 0), ident)
     return h + s + d + ref_bytes(sref, n) + ref_bytes(dref, n) + payload
+
+
+# The "fragmentation needed" MTU field on the wire, as spec/wire.md measured the deployed gateway:
+# it writes the host-side MTU minus 48 plus 20 (whatever the host's family), and reads a field by
+# subtracting 76 (its largest IPREF header) and adding the IP header of the host it tells.
+def deployed_writes(host_mtu):
+    return host_mtu - 48 + 20
+
+
+def deployed_reads(field, host_ver):
+    return field - 76 + (20 if host_ver == 4 else 40)
+
+
+# What we write: the value the deployed reader turns into exactly the far host's path MTU (the
+# L4 bytes that fit, plus 76); what we read: the same rule as the deployed reader, so that our
+# own values come back exact and the deployed writer's (which understate) stay below the truth.
+def field_written(host_mtu, local_hdr):
+    return host_mtu - local_hdr + 76
+
+
+def field_read(field, host_ver):
+    return deployed_reads(field, host_ver)
 
 
 ECHO = bytes.fromhex("11a400011cac076b00000000c02f030000000000")
@@ -205,7 +231,7 @@ vec("out_v4_icmperr_v6", "out", ipv4("10.0.1.5", "10.240.0.9", 1, err, 64, ident
 tcp_q = l4_with_csum(6, None, None, tcp, 16)[:20]
 quote_in = ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 6, 60, tcp_q, True)
 wire_err = icmp_msg(3, 4, struct.pack("!HH", 0, 1400) + quote_in)
-local_mtu = 1400 - (len(quote_in) - 20 + 8 + 20) + 40
+local_mtu = field_read(1400, 6)
 local_quote = ipv6("fd00:b::6", "fdee::1", 6, l4_with_csum(6, ip("fd00:b::6"), ip("fdee::1"), tcp, 16)[:20], 60)
 local_err = icmp_msg(2, 0, struct.pack("!I", local_mtu) + local_quote, ip("fdee::1"), ip("fd00:b::6"))
 vec("in_v4_icmperr_v6", "in", ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 64, wire_err, False),
@@ -214,7 +240,7 @@ vec("in_v4_icmperr_v6", "in", ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 
 # The same error reaching an IPv4 host: ICMPv4 type 3 code 4, MTU in the low 16 bits.
 local_quote4 = ipv4("10.1.0.8", "10.240.3.3", 6, l4_with_csum(6, ip("10.1.0.8"), ip("10.240.3.3"), tcp, 16)[:20], 60, df=True, ident=0)
 vec("in_v4_icmperr_v4", "in", ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 64, wire_err, False),
-    ipv4("10.240.3.3", "10.1.0.8", 1, icmp_msg(3, 4, struct.pack("!HH", 0, 1400 - (len(quote_in) - 20 + 8 + 20) + 20) + local_quote4), 64, ident=3),
+    ipv4("10.240.3.3", "10.1.0.8", 1, icmp_msg(3, 4, struct.pack("!HH", 0, field_read(1400, 4)) + local_quote4), 64, ident=3),
     outer="198.18.0.2", own="198.18.0.1", src="10.240.3.3", dst="10.1.0.8", ipid=3)
 
 # 14. "Time exceeded" from a router on the way (here gateway B's own kernel, 10.2.0.1, which got
@@ -234,8 +260,7 @@ vec("in_v4_timeexceeded_router_v6", "in", wire14,
 
 # 15. Every ICMP error type and code both ways, each quoting a UDP datagram of the flow.
 # Outbound: a local host reports about a datagram the remote host (encoded 10.240.0.9 or
-# fdee::9) sent it; "fragmentation needed" / "packet too big" moves the MTU from the local IP
-# header to the tunnel's (IPREF header of the quote + UDP + outer IPv4 = 48 bytes here).
+# fdee::9) sent it; "fragmentation needed" / "packet too big" carries field_written's value.
 def wire_quote_out(ttl, df=False):
     return ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 17, ttl,
                  l4_with_csum(17, None, None, udp, 6, True)[:8], df)
@@ -246,13 +271,12 @@ def wire_quote_in(ttl):
                  l4_with_csum(17, None, None, udp, 6, True)[:8], False)
 
 
-TUNNEL = 20 + 8 + 20
 for t, c, wt, wc in ((3, 0, 3, 0), (3, 1, 3, 1), (3, 3, 3, 2), (3, 4, 3, 4), (3, 13, 3, 13),
                      (11, 0, 11, 0), (11, 1, 11, 1)):
     q = ipv4("10.240.0.9", "10.0.1.5", 17, l4_with_csum(17, ip("10.240.0.9"), ip("10.0.1.5"), udp, 6, True), 61, ident=77)[:28]
     rest, wrest = bytes(4), bytes(4)
     if (t, c) == (3, 4):
-        rest, wrest = struct.pack("!HH", 0, 1400), struct.pack("!HH", 0, 1400 - 20 + TUNNEL)
+        rest, wrest = struct.pack("!HH", 0, 1400), struct.pack("!HH", 0, field_written(1400, 20))
     vec("out_v4_icmp_%d_%d" % (t, c), "out", ipv4("10.0.1.5", "10.240.0.9", 1, icmp_msg(t, c, rest + q), 64, ident=9),
         ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 1, 64, icmp_msg(wt, wc, wrest + wire_quote_out(61)), False),
         sctx="198.18.0.1", dctx="198.18.0.2", sref=0x1234, dref=0x2466)
@@ -261,7 +285,7 @@ for t, c, wt, wc in ((1, 0, 3, 0), (1, 1, 3, 13), (1, 3, 3, 1), (1, 4, 3, 2), (2
     q = ipv6("fdee::9", "fd00:a::5", 17, l4_with_csum(17, ip("fdee::9"), ip("fd00:a::5"), udp, 6, True), 61)[:48]
     rest, wrest = bytes(4), bytes(4)
     if t == 2:
-        rest, wrest = struct.pack("!I", 1400), struct.pack("!HH", 0, 1400 - 40 + TUNNEL)
+        rest, wrest = struct.pack("!I", 1400), struct.pack("!HH", 0, field_written(1400, 40))
     vec("out_v6_icmp_%d_%d" % (t, c), "out",
         ipv6("fd00:a::5", "fdee::9", 58, icmp_msg(t, c, rest + q, ip("fd00:a::5"), ip("fdee::9")), 64),
         # IPv6 packets are never fragmented on the way: DF on the wire, the quote's too
@@ -274,12 +298,12 @@ for wt, wc, t4, c4, t6, c6 in ((3, 0, 3, 0, 1, 0), (3, 1, 3, 1, 1, 3), (3, 2, 3,
                                (11, 1, 11, 1, 3, 1)):
     wrest = struct.pack("!HH", 0, 1428) if (wt, wc) == (3, 4) else bytes(4)
     wire = ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 64, icmp_msg(wt, wc, wrest + wire_quote_in(60)), False)
-    rest4 = struct.pack("!HH", 0, 1428 - TUNNEL + 20) if (wt, wc) == (3, 4) else bytes(4)
+    rest4 = struct.pack("!HH", 0, field_read(1428, 4)) if (wt, wc) == (3, 4) else bytes(4)
     q4 = ipv4("10.1.0.8", "10.240.9.9", 17, l4_with_csum(17, ip("10.1.0.8"), ip("10.240.9.9"), udp, 6, True)[:8], 60)
     vec("in_v4_icmp_%d_%d" % (wt, wc), "in", wire,
         ipv4("10.240.9.9", "10.1.0.8", 1, icmp_msg(t4, c4, rest4 + q4), 64, ident=3),
         outer="198.18.0.2", own="198.18.0.1", src="10.240.9.9", dst="10.1.0.8", ipid=3)
-    rest6 = struct.pack("!I", 1428 - TUNNEL + 40) if t6 == 2 else bytes(4)
+    rest6 = struct.pack("!I", field_read(1428, 6)) if t6 == 2 else bytes(4)
     q6 = ipv6("fd00:b::6", "fdee::1", 17, l4_with_csum(17, ip("fd00:b::6"), ip("fdee::1"), udp, 6, True)[:8], 60)
     vec("in_v6_icmp_%d_%d" % (wt, wc), "in", wire,
         ipv6("fdee::1", "fd00:b::6", 58, icmp_msg(t6, c6, rest6 + q6, ip("fdee::1"), ip("fd00:b::6")), 64),
@@ -296,6 +320,126 @@ vec("in_v6_udpfrag2_v4", "in",
     ipref("2001:db8::1", "2001:db8::2", 0x1234, 0x2466, 17, 64, tail16, False, frag=(56, False, 0x12345678)),
     ipv4("10.240.9.9", "10.1.0.8", 17, tail16, 64, ident=0x5678, off=56),
     outer="2001:db8::1", own="2001:db8::2", src="10.240.9.9", dst="10.1.0.8")
+
+# 17. The "fragmentation needed" MTU field against the deployed gateway's reading and writing, for
+# both Internet families, 4- and 16-byte references and IPv4 and IPv6 hosts: a 1300-byte link
+# in front of the host that reports it. Outbound, whatever the families, the deployed reader
+# must turn our value into exactly the far host's path MTU (never more); inbound, a deployed
+# writer's value must give our host at most its path MTU, whatever the far host's family, and
+# our own writer's value must come back exact.
+NARROW = 1300
+CTX = {4: ("198.18.0.1", "198.18.0.2"), 6: ("2001:db8::1", "2001:db8::2")}
+REFS = {4: (0x1234, 0x2466), 16: (0x0123456789ABCDEF0011223344556677, 0x2466)}
+LOCAL = {4: ("10.0.1.5", "10.240.0.9"), 6: ("fd00:a::5", "fdee::9")}
+IPHDR = {4: 20, 6: 40}
+udp8 = l4_with_csum(17, None, None, udp, 6, True)[:8]
+for net in (4, 6):
+    ours, peer = CTX[net]
+    for rl, (lref, rref) in REFS.items():
+        for lv in (4, 6):
+            host, remote = LOCAL[lv]
+            field = field_written(NARROW, IPHDR[lv])
+            for far in (4, 6):
+                truth = NARROW - IPHDR[lv] + IPHDR[far]
+                assert deployed_reads(field, far) == truth, (net, rl, lv, far)
+            # what the outer-datagram-size reading sent, for the record: too much over IPv6
+            hdr = len(ipref(ours, peer, rref, lref, 17, 61, b"", False))
+            old = NARROW - IPHDR[lv] + hdr + 8 + IPHDR[net]
+            assert (deployed_reads(old, 6) > NARROW - IPHDR[lv] + 40) == (net == 6)
+            q = l4_with_csum(17, ip(remote), ip(host), udp, 6, True)
+            df = lv == 6
+            if lv == 4:
+                err = icmp_msg(3, 4, struct.pack("!HH", 0, NARROW) + ipv4(remote, host, 17, q, 61, ident=77)[:28])
+                local = ipv4(host, remote, 1, err, 64, ident=9)
+            else:
+                err = icmp_msg(2, 0, struct.pack("!I", NARROW) + ipv6(remote, host, 17, q, 61)[:48], ip(host), ip(remote))
+                local = ipv6(host, remote, 58, err, 64)
+            quote = ipref(peer, ours, rref, lref, 17, 61, udp8, df)
+            vec("mtu_out_v%d_ref%d_v%d" % (lv, rl, net), "out", local,
+                ipref(ours, peer, lref, rref, 1, 64, icmp_msg(3, 4, struct.pack("!HH", 0, field) + quote), df),
+                sctx=ours, dctx=peer, sref=lref, dref=rref)
+            # inbound: the peer's host family is unknown here, and so is the writer
+            wfield = deployed_writes(NARROW)
+            told = field_read(wfield, lv)
+            for far_hdr in (20, 40, 48):  # the far host's IP header, IPv6 fragments included
+                assert told <= NARROW - far_hdr + IPHDR[lv], (net, rl, lv, far_hdr)
+                assert field_read(field_written(NARROW, far_hdr), lv) == NARROW - far_hdr + IPHDR[lv]
+            wquote = ipref(ours, peer, lref, rref, 17, 60, udp8, False)
+            wire = ipref(peer, ours, rref, lref, 1, 64, icmp_msg(3, 4, struct.pack("!HH", 0, wfield) + wquote), False)
+            q_local = l4_with_csum(17, ip(host), ip(remote), udp, 6, True)[:8]
+            if lv == 4:
+                out = ipv4(remote, host, 1, icmp_msg(3, 4, struct.pack("!HH", 0, told) + ipv4(host, remote, 17, q_local, 60)), 64, ident=3)
+            else:
+                out = ipv6(remote, host, 58, icmp_msg(2, 0, struct.pack("!I", told) + ipv6(host, remote, 17, q_local, 60), ip(remote), ip(host)), 64)
+            vec("mtu_in_v%d_ref%d_v%d" % (lv, rl, net), "in", wire, out,
+                outer=peer, own=ours, src=remote, dst=host, ipid=3)
+
+# 18. Peers with bugs (docs/dataplane.md). The deployed gateway sends ICMP errors of odd length
+# with a wrong checksum; the error is rebuilt for the host with a checksum computed in full (the
+# outer UDP checksum already vouched for the datagram), so the host gets a correct one. Here the
+# wrong checksum sums the odd last byte as a low-order byte, one way such a bug goes.
+def odd_sum_bug(msg):
+    m = bytearray(msg)
+    m[2:4] = b"\0\0"
+    return bytes(m[:2]) + struct.pack("!H", csum(bytes(m[:-1]) + b"\0" + bytes(m[-1:]))) + bytes(m[4:])
+
+
+udp9 = l4_with_csum(17, None, None, udp, 6, True)[:9]
+odd_quote = ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 17, 60, udp9, False)
+odd_err = icmp_msg(3, 2, bytes(4) + odd_quote)
+assert len(odd_err) % 2 and odd_sum_bug(odd_err) != odd_err
+odd_wire = ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 64, odd_sum_bug(odd_err), False)
+vec("in_v4_icmperr_oddsum_v4", "in", odd_wire,
+    ipv4("10.240.9.9", "10.1.0.8", 1, icmp_msg(3, 3, bytes(4) + ipv4("10.1.0.8", "10.240.9.9", 17, l4_with_csum(17, ip("10.1.0.8"), ip("10.240.9.9"), udp, 6, True)[:9], 60)), 64, ident=3),
+    outer="198.18.0.2", own="198.18.0.1", src="10.240.9.9", dst="10.1.0.8", ipid=3)
+vec("in_v4_icmperr_oddsum_v6", "in", odd_wire,
+    ipv6("fdee::1", "fd00:b::6", 58, icmp_msg(1, 4, bytes(4) + ipv6("fd00:b::6", "fdee::1", 17, l4_with_csum(17, ip("fd00:b::6"), ip("fdee::1"), udp, 6, True)[:9], 60), ip("fdee::1"), ip("fd00:b::6")), 64),
+    outer="198.18.0.2", own="198.18.0.1", src="fdee::1", dst="fd00:b::6")
+# A TCP data segment (ACK, 37 bytes) inbound; test_xlate.c zeroes its wire checksum as the
+# deployed gateway does once in 65,536 segments (a host's 0x0000 taken as "none", left
+# unadjusted) and checks that the packet never reaches the host with a checksum that holds.
+tcp_data = struct.pack("!HHIIBBHHH", 443, 40000, 1000, 2000, 5 << 4, 0x10, 502, 0, 0) + bytes(range(37))
+vec("in_v4_tcpdata_v4", "in", ipref("192.0.2.1", "198.51.100.2", 0x1234, 0x2466, 6, 60, l4_with_csum(6, None, None, tcp_data, 16), True),
+    ipv4("10.240.3.3", "10.1.0.8", 6, l4_with_csum(6, ip("10.240.3.3"), ip("10.1.0.8"), tcp_data, 16), 60, df=True),
+    outer="192.0.2.1", own="198.51.100.2", src="10.240.3.3", dst="10.1.0.8")
+
+# Outbound, a TCP segment whose wire checksum comes out zero: sent as 0xffff, so that a deployed
+# receiver adjusts it like any other.
+tcp_z = bytearray(tcp_data)
+tcp_z[20:22] = b"\0\0"
+tcp_z[20:22] = struct.pack("!H", csum(struct.pack("!xBH", 6, len(tcp_z)) + bytes(tcp_z)))
+tcp_z = bytes(tcp_z)
+assert l4_with_csum(6, None, None, tcp_z, 16)[16:18] == b"\xff\xff"
+vec("out_v4_tcpzero_v4", "out", ipv4("10.0.1.5", "10.240.0.9", 6, l4_with_csum(6, ip("10.0.1.5"), ip("10.240.0.9"), tcp_z, 16), 64, df=True, ident=4),
+    ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 6, 64, l4_with_csum(6, None, None, tcp_z, 16), True),
+    sctx="198.18.0.1", dctx="198.18.0.2", sref=0x1234, dref=0x2466)
+
+# 19. A fragmented ICMP echo across families (spec/wire.md, Fragments). The first fragment carries
+# the checksum, whose ICMPv6 pseudo-header holds the whole message's length; the gateway holds
+# it until the last fragment has told that length (icmp_len here, from the caller) and converts
+# it then. Later fragments cross as they are.
+echo_data = struct.pack("!HH", 0x4242, 7) + bytes((i * 7) & 0xFF for i in range(1992))
+msg6 = icmp(128, echo_data, ip("fd00:a::5"), ip("fdee::21"))
+msg4 = icmp(8, echo_data)
+assert len(msg6) == len(msg4) == 2000
+vec("out_v6_icmpfrag_v4", "out", ipv6("fd00:a::5", "fdee::21", 58, msg6[:1232], 64, frag=(0, True, 0x0BADF00D)),
+    ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 1, 64, msg4[:1232], True, frag=(0, True, 0x0BADF00D)),
+    sctx="198.18.0.1", dctx="198.18.0.2", sref=0x1234, dref=0x2466, icmp_len=2000)
+vec("out_v6_icmpfrag2_v4", "out", ipv6("fd00:a::5", "fdee::21", 58, msg6[1232:], 64, frag=(1232, False, 0x0BADF00D)),
+    ipref("198.18.0.1", "198.18.0.2", 0x1234, 0x2466, 1, 64, msg4[1232:], True, frag=(1232, False, 0x0BADF00D)),
+    sctx="198.18.0.1", dctx="198.18.0.2", sref=0x1234, dref=0x2466)
+rep4 = icmp(0, echo_data)
+rep6 = icmp(129, echo_data, ip("fdee::21"), ip("fd00:a::5"))
+vec("in_v4_icmpfrag_v6", "in", ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 63, rep4[:1400], False, frag=(0, True, 0x5EED)),
+    ipv6("fdee::21", "fd00:a::5", 58, rep6[:1400], 63, frag=(0, True, 0x5EED)),
+    outer="198.18.0.2", own="198.18.0.1", src="fdee::21", dst="fd00:a::5", icmp_len=2000)
+vec("in_v4_icmpfrag2_v6", "in", ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 63, rep4[1400:], False, frag=(1400, False, 0x5EED)),
+    ipv6("fdee::21", "fd00:a::5", 58, rep6[1400:], 63, frag=(1400, False, 0x5EED)),
+    outer="198.18.0.2", own="198.18.0.1", src="fdee::21", dst="fd00:a::5")
+# to an IPv4 host nothing waits: IPREF-ICMP is ICMPv4's checksum already
+vec("in_v4_icmpfrag_v4", "in", ipref("198.18.0.2", "198.18.0.1", 0x2466, 0x1234, 1, 63, rep4[:1400], False, frag=(0, True, 0x5EED)),
+    ipv4("10.240.9.9", "10.1.0.8", 1, rep4[:1400], 63, ident=0x5EED, mf=True),
+    outer="198.18.0.2", own="198.18.0.1", src="10.240.9.9", dst="10.1.0.8")
 
 # IPREF-layer fragmentation: a datagram cut into pieces of at most `max` bytes.
 frag_vectors = []
@@ -390,5 +534,7 @@ elif __name__ == "__main__":
             args.append('.qea = "%s"' % kw["qea"])
         if "ipid" in kw:
             args.append(".ipid = 0x%x" % kw["ipid"])
+        if "icmp_len" in kw:
+            args.append(".icmp_len = %d" % kw["icmp_len"])
         print('{ "%s", %s,\n  "%s",\n  "%s",\n  %s },' % (name, "true" if d == "out" else "false",
               inp.hex(), out.hex(), ", ".join(args)))

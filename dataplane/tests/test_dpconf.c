@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dpconf.h"
+#include "tun.h"
 
 static int line(struct dpconf *cfg, const char *text, struct ipr_err *err)
 {
@@ -147,6 +148,44 @@ static void test_files(void **state)
 	assert_int_equal(dpconf_load(&cfg, path, msg, sizeof(msg)), -ENOENT);
 }
 
+/* The TUN MTU's outer header: `internet` when given, else the gateway addresses' families. */
+static void test_tun_mtu_basis(void **state)
+{
+	static const struct {
+		const char *internet; /* NULL: not given */
+		bool gw4, gw6;
+		enum dpconf_mtu_basis basis;
+		uint32_t mtu; /* with mtu 1500 and 16-byte references */
+	} cases[] = {
+		{ NULL, true, false, DPCONF_MTU_GATEWAYS, 1440 },
+		{ NULL, false, true, DPCONF_MTU_GATEWAYS, 1396 },
+		{ NULL, true, true, DPCONF_MTU_GATEWAYS, 1396 },
+		{ NULL, false, false, DPCONF_MTU_NO_GATEWAY, 1396 },
+		{ "internet = ipv4", true, true, DPCONF_MTU_INTERNET_KEY, 1440 },
+		{ "internet = ipv6", true, false, DPCONF_MTU_INTERNET_KEY, 1396 },
+		{ "internet = both", true, false, DPCONF_MTU_INTERNET_KEY, 1396 },
+	};
+	struct dpconf cfg;
+	struct ipr_err err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum dpconf_mtu_basis basis;
+		bool v6;
+
+		dpconf_defaults(&cfg);
+		if (cases[i].internet)
+			assert_int_equal(line(&cfg, cases[i].internet, &err), 0);
+		v6 = dpconf_outer_ipv6(&cfg, cases[i].gw4, cases[i].gw6, &basis);
+		assert_int_equal(basis, cases[i].basis);
+		assert_int_equal(tun_mtu_for(cfg.mtu, v6, cfg.ref_bytes), cases[i].mtu);
+	}
+	/* 8-byte references leave 16 bytes more */
+	dpconf_defaults(&cfg);
+	assert_int_equal(line(&cfg, "ref-bytes = 8", &err), 0);
+	assert_int_equal(tun_mtu_for(cfg.mtu, false, cfg.ref_bytes), 1456);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_twice),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_tun_mtu_basis),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,9 @@
 IPv4 and an IPv6 Internet, ICMP errors across the tunnel, malformed tunnel packets, restarts of
 both daemons. The network and harness are in twosites.py.
 usage: test_dataplane.py GWCTLD GWCTL DATAPLANE"""
+import contextlib
 import os
+import re
 import socket
 import struct
 import sys
@@ -11,7 +13,19 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from twosites import (DATAPLANE, ENCODED_AT_A, ENCODED_AT_B, GW, HOST, HTTP_CLIENT,  # noqa: E402
-                      UDP_CLIENT, check, main, ping, sh, spawn, stop)
+                      NS, UDP_CLIENT, check, main, ping, sh, spawn, stop)
+
+
+def test_fresh_gateway_drops_nothing(a, b, workdir):
+    # Before any traffic, the only packets on the TUN devices are their kernels' own (MLD
+    # reports and the like, a few seconds after the link comes up): counted apart, never drops.
+    for g in (a, b):  # the first report and its retransmission (MLD's robustness variable)
+        g.wait_stat("dataplane.tun.kernel_traffic", 2, seconds=15)
+    for g in (a, b):
+        s = g.stats()
+        drops = {k: v for k, v in s.items() if k.startswith("dataplane.drop.") and v != "0"}
+        check(not drops, f"gateway {g.side} counts drops with no traffic: {drops}")
+        check(int(s.get("dataplane.tun.kernel_traffic", 0)) > 0, f"gateway {g.side}: {s}")
 
 
 def test_ping_all_combinations(a, b, workdir):
@@ -194,6 +208,115 @@ def test_ready_once_it_holds_the_mappings(a, b, workdir):
     ping("ha", ENCODED_AT_A[(4, 4, 4)])
 
 
+LAN_MTU = 1300  # a narrow LAN link in front of one side's host
+
+
+def learnt_mtu(ns, target):
+    """The path MTU the host's kernel keeps for target, or None."""
+    out = sh("ip", "-6" if ":" in target else "-4", "route", "get", target, ns=ns).stdout
+    m = re.search(r"\bmtu (\d+)", out)
+    return int(m.group(1)) if m else None
+
+
+def learn_and_pass(ns, target, want):
+    """Large DF pings until the host learns a path MTU; it must be want, and pings that size pass."""
+    hdr = 28 if ":" not in target else 48
+    deadline = time.time() + 20
+    while learnt_mtu(ns, target) is None and time.time() < deadline:
+        sh("ping", "-c", "1", "-W", "1", "-M", "do", "-s", str(1396 - hdr), target, ns=ns,
+           check=False)
+    got = learnt_mtu(ns, target)
+    check(got == want, f"{ns} -> {target}: learnt MTU {got}, the path allows {want}")
+    ok = sh("ping", "-c", "2", "-i", "0.3", "-W", "2", "-M", "do", "-s", str(got - hdr), target,
+            ns=ns, check=False)
+    check(ok.returncode == 0, f"{ns} -> {target} at MTU {got}: {ok.stdout}{ok.stderr}")
+
+
+@contextlib.contextmanager
+def narrow_lan(gw):
+    """The gateway's side of its LAN link takes at most LAN_MTU bytes towards the host."""
+    sh("ip", "-n", NS[gw], "link", "set", "lan", "mtu", str(LAN_MTU))
+    try:
+        yield
+    finally:
+        sh("ip", "-n", NS[gw], "link", "set", "lan", "mtu", "1500")
+
+
+def test_path_mtu_across_the_tunnel(a, b, workdir):
+    # The far gateway's kernel answers with "fragmentation needed" / "packet too big" for its
+    # narrow LAN link; the IPREF-ICMP MTU field (spec/wire.md) must bring the sending host
+    # exactly the largest packet that passes, in every family pair, over both Internets.
+    hdr = {4: 20, 6: 40}
+    with narrow_lan("gwb"):
+        for (src, dst, net), ea in ENCODED_AT_A.items():
+            learn_and_pass("ha", ea, LAN_MTU - hdr[dst] + hdr[src])
+    with narrow_lan("gwa"):
+        for fam, ea in ENCODED_AT_B.items():
+            learn_and_pass("hb", ea, LAN_MTU)
+
+
+def test_big_ping_across_families(a, b, workdir):
+    # 4,000-byte pings arrive in fragments. Between an IPv6 and an IPv4 host the ICMPv6
+    # checksum (which covers the whole message's length) must be converted, so each gateway
+    # holds a first fragment until the last one of its datagram has gone by, both as packets
+    # enter the tunnel and as they leave it; within a family it works alike.
+    before = {g.side: int(g.stats().get("dataplane.icmp_frag.released", 0)) for g in (a, b)}
+    for key in ((6, 4, 4), (6, 4, 6), (4, 6, 4), (4, 6, 6), (6, 6, 4), (6, 6, 6), (4, 4, 4)):
+        ea = ENCODED_AT_A[key]
+        # the first ones teach the hosts the TUN device's MTU; then every ping must come back
+        sh("ping", "-c", "2", "-i", "0.3", "-W", "2", "-s", "4000", ea, ns="ha", check=False)
+        out = sh("ping", "-c", "3", "-i", "0.3", "-W", "3", "-s", "4000", ea, ns="ha",
+                 check=False)
+        check(out.returncode == 0 and " 0% packet loss" in out.stdout,
+              f"4,000-byte ping via {ea} {key}: {out.stdout}{out.stderr}")
+    for g in (a, b):
+        got = int(g.stats().get("dataplane.icmp_frag.released", 0))
+        g.wait_stat("dataplane.icmp_frag.released", before[g.side] + 1)
+        check(g.wait_stat("dataplane.icmp_frag.released", before[g.side] + 1) > before[g.side],
+              f"gateway {g.side}: icmp_frag.released {got}")
+        check(g.stats().get("dataplane.drop.icmp_fragment") == "0", g.stats())
+
+
+def tun_mtu(ns):
+    out = sh("ip", "-n", NS[ns], "link", "show", "ipref0", check=False).stdout
+    m = re.search(r"\bmtu (\d+)", out)
+    return int(m.group(1)) if m else None
+
+
+def test_tun_mtu_from_gateway_addresses(a, b, workdir):
+    # Both gateways have an address of each family: IPv6's outer header sizes the TUN MTU (the
+    # smaller), and the counters say which MTU is in force and why.
+    for g in (a, b):
+        s = g.stats()
+        got = {k: s.get("dataplane.tun." + k) for k in
+               ("mtu", "mtu_outer_ipv6", "mtu_by_gateway_addresses", "mtu_by_internet_key")}
+        check(got == {"mtu": "1396", "mtu_outer_ipv6": "1", "mtu_by_gateway_addresses": "1",
+                      "mtu_by_internet_key": "0"}, f"gateway {g.side}: {got}")
+        check(tun_mtu(g.ns) == 1396, f"gateway {g.side}: TUN MTU {tun_mtu(g.ns)}")
+    # An IPv4-only site that never set `internet` gets IPv4's (only the dataplane is needed for
+    # the device; it waits for a gwctld that never comes)
+    NS["v4"] = NS["gwa"] + "v4"
+    sh("ip", "netns", "add", NS["v4"])
+    d = os.path.join(workdir, "v4only")
+    os.makedirs(d)
+    with open(os.path.join(d, "gwctl.conf"), "w") as f:
+        f.write(f"database = {d}/gw.db\nsocket = {d}/gwctl.sock\ngateway = 198.18.9.1\n"
+                "encoded-ipv4 = 10.240.0.0/16\nencoded-ipv6 = fdee::/64\n")
+    with open(os.path.join(d, "dataplane.conf"), "w") as f:
+        f.write(f"gwctl-config = {d}/gwctl.conf\ntun = ipref0\nuser = nobody\n")
+    with open(os.path.join(d, "log"), "w") as log:
+        p = spawn("v4", [DATAPLANE, "--config", os.path.join(d, "dataplane.conf")], log)
+    try:
+        deadline = time.time() + 10
+        while tun_mtu("v4") is None and time.time() < deadline and p.poll() is None:
+            time.sleep(0.1)
+        check(tun_mtu("v4") == 1440, f"IPv4-only: TUN MTU {tun_mtu('v4')}: "
+              + open(os.path.join(d, "log")).read())
+    finally:
+        stop(p)
+        sh("ip", "netns", "del", NS["v4"], check=False)
+
+
 def test_runs_unprivileged(a, b, workdir):
     for g in (a, b):
         with open(f"/proc/{g.dataplane.pid}/status") as f:
@@ -204,8 +327,10 @@ def test_runs_unprivileged(a, b, workdir):
 
 
 if __name__ == "__main__":
-    sys.exit(main((test_ping_all_combinations, test_tcp_http, test_udp_both_ways,
+    sys.exit(main((test_fresh_gateway_drops_nothing, test_ping_all_combinations, test_tcp_http, test_udp_both_ways,
                    test_icmp_errors_cross_the_tunnel, test_ttl_like_a_router, test_pushed_changes,
                    test_malformed_headers_counted, test_restarts_keep_mappings,
                    test_counters_visible, test_ready_once_it_holds_the_mappings,
+                   test_path_mtu_across_the_tunnel,
+                   test_tun_mtu_from_gateway_addresses, test_big_ping_across_families,
                    test_runs_unprivileged), "dataplane"))
