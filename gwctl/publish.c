@@ -165,12 +165,25 @@ static const struct ipr_mapping **sorted(const struct ipr_mapping *first, size_t
 	return p;
 }
 
-static bool same_digests(const struct source_set *a, const struct source_set *b)
+static void digests_of(const struct source_set *set, const char *config_digest,
+		       struct publish_digests *out)
 {
-	return a->zone_digest_count == b->zone_digest_count &&
-	       a->hosts_digest_count == b->hosts_digest_count &&
-	       memcmp(a->zone_digests, b->zone_digests, sizeof(a->zone_digests)) == 0 &&
-	       memcmp(a->hosts_digests, b->hosts_digests, sizeof(a->hosts_digests)) == 0;
+	memset(out, 0, sizeof(*out));
+	out->zone_count = set->zone_digest_count;
+	out->hosts_count = set->hosts_digest_count;
+	memcpy(out->zone, set->zone_digests, sizeof(out->zone));
+	memcpy(out->hosts, set->hosts_digests, sizeof(out->hosts));
+	memcpy(out->config, config_digest, sizeof(out->config));
+}
+
+/* The set the store holds, or will hold once the open transaction commits, is this one. */
+static bool unchanged(const struct publish_state *state, const struct publish_digests *now)
+{
+	const struct publish_digests *held = state->staged ? &state->pending : &state->last;
+
+	if (!state->staged && !state->applied)
+		return false;
+	return memcmp(held, now, sizeof(*now)) == 0;
 }
 
 static void free_files(struct publish_state *state)
@@ -197,14 +210,6 @@ static void keep_files(struct publish_state *state, struct source_set *set)
 	set->files = NULL;
 	set->file_count = set->file_cap = 0;
 	state->files_changes++;
-}
-
-static void keep_digests(struct publish_state *state, const struct source_set *set)
-{
-	state->last.zone_digest_count = set->zone_digest_count;
-	state->last.hosts_digest_count = set->hosts_digest_count;
-	memcpy(state->last.zone_digests, set->zone_digests, sizeof(set->zone_digests));
-	memcpy(state->last.hosts_digests, set->hosts_digests, sizeof(set->hosts_digests));
 }
 
 /* Every mapping the store holds from files; the caller frees *out. */
@@ -324,6 +329,7 @@ int publish_reload(struct service *svc, struct publish_report *report)
 	struct sources_config cfg;
 	struct source_set set = { 0 };
 	char config_digest[32];
+	struct publish_digests digests;
 	size_t pending_before = svc->pending_count;
 	char line[SOURCES_PATH_MAX + SOURCES_REASON_MAX + 32];
 	int rc;
@@ -354,8 +360,8 @@ int publish_reload(struct service *svc, struct publish_report *report)
 	}
 	if (rc < 0)
 		goto out;
-	if (state->applied && same_digests(&state->last, &set) &&
-	    memcmp(state->config_digest, config_digest, sizeof(config_digest)) == 0) {
+	digests_of(&set, config_digest, &digests);
+	if (unchanged(state, &digests)) {
 		state->unchanged++;
 		goto out;
 	}
@@ -371,9 +377,9 @@ int publish_reload(struct service *svc, struct publish_report *report)
 		}
 	}
 	if (rc == 0) {
-		keep_digests(state, &set);
-		memcpy(state->config_digest, config_digest, sizeof(config_digest));
-		state->applied = true;
+		/* applied only once the transaction commits (publish_committed) */
+		state->pending = digests;
+		state->staged = true;
 		report->changed = report->added || report->removed;
 	} else if (rc != -EINVAL && rc != -ENOMEM) {
 		rc = -EIO;
@@ -385,8 +391,21 @@ out:
 	return rc;
 }
 
+void publish_committed(struct publish_state *state)
+{
+	if (!state->staged)
+		return;
+	state->last = state->pending;
+	state->applied = true;
+	state->staged = false;
+}
+
+void publish_rolled_back(struct publish_state *state)
+{
+	state->staged = false;
+}
+
 void publish_state_deinit(struct publish_state *state)
 {
 	free_files(state);
-	source_set_free(&state->last);
 }

@@ -25,11 +25,25 @@ struct publish_report {
 	char notes[PUBLISH_REPORT_LINES][PUBLISH_LINE_MAX];
 };
 
-/* The sources last applied, so that an unchanged set is not applied again. */
+/* What a set of sources was read from: equal digests mean an unchanged set. */
+struct publish_digests {
+	size_t zone_count, hosts_count;
+	uint8_t zone[SOURCES_ZONE_MAX][SOURCES_DIGEST_BYTES];
+	uint8_t hosts[SOURCES_HOSTS_MAX][SOURCES_DIGEST_BYTES];
+	uint8_t config[32]; /* what of the configuration (and names resolved) shapes the set */
+};
+
+/*
+ * The sources last applied, so that an unchanged set is not applied again. A reload written
+ * into the open transaction is only staged: it becomes the applied one when that transaction
+ * commits (publish_committed), and is forgotten when it is rolled back (publish_rolled_back),
+ * so that a reload whose commit failed is applied again by the next one.
+ */
 struct publish_state {
 	bool applied;
-	struct source_set last; /* digests only are kept; mappings are freed */
-	char config_digest[32]; /* what of the configuration shapes the set */
+	struct publish_digests last;
+	bool staged;
+	struct publish_digests pending;
 	uint64_t reloads, failures, unchanged;
 	char **files; /* every file the last good read went through, $INCLUDEs too */
 	size_t file_count;
@@ -50,6 +64,11 @@ void publish_config(const struct gwctl_config *cfg, struct sources_config *out);
  * failed (the whole batch is doomed), -ENOMEM.
  */
 IPR_MUST_CHECK int publish_reload(struct service *svc, struct publish_report *report);
+
+/* The open transaction committed: a reload staged in it is the applied one now. */
+void publish_committed(struct publish_state *state);
+/* The open transaction was rolled back: a reload staged in it never happened. */
+void publish_rolled_back(struct publish_state *state);
 
 void publish_state_deinit(struct publish_state *state);
 

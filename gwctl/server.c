@@ -74,6 +74,7 @@ struct server {
 	bool sweep_due;
 	bool reload_due;  /* SIGHUP: the configuration and the published sources */
 	bool publish_due; /* start-up or a watched file changed: the published sources */
+	bool publish_retry; /* a reload's commit failed: try again at the next timer tick */
 	uint64_t config_loads_seen;
 	uint64_t files_changes_seen;
 	struct watch watch;
@@ -597,6 +598,9 @@ static void process_batch(struct server *srv)
 		/* Nothing of this batch reached the disk: every answer becomes a store error. */
 		svc->counters.store_failures++;
 		service_drop_pending(svc);
+		if (svc->publish.staged)
+			srv->publish_retry = true;
+		publish_rolled_back(&svc->publish);
 		for (size_t i = 0; i < srv->batch_len; i++) {
 			struct batch_entry *e = &srv->batch[i];
 			struct ipr_ctl_header hdr = { 0 };
@@ -611,7 +615,10 @@ static void process_batch(struct server *srv)
 						    IPR_CTL_E_STORE, "the store could not commit");
 		}
 		log_warn("store: a batch of %zu requests could not be committed", srv->batch_len);
-	} else if (store_changes(svc->store) != changes_before) {
+	} else {
+		publish_committed(&svc->publish);
+	}
+	if (!doomed && store_changes(svc->store) != changes_before) {
 		svc->counters.commits++;
 		svc->counters.committed_requests += srv->batch_len;
 	}
@@ -704,6 +711,9 @@ int server_run(struct server *srv)
 				uint64_t ticks;
 				(void)!read(srv->timer_fd, &ticks, sizeof(ticks));
 				srv->sweep_due = true;
+				if (srv->publish_retry)
+					srv->publish_due = true;
+				srv->publish_retry = false;
 			} else {
 				struct client *c = &srv->clients[tag];
 				if (c->fd >= 0 && (events[i].events & EPOLLOUT))

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""gwctld's event loop under load and faults: a reload whose commit failed is applied later,
+no client starves another, expired leases are swept until none is left, GENERATION counts
+every change, counter-report slots stay with their components, a big reload does not hold
+other requests. Orders and counts are asserted, never timings (those are in bench/).
+usage: test_loop.py GWCTLD"""
+import os
+import signal
+import sqlite3
+import struct
+import subprocess
+import sys
+import time
+
+from ctl import *  # noqa: F401,F403 (the protocol constants)
+
+GWCTLD = sys.argv[1]
+
+
+def sh(*args):
+    subprocess.run(args, check=True, capture_output=True)
+
+
+def poll(predicate, what, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(what)
+
+
+def write(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)
+
+
+def hosts_text(first, count):
+    """count published hosts, 10.1.x.y with references first.. (outside the dynamic range)."""
+    lines = []
+    for i in range(count):
+        n = first + i
+        lines.append(f"10.{1 + n // 65536}.{(n // 256) % 256}.{n % 256} h{n} #= public + {5000 + n}")
+    return "\n".join(lines) + "\n"
+
+
+def published_count(db):
+    con = sqlite3.connect(db, timeout=10)
+    n = con.execute("SELECT count(*) FROM local_mapping WHERE kind = 1").fetchone()[0]
+    con.close()
+    return n
+
+
+def stats_of(c):
+    r = c.call(STATS)
+    check(r.status == OK, r.message)
+    out = {}
+    for nest in r.nested(A_COUNTER):
+        out[nest[A_TEXT].decode()] = struct.unpack(">Q", nest[A_VALUE])[0]
+    return out
+
+
+def status_lines(c):
+    r = c.call(STATUS)
+    check(r.status == OK, r.message)
+    return [n[A_TEXT].decode() for n in r.nested(A_COUNTER)]
+
+
+def test_reload_after_failed_commit(make, workdir):
+    """The digests of a reload are kept only once its commit is durable (issue 17 item 3)."""
+    if os.geteuid() != 0:
+        print("     needs root to mount a small tmpfs: skipped")
+        return "skip"
+    mnt = os.path.join(workdir, "small")
+    os.mkdir(mnt)
+    sh("mount", "-t", "tmpfs", "-o", "size=3m", "ipref-test-loop", mnt)
+    try:
+        hosts = os.path.join(workdir, "hosts")
+        write(hosts, hosts_text(0, 10))
+        d = make()
+        d.db = os.path.join(mnt, "gw.db")
+        with open(d.conf, "w") as f:
+            f.write(f"database = {d.db}\nsocket = {d.sock}\ngateway = 198.51.100.1\n"
+                    f"hosts = {hosts}\nlog-level = error\n")
+        d.start()
+        c = d.client()
+        poll(lambda: published_count(d.db) == 10, "the first hosts are published")
+        with open(os.path.join(mnt, "filler"), "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        # many more hosts: the commit needs more room than the WAL already has
+        write(hosts, hosts_text(0, 3000))
+        r = c.call(RELOAD)
+        check(r.status == E_STORE, f"a reload on a full disk fails: {r.status} {r.message}")
+        check(published_count(d.db) == 10, "nothing of the failed reload is stored")
+        os.unlink(os.path.join(mnt, "filler"))
+        r = c.call(RELOAD)
+        check(r.status == OK and "unchanged" not in r.message, r.message)
+        check(published_count(d.db) == 3000, f"{published_count(d.db)} of 3000 published")
+        r = c.call(RELOAD)
+        check(r.status == OK and "unchanged" in r.message, r.message)
+        c.close()
+    finally:
+        d.stop()
+        subprocess.run(["umount", "-l", mnt])
+
+
+if __name__ == "__main__":
+    sys.exit(Suite(GWCTLD).run([test_reload_after_failed_commit]))
