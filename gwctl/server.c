@@ -72,8 +72,8 @@ struct server {
 	int timer_fd;
 	bool stop;
 	bool sweep_due;
-	bool reload_due;  /* SIGHUP: the configuration and the published sources */
-	bool publish_due; /* start-up or a watched file changed: the published sources */
+	bool reload_due;    /* SIGHUP: the configuration and the published sources */
+	bool publish_due;   /* start-up or a watched file changed: the published sources */
 	bool publish_retry; /* a reload's commit failed: try again at the next timer tick */
 	uint64_t config_loads_seen;
 	uint64_t files_changes_seen;
