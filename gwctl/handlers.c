@@ -497,7 +497,7 @@ static void range_text(const struct service *svc, int i, int64_t now, char *buf,
 		return;
 	}
 	inet_ntop(svc->range[i].family, svc->range[i].addr, addr, sizeof(addr));
-	if (store_encoded_taken(svc->store, svc->range[i].family, now, &taken) < 0)
+	if (store_encoded_taken(svc->store, svc->range[i].family, &taken) < 0)
 		taken = 0;
 	snprintf(buf, size, "%s/%u (%llu addresses, %llu in use or resting)", addr,
 		 svc->range[i].len, (unsigned long long)alloc_range_size(&svc->range[i]),

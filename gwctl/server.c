@@ -24,9 +24,7 @@
 /* Snapshot pages are produced while a subscriber's queue is below this. */
 #define SNAPSHOT_LOW_WATER (QUEUE_CAP / 4)
 #define SNAPSHOT_PAGE	   32
-/* Requests taken from one client per round, so that one busy client cannot starve others. */
-#define PER_CLIENT_ROUND 64
-#define SWEEP_ROUND	 256
+#define SWEEP_ROUND	   256
 
 enum {
 	TAG_LISTEN = -1,
@@ -43,6 +41,7 @@ struct client {
 	pid_t pid;
 	uint32_t serial; /* changes each time the slot is reused */
 	bool closing;	 /* close once the queue is flushed */
+	bool readable;	 /* may have requests waiting: epoll said so and no read drained it */
 	bool want_out;	 /* EPOLLOUT armed */
 	/* output queue: messages framed by a 2-byte length, oldest at head */
 	uint8_t *queue;
@@ -83,6 +82,7 @@ struct server {
 	size_t client_cap;
 	struct batch_entry *batch;
 	size_t batch_len;
+	size_t next_slot; /* where the next batch's first round starts, so no slot always leads */
 	uint8_t scratch[IPR_CTL_MSG_MAX];
 };
 
@@ -402,28 +402,61 @@ static void accept_clients(struct server *srv)
 	}
 }
 
-/* Reads up to PER_CLIENT_ROUND requests of one client into the batch. */
-static void read_client(struct server *srv, size_t slot)
+/* Takes one request of a client into the batch; false when it has none waiting (or left). */
+static bool read_one(struct server *srv, size_t slot)
 {
 	struct client *c = &srv->clients[slot];
+	struct batch_entry *e = &srv->batch[srv->batch_len];
+	ssize_t n = recv(c->fd, e->msg, sizeof(e->msg), MSG_DONTWAIT | MSG_TRUNC);
 
-	for (int i = 0; i < PER_CLIENT_ROUND && srv->batch_len < srv->svc->cfg.commit_batch; i++) {
-		struct batch_entry *e = &srv->batch[srv->batch_len];
-		ssize_t n = recv(c->fd, e->msg, sizeof(e->msg), MSG_DONTWAIT | MSG_TRUNC);
-
-		if (n == 0 ||
-		    (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-			close_client(srv, c);
-			return;
-		}
-		if (n < 0)
-			return;
-		e->client = slot;
-		e->serial = c->serial;
-		e->oversized = (size_t)n > sizeof(e->msg);
-		e->len = e->oversized ? sizeof(e->msg) : (size_t)n;
-		srv->batch_len++;
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+		close_client(srv, c);
+		return false;
 	}
+	if (n < 0) {
+		c->readable = false;
+		return false;
+	}
+	e->client = slot;
+	e->serial = c->serial;
+	e->oversized = (size_t)n > sizeof(e->msg);
+	e->len = e->oversized ? sizeof(e->msg) : (size_t)n;
+	srv->batch_len++;
+	return true;
+}
+
+/*
+ * Fills the batch in rounds of one request per waiting client, so that a client with many
+ * requests pipelined gets one turn per round like everyone else: a request waits for at most
+ * one request of each other client before it, not for all of theirs. Clients still holding
+ * requests when the batch is full are read first in the next one.
+ */
+static void read_clients(struct server *srv)
+{
+	size_t cap = srv->svc->cfg.commit_batch, start = srv->next_slot;
+	bool any = true;
+
+	while (any && srv->batch_len < cap) {
+		any = false;
+		for (size_t k = 0; k < srv->client_cap && srv->batch_len < cap; k++) {
+			size_t slot = (start + k) % srv->client_cap;
+			struct client *c = &srv->clients[slot];
+
+			if (c->fd >= 0 && c->readable && read_one(srv, slot)) {
+				any = true;
+				srv->next_slot = (slot + 1) % srv->client_cap;
+			}
+		}
+	}
+}
+
+static bool clients_waiting(const struct server *srv)
+{
+	for (size_t i = 0; i < srv->client_cap; i++) {
+		if (srv->clients[i].fd >= 0 && srv->clients[i].readable)
+			return true;
+	}
+	return false;
 }
 
 /* SUBSCRIBE is answered here: the snapshot is streamed as the subscriber reads. */
@@ -689,7 +722,10 @@ int server_run(struct server *srv)
 
 	log_info("serving on %s", srv->svc->cfg.socket);
 	while (!srv->stop) {
-		int n = epoll_wait(srv->epoll_fd, events, 64, -1);
+		/* work left over (requests beyond a full batch, leases still to sweep) does not
+		 * wait */
+		int n = epoll_wait(srv->epoll_fd, events, 64,
+				   clients_waiting(srv) || srv->sweep_due ? 0 : -1);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (int i = 0; i < n; i++) {
@@ -720,9 +756,10 @@ int server_run(struct server *srv)
 					flush_client(srv, c);
 				if (c->fd >= 0 &&
 				    (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-					read_client(srv, (size_t)tag);
+					c->readable = true;
 			}
 		}
+		read_clients(srv);
 		if (srv->batch_len || srv->sweep_due || srv->reload_due || srv->publish_due)
 			process_batch(srv);
 		if (srv->svc->config_loads != srv->config_loads_seen ||

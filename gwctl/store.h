@@ -60,7 +60,6 @@ IPR_MUST_CHECK int store_encoded_quarantined(struct store *store, int family,
 IPR_MUST_CHECK int store_ref_quarantined(struct store *store, const struct ipr_ref *ref,
 					 int64_t now);
 
-/* How many encoded addresses of a family are in use or in quarantine at time now. */
 /* Records that a remote mapping carried traffic (REPORT_USE); local mappings are left alone. */
 IPR_MUST_CHECK int store_mark_used(struct store *store, const struct ipr_mapping *m, int64_t now);
 
@@ -74,8 +73,11 @@ IPR_MUST_CHECK int store_inbound_count(struct store *store, const struct ipr_con
 IPR_MUST_CHECK int store_inbound_idle(struct store *store, const struct ipr_context *peer,
 				      struct ipr_mapping *out);
 
-IPR_MUST_CHECK int store_encoded_taken(struct store *store, int family, int64_t now,
-				       uint64_t *count);
+/*
+ * How many encoded addresses of a family are in use or resting in quarantine (until the sweep
+ * that forgets them); read from counts the store keeps as it changes, in constant time.
+ */
+IPR_MUST_CHECK int store_encoded_taken(struct store *store, int family, uint64_t *count);
 
 /*
  * Up to max dynamic mappings expired at time now, for the sweeper to delete. Returns how many
@@ -105,6 +107,7 @@ IPR_MUST_CHECK int store_savepoint(struct store *store);
 IPR_MUST_CHECK int store_release(struct store *store);
 void store_rollback_to(struct store *store);
 
+/* Mappings by kind and resting values, kept as the store changes: constant time to read. */
 struct store_counts {
 	uint64_t by_kind[IPR_MAP_STATIC_EXTERNAL + 1];
 	uint64_t quarantined;

@@ -112,5 +112,41 @@ def test_reload_after_failed_commit(make, workdir):
         subprocess.run(["umount", "-l", mnt])
 
 
+def test_fair_share(make, workdir):
+    """64 pipelined STATUS of one client do not hold another's GET_EA behind them all (item 2).
+
+    The daemon is stopped while both clients write, so that every request is waiting when it
+    wakes; B's STATS, sent right after its GET_EA, tells how many STATUS were served first."""
+    d = make().start()
+    a, b = d.client(), d.client()
+    check(b.get_ea("192.0.2.9", 1).status == OK, "a first allocation")
+    before = stats_of(b)["requests.status"]
+    os.kill(d.proc.pid, signal.SIGSTOP)
+    try:
+        for _ in range(64):
+            a.send(STATUS)
+        ea = b.send(GET_EA, attr(A_CONTEXT, ip("192.0.2.9")) + ref(2) + attr(A_FAMILY, b"\x04"))
+        st = b.send(STATS)
+    finally:
+        os.kill(d.proc.pid, signal.SIGCONT)
+    replies = {}
+    while len(replies) < 2:
+        r = b.recv()
+        replies[r.id] = r
+    check(replies[ea].status == OK, replies[ea].message)
+    served = {n[A_TEXT].decode(): struct.unpack(">Q", n[A_VALUE])[0]
+              for n in replies[st].nested(A_COUNTER)}["requests.status"] - before
+    # one request per connection per round: B's two requests go out in rounds one and two
+    check(served <= 4, f"{served} of A's 64 STATUS were served before B's second request")
+    got = 0
+    while got < 64:
+        check(a.recv().status == OK, "STATUS")
+        got += 1
+    # the counts STATUS shows are kept as the store changes
+    lines = status_lines(a)
+    check("mappings: 2 (0 quarantined values)" in lines, lines)
+    check(any(l.startswith("encoded-ipv4:") and "2 in use or resting" in l for l in lines), lines)
+
+
 if __name__ == "__main__":
-    sys.exit(Suite(GWCTLD).run([test_reload_after_failed_commit]))
+    sys.exit(Suite(GWCTLD).run([test_reload_after_failed_commit, test_fair_share]))
