@@ -633,6 +633,8 @@ static void process_batch(struct server *srv)
 		service_drop_pending(svc);
 		if (svc->publish.staged)
 			srv->publish_retry = true;
+		srv->sweep_due =
+			false; /* not at once again: at the next tick, the disk may be full */
 		publish_rolled_back(&svc->publish);
 		for (size_t i = 0; i < srv->batch_len; i++) {
 			struct batch_entry *e = &srv->batch[i];

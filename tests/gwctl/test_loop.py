@@ -148,5 +148,36 @@ def test_fair_share(make, workdir):
     check(any(l.startswith("encoded-ipv4:") and "2 in use or resting" in l for l in lines), lines)
 
 
+def remote_count(db, where="1"):
+    con = sqlite3.connect(db, timeout=10)
+    n = con.execute(f"SELECT count(*) FROM remote_mapping WHERE {where}").fetchone()[0]
+    con.close()
+    return n
+
+
+def test_sweeps_until_done(make, workdir):
+    """100,000 leases that ran out while the daemon was down are all swept, with no request
+    to wake the daemon, and requests are answered meanwhile (item 6)."""
+    d = make("sweep-interval = 1h\n").start()
+    d.stop()
+    con = sqlite3.connect(d.db)
+    con.executemany(
+        "INSERT INTO remote_mapping (kind, encoded, family, context, ref, expires, source,"
+        " created) VALUES (3, ?, 4, '192.0.2.7', ?, 1000, 'resolver', 1)",
+        ((f"10.{240 + n // 65536}.{(n // 256) % 256}.{n % 256 + 0}", str(n + 1))
+         for n in range(2, 100_002)))
+    con.commit()
+    con.close()
+    d.start()
+    c = d.client()
+    check(c.get_ea("192.0.2.8", 1).status == OK, "a request while sweeping")
+    c.close()
+    poll(lambda: remote_count(d.db, "kind = 3 AND expires <= 1000") == 0,
+         f"expired mappings left: {remote_count(d.db, 'kind = 3 AND expires <= 1000')}",
+         seconds=240)
+    check(remote_count(d.db) == 1, "the live mapping stays")
+
+
 if __name__ == "__main__":
-    sys.exit(Suite(GWCTLD).run([test_reload_after_failed_commit, test_fair_share]))
+    sys.exit(Suite(GWCTLD).run([test_reload_after_failed_commit, test_fair_share,
+                                test_sweeps_until_done]))
