@@ -330,7 +330,7 @@ int publish_reload(struct service *svc, struct publish_report *report)
 	struct source_set set = { 0 };
 	char config_digest[32];
 	struct publish_digests digests;
-	size_t pending_before = svc->pending_count;
+	struct service_pending_mark pending_before = service_pending_mark(svc);
 	char line[SOURCES_PATH_MAX + SOURCES_REASON_MAX + 32];
 	int rc;
 
@@ -373,7 +373,8 @@ int publish_reload(struct service *svc, struct publish_report *report)
 			rc = store_release(svc->store);
 		} else {
 			store_rollback_to(svc->store);
-			svc->pending_count = pending_before; /* those changes never happened */
+			/* those changes never happened */
+			service_pending_rewind(svc, pending_before);
 		}
 	}
 	if (rc == 0) {

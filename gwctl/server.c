@@ -527,7 +527,10 @@ static void put_event(struct ipr_ctl_builder *b, uint8_t kind, uint32_t id, uint
 		ipr_mapping_put(b, m);
 }
 
-/* Tells every subscriber about the changes the last commit made durable. */
+/*
+ * Tells every subscriber about the changes the last commit made durable. GENERATION grows by
+ * one per change, also for changes beyond what was kept to be told one by one.
+ */
 static void publish_pending(struct server *srv)
 {
 	struct service *svc = srv->svc;
@@ -542,6 +545,9 @@ static void publish_pending(struct server *srv)
 				close_client(srv, &srv->clients[i]);
 			}
 		}
+		svc->generation += svc->pending_changes;
+		service_drop_pending(svc);
+		return;
 	}
 	for (size_t p = 0; p < svc->pending_count; p++) {
 		svc->generation++;

@@ -60,6 +60,7 @@ struct service {
 	size_t pending_count;
 	size_t pending_cap;
 	bool pending_overflow;
+	uint64_t pending_changes; /* every change of the batch, also those beyond pending_cap */
 	struct publish_state publish;
 	struct names *names;	/* resolves external hosts' gateway names; NULL: none can be */
 	uint64_t config_loads;	/* configurations applied by reloads */
@@ -109,5 +110,14 @@ void service_record(struct service *svc, uint8_t kind, const struct ipr_mapping 
 
 /* Forgets pending changes (after a rollback). */
 void service_drop_pending(struct service *svc);
+
+/* Where the pending changes stand, to forget those made after it (a savepoint rolled back). */
+struct service_pending_mark {
+	size_t count;
+	uint64_t changes;
+	bool overflow;
+};
+struct service_pending_mark service_pending_mark(const struct service *svc);
+void service_pending_rewind(struct service *svc, struct service_pending_mark mark);
 
 #endif

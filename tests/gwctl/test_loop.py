@@ -123,6 +123,9 @@ def test_fair_share(make, workdir):
     before = stats_of(b)["requests.status"]
     os.kill(d.proc.pid, signal.SIGSTOP)
     try:
+        # SIGSTOP lands asynchronously: wait until the kernel says the daemon is stopped
+        poll(lambda: open(f"/proc/{d.proc.pid}/stat").read().rsplit(")", 1)[1].split()[0] == "T",
+             "gwctld stops on SIGSTOP", seconds=10)
         for _ in range(64):
             a.send(STATUS)
         ea = b.send(GET_EA, attr(A_CONTEXT, ip("192.0.2.9")) + ref(2) + attr(A_FAMILY, b"\x04"))
@@ -178,6 +181,43 @@ def test_sweeps_until_done(make, workdir):
     check(remote_count(d.db) == 1, "the live mapping stays")
 
 
+def generation(c):
+    line = [l for l in status_lines(c) if l.startswith("generation: ")][0]
+    return int(line.split()[1])
+
+
+def test_generation_counts_every_change(make, workdir):
+    """GENERATION grows by one per change, also when one commit makes more changes than are
+    told to subscribers one by one (a big reload); item 11."""
+    hosts = os.path.join(workdir, "hosts")
+    write(hosts, hosts_text(0, 10))
+    d = make(f"hosts = {hosts}\n").start()
+    c = d.client()
+    poll(lambda: published_count(d.db) == 10, "the first hosts are published")
+    before = generation(c)
+    write(hosts, hosts_text(0, 5010))
+    r = c.call(RELOAD)
+    check(r.status == OK and "5000 mappings added" in r.message, r.message)
+    check(generation(c) == before + 5000, f"{generation(c) - before} changes counted of 5000")
+    check(c.get_ea("192.0.2.9", 1).status == OK, "one allocation")
+    check(generation(c) == before + 5001, "an allocation counts one")
+
+
+def test_report_slots_stay_with_components(make, workdir):
+    """Other reporters cannot take the slots of the suite's own components (item 11)."""
+    d = make().start()
+    c = d.client()
+    for name in ("w", "x", "y", "z"):
+        check(c.report_counters(name, [("n", 1)]).status == OK, name)
+    check(c.report_counters("v", [("n", 1)]).status == E_BUSY, "a fifth other is refused")
+    for name in ("dataplane", "resolver"):
+        r = c.report_counters(name, [("rx", 7)])
+        check(r.status == OK, f"{name}: {r.message}")
+    stats = stats_of(c)
+    check(stats["dataplane.rx"] == 7 and stats["resolver.rx"] == 7 and stats["z.n"] == 1, stats)
+
+
 if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([test_reload_after_failed_commit, test_fair_share,
-                                test_sweeps_until_done]))
+                                test_sweeps_until_done, test_generation_counts_every_change,
+                                test_report_slots_stay_with_components]))
