@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "reload.h"
 #include "watch.h"
 
 /* Bytes a client may have waiting to be sent before it counts as stuck. */
@@ -33,6 +34,7 @@ enum {
 	TAG_WATCH = -4,
 	TAG_QUIET = -5,
 	TAG_NAMES = -6,
+	TAG_RELOAD = -7,
 };
 
 struct client {
@@ -57,6 +59,7 @@ struct batch_entry {
 	size_t client;
 	uint32_t serial;
 	bool oversized; /* longer than any valid message: only its header was kept */
+	bool deferred;	/* a RELOAD answered once the reload is over, not with this batch */
 	size_t len;
 	uint8_t msg[IPR_CTL_MSG_MAX];
 	size_t reply_len;
@@ -74,6 +77,7 @@ struct server {
 	bool reload_due;    /* SIGHUP: the configuration and the published sources */
 	bool publish_due;   /* start-up or a watched file changed: the published sources */
 	bool publish_retry; /* a reload's commit failed: try again at the next timer tick */
+	struct reloader *reloader;
 	uint64_t config_loads_seen;
 	uint64_t files_changes_seen;
 	struct watch watch;
@@ -212,6 +216,8 @@ int server_open(struct server **out, struct service *svc, char *msg, size_t msg_
 	};
 	timerfd_settime(srv->timer_fd, 0, &every, NULL);
 	rc = watch_open(&srv->watch);
+	if (rc == 0)
+		rc = reloader_open(&srv->reloader);
 	if (rc < 0)
 		goto out;
 	watch_set(&srv->watch, &svc->cfg, NULL, 0);
@@ -221,6 +227,8 @@ int server_open(struct server **out, struct service *svc, char *msg, size_t msg_
 		rc = arm(srv, EPOLL_CTL_ADD, srv->watch.timer_fd, EPOLLIN, TAG_QUIET);
 	if (rc == 0 && svc->names)
 		rc = arm(srv, EPOLL_CTL_ADD, names_fd(svc->names), EPOLLIN, TAG_NAMES);
+	if (rc == 0)
+		rc = arm(srv, EPOLL_CTL_ADD, reloader_fd(srv->reloader), EPOLLIN, TAG_RELOAD);
 	if (rc == 0)
 		rc = arm(srv, EPOLL_CTL_ADD, srv->listen_fd, EPOLLIN, TAG_LISTEN);
 	if (rc == 0)
@@ -268,6 +276,7 @@ void server_free(struct server *srv)
 	if (srv->timer_fd >= 0)
 		close(srv->timer_fd);
 	watch_close(&srv->watch);
+	reloader_free(srv->reloader);
 	free(srv->clients);
 	free(srv->batch);
 	free(srv);
@@ -420,6 +429,7 @@ static bool read_one(struct server *srv, size_t slot)
 	e->client = slot;
 	e->serial = c->serial;
 	e->oversized = (size_t)n > sizeof(e->msg);
+	e->deferred = false;
 	e->len = e->oversized ? sizeof(e->msg) : (size_t)n;
 	srv->batch_len++;
 	return true;
@@ -481,6 +491,61 @@ static size_t subscribe(struct server *srv, struct client *c, const struct ipr_c
 	return len;
 }
 
+/*
+ * RELOAD: the configuration is read at once; the published sources are read off the loop and
+ * the answer comes once they are applied and committed (reload.c). A bad configuration is
+ * answered at once. Returns the length of an answer given now, 0 when it comes later.
+ */
+static size_t reload(struct server *srv, const struct batch_entry *e,
+		     const struct ipr_ctl_header *hdr)
+{
+	struct service *svc = srv->svc;
+	const struct reload_waiter waiter = { .client = e->client,
+					      .serial = e->serial,
+					      .id = hdr->id };
+	char msg[512];
+	int rc;
+
+	svc->counters.requests[IPR_CTL_RELOAD]++;
+	if (service_reload_config(svc, msg, sizeof(msg)) < 0) {
+		svc->counters.errors[IPR_CTL_E_SOURCES]++;
+		return service_error_reply((uint8_t *)e->reply, sizeof(e->reply), IPR_CTL_RELOAD,
+					   hdr->id, IPR_CTL_E_SOURCES, msg);
+	}
+	rc = reloader_request(srv->reloader, svc, &waiter, true);
+	if (rc == 0)
+		return 0;
+	svc->counters.errors[IPR_CTL_E_BUSY]++;
+	return service_error_reply((uint8_t *)e->reply, sizeof(e->reply), IPR_CTL_RELOAD, hdr->id,
+				   IPR_CTL_E_BUSY,
+				   rc == -EBUSY ? "too many reloads waiting" : strerror(-rc));
+}
+
+/* The daemon's own reloads (start-up, SIGHUP, a watched file, a name's new answer). */
+static void reload_by_daemon(struct server *srv)
+{
+	char msg[512];
+	bool config = srv->reload_due;
+
+	if (config && service_reload_config(srv->svc, msg, sizeof(msg)) < 0) {
+		log_error("%s: the running settings stay", msg);
+		config = false; /* the sources are read again all the same: they may have changed */
+	}
+	if (reloader_request(srv->reloader, srv->svc, NULL, config) < 0)
+		log_error("reload: cannot start reading the published sources");
+	srv->reload_due = srv->publish_due = false;
+}
+
+/* Sends a reload's answer to the client that asked, if it is still there. */
+static void reload_reply(void *ctx, const struct reload_waiter *w, const uint8_t *msg, size_t len)
+{
+	struct server *srv = ctx;
+	struct client *c = &srv->clients[w->client];
+
+	if (c->fd >= 0 && c->serial == w->serial)
+		send_to(srv, c, msg, len);
+}
+
 /* Decodes and answers one request of the batch; returns -EIO when the batch is doomed. */
 static int process_entry(struct server *srv, struct batch_entry *e)
 {
@@ -509,6 +574,11 @@ static int process_entry(struct server *srv, struct batch_entry *e)
 	}
 	if (hdr.kind == IPR_CTL_SUBSCRIBE) {
 		e->reply_len = subscribe(srv, c, &hdr, e->reply, sizeof(e->reply));
+		return 0;
+	}
+	if (hdr.kind == IPR_CTL_RELOAD) {
+		e->reply_len = reload(srv, e, &hdr);
+		e->deferred = e->reply_len == 0;
 		return 0;
 	}
 	rc = service_handle(srv->svc, &hdr, attrs, attrs_len, e->reply, sizeof(e->reply));
@@ -567,41 +637,6 @@ static void publish_pending(struct server *srv)
 	service_drop_pending(svc);
 }
 
-/* A reload the daemon started itself (start-up, SIGHUP, a watched file): its outcome is logged. */
-static int reload_sources(struct server *srv)
-{
-	static struct publish_report report;
-	char msg[512];
-	int rc;
-
-	if (srv->reload_due) {
-		rc = service_reload(srv->svc, &report, msg, sizeof(msg));
-	} else {
-		rc = publish_reload(srv->svc, &report);
-		if (rc == 0 && report.changed)
-			snprintf(msg, sizeof(msg),
-				 "published sources: %zu mappings added, %zu removed", report.added,
-				 report.removed);
-		else if (rc == 0)
-			msg[0] = '\0';
-		else
-			snprintf(msg, sizeof(msg),
-				 "published sources have %zu problem%s: previous mappings kept",
-				 report.total, report.total == 1 ? "" : "s");
-	}
-	if (rc < 0)
-		log_error("%s", msg);
-	else if (msg[0])
-		log_info("%s", msg);
-	for (size_t i = 0; i < report.count; i++)
-		log_error("%s", report.lines[i]);
-	for (size_t i = 0; i < report.note_count; i++)
-		log_warn("%s", report.notes[i]);
-	if (report.total > report.count)
-		log_error("... and %zu more problems", report.total - report.count);
-	return rc;
-}
-
 static void process_batch(struct server *srv)
 {
 	struct service *svc = srv->svc;
@@ -614,10 +649,10 @@ static void process_batch(struct server *srv)
 		doomed = true;
 	for (size_t i = 0; i < srv->batch_len && !doomed; i++)
 		doomed = process_entry(srv, &srv->batch[i]) < 0;
-	if (!doomed && (srv->reload_due || srv->publish_due)) {
-		doomed = reload_sources(srv) == -EIO;
-		srv->reload_due = srv->publish_due = false;
-	}
+	if (srv->reload_due || srv->publish_due)
+		reload_by_daemon(srv);
+	if (!doomed)
+		doomed = reloader_step(srv->reloader, svc) < 0;
 	if (!doomed && srv->sweep_due) {
 		rc = service_sweep(svc, SWEEP_ROUND);
 		if (rc < 0)
@@ -647,6 +682,8 @@ static void process_batch(struct server *srv)
 			struct ipr_ctl_header hdr = { 0 };
 			const uint8_t *attrs;
 			size_t attrs_len;
+			if (e->deferred)
+				continue; /* the reloader answers it */
 			/* hdr is filled whenever the header was complete, whatever else is wrong */
 			if (ipr_ctl_decode(e->msg, e->len, &hdr, &attrs, &attrs_len) < 0)
 				attrs_len = 0;
@@ -663,6 +700,8 @@ static void process_batch(struct server *srv)
 		svc->counters.commits++;
 		svc->counters.committed_requests += srv->batch_len;
 	}
+	if (reloader_after_batch(srv->reloader, svc, !doomed, reload_reply, srv))
+		srv->publish_retry = true;
 
 	/* Replies go out only now, after the commit: an acknowledged allocation is durable. */
 	for (size_t i = 0; i < srv->batch_len; i++) {
@@ -724,16 +763,19 @@ static void handle_signals(struct server *srv)
 	}
 }
 
+/* Work left over does not wait: requests beyond a full batch, leases, a reload's slices. */
+static bool work_left(const struct server *srv)
+{
+	return clients_waiting(srv) || srv->sweep_due || reloader_busy(srv->reloader);
+}
+
 int server_run(struct server *srv)
 {
 	struct epoll_event events[64];
 
 	log_info("serving on %s", srv->svc->cfg.socket);
 	while (!srv->stop) {
-		/* work left over (requests beyond a full batch, leases still to sweep) does not
-		 * wait */
-		int n = epoll_wait(srv->epoll_fd, events, 64,
-				   clients_waiting(srv) || srv->sweep_due ? 0 : -1);
+		int n = epoll_wait(srv->epoll_fd, events, 64, work_left(srv) ? 0 : -1);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (int i = 0; i < n; i++) {
@@ -742,6 +784,8 @@ int server_run(struct server *srv)
 				accept_clients(srv);
 			} else if (tag == TAG_SIGNAL) {
 				handle_signals(srv);
+			} else if (tag == TAG_RELOAD) {
+				reloader_collect(srv->reloader);
 			} else if (tag == TAG_NAMES) {
 				if (names_process(srv->svc->names))
 					srv->publish_due =
@@ -768,7 +812,8 @@ int server_run(struct server *srv)
 			}
 		}
 		read_clients(srv);
-		if (srv->batch_len || srv->sweep_due || srv->reload_due || srv->publish_due)
+		if (srv->batch_len || srv->sweep_due || srv->reload_due || srv->publish_due ||
+		    reloader_busy(srv->reloader))
 			process_batch(srv);
 		if (srv->svc->config_loads != srv->config_loads_seen ||
 		    srv->svc->publish.files_changes != srv->files_changes_seen) {

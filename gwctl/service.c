@@ -130,12 +130,11 @@ int service_sweep(struct service *svc, size_t max)
 	return removed;
 }
 
-int service_reload(struct service *svc, struct publish_report *report, char *msg, size_t msg_size)
+int service_reload_config(struct service *svc, char *msg, size_t msg_size)
 {
-	static struct gwctl_config cfg; /* large; the daemon is single-threaded */
+	static struct gwctl_config cfg; /* large; only the event loop's thread reloads */
 	int rc;
 
-	memset(report, 0, sizeof(*report));
 	config_defaults(&cfg);
 	rc = config_load(&cfg, svc->config_path, msg, msg_size);
 	if (rc == 0)
@@ -160,21 +159,6 @@ int service_reload(struct service *svc, struct publish_report *report, char *msg
 	svc->config_loads++;
 	set_ranges(svc);
 	ipr_log_set_level((enum ipr_log_level)cfg.log_level);
-
-	rc = publish_reload(svc, report);
-	if (rc == 0 && report->changed)
-		snprintf(msg, msg_size,
-			 "reloaded %s; published sources: %zu mappings added, %zu removed",
-			 svc->config_path, report->added, report->removed);
-	else if (rc == 0)
-		snprintf(msg, msg_size, "reloaded %s; published sources unchanged",
-			 svc->config_path);
-	else if (rc == -EINVAL)
-		snprintf(
-			msg, msg_size,
-			"reloaded %s; published sources have %zu problem%s: previous mappings kept",
-			svc->config_path, report->total, report->total == 1 ? "" : "s");
-	else
-		snprintf(msg, msg_size, "reload failed: %s", strerror(-rc));
-	return rc;
+	snprintf(msg, msg_size, "reloaded %s", svc->config_path);
+	return 0;
 }

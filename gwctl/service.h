@@ -97,13 +97,14 @@ size_t service_error_reply(uint8_t *buf, size_t cap, uint8_t kind, uint32_t id, 
 IPR_MUST_CHECK int service_sweep(struct service *svc, size_t max);
 
 /*
- * Re-reads the configuration file, applies what can change while running, then reloads the
- * published sources inside the open transaction (see publish_reload). msg gets a one-line
- * summary, report the sources' problems. Returns 0, -EINVAL (configuration or sources bad:
- * the previous state of what was bad stays), or -EIO when the store failed.
+ * Re-reads the configuration file and applies what can change while running; msg gets a
+ * one-line summary or the problem. Returns 0, or -EINVAL (the running settings stay). The
+ * published sources are reloaded apart, off the event loop (reload.c).
  */
-IPR_MUST_CHECK int service_reload(struct service *svc, struct publish_report *report, char *msg,
-				  size_t msg_size);
+IPR_MUST_CHECK int service_reload_config(struct service *svc, char *msg, size_t msg_size);
+
+/* Appends a line of text to a reply, as STATUS and RELOAD give them (a COUNTER with a TEXT). */
+void service_put_line(struct ipr_ctl_builder *b, const char *line);
 
 /* Records a change for subscribers, published after the commit. */
 void service_record(struct service *svc, uint8_t kind, const struct ipr_mapping *m);

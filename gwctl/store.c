@@ -354,6 +354,20 @@ static int migrate(sqlite3 *db, const char *path, char *msg, size_t size)
 	return 0;
 }
 
+/* Every statement, prepared once for the life of the connection. */
+static int prepare_all(struct store *store, const char *path, char *msg, size_t msg_size)
+{
+	for (int s = 0; s < ST_COUNT_MAX; s++) {
+		if (sqlite3_prepare_v3(store->db, stmt_sql[s], -1, SQLITE_PREPARE_PERSISTENT,
+				       &store->stmt[s], NULL) != SQLITE_OK) {
+			say(msg, msg_size, "%s: unexpected schema: %s", path,
+			    sqlite3_errmsg(store->db));
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
 int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 {
 	struct store *store = NULL;
@@ -410,17 +424,40 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 		goto out;
 	}
 	rc = migrate(store->db, path, msg, msg_size);
+	if (rc == 0)
+		rc = prepare_all(store, path, msg, msg_size);
 	if (rc < 0)
 		goto out;
-	for (int s = 0; s < ST_COUNT_MAX; s++) {
-		if (sqlite3_prepare_v3(store->db, stmt_sql[s], -1, SQLITE_PREPARE_PERSISTENT,
-				       &store->stmt[s], NULL) != SQLITE_OK) {
-			say(msg, msg_size, "%s: unexpected schema: %s", path,
-			    sqlite3_errmsg(store->db));
-			rc = -EBADMSG;
-			goto out;
-		}
+	*out = store;
+	store = NULL;
+	rc = 0;
+out:
+	store_close(store);
+	return rc;
+}
+
+int store_open_reader(const char *path, struct store **out, char *msg, size_t msg_size)
+{
+	struct store *store = calloc(1, sizeof(*store));
+	int rc;
+
+	if (!store) {
+		say(msg, msg_size, "out of memory");
+		return -ENOMEM;
 	}
+	/* the daemon has opened, checked and migrated the file: only the statements remain */
+	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		say(msg, msg_size, "%s: cannot open to read: %s", path,
+		    store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
+		rc = errno_of(rc);
+		goto out;
+	}
+	sqlite3_extended_result_codes(store->db, 1);
+	sqlite3_busy_timeout(store->db, 200);
+	rc = prepare_all(store, path, msg, msg_size);
+	if (rc < 0)
+		goto out;
 	*out = store;
 	store = NULL;
 	rc = 0;

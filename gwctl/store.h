@@ -18,6 +18,13 @@ struct store;
  */
 IPR_MUST_CHECK int store_open(const char *path, struct store **out, char *msg, size_t msg_size);
 void store_close(struct store *store);
+/*
+ * A second, read-only connection to a store the daemon has opened, for a thread that reads
+ * while the daemon writes (WAL: it sees the last commit, never blocks or is blocked). Only the
+ * lookups and lists may be used on it.
+ */
+IPR_MUST_CHECK int store_open_reader(const char *path, struct store **out, char *msg,
+				     size_t msg_size);
 
 /*
  * Writes happen between begin and commit (BEGIN IMMEDIATE ... COMMIT, durable on return).

@@ -4,6 +4,7 @@ no client starves another, expired leases are swept until none is left, GENERATI
 every change, counter-report slots stay with their components, a big reload does not hold
 other requests. Orders and counts are asserted, never timings (those are in bench/).
 usage: test_loop.py GWCTLD"""
+import contextlib
 import os
 import signal
 import sqlite3
@@ -69,6 +70,19 @@ def status_lines(c):
     return [n[A_TEXT].decode() for n in r.nested(A_COUNTER)]
 
 
+@contextlib.contextmanager
+def paused(d):
+    """The daemon stopped while the body writes, so that it finds every request waiting."""
+    os.kill(d.proc.pid, signal.SIGSTOP)
+    try:
+        # SIGSTOP lands asynchronously: wait until the kernel says the daemon is stopped
+        poll(lambda: open(f"/proc/{d.proc.pid}/stat").read().rsplit(")", 1)[1].split()[0] == "T",
+             "gwctld stops on SIGSTOP", seconds=10)
+        yield
+    finally:
+        os.kill(d.proc.pid, signal.SIGCONT)
+
+
 def test_reload_after_failed_commit(make, workdir):
     """The digests of a reload are kept only once its commit is durable (issue 17 item 3)."""
     if os.geteuid() != 0:
@@ -121,17 +135,11 @@ def test_fair_share(make, workdir):
     a, b = d.client(), d.client()
     check(b.get_ea("192.0.2.9", 1).status == OK, "a first allocation")
     before = stats_of(b)["requests.status"]
-    os.kill(d.proc.pid, signal.SIGSTOP)
-    try:
-        # SIGSTOP lands asynchronously: wait until the kernel says the daemon is stopped
-        poll(lambda: open(f"/proc/{d.proc.pid}/stat").read().rsplit(")", 1)[1].split()[0] == "T",
-             "gwctld stops on SIGSTOP", seconds=10)
+    with paused(d):
         for _ in range(64):
             a.send(STATUS)
         ea = b.send(GET_EA, attr(A_CONTEXT, ip("192.0.2.9")) + ref(2) + attr(A_FAMILY, b"\x04"))
         st = b.send(STATS)
-    finally:
-        os.kill(d.proc.pid, signal.SIGCONT)
     replies = {}
     while len(replies) < 2:
         r = b.recv()
@@ -217,7 +225,36 @@ def test_report_slots_stay_with_components(make, workdir):
     check(stats["dataplane.rx"] == 7 and stats["resolver.rx"] == 7 and stats["z.n"] == 1, stats)
 
 
+def test_reload_does_not_hold_requests(make, workdir):
+    """Sources are read and compared off the event loop, and applied in slices: a GET_EA sent
+    right after a RELOAD of 50,000 hosts is answered before the RELOAD is (item 1)."""
+    hosts = os.path.join(workdir, "hosts")
+    write(hosts, hosts_text(0, 50_000))
+    d = make(f"hosts = {hosts}\n").start()
+    a, b = d.client(), d.client()
+    poll(lambda: published_count(d.db) == 50_000, "the hosts are published", seconds=120)
+    write(hosts, hosts_text(0, 50_001))
+    with paused(d):
+        reload_id = a.send(RELOAD)
+        ea = b.send(GET_EA, attr(A_CONTEXT, ip("192.0.2.9")) + ref(1) + attr(A_FAMILY, b"\x04"))
+    r = b.recv()
+    check(r.id == ea, "the GET_EA's answer")
+    check(r.status == OK, r.message)
+    a.sock.setblocking(False)
+    try:
+        early = a.sock.recv(65536)
+    except BlockingIOError:
+        early = None
+    check(early is None, "the RELOAD was answered before a GET_EA sent after it")
+    a.sock.setblocking(True)
+    a.sock.settimeout(60)
+    r = a.recv()
+    check(r.id == reload_id and r.status == OK and "1 mappings added" in r.message, r.message)
+    check(published_count(d.db) == 50_001, "applied")
+
+
 if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([test_reload_after_failed_commit, test_fair_share,
                                 test_sweeps_until_done, test_generation_counts_every_change,
-                                test_report_slots_stay_with_components]))
+                                test_report_slots_stay_with_components,
+                                test_reload_does_not_hold_requests]))
