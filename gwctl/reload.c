@@ -236,6 +236,23 @@ static void answer(const struct reloader *r, int status, const char *msg, reload
 	}
 }
 
+/* The next job could not start (no memory, no thread): its waiters are told so. */
+static void refuse_waiters(struct reloader *r, struct service *svc, reload_reply_fn *reply,
+			   void *ctx)
+{
+	static const char why[] = "reload: cannot start reading the published sources";
+	uint8_t buf[256];
+
+	log_error("%s", why);
+	for (size_t i = 0; i < r->now.count; i++) {
+		size_t len = service_error_reply(buf, sizeof(buf), IPR_CTL_RELOAD,
+						 r->now.list[i].id, IPR_CTL_E_BUSY, why);
+		svc->counters.errors[IPR_CTL_E_BUSY]++;
+		reply(ctx, &r->now.list[i], buf, len);
+	}
+	r->now.count = 0;
+}
+
 bool reloader_after_batch(struct reloader *r, struct service *svc, bool committed,
 			  reload_reply_fn *reply, void *ctx)
 {
@@ -269,7 +286,7 @@ bool reloader_after_batch(struct reloader *r, struct service *svc, bool committe
 		r->now = r->next;
 		memset(&r->next, 0, sizeof(r->next));
 		if (start(r, svc) < 0)
-			log_error("reload: cannot start reading the published sources");
+			refuse_waiters(r, svc, reply, ctx);
 	}
 	return abandoned;
 }
