@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -68,6 +70,8 @@ static void *run(void *arg)
 	struct reloader *r = arg;
 	uint64_t one = 1;
 
+	/* on a busy machine the event loop gets the processor first: reading may take longer */
+	(void)!setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
 	publish_job_run(r->job);
 	(void)!write(r->event_fd, &one, sizeof(one));
 	return NULL;

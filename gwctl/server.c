@@ -496,8 +496,7 @@ static size_t subscribe(struct server *srv, struct client *c, const struct ipr_c
  * the answer comes once they are applied and committed (reload.c). A bad configuration is
  * answered at once. Returns the length of an answer given now, 0 when it comes later.
  */
-static size_t reload(struct server *srv, const struct batch_entry *e,
-		     const struct ipr_ctl_header *hdr)
+static size_t reload(struct server *srv, struct batch_entry *e, const struct ipr_ctl_header *hdr)
 {
 	struct service *svc = srv->svc;
 	const struct reload_waiter waiter = { .client = e->client,
@@ -509,14 +508,14 @@ static size_t reload(struct server *srv, const struct batch_entry *e,
 	svc->counters.requests[IPR_CTL_RELOAD]++;
 	if (service_reload_config(svc, msg, sizeof(msg)) < 0) {
 		svc->counters.errors[IPR_CTL_E_SOURCES]++;
-		return service_error_reply((uint8_t *)e->reply, sizeof(e->reply), IPR_CTL_RELOAD,
-					   hdr->id, IPR_CTL_E_SOURCES, msg);
+		return service_error_reply(e->reply, sizeof(e->reply), IPR_CTL_RELOAD, hdr->id,
+					   IPR_CTL_E_SOURCES, msg);
 	}
 	rc = reloader_request(srv->reloader, svc, &waiter, true);
 	if (rc == 0)
 		return 0;
 	svc->counters.errors[IPR_CTL_E_BUSY]++;
-	return service_error_reply((uint8_t *)e->reply, sizeof(e->reply), IPR_CTL_RELOAD, hdr->id,
+	return service_error_reply(e->reply, sizeof(e->reply), IPR_CTL_RELOAD, hdr->id,
 				   IPR_CTL_E_BUSY,
 				   rc == -EBUSY ? "too many reloads waiting" : strerror(-rc));
 }
