@@ -4,7 +4,7 @@
 # the event loop (a 200,000-record reload, STATUS with 1,000,000 mappings). Prints a Markdown
 # report for docs/BENCHMARKS.md.
 #
-# BENCH_ONLY=waits runs only the waits; GWCTLD_BEFORE=PATH measures the waits with that gwctld
+# BENCH_ONLY=waits runs only the waits, BENCH_ONLY=store all but them; GWCTLD_BEFORE=PATH measures the waits with that gwctld
 # too (an older build), for a before/after comparison from the same run. BENCH_NO_SETUP=1 skips
 # tools/setup (the packages are there already).
 #
@@ -229,5 +229,7 @@ cat <<EOF
 | 1,000,000 mappings: lookups one at a time | p50 $(field p50 "$big_latency") us, p99 $(field p99 "$big_latency") us | | |
 EOF
 
-echo
-waits_table
+if [[ ${BENCH_ONLY:-} != store ]]; then
+	echo
+	waits_table
+fi
