@@ -276,8 +276,8 @@ static int handle_get_ref(struct request *r)
 }
 
 /*
- * RANGES: what a resolver needs to know once per connection, cheaply (STATUS counts the
- * store): the encoded ranges, for PTR questions and for answering NODATA without asking,
+ * RANGES: what a resolver needs to know once per connection, without touching the store:
+ * the encoded ranges, for PTR questions and for answering NODATA without asking,
  * and this gateway's own addresses, whose families are the Internet families it reaches.
  */
 static int handle_ranges(struct request *r)
