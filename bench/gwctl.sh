@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks gwctld: durable allocations, lookups and their latency, and a store of 1,000,000
-# mappings (start-up time and memory). Prints a Markdown report for docs/BENCHMARKS.md.
+# mappings (start-up time and memory), and how long a GET_EA waits behind work that once held
+# the event loop (a 200,000-record reload, STATUS with 1,000,000 mappings). Prints a Markdown
+# report for docs/BENCHMARKS.md.
+#
+# BENCH_ONLY=waits runs only the waits, BENCH_ONLY=store all but them; GWCTLD_BEFORE=PATH measures the waits with that gwctld
+# too (an older build), for a before/after comparison from the same run. BENCH_NO_SETUP=1 skips
+# tools/setup (the packages are there already).
 #
 # Every rate has its baseline from the same run: raw SQLite inserts with the daemon's
 # durability settings and the same rows per commit. Speeds are measured here, never asserted
@@ -12,7 +18,7 @@ cd "$top"
 source tools/lib.sh
 allocations=${1:-200000}
 
-bash tools/setup >/dev/null
+[[ -n ${BENCH_NO_SETUP:-} ]] || bash tools/setup >/dev/null
 configure_build build-bench --buildtype=release -Dtests=disabled
 ninja -C build-bench >/dev/null
 bench=build-bench/bench/gwctl_bench
@@ -21,21 +27,25 @@ gwctl=build-bench/gwctl/gwctl
 
 work=$(mktemp -d /var/tmp/ipref-bench-XXXXXX)
 pid=
+probe_pid=
 cleanup() {
+	[[ -n $probe_pid ]] && kill "$probe_pid" 2>/dev/null
 	[[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
-start_daemon() {
-	local db=$1 t0
+start_daemon() { # start_daemon DB [GWCTLD [CONFIG-LINE]]
+	local db=$1 daemon=${2:-$gwctld} t0
 	cat >"$work/gwctl.conf" <<EOF
 database = $db
 socket = $work/gwctl.sock
+gateway = 198.51.100.1
 log-level = warn
+${3:-}
 EOF
 	t0=$(date +%s.%N)
-	"$gwctld" --config "$work/gwctl.conf" 2>>"$work/gwctld.log" &
+	"$daemon" --config "$work/gwctl.conf" 2>>"$work/gwctld.log" &
 	pid=$!
 	until "$gwctl" --socket "$work/gwctl.sock" status >/dev/null 2>&1; do
 		kill -0 "$pid" || { cat "$work/gwctld.log"; exit 1; }
@@ -62,8 +72,120 @@ field() { # field NAME LINE: the value of NAME=... in a result line
 	sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"
 }
 
+make_big_db() { # make_big_db GWCTLD PATH: 1,000,000 mappings, written as the daemon writes them
+	start_daemon "$2" "$1"
+	stop_daemon
+	sqlite3 "$2" <<'EOF'
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 999999)
+INSERT INTO remote_mapping (kind, encoded, family, context, ref, name, expires, source, created)
+SELECT 3, printf('10.%d.%d.%d', 240 + (i + 2) / 65536, ((i + 2) / 256) % 256, (i + 2) % 256), 4,
+       printf('198.18.%d.%d', i / 50000, (i / 200) % 250), printf('%d', 5000 + i),
+       printf('host%d.example.net', i), unixepoch() + 14400, 'bench', unixepoch()
+  FROM n;
+COMMIT;
+EOF
+}
+
+# A GET_EA of one existing mapping at a time, in the background, until probe_stop.
+probe_start() {
+	"$bench" "$work/gwctl.sock" probe 3600 >"$work/probe.out" &
+	probe_pid=$!
+	sleep 0.5
+}
+
+probe_stop() { # probe_stop NAME: prints NAME=the probe's result, spaces turned into commas
+	kill -TERM "$probe_pid"
+	wait "$probe_pid" || true
+	probe_pid=
+	echo "$1=$(tr ' ' ',' <"$work/probe.out")"
+}
+
+hosts_file() { # hosts_file COUNT [VARIANT]: published hosts; each variant changes one line
+	awk -v n="$1" -v v="${2:-0}" 'BEGIN {
+		for (i = 0; i < n; i++)
+			printf "10.%d.%d.%d h%d #= public + %d\n", 1 + int(i / 65536),
+			       int(i / 256) % 256, i % 256, i, (i == 0 ? 5000000 + v : 5000 + i)
+	}' >"$work/hosts.tmp"
+	mv "$work/hosts.tmp" "$work/hosts"
+}
+
+wait_published() { # wait_published N DB: until the store holds N published mappings
+	until [[ $(sqlite3 "$2" 'SELECT count(*) FROM local_mapping WHERE kind = 1' 2>/dev/null) == "$1" ]]; do
+		sleep 0.1
+	done
+}
+
+# measure_waits GWCTLD: the waits of a GET_EA behind STATUS with 1,000,000 mappings and behind
+# reloads of 200,000 published hosts, as NAME=VALUE lines
+measure_waits() {
+	local daemon=$1 rounds=5 i
+	make_big_db "$daemon" "$work/waits.db"
+	start_daemon "$work/waits.db" "$daemon"
+	probe_start
+	sleep 5 # the noise floor: nothing else asks
+	probe_stop idle_probe
+	probe_start
+	"$bench" "$work/gwctl.sock" status $((64 * 3)) 64 >"$work/status.out"
+	probe_stop status_probe
+	echo "status_rate=$(field rate "$(cat "$work/status.out")")"
+	stop_daemon
+	rm -f "$work"/waits.db*
+
+	: >"$work/hosts"
+	start_daemon "$work/waits.db" "$daemon" "hosts = $work/hosts"
+	probe_start
+	hosts_file 200000
+	kill -HUP "$pid"
+	wait_published 200000 "$work/waits.db"
+	probe_stop first_probe
+	probe_start
+	for ((i = 0; i < rounds; i++)); do
+		"$gwctl" --socket "$work/gwctl.sock" reload >/dev/null
+	done
+	probe_stop noop_probe
+	probe_start
+	for ((i = 1; i <= rounds; i++)); do
+		hosts_file 200000 "$i"
+		"$gwctl" --socket "$work/gwctl.sock" reload >/dev/null
+	done
+	probe_stop changed_probe
+	stop_daemon
+	rm -f "$work"/waits.db* "$work/hosts"
+}
+
+waits_table() {
+	local after before=
+	after=$(measure_waits "$gwctld")
+	[[ -n ${GWCTLD_BEFORE:-} ]] && before=$(measure_waits "$GWCTLD_BEFORE")
+	get() { sed -n "s/^$1=//p" <<<"$2" | tr ',' ' '; }
+	waits() {
+		local r
+		r=$(get "$1" "$2")
+		echo "max $(field max "$r") ms, p99 $(field p99 "$r") ms," \
+			"$(field over10ms "$r") of $(field count "$r") over 10 ms"
+	}
+	row() { # row LABEL KEY
+		echo "| $1 | $(waits "$2" "$after") | ${before:+$(waits "$2" "$before")} |"
+	}
+	echo "| a GET_EA of an existing mapping, one at a time, waits behind | this build | before (GWCTLD_BEFORE) |"
+	echo "|---|---|---|"
+	row "nothing: an idle daemon, 5 s (the noise floor of a shared machine)" idle_probe
+	row "3 x 64 pipelined STATUS on another connection, 1,000,000 mappings" status_probe
+	row "a SIGHUP reload adding 200,000 published hosts, until all are stored" first_probe
+	row "5 x \`gwctl reload\` of 200,000 hosts, unchanged" noop_probe
+	row "5 x \`gwctl reload\` of 200,000 hosts, one line changed each time" changed_probe
+	echo
+	echo "STATUS with 1,000,000 mappings: $(get status_rate "$after")/s this build${before:+, $(get status_rate "$before")/s before}."
+}
+
 echo "Running on $(nproc) cores, $(uname -r), SQLite $(sqlite3 --version | cut -d' ' -f1)," \
 	"store on $(df --output=fstype "$work" | tail -n 1)." >&2
+
+if [[ ${BENCH_ONLY:-} == waits ]]; then
+	waits_table
+	exit 0
+fi
 
 # 1. New durable allocations: 4 clients, 64 requests in flight each.
 start_daemon "$work/gw.db"
@@ -83,18 +205,7 @@ baseline=$("$bench" "$work/baseline.db" sqlite-baseline "$allocations" "$batch")
 baseline1=$("$bench" "$work/baseline1.db" sqlite-baseline 2000 1)
 
 # 3. 1,000,000 mappings written as the daemon writes them, then a cold start.
-start_daemon "$work/big.db"
-stop_daemon
-sqlite3 "$work/big.db" <<'EOF'
-BEGIN;
-WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 999999)
-INSERT INTO remote_mapping (kind, encoded, family, context, ref, name, expires, source, created)
-SELECT 3, printf('10.%d.%d.%d', 240 + (i + 2) / 65536, ((i + 2) / 256) % 256, (i + 2) % 256), 4,
-       printf('198.18.%d.%d', i / 50000, (i / 200) % 250), printf('%d', 5000 + i),
-       printf('host%d.example.net', i), unixepoch() + 14400, 'bench', unixepoch()
-  FROM n;
-COMMIT;
-EOF
+make_big_db "$gwctld" "$work/big.db"
 size_mb=$(du -m "$work/big.db" | cut -f1)
 start_daemon "$work/big.db"
 startup_big=$startup
@@ -117,3 +228,8 @@ cat <<EOF
 | 1,000,000 mappings: memory after start | $rss_big MB RSS | | |
 | 1,000,000 mappings: lookups one at a time | p50 $(field p50 "$big_latency") us, p99 $(field p99 "$big_latency") us | | |
 EOF
+
+if [[ ${BENCH_ONLY:-} != store ]]; then
+	echo
+	waits_table
+fi

@@ -1,6 +1,7 @@
 /* Load generator for gwctld: durable allocations, lookups with latency percentiles. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,87 @@ static void run_latency(const char *path, uint64_t count, uint64_t existing, uin
 	ipr_ctl_client_free(client);
 }
 
+static volatile sig_atomic_t probe_stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	probe_stop = 1;
+}
+
+/*
+ * A probe: one GET_EA of an existing mapping at a time for `seconds` or until SIGTERM, the way
+ * a resolver worker asks, recording how long each waited; run beside a reload or a STATUS flood.
+ */
+static void run_probe(const char *path, double seconds, uint32_t context)
+{
+	struct ipr_ctl_client *client;
+	uint8_t req[256], buf[IPR_CTL_MSG_MAX];
+	size_t cap = 1u << 22, n = 0;
+	double *lat = calloc(cap, sizeof(double)), end;
+
+	if (!lat || ipr_ctl_client_connect(path, &client) < 0)
+		exit(1);
+	signal(SIGTERM, on_term);
+	end = now_s() + seconds;
+	while (!probe_stop && now_s() < end && n < cap) {
+		struct ipr_ctl_reply reply;
+		size_t len =
+			build_get_ea(req, sizeof(req), ipr_ctl_client_next_id(client), context, 1);
+		double t = now_s();
+		int rc = ipr_ctl_client_call(client, req, len, buf, sizeof(buf), 300000, &reply);
+
+		lat[n++] = now_s() - t;
+		if (rc < 0 && probe_stop)
+			break; /* stopped while waiting: what it waited so far counts */
+		if (rc < 0 || reply.hdr.status != IPR_CTL_OK) {
+			fprintf(stderr, "probe: GET_EA failed: %s\n",
+				rc < 0 ? strerror(-rc) : ipr_ctl_status_text(reply.hdr.status));
+			exit(1);
+		}
+	}
+	qsort(lat, n, sizeof(double), compare_double);
+	size_t over = 0;
+	while (over < n && lat[n - 1 - over] > 0.010)
+		over++;
+	printf("probe count=%zu p50=%.2fms p99=%.2fms max=%.2fms over10ms=%zu\n", n,
+	       lat[n / 2] * 1e3, lat[n * 99 / 100] * 1e3, lat[n - 1] * 1e3, over);
+	free(lat);
+	ipr_ctl_client_free(client);
+}
+
+/* count STATUS requests with up to window in flight on one connection. */
+static void run_status_flood(const char *path, uint64_t count, unsigned window)
+{
+	struct ipr_ctl_client *client;
+	uint8_t req[64], buf[IPR_CTL_MSG_MAX];
+	uint64_t sent = 0, done = 0;
+	double start;
+
+	if (ipr_ctl_client_connect(path, &client) < 0)
+		exit(1);
+	start = now_s();
+	while (done < count) {
+		while (sent < count && sent - done < window) {
+			struct ipr_ctl_builder b;
+			size_t len;
+
+			ipr_ctl_build(&b, req, sizeof(req), IPR_CTL_STATUS, 0,
+				      ipr_ctl_client_next_id(client));
+			if (ipr_ctl_finish(&b, &len) < 0 ||
+			    ipr_ctl_client_send(client, req, len) < 0)
+				exit(1);
+			sent++;
+		}
+		if (ipr_ctl_client_recv(client, buf, sizeof(buf), 30000) < 0)
+			exit(1);
+		done++;
+	}
+	printf("status rate=%.0f/s count=%llu window=%u\n", (double)count / (now_s() - start),
+	       (unsigned long long)count, window);
+	ipr_ctl_client_free(client);
+}
+
 /*
  * The baseline: the same rows inserted straight into SQLite with the daemon's durability
  * settings (WAL, synchronous=FULL) and the same number of rows per commit, no socket at all.
@@ -192,6 +274,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: gwctl_bench SOCKET alloc COUNT [CONNS WINDOW]\n"
 				"       gwctl_bench SOCKET lookup COUNT EXISTING [CONNS WINDOW]\n"
 				"       gwctl_bench SOCKET latency COUNT EXISTING\n"
+				"       gwctl_bench SOCKET probe SECONDS\n"
+				"       gwctl_bench SOCKET status COUNT WINDOW\n"
 				"       gwctl_bench DB-PATH sqlite-baseline COUNT BATCH\n");
 		return 2;
 	}
@@ -223,6 +307,10 @@ int main(int argc, char **argv)
 		       conns, window);
 	} else if (!strcmp(mode, "sqlite-baseline") && argc > 4) {
 		run_sqlite_baseline(path, count, (unsigned)atoi(argv[4]));
+	} else if (!strcmp(mode, "probe")) {
+		run_probe(path, strtod(argv[3], NULL), context);
+	} else if (!strcmp(mode, "status") && argc > 4) {
+		run_status_flood(path, count, (unsigned)atoi(argv[4]));
 	} else if (!strcmp(mode, "latency") && argc > 4) {
 		run_latency(path, count, strtoull(argv[4], NULL, 10), context);
 	} else {

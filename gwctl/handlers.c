@@ -293,8 +293,8 @@ static int handle_get_ref(struct request *r)
 }
 
 /*
- * RANGES: what a resolver needs to know once per connection, cheaply (STATUS counts the
- * store): the encoded ranges, for PTR questions and for answering NODATA without asking,
+ * RANGES: what a resolver needs to know once per connection, without touching the store:
+ * the encoded ranges, for PTR questions and for answering NODATA without asking,
  * and this gateway's own addresses, whose families are the Internet families it reaches.
  */
 static int handle_ranges(struct request *r)
@@ -498,17 +498,23 @@ static int handle_report_counters(struct request *r)
 static void put_line(struct ipr_ctl_builder *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+void service_put_line(struct ipr_ctl_builder *b, const char *line)
+{
+	size_t mark = ipr_ctl_nest_begin(b, IPR_CTL_A_COUNTER);
+
+	ipr_ctl_put_text(b, IPR_CTL_A_TEXT, line);
+	ipr_ctl_nest_end(b, mark);
+}
+
 static void put_line(struct ipr_ctl_builder *b, const char *fmt, ...)
 {
 	char line[IPR_CTL_TEXT_MAX + 1];
 	va_list ap;
-	size_t mark = ipr_ctl_nest_begin(b, IPR_CTL_A_COUNTER);
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	ipr_ctl_put_text(b, IPR_CTL_A_TEXT, line);
-	ipr_ctl_nest_end(b, mark);
+	service_put_line(b, line);
 }
 
 static void range_text(const struct service *svc, int i, int64_t now, char *buf, size_t size)
@@ -521,7 +527,7 @@ static void range_text(const struct service *svc, int i, int64_t now, char *buf,
 		return;
 	}
 	inet_ntop(svc->range[i].family, svc->range[i].addr, addr, sizeof(addr));
-	if (store_encoded_taken(svc->store, svc->range[i].family, now, &taken) < 0)
+	if (store_encoded_taken(svc->store, svc->range[i].family, &taken) < 0)
 		taken = 0;
 	snprintf(buf, size, "%s/%u (%llu addresses, %llu in use or resting)", addr,
 		 svc->range[i].len, (unsigned long long)alloc_range_size(&svc->range[i]),
@@ -564,29 +570,6 @@ static int handle_status(struct request *r)
 			 "warning: a reader holds back the store's checkpoints (for %lld s): the "
 			 "write-ahead log grows until it ends its transaction (docs/store.md)",
 			 (long long)(wal_held_ms / 1000));
-	return 0;
-}
-
-static int handle_reload(struct request *r)
-{
-	static struct publish_report report;
-	static char msg[512];
-	int rc = service_reload(r->svc, &report, msg, sizeof(msg));
-
-	if (rc == -EIO)
-		return store_failed(r, rc);
-	/* the summary, then each problem "FILE:LINE: reason" on a line of its own */
-	ipr_ctl_put_text(r->reply, IPR_CTL_A_MESSAGE, msg);
-	for (size_t i = 0; i < report.count; i++)
-		put_line(r->reply, "%s", report.lines[i]);
-	for (size_t i = 0; i < report.note_count; i++)
-		put_line(r->reply, "note: %s", report.notes[i]);
-	if (report.total > report.count)
-		put_line(r->reply, "... and %zu more", report.total - report.count);
-	if (rc < 0) {
-		r->status = IPR_CTL_E_SOURCES;
-		r->keep_body = true;
-	}
 	return 0;
 }
 
@@ -718,8 +701,10 @@ int service_handle(struct service *svc, const struct ipr_ctl_header *hdr, const 
 
 	ipr_ctl_build(&b, reply_buf, reply_cap, (uint8_t)(hdr->kind | IPR_CTL_REPLY), IPR_CTL_OK,
 		      hdr->id);
-	if (hdr->kind == 0 || hdr->kind > IPR_CTL_KIND_MAX || hdr->kind == IPR_CTL_SUBSCRIBE) {
-		/* SUBSCRIBE is the server's own business; reaching here means a bad kind */
+	if (hdr->kind == 0 || hdr->kind > IPR_CTL_KIND_MAX || hdr->kind == IPR_CTL_SUBSCRIBE ||
+	    hdr->kind == IPR_CTL_RELOAD) {
+		/* SUBSCRIBE and RELOAD are the server's own business (they outlive one batch);
+		 * reaching here means a bad kind */
 		fail(&r, IPR_CTL_E_KIND, "unknown request kind");
 	} else if (ipr_ctl_fields_parse(attrs, attrs_len, &f, NULL) < 0) {
 		svc->counters.malformed++;
@@ -750,9 +735,6 @@ int service_handle(struct service *svc, const struct ipr_ctl_header *hdr, const 
 			break;
 		case IPR_CTL_STATUS:
 			handle_status(&r);
-			break;
-		case IPR_CTL_RELOAD:
-			handle_reload(&r);
 			break;
 		case IPR_CTL_MAP:
 			handle_map(&r);

@@ -178,36 +178,69 @@ bool names_process(struct names *names)
 	return true;
 }
 
-int names_lookup(struct names *names, const char *name, int family, uint8_t out[16],
-		 const char **why)
+static struct name_entry *find(const struct names *names, const char *name, int family)
 {
-	struct name_entry *e = NULL;
-
-	for (size_t i = 0; i < names->count && !e; i++) {
+	for (size_t i = 0; i < names->count; i++) {
 		if (names->entries[i].family == family && !strcmp(names->entries[i].name, name))
-			e = &names->entries[i];
+			return (struct name_entry *)&names->entries[i];
 	}
-	if (!e) {
-		if (names->count == NAMES_MAX) {
-			*why = "too many gateway names";
-			return -ENOSPC;
-		}
-		e = &names->entries[names->count++];
-		memset(e, 0, sizeof(*e));
-		snprintf(e->name, sizeof(e->name), "%s", name);
-		e->family = family;
-		e->owner = names;
-		start_query(names, e);
-	}
-	if (e->known) {
+	return NULL;
+}
+
+/* What an entry says: the address, a failure, or (e NULL too) an answer still awaited. */
+static int answer_of(const struct name_entry *e, uint8_t out[16], const char **why)
+{
+	if (e && e->known) {
 		memcpy(out, e->address, 16);
 		return 0;
 	}
-	if (e->failed) {
+	if (e && e->failed) {
 		*why = e->why;
 		return -ENOENT;
 	}
 	return -EAGAIN;
+}
+
+int names_lookup(struct names *names, const char *name, int family, uint8_t out[16],
+		 const char **why)
+{
+	struct name_entry *e = find(names, name, family);
+
+	if (e)
+		return answer_of(e, out, why);
+	if (names->count == NAMES_MAX) {
+		*why = "too many gateway names";
+		return -ENOSPC;
+	}
+	struct name_entry *fresh = &names->entries[names->count++];
+	memset(fresh, 0, sizeof(*fresh));
+	memcpy(fresh->name, name, strnlen(name, sizeof(fresh->name) - 1)); /* NUL from memset */
+	fresh->family = family;
+	fresh->owner = names;
+	start_query(names, fresh);
+	return answer_of(fresh, out, why);
+}
+
+struct names *names_copy(const struct names *names)
+{
+	struct names *copy = malloc(sizeof(*copy));
+
+	if (!copy)
+		return NULL;
+	memcpy(copy, names, sizeof(*copy));
+	copy->ctx = NULL; /* a copy answers from what was known; it never asks */
+	return copy;
+}
+
+int names_known(const struct names *names, const char *name, int family, uint8_t out[16],
+		const char **why)
+{
+	return answer_of(find(names, name, family), out, why);
+}
+
+void names_copy_free(struct names *copy)
+{
+	free(copy);
 }
 
 void names_refresh(struct names *names)

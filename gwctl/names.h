@@ -34,6 +34,16 @@ bool names_process(struct names *names);
 IPR_MUST_CHECK int names_lookup(struct names *names, const char *name, int family, uint8_t out[16],
 				const char **why);
 
+/*
+ * A copy of what is known now, for a thread that reads sources off the event loop: it answers
+ * names_known only, never asks; names_copy_free frees it. NULL when out of memory.
+ */
+struct names *names_copy(const struct names *names);
+void names_copy_free(struct names *copy);
+/* As names_lookup, without starting a query: -EAGAIN for a name not asked about yet. */
+IPR_MUST_CHECK int names_known(const struct names *names, const char *name, int family,
+			       uint8_t out[16], const char **why);
+
 /* Starts new queries for answers whose TTL ran out; called from the periodic sweep. */
 void names_refresh(struct names *names);
 

@@ -56,14 +56,27 @@ static int internet_family(const struct gwctl_config *cfg)
 	return cfg->gateway_count ? AF_INET6 : AF_INET;
 }
 
-/*
- * External hosts whose gateway is a DNS name get its address; until the name resolves they
- * are left out (and noted), which is not an error of the sources.
- */
-static void resolve_contexts(struct service *svc, struct source_set *set,
-			     struct publish_report *report)
+/* Notes a gateway name still to be asked about, so the loop can start its query. */
+static void want_name(struct publish_job *job, const char *name)
 {
-	int family = internet_family(&svc->cfg);
+	for (size_t i = 0; i < job->unresolved_count; i++) {
+		if (!strcmp(job->unresolved[i], name))
+			return;
+	}
+	if (job->unresolved_count < NAMES_MAX)
+		snprintf(job->unresolved[job->unresolved_count++], sizeof(job->unresolved[0]), "%s",
+			 name);
+}
+
+/*
+ * External hosts whose gateway is a DNS name get its address, from the copy of what the
+ * daemon's resolver knew when the job started; until the name resolves they are left out (and
+ * noted), which is not an error of the sources.
+ */
+static void resolve_contexts(struct publish_job *job)
+{
+	struct source_set *set = &job->set;
+	struct publish_report *report = &job->report;
 	size_t kept = 0;
 
 	for (size_t i = 0; i < set->count; i++) {
@@ -73,10 +86,11 @@ static void resolve_contexts(struct service *svc, struct source_set *set,
 		int rc = -ENOENT;
 
 		if (m->context.kind == IPR_CONTEXT_NAME && m->kind == IPR_MAP_STATIC_EXTERNAL) {
-			if (svc->names)
-				rc = names_lookup(svc->names, m->context.name, family, address,
-						  &why);
+			if (job->names)
+				rc = names_known(job->names, m->context.name, job->family, address,
+						 &why);
 			if (rc == -EAGAIN) {
+				want_name(job, m->context.name);
 				report_note(report, "%s: %s: resolving", m->source,
 					    m->context.name);
 				continue;
@@ -86,13 +100,16 @@ static void resolve_contexts(struct service *svc, struct source_set *set,
 					    m->context.name, why);
 				continue;
 			}
-			m->context.kind = family == AF_INET ? IPR_CONTEXT_IPV4 : IPR_CONTEXT_IPV6;
+			m->context.kind =
+				job->family == AF_INET ? IPR_CONTEXT_IPV4 : IPR_CONTEXT_IPV6;
 			memset(m->context.name, 0, sizeof(m->context.name));
 			memcpy(m->context.ipv6, address, 16);
 		}
-		set->mappings[kept] = *m;
-		if (set->places)
-			set->places[kept] = set->places[i];
+		if (kept != i) { /* most sets keep everything: no copy onto itself */
+			set->mappings[kept] = *m;
+			if (set->places)
+				set->places[kept] = set->places[i];
+		}
 		kept++;
 	}
 	set->count = kept;
@@ -165,12 +182,15 @@ static const struct ipr_mapping **sorted(const struct ipr_mapping *first, size_t
 	return p;
 }
 
-static bool same_digests(const struct source_set *a, const struct source_set *b)
+static void digests_of(const struct source_set *set, const char *config_digest,
+		       struct publish_digests *out)
 {
-	return a->zone_digest_count == b->zone_digest_count &&
-	       a->hosts_digest_count == b->hosts_digest_count &&
-	       memcmp(a->zone_digests, b->zone_digests, sizeof(a->zone_digests)) == 0 &&
-	       memcmp(a->hosts_digests, b->hosts_digests, sizeof(a->hosts_digests)) == 0;
+	memset(out, 0, sizeof(*out));
+	out->zone_count = set->zone_digest_count;
+	out->hosts_count = set->hosts_digest_count;
+	memcpy(out->zone, set->zone_digests, sizeof(out->zone));
+	memcpy(out->hosts, set->hosts_digests, sizeof(out->hosts));
+	memcpy(out->config, config_digest, sizeof(out->config));
 }
 
 static void free_files(struct publish_state *state)
@@ -197,14 +217,6 @@ static void keep_files(struct publish_state *state, struct source_set *set)
 	set->files = NULL;
 	set->file_count = set->file_cap = 0;
 	state->files_changes++;
-}
-
-static void keep_digests(struct publish_state *state, const struct source_set *set)
-{
-	state->last.zone_digest_count = set->zone_digest_count;
-	state->last.hosts_digest_count = set->hosts_digest_count;
-	memcpy(state->last.zone_digests, set->zone_digests, sizeof(set->zone_digests));
-	memcpy(state->last.hosts_digests, set->hosts_digests, sizeof(set->hosts_digests));
 }
 
 /* Every mapping the store holds from files; the caller frees *out. */
@@ -249,9 +261,52 @@ static void describe(const struct ipr_mapping *m, char *buf, size_t size)
 		 address, ref);
 }
 
-/* Makes the store's file-owned mappings equal to set; records events; inside a savepoint. */
-static int apply(struct service *svc, const struct source_set *set, struct publish_report *report)
+/* A value the addition needs is held by a mapping not from a file (one from a file is removed). */
+static int held_by_others(struct store *reader, const struct ipr_mapping *m, bool *held)
 {
+	struct ipr_mapping found;
+	int rc, tries = ipr_mapping_is_local(m) ? 1 : 2;
+
+	*held = false;
+	for (int t = 0; t < tries && !*held; t++) {
+		if (ipr_mapping_is_local(m))
+			rc = store_find_ref(reader, &m->ref, &found);
+		else if (t == 0)
+			rc = store_find_encoded(reader, m->family, m->address, &found);
+		else
+			rc = store_find_remote(reader, m->family, &m->context, &m->ref, &found);
+		if (rc == -ENOENT)
+			continue;
+		if (rc == -EBADMSG) { /* a broken row still holds its value */
+			*held = true;
+			break;
+		}
+		if (rc < 0)
+			return rc;
+		*held = !(found.source[0] == '/' && (found.kind == IPR_MAP_PUBLISHED ||
+						     found.kind == IPR_MAP_STATIC_EXTERNAL));
+	}
+	return 0;
+}
+
+static void conflict_line(struct publish_report *report, const struct ipr_mapping *m)
+{
+	char what[128];
+
+	describe(m, what, sizeof(what));
+	report_line(report,
+		    "%s: %s is already mapped by a mapping not from a file (see gwctl list)",
+		    m->source, what);
+}
+
+/*
+ * Compares the set with what the store holds from files, through the job's own read-only
+ * connection: what to remove, what to add (in the files' order), and additions whose values
+ * mappings not from a file hold (problems: nothing is applied then).
+ */
+static int diff(struct publish_job *job, struct store *reader)
+{
+	const struct source_set *set = &job->set;
 	struct ipr_mapping *current = NULL;
 	const struct ipr_mapping **have = NULL, **want = NULL;
 	size_t current_count = 0, i = 0, k = 0;
@@ -260,13 +315,15 @@ static int apply(struct service *svc, const struct source_set *set, struct publi
 
 	if (!wanted_present)
 		return -ENOMEM;
-	rc = current_from_files(svc->store, &current, &current_count);
+	rc = current_from_files(reader, &current, &current_count);
 	if (rc < 0)
 		goto out;
 	/* both sides sorted, then one merge: hundreds of thousands of mappings stay cheap */
 	have = sorted(current, current_count);
 	want = sorted(set->mappings, set->count);
-	if (!have || !want) {
+	job->removals = malloc((current_count ? current_count : 1) * sizeof(*job->removals));
+	job->additions = malloc((set->count ? set->count : 1) * sizeof(*job->additions));
+	if (!have || !want || !job->removals || !job->additions) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -274,7 +331,7 @@ static int apply(struct service *svc, const struct source_set *set, struct publi
 		int order = k < set->count ? mapping_order(have[i], want[k]) : -1;
 
 		if (order > 0) {
-			k++; /* wanted and not there: inserted below, in the files' order */
+			k++; /* wanted and not there: added below, in the files' order */
 			continue;
 		}
 		if (order == 0) {
@@ -282,34 +339,22 @@ static int apply(struct service *svc, const struct source_set *set, struct publi
 			i++;
 			continue;
 		}
-		rc = store_delete(svc->store, have[i], 0);
-		if (rc < 0)
-			goto out;
-		service_record(svc, IPR_CTL_EV_REMOVED, have[i++]);
-		report->removed++;
+		job->removals[job->removal_count++] = *have[i++];
 	}
 	for (k = 0; k < set->count; k++) {
-		struct ipr_mapping m = set->mappings[k];
+		bool held;
 
 		if (wanted_present[k])
 			continue;
-		rc = store_insert(svc->store, &m);
-		if (rc == -EEXIST) {
-			char what[128];
-
-			describe(&m, what, sizeof(what));
-			report_line(report,
-				    "%s: %s is already mapped by a mapping not from a file"
-				    " (see gwctl list)",
-				    m.source, what);
-			continue;
-		}
+		rc = held_by_others(reader, &set->mappings[k], &held);
 		if (rc < 0)
 			goto out;
-		service_record(svc, IPR_CTL_EV_ADDED, &m);
-		report->added++;
+		if (held)
+			conflict_line(&job->report, &set->mappings[k]);
+		else
+			job->additions[job->addition_count++] = set->mappings[k];
 	}
-	rc = report->total ? -EINVAL : 0;
+	rc = job->report.total ? -EINVAL : 0;
 out:
 	free(have);
 	free(want);
@@ -318,75 +363,150 @@ out:
 	return rc;
 }
 
-int publish_reload(struct service *svc, struct publish_report *report)
+int publish_job_prepare(struct service *svc, struct publish_job *job)
 {
 	struct publish_state *state = &svc->publish;
-	struct sources_config cfg;
-	struct source_set set = { 0 };
-	char config_digest[32];
-	size_t pending_before = svc->pending_count;
-	char line[SOURCES_PATH_MAX + SOURCES_REASON_MAX + 32];
-	int rc;
-
 	crypto_generichash_state hash;
 	uint64_t names_generation_now = svc->names ? names_generation(svc->names) : 0;
 
-	memset(report, 0, sizeof(*report));
-	state->reloads++;
-	publish_config(&svc->cfg, &cfg);
+	memset(job, 0, sizeof(*job));
+	publish_config(&svc->cfg, &job->cfg);
+	job->family = internet_family(&svc->cfg);
+	snprintf(job->database, sizeof(job->database), "%s", svc->cfg.database);
+	job->held_valid = state->staged || state->applied;
+	job->held = state->staged ? state->pending : state->last;
+	if (svc->names) {
+		job->names = names_copy(svc->names);
+		if (!job->names)
+			return -ENOMEM;
+	}
 	/* what shapes the set besides the files: the configuration and the names resolved */
-	crypto_generichash_init(&hash, NULL, 0, sizeof(config_digest));
-	crypto_generichash_update(&hash, (const unsigned char *)&cfg, sizeof(cfg));
+	crypto_generichash_init(&hash, NULL, 0, sizeof(job->config_digest));
+	crypto_generichash_update(&hash, (const unsigned char *)&job->cfg, sizeof(job->cfg));
 	crypto_generichash_update(&hash, (const unsigned char *)&names_generation_now,
 				  sizeof(names_generation_now));
-	crypto_generichash_final(&hash, (unsigned char *)config_digest, sizeof(config_digest));
+	crypto_generichash_final(&hash, job->config_digest, sizeof(job->config_digest));
+	return 0;
+}
 
-	rc = sources_load(&cfg, &set);
-	if (rc == 0) {
-		resolve_contexts(svc, &set, report);
-		keep_files(state, &set);
-	}
+void publish_job_run(struct publish_job *job)
+{
+	char line[SOURCES_PATH_MAX + SOURCES_REASON_MAX + 32], msg[256];
+	struct store *reader = NULL;
+	int rc = sources_load(&job->cfg, &job->set);
+
+	job->loaded = rc == 0;
+	if (rc == 0)
+		resolve_contexts(job);
 	if (rc == -EINVAL) {
-		for (size_t i = 0; i < set.error_count; i++) {
-			source_error_format(&set.errors[i], line, sizeof(line));
-			report_line(report, "%s", line);
+		for (size_t i = 0; i < job->set.error_count; i++) {
+			source_error_format(&job->set.errors[i], line, sizeof(line));
+			report_line(&job->report, "%s", line);
 		}
 	}
 	if (rc < 0)
 		goto out;
-	if (state->applied && same_digests(&state->last, &set) &&
-	    memcmp(state->config_digest, config_digest, sizeof(config_digest)) == 0) {
-		state->unchanged++;
+	digests_of(&job->set, (const char *)job->config_digest, &job->digests);
+	if (job->held_valid && memcmp(&job->held, &job->digests, sizeof(job->digests)) == 0) {
+		job->unchanged = true;
 		goto out;
 	}
-
-	rc = store_savepoint(svc->store);
-	if (rc == 0) {
-		rc = apply(svc, &set, report);
-		if (rc == 0) {
-			rc = store_release(svc->store);
-		} else {
-			store_rollback_to(svc->store);
-			svc->pending_count = pending_before; /* those changes never happened */
-		}
-	}
-	if (rc == 0) {
-		keep_digests(state, &set);
-		memcpy(state->config_digest, config_digest, sizeof(config_digest));
-		state->applied = true;
-		report->changed = report->added || report->removed;
-	} else if (rc != -EINVAL && rc != -ENOMEM) {
+	rc = store_open_reader(job->database, &reader, msg, sizeof(msg));
+	if (rc == 0)
+		rc = diff(job, reader);
+	if (rc < 0 && rc != -EINVAL && rc != -ENOMEM)
 		rc = -EIO;
-	}
 out:
-	if (rc < 0)
+	store_close(reader);
+	job->rc = rc;
+}
+
+int publish_job_apply(struct service *svc, struct publish_job *job, size_t max)
+{
+	struct publish_report *report = &job->report;
+	size_t done = 0;
+	int rc;
+
+	while (job->removed < job->removal_count && done < max) {
+		const struct ipr_mapping *m = &job->removals[job->removed++];
+
+		/* only reloads remove rows from files, one at a time: the row is still there */
+		rc = store_delete(svc->store, m, 0);
+		if (rc < 0)
+			return rc;
+		service_record(svc, IPR_CTL_EV_REMOVED, m);
+		report->removed++;
+		done++;
+	}
+	while (job->added < job->addition_count && done < max) {
+		struct ipr_mapping m = job->additions[job->added++];
+
+		rc = store_insert(svc->store, &m);
+		if (rc == -EEXIST) {
+			/* taken since the job compared (an allocation in between): said, not fatal
+			 */
+			conflict_line(report, &m);
+			continue;
+		}
+		if (rc < 0)
+			return rc;
+		service_record(svc, IPR_CTL_EV_ADDED, &m);
+		report->added++;
+		done++;
+	}
+	return job->removed == job->removal_count && job->added == job->addition_count;
+}
+
+void publish_job_finish(struct service *svc, struct publish_job *job)
+{
+	struct publish_state *state = &svc->publish;
+	const char *why;
+	uint8_t address[16];
+
+	state->reloads++;
+	if (job->loaded)
+		keep_files(state, &job->set);
+	/* names no one asked about yet: their answers start another reload */
+	for (size_t i = 0; svc->names && i < job->unresolved_count; i++)
+		(void)!names_lookup(svc->names, job->unresolved[i], job->family, address, &why);
+	if (job->rc == 0 && job->unchanged) {
+		state->unchanged++;
+	} else if (job->rc == 0 && job->report.total == 0) {
+		/* applied only once the transaction commits (publish_committed) */
+		state->pending = job->digests;
+		state->staged = true;
+		job->report.changed = job->report.added || job->report.removed;
+	} else {
 		state->failures++;
-	source_set_free(&set);
-	return rc;
+	}
+}
+
+void publish_job_free(struct publish_job *job)
+{
+	if (!job)
+		return;
+	source_set_free(&job->set);
+	names_copy_free(job->names);
+	free(job->removals);
+	free(job->additions);
+	free(job);
+}
+
+void publish_committed(struct publish_state *state)
+{
+	if (!state->staged)
+		return;
+	state->last = state->pending;
+	state->applied = true;
+	state->staged = false;
+}
+
+void publish_rolled_back(struct publish_state *state)
+{
+	state->staged = false;
 }
 
 void publish_state_deinit(struct publish_state *state)
 {
 	free_files(state);
-	source_set_free(&state->last);
 }

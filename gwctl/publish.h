@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "names.h"
 #include "sources.h"
 
 #define PUBLISH_REPORT_LINES 32
@@ -25,11 +26,25 @@ struct publish_report {
 	char notes[PUBLISH_REPORT_LINES][PUBLISH_LINE_MAX];
 };
 
-/* The sources last applied, so that an unchanged set is not applied again. */
+/* What a set of sources was read from: equal digests mean an unchanged set. */
+struct publish_digests {
+	size_t zone_count, hosts_count;
+	uint8_t zone[SOURCES_ZONE_MAX][SOURCES_DIGEST_BYTES];
+	uint8_t hosts[SOURCES_HOSTS_MAX][SOURCES_DIGEST_BYTES];
+	uint8_t config[32]; /* what of the configuration (and names resolved) shapes the set */
+};
+
+/*
+ * The sources last applied, so that an unchanged set is not applied again. A reload written
+ * into the open transaction is only staged: it becomes the applied one when that transaction
+ * commits (publish_committed), and is forgotten when it is rolled back (publish_rolled_back),
+ * so that a reload whose commit failed is applied again by the next one.
+ */
 struct publish_state {
 	bool applied;
-	struct source_set last; /* digests only are kept; mappings are freed */
-	char config_digest[32]; /* what of the configuration shapes the set */
+	struct publish_digests last;
+	bool staged;
+	struct publish_digests pending;
 	uint64_t reloads, failures, unchanged;
 	char **files; /* every file the last good read went through, $INCLUDEs too */
 	size_t file_count;
@@ -37,19 +52,59 @@ struct publish_state {
 };
 
 struct service;
+struct names;
 
 /* The loader's view of the configuration. */
 void publish_config(const struct gwctl_config *cfg, struct sources_config *out);
 
 /*
- * Reads every source and, when all are good and something changed since the last reload,
- * makes the store's file-owned mappings equal to them inside the open transaction, in a
- * savepoint: on any error nothing of the reload remains and the previous mappings stay.
- * Returns 0 (report->changed says whether anything was written), -EINVAL when a source has
- * errors or a mapping clashes with one in the store (listed in report), -EIO when the store
- * failed (the whole batch is doomed), -ENOMEM.
+ * One reload of the published sources. prepare (on the event loop) takes what the job needs
+ * from the daemon; run (on a thread of its own, touching nothing else) reads and checks every
+ * source and compares it with the store through a read-only connection of its own; apply (on
+ * the loop, inside the open transaction, as many times as it takes) makes the store's
+ * file-owned mappings equal to the set, a slice at a time; finish (on the loop) keeps what the
+ * daemon must remember.
  */
-IPR_MUST_CHECK int publish_reload(struct service *svc, struct publish_report *report);
+struct publish_job {
+	/* from prepare */
+	struct sources_config cfg;
+	uint8_t config_digest[32];
+	bool held_valid;
+	struct publish_digests held; /* what the store holds, or will once committed */
+	struct names *names;	     /* a copy of what was known; NULL: no resolver */
+	int family;		     /* of our Internet side: where gateway names must point */
+	char database[CONFIG_PATH_MAX];
+	/* from run */
+	int rc;	     /* 0; -EINVAL: problems, listed in report, nothing is applied; -ENOMEM; -EIO */
+	bool loaded; /* every source read without error: its file list is worth watching */
+	bool unchanged;
+	struct publish_digests digests;
+	struct source_set set;
+	struct publish_report report;
+	size_t unresolved_count; /* gateway names not asked about when the job started */
+	char unresolved[NAMES_MAX][IPR_NAME_MAX + 1];
+	struct ipr_mapping *removals, *additions;
+	size_t removal_count, addition_count;
+	/* from apply: how far it went */
+	size_t removed, added;
+};
+
+IPR_MUST_CHECK int publish_job_prepare(struct service *svc, struct publish_job *job);
+void publish_job_run(struct publish_job *job);
+/*
+ * Applies up to max more removals and additions inside the open transaction, recording
+ * events; returns 1 when the job is all applied, 0 when more is left, -errno when the store
+ * failed (the batch is doomed). A value taken since run compared is a line in the report.
+ */
+IPR_MUST_CHECK int publish_job_apply(struct service *svc, struct publish_job *job, size_t max);
+/* After run (and apply, when there was something to apply): stages the digests, and so on. */
+void publish_job_finish(struct service *svc, struct publish_job *job);
+void publish_job_free(struct publish_job *job);
+
+/* The open transaction committed: a reload staged in it is the applied one now. */
+void publish_committed(struct publish_state *state);
+/* The open transaction was rolled back: a reload staged in it never happened. */
+void publish_rolled_back(struct publish_state *state);
 
 void publish_state_deinit(struct publish_state *state);
 

@@ -6,6 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#define SLOTS (REPORTS_RESERVED + REPORTS_COMPONENTS)
+
+/* The components of the suite itself, each with a slot of its own. */
+static const char *const reserved[REPORTS_RESERVED] = { "dataplane", "resolver" };
+
 /*
  * The project's counter naming rule: lowercase words (a letter, then letters, digits and
  * underscores) with dots between levels, so that "component.group.name" keys split on dots
@@ -85,10 +90,13 @@ int reports_update(struct reports *r, const uint8_t *attrs, size_t len, const ch
 	rc = read_counters(attrs, len, &fresh, why);
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < REPORTS_COMPONENTS && !slot; i++)
+	for (size_t i = 0; i < REPORTS_RESERVED && !slot; i++)
+		if (strcmp(reserved[i], f.text) == 0)
+			slot = &r->components[i];
+	for (size_t i = REPORTS_RESERVED; i < SLOTS && !slot; i++)
 		if (strcmp(r->components[i].name, f.text) == 0)
 			slot = &r->components[i];
-	for (size_t i = 0; i < REPORTS_COMPONENTS && !slot; i++)
+	for (size_t i = REPORTS_RESERVED; i < SLOTS && !slot; i++)
 		if (!r->components[i].name[0])
 			slot = &r->components[i];
 	if (!slot) {
@@ -106,7 +114,7 @@ void reports_each(const struct reports *r,
 {
 	char name[REPORTS_COMPONENT_MAX + 1 + REPORTS_NAME_MAX + 1];
 
-	for (size_t i = 0; i < REPORTS_COMPONENTS; i++) {
+	for (size_t i = 0; i < SLOTS; i++) {
 		const struct reports_component *c = &r->components[i];
 		for (unsigned j = 0; c->name[0] && j < c->count; j++) {
 			snprintf(name, sizeof(name), "%s.%s", c->name, c->counters[j].name);

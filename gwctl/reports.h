@@ -7,7 +7,9 @@
 
 #include "ctl_msg.h"
 
+/* Slots for other reporters; the suite's own components have theirs besides (reports.c). */
 #define REPORTS_COMPONENTS    4
+#define REPORTS_RESERVED      2 /* dataplane, resolver */
 #define REPORTS_COUNTERS      128
 #define REPORTS_COMPONENT_MAX 31
 #define REPORTS_NAME_MAX      47
@@ -24,8 +26,13 @@ struct reports_component {
 	struct reports_counter counters[REPORTS_COUNTERS];
 };
 
+/*
+ * components[0..REPORTS_RESERVED) belong to the suite's own components, by name, so that no
+ * other reporter (any member of the socket group may report) can take them; the others are
+ * shared, first come.
+ */
 struct reports {
-	struct reports_component components[REPORTS_COMPONENTS];
+	struct reports_component components[REPORTS_RESERVED + REPORTS_COMPONENTS];
 };
 
 /*
@@ -33,7 +40,7 @@ struct reports {
  * component (a word of [a-z0-9_], 1-31), each COUNTER nest holds TEXT (such words joined by
  * dots, 1-47) and VALUE.
  * Returns how many counters were kept, -EINVAL (why says what is wrong; nothing changes) or
- * -EBUSY when every component slot is taken by others.
+ * -EBUSY when every shared slot is taken by others (never for "dataplane" and "resolver").
  */
 IPR_MUST_CHECK int reports_update(struct reports *r, const uint8_t *attrs, size_t len,
 				  const char **why);

@@ -20,6 +20,7 @@
 #include "clients.h"
 #include "log.h"
 #include "peers.h"
+#include "reload.h"
 #include "watch.h"
 
 /* What every write is answered once the store's file is gone from under the daemon. */
@@ -29,9 +30,7 @@
 /* Snapshot pages are produced while a subscriber's queue is below this. */
 #define SNAPSHOT_LOW_WATER (QUEUE_CAP / 4)
 #define SNAPSHOT_PAGE	   32
-/* Requests taken from one client per round, so that one busy client cannot starve others. */
-#define PER_CLIENT_ROUND 64
-#define SWEEP_ROUND	 256
+#define SWEEP_ROUND	   256
 
 enum {
 	TAG_LISTEN = -1,
@@ -41,6 +40,7 @@ enum {
 	TAG_QUIET = -5,
 	TAG_NAMES = -6,
 	TAG_IDLE = -7,
+	TAG_RELOAD = -8,
 };
 
 struct client {
@@ -50,6 +50,7 @@ struct client {
 	uint32_t serial;  /* changes each time the slot is reused */
 	int64_t heard_ms; /* when it connected or last sent a request (ipr_clock_ms) */
 	bool closing;	  /* close once the queue is flushed */
+	bool readable;	  /* may have requests waiting: epoll said so and no read drained it */
 	bool want_out;	  /* EPOLLOUT armed */
 	/* output queue: messages framed by a 2-byte length, oldest at head */
 	uint8_t *queue;
@@ -65,6 +66,7 @@ struct batch_entry {
 	size_t client;
 	uint32_t serial;
 	bool oversized; /* longer than any valid message: only its header was kept */
+	bool deferred;	/* a RELOAD answered once the reload is over, not with this batch */
 	size_t len;
 	uint8_t msg[IPR_CTL_MSG_MAX];
 	size_t reply_len;
@@ -83,8 +85,10 @@ struct server {
 	struct ipr_bucket replaced_log; /* the replaced store is logged once a second at most */
 	bool stop;
 	bool sweep_due;
-	bool reload_due;  /* SIGHUP: the configuration and the published sources */
-	bool publish_due; /* start-up or a watched file changed: the published sources */
+	bool reload_due;    /* SIGHUP: the configuration and the published sources */
+	bool publish_due;   /* start-up or a watched file changed: the published sources */
+	bool publish_retry; /* a reload's commit failed: try again at the next timer tick */
+	struct reloader *reloader;
 	uint64_t config_loads_seen;
 	uint64_t files_changes_seen;
 	struct watch watch;
@@ -93,6 +97,7 @@ struct server {
 	size_t client_cap;
 	struct batch_entry *batch;
 	size_t batch_len;
+	size_t next_slot; /* where the next batch's first round starts, so no slot always leads */
 	uint8_t scratch[IPR_CTL_MSG_MAX];
 };
 
@@ -239,6 +244,8 @@ int server_open(struct server **out, struct service *svc, int listen_fd, char *m
 	};
 	timerfd_settime(srv->idle_fd, 0, &idle_every, NULL);
 	rc = watch_open(&srv->watch);
+	if (rc == 0)
+		rc = reloader_open(&srv->reloader);
 	if (rc < 0)
 		goto out;
 	watch_set(&srv->watch, &svc->cfg, NULL, 0);
@@ -248,6 +255,8 @@ int server_open(struct server **out, struct service *svc, int listen_fd, char *m
 		rc = arm(srv, EPOLL_CTL_ADD, srv->watch.timer_fd, EPOLLIN, TAG_QUIET);
 	if (rc == 0 && svc->names)
 		rc = arm(srv, EPOLL_CTL_ADD, names_fd(svc->names), EPOLLIN, TAG_NAMES);
+	if (rc == 0)
+		rc = arm(srv, EPOLL_CTL_ADD, reloader_fd(srv->reloader), EPOLLIN, TAG_RELOAD);
 	if (rc == 0)
 		rc = arm(srv, EPOLL_CTL_ADD, srv->listen_fd, EPOLLIN, TAG_LISTEN);
 	if (rc == 0)
@@ -300,6 +309,7 @@ void server_free(struct server *srv)
 	if (srv->idle_fd >= 0)
 		close(srv->idle_fd);
 	watch_close(&srv->watch);
+	reloader_free(srv->reloader);
 	free(srv->clients);
 	free(srv->batch);
 	free(srv);
@@ -469,29 +479,63 @@ static void close_idle_clients(struct server *srv)
 	}
 }
 
-/* Reads up to PER_CLIENT_ROUND requests of one client into the batch. */
-static void read_client(struct server *srv, size_t slot)
+/* Takes one request of a client into the batch; false when it has none waiting (or left). */
+static bool read_one(struct server *srv, size_t slot)
 {
 	struct client *c = &srv->clients[slot];
+	struct batch_entry *e = &srv->batch[srv->batch_len];
+	ssize_t n = recv(c->fd, e->msg, sizeof(e->msg), MSG_DONTWAIT | MSG_TRUNC);
 
-	for (int i = 0; i < PER_CLIENT_ROUND && srv->batch_len < srv->svc->cfg.commit_batch; i++) {
-		struct batch_entry *e = &srv->batch[srv->batch_len];
-		ssize_t n = recv(c->fd, e->msg, sizeof(e->msg), MSG_DONTWAIT | MSG_TRUNC);
-
-		if (n == 0 ||
-		    (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-			close_client(srv, c);
-			return;
-		}
-		if (n < 0)
-			return;
-		c->heard_ms = ipr_clock_ms();
-		e->client = slot;
-		e->serial = c->serial;
-		e->oversized = (size_t)n > sizeof(e->msg);
-		e->len = e->oversized ? sizeof(e->msg) : (size_t)n;
-		srv->batch_len++;
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+		close_client(srv, c);
+		return false;
 	}
+	if (n < 0) {
+		c->readable = false;
+		return false;
+	}
+	c->heard_ms = ipr_clock_ms();
+	e->client = slot;
+	e->serial = c->serial;
+	e->oversized = (size_t)n > sizeof(e->msg);
+	e->deferred = false;
+	e->len = e->oversized ? sizeof(e->msg) : (size_t)n;
+	srv->batch_len++;
+	return true;
+}
+
+/*
+ * Fills the batch in rounds of one request per waiting client, so that a client with many
+ * requests pipelined gets one turn per round like everyone else: a request waits for at most
+ * one request of each other client before it, not for all of theirs. Clients still holding
+ * requests when the batch is full are read first in the next one.
+ */
+static void read_clients(struct server *srv)
+{
+	size_t cap = srv->svc->cfg.commit_batch, start = srv->next_slot;
+	bool any = true;
+
+	while (any && srv->batch_len < cap) {
+		any = false;
+		for (size_t k = 0; k < srv->client_cap && srv->batch_len < cap; k++) {
+			size_t slot = (start + k) % srv->client_cap;
+			struct client *c = &srv->clients[slot];
+
+			if (c->fd >= 0 && c->readable && read_one(srv, slot)) {
+				any = true;
+				srv->next_slot = (slot + 1) % srv->client_cap;
+			}
+		}
+	}
+}
+
+static bool clients_waiting(const struct server *srv)
+{
+	for (size_t i = 0; i < srv->client_cap; i++) {
+		if (srv->clients[i].fd >= 0 && srv->clients[i].readable)
+			return true;
+	}
+	return false;
 }
 
 /* SUBSCRIBE is answered here: the snapshot is streamed as the subscriber reads. */
@@ -514,6 +558,60 @@ static size_t subscribe(struct server *srv, struct client *c, const struct ipr_c
 	if (ipr_ctl_finish(&b, &len) < 0)
 		len = 0;
 	return len;
+}
+
+/*
+ * RELOAD: the configuration is read at once; the published sources are read off the loop and
+ * the answer comes once they are applied and committed (reload.c). A bad configuration is
+ * answered at once. Returns the length of an answer given now, 0 when it comes later.
+ */
+static size_t reload(struct server *srv, struct batch_entry *e, const struct ipr_ctl_header *hdr)
+{
+	struct service *svc = srv->svc;
+	const struct reload_waiter waiter = { .client = e->client,
+					      .serial = e->serial,
+					      .id = hdr->id };
+	char msg[512];
+	int rc;
+
+	svc->counters.requests[IPR_CTL_RELOAD]++;
+	if (service_reload_config(svc, msg, sizeof(msg)) < 0) {
+		svc->counters.errors[IPR_CTL_E_SOURCES]++;
+		return service_error_reply(e->reply, sizeof(e->reply), IPR_CTL_RELOAD, hdr->id,
+					   IPR_CTL_E_SOURCES, msg);
+	}
+	rc = reloader_request(srv->reloader, svc, &waiter, true);
+	if (rc == 0)
+		return 0;
+	svc->counters.errors[IPR_CTL_E_BUSY]++;
+	return service_error_reply(e->reply, sizeof(e->reply), IPR_CTL_RELOAD, hdr->id,
+				   IPR_CTL_E_BUSY,
+				   rc == -EBUSY ? "too many reloads waiting" : strerror(-rc));
+}
+
+/* The daemon's own reloads (start-up, SIGHUP, a watched file, a name's new answer). */
+static void reload_by_daemon(struct server *srv)
+{
+	char msg[512];
+	bool config = srv->reload_due;
+
+	if (config && service_reload_config(srv->svc, msg, sizeof(msg)) < 0) {
+		log_error("%s: the running settings stay", msg);
+		config = false; /* the sources are read again all the same: they may have changed */
+	}
+	if (reloader_request(srv->reloader, srv->svc, NULL, config) < 0)
+		log_error("reload: cannot start reading the published sources");
+	srv->reload_due = srv->publish_due = false;
+}
+
+/* Sends a reload's answer to the client that asked, if it is still there. */
+static void reload_reply(void *ctx, const struct reload_waiter *w, const uint8_t *msg, size_t len)
+{
+	struct server *srv = ctx;
+	struct client *c = &srv->clients[w->client];
+
+	if (c->fd >= 0 && c->serial == w->serial)
+		send_to(srv, c, msg, len);
 }
 
 /* Decodes and answers one request of the batch; returns -EIO when the batch is doomed. */
@@ -546,6 +644,11 @@ static int process_entry(struct server *srv, struct batch_entry *e)
 		e->reply_len = subscribe(srv, c, &hdr, e->reply, sizeof(e->reply));
 		return 0;
 	}
+	if (hdr.kind == IPR_CTL_RELOAD) {
+		e->reply_len = reload(srv, e, &hdr);
+		e->deferred = e->reply_len == 0;
+		return 0;
+	}
 	rc = service_handle(srv->svc, &hdr, attrs, attrs_len, e->reply, sizeof(e->reply));
 	if (rc < 0)
 		return rc;
@@ -562,7 +665,10 @@ static void put_event(struct ipr_ctl_builder *b, uint8_t kind, uint32_t id, uint
 		ipr_mapping_put(b, m);
 }
 
-/* Tells every subscriber about the changes the last commit made durable. */
+/*
+ * Tells every subscriber about the changes the last commit made durable. GENERATION grows by
+ * one per change, also for changes beyond what was kept to be told one by one.
+ */
 static void publish_pending(struct server *srv)
 {
 	struct service *svc = srv->svc;
@@ -577,6 +683,9 @@ static void publish_pending(struct server *srv)
 				close_client(srv, &srv->clients[i]);
 			}
 		}
+		svc->generation += svc->pending_changes;
+		service_drop_pending(svc);
+		return;
 	}
 	for (size_t p = 0; p < svc->pending_count; p++) {
 		svc->generation++;
@@ -596,41 +705,6 @@ static void publish_pending(struct server *srv)
 	service_drop_pending(svc);
 }
 
-/* A reload the daemon started itself (start-up, SIGHUP, a watched file): its outcome is logged. */
-static int reload_sources(struct server *srv)
-{
-	static struct publish_report report;
-	char msg[512];
-	int rc;
-
-	if (srv->reload_due) {
-		rc = service_reload(srv->svc, &report, msg, sizeof(msg));
-	} else {
-		rc = publish_reload(srv->svc, &report);
-		if (rc == 0 && report.changed)
-			snprintf(msg, sizeof(msg),
-				 "published sources: %zu mappings added, %zu removed", report.added,
-				 report.removed);
-		else if (rc == 0)
-			msg[0] = '\0';
-		else
-			snprintf(msg, sizeof(msg),
-				 "published sources have %zu problem%s: previous mappings kept",
-				 report.total, report.total == 1 ? "" : "s");
-	}
-	if (rc < 0)
-		log_error("%s", msg);
-	else if (msg[0])
-		log_info("%s", msg);
-	for (size_t i = 0; i < report.count; i++)
-		log_error("%s", report.lines[i]);
-	for (size_t i = 0; i < report.note_count; i++)
-		log_warn("%s", report.notes[i]);
-	if (report.total > report.count)
-		log_error("... and %zu more problems", report.total - report.count);
-	return rc;
-}
-
 static void process_batch(struct server *srv)
 {
 	struct service *svc = srv->svc;
@@ -643,10 +717,10 @@ static void process_batch(struct server *srv)
 		doomed = true;
 	for (size_t i = 0; i < srv->batch_len && !doomed; i++)
 		doomed = process_entry(srv, &srv->batch[i]) < 0;
-	if (!doomed && (srv->reload_due || srv->publish_due)) {
-		doomed = reload_sources(srv) == -EIO;
-		srv->reload_due = srv->publish_due = false;
-	}
+	if (srv->reload_due || srv->publish_due)
+		reload_by_daemon(srv);
+	if (!doomed)
+		doomed = reloader_step(srv->reloader, svc) < 0;
 	if (!doomed && srv->sweep_due) {
 		rc = service_sweep(svc, SWEEP_ROUND);
 		if (rc < 0)
@@ -670,11 +744,18 @@ static void process_batch(struct server *srv)
 		if (store_replaced(svc->store))
 			svc->counters.store_replaced++;
 		service_drop_pending(svc);
+		if (svc->publish.staged)
+			srv->publish_retry = true;
+		srv->sweep_due =
+			false; /* not at once again: at the next tick, the disk may be full */
+		publish_rolled_back(&svc->publish);
 		for (size_t i = 0; i < srv->batch_len; i++) {
 			struct batch_entry *e = &srv->batch[i];
 			struct ipr_ctl_header hdr = { 0 };
 			const uint8_t *attrs;
 			size_t attrs_len;
+			if (e->deferred)
+				continue; /* the reloader answers it */
 			/* hdr is filled whenever the header was complete, whatever else is wrong */
 			if (ipr_ctl_decode(e->msg, e->len, &hdr, &attrs, &attrs_len) < 0)
 				attrs_len = 0;
@@ -689,10 +770,15 @@ static void process_batch(struct server *srv)
 			log_error("store: %s was deleted or replaced while gwctld runs: a batch of "
 				  "%zu requests is refused, as every write will be until a restart",
 				  svc->cfg.database, srv->batch_len);
-	} else if (store_changes(svc->store) != changes_before) {
+	} else {
+		publish_committed(&svc->publish);
+	}
+	if (!doomed && store_changes(svc->store) != changes_before) {
 		svc->counters.commits++;
 		svc->counters.committed_requests += srv->batch_len;
 	}
+	if (reloader_after_batch(srv->reloader, svc, !doomed, reload_reply, srv))
+		srv->publish_retry = true;
 
 	/* Replies go out only now, after the commit: an acknowledged allocation is durable. */
 	for (size_t i = 0; i < srv->batch_len; i++) {
@@ -754,13 +840,19 @@ static void handle_signals(struct server *srv)
 	}
 }
 
+/* Work left over does not wait: requests beyond a full batch, leases, a reload's slices. */
+static bool work_left(const struct server *srv)
+{
+	return clients_waiting(srv) || srv->sweep_due || reloader_busy(srv->reloader);
+}
+
 int server_run(struct server *srv)
 {
 	struct epoll_event events[64];
 
 	log_info("serving on %s", srv->svc->cfg.socket);
 	while (!srv->stop) {
-		int n = epoll_wait(srv->epoll_fd, events, 64, -1);
+		int n = epoll_wait(srv->epoll_fd, events, 64, work_left(srv) ? 0 : -1);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (int i = 0; i < n; i++) {
@@ -769,6 +861,8 @@ int server_run(struct server *srv)
 				accept_clients(srv);
 			} else if (tag == TAG_SIGNAL) {
 				handle_signals(srv);
+			} else if (tag == TAG_RELOAD) {
+				reloader_collect(srv->reloader);
 			} else if (tag == TAG_NAMES) {
 				if (names_process(srv->svc->names))
 					srv->publish_due =
@@ -784,16 +878,21 @@ int server_run(struct server *srv)
 				uint64_t ticks;
 				(void)!read(srv->timer_fd, &ticks, sizeof(ticks));
 				srv->sweep_due = true;
+				if (srv->publish_retry)
+					srv->publish_due = true;
+				srv->publish_retry = false;
 			} else {
 				struct client *c = &srv->clients[tag];
 				if (c->fd >= 0 && (events[i].events & EPOLLOUT))
 					flush_client(srv, c);
 				if (c->fd >= 0 &&
 				    (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-					read_client(srv, (size_t)tag);
+					c->readable = true;
 			}
 		}
-		if (srv->batch_len || srv->sweep_due || srv->reload_due || srv->publish_due)
+		read_clients(srv);
+		if (srv->batch_len || srv->sweep_due || srv->reload_due || srv->publish_due ||
+		    reloader_busy(srv->reloader))
 			process_batch(srv);
 		if (srv->svc->config_loads != srv->config_loads_seen ||
 		    srv->svc->publish.files_changes != srv->files_changes_seen) {

@@ -51,6 +51,7 @@ void service_deinit(struct service *svc)
 
 void service_record(struct service *svc, uint8_t kind, const struct ipr_mapping *m)
 {
+	svc->pending_changes++; /* GENERATION counts it even when subscribers cannot be told */
 	if (svc->pending_count < svc->pending_cap) {
 		svc->pending[svc->pending_count].kind = kind;
 		svc->pending[svc->pending_count].mapping = *m;
@@ -63,7 +64,22 @@ void service_record(struct service *svc, uint8_t kind, const struct ipr_mapping 
 void service_drop_pending(struct service *svc)
 {
 	svc->pending_count = 0;
+	svc->pending_changes = 0;
 	svc->pending_overflow = false;
+}
+
+struct service_pending_mark service_pending_mark(const struct service *svc)
+{
+	return (struct service_pending_mark){ .count = svc->pending_count,
+					      .changes = svc->pending_changes,
+					      .overflow = svc->pending_overflow };
+}
+
+void service_pending_rewind(struct service *svc, struct service_pending_mark mark)
+{
+	svc->pending_count = mark.count;
+	svc->pending_changes = mark.changes;
+	svc->pending_overflow = mark.overflow;
 }
 
 size_t service_error_reply(uint8_t *buf, size_t cap, uint8_t kind, uint32_t id, uint8_t status,
@@ -107,25 +123,18 @@ int service_sweep(struct service *svc, size_t max)
 			continue;
 		if (rc < 0)
 			return rc;
-		if (svc->pending_count < svc->pending_cap) {
-			svc->pending[svc->pending_count++] =
-				(struct service_event){ .kind = IPR_CTL_EV_REMOVED,
-							.mapping = expired[i] };
-		} else {
-			svc->pending_overflow = true;
-		}
+		service_record(svc, IPR_CTL_EV_REMOVED, &expired[i]);
 		removed++;
 	}
 	svc->counters.expired += (uint64_t)removed;
 	return removed;
 }
 
-int service_reload(struct service *svc, struct publish_report *report, char *msg, size_t msg_size)
+int service_reload_config(struct service *svc, char *msg, size_t msg_size)
 {
-	static struct gwctl_config cfg; /* large; the daemon is single-threaded */
+	static struct gwctl_config cfg; /* large; only the event loop's thread reloads */
 	int rc;
 
-	memset(report, 0, sizeof(*report));
 	config_defaults(&cfg);
 	rc = config_load(&cfg, svc->config_path, msg, msg_size);
 	if (rc == 0)
@@ -150,21 +159,6 @@ int service_reload(struct service *svc, struct publish_report *report, char *msg
 	svc->config_loads++;
 	set_ranges(svc);
 	ipr_log_set_level((enum ipr_log_level)cfg.log_level);
-
-	rc = publish_reload(svc, report);
-	if (rc == 0 && report->changed)
-		snprintf(msg, msg_size,
-			 "reloaded %s; published sources: %zu mappings added, %zu removed",
-			 svc->config_path, report->added, report->removed);
-	else if (rc == 0)
-		snprintf(msg, msg_size, "reloaded %s; published sources unchanged",
-			 svc->config_path);
-	else if (rc == -EINVAL)
-		snprintf(
-			msg, msg_size,
-			"reloaded %s; published sources have %zu problem%s: previous mappings kept",
-			svc->config_path, report->total, report->total == 1 ? "" : "s");
-	else
-		snprintf(msg, msg_size, "reload failed: %s", strerror(-rc));
-	return rc;
+	snprintf(msg, msg_size, "reloaded %s", svc->config_path);
+	return 0;
 }

@@ -64,6 +64,7 @@ struct service {
 	size_t pending_count;
 	size_t pending_cap;
 	bool pending_overflow;
+	uint64_t pending_changes; /* every change of the batch, also those beyond pending_cap */
 	struct publish_state publish;
 	struct names *names;	/* resolves external hosts' gateway names; NULL: none can be */
 	uint64_t config_loads;	/* configurations applied by reloads */
@@ -100,18 +101,28 @@ size_t service_error_reply(uint8_t *buf, size_t cap, uint8_t kind, uint32_t id, 
 IPR_MUST_CHECK int service_sweep(struct service *svc, size_t max);
 
 /*
- * Re-reads the configuration file, applies what can change while running, then reloads the
- * published sources inside the open transaction (see publish_reload). msg gets a one-line
- * summary, report the sources' problems. Returns 0, -EINVAL (configuration or sources bad:
- * the previous state of what was bad stays), or -EIO when the store failed.
+ * Re-reads the configuration file and applies what can change while running; msg gets a
+ * one-line summary or the problem. Returns 0, or -EINVAL (the running settings stay). The
+ * published sources are reloaded apart, off the event loop (reload.c).
  */
-IPR_MUST_CHECK int service_reload(struct service *svc, struct publish_report *report, char *msg,
-				  size_t msg_size);
+IPR_MUST_CHECK int service_reload_config(struct service *svc, char *msg, size_t msg_size);
+
+/* Appends a line of text to a reply, as STATUS and RELOAD give them (a COUNTER with a TEXT). */
+void service_put_line(struct ipr_ctl_builder *b, const char *line);
 
 /* Records a change for subscribers, published after the commit. */
 void service_record(struct service *svc, uint8_t kind, const struct ipr_mapping *m);
 
 /* Forgets pending changes (after a rollback). */
 void service_drop_pending(struct service *svc);
+
+/* Where the pending changes stand, to forget those made after it (a savepoint rolled back). */
+struct service_pending_mark {
+	size_t count;
+	uint64_t changes;
+	bool overflow;
+};
+struct service_pending_mark service_pending_mark(const struct service *svc);
+void service_pending_rewind(struct service *svc, struct service_pending_mark mark);
 
 #endif

@@ -76,13 +76,14 @@ static const char *const stmt_sql[ST_COUNT_MAX] = {
 	[ST_DELETE_REMOTE] = "DELETE FROM remote_mapping WHERE id = ?1",
 	[ST_EXPIRY_LOCAL] = "UPDATE local_mapping SET expires = ?2 WHERE id = ?1 AND kind = 2",
 	[ST_EXPIRY_REMOTE] = "UPDATE remote_mapping SET expires = ?2 WHERE id = ?1 AND kind = 3",
-	[ST_QUARANTINE_ADD] = "INSERT OR REPLACE INTO quarantine (value, until) VALUES (?1, ?2)",
+	/* an upsert, not INSERT OR REPLACE: the counting triggers see the row's only insert */
+	[ST_QUARANTINE_ADD] = "INSERT INTO quarantine (value, until) VALUES (?1, ?2)"
+			      " ON CONFLICT (value) DO UPDATE SET until = excluded.until",
 	[ST_QUARANTINE_HAS] = "SELECT 1 FROM quarantine WHERE value = ?1 AND until > ?2",
 	[ST_QUARANTINE_PURGE] = "DELETE FROM quarantine WHERE until <= ?1",
-	[ST_ENCODED_TAKEN] = "SELECT (SELECT count(*) FROM remote_mapping WHERE family = ?1)"
-			     " + (SELECT count(*) FROM quarantine WHERE until > ?2"
-			     "    AND value GLOB (CASE ?1 WHEN 4 THEN 'encoded:*.*' ELSE"
-			     " 'encoded:*:*' END))",
+	/* counts are kept by triggers (schema/003-counts.sql): no scan grows with the store */
+	[ST_ENCODED_TAKEN] = "SELECT coalesce(sum(value), 0) FROM counts"
+			     " WHERE name IN ('encoded.' || ?1, 'quarantine.encoded.' || ?1)",
 	[ST_EXPIRED_LOCAL] = "SELECT " LOCAL_COLUMNS " FROM local_mapping"
 			     " WHERE expires IS NOT NULL AND expires <= ?1 LIMIT ?2",
 	[ST_EXPIRED_REMOTE] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping"
@@ -91,9 +92,7 @@ static const char *const stmt_sql[ST_COUNT_MAX] = {
 			  " ORDER BY id LIMIT ?2",
 	[ST_LIST_REMOTE] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping WHERE id > ?1"
 			   " ORDER BY id LIMIT ?2",
-	[ST_COUNT] = "SELECT kind, count(*) FROM local_mapping GROUP BY kind"
-		     " UNION ALL SELECT kind, count(*) FROM remote_mapping GROUP BY kind"
-		     " UNION ALL SELECT 0, count(*) FROM quarantine",
+	[ST_COUNT] = "SELECT name, value FROM counts",
 	/* the mappings published sources own: fixed-life kinds written from a file */
 	[ST_FIXED_LOCAL] = "SELECT " LOCAL_COLUMNS " FROM local_mapping WHERE kind = 1"
 			   " AND source LIKE '/%' AND id > ?1 ORDER BY id LIMIT ?2",
@@ -361,6 +360,20 @@ static int migrate(sqlite3 *db, const char *path, char *msg, size_t size)
 	return 0;
 }
 
+/* Every statement, prepared once for the life of the connection. */
+static int prepare_all(struct store *store, const char *path, char *msg, size_t msg_size)
+{
+	for (int s = 0; s < ST_COUNT_MAX; s++) {
+		if (sqlite3_prepare_v3(store->db, stmt_sql[s], -1, SQLITE_PREPARE_PERSISTENT,
+				       &store->stmt[s], NULL) != SQLITE_OK) {
+			say(msg, msg_size, "%s: unexpected schema: %s", path,
+			    sqlite3_errmsg(store->db));
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
 int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 {
 	struct store *store = NULL;
@@ -425,17 +438,40 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 		goto out;
 	}
 	rc = migrate(store->db, path, msg, msg_size);
+	if (rc == 0)
+		rc = prepare_all(store, path, msg, msg_size);
 	if (rc < 0)
 		goto out;
-	for (int s = 0; s < ST_COUNT_MAX; s++) {
-		if (sqlite3_prepare_v3(store->db, stmt_sql[s], -1, SQLITE_PREPARE_PERSISTENT,
-				       &store->stmt[s], NULL) != SQLITE_OK) {
-			say(msg, msg_size, "%s: unexpected schema: %s", path,
-			    sqlite3_errmsg(store->db));
-			rc = -EBADMSG;
-			goto out;
-		}
+	*out = store;
+	store = NULL;
+	rc = 0;
+out:
+	store_close(store);
+	return rc;
+}
+
+int store_open_reader(const char *path, struct store **out, char *msg, size_t msg_size)
+{
+	struct store *store = calloc(1, sizeof(*store));
+	int rc;
+
+	if (!store) {
+		say(msg, msg_size, "out of memory");
+		return -ENOMEM;
 	}
+	/* the daemon has opened, checked and migrated the file: only the statements remain */
+	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		say(msg, msg_size, "%s: cannot open to read: %s", path,
+		    store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
+		rc = errno_of(rc);
+		goto out;
+	}
+	sqlite3_extended_result_codes(store->db, 1);
+	sqlite3_busy_timeout(store->db, 200);
+	rc = prepare_all(store, path, msg, msg_size);
+	if (rc < 0)
+		goto out;
 	*out = store;
 	store = NULL;
 	rc = 0;
@@ -693,13 +729,12 @@ int store_inbound_idle(struct store *store, const struct ipr_context *peer, stru
 	return fetch_one(store, s, out);
 }
 
-int store_encoded_taken(struct store *store, int family, int64_t now, uint64_t *count)
+int store_encoded_taken(struct store *store, int family, uint64_t *count)
 {
 	sqlite3_stmt *st = store->stmt[ST_ENCODED_TAKEN];
 	int rc;
 
 	sqlite3_bind_int(st, 1, family == AF_INET ? 4 : 6);
-	sqlite3_bind_int64(st, 2, now);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*count = (uint64_t)sqlite3_column_int64(st, 0);
@@ -796,12 +831,18 @@ int store_count(struct store *store, struct store_counts *counts)
 
 	memset(counts, 0, sizeof(*counts));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int kind = sqlite3_column_int(st, 0);
-		uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
-		if (kind == 0)
-			counts->quarantined = n;
-		else if (kind >= IPR_MAP_PUBLISHED && kind <= IPR_MAP_STATIC_EXTERNAL)
-			counts->by_kind[kind] = n;
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		int64_t n = sqlite3_column_int64(st, 1);
+		unsigned kind;
+
+		/* a count edited below zero by hand reads as 0, not as 2^64 - 1 */
+		if (!name || n < 0)
+			continue;
+		if (sscanf(name, "mappings.%u", &kind) == 1 && kind >= IPR_MAP_PUBLISHED &&
+		    kind <= IPR_MAP_STATIC_EXTERNAL)
+			counts->by_kind[kind] = (uint64_t)n;
+		else if (strncmp(name, "quarantine.", 11) == 0)
+			counts->quarantined += (uint64_t)n;
 	}
 	sqlite3_reset(st);
 	counts->bad_rows = store->bad_rows;

@@ -19,6 +19,13 @@ struct store;
  */
 IPR_MUST_CHECK int store_open(const char *path, struct store **out, char *msg, size_t msg_size);
 void store_close(struct store *store);
+/*
+ * A second, read-only connection to a store the daemon has opened, for a thread that reads
+ * while the daemon writes (WAL: it sees the last commit, never blocks or is blocked). Only the
+ * lookups and lists may be used on it.
+ */
+IPR_MUST_CHECK int store_open_reader(const char *path, struct store **out, char *msg,
+				     size_t msg_size);
 
 /*
  * Writes happen between begin and commit (BEGIN IMMEDIATE ... COMMIT, durable on return).
@@ -71,7 +78,6 @@ IPR_MUST_CHECK int store_encoded_quarantined(struct store *store, int family,
 IPR_MUST_CHECK int store_ref_quarantined(struct store *store, const struct ipr_ref *ref,
 					 int64_t now);
 
-/* How many encoded addresses of a family are in use or in quarantine at time now. */
 /* Records that a remote mapping carried traffic (REPORT_USE); local mappings are left alone. */
 IPR_MUST_CHECK int store_mark_used(struct store *store, const struct ipr_mapping *m, int64_t now);
 
@@ -85,8 +91,11 @@ IPR_MUST_CHECK int store_inbound_count(struct store *store, const struct ipr_con
 IPR_MUST_CHECK int store_inbound_idle(struct store *store, const struct ipr_context *peer,
 				      struct ipr_mapping *out);
 
-IPR_MUST_CHECK int store_encoded_taken(struct store *store, int family, int64_t now,
-				       uint64_t *count);
+/*
+ * How many encoded addresses of a family are in use or resting in quarantine (until the sweep
+ * that forgets them); read from counts the store keeps as it changes, in constant time.
+ */
+IPR_MUST_CHECK int store_encoded_taken(struct store *store, int family, uint64_t *count);
 
 /*
  * Up to max dynamic mappings expired at time now, for the sweeper to delete. Returns how many
@@ -116,6 +125,7 @@ IPR_MUST_CHECK int store_savepoint(struct store *store);
 IPR_MUST_CHECK int store_release(struct store *store);
 void store_rollback_to(struct store *store);
 
+/* Mappings by kind and resting values, kept as the store changes: constant time to read. */
 struct store_counts {
 	uint64_t by_kind[IPR_MAP_STATIC_EXTERNAL + 1];
 	uint64_t quarantined;

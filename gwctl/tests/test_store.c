@@ -244,7 +244,7 @@ static void test_rows(void **state)
 	assert_int_equal(store_encoded_quarantined(fx->store, AF_INET, a.address, 7000), 0);
 	assert_int_equal(store_ref_quarantined(fx->store, &c.ref, 100), 1);
 	uint64_t taken = 0;
-	assert_int_equal(store_encoded_taken(fx->store, AF_INET, 100, &taken), 0);
+	assert_int_equal(store_encoded_taken(fx->store, AF_INET, &taken), 0);
 	assert_int_equal(taken, 1); /* a's address, resting */
 	assert_int_equal(store_begin(fx->store), 0);
 	assert_int_equal(store_purge_quarantine(fx->store, 7000), 0);
@@ -373,6 +373,81 @@ static void test_deleted_under_us(void **state)
 	assert_int_equal(access(fx->path, F_OK), -1);
 }
 
+static void assert_counts(struct store *store, uint64_t published, uint64_t dynamic_remote,
+			  uint64_t quarantined, uint64_t taken_v4)
+{
+	struct store_counts counts;
+	uint64_t taken = 0;
+
+	assert_int_equal(store_count(store, &counts), 0);
+	assert_int_equal(counts.by_kind[IPR_MAP_PUBLISHED], published);
+	assert_int_equal(counts.by_kind[IPR_MAP_DYNAMIC_REMOTE], dynamic_remote);
+	assert_int_equal(counts.quarantined, quarantined);
+	assert_int_equal(store_encoded_taken(store, AF_INET, &taken), 0);
+	assert_int_equal(taken, taken_v4);
+}
+
+/* Counts are kept as rows change, roll back with them, and start from an older store's rows. */
+static void test_counts_follow_changes(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipr_mapping a = remote("10.240.0.5", "192.0.2.1", 1);
+	struct ipr_mapping b = remote("10.240.0.6", "192.0.2.1", 2);
+	struct ipr_mapping six = remote("fd00::6", "192.0.2.1", 3);
+	struct ipr_mapping p = local("172.17.0.5", 5000, IPR_MAP_PUBLISHED);
+	char msg[512];
+
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_insert(fx->store, &a), 0);
+	assert_int_equal(store_insert(fx->store, &b), 0);
+	assert_int_equal(store_insert(fx->store, &six), 0);
+	assert_int_equal(store_insert(fx->store, &p), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_counts(fx->store, 1, 3, 0, 2);
+
+	/* a rolled-back transaction and a dropped savepoint take their counts with them */
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_delete(fx->store, &a, 7000), 0);
+	assert_counts(fx->store, 1, 2, 1, 2); /* a's address rests: still taken */
+	store_rollback(fx->store);
+	assert_counts(fx->store, 1, 3, 0, 2);
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_savepoint(fx->store), 0);
+	assert_int_equal(store_delete(fx->store, &p, 0), 0);
+	store_rollback_to(fx->store);
+	assert_int_equal(store_delete(fx->store, &a, 7000), 0);
+	assert_int_equal(store_delete(fx->store, &six, 7000), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_counts(fx->store, 1, 1, 2, 2);
+
+	/* a value quarantined again is renewed, not counted twice; purging uncounts it */
+	a.id = 0;
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_insert(fx->store, &a), 0);
+	assert_int_equal(store_delete(fx->store, &a, 8000), 0);
+	assert_counts(fx->store, 1, 1, 2, 2);
+	assert_int_equal(store_purge_quarantine(fx->store, 8000), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_counts(fx->store, 1, 1, 0, 1);
+
+	/* a store from before the counts (schema version 2) is counted once by the migration */
+	store_close(fx->store);
+	fx->store = NULL;
+	raw_exec(fx->path,
+		 "DROP TABLE counts; DROP TRIGGER local_mapping_count_insert;"
+		 " DROP TRIGGER local_mapping_count_delete;"
+		 " DROP TRIGGER local_mapping_count_update;"
+		 " DROP TRIGGER remote_mapping_count_insert;"
+		 " DROP TRIGGER remote_mapping_count_delete;"
+		 " DROP TRIGGER remote_mapping_count_update;"
+		 " DROP TRIGGER quarantine_count_insert; DROP TRIGGER quarantine_count_delete;"
+		 " INSERT INTO quarantine VALUES ('encoded:10.240.0.9', 9000),"
+		 " ('encoded:fd00::9', 9000), ('ref:77777', 9000);"
+		 " PRAGMA user_version = 2");
+	assert_int_equal(store_open(fx->path, &fx->store, msg, sizeof(msg)), 0);
+	assert_counts(fx->store, 1, 1, 3, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +458,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expiry_and_sweep_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_pages_and_bad_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_under_us, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counts_follow_changes, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

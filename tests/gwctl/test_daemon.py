@@ -218,7 +218,9 @@ def test_upgrades_a_version_1_store(make, workdir):
     db.commit()
     db.close()
     d.start()
-    check(sqlite3.connect(d.db).execute("PRAGMA user_version").fetchone()[0] == 2, "migrated")
+    migrations = len([n for n in os.listdir(os.path.dirname(schema)) if n[:3].isdigit()])
+    check(sqlite3.connect(d.db).execute("PRAGMA user_version").fetchone()[0] == migrations,
+          "migrated")
     r = d.client().get_ea("192.0.2.7", 2466)
     check(r.status == OK and r.get(A_ENCODED) == ip("10.240.1.2"), "the mapping is kept")
     cols = [c[1] for c in sqlite3.connect(d.db).execute("PRAGMA table_info(remote_mapping)")]
@@ -326,9 +328,9 @@ def test_report_counters(make, workdir):
     check(c.report_counters("", []).status == E_MALFORMED, "texts are never empty")
     check(c.call(REPORT_COUNTERS, attr(A_TEXT, b"dataplane") + attr(A_COUNTER, attr(A_TEXT, b"x")))
           .status == E_INVALID, "counter without value")
-    check(c.report_counters("a", []).status == OK and c.report_counters("b", []).status == OK,
-          "four components")
-    check(c.report_counters("c", []).status == E_BUSY, "a fifth is refused")
+    # dataplane and resolver have slots of their own; four others share the rest
+    check(all(c.report_counters(n, []).status == OK for n in "abcd"), "four others")
+    check(c.report_counters("e", []).status == E_BUSY, "a fifth other is refused")
     stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
     check(stats["dataplane.rx.tun"] == "9", stats)
 
