@@ -9,6 +9,7 @@
 #include "gwlink.h"
 #include "settings.h"
 #include "synth.h"
+#include "wakeup.h"
 
 struct module_qstate;
 struct module_env;
@@ -81,6 +82,7 @@ struct ipref_query {
 	struct dns_msg *native;
 	int native_rcode;
 	bool txt_done;
+	bool txt_failed; /* the TXT lookup failed (SERVFAIL and such): no lasting decision */
 	bool txt_bogus;
 	bool txt_secure;
 	struct synth_txt txt;
@@ -91,6 +93,7 @@ struct ipref_query {
 	size_t owner_len;
 	struct ipref_record records[SYNTH_AA_MAX];
 	size_t record_count;
+	struct wakeup wakeup; /* bounds the wait after the native answer (lookup-wait-ms) */
 	int ede;	      /* sldns_ede_code for a SERVFAIL, or -1 (none) */
 	const char *ede_text; /* static text */
 };
@@ -101,5 +104,7 @@ struct ipref_thread *ipref_thread_of(struct module_qstate *qstate, int id);
 /* query.c: the module's operate and inform_super. */
 void query_operate(struct module_qstate *qstate, int event, int id);
 void query_inform_super(struct module_qstate *qstate, int id, struct module_qstate *super);
+/* query.c: the query ends or is dropped; nothing of it may run later. */
+void query_clear(struct module_qstate *qstate, int id);
 
 #endif

@@ -110,8 +110,12 @@ static void launch_txt(struct module_qstate *qstate)
 		verbose(VERB_ALGO, "ipref: could not start the TXT lookup early");
 }
 
+/*
+ * The native answer. When the TXT lookup failed or did not finish in time (brief), it is cached
+ * only for seconds: a server's passing trouble must not hide the name's AA records for a TTL.
+ */
 static enum module_ext_state finish_native(struct module_qstate *qstate, struct ipref_query *iq,
-					   struct ipref_thread *thread)
+					   struct ipref_thread *thread, bool brief)
 {
 	struct dns_msg *msg = iq->native;
 	bool cacheable = msg && msg->rep && iq->native_rcode == LDNS_RCODE_NOERROR &&
@@ -123,7 +127,11 @@ static enum module_ext_state finish_native(struct module_qstate *qstate, struct 
 		IPREF_COUNT(thread, native, 1);
 	qstate->return_msg = msg;
 	qstate->return_rcode = iq->native_rcode;
-	answer_cache(qstate, msg, cacheable && !iq->started_no_cache_store);
+	if (brief)
+		answer_cache_for(qstate, msg, cacheable && !iq->started_no_cache_store,
+				 ANSWER_BRIEF_TTL);
+	else
+		answer_cache(qstate, msg, cacheable && !iq->started_no_cache_store);
 	qstate->no_cache_store = iq->started_no_cache_store;
 	return module_finished;
 }
@@ -282,7 +290,7 @@ static enum module_ext_state decide(struct module_qstate *qstate, struct ipref_q
 	if (iq->txt_found == -ENOMEM)
 		return servfail(qstate, iq, thread, LDNS_EDE_OTHER, "ipref: out of memory");
 	if (iq->txt_found != 0)
-		return finish_native(qstate, iq, thread);
+		return finish_native(qstate, iq, thread, iq->txt_failed);
 
 	rc = gwlink_ready(link);
 	if (rc < 0)
@@ -304,6 +312,16 @@ static enum module_ext_state decide(struct module_qstate *qstate, struct ipref_q
 		return module_wait_subquery;
 	}
 	return answer_records(qstate, iq, thread);
+}
+
+/* lookup-wait-ms is over: gateway names still being looked up count as failed. */
+static void give_up_names(struct ipref_query *iq)
+{
+	for (size_t k = 0; k < iq->record_count; k++)
+		if (iq->records[k].waiting) {
+			iq->records[k].waiting = 0;
+			iq->records[k].name_failed = true;
+		}
 }
 
 static bool still_waiting(const struct ipref_query *iq)
@@ -402,7 +420,10 @@ static enum module_ext_state on_moddone(struct module_qstate *qstate, struct ipr
 	iq->native = qstate->return_msg;
 	iq->native_rcode = qstate->return_rcode;
 	if (!attach(qstate, qstate->qinfo.qname, qstate->qinfo.qname_len, LDNS_RR_TYPE_TXT))
-		return finish_native(qstate, iq, thread);
+		return finish_native(qstate, iq, thread, true);
+	/* the client has waited for the native answer; the rest may add lookup-wait-ms at most */
+	if (thread && wakeup_arm(&iq->wakeup, qstate, thread->link.settings->lookup_wait_ms) < 0)
+		verbose(VERB_OPS, "ipref: no timer: the TXT lookup is waited for unbounded");
 	iq->phase = IPREF_TXT;
 	return module_wait_subquery;
 }
@@ -417,12 +438,19 @@ static enum module_ext_state on_pass(struct module_qstate *qstate, struct ipref_
 		return servfail(qstate, iq, NULL, LDNS_EDE_OTHER, "ipref: unexpected thread");
 	switch (iq->phase) {
 	case IPREF_TXT:
-		if (!iq->txt_done)
+		if (iq->txt_done)
+			return decide(qstate, iq, thread);
+		if (!wakeup_fired(&iq->wakeup))
 			return module_wait_subquery;
-		return decide(qstate, iq, thread);
+		/* the TXT lookup goes on detached, and fills the cache for later questions */
+		verbose(VERB_ALGO, "ipref: the TXT lookup took longer than lookup-wait-ms");
+		return finish_native(qstate, iq, thread, true);
 	case IPREF_CONTEXTS:
-		if (still_waiting(iq))
-			return module_wait_subquery;
+		if (still_waiting(iq)) {
+			if (!wakeup_fired(&iq->wakeup))
+				return module_wait_subquery;
+			give_up_names(iq);
+		}
 		return answer_records(qstate, iq, thread);
 	case IPREF_NATIVE:
 		break;
@@ -463,8 +491,12 @@ static void take_txt(struct module_qstate *sub, struct module_qstate *super, str
 
 	iq->txt_done = true;
 	iq->txt_found = -ENOENT;
-	if (sub->return_rcode != LDNS_RCODE_NOERROR || !msg || !msg->rep)
-		return; /* no TXT to be had: the native answer stands */
+	if (sub->return_rcode != LDNS_RCODE_NOERROR || !msg || !msg->rep ||
+	    (FLAGS_GET_RCODE(msg->rep->flags) != LDNS_RCODE_NOERROR &&
+	     FLAGS_GET_RCODE(msg->rep->flags) != LDNS_RCODE_NXDOMAIN)) {
+		iq->txt_failed = true; /* no TXT to be had now: the native answer, briefly */
+		return;
+	}
 	if (msg->rep->security == sec_status_bogus) {
 		iq->txt_bogus = true;
 		return;
@@ -553,6 +585,15 @@ static void take_context(struct module_qstate *sub, struct ipref_query *iq)
 			break;
 		}
 	}
+}
+
+void query_clear(struct module_qstate *qstate, int id)
+{
+	struct ipref_query *iq = qstate->minfo[id];
+
+	if (iq)
+		wakeup_cancel(&iq->wakeup);
+	qstate->minfo[id] = NULL;
 }
 
 void query_inform_super(struct module_qstate *qstate, int id, struct module_qstate *super)

@@ -73,14 +73,16 @@ class Site:
     """gwctld, NSD and Unbound with the module, all on loopback, stopped by PID."""
 
     def __init__(self, make, workdir, gwctl_extra="", settings="", unbound_extra="",
-                 server_delay=None, minimisation="no", holdoff_ms=300):
+                 server_delay=None, minimisation="no", holdoff_ms=300, relay=False):
         self.workdir = workdir
         self.gw = make("gateway = 2001:db8::fe\n" + gwctl_extra).start()
         signed, anchor = sign_secure_zone(workdir)
         self.nsd = Nsd(workdir, {"site.test": os.path.join(ZONES, "site.test.zone"),
                                  "secure.test": signed}, ("ns1.site.test", "A"))
-        # with server_delay, NSD answers through a relay that holds each query that long
-        self.relay = UdpDelay(self.nsd.port, server_delay) if server_delay else None
+        # with server_delay, NSD answers through a relay that holds each query that long; with
+        # relay, through one that passes queries on at once unless its rules say otherwise
+        self.relay = (UdpDelay(self.nsd.port, server_delay or 0)
+                      if server_delay or relay else None)
         server_port = self.relay.port if self.relay else self.nsd.port
         self.settings = os.path.join(workdir, "resolver.conf")
         with open(self.settings, "w") as f:
@@ -369,6 +371,63 @@ def test_lookups_in_parallel(site):
         check(events.index(txt) < events.index(native), f"{name}: serial lookups: {events}")
 
 
+def poll(what, ask, deadline_s=15):
+    """ask() until what(answer) holds; the last answer (check fails after deadline_s)."""
+    deadline = time.time() + deadline_s
+    while True:
+        answer = ask()
+        if what(answer) or time.time() > deadline:
+            return answer
+        time.sleep(0.2)
+
+
+def is_encoded(answer):
+    values = answer.data("A")
+    return bool(values) and all(ipaddress.ip_address(v) in ENCODED_V4 for v in values)
+
+
+@with_site(relay=True)
+def test_txt_never_answered(site):
+    """A server that answers A but drops TXT: the client still gets the native answer (after
+    lookup-wait-ms, not never), cached briefly; once TXT is answered again, the AA record wins
+    within seconds."""
+    site.relay.rules[("both.site.test.", 16)] = "drop"
+    a = site.ask("both.site.test")
+    check(a.status == "NOERROR" and a.data("A") == ["192.0.2.50"], a)
+    again = site.ask("both.site.test")  # within the brief cache time: the same answer
+    check(again.data("A") == ["192.0.2.50"], again)
+    # the TXT question went out: the module waited for it, then gave up
+    check(("query", "both.site.test.", 16) in site.relay.events, site.relay.events)
+    del site.relay.rules[("both.site.test.", 16)]
+    final = poll(is_encoded, lambda: site.ask("both.site.test"))
+    check(is_encoded(final), f"still native after TXT recovered: {final}")
+
+
+@with_site(relay=True)
+def test_gateway_name_never_answered(site):
+    """A gateway name whose server drops its address questions: an answer after lookup-wait-ms
+    (SERVFAIL saying why, the name having no native address), and the encoded address once the
+    server answers again (a failure is not cached)."""
+    for rtype in (1, 28):
+        site.relay.rules[("gwslow.site.test.", rtype)] = "drop"
+    a = site.ask("slowgw.site.test")
+    check(a.status == "SERVFAIL" and a.ede is not None, a)
+    site.relay.rules.clear()
+    final = poll(is_encoded, lambda: site.ask("slowgw.site.test"))
+    check(is_encoded(final), final)
+
+
+@with_site(relay=True)
+def test_txt_servfail(site):
+    """A server that SERVFAILs TXT only: the native answer, cached for seconds, not its TTL."""
+    site.relay.rules[("both.site.test.", 16)] = "servfail"
+    a = site.ask("both.site.test")
+    check(a.status == "NOERROR" and a.data("A") == ["192.0.2.50"], a)
+    del site.relay.rules[("both.site.test.", 16)]
+    final = poll(is_encoded, lambda: site.ask("both.site.test"))
+    check(is_encoded(final), f"still native after TXT recovered: {final}")
+
+
 def test_bad_settings(make, workdir):
     bad = os.path.join(workdir, "bad.conf")
     with open(bad, "w") as f:
@@ -431,5 +490,6 @@ if __name__ == "__main__":
         test_several_records, test_cname_chain, test_native_names_untouched,
         test_families_and_unresolvable_contexts, test_no_ipv6_range, test_reverse, test_dnssec,
         test_gwctl_down_and_back, test_gwctl_stuck, test_gwctl_slow_recovers, test_reload, test_bad_settings,
-        test_sample_configuration, test_lookups_in_parallel,
+        test_sample_configuration, test_lookups_in_parallel, test_txt_never_answered,
+        test_txt_servfail, test_gateway_name_never_answered,
     ]))
