@@ -73,6 +73,7 @@ struct ipref_record {
 	uint32_t name_ttl;
 	bool name_insecure; /* a context lookup that was not validated as secure */
 	bool name_failed;   /* a context lookup that failed (SERVFAIL, bogus) */
+	bool name_bogus;    /* one that failed DNSSEC validation */
 };
 
 /* Per-query state, in the query's region. */
@@ -85,6 +86,7 @@ struct ipref_query {
 	bool txt_failed; /* the TXT lookup failed (SERVFAIL and such): no lasting decision */
 	bool txt_bogus;
 	bool txt_secure;
+	bool used_bogus; /* CD let bogus data through: the answer is this client's alone */
 	struct synth_txt txt;
 	int txt_found; /* synth_txt_parse's result: 0 with valid records, else -ENOENT */
 	struct ub_packed_rrset_key **chain;

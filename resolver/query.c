@@ -18,6 +18,7 @@
 
 #include "services/cache/dns.h"
 #include "sldns/rrdef.h"
+#include "util/config_file.h"
 #include "util/data/dname.h"
 #include "util/data/msgreply.h"
 #include "util/data/packed_rrset.h"
@@ -32,6 +33,17 @@
 static uint16_t sub_flags(const struct module_qstate *qstate)
 {
 	return (uint16_t)(BIT_RD | (qstate->query_flags & BIT_CD));
+}
+
+/*
+ * Whether bogus data stops this question. Unbound validates every lookup, CD or not, and lets
+ * a client that set CD have bogus data (RFC 4035 3.2.2) only when it replies: the module, whose
+ * sub-queries see bogus data either way, decides as the mesh does for its replies.
+ */
+static bool enforces_validation(const struct module_qstate *qstate)
+{
+	return qstate->env->need_to_validate &&
+	       (!(qstate->query_flags & BIT_CD) || qstate->env->cfg->ignore_cd);
 }
 
 static bool attach(struct module_qstate *qstate, const uint8_t *name, size_t name_len,
@@ -174,7 +186,7 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 	struct synth_ip ips[SYNTH_AA_MAX];
 	char owner[IPR_NAME_MAX + 1];
 	bool named = synth_name_from_wire(iq->owner, iq->owner_len, owner) == 0;
-	bool secure = iq->txt_secure, lookup_failed = false;
+	bool secure = iq->txt_secure, lookup_failed = false, bogus = false;
 	uint32_t ttl = iq->txt.ttl;
 	size_t n = 0, found = 0;
 	int rc;
@@ -185,6 +197,7 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 
 		if (!record_context(rec, &context)) {
 			lookup_failed |= rec->name_failed;
+			bogus |= rec->name_bogus;
 			continue;
 		}
 		/* a gateway name answered with one of our own encoded addresses is no gateway */
@@ -224,6 +237,10 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 					"ipref: the gateway control daemon refused the request");
 		}
 	}
+	if (found == 0 && bogus)
+		return servfail(
+			qstate, iq, thread, LDNS_EDE_DNSSEC_BOGUS,
+			"ipref: the gateway names of the AA records failed DNSSEC validation");
 	if (found == 0 && lookup_failed)
 		return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
 				"ipref: the gateway names of the AA records did not resolve");
@@ -241,7 +258,8 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 	if (!msg)
 		return servfail(qstate, iq, thread, LDNS_EDE_OTHER, "ipref: out of memory");
 	IPREF_COUNT(thread, synthesized, 1);
-	answer_cache(qstate, msg, !iq->started_no_cache_store && !lookup_failed);
+	/* the message cache would give an answer made of bogus data to clients without CD too */
+	answer_cache(qstate, msg, !iq->started_no_cache_store && !lookup_failed && !iq->used_bogus);
 	return finish(qstate, iq, msg);
 }
 
@@ -498,8 +516,11 @@ static void take_txt(struct module_qstate *sub, struct module_qstate *super, str
 		return;
 	}
 	if (msg->rep->security == sec_status_bogus) {
-		iq->txt_bogus = true;
-		return;
+		if (enforces_validation(super)) {
+			iq->txt_bogus = true;
+			return;
+		}
+		iq->used_bogus = true;
 	}
 	iq->txt_secure = msg->rep->security == sec_status_secure;
 	rrset = reply_find_answer_rrset(&sub->qinfo, msg->rep);
@@ -543,7 +564,8 @@ static void take_txt(struct module_qstate *sub, struct module_qstate *super, str
 }
 
 /* A context name's A or AAAA answer, for every record naming it. */
-static void take_context(struct module_qstate *sub, struct ipref_query *iq)
+static void take_context(struct module_qstate *sub, struct module_qstate *super,
+			 struct ipref_query *iq)
 {
 	uint16_t qtype = sub->qinfo.qtype;
 	unsigned bit = qtype == LDNS_RR_TYPE_A ? SYNTH_FAMILY_V4 : SYNTH_FAMILY_V6;
@@ -560,10 +582,16 @@ static void take_context(struct module_qstate *sub, struct ipref_query *iq)
 		    query_dname_compare(rec->name_wire, sub->qinfo.qname) != 0)
 			continue;
 		rec->waiting &= ~bit;
-		if (sub->return_rcode != LDNS_RCODE_NOERROR || !msg || !msg->rep ||
-		    msg->rep->security == sec_status_bogus) {
+		if (sub->return_rcode != LDNS_RCODE_NOERROR || !msg || !msg->rep) {
 			rec->name_failed = true;
 			continue;
+		}
+		if (msg->rep->security == sec_status_bogus) {
+			if (enforces_validation(super)) {
+				rec->name_failed = rec->name_bogus = true;
+				continue;
+			}
+			iq->used_bogus = true;
 		}
 		rrset = reply_find_answer_rrset(&sub->qinfo, msg->rep);
 		if (!rrset)
@@ -607,5 +635,5 @@ void query_inform_super(struct module_qstate *qstate, int id, struct module_qsta
 		take_txt(qstate, super, iq, ipref_thread_of(super, id));
 	else if (iq->phase == IPREF_CONTEXTS &&
 		 (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA))
-		take_context(qstate, iq);
+		take_context(qstate, super, iq);
 }

@@ -42,6 +42,16 @@ class Answer:
                 self.records.append((name, int(ttl), rtype, data))
         m = re.search(r"EDE: (\d+)", text)
         self.ede = int(m.group(1)) if m else None
+        self.sections = {}
+        for title, body in re.findall(r";; (\w+) SECTION:\n(.*?)(?:\n\n|$)", text, re.S):
+            self.sections[title] = sorted(tuple(line.split(None, 4)[i] for i in (0, 3, 4))
+                                          for line in body.splitlines()
+                                          if line and not line.startswith(";"))
+
+    def shape(self):
+        """What a comparison looks at: everything the client is told but TTLs and the ID."""
+        return (self.status, sorted(self.flags), self.ede, self.sections.get("ANSWER", []),
+                self.sections.get("AUTHORITY", []))
 
     def data(self, rtype):
         return [r[3] for r in self.records if r[2] == rtype]
@@ -64,8 +74,10 @@ def sign_secure_zone(workdir):
     signed = zone + ".signed"
     text = open(signed).read()
     check('"AA 198.51.100.9 + 43"' in text, "signed zone holds the TXT to tamper with")
+    check("\tA\t198.51.100.60" in text, "signed zone holds the A to tamper with")
     with open(signed, "w") as f:
-        f.write(text.replace('"AA 198.51.100.9 + 43"', '"AA 198.51.100.9 + 44"'))
+        f.write(text.replace('"AA 198.51.100.9 + 43"', '"AA 198.51.100.9 + 44"')
+                .replace("\tA\t198.51.100.60", "\tA\t198.51.100.61"))
     return signed, os.path.join(workdir, keys[0] + ".key")
 
 
@@ -73,7 +85,8 @@ class Site:
     """gwctld, NSD and Unbound with the module, all on loopback, stopped by PID."""
 
     def __init__(self, make, workdir, gwctl_extra="", settings="", unbound_extra="",
-                 server_delay=None, minimisation="no", holdoff_ms=300, relay=False):
+                 server_delay=None, minimisation="no", holdoff_ms=300, relay=False,
+                 stock=False):
         self.workdir = workdir
         self.gw = make("gateway = 2001:db8::fe\n" + gwctl_extra).start()
         signed, anchor = sign_secure_zone(workdir)
@@ -88,13 +101,29 @@ class Site:
         with open(self.settings, "w") as f:
             f.write(f"socket = {self.gw.sock}\ntimeout-ms = 1000\nholdoff-ms = {holdoff_ms}\n"
                     f"{settings}")
-        self.unbound = Unbound(UNBOUND_BUILD, workdir, f"""    num-threads: 2
-    module-config: "dynlib validator iterator"
+        self.unbound = self.make_unbound(workdir, "dynlib validator iterator", minimisation,
+                                         anchor, unbound_extra, server_port)
+        # stock: the same Unbound and configuration without the module, to compare answers with
+        self.stock = (self.make_unbound(workdir, "validator iterator", minimisation, anchor,
+                                        unbound_extra, server_port, "stock")
+                      if stock else None)
+        for unbound in (self.unbound, self.stock):
+            if unbound:
+                checked = unbound.check()
+                check(checked.returncode == 0, checked.stdout + checked.stderr)
+                unbound.start()
+
+    def make_unbound(self, workdir, modules, minimisation, anchor, extra, server_port,
+                     name="unbound"):
+        dynlib = f'dynlib:\n    dynlib-file: "{os.path.abspath(MODULE)}"\n'
+        return Unbound(UNBOUND_BUILD, workdir, f"""    num-threads: 2
+    module-config: "{modules}"
     ede: yes
     val-log-level: 2
     qname-minimisation: {minimisation}
     trust-anchor-file: "{anchor}"
     local-zone: "test." nodefault
+    local-zone: "refused.test." refuse
     local-zone: "240.10.in-addr.arpa." transparent
     local-zone: "241.10.in-addr.arpa." transparent
     local-zone: "242.10.in-addr.arpa." transparent
@@ -112,18 +141,13 @@ class Site:
     local-zone: "254.10.in-addr.arpa." transparent
     local-zone: "255.10.in-addr.arpa." transparent
     local-zone: "e.e.e.e.e.e.d.f.ip6.arpa." transparent
-{unbound_extra}""", f"""dynlib:
-    dynlib-file: "{os.path.abspath(MODULE)}"
-stub-zone:
+{extra}""", (dynlib if "dynlib" in modules else "") + f"""stub-zone:
     name: "site.test"
     stub-addr: 127.0.0.1@{server_port}
 stub-zone:
     name: "secure.test"
     stub-addr: 127.0.0.1@{server_port}
-""", env={"IPREF_RESOLVER_CONF": self.settings})
-        checked = self.unbound.check()
-        check(checked.returncode == 0, checked.stdout + checked.stderr)
-        self.unbound.start()
+""", env={"IPREF_RESOLVER_CONF": self.settings}, name=name)
 
     def ask(self, name, rtype="A", *options):
         return Answer(dig(self.unbound.port, name, rtype, *options))
@@ -135,8 +159,13 @@ stub-zone:
         finally:
             db.close()
 
+    def ask_stock(self, name, rtype="A", *options):
+        return Answer(dig(self.stock.port, name, rtype, *options))
+
     def stop(self):
         self.unbound.stop()
+        if self.stock:
+            self.stock.stop()
         if self.relay:
             self.relay.stop()
         self.nsd.stop()
@@ -285,6 +314,27 @@ def test_dnssec(site):
 
 
 @with_site()
+def test_dnssec_gateway_name_and_cd(site):
+    """A gateway name that fails validation: SERVFAIL with EDE 6 (DNSSEC Bogus). With CD the
+    client asks the resolver not to enforce validation (RFC 4035 3.2.2): stock then returns bogus
+    data, and so does the module, the AA records being used unchecked (never with AD), whether
+    the bogus data was in the cache or not."""
+    for name in ("usesbad.secure.test", "tampered.secure.test"):
+        cold = site.ask(name, "A", "+cd", "+dnssec")
+        check(cold.status == "NOERROR" and "ad" not in cold.flags, cold)
+        encoded(cold)
+        bad = site.ask(name, "A", "+dnssec")
+        check(bad.status == "SERVFAIL" and bad.ede == 6, bad)
+        cached = site.ask(name, "A", "+cd")
+        check(cached.status == "NOERROR", cached)
+        encoded(cached)
+        check(site.unbound.control("flush_zone", "secure.test").returncode == 0, "flush")
+        check(site.unbound.control("flush_bogus").returncode == 0, "flush")
+    txt = site.ask("tampered.secure.test", "TXT", "+cd")
+    check(txt.data("TXT") == ['"AA 198.51.100.9 + 44"'], txt)
+
+
+@with_site()
 def test_gwctl_down_and_back(site):
     before = encoded(site.ask("v4.site.test"))
     site.gw.stop()
@@ -428,6 +478,45 @@ def test_txt_servfail(site):
     check(is_encoded(final), f"still native after TXT recovered: {final}")
 
 
+# Questions whose answers must be stock Unbound's, exactly: every type and response code the
+# test zones produce, for names without AA records and for other types of names with them.
+ORDINARY = [
+    ("plain.site.test", "A"), ("plain.site.test", "AAAA"), ("plain.site.test", "TXT"),
+    ("plain.site.test", "MX"), ("plain.site.test", "CAA"), ("mail.site.test", "A"),
+    ("_sip._udp.site.test", "SRV"), ("toplain.site.test", "A"), ("toplain.site.test", "AAAA"),
+    ("toplain.site.test", "CNAME"), ("x.wild.site.test", "A"), ("x.wild.site.test", "TXT"),
+    ("x.wild.site.test", "AAAA"), ("dangling.site.test", "A"), ("dangling.site.test", "AAAA"),
+    ("nosuch.site.test", "A"), ("nosuch.site.test", "AAAA"), ("nosuch.site.test", "TXT"),
+    ("site.test", "SOA"), ("site.test", "NS"), ("ns1.site.test", "AAAA"),
+    ("gw.site.test", "A"), ("gw.site.test", "AAAA"), ("broken.site.test", "A"),
+    ("v4.site.test", "TXT"), ("both.site.test", "MX"), ("failing.site.test", "A"),
+    ("failing.site.test", "AAAA"), ("refused.test", "A"), ("refused.test", "AAAA"),
+    ("plain.secure.test", "A"), ("plain.secure.test", "TXT"), ("plain.secure.test", "AAAA"),
+    ("nosuch.secure.test", "A"), ("nosuch.secure.test", "AAAA"), ("secure.test", "DNSKEY"),
+    ("secure.test", "SOA"), ("tampered.secure.test", "TXT"),
+]
+
+
+@with_site(relay=True, stock=True)
+def test_same_as_stock(site):
+    """The module never answers an ordinary question differently from stock Unbound: each one
+    asked cold and again from the cache, with and without +dnssec and +cd."""
+    for rtype in ("A", "AAAA"):  # a server that fails: SERVFAIL from both
+        site.relay.rules[("failing.site.test.", 1 if rtype == "A" else 28)] = "servfail"
+    differences = []
+    for options in ((), ("+dnssec",), ("+cd",), ("+dnssec", "+cd")):
+        for name, rtype in ORDINARY:
+            for when in ("cold", "cached"):
+                ours = site.ask(name, rtype, *options)
+                stock = site.ask_stock(name, rtype, *options)
+                if ours.shape() != stock.shape():
+                    differences.append(f"{name} {rtype} {' '.join(options)} ({when}):\n"
+                                       f"  module {ours.shape()}\n  stock  {stock.shape()}")
+        check(site.unbound.control("flush_zone", "test").returncode == 0, "flush")
+        check(site.stock.control("flush_zone", "test").returncode == 0, "flush")
+    check(not differences, "\n".join(differences))
+
+
 def test_bad_settings(make, workdir):
     bad = os.path.join(workdir, "bad.conf")
     with open(bad, "w") as f:
@@ -489,7 +578,8 @@ if __name__ == "__main__":
         test_address_context, test_ipref_wins_over_native, test_name_context_and_ttl,
         test_several_records, test_cname_chain, test_native_names_untouched,
         test_families_and_unresolvable_contexts, test_no_ipv6_range, test_reverse, test_dnssec,
+        test_dnssec_gateway_name_and_cd,
         test_gwctl_down_and_back, test_gwctl_stuck, test_gwctl_slow_recovers, test_reload, test_bad_settings,
         test_sample_configuration, test_lookups_in_parallel, test_txt_never_answered,
-        test_txt_servfail, test_gateway_name_never_answered,
+        test_txt_servfail, test_gateway_name_never_answered, test_same_as_stock,
     ]))
