@@ -80,6 +80,7 @@ struct ipref_record {
 struct ipref_query {
 	enum ipref_phase phase;
 	int started_no_cache_store;
+	bool gateway_lookup; /* started as another query's gateway-name lookup (query.c) */
 	struct dns_msg *native;
 	int native_rcode;
 	bool txt_done;

@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -276,8 +277,24 @@ def test_native_names_untouched(site):
 def test_families_and_unresolvable_contexts(site):
     encoded(site.ask("v6ctx.site.test"))
     check(len(encoded(site.ask("mixed.site.test"))) == 2, "one per record")
-    lost = site.ask("lost.site.test")
-    check(lost.status == "NOERROR" and not lost.records, lost)
+
+
+@with_site()
+def test_unusable_gateway_names(site):
+    """AA records none of whose gateway names gives an address: the native answer where there
+    is one, else SERVFAIL with an EDE saying why; never an empty answer without a reason. A name
+    that is its own gateway is reached through its own native address."""
+    for name in ("lost.site.test", "noaddr.site.test"):  # NXDOMAIN; no address records
+        for rtype in ("A", "AAAA"):
+            a = site.ask(name, rtype)
+            check(a.status == "SERVFAIL" and a.ede == 0 and "have no address" in a.text, a)
+    native = site.ask("ctxnx.site.test")
+    check(native.status == "NOERROR" and native.data("A") == ["192.0.2.60"], native)
+    none = site.ask("ctxnx.site.test", "AAAA")
+    check(none.status == "SERVFAIL" and "have no address" in none.text, none)
+    encoded(site.ask("self.site.test"))
+    encoded(site.ask("self.site.test", "AAAA"), "AAAA")
+    check(any(r[2] == "192.0.2.61 + 15" for r in site.mappings()), site.mappings())
 
 
 @with_site(gwctl_extra="encoded-ipv6 = none\n")
@@ -478,6 +495,49 @@ def test_txt_servfail(site):
     check(is_encoded(final), f"still native after TXT recovered: {final}")
 
 
+@with_site()
+def test_answers_independent_of_order(site):
+    """Names that are gateways' names and have AA records of their own (gwaa; self, its own
+    gateway) and a name that uses gwaa as its gateway: every question gets the same answer
+    whichever was asked first, cold and from the cache."""
+    questions = [("viagwaa.site.test", "A"), ("viagwaa.site.test", "AAAA"),
+                 ("gwaa.site.test", "A"), ("gwaa.site.test", "AAAA"), ("self.site.test", "A"),
+                 ("self.site.test", "AAAA")]
+    orders = [questions[i:] + questions[:i] for i in range(len(questions))]
+    orders += [list(reversed(order)) for order in orders]
+    seen = {}
+    for order in orders:
+        check(site.unbound.control("flush_zone", "site.test").returncode == 0, "flush")
+        for name, rtype in order + order:
+            shape = site.ask(name, rtype).shape()
+            first = seen.setdefault((name, rtype), (shape, order))
+            check(first[0] == shape, f"{name} {rtype}: {shape} after {order}, but "
+                                     f"{first[0]} after {first[1]}")
+    # and what they are: encoded addresses for every one of them
+    for (name, rtype), (shape, _) in seen.items():
+        check(shape[0] == "NOERROR" and shape[3], f"{name} {rtype}: {shape}")
+
+
+@with_site(server_delay=0.3, unbound_extra="    num-threads: 1\n")  # one mesh for both
+def test_client_joins_gateway_lookup(site):
+    """A client asking for a gateway's name while the module looks it up as a gateway (Unbound
+    gives both one query state) gets the answer it would get alone: gwaa has AA records."""
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault(
+        "via", site.ask("viagwaa.site.test")))
+    thread.start()
+    deadline = time.time() + 10
+    while ("query", "gwaa.site.test.", 1) not in site.relay.events and time.time() < deadline:
+        time.sleep(0.01)
+    asked = len(site.relay.events)
+    joined = site.ask("gwaa.site.test")
+    thread.join()
+    check(("answer", "gwaa.site.test.", 1) in site.relay.events[asked:],
+          f"asked while the lookup was in flight: {site.relay.events}")
+    encoded(result["via"])
+    encoded(joined)
+
+
 # Questions whose answers must be stock Unbound's, exactly: every type and response code the
 # test zones produce, for names without AA records and for other types of names with them.
 ORDINARY = [
@@ -577,9 +637,10 @@ if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([
         test_address_context, test_ipref_wins_over_native, test_name_context_and_ttl,
         test_several_records, test_cname_chain, test_native_names_untouched,
-        test_families_and_unresolvable_contexts, test_no_ipv6_range, test_reverse, test_dnssec,
+        test_families_and_unresolvable_contexts, test_unusable_gateway_names, test_no_ipv6_range, test_reverse, test_dnssec,
         test_dnssec_gateway_name_and_cd,
         test_gwctl_down_and_back, test_gwctl_stuck, test_gwctl_slow_recovers, test_reload, test_bad_settings,
         test_sample_configuration, test_lookups_in_parallel, test_txt_never_answered,
         test_txt_servfail, test_gateway_name_never_answered, test_same_as_stock,
+        test_answers_independent_of_order, test_client_joins_gateway_lookup,
     ]))
