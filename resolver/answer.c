@@ -137,8 +137,13 @@ void answer_cache_for(struct module_qstate *qstate, struct dns_msg *msg, int all
 		rep.ttl = at_most;
 		rep.prefetch_ttl = PREFETCH_TTL_CALC(at_most);
 	}
-	if (!dns_cache_store(qstate->env, &qstate->qinfo, &rep, 0, 0, 0, NULL, qstate->query_flags,
-			     qstate->qstarttime))
+	/*
+	 * A prefetch's leeway lets the fresh RRsets replace cached ones that have not expired
+	 * yet, as the iterator stores them: without it the refreshed message would still point at
+	 * the old RRsets and expire with them.
+	 */
+	if (!dns_cache_store(qstate->env, &qstate->qinfo, &rep, 0, qstate->prefetch_leeway, 0, NULL,
+			     qstate->query_flags, qstate->qstarttime))
 		log_err("ipref: out of memory caching an answer");
 }
 

@@ -37,6 +37,19 @@ static uint16_t sub_flags(const struct module_qstate *qstate)
 }
 
 /*
+ * A prefetch refreshes what the cache holds: its lookups must not be answered from the cache
+ * (the TXT's remaining TTL would bound the refreshed answer's), and store what they find with
+ * the prefetch's leeway, as Unbound's own prefetch does.
+ */
+static void refresh_like(struct module_qstate *newq, const struct module_qstate *qstate)
+{
+	if (!newq || qstate->prefetch_leeway == 0)
+		return;
+	newq->no_cache_lookup = 1;
+	newq->prefetch_leeway = qstate->prefetch_leeway;
+}
+
+/*
  * Whether bogus data stops this question. Unbound validates every lookup, CD or not, and lets
  * a client that set CD have bogus data (RFC 4035 3.2.2) only when it replies: the module, whose
  * sub-queries see bogus data either way, decides as the mesh does for its replies.
@@ -84,6 +97,7 @@ static bool attach(struct module_qstate *qstate, const uint8_t *name, size_t nam
 		return false;
 	if (!(*qstate->env->attach_sub)(qstate, &q, sub_flags(qstate), 0, 0, &newq))
 		return false;
+	refresh_like(newq, qstate);
 	/*
 	 * A gateway name's address lookup must see native data, and clients must not: the name
 	 * may have AA records of its own, whose answer (encoded addresses) is what the message
@@ -158,6 +172,7 @@ static void launch_txt(struct module_qstate *qstate)
 	/* failure is harmless: the lookup is attached, and so started, after the native one */
 	if (!(*qstate->env->add_sub)(qstate, &q, sub_flags(qstate), 0, 0, &newq, &sub))
 		verbose(VERB_ALGO, "ipref: could not start the TXT lookup early");
+	refresh_like(newq, qstate);
 }
 
 /* finish_native's at_most for a native answer that stands as long as its TTL says */

@@ -538,6 +538,34 @@ def test_client_joins_gateway_lookup(site):
     encoded(joined)
 
 
+def upstream(site, name, rtype):
+    return site.relay.events.count(("query", name, rtype))
+
+
+@with_site(relay=True, unbound_extra="    prefetch: yes\n")
+def test_prefetch(site):
+    """prefetch: yes refreshes names through the module as stock does: a question in the last
+    tenth of an answer's TTL is answered from the cache and starts a refresh, after which the
+    answer stays cached with its full TTL; no client waits for the server again. Native names
+    and IPREF names alike (whose refresh asks for the TXT again and renews the mapping)."""
+    for name, rtype, watched in (("pf.site.test.", "A", 1), ("pfip.site.test.", "A", 16)):
+        first = site.ask(name, rtype)
+        check(first.records and first.records[0][1] <= 10, first)
+        before = upstream(site, name, watched)
+        # wait for the last tenth of the TTL: that question starts the prefetch
+        answer = poll(lambda a: a.records and a.records[0][1] <= 1, lambda: site.ask(name, rtype))
+        check(answer.records and answer.records[0][1] <= 1, answer)
+        triggered = time.time()
+        # past the first answer's expiry, every answer comes from the refreshed cache entry
+        final = poll(lambda a: time.time() > triggered + 2.5 and a.records and
+                     a.records[0][1] >= 5, lambda: site.ask(name, rtype), deadline_s=8)
+        check(final.records and final.records[0][1] >= 5, f"not refreshed: {final}")
+        check(final.data(rtype) == first.data(rtype), (first, final))
+        check(upstream(site, name, watched) == before + 1,
+              f"{name}: {upstream(site, name, watched) - before} upstream questions, not the "
+              f"one prefetch: {site.relay.events}")
+
+
 # Questions whose answers must be stock Unbound's, exactly: every type and response code the
 # test zones produce, for names without AA records and for other types of names with them.
 ORDINARY = [
@@ -643,4 +671,5 @@ if __name__ == "__main__":
         test_sample_configuration, test_lookups_in_parallel, test_txt_never_answered,
         test_txt_servfail, test_gateway_name_never_answered, test_same_as_stock,
         test_answers_independent_of_order, test_client_joins_gateway_lookup,
+        test_prefetch,
     ]))
