@@ -581,7 +581,9 @@ ORDINARY = [
     ("failing.site.test", "AAAA"), ("refused.test", "A"), ("refused.test", "AAAA"),
     ("plain.secure.test", "A"), ("plain.secure.test", "TXT"), ("plain.secure.test", "AAAA"),
     ("nosuch.secure.test", "A"), ("nosuch.secure.test", "AAAA"), ("secure.test", "DNSKEY"),
-    ("secure.test", "SOA"), ("tampered.secure.test", "TXT"),
+    ("secure.test", "SOA"), ("tampered.secure.test", "TXT"), ("failtxt.site.test", "A"),
+    ("failtxt.site.test", "AAAA"), ("failtxt.site.test", "TXT"), ("droptxt.site.test", "A"),
+    ("droptxt.site.test", "AAAA"),
 ]
 
 
@@ -591,6 +593,9 @@ def test_same_as_stock(site):
     asked cold and again from the cache, with and without +dnssec and +cd."""
     for rtype in ("A", "AAAA"):  # a server that fails: SERVFAIL from both
         site.relay.rules[("failing.site.test.", 1 if rtype == "A" else 28)] = "servfail"
+    # servers that fail or drop TXT questions only: native answers from both
+    site.relay.rules[("failtxt.site.test.", 16)] = "servfail"
+    site.relay.rules[("droptxt.site.test.", 16)] = "drop"
     differences = []
     for options in ((), ("+dnssec",), ("+cd",), ("+dnssec", "+cd")):
         for name, rtype in ORDINARY:
