@@ -39,7 +39,9 @@ static uint16_t sub_flags(const struct module_qstate *qstate)
 /*
  * A prefetch refreshes what the cache holds: its lookups must not be answered from the cache
  * (the TXT's remaining TTL would bound the refreshed answer's), and store what they find with
- * the prefetch's leeway, as Unbound's own prefetch does.
+ * the prefetch's leeway, as Unbound's own prefetch does. The TXT lookup attached after the
+ * native answer is not one of them: it is the early one still running, or else a new one that
+ * finds what the early one refreshed.
  */
 static void refresh_like(struct module_qstate *newq, const struct module_qstate *qstate)
 {
@@ -97,7 +99,6 @@ static bool attach(struct module_qstate *qstate, const uint8_t *name, size_t nam
 		return false;
 	if (!(*qstate->env->attach_sub)(qstate, &q, sub_flags(qstate), 0, 0, &newq))
 		return false;
-	refresh_like(newq, qstate);
 	/*
 	 * A gateway name's address lookup must see native data, and clients must not: the name
 	 * may have AA records of its own, whose answer (encoded addresses) is what the message
@@ -106,6 +107,7 @@ static bool attach(struct module_qstate *qstate, const uint8_t *name, size_t nam
 	 * touched: take_context reads the native answer that question kept.
 	 */
 	if (newq && (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA)) {
+		refresh_like(newq, qstate);
 		newq->no_cache_lookup = 1;
 		newq->no_cache_store = 1;
 		mark_gateway_lookup(newq, qstate->curmod);
