@@ -587,10 +587,7 @@ ORDINARY = [
 ]
 
 
-@with_site(relay=True, stock=True)
-def test_same_as_stock(site):
-    """The module never answers an ordinary question differently from stock Unbound: each one
-    asked cold and again from the cache, with and without +dnssec and +cd."""
+def same_as_stock(site):
     for rtype in ("A", "AAAA"):  # a server that fails: SERVFAIL from both
         site.relay.rules[("failing.site.test.", 1 if rtype == "A" else 28)] = "servfail"
     # servers that fail or drop TXT questions only: native answers from both
@@ -608,6 +605,19 @@ def test_same_as_stock(site):
         check(site.unbound.control("flush_zone", "test").returncode == 0, "flush")
         check(site.stock.control("flush_zone", "test").returncode == 0, "flush")
     check(not differences, "\n".join(differences))
+
+
+@with_site(relay=True, stock=True)
+def test_same_as_stock(site):
+    """The module never answers an ordinary question differently from stock Unbound: each one
+    asked cold and again from the cache, with and without +dnssec and +cd."""
+    same_as_stock(site)
+
+
+@with_site(relay=True, stock=True, minimisation="yes")
+def test_same_as_stock_minimised(site):
+    """The same with QNAME minimisation on, Unbound's default."""
+    same_as_stock(site)
 
 
 def test_bad_settings(make, workdir):
@@ -674,7 +684,7 @@ if __name__ == "__main__":
         test_dnssec_gateway_name_and_cd,
         test_gwctl_down_and_back, test_gwctl_stuck, test_gwctl_slow_recovers, test_reload, test_bad_settings,
         test_sample_configuration, test_lookups_in_parallel, test_txt_never_answered,
-        test_txt_servfail, test_gateway_name_never_answered, test_same_as_stock,
+        test_txt_servfail, test_gateway_name_never_answered, test_same_as_stock, test_same_as_stock_minimised,
         test_answers_independent_of_order, test_client_joins_gateway_lookup,
         test_prefetch,
     ]))
