@@ -14,12 +14,12 @@
 
 #include "answer.h"
 #include "ctl_proto.h"
+#include "gwname.h"
 #include "module.h"
 
 #include "services/cache/dns.h"
 #include "services/mesh.h"
 #include "sldns/rrdef.h"
-#include "util/config_file.h"
 #include "util/data/dname.h"
 #include "util/data/msgreply.h"
 #include "util/data/packed_rrset.h"
@@ -49,17 +49,6 @@ static void refresh_like(struct module_qstate *newq, const struct module_qstate 
 		return;
 	newq->no_cache_lookup = 1;
 	newq->prefetch_leeway = qstate->prefetch_leeway;
-}
-
-/*
- * Whether bogus data stops this question. Unbound validates every lookup, CD or not, and lets
- * a client that set CD have bogus data (RFC 4035 3.2.2) only when it replies: the module, whose
- * sub-queries see bogus data either way, decides as the mesh does for its replies.
- */
-static bool enforces_validation(const struct module_qstate *qstate)
-{
-	return qstate->env->need_to_validate &&
-	       (!(qstate->query_flags & BIT_CD) || qstate->env->cfg->ignore_cd);
 }
 
 /*
@@ -361,10 +350,6 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 	return finish(qstate, iq, msg);
 }
 
-static void take_address(struct module_qstate *super, struct ipref_query *iq,
-			 struct ipref_record *rec, struct query_info *q, int rcode,
-			 struct dns_msg *msg);
-
 /* rec's gateway name, looked up as type, is the question being answered. */
 static bool is_question(const struct module_qstate *qstate, const struct ipref_record *rec,
 			uint16_t type)
@@ -389,7 +374,7 @@ static bool resolve_names(struct module_qstate *qstate, struct ipref_query *iq)
 			rec->name_failed = true;
 			continue;
 		}
-		bool own = false;
+		bool resolved = false;
 
 		for (int f = 0; f < 2; f++) {
 			unsigned bit = f ? SYNTH_FAMILY_V6 : SYNTH_FAMILY_V4;
@@ -397,6 +382,12 @@ static bool resolve_names(struct module_qstate *qstate, struct ipref_query *iq)
 
 			if (!(rec->plan.lookups & bit))
 				continue;
+			/* a prefetch refreshes the gateway name too, so that its TTL is full */
+			if (qstate->prefetch_leeway == 0 &&
+			    gwname_from_cache(qstate, iq, rec, type)) {
+				resolved = true;
+				continue;
+			}
 			if (attach(qstate, rec->name_wire, rec->name_len, type))
 				rec->waiting |= bit;
 			else if (is_question(qstate, rec, type)) {
@@ -405,12 +396,12 @@ static bool resolve_names(struct module_qstate *qstate, struct ipref_query *iq)
 				 * lookup, which is the question itself, whose native answer is
 				 * here already.
 				 */
-				take_address(qstate, iq, rec, &qstate->qinfo, iq->native_rcode,
-					     iq->native);
-				own = true;
+				gwname_take_answer(qstate, iq, rec, &qstate->qinfo,
+						   iq->native_rcode, iq->native);
+				resolved = true;
 			}
 		}
-		if (!rec->waiting && !own)
+		if (!rec->waiting && !resolved)
 			rec->name_failed = true;
 		waiting |= rec->waiting != 0;
 	}
@@ -648,7 +639,7 @@ static void take_txt(struct module_qstate *sub, struct module_qstate *super, str
 		return;
 	}
 	if (msg->rep->security == sec_status_bogus) {
-		if (enforces_validation(super)) {
+		if (gwname_enforces_validation(super)) {
 			iq->txt_bogus = true;
 			return;
 		}
@@ -695,47 +686,6 @@ static void take_txt(struct module_qstate *sub, struct module_qstate *super, str
 	}
 }
 
-/* The answer (rcode, msg) to q, a lookup of rec's gateway name: its address, if any. */
-static void take_address(struct module_qstate *super, struct ipref_query *iq,
-			 struct ipref_record *rec, struct query_info *q, int rcode,
-			 struct dns_msg *msg)
-{
-	int index = family_index(q->qtype);
-	size_t want = q->qtype == LDNS_RR_TYPE_A ? 4 : 16;
-	struct ub_packed_rrset_key *rrset;
-	struct packed_rrset_data *d;
-
-	if (rcode != LDNS_RCODE_NOERROR || !msg || !msg->rep) {
-		rec->name_failed = true;
-		return;
-	}
-	if (msg->rep->security == sec_status_bogus) {
-		if (enforces_validation(super)) {
-			rec->name_failed = rec->name_bogus = true;
-			return;
-		}
-		iq->used_bogus = true;
-	}
-	rrset = reply_find_answer_rrset(q, msg->rep);
-	if (!rrset)
-		return; /* no address of this family */
-	d = rrset->entry.data;
-	for (size_t i = 0; i < d->count; i++) {
-		if (d->rr_len[i] != 2 + want)
-			continue;
-		uint32_t ttl = (uint32_t)(msg->rep->ttl < d->ttl ? msg->rep->ttl : d->ttl);
-
-		rec->context[index] = (struct synth_ip){ .family = index ? AF_INET6 : AF_INET };
-		memcpy(rec->context[index].addr, d->rr_data[i] + 2, want);
-		rec->name_ttl = rec->have[0] || rec->have[1]
-					? (ttl < rec->name_ttl ? ttl : rec->name_ttl)
-					: ttl;
-		rec->have[index] = true;
-		rec->name_insecure |= msg->rep->security != sec_status_secure;
-		return;
-	}
-}
-
 /* A context name's A or AAAA answer, for every record naming it. */
 static void take_context(struct module_qstate *sub, struct module_qstate *super,
 			 struct ipref_query *iq, int id)
@@ -761,8 +711,9 @@ static void take_context(struct module_qstate *sub, struct module_qstate *super,
 		    query_dname_compare(rec->name_wire, sub->qinfo.qname) != 0)
 			continue;
 		rec->waiting &= ~bit;
-		take_address(super, iq, rec, &sub->qinfo, rcode, msg);
+		gwname_take_answer(super, iq, rec, &sub->qinfo, rcode, msg);
 	}
+	gwname_keep(super, &sub->qinfo, rcode, msg);
 }
 
 void query_clear(struct module_qstate *qstate, int id)

@@ -566,6 +566,19 @@ def test_prefetch(site):
               f"one prefetch: {site.relay.events}")
 
 
+@with_site(relay=True)
+def test_gateway_name_cached(site):
+    """A gateway name's address, once looked up, is taken from the cache for the next name
+    behind the same gateway, as stock would answer it: no second question to its server."""
+    encoded(site.ask("named.site.test"))
+    asked = [upstream(site, "gw.site.test.", t) for t in (1, 28)]
+    check(asked[0] == 1, site.relay.events)
+    encoded(site.ask("named2.site.test"))
+    encoded(site.ask("named2.site.test", "AAAA"), "AAAA")
+    check([upstream(site, "gw.site.test.", t) for t in (1, 28)] == asked, site.relay.events)
+    check(site.ask("gw.site.test").data("A") == ["198.51.100.20"], "native for clients")
+
+
 # Questions whose answers must be stock Unbound's, exactly: every type and response code the
 # test zones produce, for names without AA records and for other types of names with them.
 ORDINARY = [
@@ -686,5 +699,5 @@ if __name__ == "__main__":
         test_sample_configuration, test_lookups_in_parallel, test_txt_never_answered,
         test_txt_servfail, test_gateway_name_never_answered, test_same_as_stock, test_same_as_stock_minimised,
         test_answers_independent_of_order, test_client_joins_gateway_lookup,
-        test_prefetch,
+        test_prefetch, test_gateway_name_cached,
     ]))
