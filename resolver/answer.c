@@ -123,11 +123,31 @@ struct ub_packed_rrset_key *answer_copy_rrset(struct module_qstate *qstate,
 	return packed_rrset_copy_region(rrset, qstate->region, 0);
 }
 
-void answer_cache(struct module_qstate *qstate, struct dns_msg *msg, int allowed)
+void answer_cache_for(struct module_qstate *qstate, struct dns_msg *msg, int allowed,
+		      time_t at_most)
 {
+	struct reply_info rep;
+
 	if (!allowed || !msg || !msg->rep)
 		return;
-	if (!dns_cache_store(qstate->env, &qstate->qinfo, msg->rep, 0, 0, 0, NULL,
+	/* a shallow copy with shorter lifetimes: the cache copies what it keeps */
+	rep = *msg->rep;
+	if (rep.ttl > at_most) {
+		rep.serve_expired_ttl -= rep.ttl - at_most;
+		rep.ttl = at_most;
+		rep.prefetch_ttl = PREFETCH_TTL_CALC(at_most);
+	}
+	/*
+	 * A prefetch's leeway lets the fresh RRsets replace cached ones that have not expired
+	 * yet, as the iterator stores them: without it the refreshed message would still point at
+	 * the old RRsets and expire with them.
+	 */
+	if (!dns_cache_store(qstate->env, &qstate->qinfo, &rep, 0, qstate->prefetch_leeway, 0, NULL,
 			     qstate->query_flags, qstate->qstarttime))
 		log_err("ipref: out of memory caching an answer");
+}
+
+void answer_cache(struct module_qstate *qstate, struct dns_msg *msg, int allowed)
+{
+	answer_cache_for(qstate, msg, allowed, msg && msg->rep ? msg->rep->ttl : 0);
 }

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "synth.h"
 
@@ -45,5 +46,15 @@ struct ub_packed_rrset_key *answer_copy_rrset(struct module_qstate *qstate,
 
 /* Stores msg in the message cache under qstate's question, unless the query forbids caching. */
 void answer_cache(struct module_qstate *qstate, struct dns_msg *msg, int allowed);
+
+/*
+ * The same, but the cache keeps msg for at_most seconds whatever its TTL (the TTLs clients
+ * see are unchanged): for an answer that must not decide a name's fate for long.
+ */
+void answer_cache_for(struct module_qstate *qstate, struct dns_msg *msg, int allowed,
+		      time_t at_most);
+
+/* How long a native answer given because the TXT lookup failed or did not finish is cached. */
+#define ANSWER_BRIEF_TTL 5
 
 #endif

@@ -177,7 +177,7 @@ void inform_super(struct module_qstate *qstate, int id, struct module_qstate *su
 
 void clear(struct module_qstate *qstate, int id)
 {
-	qstate->minfo[id] = NULL;
+	query_clear(qstate, id);
 }
 
 size_t get_mem(struct module_env *env, int id)

@@ -9,6 +9,7 @@
 #include "gwlink.h"
 #include "settings.h"
 #include "synth.h"
+#include "wakeup.h"
 
 struct module_qstate;
 struct module_env;
@@ -75,17 +76,21 @@ struct ipref_record {
 	uint32_t name_ttl;
 	bool name_insecure; /* a context lookup that was not validated as secure */
 	bool name_failed;   /* a context lookup that failed (SERVFAIL, bogus) */
+	bool name_bogus;    /* one that failed DNSSEC validation */
 };
 
 /* Per-query state, in the query's region. */
 struct ipref_query {
 	enum ipref_phase phase;
 	int started_no_cache_store;
+	bool gateway_lookup; /* started as another query's gateway-name lookup (query.c) */
 	struct dns_msg *native;
 	int native_rcode;
 	bool txt_done;
+	bool txt_failed; /* the TXT lookup failed (SERVFAIL and such): no lasting decision */
 	bool txt_bogus;
 	bool txt_secure;
+	bool used_bogus; /* CD let bogus data through: the answer is this client's alone */
 	struct synth_txt txt;
 	int txt_found; /* synth_txt_parse's result: 0 with valid records, else -ENOENT */
 	struct ub_packed_rrset_key **chain;
@@ -94,6 +99,7 @@ struct ipref_query {
 	size_t owner_len;
 	struct ipref_record records[SYNTH_AA_MAX];
 	size_t record_count;
+	struct wakeup wakeup; /* bounds the wait after the native answer (lookup-wait-ms) */
 	int ede;	      /* sldns_ede_code for a SERVFAIL, or -1 (none) */
 	const char *ede_text; /* static text */
 };
@@ -104,5 +110,7 @@ struct ipref_thread *ipref_thread_of(struct module_qstate *qstate, int id);
 /* query.c: the module's operate and inform_super. */
 void query_operate(struct module_qstate *qstate, int event, int id);
 void query_inform_super(struct module_qstate *qstate, int id, struct module_qstate *super);
+/* query.c: the query ends or is dropped; nothing of it may run later. */
+void query_clear(struct module_qstate *qstate, int id);
 
 #endif

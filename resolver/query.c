@@ -14,9 +14,11 @@
 
 #include "answer.h"
 #include "ctl_proto.h"
+#include "gwname.h"
 #include "module.h"
 
 #include "services/cache/dns.h"
+#include "services/mesh.h"
 #include "sldns/rrdef.h"
 #include "util/data/dname.h"
 #include "util/data/msgreply.h"
@@ -34,6 +36,44 @@ static uint16_t sub_flags(const struct module_qstate *qstate)
 	return (uint16_t)(BIT_RD | (qstate->query_flags & BIT_CD));
 }
 
+/*
+ * A prefetch refreshes what the cache holds: its lookups must not be answered from the cache
+ * (the TXT's remaining TTL would bound the refreshed answer's), and store what they find with
+ * the prefetch's leeway, as Unbound's own prefetch does. The TXT lookup attached after the
+ * native answer is not one of them: it is the early one still running, or else a new one that
+ * finds what the early one refreshed.
+ */
+static void refresh_like(struct module_qstate *newq, const struct module_qstate *qstate)
+{
+	if (!newq || qstate->prefetch_leeway == 0)
+		return;
+	newq->no_cache_lookup = 1;
+	newq->prefetch_leeway = qstate->prefetch_leeway;
+}
+
+/*
+ * A client whose question is the same as a gateway-name lookup in flight joins that lookup
+ * (Unbound shares one query state): the state is marked, so that the module answers such a
+ * client as any other when the native answer is back, and keeps that answer for the lookup.
+ */
+static void mark_gateway_lookup(struct module_qstate *newq, int id)
+{
+	struct ipref_query *iq = regional_alloc_zero(newq->region, sizeof(*iq));
+
+	if (!iq)
+		return; /* the lookup works unmarked; only a joining client would see native data */
+	iq->ede = LDNS_EDE_NONE;
+	iq->phase = IPREF_NATIVE;
+	iq->started_no_cache_store = 1;
+	iq->gateway_lookup = true;
+	newq->minfo[id] = iq;
+}
+
+static bool has_clients(const struct module_qstate *qstate)
+{
+	return qstate->mesh_info->reply_list || qstate->mesh_info->cb_list;
+}
+
 static bool attach(struct module_qstate *qstate, const uint8_t *name, size_t name_len,
 		   uint16_t type)
 {
@@ -46,7 +86,22 @@ static bool attach(struct module_qstate *qstate, const uint8_t *name, size_t nam
 	/* a cycle (a context name that is the question itself) is refused, not followed */
 	if ((*qstate->env->detect_cycle)(qstate, &q, sub_flags(qstate), 0, 0))
 		return false;
-	return (*qstate->env->attach_sub)(qstate, &q, sub_flags(qstate), 0, 0, &newq) != 0;
+	if (!(*qstate->env->attach_sub)(qstate, &q, sub_flags(qstate), 0, 0, &newq))
+		return false;
+	/*
+	 * A gateway name's address lookup must see native data, and clients must not: the name
+	 * may have AA records of its own, whose answer (encoded addresses) is what the message
+	 * cache holds for clients under the same question. So a lookup started here neither reads
+	 * nor writes the message cache. One already running (a client's question) is not
+	 * touched: take_context reads the native answer that question kept.
+	 */
+	if (newq && (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA)) {
+		refresh_like(newq, qstate);
+		newq->no_cache_lookup = 1;
+		newq->no_cache_store = 1;
+		mark_gateway_lookup(newq, qstate->curmod);
+	}
+	return true;
 }
 
 static enum module_ext_state finish(struct module_qstate *qstate, struct ipref_query *iq,
@@ -108,10 +163,19 @@ static void launch_txt(struct module_qstate *qstate)
 	/* failure is harmless: the lookup is attached, and so started, after the native one */
 	if (!(*qstate->env->add_sub)(qstate, &q, sub_flags(qstate), 0, 0, &newq, &sub))
 		verbose(VERB_ALGO, "ipref: could not start the TXT lookup early");
+	refresh_like(newq, qstate);
 }
 
+/* finish_native's at_most for a native answer that stands as long as its TTL says */
+#define NATIVE_FULL_TTL ((time_t)UINT32_MAX)
+
+/*
+ * The native answer, cached for at most at_most seconds: ANSWER_BRIEF_TTL when the TXT or
+ * gateway-name lookups failed or did not finish in time, so that a server's passing trouble does
+ * not hide the name's AA records for a whole TTL.
+ */
 static enum module_ext_state finish_native(struct module_qstate *qstate, struct ipref_query *iq,
-					   struct ipref_thread *thread)
+					   struct ipref_thread *thread, time_t at_most)
 {
 	struct dns_msg *msg = iq->native;
 	bool cacheable = msg && msg->rep && iq->native_rcode == LDNS_RCODE_NOERROR &&
@@ -123,9 +187,20 @@ static enum module_ext_state finish_native(struct module_qstate *qstate, struct 
 		IPREF_COUNT(thread, native, 1);
 	qstate->return_msg = msg;
 	qstate->return_rcode = iq->native_rcode;
-	answer_cache(qstate, msg, cacheable && !iq->started_no_cache_store);
+	answer_cache_for(qstate, msg, cacheable && !iq->started_no_cache_store, at_most);
 	qstate->no_cache_store = iq->started_no_cache_store;
 	return module_finished;
+}
+
+/* The native answer holds records of the type asked (directly or at the end of a chain). */
+static bool native_has_data(struct module_qstate *qstate, const struct ipref_query *iq)
+{
+	const struct dns_msg *msg = iq->native;
+
+	return msg && msg->rep && iq->native_rcode == LDNS_RCODE_NOERROR &&
+	       FLAGS_GET_RCODE(msg->rep->flags) == LDNS_RCODE_NOERROR &&
+	       msg->rep->security != sec_status_bogus &&
+	       reply_find_answer_rrset(&qstate->qinfo, msg->rep) != NULL;
 }
 
 static int family_index(uint16_t qtype)
@@ -157,6 +232,40 @@ static bool record_context(const struct ipref_record *rec, struct synth_ip *out)
 	return false;
 }
 
+/* Why AA records could not be used: bits, the most telling first. */
+enum unusable {
+	UNUSABLE_BOGUS = 1,	  /* the gateway name failed DNSSEC validation */
+	UNUSABLE_FAILED = 2,	  /* its lookup failed or did not finish in time */
+	UNUSABLE_OWN_ADDRESS = 4, /* it resolved to an address no remote gateway can have */
+	UNUSABLE_NO_ADDRESS = 8,  /* it does not exist, or has no address we can use */
+};
+
+/*
+ * No AA record gave an encoded address, for the reasons in why (enum unusable): the native
+ * answer where it has data of the type asked (cached briefly when a lookup failed, else no
+ * longer than the TXT says), otherwise SERVFAIL saying why. Never an empty answer.
+ */
+static enum module_ext_state answer_unusable(struct module_qstate *qstate, struct ipref_query *iq,
+					     struct ipref_thread *thread, unsigned why)
+{
+	if (why & UNUSABLE_BOGUS)
+		return servfail(
+			qstate, iq, thread, LDNS_EDE_DNSSEC_BOGUS,
+			"ipref: the gateway names of the AA records failed DNSSEC validation");
+	if (native_has_data(qstate, iq))
+		return finish_native(qstate, iq, thread,
+				     why & UNUSABLE_FAILED ? ANSWER_BRIEF_TTL : iq->txt.ttl);
+	if (why & UNUSABLE_FAILED)
+		return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
+				"ipref: the gateway names of the AA records did not resolve");
+	if (why & UNUSABLE_OWN_ADDRESS)
+		return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
+				"ipref: the gateway names of the AA records resolve to addresses "
+				"no remote gateway can have");
+	return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
+			"ipref: the gateway names of the AA records have no address");
+}
+
 static enum module_ext_state answer_records(struct module_qstate *qstate, struct ipref_query *iq,
 					    struct ipref_thread *thread)
 {
@@ -166,7 +275,8 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 	struct synth_ip ips[SYNTH_AA_MAX];
 	char owner[IPR_NAME_MAX + 1];
 	bool named = synth_name_from_wire(iq->owner, iq->owner_len, owner) == 0;
-	bool secure = iq->txt_secure, lookup_failed = false;
+	bool secure = iq->txt_secure;
+	unsigned why = 0;
 	uint32_t ttl = iq->txt.ttl;
 	size_t n = 0, found = 0;
 	int rc;
@@ -176,13 +286,15 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 		struct synth_ip context;
 
 		if (!record_context(rec, &context)) {
-			lookup_failed |= rec->name_failed;
+			why |= rec->name_bogus	  ? UNUSABLE_BOGUS
+			       : rec->name_failed ? UNUSABLE_FAILED
+						  : UNUSABLE_NO_ADDRESS;
 			continue;
 		}
 		/* a gateway name answered with one of our addresses, or 127.0.0.1, is no gateway */
 		if (synth_ip_check(&context, &thread->link.layout.site) != IPR_ADDR_USABLE) {
 			IPREF_COUNT(thread, bad_context, 1);
-			lookup_failed = true;
+			why |= UNUSABLE_OWN_ADDRESS;
 			continue;
 		}
 		secure &= !rec->name_insecure;
@@ -220,9 +332,8 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 					"ipref: the gateway control daemon refused the request");
 		}
 	}
-	if (found == 0 && lookup_failed)
-		return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
-				"ipref: the gateway names of the AA records did not resolve");
+	if (found == 0 && why)
+		return answer_unusable(qstate, iq, thread, why);
 
 	uint8_t *buf = regional_alloc(qstate->region, SYNTH_ANSWER_MAX);
 	struct synth_answer data;
@@ -237,8 +348,18 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 	if (!msg)
 		return servfail(qstate, iq, thread, LDNS_EDE_OTHER, "ipref: out of memory");
 	IPREF_COUNT(thread, synthesized, 1);
-	answer_cache(qstate, msg, !iq->started_no_cache_store && !lookup_failed);
+	/* the message cache would give an answer made of bogus data to clients without CD too */
+	answer_cache(qstate, msg,
+		     !iq->started_no_cache_store && !(why & UNUSABLE_FAILED) && !iq->used_bogus);
 	return finish(qstate, iq, msg);
+}
+
+/* rec's gateway name, looked up as type, is the question being answered. */
+static bool is_question(const struct module_qstate *qstate, const struct ipref_record *rec,
+			uint16_t type)
+{
+	return qstate->qinfo.qtype == type && qstate->qinfo.qname_len == rec->name_len &&
+	       query_dname_compare(qstate->qinfo.qname, (uint8_t *)rec->name_wire) == 0;
 }
 
 /* Starts the address lookups of context names; false when there are none to wait for. */
@@ -257,13 +378,34 @@ static bool resolve_names(struct module_qstate *qstate, struct ipref_query *iq)
 			rec->name_failed = true;
 			continue;
 		}
-		if ((rec->plan.lookups & SYNTH_FAMILY_V4) &&
-		    attach(qstate, rec->name_wire, rec->name_len, LDNS_RR_TYPE_A))
-			rec->waiting |= SYNTH_FAMILY_V4;
-		if ((rec->plan.lookups & SYNTH_FAMILY_V6) &&
-		    attach(qstate, rec->name_wire, rec->name_len, LDNS_RR_TYPE_AAAA))
-			rec->waiting |= SYNTH_FAMILY_V6;
-		if (!rec->waiting)
+		bool resolved = false;
+
+		for (int f = 0; f < 2; f++) {
+			unsigned bit = f ? SYNTH_FAMILY_V6 : SYNTH_FAMILY_V4;
+			uint16_t type = f ? LDNS_RR_TYPE_AAAA : LDNS_RR_TYPE_A;
+
+			if (!(rec->plan.lookups & bit))
+				continue;
+			/* a prefetch refreshes the gateway name too, so that its TTL is full */
+			if (qstate->prefetch_leeway == 0 &&
+			    gwname_from_cache(qstate, iq, rec, type)) {
+				resolved = true;
+				continue;
+			}
+			if (attach(qstate, rec->name_wire, rec->name_len, type))
+				rec->waiting |= bit;
+			else if (is_question(qstate, rec, type)) {
+				/*
+				 * The name is its own gateway: Unbound's cycle check refuses the
+				 * lookup, which is the question itself, whose native answer is
+				 * here already.
+				 */
+				gwname_take_answer(qstate, iq, rec, &qstate->qinfo,
+						   iq->native_rcode, iq->native);
+				resolved = true;
+			}
+		}
+		if (!rec->waiting && !resolved)
 			rec->name_failed = true;
 		waiting |= rec->waiting != 0;
 	}
@@ -286,13 +428,14 @@ static enum module_ext_state decide(struct module_qstate *qstate, struct ipref_q
 	if (iq->txt_found == -ENOMEM)
 		return servfail(qstate, iq, thread, LDNS_EDE_OTHER, "ipref: out of memory");
 	if (iq->txt_found != 0)
-		return finish_native(qstate, iq, thread);
+		return finish_native(qstate, iq, thread,
+				     iq->txt_failed ? ANSWER_BRIEF_TTL : NATIVE_FULL_TTL);
 
 	rc = gwlink_ready(link);
 	/* AA records naming this gateway (as last heard from gwctld) are ignored like malformed */
 	IPREF_COUNT(thread, bad_context, synth_txt_check_site(&iq->txt, &link->layout.site));
 	if (iq->txt.count == 0)
-		return finish_native(qstate, iq, thread);
+		return finish_native(qstate, iq, thread, NATIVE_FULL_TTL);
 	if (rc < 0)
 		return gwctl_failure(qstate, iq, thread, rc);
 	if (!link->layout.has_range[family_index(qstate->qinfo.qtype)])
@@ -312,6 +455,16 @@ static enum module_ext_state decide(struct module_qstate *qstate, struct ipref_q
 		return module_wait_subquery;
 	}
 	return answer_records(qstate, iq, thread);
+}
+
+/* lookup-wait-ms is over: gateway names still being looked up count as failed. */
+static void give_up_names(struct ipref_query *iq)
+{
+	for (size_t k = 0; k < iq->record_count; k++)
+		if (iq->records[k].waiting) {
+			iq->records[k].waiting = 0;
+			iq->records[k].name_failed = true;
+		}
 }
 
 static bool still_waiting(const struct ipref_query *iq)
@@ -409,8 +562,17 @@ static enum module_ext_state on_moddone(struct module_qstate *qstate, struct ipr
 		return module_finished;
 	iq->native = qstate->return_msg;
 	iq->native_rcode = qstate->return_rcode;
+	if (iq->gateway_lookup) {
+		if (!has_clients(qstate))
+			return module_finished; /* the native answer, for the lookup only */
+		if (thread)
+			IPREF_COUNT(thread, queries, 1);
+	}
 	if (!attach(qstate, qstate->qinfo.qname, qstate->qinfo.qname_len, LDNS_RR_TYPE_TXT))
-		return finish_native(qstate, iq, thread);
+		return finish_native(qstate, iq, thread, ANSWER_BRIEF_TTL);
+	/* the client has waited for the native answer; the rest may add lookup-wait-ms at most */
+	if (thread && wakeup_arm(&iq->wakeup, qstate, thread->link.settings->lookup_wait_ms) < 0)
+		verbose(VERB_OPS, "ipref: no timer: the TXT lookup is waited for unbounded");
 	iq->phase = IPREF_TXT;
 	return module_wait_subquery;
 }
@@ -425,12 +587,19 @@ static enum module_ext_state on_pass(struct module_qstate *qstate, struct ipref_
 		return servfail(qstate, iq, NULL, LDNS_EDE_OTHER, "ipref: unexpected thread");
 	switch (iq->phase) {
 	case IPREF_TXT:
-		if (!iq->txt_done)
+		if (iq->txt_done)
+			return decide(qstate, iq, thread);
+		if (!wakeup_fired(&iq->wakeup))
 			return module_wait_subquery;
-		return decide(qstate, iq, thread);
+		/* the TXT lookup goes on detached, and fills the cache for later questions */
+		verbose(VERB_ALGO, "ipref: the TXT lookup took longer than lookup-wait-ms");
+		return finish_native(qstate, iq, thread, ANSWER_BRIEF_TTL);
 	case IPREF_CONTEXTS:
-		if (still_waiting(iq))
-			return module_wait_subquery;
+		if (still_waiting(iq)) {
+			if (!wakeup_fired(&iq->wakeup))
+				return module_wait_subquery;
+			give_up_names(iq);
+		}
 		return answer_records(qstate, iq, thread);
 	case IPREF_NATIVE:
 		break;
@@ -471,11 +640,18 @@ static void take_txt(struct module_qstate *sub, struct module_qstate *super, str
 
 	iq->txt_done = true;
 	iq->txt_found = -ENOENT;
-	if (sub->return_rcode != LDNS_RCODE_NOERROR || !msg || !msg->rep)
-		return; /* no TXT to be had: the native answer stands */
-	if (msg->rep->security == sec_status_bogus) {
-		iq->txt_bogus = true;
+	if (sub->return_rcode != LDNS_RCODE_NOERROR || !msg || !msg->rep ||
+	    (FLAGS_GET_RCODE(msg->rep->flags) != LDNS_RCODE_NOERROR &&
+	     FLAGS_GET_RCODE(msg->rep->flags) != LDNS_RCODE_NXDOMAIN)) {
+		iq->txt_failed = true; /* no TXT to be had now: the native answer, briefly */
 		return;
+	}
+	if (msg->rep->security == sec_status_bogus) {
+		if (gwname_enforces_validation(super)) {
+			iq->txt_bogus = true;
+			return;
+		}
+		iq->used_bogus = true;
 	}
 	iq->txt_secure = msg->rep->security == sec_status_secure;
 	rrset = reply_find_answer_rrset(&sub->qinfo, msg->rep);
@@ -521,48 +697,42 @@ static void take_txt(struct module_qstate *sub, struct module_qstate *super, str
 }
 
 /* A context name's A or AAAA answer, for every record naming it. */
-static void take_context(struct module_qstate *sub, struct ipref_query *iq)
+static void take_context(struct module_qstate *sub, struct module_qstate *super,
+			 struct ipref_query *iq, int id)
 {
-	uint16_t qtype = sub->qinfo.qtype;
-	unsigned bit = qtype == LDNS_RR_TYPE_A ? SYNTH_FAMILY_V4 : SYNTH_FAMILY_V6;
-	int index = family_index(qtype);
-	size_t want = qtype == LDNS_RR_TYPE_A ? 4 : 16;
+	unsigned bit = sub->qinfo.qtype == LDNS_RR_TYPE_A ? SYNTH_FAMILY_V4 : SYNTH_FAMILY_V6;
+	struct ipref_query *sq = sub->minfo[id];
 	struct dns_msg *msg = sub->return_msg;
+	int rcode = sub->return_rcode;
 
+	/*
+	 * The lookup may be a client's question that the module answered with encoded addresses
+	 * (the name is a gateway's and has AA records of its own): a gateway is reached at its
+	 * native address, which that question kept.
+	 */
+	if (sq && sq->native) {
+		msg = sq->native;
+		rcode = sq->native_rcode;
+	}
 	for (size_t k = 0; k < iq->record_count; k++) {
 		struct ipref_record *rec = &iq->records[k];
-		struct ub_packed_rrset_key *rrset;
-		struct packed_rrset_data *d;
 
 		if (!(rec->waiting & bit) || rec->name_len != sub->qinfo.qname_len ||
 		    query_dname_compare(rec->name_wire, sub->qinfo.qname) != 0)
 			continue;
 		rec->waiting &= ~bit;
-		if (sub->return_rcode != LDNS_RCODE_NOERROR || !msg || !msg->rep ||
-		    msg->rep->security == sec_status_bogus) {
-			rec->name_failed = true;
-			continue;
-		}
-		rrset = reply_find_answer_rrset(&sub->qinfo, msg->rep);
-		if (!rrset)
-			continue; /* no address of this family */
-		d = rrset->entry.data;
-		for (size_t i = 0; i < d->count; i++) {
-			if (d->rr_len[i] != 2 + want)
-				continue;
-			uint32_t ttl = (uint32_t)(msg->rep->ttl < d->ttl ? msg->rep->ttl : d->ttl);
-
-			rec->context[index] =
-				(struct synth_ip){ .family = index ? AF_INET6 : AF_INET };
-			memcpy(rec->context[index].addr, d->rr_data[i] + 2, want);
-			rec->name_ttl = rec->have[0] || rec->have[1]
-						? (ttl < rec->name_ttl ? ttl : rec->name_ttl)
-						: ttl;
-			rec->have[index] = true;
-			rec->name_insecure |= msg->rep->security != sec_status_secure;
-			break;
-		}
+		gwname_take_answer(super, iq, rec, &sub->qinfo, rcode, msg);
 	}
+	gwname_keep(super, &sub->qinfo, rcode, msg);
+}
+
+void query_clear(struct module_qstate *qstate, int id)
+{
+	struct ipref_query *iq = qstate->minfo[id];
+
+	if (iq)
+		wakeup_cancel(&iq->wakeup);
+	qstate->minfo[id] = NULL;
 }
 
 void query_inform_super(struct module_qstate *qstate, int id, struct module_qstate *super)
@@ -576,5 +746,5 @@ void query_inform_super(struct module_qstate *qstate, int id, struct module_qsta
 		take_txt(qstate, super, iq, ipref_thread_of(super, id));
 	else if (iq->phase == IPREF_CONTEXTS &&
 		 (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA))
-		take_context(qstate, iq);
+		take_context(qstate, super, iq, id);
 }

@@ -50,6 +50,13 @@ static int set_holdoff(struct resolver_settings *s, const char *v, size_t n, str
 			     "must be 0 to 60000 milliseconds", err);
 }
 
+static int set_lookup_wait(struct resolver_settings *s, const char *v, size_t n,
+			   struct ipr_err *err)
+{
+	return parse_bounded(v, n, 1, SETTINGS_LOOKUP_WAIT_MAX, &s->lookup_wait_ms,
+			     "must be 1 to 5000 milliseconds", err);
+}
+
 static int set_max_records(struct resolver_settings *s, const char *v, size_t n,
 			   struct ipr_err *err)
 {
@@ -89,7 +96,7 @@ static int set_families(struct resolver_settings *s, const char *v, size_t n, st
 static const struct settings_key keys[] = {
 	{ "socket", set_socket },	    { "timeout-ms", set_timeout },
 	{ "holdoff-ms", set_holdoff },	    { "internet-families", set_families },
-	{ "max-records", set_max_records },
+	{ "max-records", set_max_records }, { "lookup-wait-ms", set_lookup_wait },
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
@@ -106,6 +113,7 @@ void settings_defaults(struct resolver_settings *s)
 	s->holdoff_ms = 1000;
 	s->families = SETTINGS_FAMILY_AUTO;
 	s->max_records = SYNTH_AA_MAX;
+	s->lookup_wait_ms = 500;
 }
 
 int settings_parse_line(struct resolver_settings *s, const char *line, size_t len,

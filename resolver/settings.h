@@ -12,9 +12,10 @@
 #define SETTINGS_DEFAULT_PATH "/etc/ipref/resolver.conf"
 #define SETTINGS_PATH_ENV     "IPREF_RESOLVER_CONF"
 
-#define SETTINGS_SOCKET_MAX  sizeof(((struct sockaddr_un *)0)->sun_path)
-#define SETTINGS_TIMEOUT_MAX 5000
-#define SETTINGS_HOLDOFF_MAX 60000
+#define SETTINGS_SOCKET_MAX	 sizeof(((struct sockaddr_un *)0)->sun_path)
+#define SETTINGS_TIMEOUT_MAX	 5000
+#define SETTINGS_HOLDOFF_MAX	 60000
+#define SETTINGS_LOOKUP_WAIT_MAX 5000
 
 /* Internet families the gateway reaches; 0 means "ask gwctl" (its gateway addresses). */
 enum settings_family {
@@ -29,6 +30,7 @@ struct resolver_settings {
 	unsigned holdoff_ms;		  /* after a timeout, fail at once for this long */
 	unsigned families;		  /* enum settings_family bits, or AUTO */
 	unsigned max_records;		  /* AA records used per name, 1..SYNTH_AA_MAX */
+	unsigned lookup_wait_ms;	  /* after the native answer, longest wait for TXT etc. */
 	uint32_t seen;			  /* one bit per key given, to refuse repeats */
 };
 

@@ -31,6 +31,7 @@ static void test_defaults_and_values(void **state)
 	assert_int_equal(s.holdoff_ms, 1000);
 	assert_int_equal(s.families, SETTINGS_FAMILY_AUTO);
 	assert_int_equal(s.max_records, SYNTH_AA_MAX);
+	assert_int_equal(s.lookup_wait_ms, 500);
 
 	assert_int_equal(parse(&s, "socket = /tmp/gw.sock  # test daemon\n", &err), 0);
 	assert_string_equal(s.socket, "/tmp/gw.sock");
@@ -42,6 +43,8 @@ static void test_defaults_and_values(void **state)
 	assert_int_equal(s.families, SETTINGS_FAMILY_V4 | SETTINGS_FAMILY_V6);
 	assert_int_equal(parse(&s, "max-records = 1", &err), 0);
 	assert_int_equal(s.max_records, 1);
+	assert_int_equal(parse(&s, "lookup-wait-ms = 5000", &err), 0);
+	assert_int_equal(s.lookup_wait_ms, 5000);
 	assert_int_equal(parse(&s, "   # only a comment", &err), 0);
 	assert_int_equal(parse(&s, "", &err), 0);
 
@@ -70,6 +73,8 @@ static void test_errors(void **state)
 		  "must be 1 to 5000 milliseconds" },
 		{ "holdoff-ms = 60001", -ERANGE, 14, "must be 0 to 60000 milliseconds" },
 		{ "max-records = 9", -ERANGE, 15, "must be 1 to 8" },
+		{ "lookup-wait-ms = 0", -ERANGE, 18, "must be 1 to 5000 milliseconds" },
+		{ "lookup-wait-ms = 5001", -ERANGE, 18, "must be 1 to 5000 milliseconds" },
 		{ "internet-families = ipv4 ipx", -EINVAL, 26,
 		  "expected auto, or ipv4 and/or ipv6" },
 		{ "internet-families = auto ipv4", -EINVAL, 21,

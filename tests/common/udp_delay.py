@@ -5,7 +5,10 @@ with the server on loopback a first lookup costs only CPU, so two lookups in par
 much as two in a row; at a distance their round trips overlap as they do in deployment.
 Answers are matched back to the asker by DNS ID and question, since the relay forwards every
 query from one socket. `events` records, in order, each query as it arrives and each answer as
-it goes back, so a test can tell whether two questions were outstanding together."""
+it goes back, so a test can tell whether two questions were outstanding together.
+
+`rules` makes the server misbehave for chosen questions: {(name, type): "drop" or "servfail"}
+drops the query, or answers it SERVFAIL at once; a test may change the dict while it runs."""
 import heapq
 import itertools
 import selectors
@@ -25,6 +28,15 @@ def question(packet):
     return ".".join(labels) + ".", int.from_bytes(packet[end + 1:end + 3], "big")
 
 
+def servfail(query):
+    """A SERVFAIL answer to query: its ID, RD and question, nothing else (no OPT record)."""
+    end = 12
+    while end < len(query) and query[end] != 0:
+        end += query[end] + 1
+    flags = bytes([0x80 | (query[2] & 0x01), 0x02])
+    return query[:2] + flags + b"\x00\x01\x00\x00\x00\x00\x00\x00" + query[12:end + 5]
+
+
 def question_key(packet):
     """The ID and question section of a DNS message: an answer echoes both of its query's."""
     end = 12
@@ -34,9 +46,10 @@ def question_key(packet):
 
 
 class UdpDelay:
-    def __init__(self, upstream_port, delay_s):
+    def __init__(self, upstream_port, delay_s, rules=None):
         self.upstream = ("127.0.0.1", upstream_port)
         self.delay = delay_s
+        self.rules = rules if rules is not None else {}
         self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.front.bind(("127.0.0.1", 0))
         self.port = self.front.getsockname()[1]
@@ -63,6 +76,12 @@ class UdpDelay:
                 packet, addr = key.fileobj.recvfrom(65535)
                 if key.fileobj is self.front:
                     self.events.append(("query",) + question(packet))
+                    rule = self.rules.get(question(packet))
+                    if rule == "drop":
+                        continue
+                    if rule == "servfail":
+                        self.front.sendto(servfail(packet), addr)
+                        continue
                     self.askers[question_key(packet)] = addr
                     heapq.heappush(self.due, (time.monotonic() + self.delay, next(self.seq),
                                               packet))

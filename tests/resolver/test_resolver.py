@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -43,6 +44,16 @@ class Answer:
                 self.records.append((name, int(ttl), rtype, data))
         m = re.search(r"EDE: (\d+)", text)
         self.ede = int(m.group(1)) if m else None
+        self.sections = {}
+        for title, body in re.findall(r";; (\w+) SECTION:\n(.*?)(?:\n\n|$)", text, re.S):
+            self.sections[title] = sorted(tuple(line.split(None, 4)[i] for i in (0, 3, 4))
+                                          for line in body.splitlines()
+                                          if line and not line.startswith(";"))
+
+    def shape(self):
+        """What a comparison looks at: everything the client is told but TTLs and the ID."""
+        return (self.status, sorted(self.flags), self.ede, self.sections.get("ANSWER", []),
+                self.sections.get("AUTHORITY", []))
 
     def data(self, rtype):
         return [r[3] for r in self.records if r[2] == rtype]
@@ -65,8 +76,10 @@ def sign_secure_zone(workdir):
     signed = zone + ".signed"
     text = open(signed).read()
     check('"AA 198.51.100.9 + 43"' in text, "signed zone holds the TXT to tamper with")
+    check("\tA\t198.51.100.60" in text, "signed zone holds the A to tamper with")
     with open(signed, "w") as f:
-        f.write(text.replace('"AA 198.51.100.9 + 43"', '"AA 198.51.100.9 + 44"'))
+        f.write(text.replace('"AA 198.51.100.9 + 43"', '"AA 198.51.100.9 + 44"')
+                .replace("\tA\t198.51.100.60", "\tA\t198.51.100.61"))
     return signed, os.path.join(workdir, keys[0] + ".key")
 
 
@@ -74,27 +87,46 @@ class Site:
     """gwctld, NSD and Unbound with the module, all on loopback, stopped by PID."""
 
     def __init__(self, make, workdir, gwctl_extra="", settings="", unbound_extra="",
-                 server_delay=None, minimisation="no", holdoff_ms=300):
+                 server_delay=None, minimisation="no", holdoff_ms=300, relay=False,
+                 stock=False):
         self.workdir = workdir
         # the zones' contexts are other gateways: this one's own are refused (OWN_GATEWAY)
         self.gw = make("gateway = 2001:db8::fe\n" + gwctl_extra, gateway=OWN_GATEWAY).start()
         signed, anchor = sign_secure_zone(workdir)
         self.nsd = Nsd(workdir, {"site.test": os.path.join(ZONES, "site.test.zone"),
                                  "secure.test": signed}, ("ns1.site.test", "A"))
-        # with server_delay, NSD answers through a relay that holds each query that long
-        self.relay = UdpDelay(self.nsd.port, server_delay) if server_delay else None
+        # with server_delay, NSD answers through a relay that holds each query that long; with
+        # relay, through one that passes queries on at once unless its rules say otherwise
+        self.relay = (UdpDelay(self.nsd.port, server_delay or 0)
+                      if server_delay or relay else None)
         server_port = self.relay.port if self.relay else self.nsd.port
         self.settings = os.path.join(workdir, "resolver.conf")
         with open(self.settings, "w") as f:
             f.write(f"socket = {self.gw.sock}\ntimeout-ms = 1000\nholdoff-ms = {holdoff_ms}\n"
                     f"{settings}")
-        self.unbound = Unbound(UNBOUND_BUILD, workdir, f"""    num-threads: 2
-    module-config: "dynlib validator iterator"
+        self.unbound = self.make_unbound(workdir, "dynlib validator iterator", minimisation,
+                                         anchor, unbound_extra, server_port)
+        # stock: the same Unbound and configuration without the module, to compare answers with
+        self.stock = (self.make_unbound(workdir, "validator iterator", minimisation, anchor,
+                                        unbound_extra, server_port, "stock")
+                      if stock else None)
+        for unbound in (self.unbound, self.stock):
+            if unbound:
+                checked = unbound.check()
+                check(checked.returncode == 0, checked.stdout + checked.stderr)
+                unbound.start()
+
+    def make_unbound(self, workdir, modules, minimisation, anchor, extra, server_port,
+                     name="unbound"):
+        dynlib = f'dynlib:\n    dynlib-file: "{os.path.abspath(MODULE)}"\n'
+        return Unbound(UNBOUND_BUILD, workdir, f"""    num-threads: 2
+    module-config: "{modules}"
     ede: yes
     val-log-level: 2
     qname-minimisation: {minimisation}
     trust-anchor-file: "{anchor}"
     local-zone: "test." nodefault
+    local-zone: "refused.test." refuse
     local-zone: "240.10.in-addr.arpa." transparent
     local-zone: "241.10.in-addr.arpa." transparent
     local-zone: "242.10.in-addr.arpa." transparent
@@ -112,18 +144,13 @@ class Site:
     local-zone: "254.10.in-addr.arpa." transparent
     local-zone: "255.10.in-addr.arpa." transparent
     local-zone: "e.e.e.e.e.e.d.f.ip6.arpa." transparent
-{unbound_extra}""", f"""dynlib:
-    dynlib-file: "{os.path.abspath(MODULE)}"
-stub-zone:
+{extra}""", (dynlib if "dynlib" in modules else "") + f"""stub-zone:
     name: "site.test"
     stub-addr: 127.0.0.1@{server_port}
 stub-zone:
     name: "secure.test"
     stub-addr: 127.0.0.1@{server_port}
-""", env={"IPREF_RESOLVER_CONF": self.settings})
-        checked = self.unbound.check()
-        check(checked.returncode == 0, checked.stdout + checked.stderr)
-        self.unbound.start()
+""", env={"IPREF_RESOLVER_CONF": self.settings}, name=name)
 
     def ask(self, name, rtype="A", *options):
         return Answer(dig(self.unbound.port, name, rtype, *options))
@@ -135,8 +162,13 @@ stub-zone:
         finally:
             db.close()
 
+    def ask_stock(self, name, rtype="A", *options):
+        return Answer(dig(self.stock.port, name, rtype, *options))
+
     def stop(self):
         self.unbound.stop()
+        if self.stock:
+            self.stock.stop()
         if self.relay:
             self.relay.stop()
         self.nsd.stop()
@@ -247,8 +279,24 @@ def test_native_names_untouched(site):
 def test_families_and_unresolvable_contexts(site):
     encoded(site.ask("v6ctx.site.test"))
     check(len(encoded(site.ask("mixed.site.test"))) == 2, "one per record")
-    lost = site.ask("lost.site.test")
-    check(lost.status == "NOERROR" and not lost.records, lost)
+
+
+@with_site()
+def test_unusable_gateway_names(site):
+    """AA records none of whose gateway names gives an address: the native answer where there
+    is one, else SERVFAIL with an EDE saying why; never an empty answer without a reason. A name
+    that is its own gateway is reached through its own native address."""
+    for name in ("lost.site.test", "noaddr.site.test"):  # NXDOMAIN; no address records
+        for rtype in ("A", "AAAA"):
+            a = site.ask(name, rtype)
+            check(a.status == "SERVFAIL" and a.ede == 0 and "have no address" in a.text, a)
+    native = site.ask("ctxnx.site.test")
+    check(native.status == "NOERROR" and native.data("A") == ["192.0.2.60"], native)
+    none = site.ask("ctxnx.site.test", "AAAA")
+    check(none.status == "SERVFAIL" and "have no address" in none.text, none)
+    encoded(site.ask("self.site.test"))
+    encoded(site.ask("self.site.test", "AAAA"), "AAAA")
+    check(any(r[2] == "192.0.2.61 + 15" for r in site.mappings()), site.mappings())
 
 
 @with_site(gwctl_extra="encoded-ipv6 = none\n")
@@ -282,6 +330,27 @@ def test_dnssec(site):
     iprefs = [r[2] for r in site.mappings()]
     check("198.51.100.9 + 42" in iprefs and not {"198.51.100.9 + 43", "198.51.100.9 + 44"} &
           set(iprefs), f"nothing mapped from bogus data: {iprefs}")
+
+
+@with_site()
+def test_dnssec_gateway_name_and_cd(site):
+    """A gateway name that fails validation: SERVFAIL with EDE 6 (DNSSEC Bogus). With CD the
+    client asks the resolver not to enforce validation (RFC 4035 3.2.2): stock then returns bogus
+    data, and so does the module, the AA records being used unchecked (never with AD), whether
+    the bogus data was in the cache or not."""
+    for name in ("usesbad.secure.test", "tampered.secure.test"):
+        cold = site.ask(name, "A", "+cd", "+dnssec")
+        check(cold.status == "NOERROR" and "ad" not in cold.flags, cold)
+        encoded(cold)
+        bad = site.ask(name, "A", "+dnssec")
+        check(bad.status == "SERVFAIL" and bad.ede == 6, bad)
+        cached = site.ask(name, "A", "+cd")
+        check(cached.status == "NOERROR", cached)
+        encoded(cached)
+        check(site.unbound.control("flush_zone", "secure.test").returncode == 0, "flush")
+        check(site.unbound.control("flush_bogus").returncode == 0, "flush")
+    txt = site.ask("tampered.secure.test", "TXT", "+cd")
+    check(txt.data("TXT") == ['"AA 198.51.100.9 + 44"'], txt)
 
 
 @with_site()
@@ -371,6 +440,201 @@ def test_lookups_in_parallel(site):
         check(events.index(txt) < events.index(native), f"{name}: serial lookups: {events}")
 
 
+def poll(what, ask, deadline_s=15):
+    """ask() until what(answer) holds; the last answer (check fails after deadline_s)."""
+    deadline = time.time() + deadline_s
+    while True:
+        answer = ask()
+        if what(answer) or time.time() > deadline:
+            return answer
+        time.sleep(0.2)
+
+
+def is_encoded(answer):
+    values = answer.data("A")
+    return bool(values) and all(ipaddress.ip_address(v) in ENCODED_V4 for v in values)
+
+
+@with_site(relay=True)
+def test_txt_never_answered(site):
+    """A server that answers A but drops TXT: the client still gets the native answer (after
+    lookup-wait-ms, not never), cached briefly; once TXT is answered again, the AA record wins
+    within seconds."""
+    site.relay.rules[("both.site.test.", 16)] = "drop"
+    a = site.ask("both.site.test")
+    check(a.status == "NOERROR" and a.data("A") == ["192.0.2.50"], a)
+    again = site.ask("both.site.test")  # within the brief cache time: the same answer
+    check(again.data("A") == ["192.0.2.50"], again)
+    # the TXT question went out: the module waited for it, then gave up
+    check(("query", "both.site.test.", 16) in site.relay.events, site.relay.events)
+    del site.relay.rules[("both.site.test.", 16)]
+    final = poll(is_encoded, lambda: site.ask("both.site.test"))
+    check(is_encoded(final), f"still native after TXT recovered: {final}")
+
+
+@with_site(relay=True)
+def test_gateway_name_never_answered(site):
+    """A gateway name whose server drops its address questions: an answer after lookup-wait-ms
+    (SERVFAIL saying why, the name having no native address), and the encoded address once the
+    server answers again (a failure is not cached)."""
+    for rtype in (1, 28):
+        site.relay.rules[("gwslow.site.test.", rtype)] = "drop"
+    a = site.ask("slowgw.site.test")
+    check(a.status == "SERVFAIL" and a.ede is not None, a)
+    site.relay.rules.clear()
+    final = poll(is_encoded, lambda: site.ask("slowgw.site.test"))
+    check(is_encoded(final), final)
+
+
+@with_site(relay=True)
+def test_txt_servfail(site):
+    """A server that SERVFAILs TXT only: the native answer, cached for seconds, not its TTL."""
+    site.relay.rules[("both.site.test.", 16)] = "servfail"
+    a = site.ask("both.site.test")
+    check(a.status == "NOERROR" and a.data("A") == ["192.0.2.50"], a)
+    del site.relay.rules[("both.site.test.", 16)]
+    final = poll(is_encoded, lambda: site.ask("both.site.test"))
+    check(is_encoded(final), f"still native after TXT recovered: {final}")
+
+
+@with_site()
+def test_answers_independent_of_order(site):
+    """Names that are gateways' names and have AA records of their own (gwaa; self, its own
+    gateway) and a name that uses gwaa as its gateway: every question gets the same answer
+    whichever was asked first, cold and from the cache."""
+    questions = [("viagwaa.site.test", "A"), ("viagwaa.site.test", "AAAA"),
+                 ("gwaa.site.test", "A"), ("gwaa.site.test", "AAAA"), ("self.site.test", "A"),
+                 ("self.site.test", "AAAA")]
+    orders = [questions[i:] + questions[:i] for i in range(len(questions))]
+    orders += [list(reversed(order)) for order in orders]
+    seen = {}
+    for order in orders:
+        check(site.unbound.control("flush_zone", "site.test").returncode == 0, "flush")
+        for name, rtype in order + order:
+            shape = site.ask(name, rtype).shape()
+            first = seen.setdefault((name, rtype), (shape, order))
+            check(first[0] == shape, f"{name} {rtype}: {shape} after {order}, but "
+                                     f"{first[0]} after {first[1]}")
+    # and what they are: encoded addresses for every one of them
+    for (name, rtype), (shape, _) in seen.items():
+        check(shape[0] == "NOERROR" and shape[3], f"{name} {rtype}: {shape}")
+
+
+@with_site(server_delay=0.3, unbound_extra="    num-threads: 1\n")  # one mesh for both
+def test_client_joins_gateway_lookup(site):
+    """A client asking for a gateway's name while the module looks it up as a gateway (Unbound
+    gives both one query state) gets the answer it would get alone: gwaa has AA records."""
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault(
+        "via", site.ask("viagwaa.site.test")))
+    thread.start()
+    deadline = time.time() + 10
+    while ("query", "gwaa.site.test.", 1) not in site.relay.events and time.time() < deadline:
+        time.sleep(0.01)
+    asked = len(site.relay.events)
+    joined = site.ask("gwaa.site.test")
+    thread.join()
+    check(("answer", "gwaa.site.test.", 1) in site.relay.events[asked:],
+          f"asked while the lookup was in flight: {site.relay.events}")
+    encoded(result["via"])
+    encoded(joined)
+
+
+def upstream(site, name, rtype):
+    return site.relay.events.count(("query", name, rtype))
+
+
+@with_site(relay=True, unbound_extra="    prefetch: yes\n")
+def test_prefetch(site):
+    """prefetch: yes refreshes names through the module as stock does: a question in the last
+    tenth of an answer's TTL is answered from the cache and starts a refresh, after which the
+    answer stays cached with its full TTL; no client waits for the server again. Native names
+    and IPREF names alike (whose refresh asks for the TXT again and renews the mapping)."""
+    for name, rtype, watched in (("pf.site.test.", "A", 1), ("pfip.site.test.", "A", 16)):
+        first = site.ask(name, rtype)
+        check(first.records and first.records[0][1] <= 10, first)
+        before = upstream(site, name, watched)
+        # wait for the last tenth of the TTL: that question starts the prefetch
+        answer = poll(lambda a: a.records and a.records[0][1] <= 1, lambda: site.ask(name, rtype))
+        check(answer.records and answer.records[0][1] <= 1, answer)
+        triggered = time.time()
+        # past the first answer's expiry, every answer comes from the refreshed cache entry
+        final = poll(lambda a: time.time() > triggered + 2.5 and a.records and
+                     a.records[0][1] >= 5, lambda: site.ask(name, rtype), deadline_s=8)
+        check(final.records and final.records[0][1] >= 5, f"not refreshed: {final}")
+        check(final.data(rtype) == first.data(rtype), (first, final))
+        check(upstream(site, name, watched) == before + 1,
+              f"{name}: {upstream(site, name, watched) - before} upstream questions, not the "
+              f"one prefetch: {site.relay.events}")
+
+
+@with_site(relay=True)
+def test_gateway_name_cached(site):
+    """A gateway name's address, once looked up, is taken from the cache for the next name
+    behind the same gateway, as stock would answer it: no second question to its server."""
+    encoded(site.ask("named.site.test"))
+    asked = [upstream(site, "gw.site.test.", t) for t in (1, 28)]
+    check(asked[0] == 1, site.relay.events)
+    encoded(site.ask("named2.site.test"))
+    encoded(site.ask("named2.site.test", "AAAA"), "AAAA")
+    check([upstream(site, "gw.site.test.", t) for t in (1, 28)] == asked, site.relay.events)
+    check(site.ask("gw.site.test").data("A") == ["198.51.100.20"], "native for clients")
+
+
+# Questions whose answers must be stock Unbound's, exactly: every type and response code the
+# test zones produce, for names without AA records and for other types of names with them.
+ORDINARY = [
+    ("plain.site.test", "A"), ("plain.site.test", "AAAA"), ("plain.site.test", "TXT"),
+    ("plain.site.test", "MX"), ("plain.site.test", "CAA"), ("mail.site.test", "A"),
+    ("_sip._udp.site.test", "SRV"), ("toplain.site.test", "A"), ("toplain.site.test", "AAAA"),
+    ("toplain.site.test", "CNAME"), ("x.wild.site.test", "A"), ("x.wild.site.test", "TXT"),
+    ("x.wild.site.test", "AAAA"), ("dangling.site.test", "A"), ("dangling.site.test", "AAAA"),
+    ("nosuch.site.test", "A"), ("nosuch.site.test", "AAAA"), ("nosuch.site.test", "TXT"),
+    ("site.test", "SOA"), ("site.test", "NS"), ("ns1.site.test", "AAAA"),
+    ("gw.site.test", "A"), ("gw.site.test", "AAAA"), ("broken.site.test", "A"),
+    ("v4.site.test", "TXT"), ("both.site.test", "MX"), ("failing.site.test", "A"),
+    ("failing.site.test", "AAAA"), ("refused.test", "A"), ("refused.test", "AAAA"),
+    ("plain.secure.test", "A"), ("plain.secure.test", "TXT"), ("plain.secure.test", "AAAA"),
+    ("nosuch.secure.test", "A"), ("nosuch.secure.test", "AAAA"), ("secure.test", "DNSKEY"),
+    ("secure.test", "SOA"), ("tampered.secure.test", "TXT"), ("failtxt.site.test", "A"),
+    ("failtxt.site.test", "AAAA"), ("failtxt.site.test", "TXT"), ("droptxt.site.test", "A"),
+    ("droptxt.site.test", "AAAA"),
+]
+
+
+def same_as_stock(site):
+    for rtype in ("A", "AAAA"):  # a server that fails: SERVFAIL from both
+        site.relay.rules[("failing.site.test.", 1 if rtype == "A" else 28)] = "servfail"
+    # servers that fail or drop TXT questions only: native answers from both
+    site.relay.rules[("failtxt.site.test.", 16)] = "servfail"
+    site.relay.rules[("droptxt.site.test.", 16)] = "drop"
+    differences = []
+    for options in ((), ("+dnssec",), ("+cd",), ("+dnssec", "+cd")):
+        for name, rtype in ORDINARY:
+            for when in ("cold", "cached"):
+                ours = site.ask(name, rtype, *options)
+                stock = site.ask_stock(name, rtype, *options)
+                if ours.shape() != stock.shape():
+                    differences.append(f"{name} {rtype} {' '.join(options)} ({when}):\n"
+                                       f"  module {ours.shape()}\n  stock  {stock.shape()}")
+        check(site.unbound.control("flush_zone", "test").returncode == 0, "flush")
+        check(site.stock.control("flush_zone", "test").returncode == 0, "flush")
+    check(not differences, "\n".join(differences))
+
+
+@with_site(relay=True, stock=True)
+def test_same_as_stock(site):
+    """The module never answers an ordinary question differently from stock Unbound: each one
+    asked cold and again from the cache, with and without +dnssec and +cd."""
+    same_as_stock(site)
+
+
+@with_site(relay=True, stock=True, minimisation="yes")
+def test_same_as_stock_minimised(site):
+    """The same with QNAME minimisation on, Unbound's default."""
+    same_as_stock(site)
+
+
 def test_bad_settings(make, workdir):
     bad = os.path.join(workdir, "bad.conf")
     with open(bad, "w") as f:
@@ -431,7 +695,11 @@ if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([
         test_address_context, test_ipref_wins_over_native, test_name_context_and_ttl,
         test_several_records, test_cname_chain, test_native_names_untouched,
-        test_families_and_unresolvable_contexts, test_no_ipv6_range, test_reverse, test_dnssec,
+        test_families_and_unresolvable_contexts, test_unusable_gateway_names, test_no_ipv6_range, test_reverse, test_dnssec,
+        test_dnssec_gateway_name_and_cd,
         test_gwctl_down_and_back, test_gwctl_stuck, test_gwctl_slow_recovers, test_reload, test_bad_settings,
-        test_sample_configuration, test_lookups_in_parallel,
+        test_sample_configuration, test_lookups_in_parallel, test_txt_never_answered,
+        test_txt_servfail, test_gateway_name_never_answered, test_same_as_stock, test_same_as_stock_minimised,
+        test_answers_independent_of_order, test_client_joins_gateway_lookup,
+        test_prefetch, test_gateway_name_cached,
     ]))

@@ -15,7 +15,7 @@ from test_resolver import (GWCTL, GWCTLD, NSD, UNBOUND_BUILD, Suite, check, enco
 
 # name: its native address; every AA record of each is unusable
 UNUSABLE = {"unspec": "192.0.2.30", "loop": "192.0.2.31", "mcast": "192.0.2.32",
-            "bcast": "192.0.2.33", "linkloc": "192.0.2.34", "self": "192.0.2.35",
+            "bcast": "192.0.2.33", "linkloc": "192.0.2.34", "ownctx": "192.0.2.35",
             "enc": "192.0.2.36", "dashes": "192.0.2.38"}
 BAD_CONTEXT_RECORDS = 15  # in those names, less the one with '--', which is malformed
 
