@@ -626,6 +626,14 @@ void query_operate(struct module_qstate *qstate, int event, int id)
 		qstate->ext_state[id] = module_error;
 		break;
 	}
+	/*
+	 * A state can outlive its answer (a sub-query other states still wait on), and a timer
+	 * that fired then would run this module again on a finished query: no timer survives it.
+	 */
+	iq = qstate->minfo[id];
+	if (iq &&
+	    (qstate->ext_state[id] == module_finished || qstate->ext_state[id] == module_error))
+		wakeup_cancel(&iq->wakeup);
 }
 
 /* The TXT sub-query's answer, copied into the super's region before the sub goes away. */
