@@ -386,6 +386,13 @@ print(hashlib.sha256(data).hexdigest(), len(data), round(time.time() - start, 3)
 """
 
 
+def udp_buffer_overflows(ns):
+    """Datagrams the namespace's kernel dropped for a full socket buffer (Udp RcvbufErrors)."""
+    lines = [l.split() for l in sh("cat", "/proc/net/snmp", ns=ns).stdout.splitlines()
+             if l.startswith("Udp:")]
+    return int(dict(zip(lines[0], lines[1]))["RcvbufErrors"])
+
+
 def test_malformed_flood(a, b, workdir):
     # random, truncated, bit-flipped and bogus-payload datagrams at B while a host behind B
     # serves a 20 MB file to A's host: every one is counted and dropped, the transfer is whole
@@ -398,18 +405,28 @@ def test_malformed_flood(a, b, workdir):
     udp = struct.pack(">HHHH", 1000, 2000, 12, 0) + b"abcd"
     good = ipref_v4("198.18.2.254", "198.18.2.1", 55, 2001, 64, 17, udp)
     drops_before = sum(int(v) for k, v in b.stats().items() if k.startswith("dataplane.drop."))
+    overflows_before = udp_buffer_overflows("gwb")
     fetch = subprocess.Popen(["ip", "netns", "exec", NS["ha"], "python3", "-c", FETCH,
                               ENCODED_AT_A[(4, 4, 4)]], stdout=subprocess.PIPE, text=True)
     flood_s = float(sh("python3", "-c", GARBAGE, "40000", good.hex(), ns="inet",
                        timeout=60).stdout)
     busy = fetch.communicate(timeout=60)[0].split()
     check(busy and busy[0] == want, f"transfer during the flood: {busy}")
-    time.sleep(2.5)  # the next counter report
-    drops = sum(int(v) for k, v in b.stats().items() if k.startswith("dataplane.drop.")) - drops_before
-    print(f"     40000 malformed datagrams in {flood_s} s, {drops} counted as drops; 20 MB "
-          f"took {quiet[2]} s quiet and {busy[2]} s during the flood")
-    # a few may be lost in the socket's buffer before the dataplane reads them: not counted
-    check(drops >= 0.95 * 40000, f"only {drops} drops counted")
+    # every datagram is a drop the dataplane counted, or one its kernel dropped for a full
+    # socket buffer before the dataplane could read it (a slow build on a loaded machine)
+    overflows = udp_buffer_overflows("gwb") - overflows_before
+    deadline = time.time() + 10
+    while True:
+        drops = sum(int(v) for k, v in b.stats().items()
+                    if k.startswith("dataplane.drop.")) - drops_before
+        if drops + overflows >= 0.95 * 40000 or time.time() > deadline:
+            break
+        time.sleep(0.3)  # counters reach gwctld every 2 s
+    print(f"     40000 malformed datagrams in {flood_s} s, {drops} counted as drops, "
+          f"{overflows} lost to a full socket buffer; 20 MB took {quiet[2]} s quiet and "
+          f"{busy[2]} s during the flood")
+    check(drops + overflows >= 0.95 * 40000, f"only {drops} drops counted, {overflows} overflows")
+    check(drops > 0, "no drop counted")
     check(b.dataplane.poll() is None and b.gwctld.poll() is None, "daemons alive")
 
 
