@@ -177,7 +177,8 @@ static int wanted_family(const struct request *r)
  * a limit is reached the oldest such mapping that never carried a reply, of the same peer
  * gateway first, is put to rest for inbound-quarantine (while less than half the pool rests)
  * and the request refused: room comes back as rests end, so a flood at the allowed rate leaves
- * room for new sources again and again, and what it holds stays bounded. Returns 0 to go on, or a refusal already put in the reply.
+ * room for new sources again and again, and what it holds stays bounded. Returns 0 to go on, or a
+ * refusal already put in the reply.
  */
 static int inbound_room(struct request *r, const struct ipr_context *peer, bool *refused)
 {
