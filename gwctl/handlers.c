@@ -550,12 +550,12 @@ static int handle_stats(struct request *r)
 	ipr_ctl_put_counter(r->reply, "gwctld.inbound.over_quota", c->inbound_over_quota);
 	ipr_ctl_put_counter(r->reply, "gwctld.inbound.reclaimed", c->inbound_reclaimed);
 	ipr_ctl_put_counter(r->reply, "gwctld.inbound.resting", counts.held_inbound);
-	ipr_ctl_put_counter(r->reply, "gwctld.clients.probation", q->probation);
-	ipr_ctl_put_counter(r->reply, "gwctld.clients.confirmed", q->confirmed);
-	ipr_ctl_put_counter(r->reply, "gwctld.clients.reclaimed", q->reclaimed);
-	ipr_ctl_put_counter(r->reply, "gwctld.clients.over_quota", q->client_refused);
-	ipr_ctl_put_counter(r->reply, "gwctld.clients.over_share", q->total_refused);
-	ipr_ctl_put_counter(r->reply, "gwctld.clients.held", counts.held_client);
+	ipr_ctl_put_counter(r->reply, "gwctld.resolution.probation", q->probation);
+	ipr_ctl_put_counter(r->reply, "gwctld.resolution.confirmed", q->confirmed);
+	ipr_ctl_put_counter(r->reply, "gwctld.resolution.reclaimed", q->reclaimed);
+	ipr_ctl_put_counter(r->reply, "gwctld.resolution.over_quota", q->client_refused);
+	ipr_ctl_put_counter(r->reply, "gwctld.resolution.over_share", q->total_refused);
+	ipr_ctl_put_counter(r->reply, "gwctld.resolution.held", counts.held_client);
 	ipr_ctl_put_counter(r->reply, "gwctld.leases.expired", c->expired);
 	ipr_ctl_put_counter(r->reply, "gwctld.leases.extended", c->leases_extended);
 	ipr_ctl_put_counter(r->reply, "gwctld.store.commits", c->commits);

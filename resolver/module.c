@@ -154,11 +154,12 @@ void deinit(struct module_env *env, int id)
 		gwlink_deinit(&ie->threads[i].link);
 	verbose(VERB_OPS,
 		"ipref: %llu queries, %llu synthesized, %llu native, %llu malformed AA, "
-		"%llu bogus TXT, %llu failed, %llu PTR answers, %llu bad contexts",
+		"%llu bogus TXT, %llu failed, %llu PTR answers, %llu bad contexts, %llu over quota",
 		(unsigned long long)c->queries, (unsigned long long)c->synthesized,
 		(unsigned long long)c->native, (unsigned long long)c->malformed,
 		(unsigned long long)c->bogus, (unsigned long long)c->failed,
-		(unsigned long long)c->ptr_answers, (unsigned long long)c->bad_context);
+		(unsigned long long)c->ptr_answers, (unsigned long long)c->bad_context,
+		(unsigned long long)c->over_quota);
 	free(ie->threads);
 	free(ie);
 	de->dyn_env = NULL;

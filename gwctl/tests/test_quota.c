@@ -200,9 +200,9 @@ static void test_probation_until_used(void **state)
 	report_use(fx, a);
 	assert_int_equal(get_ea(fx, "192.0.2.7", 1, "192.168.1.10", b), IPR_CTL_OK);
 	assert_int_equal(fx->decoded.fields.ttl, 1000);
-	assert_int_equal(counter(fx, "gwctld.clients.probation"), 1);
-	assert_int_equal(counter(fx, "gwctld.clients.confirmed"), 1);
-	assert_int_equal(counter(fx, "gwctld.clients.held"), 0);
+	assert_int_equal(counter(fx, "gwctld.resolution.probation"), 1);
+	assert_int_equal(counter(fx, "gwctld.resolution.confirmed"), 1);
+	assert_int_equal(counter(fx, "gwctld.resolution.held"), 0);
 	/* without CLIENT (gwctl encode, a prefetch): the full lease as before */
 	assert_int_equal(get_ea(fx, "192.0.2.7", 2, NULL, b), IPR_CTL_OK);
 	assert_int_equal(fx->decoded.fields.ttl, 1000);
@@ -221,13 +221,13 @@ static void test_client_limit_counts_resting(void **state)
 		assert_int_equal(get_ea(fx, "192.0.2.7", 10 + i, "192.168.1.10", a[i]), IPR_CTL_OK);
 	assert_int_equal(get_ea(fx, "192.0.2.7", 20, "192.168.1.10", NULL), IPR_CTL_E_QUOTA);
 	assert_int_equal(get_ea(fx, "192.0.2.7", 21, "192.168.1.11", b), IPR_CTL_OK);
-	assert_int_equal(counter(fx, "gwctld.clients.over_quota"), 1);
+	assert_int_equal(counter(fx, "gwctld.resolution.over_quota"), 1);
 	assert_int_equal(counter(fx, "gwctld.errors.quota"), 1);
 
 	/* the answers have run out: the mappings go, their values rest, the client still full */
 	fake_now += 10;
 	assert_int_equal(get_ea(fx, "192.0.2.7", 20, "192.168.1.10", NULL), IPR_CTL_E_QUOTA);
-	assert_int_equal(counter(fx, "gwctld.clients.reclaimed"), 4);
+	assert_int_equal(counter(fx, "gwctld.resolution.reclaimed"), 4);
 	for (int i = 0; i < 4; i++) {
 		struct ipr_mapping m;
 
@@ -251,8 +251,8 @@ static void test_clients_share_of_range(void **state)
 	assert_int_equal(get_ea(fx, "192.0.2.7", 20, "192.168.1.11", NULL), IPR_CTL_OK);
 	assert_int_equal(get_ea(fx, "192.0.2.7", 21, "192.168.1.11", NULL), IPR_CTL_OK);
 	assert_int_equal(get_ea(fx, "192.0.2.7", 22, "192.168.1.12", NULL), IPR_CTL_E_QUOTA);
-	assert_int_equal(counter(fx, "gwctld.clients.over_share"), 1);
-	assert_int_equal(counter(fx, "gwctld.clients.held"), 6);
+	assert_int_equal(counter(fx, "gwctld.resolution.over_share"), 1);
+	assert_int_equal(counter(fx, "gwctld.resolution.held"), 6);
 	/* a mapping in use takes no share: its client may go on */
 	report_use(fx, a);
 	assert_int_equal(get_ea(fx, "192.0.2.7", 22, "192.168.1.12", NULL), IPR_CTL_OK);
@@ -303,7 +303,7 @@ static void test_holds_survive_restart(void **state)
 	stop(fx);
 	start(fx);
 	assert_int_equal(get_ea(fx, "192.0.2.7", 20, "192.168.1.10", NULL), IPR_CTL_E_QUOTA);
-	assert_int_equal(counter(fx, "gwctld.clients.held"), 4);
+	assert_int_equal(counter(fx, "gwctld.resolution.held"), 4);
 }
 
 /*
