@@ -427,6 +427,28 @@ static int handle_lookup_ref(struct request *r)
 }
 
 /*
+ * One mapping that carried traffic: a local host sending to it (replied) ends its probation and
+ * gives it the full lease; traffic that only came in renews a probation lease no further than
+ * probation, so a remote host cannot lift its own mapping out of a client's quota.
+ */
+static int report_one(struct request *r, struct ipr_mapping *m, bool replied)
+{
+	struct service *svc = r->svc;
+	struct quota_limits lim;
+	int rc = quota_on_probation(&svc->quota, svc->store, m);
+
+	if (rc == 1 && !replied) {
+		service_quota_limits(svc, &lim);
+		return quota_renew(&svc->quota, svc->store, m, &lim, r->now);
+	}
+	if (rc == 1)
+		rc = quota_confirm(&svc->quota, svc->store, m);
+	if (rc == 1)
+		svc->quota_counters.confirmed++;
+	return rc < 0 ? rc : extend_lease(r, m);
+}
+
+/*
  * REPORT_USE: MAPPING nests, each with ENCODED (remote) or REF (ours), REPLIED when a local
  * host sent to it; unknown ones skipped.
  */
@@ -454,13 +476,8 @@ static int handle_report_use(struct request *r)
 			continue;
 		if (rc == -ENOENT || rc == -EBADMSG)
 			continue;
-		/* traffic ends probation: the full lease follows */
 		if (rc == 0)
-			rc = quota_confirm(&r->svc->quota, r->svc->store, &m);
-		if (rc == 1)
-			r->svc->quota_counters.confirmed++;
-		if (rc >= 0)
-			rc = extend_lease(r, &m);
+			rc = report_one(r, &m, ipr_ctl_has(&f, IPR_CTL_A_REPLIED));
 		/* reclaim spares what ever carried a reply, not what only strangers sent to */
 		if (rc == 0 && ipr_ctl_has(&f, IPR_CTL_A_REPLIED))
 			rc = store_mark_used(r->svc->store, &m, r->now);

@@ -130,7 +130,7 @@ static uint8_t get_ea(struct fixture *fx, const char *context, uint64_t ref, con
 	return status;
 }
 
-static void report_use(struct fixture *fx, const uint8_t encoded[16])
+static void report(struct fixture *fx, const uint8_t encoded[16], bool replied)
 {
 	uint8_t buf[128];
 	struct ipr_ctl_builder b;
@@ -139,10 +139,16 @@ static void report_use(struct fixture *fx, const uint8_t encoded[16])
 	ipr_ctl_build(&b, buf, sizeof(buf), IPR_CTL_REPORT_USE, 0, 5);
 	mark = ipr_ctl_nest_begin(&b, IPR_CTL_A_MAPPING);
 	ipr_ctl_put_ip(&b, IPR_CTL_A_ENCODED, AF_INET, encoded);
-	ipr_ctl_put(&b, IPR_CTL_A_REPLIED, "", 0);
+	if (replied)
+		ipr_ctl_put(&b, IPR_CTL_A_REPLIED, "", 0);
 	ipr_ctl_nest_end(&b, mark);
 	assert_int_equal(call(fx, &b), IPR_CTL_OK);
 	assert_int_equal(fx->decoded.fields.value, 1);
+}
+
+static void report_use(struct fixture *fx, const uint8_t encoded[16])
+{
+	report(fx, encoded, true);
 }
 
 static void sweep(struct fixture *fx)
@@ -196,6 +202,10 @@ static void test_probation_until_used(void **state)
 	fake_now += 6;
 	assert_int_equal(get_ea(fx, "192.0.2.7", 1, "192.168.1.11", b), IPR_CTL_OK);
 	assert_memory_equal(a, b, 4);
+	assert_int_equal(fx->decoded.fields.ttl, 10);
+	/* packets that only came in from the remote host do not end probation */
+	report(fx, a, false);
+	assert_int_equal(get_ea(fx, "192.0.2.7", 1, "192.168.1.10", b), IPR_CTL_OK);
 	assert_int_equal(fx->decoded.fields.ttl, 10);
 	report_use(fx, a);
 	assert_int_equal(get_ea(fx, "192.0.2.7", 1, "192.168.1.10", b), IPR_CTL_OK);
