@@ -784,7 +784,13 @@ static int handle_unmap(struct request *r)
 	if (m.source[0] == '/')
 		return fail(r, IPR_CTL_E_DENIED,
 			    "this mapping comes from a published source: change the file instead");
-	rc = store_delete(svc->store, &m, m.expires ? r->now + svc->cfg.quarantine_secs : 0);
+	int64_t hold_until = 0;
+	/* a probation value unmapped by hand stops counting as live; it rests the full quarantine
+	 */
+	rc = quota_release(&svc->quota, svc->store, &m, r->now, &hold_until);
+	if (rc >= 0)
+		rc = store_delete(svc->store, &m,
+				  m.expires ? r->now + svc->cfg.quarantine_secs : 0);
 	if (rc < 0)
 		return store_failed(r, rc);
 	if (!m.expires) /* a static value is free at once */
