@@ -202,6 +202,8 @@ static int read_field(const struct ipr_ctl_attr *attr, struct ipr_ctl_fields *f)
 		return ipr_ctl_read_ip(attr, &f->encoded_family, f->encoded);
 	case IPR_CTL_A_LOCAL:
 		return ipr_ctl_read_ip(attr, &f->local_family, f->local);
+	case IPR_CTL_A_CLIENT:
+		return ipr_ctl_read_ip(attr, &f->client_family, f->client);
 	case IPR_CTL_A_REF:
 		if (read_fixed(attr, 16) < 0)
 			return -EBADMSG;
@@ -426,6 +428,7 @@ const char *ipr_ctl_status_text(uint8_t status)
 		[IPR_CTL_E_BUSY] = "busy",
 		[IPR_CTL_E_SOURCES] = "errors in the published sources",
 		[IPR_CTL_E_UNUSABLE] = "the address cannot be used there",
+		[IPR_CTL_E_QUOTA] = "this client's share of new allocations is used up for now",
 	};
 
 	if (status < sizeof(texts) / sizeof(texts[0]) && texts[status])

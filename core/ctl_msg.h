@@ -57,6 +57,8 @@ struct ipr_ctl_fields {
 	uint8_t encoded[16];
 	int local_family;
 	uint8_t local[16];
+	int client_family;
+	uint8_t client[16];
 	uint8_t family; /* 4 or 6 */
 	uint8_t map_kind;
 	uint32_t ttl;

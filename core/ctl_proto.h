@@ -65,8 +65,9 @@ enum ipr_ctl_status {
 	IPR_CTL_E_BUSY = 11,	 /* too many requests or subscriptions */
 	IPR_CTL_E_SOURCES = 12,	 /* reload found errors; previous state kept */
 	IPR_CTL_E_UNUSABLE =
-		13, /* an address that cannot be what it is given as (core/context.h) */
-	IPR_CTL_STATUS_MAX = 13,
+		13,	      /* an address that cannot be what it is given as (core/context.h) */
+	IPR_CTL_E_QUOTA = 14, /* the asker's share of new allocations is used up for now */
+	IPR_CTL_STATUS_MAX = 14,
 };
 
 enum ipr_ctl_attr_type {
@@ -91,7 +92,8 @@ enum ipr_ctl_attr_type {
 	IPR_CTL_A_RANGE = 19,	/* repeatable: prefix length (1 byte) + 4 or 16 address bytes */
 	IPR_CTL_A_GATEWAY = 20, /* repeatable: 4 or 16 bytes, one of this gateway's addresses */
 	IPR_CTL_A_REPLIED = 21, /* empty flag: the mapping carried a packet from a local host */
-	IPR_CTL_A_MAX = 21,
+	IPR_CTL_A_CLIENT = 22,	/* 4 or 16 bytes: the LAN client whose question caused a GET_EA */
+	IPR_CTL_A_MAX = 22,
 };
 
 enum ipr_mapping_kind {

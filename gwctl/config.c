@@ -35,6 +35,10 @@ enum config_key {
 	KEY_INBOUND_RATE_TOTAL,
 	KEY_IDLE_TIMEOUT,
 	KEY_MAX_CLIENTS_PER_USER,
+	KEY_INBOUND_QUARANTINE,
+	KEY_PROBATION,
+	KEY_CLIENT_LIMIT,
+	KEY_CLIENT_TOTAL,
 	KEY_COUNT,
 };
 
@@ -352,6 +356,27 @@ static int set_inbound_rate_total(struct gwctl_config *cfg, const char *v, size_
 	return parse_limit(v, n, &cfg->inbound_rate_total, err);
 }
 
+static int set_inbound_quarantine(struct gwctl_config *cfg, const char *v, size_t n,
+				  struct ipr_err *err)
+{
+	return parse_duration(v, n, &cfg->inbound_quarantine_secs, err);
+}
+
+static int set_probation(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_duration(v, n, &cfg->probation_secs, err);
+}
+
+static int set_client_limit(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_limit(v, n, &cfg->client_limit, err);
+}
+
+static int set_client_total(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
+{
+	return parse_limit(v, n, &cfg->client_total, err);
+}
+
 static int set_max_clients(struct gwctl_config *cfg, const char *v, size_t n, struct ipr_err *err)
 {
 	return parse_count(v, n, &cfg->max_clients, err);
@@ -502,6 +527,10 @@ static const struct config_key_info keys[KEY_COUNT] = {
 	[KEY_IDLE_TIMEOUT] = { "idle-timeout", set_idle_timeout, false, false },
 	[KEY_MAX_CLIENTS_PER_USER] = { "max-clients-per-user", set_max_clients_per_user, false,
 				       false },
+	[KEY_INBOUND_QUARANTINE] = { "inbound-quarantine", set_inbound_quarantine, false, false },
+	[KEY_PROBATION] = { "probation", set_probation, false, false },
+	[KEY_CLIENT_LIMIT] = { "client-limit", set_client_limit, false, false },
+	[KEY_CLIENT_TOTAL] = { "client-total", set_client_total, false, false },
 };
 
 void config_defaults(struct gwctl_config *cfg)
@@ -535,6 +564,10 @@ void config_defaults(struct gwctl_config *cfg)
 	cfg->inbound_total = 16384;
 	cfg->inbound_rate = 50;
 	cfg->inbound_rate_total = 500;
+	cfg->inbound_quarantine_secs = 10;
+	cfg->probation_secs = 30;
+	cfg->client_limit = 512;
+	cfg->client_total = 0;
 	cfg->log_level = CONFIG_LOG_INFO;
 }
 
@@ -623,6 +656,10 @@ int config_check(const struct gwctl_config *cfg, char *msg, size_t msg_size)
 		return check_fail(msg, msg_size, "lease must be more than 0");
 	if (cfg->quarantine_secs == 0)
 		return check_fail(msg, msg_size, "quarantine must be more than 0");
+	if (cfg->probation_secs == 0 || cfg->probation_secs > cfg->lease_secs)
+		return check_fail(msg, msg_size, "probation must be more than 0 and at most lease");
+	if (cfg->inbound_quarantine_secs == 0)
+		return check_fail(msg, msg_size, "inbound-quarantine must be more than 0");
 	if (cfg->sweep_interval_secs > cfg->lease_secs)
 		return check_fail(msg, msg_size, "sweep-interval is longer than lease");
 	return 0;

@@ -92,10 +92,15 @@ struct gwctl_config {
 	uint32_t max_clients_per_user; /* 0: half of max_clients (gwctl/clients.h) */
 	uint32_t idle_timeout_secs;    /* connections quiet this long are closed */
 	/* limits on encoded addresses made for unknown remote sources (gwctl/inbound.h) */
-	uint32_t inbound_per_peer;   /* live ones per peer gateway */
-	uint32_t inbound_total;	     /* live ones in all */
-	uint32_t inbound_rate;	     /* new ones per second per peer gateway */
-	uint32_t inbound_rate_total; /* new ones per second in all */
+	uint32_t inbound_per_peer;	  /* live ones per peer gateway */
+	uint32_t inbound_total;		  /* live ones in all */
+	uint32_t inbound_rate;		  /* new ones per second per peer gateway */
+	uint32_t inbound_rate_total;	  /* new ones per second in all */
+	uint32_t inbound_quarantine_secs; /* rest of an idle one reclaimed (gwctl/quota.h) */
+	/* allocations made by LAN clients' questions (gwctl/quota.h) */
+	uint32_t probation_secs; /* lease and answer TTL until a mapping carries traffic */
+	uint32_t client_limit;	 /* values one client holds on probation or resting after */
+	uint32_t client_total;	 /* the same for all clients; 0: half the smaller range */
 	enum config_log_level log_level;
 	/* One bit per key already set, so that a second occurrence is an error. */
 	uint32_t seen;

@@ -96,10 +96,21 @@ static int reply_found(struct request *r, int rc, const struct ipr_mapping *m)
 	return 0;
 }
 
-/* A dynamic mapping asked for again: its lease is renewed and it is the answer. */
+/*
+ * A dynamic mapping asked for again: its lease is renewed and it is the answer; one on
+ * probation only by another probation lease, so its answers stay short until it is used.
+ */
 static int reply_existing(struct request *r, struct ipr_mapping *m)
 {
-	return reply_found(r, extend_lease(r, m), m);
+	struct quota_limits lim;
+	int rc = quota_on_probation(&r->svc->quota, r->svc->store, m);
+
+	service_quota_limits(r->svc, &lim);
+	if (rc == 1)
+		rc = quota_renew(&r->svc->quota, r->svc->store, m, &lim, r->now);
+	else if (rc == 0)
+		rc = extend_lease(r, m);
+	return reply_found(r, rc, m);
 }
 
 static const char *source_of(const struct ipr_ctl_fields *f, const char *fallback)
@@ -161,17 +172,22 @@ static int wanted_family(const struct request *r)
 
 /*
  * The dataplane asks for an encoded address when traffic arrives from an unknown remote
- * source (its requests carry SOURCE "dataplane"): bound how fast and how many, and make room
- * by reclaiming the oldest such mapping that never carried traffic, of the same peer gateway
- * first, before refusing. Returns 0 to go on, or a refusal already put in the reply.
+ * source (its requests carry SOURCE "dataplane"): bound how fast and how many. Live ones and
+ * reclaimed ones still resting count against inbound-per-peer and inbound-total together. When
+ * a limit is reached the oldest such mapping that never carried a reply, of the same peer
+ * gateway first, is put to rest for inbound-quarantine (while less than half the pool rests)
+ * and the request refused: room comes back as rests end, so a flood at the allowed rate leaves
+ * room for new sources again and again, and what it holds stays bounded. Returns 0 to go on, or a
+ * refusal already put in the reply.
  */
 static int inbound_room(struct request *r, const struct ipr_context *peer, bool *refused)
 {
 	struct service *svc = r->svc;
 	const struct ipr_context *scopes[2] = { peer, NULL };
 	const uint32_t limits[2] = { svc->cfg.inbound_per_peer, svc->cfg.inbound_total };
+	char pools[2][QUOTA_POOL_MAX];
 	struct ipr_mapping idle;
-	uint64_t count;
+	uint64_t count, resting;
 	int rc;
 
 	*refused = false;
@@ -181,28 +197,78 @@ static int inbound_room(struct request *r, const struct ipr_context *peer, bool 
 		*refused = true;
 		return fail(r, IPR_CTL_E_BUSY, "new inbound sources arrive too fast");
 	}
+	rc = quota_purge(&svc->quota, svc->store, r->now);
+	if (rc < 0)
+		return rc;
+	quota_inbound_pool(peer, pools[0]);
 	for (int i = 0; i < 2; i++) {
 		rc = store_inbound_count(svc->store, scopes[i], &count);
+		if (rc == 0)
+			rc = quota_inbound_resting(&svc->quota, svc->store,
+						   i == 0 ? pools[0] : NULL, &resting);
 		if (rc < 0)
 			return rc;
-		if (count < limits[i])
+		if (count + resting < limits[i])
 			continue;
+		*refused = true;
+		svc->counters.inbound_over_quota++;
+		/* half the pool resting is enough to bring room back soon: take no more */
+		if (resting >= limits[i] / 2 && resting > 0)
+			return fail(r, IPR_CTL_E_BUSY, "inbound sources are resting: try again");
 		rc = store_inbound_idle(svc->store, scopes[i], &idle);
-		if (rc == -ENOENT) {
-			svc->counters.inbound_over_quota++;
-			*refused = true;
+		if (rc == -ENOENT)
 			return fail(r, IPR_CTL_E_BUSY,
 				    i == 0 ? "this gateway's inbound sources are all in use"
 					   : "inbound sources are all in use");
-		}
+		quota_inbound_pool(&idle.context, pools[1]);
 		if (rc == 0)
-			rc = store_delete(svc->store, &idle, r->now + svc->cfg.quarantine_secs);
+			rc = store_delete(svc->store, &idle,
+					  r->now + svc->cfg.inbound_quarantine_secs);
+		if (rc == 0)
+			rc = quota_inbound_rest(&svc->quota, svc->store, pools[1], &idle,
+						r->now + svc->cfg.inbound_quarantine_secs);
 		if (rc < 0)
 			return rc;
 		service_record(svc, IPR_CTL_EV_REMOVED, &idle);
 		svc->counters.inbound_reclaimed++;
+		return fail(r, IPR_CTL_E_BUSY, "inbound sources are being reclaimed: try again");
 	}
 	return 0;
+}
+
+/*
+ * A new mapping for a LAN client's question: the client's pool and the clients' share of the
+ * range must have room (gwctl/quota.h). Returns 0 to go on, or a refusal put in the reply.
+ */
+static int client_room(struct request *r, const char *pool, bool *refused)
+{
+	struct service *svc = r->svc;
+	struct ipr_mapping removed[8];
+	struct quota_limits lim;
+	enum quota_verdict verdict;
+	unsigned n;
+	int rc;
+
+	service_quota_limits(svc, &lim);
+	*refused = false;
+	rc = quota_client_admit(&svc->quota, svc->store, pool, &lim, r->now, removed, 8, &n,
+				&verdict);
+	if (rc < 0)
+		return rc;
+	for (unsigned i = 0; i < n; i++)
+		service_record(svc, IPR_CTL_EV_REMOVED, &removed[i]);
+	svc->quota_counters.reclaimed += n;
+	if (n)
+		svc->range_full[0] = svc->range_full[1] = false;
+	if (verdict == QUOTA_ALLOW)
+		return 0;
+	*refused = true;
+	if (verdict == QUOTA_CLIENT_FULL) {
+		svc->quota_counters.client_refused++;
+		return fail(r, IPR_CTL_E_QUOTA, "this client holds its share of new names");
+	}
+	svc->quota_counters.total_refused++;
+	return fail(r, IPR_CTL_E_QUOTA, "new names of all clients hold their share of the range");
 }
 
 static int handle_get_ea(struct request *r)
@@ -229,25 +295,41 @@ static int handle_get_ea(struct request *r)
 	rc = store_find_remote(svc->store, family, &m.context, &r->f->ref, &m);
 	if (rc != -ENOENT)
 		return rc == 0 ? reply_existing(r, &m) : store_failed(r, rc);
+	char pool[QUOTA_POOL_MAX] = "";
+	bool refused = false;
+	rc = 0;
 	if (strcmp(source_of(r->f, ""), "dataplane") == 0) {
-		bool refused;
-
 		rc = inbound_room(r, &m.context, &refused);
-		if (rc < 0)
-			return store_failed(r, rc);
-		if (refused)
-			return 0;
+	} else if (ipr_ctl_has(r->f, IPR_CTL_A_CLIENT)) {
+		quota_client_pool(r->f->client_family, r->f->client, pool);
+		rc = client_room(r, pool, &refused);
 	}
+	if (rc < 0)
+		return store_failed(r, rc);
+	if (refused)
+		return 0;
 
 	new_dynamic(r, &m, IPR_MAP_DYNAMIC_REMOTE);
 	m.family = family;
 	m.ref = r->f->ref;
+	if (pool[0]) /* on probation: its answers live no longer than it may unused */
+		m.expires = r->now + svc->cfg.probation_secs;
 	bool *full = &svc->range_full[family_index(family)];
 	rc = *full ? -ENOSPC
 		   : alloc_encoded(svc->store, &svc->range[family_index(family)], r->now,
 				   m.address);
-	return insert_allocated(r, rc, &m, full, &svc->counters.allocated_encoded,
-				"the encoded range is exhausted");
+	rc = insert_allocated(r, rc, &m, full, &svc->counters.allocated_encoded,
+			      "the encoded range is exhausted");
+	if (rc == 0 && r->status == IPR_CTL_OK && pool[0]) {
+		struct quota_limits lim;
+
+		service_quota_limits(svc, &lim);
+		rc = quota_client_hold(&svc->quota, svc->store, pool, &m, &lim);
+		if (rc < 0)
+			return store_failed(r, rc);
+		svc->quota_counters.probation++;
+	}
+	return rc;
 }
 
 /* The context our dynamic references are published under: our first address, or 0.0.0.0. */
@@ -345,6 +427,28 @@ static int handle_lookup_ref(struct request *r)
 }
 
 /*
+ * One mapping that carried traffic: a local host sending to it (replied) ends its probation and
+ * gives it the full lease; traffic that only came in renews a probation lease no further than
+ * probation, so a remote host cannot lift its own mapping out of a client's quota.
+ */
+static int report_one(struct request *r, struct ipr_mapping *m, bool replied)
+{
+	struct service *svc = r->svc;
+	struct quota_limits lim;
+	int rc = quota_on_probation(&svc->quota, svc->store, m);
+
+	if (rc == 1 && !replied) {
+		service_quota_limits(svc, &lim);
+		return quota_renew(&svc->quota, svc->store, m, &lim, r->now);
+	}
+	if (rc == 1)
+		rc = quota_confirm(&svc->quota, svc->store, m);
+	if (rc == 1)
+		svc->quota_counters.confirmed++;
+	return rc < 0 ? rc : extend_lease(r, m);
+}
+
+/*
  * REPORT_USE: MAPPING nests, each with ENCODED (remote) or REF (ours), REPLIED when a local
  * host sent to it; unknown ones skipped.
  */
@@ -373,7 +477,7 @@ static int handle_report_use(struct request *r)
 		if (rc == -ENOENT || rc == -EBADMSG)
 			continue;
 		if (rc == 0)
-			rc = extend_lease(r, &m);
+			rc = report_one(r, &m, ipr_ctl_has(&f, IPR_CTL_A_REPLIED));
 		/* reclaim spares what ever carried a reply, not what only strangers sent to */
 		if (rc == 0 && ipr_ctl_has(&f, IPR_CTL_A_REPLIED))
 			rc = store_mark_used(r->svc->store, &m, r->now);
@@ -430,12 +534,13 @@ static const char *const status_names[IPR_CTL_STATUS_MAX + 1] = {
 	[IPR_CTL_E_NO_RANGE] = "no_range",   [IPR_CTL_E_STORE] = "store",
 	[IPR_CTL_E_CONFLICT] = "conflict",   [IPR_CTL_E_DENIED] = "denied",
 	[IPR_CTL_E_BUSY] = "busy",	     [IPR_CTL_E_SOURCES] = "sources",
-	[IPR_CTL_E_UNUSABLE] = "unusable",
+	[IPR_CTL_E_UNUSABLE] = "unusable",   [IPR_CTL_E_QUOTA] = "quota",
 };
 
 static int handle_stats(struct request *r)
 {
 	const struct service_counters *c = &r->svc->counters;
+	const struct quota_counters *q = &r->svc->quota_counters;
 	struct store_counts counts;
 	char name[64];
 	int rc = store_count(r->svc->store, &counts);
@@ -461,6 +566,13 @@ static int handle_stats(struct request *r)
 	ipr_ctl_put_counter(r->reply, "gwctld.inbound.rate_limited", c->inbound_rate_limited);
 	ipr_ctl_put_counter(r->reply, "gwctld.inbound.over_quota", c->inbound_over_quota);
 	ipr_ctl_put_counter(r->reply, "gwctld.inbound.reclaimed", c->inbound_reclaimed);
+	ipr_ctl_put_counter(r->reply, "gwctld.inbound.resting", counts.held_inbound);
+	ipr_ctl_put_counter(r->reply, "gwctld.resolution.probation", q->probation);
+	ipr_ctl_put_counter(r->reply, "gwctld.resolution.confirmed", q->confirmed);
+	ipr_ctl_put_counter(r->reply, "gwctld.resolution.reclaimed", q->reclaimed);
+	ipr_ctl_put_counter(r->reply, "gwctld.resolution.over_quota", q->client_refused);
+	ipr_ctl_put_counter(r->reply, "gwctld.resolution.over_share", q->total_refused);
+	ipr_ctl_put_counter(r->reply, "gwctld.resolution.held", counts.held_client);
 	ipr_ctl_put_counter(r->reply, "gwctld.leases.expired", c->expired);
 	ipr_ctl_put_counter(r->reply, "gwctld.leases.extended", c->leases_extended);
 	ipr_ctl_put_counter(r->reply, "gwctld.store.commits", c->commits);
@@ -672,7 +784,13 @@ static int handle_unmap(struct request *r)
 	if (m.source[0] == '/')
 		return fail(r, IPR_CTL_E_DENIED,
 			    "this mapping comes from a published source: change the file instead");
-	rc = store_delete(svc->store, &m, m.expires ? r->now + svc->cfg.quarantine_secs : 0);
+	int64_t hold_until = 0;
+	/* a probation value unmapped by hand stops counting as live; it rests the full quarantine
+	 */
+	rc = quota_release(&svc->quota, svc->store, &m, r->now, &hold_until);
+	if (rc >= 0)
+		rc = store_delete(svc->store, &m,
+				  m.expires ? r->now + svc->cfg.quarantine_secs : 0);
 	if (rc < 0)
 		return store_failed(r, rc);
 	if (!m.expires) /* a static value is free at once */

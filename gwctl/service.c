@@ -40,8 +40,23 @@ int service_init(struct service *svc, const struct gwctl_config *cfg, struct sto
 	return svc->pending ? 0 : -ENOMEM;
 }
 
+void service_quota_limits(const struct service *svc, struct quota_limits *lim)
+{
+	uint64_t smallest = UINT64_MAX;
+
+	for (int i = 0; i < 2; i++)
+		if (svc->has_range[i] && alloc_range_size(&svc->range[i]) < smallest)
+			smallest = alloc_range_size(&svc->range[i]);
+	lim->probation_secs = svc->cfg.probation_secs;
+	lim->client_limit = svc->cfg.client_limit;
+	/* by default half the range stays for mappings that carried traffic, and for inbound */
+	lim->client_total = svc->cfg.client_total ? svc->cfg.client_total : smallest / 2;
+	lim->inbound_quarantine_secs = svc->cfg.inbound_quarantine_secs;
+}
+
 void service_deinit(struct service *svc)
 {
+	quota_close(&svc->quota);
 	free(svc->pending);
 	svc->pending = NULL;
 	publish_state_deinit(&svc->publish);
@@ -114,11 +129,19 @@ int service_sweep(struct service *svc, size_t max)
 	rc = store_purge_quarantine(svc->store, now);
 	if (rc < 0)
 		return rc;
+	rc = quota_purge(&svc->quota, svc->store, now);
+	if (rc < 0)
+		return rc;
 	n = store_expired(svc->store, now, expired, max);
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n; i++) {
-		rc = store_delete(svc->store, &expired[i], now + svc->cfg.quarantine_secs);
+		int64_t until = now + svc->cfg.quarantine_secs;
+
+		/* a value still on probation rests only until no answer naming it can be kept */
+		rc = quota_release(&svc->quota, svc->store, &expired[i], now, &until);
+		if (rc >= 0)
+			rc = store_delete(svc->store, &expired[i], until);
 		if (rc == -ENOENT)
 			continue;
 		if (rc < 0)

@@ -13,6 +13,7 @@
 #include "mapping.h"
 #include "names.h"
 #include "publish.h"
+#include "quota.h"
 #include "reports.h"
 #include "store.h"
 
@@ -70,7 +71,12 @@ struct service {
 	uint64_t config_loads;	/* configurations applied by reloads */
 	struct reports reports; /* other components' counters, for STATS */
 	struct inbound inbound; /* rate limits on dataplane allocations for unknown sources */
+	struct quota quota;	/* holds against the pools of clients and peers */
+	struct quota_counters quota_counters;
 };
+
+/* The limits of gwctl/quota.h from the configuration and the ranges. */
+void service_quota_limits(const struct service *svc, struct quota_limits *lim);
 
 /* Sets up ranges from cfg; the store is opened by the caller. */
 IPR_MUST_CHECK int service_init(struct service *svc, const struct gwctl_config *cfg,

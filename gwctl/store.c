@@ -126,6 +126,11 @@ struct store {
 	struct store_wal wal;
 };
 
+sqlite3 *store_db(struct store *store)
+{
+	return store->db;
+}
+
 /* The cursor of store_list: the top bit says which table, the rest is the last row id. */
 #define CURSOR_REMOTE (1ULL << 63)
 
@@ -843,6 +848,10 @@ int store_count(struct store *store, struct store_counts *counts)
 			counts->by_kind[kind] = (uint64_t)n;
 		else if (strncmp(name, "quarantine.", 11) == 0)
 			counts->quarantined += (uint64_t)n;
+		else if (strcmp(name, "hold.client") == 0)
+			counts->held_client = (uint64_t)n;
+		else if (strcmp(name, "hold.inbound") == 0)
+			counts->held_inbound = (uint64_t)n;
 	}
 	sqlite3_reset(st);
 	counts->bad_rows = store->bad_rows;

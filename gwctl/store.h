@@ -43,6 +43,9 @@ void store_rollback(struct store *store);
  */
 void store_wal_status(const struct store *store, uint64_t *bytes, int64_t *held_ms);
 
+/* The store's SQLite connection, for gwctl/quota.c's own table (schema/005-quota.sql). */
+struct sqlite3 *store_db(struct store *store);
+
 /* True once a commit found the database file deleted or replaced: only a restart helps. */
 bool store_replaced(const struct store *store);
 /* False when SQLite ended the transaction on its own after an error (disk full, I/O). */
@@ -129,7 +132,9 @@ void store_rollback_to(struct store *store);
 struct store_counts {
 	uint64_t by_kind[IPR_MAP_STATIC_EXTERNAL + 1];
 	uint64_t quarantined;
-	uint64_t bad_rows; /* rows that failed validation when read, since open */
+	uint64_t held_client;  /* values held by clients' pools (gwctl/quota.h) */
+	uint64_t held_inbound; /* inbound values reclaimed and resting */
+	uint64_t bad_rows;     /* rows that failed validation when read, since open */
 };
 IPR_MUST_CHECK int store_count(struct store *store, struct store_counts *counts);
 

@@ -213,6 +213,8 @@ static int build_get_ea(struct gwlink *link, const struct gwlink_ea *ea, uint32_
 	ipr_ctl_put_u8(&b, IPR_CTL_A_FAMILY, ea->family == AF_INET ? 4 : 6);
 	if (ea->name && ea->name[0])
 		ipr_ctl_put_text(&b, IPR_CTL_A_NAME, ea->name);
+	if (ea->client.family)
+		ipr_ctl_put_ip(&b, IPR_CTL_A_CLIENT, ea->client.family, ea->client.addr);
 	ipr_ctl_put_text(&b, IPR_CTL_A_SOURCE, "resolver");
 	return ipr_ctl_finish(&b, len);
 }

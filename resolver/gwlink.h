@@ -87,6 +87,8 @@ struct gwlink_ea {
 	struct ipr_ref ref;
 	int family;	  /* AF_INET or AF_INET6: the encoded family wanted */
 	const char *name; /* the DNS name it is handed out for, canonical text, or NULL */
+	struct synth_ip
+		client; /* the LAN client asking (gwctld's per-client limits); family 0: none */
 	/* out */
 	uint8_t status; /* enum ipr_ctl_status */
 	struct synth_ip encoded;

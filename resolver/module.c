@@ -43,14 +43,14 @@ struct ipref_thread *ipref_thread_of(struct module_qstate *qstate, int id)
 
 void ipref_report_counters(struct ipref_thread *thread, int64_t now)
 {
-	enum { OWN = 8, ALL = OWN + GWLINK_COUNTER_COUNT };
+	enum { OWN = 9, ALL = OWN + GWLINK_COUNTER_COUNT };
 	static const char *const own_names[OWN] = { "queries",	    "synthesized", "native",
 						    "malformed_aa", "bogus_txt",   "failed",
-						    "ptr_answers",  "bad_context" };
+						    "ptr_answers",  "bad_context", "over_quota" };
 	const struct ipref_counters *c = thread->counters;
 	const uint64_t *fields[OWN] = { &c->queries,	 &c->synthesized, &c->native,
 					&c->malformed,	 &c->bogus,	  &c->failed,
-					&c->ptr_answers, &c->bad_context };
+					&c->ptr_answers, &c->bad_context, &c->over_quota };
 	const char *names[ALL];
 	uint64_t values[ALL] = { 0 };
 	int64_t due = __atomic_load_n(thread->next_report, __ATOMIC_RELAXED);
@@ -154,11 +154,12 @@ void deinit(struct module_env *env, int id)
 		gwlink_deinit(&ie->threads[i].link);
 	verbose(VERB_OPS,
 		"ipref: %llu queries, %llu synthesized, %llu native, %llu malformed AA, "
-		"%llu bogus TXT, %llu failed, %llu PTR answers, %llu bad contexts",
+		"%llu bogus TXT, %llu failed, %llu PTR answers, %llu bad contexts, %llu over quota",
 		(unsigned long long)c->queries, (unsigned long long)c->synthesized,
 		(unsigned long long)c->native, (unsigned long long)c->malformed,
 		(unsigned long long)c->bogus, (unsigned long long)c->failed,
-		(unsigned long long)c->ptr_answers, (unsigned long long)c->bad_context);
+		(unsigned long long)c->ptr_answers, (unsigned long long)c->bad_context,
+		(unsigned long long)c->over_quota);
 	free(ie->threads);
 	free(ie);
 	de->dyn_env = NULL;

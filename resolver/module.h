@@ -30,6 +30,7 @@ struct ipref_counters {
 	uint64_t bogus;	      /* TXT that failed DNSSEC validation */
 	uint64_t failed;      /* SERVFAIL because gwctld was down, slow, full or refused */
 	uint64_t ptr_answers; /* PTR questions for encoded addresses answered from mappings */
+	uint64_t over_quota;  /* SERVFAIL: gwctld refused a new name over the client's quota */
 };
 
 #define IPREF_COUNT(thread, field, n) \

@@ -74,6 +74,27 @@ static bool has_clients(const struct module_qstate *qstate)
 	return qstate->mesh_info->reply_list || qstate->mesh_info->cb_list;
 }
 
+/*
+ * The client whose question this is (the first waiting; behind a proxy the proxied one), for
+ * gwctld's limits on new names per client; family 0 for prefetch and internal lookups.
+ */
+static struct synth_ip query_client(const struct module_qstate *qstate)
+{
+	const struct mesh_reply *r = qstate->mesh_info ? qstate->mesh_info->reply_list : NULL;
+	struct synth_ip ip = { 0 };
+
+	if (r && r->query_reply.client_addr.ss_family == AF_INET) {
+		ip.family = AF_INET;
+		memcpy(ip.addr,
+		       &((const struct sockaddr_in *)&r->query_reply.client_addr)->sin_addr, 4);
+	} else if (r && r->query_reply.client_addr.ss_family == AF_INET6) {
+		ip.family = AF_INET6;
+		memcpy(ip.addr,
+		       &((const struct sockaddr_in6 *)&r->query_reply.client_addr)->sin6_addr, 16);
+	}
+	return ip;
+}
+
 static bool attach(struct module_qstate *qstate, const uint8_t *name, size_t name_len,
 		   uint16_t type)
 {
@@ -301,7 +322,8 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 		eas[n] = (struct gwlink_ea){ .context = context,
 					     .ref = rec->aa.ref,
 					     .family = qtype == LDNS_RR_TYPE_A ? AF_INET : AF_INET6,
-					     .name = named ? owner : NULL };
+					     .name = named ? owner : NULL,
+					     .client = query_client(qstate) };
 		from[n++] = rec;
 	}
 	if (n > 0) {
@@ -327,6 +349,10 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 		case IPR_CTL_E_EXHAUSTED:
 			return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
 					"ipref: no free encoded address is left");
+		case IPR_CTL_E_QUOTA: /* this client, or all, made too many new names of late */
+			IPREF_COUNT(thread, over_quota, 1);
+			return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
+					"ipref: too many new names from this client: try later");
 		default:
 			return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
 					"ipref: the gateway control daemon refused the request");

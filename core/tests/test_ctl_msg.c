@@ -116,8 +116,11 @@ static void test_bad_fields(void **state)
 		  "12",
 		  6 },						    /* TTL of 2 bytes */
 		{ "\x00\x06\x00\x01\x04\x00\x06\x00\x01\x04", 10 }, /* FAMILY twice */
-		{ "\x00\x06\x00\x05\x04", 5 },			    /* length past the end */
-		{ "\x00\x06\x00", 3 },				    /* half a header */
+		{ "\x00\x16\x00\x03"
+		  "123",
+		  7 },			       /* CLIENT of 3 bytes */
+		{ "\x00\x06\x00\x05\x04", 5 }, /* length past the end */
+		{ "\x00\x06\x00", 3 },	       /* half a header */
 	};
 
 	(void)state;
@@ -139,6 +142,25 @@ static void test_unknown_attributes_skipped(void **state)
 	(void)state;
 	assert_int_equal(ipr_ctl_fields_parse(attrs, sizeof(attrs), &f, NULL), 0);
 	assert_int_equal(f.family, 4);
+}
+
+static void test_client(void **state)
+{
+	/* CLIENT 127.0.0.2, then CLIENT as 16 bytes (::1) in a second message */
+	static const uint8_t v4[] = { 0, 22, 0, 4, 127, 0, 0, 2 };
+	static const uint8_t v6[] = {
+		0, 22, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
+	};
+	struct ipr_ctl_fields f;
+
+	(void)state;
+	assert_int_equal(ipr_ctl_fields_parse(v4, sizeof(v4), &f, NULL), 0);
+	assert_true(ipr_ctl_has(&f, IPR_CTL_A_CLIENT));
+	assert_int_equal(f.client_family, AF_INET);
+	assert_memory_equal(f.client, "\x7f\x00\x00\x02", 4);
+	assert_int_equal(ipr_ctl_fields_parse(v6, sizeof(v6), &f, NULL), 0);
+	assert_int_equal(f.client_family, AF_INET6);
+	assert_int_equal(f.client[15], 1);
 }
 
 static void test_nesting(void **state)
@@ -207,6 +229,8 @@ static void test_status_text(void **state)
 	assert_string_equal(ipr_ctl_status_text(IPR_CTL_OK), "ok");
 	assert_string_equal(ipr_ctl_status_text(IPR_CTL_E_EXHAUSTED),
 			    "no free value left in the range");
+	assert_string_equal(ipr_ctl_status_text(IPR_CTL_E_QUOTA),
+			    "this client's share of new allocations is used up for now");
 	assert_string_equal(ipr_ctl_status_text(200), "unknown error");
 }
 
@@ -241,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_builder_overflow),
 		cmocka_unit_test(test_status_text),
+		cmocka_unit_test(test_client),
 		cmocka_unit_test(test_mapping_requires),
 	};
 	return cmocka_run_group_tests_name("ctl_msg", tests, NULL, NULL);

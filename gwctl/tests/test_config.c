@@ -540,6 +540,9 @@ static void test_counts(void **state)
 		{ "inbound-total = 16777217", -ERANGE, 17, "must be 1 to 16777216" },
 		{ "inbound-per-peer = 01", -EINVAL, 20, "number with a leading zero" },
 		{ "inbound-rate-total = 5/s", -EINVAL, 23, "expected a decimal number" },
+		{ "client-limit = 0", -ERANGE, 16, "must be 1 to 16777216" },
+		{ "client-total = 16777217", -ERANGE, 16, "must be 1 to 16777216" },
+		{ "probation = 0", -ERANGE, 13, "duration must be more than 0" },
 	};
 	struct gwctl_config cfg;
 
@@ -566,6 +569,12 @@ static void test_counts(void **state)
 	cfg = parse_good("");
 	assert_true(cfg.inbound_per_peer == 1024 && cfg.inbound_total == 16384 &&
 		    cfg.inbound_rate == 50 && cfg.inbound_rate_total == 500);
+	assert_true(cfg.probation_secs == 30 && cfg.client_limit == 512 && cfg.client_total == 0 &&
+		    cfg.inbound_quarantine_secs == 10);
+	cfg = parse_good("probation = 1m");
+	assert_int_equal(cfg.probation_secs, 60);
+	cfg = parse_good("inbound-quarantine = 2s");
+	assert_int_equal(cfg.inbound_quarantine_secs, 2);
 	expect_bad(bad, COUNT(bad));
 }
 
@@ -892,6 +901,10 @@ static void test_check(void **state)
 	assert_string_equal(tiny, "encod");
 	cfg.encoded_ipv4.enabled = true;
 	assert_int_equal(config_check(&cfg, msg, sizeof(msg)), 0);
+	cfg.probation_secs = cfg.lease_secs + 1;
+	assert_int_equal(config_check(&cfg, msg, sizeof(msg)), -EINVAL);
+	assert_string_equal(msg, "probation must be more than 0 and at most lease");
+	cfg.probation_secs = 30;
 
 	config_defaults(&cfg);
 	cfg.dynamic_ref_min = ipr_ref_from_u64(1023);

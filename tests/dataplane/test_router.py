@@ -11,6 +11,7 @@ import os
 import random
 import re
 import socket
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -28,7 +29,12 @@ OFFLOADS = os.environ.get("IPREF_OFFLOADS", "auto")
 twosites.EXTRA_CONF["dataplane"] = (f"icmp-rate = {ICMP_RATE}\nicmp-burst = {ICMP_BURST}\n"
                                     f"tun-offload = {OFFLOADS}\nudp-gso = {OFFLOADS}\n"
                                     f"udp-gro = {OFFLOADS}\n")
-twosites.EXTRA_CONF["gwctl"] = f"inbound-total = {INBOUND_TOTAL}\n"
+# a flood at the allowed rate (INBOUND_RATE) rests at most INBOUND_RATE x INBOUND_REST values,
+# below half of INBOUND_TOTAL, so reclaiming idle ones keeps making room (docs/gwctl.md)
+INBOUND_RATE, INBOUND_REST = 50, 2
+twosites.EXTRA_CONF["gwctl"] = (f"inbound-total = {INBOUND_TOTAL}\n"
+                                f"inbound-rate-total = {INBOUND_RATE}\n"
+                                f"inbound-quarantine = {INBOUND_REST}s\n")
 UNMAPPED = {4: "10.240.0.77", 6: "fdee::77"}
 SMALL_MTU = 1300  # the Internet link to gateway B, when a test narrows it
 
@@ -299,6 +305,93 @@ print(round(time.time() - start, 3))
 """
 
 
+# The same datagrams, paced at a rate (per second) for a time (seconds); prints how many.
+SPOOF_PACED = """
+import random, socket, struct, sys, time
+rate, seconds, peers, target = (float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]),
+                                sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+rnd = random.Random(8)
+start = time.time()
+i = 0
+while time.time() - start < seconds:
+    src = "198.18.%d.%d" % (100 + (i % peers) // 250, 1 + (i % peers) % 250)
+    ipref = (bytes([0x10, 0x40, 64, 17]) + socket.inet_aton(src) + socket.inet_aton(target) +
+             struct.pack(">II", rnd.randrange(2, 2**31), 2001) +
+             struct.pack(">HHHH", 7, 9, 12, 0) + b"flood")
+    udp = struct.pack(">HHHH", 1045, 1045, 8 + len(ipref), 0) + ipref
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xffff, 0, 64, 17, 0,
+                     socket.inet_aton(src), socket.inet_aton(target))
+    s.sendto(ip + udp, (target, 0))
+    i += 1
+    time.sleep(max(0.0, start + i / rate - time.time()))
+print(i)
+"""
+
+
+def reaches(host, address, seconds):
+    """A ping from host gets an answer within seconds (one ping at a time, again and again)."""
+    deadline = time.time() + seconds
+    while True:
+        run = subprocess.run(["ip", "netns", "exec", NS[host], "ping", "-c", "1", "-W", "1",
+                              address], capture_output=True, text=True)
+        if run.returncode == 0 or time.time() > deadline:
+            return run.returncode == 0
+        time.sleep(0.2)
+
+
+def held_values(gw):
+    """Inbound mappings of spoofed sources plus encoded addresses resting in quarantine now
+    (the sweep forgets ended rests later), read in one statement: one snapshot of the store."""
+    db = sqlite3.connect(f"file:{gw.dir}/gw.db?mode=ro", uri=True)
+    try:
+        return db.execute(
+            "SELECT (SELECT count(*) FROM remote_mapping WHERE kind = 3"
+            "        AND source = 'dataplane' AND context GLOB '198.18.1[0-9][0-9].*')"
+            " + (SELECT count(*) FROM quarantine WHERE value GLOB 'encoded:*'"
+            "    AND until > unixepoch())").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_spoofed_sources_at_the_allowed_rate(a, b, workdir):
+    # B forgets A's hosts, so that A's host is a new remote source to it; then spoofed sources
+    # arrive at the allowed rate for longer than a rest: A's host still reaches B's published
+    # host during the flood and after, and what the flood holds, live or resting, stays within
+    # inbound-total
+    for line in b.gwctl("list").splitlines():
+        row = line.split()
+        if "198.18.1.1 " in line and "dynamic_remote" in line:
+            b.gwctl("unmap", row[1])
+    left = [l for l in b.gwctl("list").splitlines() if "198.18.1.1 " in l and "dynamic" in l]
+    check(not left, left)
+    before = held_values(b)  # A's values B just let go of rest an hour
+    flood = subprocess.Popen(["ip", "netns", "exec", NS["inet"], "python3", "-c", SPOOF_PACED,
+                              str(INBOUND_RATE), "20", "400", GW["b"][0]],
+                             stdout=subprocess.PIPE, text=True)
+    held = []
+    try:
+        time.sleep(4 * INBOUND_REST)  # long enough for the pool to fill and rests to end
+        check(reaches("ha", ENCODED_AT_A[(4, 4, 4)], 15), "a new remote reaches B during")
+        for _ in range(5):
+            # what the flood holds: its live mappings and the values resting from it
+            held.append(held_values(b) - before)
+            time.sleep(0.5)
+        sent = int(flood.communicate(timeout=60)[0])
+    finally:
+        if flood.poll() is None:
+            flood.kill()
+    s = b.stats()
+    print(f"     {sent} spoofed sources at {INBOUND_RATE}/s: held (live + resting) {held}, "
+          f"limit {INBOUND_TOTAL}; reclaimed {s.get('gwctld.inbound.reclaimed')}, "
+          f"over quota {s.get('gwctld.inbound.over_quota')}, "
+          f"rate-limited {s.get('gwctld.inbound.rate_limited')}")
+    check(max(held) <= INBOUND_TOTAL, held)
+    check(int(s.get("gwctld.inbound.reclaimed", 0)) > 0, s)
+    check(reaches("ha", ENCODED_AT_A[(4, 4, 4)], 15), "a new remote reaches B after")
+    ping("hb", twosites.ENCODED_AT_B[4])
+
+
 def without_lease(lines):
     # gwctl list's rows without LEASE, the time left, which counts down
     return sorted(r[:4] + r[5:] for r in (l.split() for l in lines))
@@ -434,5 +527,6 @@ if __name__ == "__main__":
     sys.exit(main((test_time_exceeded_at_gateway, test_unreachable_unmapped,
                    test_protocol_unreachable, test_peer_answered, test_icmp_rate_limited,
                    test_path_mtu_df, test_path_mtu_fragments, test_tracepath,
-                   test_large_udp_v4_to_v6, test_spoofed_sources_flood, test_malformed_flood),
+                   test_large_udp_v4_to_v6, test_spoofed_sources_flood,
+                   test_spoofed_sources_at_the_allowed_rate, test_malformed_flood),
                   "router"))

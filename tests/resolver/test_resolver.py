@@ -88,13 +88,14 @@ class Site:
 
     def __init__(self, make, workdir, gwctl_extra="", settings="", unbound_extra="",
                  server_delay=None, minimisation="no", holdoff_ms=300, relay=False,
-                 stock=False):
+                 stock=False, zones=None):
         self.workdir = workdir
+        self.zones = zones or {}  # more zones for NSD to serve: {origin: file}
         # the zones' contexts are other gateways: this one's own are refused (OWN_GATEWAY)
         self.gw = make("gateway = 2001:db8::fe\n" + gwctl_extra, gateway=OWN_GATEWAY).start()
         signed, anchor = sign_secure_zone(workdir)
         self.nsd = Nsd(workdir, {"site.test": os.path.join(ZONES, "site.test.zone"),
-                                 "secure.test": signed}, ("ns1.site.test", "A"))
+                                 "secure.test": signed, **self.zones}, ("ns1.site.test", "A"))
         # with server_delay, NSD answers through a relay that holds each query that long; with
         # relay, through one that passes queries on at once unless its rules say otherwise
         self.relay = (UdpDelay(self.nsd.port, server_delay or 0)
@@ -150,7 +151,8 @@ class Site:
 stub-zone:
     name: "secure.test"
     stub-addr: 127.0.0.1@{server_port}
-""", env={"IPREF_RESOLVER_CONF": self.settings}, name=name)
+""" + "".join(f'stub-zone:\n    name: "{origin}"\n    stub-addr: 127.0.0.1@{server_port}\n'
+              for origin in self.zones), env={"IPREF_RESOLVER_CONF": self.settings}, name=name)
 
     def ask(self, name, rtype="A", *options):
         return Answer(dig(self.unbound.port, name, rtype, *options))

@@ -1,0 +1,361 @@
+/* Unit tests of allocation under pressure (gwctl/quota.c) through the handlers, on a real store. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ctl_client.h"
+#include "service.h"
+
+/* Overrides the weak definition in service.c: leases run on this clock. */
+static int64_t fake_now = 1000000;
+int64_t service_now(void)
+{
+	return fake_now;
+}
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct gwctl_config cfg;
+	struct store *store;
+	struct service svc;
+	uint8_t reply[IPR_CTL_MSG_MAX];
+	struct ipr_ctl_reply decoded;
+};
+
+static void start(struct fixture *fx)
+{
+	char msg[512];
+
+	assert_int_equal(store_open(fx->path, &fx->store, msg, sizeof(msg)), 0);
+	assert_int_equal(service_init(&fx->svc, &fx->cfg, fx->store), 0);
+}
+
+static void stop(struct fixture *fx)
+{
+	service_deinit(&fx->svc);
+	store_close(fx->store);
+	fx->store = NULL;
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct gwctl_config *cfg = &fx->cfg;
+
+	fake_now = 1000000;
+	strcpy(fx->dir, "/tmp/ipref-quota-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->path, sizeof(fx->path), "%s/gw.db", fx->dir);
+	config_defaults(cfg);
+	cfg->encoded_ipv6.enabled = false;
+	assert_int_equal(inet_pton(AF_INET, "10.240.0.0", cfg->encoded_ipv4.addr), 1);
+	cfg->encoded_ipv4.length = 24;
+	cfg->lease_secs = 1000;
+	cfg->quarantine_secs = 500;
+	cfg->probation_secs = 10;
+	cfg->client_limit = 4;
+	cfg->client_total = 6;
+	cfg->inbound_per_peer = 2;
+	cfg->inbound_total = 3;
+	cfg->inbound_quarantine_secs = 5;
+	cfg->gateway_count = 1;
+	cfg->gateways[0].family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, "198.51.100.1", cfg->gateways[0].addr), 1);
+	start(fx);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[160];
+
+	stop(fx);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
+	assert_int_equal(system(cmd), 0);
+	free(fx);
+	return 0;
+}
+
+static uint8_t call(struct fixture *fx, struct ipr_ctl_builder *b)
+{
+	struct ipr_ctl_header hdr;
+	const uint8_t *attrs;
+	size_t attrs_len, len;
+	int rc;
+
+	assert_int_equal(ipr_ctl_finish(b, &len), 0);
+	assert_int_equal(ipr_ctl_decode(b->buf, len, &hdr, &attrs, &attrs_len), 0);
+	assert_int_equal(store_begin(fx->store), 0);
+	rc = service_handle(&fx->svc, &hdr, attrs, attrs_len, fx->reply, sizeof(fx->reply));
+	assert_true(rc > 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_int_equal(ipr_ctl_reply_decode(fx->reply, (size_t)rc, &fx->decoded), 0);
+	return fx->decoded.hdr.status;
+}
+
+/* GET_EA for context + ref, asked by client (NULL: none) or by the dataplane ("dataplane"). */
+static uint8_t get_ea(struct fixture *fx, const char *context, uint64_t ref, const char *client,
+		      uint8_t out[16])
+{
+	uint8_t buf[256], addr[16];
+	struct ipr_ctl_builder b;
+	struct ipr_ref r = ipr_ref_from_u64(ref);
+	uint8_t status;
+
+	ipr_ctl_build(&b, buf, sizeof(buf), IPR_CTL_GET_EA, 0, 42);
+	assert_int_equal(inet_pton(AF_INET, context, addr), 1);
+	ipr_ctl_put_ip(&b, IPR_CTL_A_CONTEXT, AF_INET, addr);
+	ipr_ctl_put_ref(&b, IPR_CTL_A_REF, &r);
+	if (client && strcmp(client, "dataplane") == 0) {
+		ipr_ctl_put_text(&b, IPR_CTL_A_SOURCE, "dataplane");
+	} else if (client) {
+		assert_int_equal(inet_pton(AF_INET, client, addr), 1);
+		ipr_ctl_put_ip(&b, IPR_CTL_A_CLIENT, AF_INET, addr);
+	}
+	status = call(fx, &b);
+	if (status == IPR_CTL_OK && out)
+		memcpy(out, fx->decoded.fields.encoded, 16);
+	return status;
+}
+
+static void report(struct fixture *fx, const uint8_t encoded[16], bool replied)
+{
+	uint8_t buf[128];
+	struct ipr_ctl_builder b;
+	size_t mark;
+
+	ipr_ctl_build(&b, buf, sizeof(buf), IPR_CTL_REPORT_USE, 0, 5);
+	mark = ipr_ctl_nest_begin(&b, IPR_CTL_A_MAPPING);
+	ipr_ctl_put_ip(&b, IPR_CTL_A_ENCODED, AF_INET, encoded);
+	if (replied)
+		ipr_ctl_put(&b, IPR_CTL_A_REPLIED, "", 0);
+	ipr_ctl_nest_end(&b, mark);
+	assert_int_equal(call(fx, &b), IPR_CTL_OK);
+	assert_int_equal(fx->decoded.fields.value, 1);
+}
+
+static void report_use(struct fixture *fx, const uint8_t encoded[16])
+{
+	report(fx, encoded, true);
+}
+
+static void sweep(struct fixture *fx)
+{
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_true(service_sweep(&fx->svc, 100) >= 0);
+	assert_int_equal(store_commit(fx->store), 0);
+}
+
+static uint64_t counter(struct fixture *fx, const char *name)
+{
+	uint8_t buf[64];
+	struct ipr_ctl_builder b;
+	struct ipr_ctl_iter it;
+	struct ipr_ctl_attr attr;
+
+	ipr_ctl_build(&b, buf, sizeof(buf), IPR_CTL_STATS, 0, 11);
+	assert_int_equal(call(fx, &b), IPR_CTL_OK);
+	ipr_ctl_iter_init(&it, fx->decoded.attrs, fx->decoded.attrs_len);
+	while (ipr_ctl_iter_next(&it, &attr) > 0) {
+		struct ipr_ctl_fields f;
+
+		if (attr.type != IPR_CTL_A_COUNTER)
+			continue;
+		assert_int_equal(ipr_ctl_fields_parse(attr.value, attr.len, &f, NULL), 0);
+		if (strcmp(f.text, name) == 0)
+			return f.value;
+	}
+	fail_msg("no counter %s", name);
+	return 0;
+}
+
+static bool quarantined(struct fixture *fx, const uint8_t encoded[16])
+{
+	int rc = store_encoded_quarantined(fx->store, AF_INET, encoded, fake_now);
+
+	assert_true(rc >= 0);
+	return rc == 1;
+}
+
+/* A client's new name is on probation: short lease and TTL, the full lease once used. */
+static void test_probation_until_used(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t a[16], b[16];
+
+	assert_int_equal(get_ea(fx, "192.0.2.7", 1, "192.168.1.10", a), IPR_CTL_OK);
+	assert_int_equal(fx->decoded.fields.ttl, 10);
+	assert_int_equal(fx->decoded.fields.expires, fake_now + 10);
+	/* asked again on probation: the TTL stays a probation one, never the full lease */
+	fake_now += 6;
+	assert_int_equal(get_ea(fx, "192.0.2.7", 1, "192.168.1.11", b), IPR_CTL_OK);
+	assert_memory_equal(a, b, 4);
+	assert_int_equal(fx->decoded.fields.ttl, 10);
+	/* packets that only came in from the remote host do not end probation */
+	report(fx, a, false);
+	assert_int_equal(get_ea(fx, "192.0.2.7", 1, "192.168.1.10", b), IPR_CTL_OK);
+	assert_int_equal(fx->decoded.fields.ttl, 10);
+	report_use(fx, a);
+	assert_int_equal(get_ea(fx, "192.0.2.7", 1, "192.168.1.10", b), IPR_CTL_OK);
+	assert_int_equal(fx->decoded.fields.ttl, 1000);
+	assert_int_equal(counter(fx, "gwctld.resolution.probation"), 1);
+	assert_int_equal(counter(fx, "gwctld.resolution.confirmed"), 1);
+	assert_int_equal(counter(fx, "gwctld.resolution.held"), 0);
+	/* without CLIENT (gwctl encode, a prefetch): the full lease as before */
+	assert_int_equal(get_ea(fx, "192.0.2.7", 2, NULL, b), IPR_CTL_OK);
+	assert_int_equal(fx->decoded.fields.ttl, 1000);
+}
+
+/*
+ * Over its limit a client is refused; the values of its probation mappings whose answers ran
+ * out rest, still counted, until probation_secs later; another client is not affected.
+ */
+static void test_client_limit_counts_resting(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t a[4][16], b[16];
+
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(get_ea(fx, "192.0.2.7", 10 + i, "192.168.1.10", a[i]), IPR_CTL_OK);
+	assert_int_equal(get_ea(fx, "192.0.2.7", 20, "192.168.1.10", NULL), IPR_CTL_E_QUOTA);
+	assert_int_equal(get_ea(fx, "192.0.2.7", 21, "192.168.1.11", b), IPR_CTL_OK);
+	assert_int_equal(counter(fx, "gwctld.resolution.over_quota"), 1);
+	assert_int_equal(counter(fx, "gwctld.errors.quota"), 1);
+
+	/* the answers have run out: the mappings go, their values rest, the client still full */
+	fake_now += 10;
+	assert_int_equal(get_ea(fx, "192.0.2.7", 20, "192.168.1.10", NULL), IPR_CTL_E_QUOTA);
+	assert_int_equal(counter(fx, "gwctld.resolution.reclaimed"), 4);
+	for (int i = 0; i < 4; i++) {
+		struct ipr_mapping m;
+
+		assert_int_equal(store_find_encoded(fx->store, AF_INET, a[i], &m), -ENOENT);
+		assert_true(quarantined(fx, a[i]));
+	}
+	/* the rest ends a probation after the lease, not the long quarantine: room again */
+	fake_now += 10;
+	assert_false(quarantined(fx, a[0]));
+	assert_int_equal(get_ea(fx, "192.0.2.7", 20, "192.168.1.10", NULL), IPR_CTL_OK);
+}
+
+/* The clients together never hold more than client_total: the rest stays for mappings in use. */
+static void test_clients_share_of_range(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t a[16];
+
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(get_ea(fx, "192.0.2.7", 10 + i, "192.168.1.10", a), IPR_CTL_OK);
+	assert_int_equal(get_ea(fx, "192.0.2.7", 20, "192.168.1.11", NULL), IPR_CTL_OK);
+	assert_int_equal(get_ea(fx, "192.0.2.7", 21, "192.168.1.11", NULL), IPR_CTL_OK);
+	assert_int_equal(get_ea(fx, "192.0.2.7", 22, "192.168.1.12", NULL), IPR_CTL_E_QUOTA);
+	assert_int_equal(counter(fx, "gwctld.resolution.over_share"), 1);
+	assert_int_equal(counter(fx, "gwctld.resolution.held"), 6);
+	/* a mapping in use takes no share: its client may go on */
+	report_use(fx, a);
+	assert_int_equal(get_ea(fx, "192.0.2.7", 22, "192.168.1.12", NULL), IPR_CTL_OK);
+}
+
+/* A mapping that carried traffic is never taken early, by reclaim or by the sweep. */
+static void test_used_mapping_kept(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t used[16], m[16];
+	struct ipr_mapping found;
+
+	assert_int_equal(get_ea(fx, "192.0.2.7", 1, "192.168.1.10", used), IPR_CTL_OK);
+	report_use(fx, used);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(get_ea(fx, "192.0.2.7", 10 + i, "192.168.1.10", m), IPR_CTL_OK);
+	fake_now += 30;
+	sweep(fx);
+	for (int i = 0; i < 4; i++)
+		(void)get_ea(fx, "192.0.2.7", 20 + i, "192.168.1.10", NULL);
+	assert_int_equal(store_find_encoded(fx->store, AF_INET, used, &found), 0);
+	assert_int_equal(found.expires, 1000000 + 1000);
+}
+
+/* The sweep rests a probation value no longer than an answer could be kept, plus a probation. */
+static void test_sweep_rests_probation_briefly(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t a[16], b[16];
+
+	assert_int_equal(get_ea(fx, "192.0.2.7", 1, "192.168.1.10", a), IPR_CTL_OK);
+	assert_int_equal(get_ea(fx, "192.0.2.7", 2, NULL, b), IPR_CTL_OK);
+	fake_now += 1000;
+	sweep(fx);
+	assert_true(quarantined(fx, b)); /* the ordinary one rests the full quarantine */
+	assert_false(quarantined(fx, a));
+	fake_now += 499;
+	assert_true(quarantined(fx, b));
+}
+
+/* Holds are in the store: a restarted daemon counts them the same. */
+static void test_holds_survive_restart(void **state)
+{
+	struct fixture *fx = *state;
+
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(get_ea(fx, "192.0.2.7", 10 + i, "192.168.1.10", NULL), IPR_CTL_OK);
+	stop(fx);
+	start(fx);
+	assert_int_equal(get_ea(fx, "192.0.2.7", 20, "192.168.1.10", NULL), IPR_CTL_E_QUOTA);
+	assert_int_equal(counter(fx, "gwctld.resolution.held"), 4);
+}
+
+/*
+ * Inbound: reclaimed idle values rest inbound_quarantine_secs and count against the inbound
+ * limits meanwhile; room comes back when they end, and a mapping that carried a reply stays.
+ */
+static void test_inbound_resting_counted(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t kept[16], idle[16];
+	struct ipr_mapping m;
+
+	assert_int_equal(get_ea(fx, "192.0.2.7", 1, "dataplane", kept), IPR_CTL_OK);
+	report_use(fx, kept);
+	assert_int_equal(get_ea(fx, "192.0.2.8", 1, "dataplane", idle), IPR_CTL_OK);
+	assert_int_equal(get_ea(fx, "192.0.2.9", 1, "dataplane", NULL), IPR_CTL_OK);
+	/* full (3): the oldest idle one goes to rest, the request is refused */
+	assert_int_equal(get_ea(fx, "192.0.2.10", 1, "dataplane", NULL), IPR_CTL_E_BUSY);
+	assert_int_equal(store_find_encoded(fx->store, AF_INET, idle, &m), -ENOENT);
+	assert_int_equal(counter(fx, "gwctld.inbound.resting"), 1);
+	/* the resting value still counts (2 live + 1 resting); with half the pool resting no
+	 * more are taken */
+	assert_int_equal(get_ea(fx, "192.0.2.10", 1, "dataplane", NULL), IPR_CTL_E_BUSY);
+	assert_int_equal(counter(fx, "gwctld.inbound.resting"), 1);
+	assert_int_equal(counter(fx, "gwctld.inbound.reclaimed"), 1);
+	fake_now += 5;
+	assert_int_equal(get_ea(fx, "192.0.2.10", 1, "dataplane", NULL), IPR_CTL_OK);
+	assert_int_equal(store_find_encoded(fx->store, AF_INET, kept, &m), 0);
+	assert_int_equal(counter(fx, "gwctld.inbound.resting"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_probation_until_used, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_limit_counts_resting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clients_share_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_used_mapping_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_rests_probation_briefly, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_holds_survive_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbound_resting_counted, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("quota", tests, NULL, NULL);
+}
