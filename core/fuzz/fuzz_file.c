@@ -16,7 +16,8 @@ static size_t first_binary(const uint8_t *data, size_t size, unsigned *line, siz
 		if (data[i] == '\n') {
 			(*line)++;
 			start = i + 1;
-		} else if (data[i] < 0x20 && !strchr("\t\n\v\f\r", data[i])) {
+		} else if (data[i] < 0x20 && !memchr("\t\n\v\f\r", data[i], 5)) {
+			/* memchr, not strchr: strchr finds a NUL byte as the string's own end */
 			*column = i - start + 1;
 			return i;
 		}

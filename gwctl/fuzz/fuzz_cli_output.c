@@ -22,7 +22,7 @@ static bool json_well_formed(const char *s, size_t len)
 			if (c < 0x20)
 				return false;
 			if (c == '\\') {
-				if (++i == len || !strchr("\"\\u", s[i]))
+				if (++i == len || !s[i] || !strchr("\"\\u", s[i]))
 					return false;
 			} else if (c == '"') {
 				in_string = false;
