@@ -783,7 +783,7 @@ def test_sample_configuration(make, workdir):
         unbound.start()
     finally:
         unbound.stop()
-    check("ipref: gwctl socket /run/ipref/gwctl.sock, timeout 100 ms" in unbound.log(),
+    check("ipref: gwctl socket /run/ipref/gwctl.sock, timeout 1000 ms" in unbound.log(),
           unbound.log())
 
 
