@@ -34,6 +34,7 @@ LATENCY_NAMES = 3000
 STORE_DIR = os.environ.get("IPREF_BENCH_STORE", "/var/tmp")  # /dev/shm: the store without fsync
 FAR_MS = int(os.environ.get("IPREF_BENCH_FAR_MS", "10"))  # the authoritative server's distance
 FAR_NAMES = 1500  # names per run at a distance (3 s at LATENCY_QPS)
+FAR_SATURATED = 6000  # names per run at a distance with 256 queries in flight
 
 
 def write_zone(path, count):
@@ -64,6 +65,8 @@ def dnsperf(port, qfile, *args):
     return {"qps": qps, "codes": codes.group(1) if codes else "none", "lost": int(lost),
             "completed": completed,
             "median_ms": statistics.median(latencies) * 1000 if latencies else None,
+            "p99_ms": (sorted(latencies)[int(len(latencies) * 0.99)] * 1000
+                       if latencies else None),
             "cpu": None}
 
 
@@ -101,7 +104,8 @@ def main():
     try:
         zone = os.path.join(work, "bench.test.zone")
         # every run below takes names of its own from Names: at most this many numbers in all
-        write_zone(zone, 3 * NAMES + 2 * CACHED_SET + 3 * LATENCY_NAMES + 6 * FAR_NAMES)
+        write_zone(zone, 3 * NAMES + 2 * CACHED_SET + 3 * LATENCY_NAMES + 6 * FAR_NAMES +
+                   3 * FAR_SATURATED)
         # an address outside the zone's contexts (198.51.x.y): a gateway's own are refused
         gw = Daemon(GWCTLD, work, "", gateway="192.0.2.254").start()
         servers.append(gw)
@@ -182,6 +186,11 @@ def main():
                                             ("native, module", ipref_far, "n")):
                     results[f"far {key}, minimisation {minimise}"] = measure(
                         server, q(f"{prefix}.far", prefix, FAR_NAMES), *paced)
+                    # as the sample configuration runs: saturated, 256 queries in flight
+                    if minimise == "no":
+                        results[f"far saturated {key}"] = measure(
+                            server, q(f"{prefix}.farsat", prefix, FAR_SATURATED), "-n", "1",
+                            "-q", "256", "-v")
                 for server in (servers.pop(), servers.pop()):
                     server.stop()
         finally:
@@ -217,6 +226,17 @@ def report(r):
             print(f"| median latency, server {FAR_MS} ms away, qname-minimisation {minimise}: "
                   f"{what} | {a['median_ms']:.3f} ms | native, stock: {b['median_ms']:.3f} ms | "
                   f"{a['median_ms'] / b['median_ms']:.2f} | {a['codes']} |")
+    b = r["far saturated native, stock"]
+    for what in ("IPREF, module", "native, module"):
+        a = r[f"far saturated {what}"]
+        print(f"| server {FAR_MS} ms away, 256 in flight: {what} | {a['qps']:,.0f}/s, median "
+              f"{a['median_ms']:.3f} ms, p99 {a['p99_ms']:.3f} ms | native, stock: "
+              f"{b['qps']:,.0f}/s, median {b['median_ms']:.3f} ms, p99 {b['p99_ms']:.3f} ms | "
+              f"rate {a['qps'] / b['qps']:.2f}, median {a['median_ms'] / b['median_ms']:.2f}, "
+              f"p99 {a['p99_ms'] / b['p99_ms']:.2f} | {a['codes']} |")
+    a, b = r["first IPREF, module"], r["first native, module"]
+    print(f"| first IPREF, module, against first native, module | {a['qps']:,.0f}/s | "
+          f"{b['qps']:,.0f}/s | {a['qps'] / b['qps']:.2f} | {a['codes']} |")
     c, b = r["paced native, module"], r["paced native, stock"]
     print(f"| median latency of first lookups of native names through the module at "
           f"{LATENCY_QPS}/s | {c['median_ms']:.3f} ms | {b['median_ms']:.3f} ms | "

@@ -1,4 +1,4 @@
-/* A worker thread's gwctld connection: pipelined GET_EA with one deadline, RANGES, hold-off. */
+/* A worker thread's gwctld connection without waits: requests out, replies in, RANGES, hold-off. */
 #include "gwlink.h"
 
 #include <errno.h>
@@ -39,61 +39,46 @@ void gwlink_init(struct gwlink *link, const struct resolver_settings *settings)
 	link->settings = settings;
 }
 
-/* A failed exchange: a timeout starts a hold-off on the same connection; anything else closes it.
- */
-static void drop(struct gwlink *link, int rc)
+/* A broken connection is closed; the requests sent on it are lost (link->connection says so). */
+static void drop(struct gwlink *link)
 {
-	if (rc == -ETIMEDOUT) {
-		GWLINK_COUNT(link, timeouts);
-		link->holdoff_until_ms = now_ms() + link->settings->holdoff_ms;
-		return;
-	}
 	ipr_ctl_client_free(link->client);
 	link->client = NULL;
+	link->ranges_id = 0;
+	link->connection++;
 	GWLINK_COUNT(link, failures);
 }
 
-/* Reads away the late replies waiting on the socket; they answer requests given up on. */
-static void drain_late_replies(struct gwlink *link)
+void gwlink_timed_out(struct gwlink *link)
 {
-	int fd = ipr_ctl_client_fd(link->client);
-
-	for (int i = 0; i < 256; i++)
-		if (recv(fd, link->buf, sizeof(link->buf), MSG_DONTWAIT) <= 0)
-			return;
+	GWLINK_COUNT(link, timeouts);
+	link->holdoff_until_ms = now_ms() + link->settings->holdoff_ms;
 }
 
 /*
- * 0 when the open connection can be used, -EAGAIN while held off, or 1 when there is no usable
- * connection (none, or gwctld hung up) and a new one is needed.
+ * Checks the open connection: a hung-up one is dropped (a restarted daemon is tried at once),
+ * and a waiting message ends a hold-off. -EAGAIN while held off, else 0.
  */
 static int check_connection(struct gwlink *link)
 {
 	struct pollfd pfd = { .fd = ipr_ctl_client_fd(link->client), .events = POLLIN | POLLRDHUP };
 	int ready = poll(&pfd, 1, 0);
 
-	/* a daemon that went away left a hung-up socket: reconnect now, not after a failure */
 	if (ready > 0 && (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR))) {
-		drop(link, -ECONNRESET);
-		link->holdoff_until_ms = 0; /* a restarted daemon is tried at once */
-		return 1;
+		drop(link);
+		link->holdoff_until_ms = 0;
+		return 0;
 	}
 	if (!link->holdoff_until_ms)
 		return 0;
 	if (ready > 0 && (pfd.revents & POLLIN)) {
+		/* a late reply: the daemon was only slow; gwlink_receive reads it */
 		GWLINK_COUNT(link, recovered);
 	} else if (now_ms() < link->holdoff_until_ms) {
 		GWLINK_COUNT(link, held_off);
 		return -EAGAIN;
 	}
 	link->holdoff_until_ms = 0;
-	if (link->ranges_pending) {
-		/* a connection never set up: a new one asks RANGES again, of a daemon now awake */
-		ipr_ctl_client_free(link->client);
-		link->client = NULL;
-		return 1;
-	}
-	drain_late_replies(link);
 	return 0;
 }
 
@@ -138,50 +123,40 @@ static void read_layout(struct gwlink *link, const struct ipr_ctl_reply *reply)
 	link->layout = layout;
 }
 
-int gwlink_ready(struct gwlink *link)
+int gwlink_open(struct gwlink *link)
 {
 	struct ipr_ctl_builder b;
-	struct ipr_ctl_reply reply;
 	uint8_t request[IPR_CTL_HEADER_LEN];
+	uint32_t id;
 	size_t len;
 	int rc;
 
 	if (link->client) {
 		rc = check_connection(link);
-		if (rc <= 0)
+		if (rc < 0)
 			return rc;
+		if (link->client)
+			return link->ranges_id ? -EINPROGRESS : 0;
 	}
-	if (link->holdoff_until_ms && now_ms() < link->holdoff_until_ms) {
-		GWLINK_COUNT(link, held_off);
-		return -EAGAIN;
-	}
-	link->holdoff_until_ms = 0;
 	rc = ipr_ctl_client_connect(link->settings->socket, &link->client);
 	if (rc < 0) {
+		link->client = NULL;
 		GWLINK_COUNT(link, failures);
 		return rc;
 	}
 	GWLINK_COUNT(link, connects);
-
-	ipr_ctl_build(&b, request, sizeof(request), IPR_CTL_RANGES, 0,
-		      ipr_ctl_client_next_id(link->client));
+	id = ipr_ctl_client_next_id(link->client);
+	ipr_ctl_build(&b, request, sizeof(request), IPR_CTL_RANGES, 0, id);
 	if (ipr_ctl_finish(&b, &len) < 0)
 		return -EINVAL; /* cannot happen: a bare header always fits */
-	GWLINK_COUNT(link, requests);
-	rc = ipr_ctl_client_call(link->client, request, len, link->buf, sizeof(link->buf),
-				 (int)link->settings->timeout_ms, &reply);
-	if (rc == 0 && reply.hdr.status != IPR_CTL_OK)
-		rc = -EPROTO; /* a daemon too old for RANGES */
+	rc = ipr_ctl_client_send(link->client, request, len);
 	if (rc < 0) {
-		drop(link, rc);
-		/* kept through a hold-off only so that the late reply can end it (check_connection)
-		 */
-		link->ranges_pending = link->client != NULL;
-		return rc;
+		drop(link);
+		return -ECONNRESET;
 	}
-	link->ranges_pending = false;
-	read_layout(link, &reply);
-	return 0;
+	GWLINK_COUNT(link, requests);
+	link->ranges_id = id;
+	return -EINPROGRESS;
 }
 
 unsigned gwlink_families(const struct gwlink *link)
@@ -219,11 +194,12 @@ static int build_get_ea(struct gwlink *link, const struct gwlink_ea *ea, uint32_
 	return ipr_ctl_finish(&b, len);
 }
 
-/* Stores a GET_EA reply in its request; false when it does not fit the request. */
-static bool take_ea_reply(struct gwlink_ea *ea, const struct ipr_ctl_reply *reply)
+bool gwlink_take_ea(struct gwlink_ea *ea, const struct ipr_ctl_reply *reply)
 {
 	const struct ipr_ctl_fields *f = &reply->fields;
 
+	if (reply->hdr.kind != (IPR_CTL_GET_EA | IPR_CTL_REPLY))
+		return false;
 	ea->status = reply->hdr.status;
 	if (ea->status != IPR_CTL_OK)
 		return true;
@@ -235,90 +211,105 @@ static bool take_ea_reply(struct gwlink_ea *ea, const struct ipr_ctl_reply *repl
 	return true;
 }
 
-int gwlink_get_eas(struct gwlink *link, struct gwlink_ea *eas, size_t n)
+/* A request that could not be sent: a full socket leaves the connection as it is. */
+static int send_failed(struct gwlink *link, int rc)
 {
-	size_t answered = 0;
-	int64_t deadline;
-	int rc = gwlink_ready(link);
-
-	if (rc < 0)
+	if (rc == -EAGAIN)
 		return rc;
-	deadline = now_ms() + link->settings->timeout_ms;
+	drop(link);
+	return -ECONNRESET;
+}
+
+int gwlink_send_get_eas(struct gwlink *link, struct gwlink_ea *eas, size_t n)
+{
+	if (!link->client || link->ranges_id)
+		return -ENOTCONN;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t request[512];
 		size_t len;
+		int rc;
 
 		eas[i].id = ipr_ctl_client_next_id(link->client);
 		eas[i].status = 0xff; /* no reply yet */
 		rc = build_get_ea(link, &eas[i], eas[i].id, request, sizeof(request), &len);
-		if (rc == 0)
-			rc = ipr_ctl_client_send(link->client, request, len);
 		if (rc < 0)
-			goto out;
+			return rc;
+		rc = ipr_ctl_client_send(link->client, request, len);
+		if (rc < 0)
+			return send_failed(link, rc);
 		GWLINK_COUNT(link, requests);
 	}
-	/* Replies to requests of earlier calls that gave up waiting are skipped. */
-	while (answered < n) {
-		struct ipr_ctl_reply reply;
-		int64_t left = deadline - now_ms();
-		size_t slot = 0;
-
-		rc = ipr_ctl_client_recv(link->client, link->buf, sizeof(link->buf),
-					 left > 0 ? (int)left : 0);
-		if (rc < 0)
-			goto out;
-		if (ipr_ctl_reply_decode(link->buf, (size_t)rc, &reply) < 0) {
-			rc = -EBADMSG;
-			goto out;
-		}
-		while (slot < n && eas[slot].id != reply.hdr.id)
-			slot++;
-		if (reply.hdr.kind != (IPR_CTL_GET_EA | IPR_CTL_REPLY) || slot == n)
-			continue;
-		if (eas[slot].status != 0xff || !take_ea_reply(&eas[slot], &reply)) {
-			rc = -EBADMSG;
-			goto out;
-		}
-		answered++;
-	}
-	rc = 0;
-out:
-	if (rc < 0)
-		drop(link, rc == -EPIPE ? -ECONNRESET : rc);
-	return rc;
+	return 0;
 }
 
-int gwlink_lookup_ea(struct gwlink *link, const struct synth_ip *encoded,
-		     char name[IPR_NAME_MAX + 1], uint32_t *ttl)
+int gwlink_send_lookup_ea(struct gwlink *link, const struct synth_ip *encoded, uint32_t *id)
 {
 	struct ipr_ctl_builder b;
-	struct ipr_ctl_reply reply;
 	uint8_t request[64];
 	size_t len;
-	int rc = gwlink_ready(link);
+	int rc;
 
-	if (rc < 0)
-		return rc;
-	ipr_ctl_build(&b, request, sizeof(request), IPR_CTL_LOOKUP_EA, 0,
-		      ipr_ctl_client_next_id(link->client));
+	if (!link->client || link->ranges_id)
+		return -ENOTCONN;
+	*id = ipr_ctl_client_next_id(link->client);
+	ipr_ctl_build(&b, request, sizeof(request), IPR_CTL_LOOKUP_EA, 0, *id);
 	ipr_ctl_put_ip(&b, IPR_CTL_A_ENCODED, encoded->family, encoded->addr);
 	rc = ipr_ctl_finish(&b, &len);
 	if (rc < 0)
 		return rc;
+	rc = ipr_ctl_client_send(link->client, request, len);
+	if (rc < 0)
+		return send_failed(link, rc);
 	GWLINK_COUNT(link, requests);
-	rc = ipr_ctl_client_call(link->client, request, len, link->buf, sizeof(link->buf),
-				 (int)link->settings->timeout_ms, &reply);
-	if (rc < 0) {
-		drop(link, rc);
-		return rc;
-	}
-	if (reply.hdr.status == IPR_CTL_E_NOT_FOUND)
-		return -ENOENT;
-	if (reply.hdr.status != IPR_CTL_OK)
-		return -EPROTO;
-	strcpy(name, ipr_ctl_has(&reply.fields, IPR_CTL_A_NAME) ? reply.fields.name : "");
-	*ttl = ipr_ctl_has(&reply.fields, IPR_CTL_A_TTL) ? reply.fields.ttl : UINT32_MAX;
 	return 0;
+}
+
+int gwlink_take_name(const struct ipr_ctl_reply *reply, char name[IPR_NAME_MAX + 1], uint32_t *ttl)
+{
+	if (reply->hdr.kind != (IPR_CTL_LOOKUP_EA | IPR_CTL_REPLY))
+		return -EPROTO;
+	if (reply->hdr.status == IPR_CTL_E_NOT_FOUND)
+		return -ENOENT;
+	if (reply->hdr.status != IPR_CTL_OK)
+		return -EPROTO;
+	strcpy(name, ipr_ctl_has(&reply->fields, IPR_CTL_A_NAME) ? reply->fields.name : "");
+	*ttl = ipr_ctl_has(&reply->fields, IPR_CTL_A_TTL) ? reply->fields.ttl : UINT32_MAX;
+	return 0;
+}
+
+int gwlink_receive(struct gwlink *link, struct ipr_ctl_reply *reply)
+{
+	if (!link->client)
+		return GWLINK_NOTHING;
+	for (;;) {
+		int rc = ipr_ctl_client_recv(link->client, link->buf, sizeof(link->buf), 0);
+
+		if (rc == -ETIMEDOUT)
+			return GWLINK_NOTHING;
+		if (rc == -EMSGSIZE)
+			continue; /* nothing we asked for is that long */
+		if (rc < 0 || ipr_ctl_reply_decode(link->buf, (size_t)rc, reply) < 0 ||
+		    !(reply->hdr.kind & IPR_CTL_REPLY)) {
+			drop(link);
+			return rc < 0 ? -ECONNRESET : -EBADMSG;
+		}
+		if (link->holdoff_until_ms) {
+			link->holdoff_until_ms = 0;
+			GWLINK_COUNT(link, recovered);
+		}
+		if (link->ranges_id && reply->hdr.id == link->ranges_id) {
+			if (reply->hdr.status != IPR_CTL_OK) {
+				drop(link); /* a daemon too old for RANGES */
+				return -EBADMSG;
+			}
+			link->ranges_id = 0;
+			read_layout(link, reply);
+			return GWLINK_RANGES;
+		}
+		if (reply->hdr.kind == (IPR_CTL_REPORT_COUNTERS | IPR_CTL_REPLY))
+			continue;
+		return GWLINK_REPLY;
+	}
 }
 
 void gwlink_report(struct gwlink *link, const char *component, const char *const *names,
@@ -328,8 +319,8 @@ void gwlink_report(struct gwlink *link, const char *component, const char *const
 	uint8_t msg[1024];
 	size_t len;
 
-	/* connecting costs one RANGES exchange, once per connection: not per report */
-	if (gwlink_ready(link) < 0)
+	/* a new connection is used once RANGES is in, like any request */
+	if (gwlink_open(link) < 0)
 		return;
 	ipr_ctl_build(&b, msg, sizeof(msg), IPR_CTL_REPORT_COUNTERS, 0,
 		      ipr_ctl_client_next_id(link->client));

@@ -14,13 +14,15 @@
 #include "synth.h"
 
 /*
- * Nothing here knows Unbound: the module keeps one struct gwlink per worker thread (so no
- * locks), and never waits on gwctld longer than settings->timeout_ms per query. After a
- * timeout every call fails at once for holdoff_ms, so a stuck daemon costs each worker one
- * timeout per hold-off instead of one per query. The connection is kept: late replies carry
- * the IDs of requests given up on, which no later request reuses, so they are never taken for
- * answers; and the first of them to arrive ends the hold-off early, since a daemon that
- * answers again was only slow (a long fsync), not stuck.
+ * Nothing here knows Unbound, and nothing here waits: the module keeps one struct gwlink per
+ * worker thread (so no locks), sends its requests, and hands each reply that gwlink_receive
+ * reads to the query that waits for it (resolver/gwwait.c does that on the worker's event
+ * base). A query gives up after settings->timeout_ms (its own timer) and calls
+ * gwlink_timed_out: every new request then fails at once for holdoff_ms, so that questions do
+ * not pile up behind a stuck daemon. The connection is kept: late replies carry the IDs of
+ * requests given up on, which no later request reuses, so they are never taken for answers;
+ * and the first of them to arrive ends the hold-off early, since a daemon that answers again
+ * was only slow (a long fsync), not stuck.
  */
 
 /* What gwctld told us on the last connection (RANGES); kept while it is away. */
@@ -50,8 +52,9 @@ struct gwlink_counters {
 struct gwlink {
 	const struct resolver_settings *settings;
 	struct ipr_ctl_client *client;
+	uint64_t connection; /* counts connections dropped: requests on an earlier one are lost */
+	uint32_t ranges_id;  /* the connection's RANGES, not answered yet (0: answered) */
 	int64_t holdoff_until_ms;
-	bool ranges_pending; /* the connection's RANGES timed out: it is replaced, not reused */
 	struct gwlink_layout layout;
 	struct gwlink_counters counters;
 	uint8_t buf[IPR_CTL_MSG_MAX];
@@ -69,10 +72,13 @@ void gwlink_init(struct gwlink *link, const struct resolver_settings *settings);
 void gwlink_deinit(struct gwlink *link);
 
 /*
- * Connects when needed and reads RANGES on each new connection. Returns 0, -EAGAIN during a
- * hold-off, -ETIMEDOUT, or the connect error (-ENOENT, -ECONNREFUSED, -EACCES...).
+ * Makes the link usable: connects when needed and sends RANGES on each new connection.
+ * Returns 0 when requests can be sent, -EINPROGRESS while RANGES is awaited (its id is
+ * link->ranges_id; gwlink_receive reads its reply), -EAGAIN during a hold-off, or the connect
+ * error (-ENOENT, -ECONNREFUSED, -EACCES...). A connection that gwctld hung up is dropped
+ * (link->connection changes) and replaced.
  */
-IPR_MUST_CHECK int gwlink_ready(struct gwlink *link);
+IPR_MUST_CHECK int gwlink_open(struct gwlink *link);
 
 /* The Internet families to resolve context names for: the settings', else gwctld's, else both. */
 unsigned gwlink_families(const struct gwlink *link);
@@ -97,23 +103,47 @@ struct gwlink_ea {
 };
 
 /*
- * Sends every request at once and collects the replies within one timeout. Returns 0 when each
- * request has a reply (check each status), or -ETIMEDOUT, -ECONNRESET, -EBADMSG, -EAGAIN
- * (hold-off) with the connection dropped.
+ * Sends every request at once (gwlink_open returned 0), setting each one's id; gwlink_take_ea
+ * stores the replies. Returns 0, -EAGAIN when the socket is full (the connection is kept), or
+ * -ECONNRESET with the connection dropped.
  */
-IPR_MUST_CHECK int gwlink_get_eas(struct gwlink *link, struct gwlink_ea *eas, size_t n);
+IPR_MUST_CHECK int gwlink_send_get_eas(struct gwlink *link, struct gwlink_ea *eas, size_t n);
+
+/* Stores a GET_EA reply in its request; false when the reply does not fit the request. */
+bool gwlink_take_ea(struct gwlink_ea *ea, const struct ipr_ctl_reply *reply);
+
+/* Sends LOOKUP_EA of an encoded address; its id goes to *id. Returns as gwlink_send_get_eas. */
+IPR_MUST_CHECK int gwlink_send_lookup_ea(struct gwlink *link, const struct synth_ip *encoded,
+					 uint32_t *id);
 
 /*
- * LOOKUP_EA of an encoded address. Returns 0 with the mapping's name ("" when it has none) and
- * TTL, -ENOENT when the address is not in use, or a transport error as gwlink_get_eas.
+ * A LOOKUP_EA reply: 0 with the mapping's name ("" when it has none) and TTL, -ENOENT when the
+ * address is not in use, -EPROTO for another refusal.
  */
-IPR_MUST_CHECK int gwlink_lookup_ea(struct gwlink *link, const struct synth_ip *encoded,
-				    char name[IPR_NAME_MAX + 1], uint32_t *ttl);
+IPR_MUST_CHECK int gwlink_take_name(const struct ipr_ctl_reply *reply, char name[IPR_NAME_MAX + 1],
+				    uint32_t *ttl);
+
+enum gwlink_received {
+	GWLINK_NOTHING = 0, /* no message is waiting */
+	GWLINK_REPLY = 1,   /* a reply to a request (match reply->hdr.id) */
+	GWLINK_RANGES = 2,  /* RANGES came in: the link is ready, link->layout current */
+};
+
+/*
+ * Reads one message without waiting. Returns enum gwlink_received, or -ECONNRESET, -EBADMSG
+ * with the connection dropped (the requests sent on it are lost). The reply points into
+ * link->buf until the next call. Replies nobody waits for (REPORT_COUNTERS) are skipped, and
+ * any message ends a hold-off.
+ */
+IPR_MUST_CHECK int gwlink_receive(struct gwlink *link, struct ipr_ctl_reply *reply);
+
+/* A request went unanswered for timeout_ms: the hold-off starts. */
+void gwlink_timed_out(struct gwlink *link);
 
 /*
  * Sends REPORT_COUNTERS for component (names[i] = values[i]) without waiting: its reply is
- * skipped by the next call, like any reply nobody waits for. Connects first when needed (as
- * gwlink_ready); nothing is sent while gwctld is away or the socket is full, and since the
+ * skipped by the next call, like any reply nobody waits for. Sends nothing unless the link is
+ * ready (gwlink_open), nor while the socket is full, and since the
  * counters are totals the next report makes up for a lost one.
  */
 void gwlink_report(struct gwlink *link, const char *component, const char *const *names,

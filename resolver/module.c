@@ -69,7 +69,11 @@ void ipref_report_counters(struct ipref_thread *thread, int64_t now)
 		names[OWN + i] = gwlink_counter_names[i];
 	for (size_t t = 0; t < thread->all_count; t++)
 		gwlink_counters_add(&thread->all[t].link, values + OWN);
+	/* a RANGES that an earlier report's new connection asked for is read here, if no query did
+	 */
+	gwwait_drain(&thread->wait);
 	gwlink_report(&thread->link, "resolver", names, values, ALL);
+	gwwait_sync(&thread->wait);
 }
 
 /* Puts the Extended DNS Error of a SERVFAIL the module gave into the reply (ede: yes). */
@@ -118,6 +122,7 @@ int init(struct module_env *env, int id)
 	}
 	for (size_t i = 0; i < ie->thread_count; i++) {
 		gwlink_init(&ie->threads[i].link, &ie->settings);
+		gwwait_init(&ie->threads[i].wait, &ie->threads[i].link);
 		ie->threads[i].counters = &ie->counters;
 		ie->threads[i].next_report = &ie->next_report;
 		ie->threads[i].all = ie->threads;
@@ -150,8 +155,10 @@ void deinit(struct module_env *env, int id)
 		return;
 	c = &ie->counters;
 	de->inplace_cb_delete_wrapped(env, inplace_cb_reply_servfail, id);
-	for (size_t i = 0; i < ie->thread_count; i++)
+	for (size_t i = 0; i < ie->thread_count; i++) {
+		gwwait_deinit(&ie->threads[i].wait);
 		gwlink_deinit(&ie->threads[i].link);
+	}
 	verbose(VERB_OPS,
 		"ipref: %llu queries, %llu synthesized, %llu native, %llu malformed AA, "
 		"%llu bogus TXT, %llu failed, %llu PTR answers, %llu bad contexts, %llu over quota",

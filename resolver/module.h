@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "gwlink.h"
+#include "gwwait.h"
 #include "settings.h"
 #include "synth.h"
 #include "wakeup.h"
@@ -41,6 +42,7 @@ struct ipref_counters {
 
 struct ipref_thread {
 	struct gwlink link;
+	struct gwwait wait;		 /* the queries waiting for gwctld's replies on link */
 	struct ipref_counters *counters; /* the env's, shared */
 	int64_t *next_report;		 /* the env's, shared (unix seconds) */
 	const struct ipref_thread *all;	 /* every worker's, for the links' counters */
@@ -63,6 +65,20 @@ enum ipref_phase {
 	IPREF_NATIVE,	/* the native A/AAAA lookup runs in the modules below */
 	IPREF_TXT,	/* waiting for the TXT sub-query */
 	IPREF_CONTEXTS, /* waiting for context names' address lookups */
+	/* suspended on gwctld (module_wait_reply) until the replies are in or timeout-ms passed */
+	IPREF_RANGES,	  /* a new connection's RANGES, before the AA records are judged */
+	IPREF_GWCTL,	  /* the GET_EA replies */
+	IPREF_PTR_RANGES, /* a new connection's RANGES, before a PTR question is judged */
+	IPREF_PTR,	  /* the LOOKUP_EA reply */
+	IPREF_PASSED,	  /* not ours after all: passed down untouched */
+};
+
+/* A PTR question for an encoded address. */
+struct ipref_ptr {
+	struct synth_ip ip;
+	int rc; /* gwlink_take_name's */
+	char name[IPR_NAME_MAX + 1];
+	uint32_t ttl;
 };
 
 /* One AA record being turned into an encoded address. */
@@ -100,7 +116,16 @@ struct ipref_query {
 	size_t owner_len;
 	struct ipref_record records[SYNTH_AA_MAX];
 	size_t record_count;
-	struct wakeup wakeup; /* bounds the wait after the native answer (lookup-wait-ms) */
+	struct gwlink_ea eas[SYNTH_AA_MAX]; /* the GET_EA requests sent, and their replies */
+	uint8_t ea_record[SYNTH_AA_MAX];    /* the index in records of each */
+	size_t ea_count;
+	unsigned why;	   /* enum unusable (query.c): why records gave no context address */
+	bool secure;	   /* the TXT and the context names used were validated as secure */
+	size_t gw_pending; /* replies from gwctld still awaited (gwwait entries) */
+	int gw_rc;	   /* 0, or why the wait on gwctld failed (-ETIMEDOUT, -ECONNRESET...) */
+	struct ipref_ptr *ptr;
+	/* bounds the wait after the native answer (lookup-wait-ms) and on gwctld (timeout-ms) */
+	struct wakeup wakeup;
 	int ede;	      /* sldns_ede_code for a SERVFAIL, or -1 (none) */
 	const char *ede_text; /* static text */
 };
@@ -111,6 +136,13 @@ struct ipref_thread *ipref_thread_of(struct module_qstate *qstate, int id);
 /* query.c: the module's operate and inform_super. */
 void query_operate(struct module_qstate *qstate, int event, int id);
 void query_inform_super(struct module_qstate *qstate, int id, struct module_qstate *super);
+/*
+ * query.c, for gwwait.c: a reply the query waited for (NULL: the connection's RANGES);
+ * true when it has all it waits for and may run on.
+ */
+bool query_gw_reply(struct module_qstate *qstate, int id, const struct ipr_ctl_reply *reply);
+/* query.c, for gwwait.c: the requests the query waits for are lost (rc); it runs again soon. */
+void query_gw_failed(struct module_qstate *qstate, int id, int rc);
 /* query.c: the query ends or is dropped; nothing of it may run later. */
 void query_clear(struct module_qstate *qstate, int id);
 

@@ -154,8 +154,45 @@ static enum module_ext_state gwctl_failure(struct module_qstate *qstate, struct 
 	if (rc == -ETIMEDOUT || rc == -EAGAIN)
 		return servfail(qstate, iq, thread, LDNS_EDE_NOT_READY,
 				"ipref: the gateway control daemon did not answer in time");
+	if (rc == -ENOBUFS)
+		return servfail(qstate, iq, thread, LDNS_EDE_NOT_READY,
+				"ipref: too many questions wait for the gateway control daemon");
 	return servfail(qstate, iq, thread, LDNS_EDE_NOT_READY,
 			"ipref: the gateway control daemon is not reachable");
+}
+
+/* The query waits for the reply to request id (thread->wait resumes it). */
+static int expect(struct module_qstate *qstate, struct ipref_query *iq, struct ipref_thread *thread,
+		  uint32_t id)
+{
+	int rc = gwwait_add(&thread->wait, qstate, qstate->curmod, id);
+
+	if (rc == 0)
+		iq->gw_pending++;
+	return rc;
+}
+
+/* A request could not be sent or recorded: nothing of the query's stays in the table. */
+static enum module_ext_state send_failed(struct module_qstate *qstate, struct ipref_query *iq,
+					 struct ipref_thread *thread, int rc)
+{
+	gwwait_forget(&thread->wait, qstate);
+	iq->gw_pending = 0;
+	/* a connection replaced since the query began: its RANGES is not waited for twice */
+	return gwctl_failure(qstate, iq, thread, rc == -EINPROGRESS ? -ECONNRESET : rc);
+}
+
+/*
+ * Suspends the query until its replies are in (gwwait.c runs it again) or timeout-ms passed
+ * (its wakeup fires): the worker thread goes on with other queries meanwhile.
+ */
+static enum module_ext_state wait_gwctl(struct module_qstate *qstate, struct ipref_query *iq,
+					struct ipref_thread *thread, enum ipref_phase phase)
+{
+	iq->phase = phase;
+	if (wakeup_arm(&iq->wakeup, qstate, thread->link.settings->timeout_ms) < 0)
+		return send_failed(qstate, iq, thread, -ENOMEM);
+	return module_wait_reply;
 }
 
 static struct ipref_query *start(struct module_qstate *qstate, int id)
@@ -287,52 +324,22 @@ static enum module_ext_state answer_unusable(struct module_qstate *qstate, struc
 			"ipref: the gateway names of the AA records have no address");
 }
 
-static enum module_ext_state answer_records(struct module_qstate *qstate, struct ipref_query *iq,
-					    struct ipref_thread *thread)
+/* The GET_EA replies are in (or gwctld failed): the answer. */
+static enum module_ext_state answer_eas(struct module_qstate *qstate, struct ipref_query *iq,
+					struct ipref_thread *thread)
 {
 	uint16_t qtype = qstate->qinfo.qtype;
-	struct gwlink_ea eas[SYNTH_AA_MAX];
-	const struct ipref_record *from[SYNTH_AA_MAX];
+	struct gwlink_ea *eas = iq->eas;
 	struct synth_ip ips[SYNTH_AA_MAX];
-	char owner[IPR_NAME_MAX + 1];
-	bool named = synth_name_from_wire(iq->owner, iq->owner_len, owner) == 0;
-	bool secure = iq->txt_secure;
-	unsigned why = 0;
+	bool secure = iq->secure;
+	unsigned why = iq->why;
 	uint32_t ttl = iq->txt.ttl;
-	size_t n = 0, found = 0;
-	int rc;
+	size_t n = iq->ea_count, found = 0;
 
-	for (size_t k = 0; k < iq->record_count; k++) {
-		const struct ipref_record *rec = &iq->records[k];
-		struct synth_ip context;
-
-		if (!record_context(rec, &context)) {
-			why |= rec->name_bogus	  ? UNUSABLE_BOGUS
-			       : rec->name_failed ? UNUSABLE_FAILED
-						  : UNUSABLE_NO_ADDRESS;
-			continue;
-		}
-		/* a gateway name answered with one of our addresses, or 127.0.0.1, is no gateway */
-		if (synth_ip_check(&context, &thread->link.layout.site) != IPR_ADDR_USABLE) {
-			IPREF_COUNT(thread, bad_context, 1);
-			why |= UNUSABLE_OWN_ADDRESS;
-			continue;
-		}
-		secure &= !rec->name_insecure;
-		eas[n] = (struct gwlink_ea){ .context = context,
-					     .ref = rec->aa.ref,
-					     .family = qtype == LDNS_RR_TYPE_A ? AF_INET : AF_INET6,
-					     .name = named ? owner : NULL,
-					     .client = query_client(qstate) };
-		from[n++] = rec;
-	}
-	if (n > 0) {
-		rc = gwlink_get_eas(&thread->link, eas, n);
-		if (rc < 0)
-			return gwctl_failure(qstate, iq, thread, rc);
-	}
+	if (iq->gw_rc < 0)
+		return gwctl_failure(qstate, iq, thread, iq->gw_rc);
 	for (size_t i = 0; i < n; i++) {
-		const struct ipref_record *rec = from[i];
+		const struct ipref_record *rec = &iq->records[iq->ea_record[i]];
 
 		switch (eas[i].status) {
 		case IPR_CTL_OK:
@@ -378,6 +385,62 @@ static enum module_ext_state answer_records(struct module_qstate *qstate, struct
 	answer_cache(qstate, msg,
 		     !iq->started_no_cache_store && !(why & UNUSABLE_FAILED) && !iq->used_bogus);
 	return finish(qstate, iq, msg);
+}
+
+/* The AA records' context addresses are known: GET_EA for each usable one, then wait. */
+static enum module_ext_state answer_records(struct module_qstate *qstate, struct ipref_query *iq,
+					    struct ipref_thread *thread)
+{
+	uint16_t qtype = qstate->qinfo.qtype;
+	struct gwlink_ea *eas = iq->eas;
+	char owner[IPR_NAME_MAX + 1];
+	bool named = synth_name_from_wire(iq->owner, iq->owner_len, owner) == 0;
+	bool secure = iq->txt_secure;
+	unsigned why = 0;
+	size_t n = 0;
+	int rc;
+
+	for (size_t k = 0; k < iq->record_count; k++) {
+		const struct ipref_record *rec = &iq->records[k];
+		struct synth_ip context;
+
+		if (!record_context(rec, &context)) {
+			why |= rec->name_bogus	  ? UNUSABLE_BOGUS
+			       : rec->name_failed ? UNUSABLE_FAILED
+						  : UNUSABLE_NO_ADDRESS;
+			continue;
+		}
+		/* a gateway name answered with one of our addresses, or 127.0.0.1, is no gateway */
+		if (synth_ip_check(&context, &thread->link.layout.site) != IPR_ADDR_USABLE) {
+			IPREF_COUNT(thread, bad_context, 1);
+			why |= UNUSABLE_OWN_ADDRESS;
+			continue;
+		}
+		secure &= !rec->name_insecure;
+		eas[n] = (struct gwlink_ea){ .context = context,
+					     .ref = rec->aa.ref,
+					     .family = qtype == LDNS_RR_TYPE_A ? AF_INET : AF_INET6,
+					     .name = named ? owner : NULL,
+					     .client = query_client(qstate) };
+		iq->ea_record[n++] = (uint8_t)k;
+	}
+	iq->ea_count = n;
+	iq->why = why;
+	iq->secure = secure;
+	if (n == 0)
+		return answer_eas(qstate, iq, thread);
+	rc = gwwait_open(&thread->wait);
+	if (rc == 0)
+		rc = gwlink_send_get_eas(&thread->link, eas, n);
+	gwwait_sync(&thread->wait);
+	for (size_t i = 0; i < n; i++) {
+		eas[i].name = NULL; /* owner is gone when the replies come */
+		if (rc == 0)
+			rc = expect(qstate, iq, thread, eas[i].id);
+	}
+	if (rc < 0)
+		return send_failed(qstate, iq, thread, rc);
+	return wait_gwctl(qstate, iq, thread, IPREF_GWCTL);
 }
 
 /* rec's gateway name, looked up as type, is the question being answered. */
@@ -438,26 +501,13 @@ static bool resolve_names(struct module_qstate *qstate, struct ipref_query *iq)
 	return waiting;
 }
 
-/* The TXT lookup is back: native answer, SERVFAIL, or on with the AA records. */
-static enum module_ext_state decide(struct module_qstate *qstate, struct ipref_query *iq,
-				    struct ipref_thread *thread)
+/* The AA records with the link's RANGES in (rc 0) or not to be had (rc < 0). */
+static enum module_ext_state judge_records(struct module_qstate *qstate, struct ipref_query *iq,
+					   struct ipref_thread *thread, int rc)
 {
 	struct gwlink *link = &thread->link;
 	unsigned families;
-	int rc;
 
-	if (iq->txt_bogus) {
-		IPREF_COUNT(thread, bogus, 1);
-		return servfail(qstate, iq, thread, LDNS_EDE_DNSSEC_BOGUS,
-				"ipref: the name's TXT records failed DNSSEC validation");
-	}
-	if (iq->txt_found == -ENOMEM)
-		return servfail(qstate, iq, thread, LDNS_EDE_OTHER, "ipref: out of memory");
-	if (iq->txt_found != 0)
-		return finish_native(qstate, iq, thread,
-				     iq->txt_failed ? ANSWER_BRIEF_TTL : NATIVE_FULL_TTL);
-
-	rc = gwlink_ready(link);
 	/* AA records naming this gateway (as last heard from gwctld) are ignored like malformed */
 	IPREF_COUNT(thread, bad_context, synth_txt_check_site(&iq->txt, &link->layout.site));
 	if (iq->txt.count == 0)
@@ -483,6 +533,34 @@ static enum module_ext_state decide(struct module_qstate *qstate, struct ipref_q
 	return answer_records(qstate, iq, thread);
 }
 
+/* The TXT lookup is back: native answer, SERVFAIL, or on with the AA records. */
+static enum module_ext_state decide(struct module_qstate *qstate, struct ipref_query *iq,
+				    struct ipref_thread *thread)
+{
+	int rc;
+
+	if (iq->txt_bogus) {
+		IPREF_COUNT(thread, bogus, 1);
+		return servfail(qstate, iq, thread, LDNS_EDE_DNSSEC_BOGUS,
+				"ipref: the name's TXT records failed DNSSEC validation");
+	}
+	if (iq->txt_found == -ENOMEM)
+		return servfail(qstate, iq, thread, LDNS_EDE_OTHER, "ipref: out of memory");
+	if (iq->txt_found != 0)
+		return finish_native(qstate, iq, thread,
+				     iq->txt_failed ? ANSWER_BRIEF_TTL : NATIVE_FULL_TTL);
+	/* a new connection: the gateway's own addresses and ranges are needed first */
+	rc = gwwait_open(&thread->wait);
+	if (rc == -EINPROGRESS) {
+		rc = expect(qstate, iq, thread, thread->link.ranges_id);
+		if (rc == 0)
+			return wait_gwctl(qstate, iq, thread, IPREF_RANGES);
+		gwwait_forget(&thread->wait, qstate);
+		iq->gw_pending = 0;
+	}
+	return judge_records(qstate, iq, thread, rc);
+}
+
 /* lookup-wait-ms is over: gateway names still being looked up count as failed. */
 static void give_up_names(struct ipref_query *iq)
 {
@@ -502,20 +580,17 @@ static bool still_waiting(const struct ipref_query *iq)
 }
 
 /* PTR for an encoded address: the name it was handed out for, NXDOMAIN when not in use. */
-static enum module_ext_state answer_ptr(struct module_qstate *qstate, int id,
-					struct ipref_thread *thread, const struct synth_ip *ip,
-					int ready)
+static enum module_ext_state answer_ptr(struct module_qstate *qstate, struct ipref_query *iq,
+					struct ipref_thread *thread)
 {
-	struct ipref_query *iq = start(qstate, id);
-	char name[IPR_NAME_MAX + 1];
-	uint32_t ttl = 0;
-	int rc;
+	struct ipref_ptr *ptr = iq->ptr;
+	int rc = iq->gw_rc < 0 ? iq->gw_rc : ptr->rc;
 
-	if (!iq)
-		return module_error;
-	rc = ready < 0 ? ready : gwlink_lookup_ea(&thread->link, ip, name, &ttl);
 	if (rc == -ENOENT)
 		return finish(qstate, iq, answer_nxdomain(qstate));
+	if (rc == -EPROTO)
+		return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
+				"ipref: the gateway control daemon refused the request");
 	if (rc < 0)
 		return gwctl_failure(qstate, iq, thread, rc);
 
@@ -525,7 +600,7 @@ static enum module_ext_state answer_ptr(struct module_qstate *qstate, int id,
 				      0,
 				      qstate->qinfo.qname,
 				      qstate->qinfo.qname_len,
-				      ttl < PTR_TTL_MAX ? ttl : PTR_TTL_MAX,
+				      ptr->ttl < PTR_TTL_MAX ? ptr->ttl : PTR_TTL_MAX,
 				      0 };
 	struct ipr_err err;
 	size_t len;
@@ -534,8 +609,8 @@ static enum module_ext_state answer_ptr(struct module_qstate *qstate, int id,
 	if (!buf)
 		return servfail(qstate, iq, thread, LDNS_EDE_OTHER, "ipref: out of memory");
 	/* a mapping with no name (made for a remote host that reached us first): no data */
-	if (name[0] &&
-	    synth_ptr_rdata(name, strlen(name), buf, SYNTH_PTR_RDATA_MAX, &len, &err) == 0) {
+	if (ptr->name[0] && synth_ptr_rdata(ptr->name, strlen(ptr->name), buf, SYNTH_PTR_RDATA_MAX,
+					    &len, &err) == 0) {
 		data = (struct synth_answer){ .count = 1, .total = len };
 		data.data[0] = buf;
 		data.len[0] = len;
@@ -548,6 +623,62 @@ static enum module_ext_state answer_ptr(struct module_qstate *qstate, int id,
 	return finish(qstate, iq, msg);
 }
 
+/*
+ * A PTR question with the link opened (rc as gwlink_open): passed down unless it names an
+ * encoded address, else LOOKUP_EA, or first the new connection's RANGES (then this again).
+ */
+static enum module_ext_state ptr_lookup(struct module_qstate *qstate, struct ipref_query *iq,
+					struct ipref_thread *thread, int rc)
+{
+	uint32_t request;
+
+	if (rc == -EINPROGRESS && iq->phase != IPREF_PTR_RANGES) {
+		rc = expect(qstate, iq, thread, thread->link.ranges_id);
+		if (rc < 0)
+			return send_failed(qstate, iq, thread, rc);
+		return wait_gwctl(qstate, iq, thread, IPREF_PTR_RANGES);
+	}
+	/* never having reached gwctld, we cannot tell its addresses from others */
+	if (!gwlink_is_encoded(&thread->link, &iq->ptr->ip)) {
+		qstate->no_cache_store = iq->started_no_cache_store;
+		iq->phase = IPREF_PASSED;
+		return module_wait_module;
+	}
+	if (rc == 0)
+		rc = gwlink_send_lookup_ea(&thread->link, &iq->ptr->ip, &request);
+	gwwait_sync(&thread->wait);
+	if (rc == 0)
+		rc = expect(qstate, iq, thread, request);
+	if (rc < 0)
+		return send_failed(qstate, iq, thread, rc);
+	return wait_gwctl(qstate, iq, thread, IPREF_PTR);
+}
+
+static enum module_ext_state on_ptr(struct module_qstate *qstate, int id,
+				    struct ipref_thread *thread)
+{
+	struct synth_ip ip;
+	struct ipref_query *iq;
+	int rc;
+
+	if (synth_reverse_parse(qstate->qinfo.qname, qstate->qinfo.qname_len, &ip) < 0)
+		return module_wait_module;
+	rc = gwwait_open(&thread->wait);
+	/* the layout of an earlier connection tells, until the new one's RANGES is in */
+	if (rc != -EINPROGRESS && !gwlink_is_encoded(&thread->link, &ip))
+		return module_wait_module;
+	iq = start(qstate, id);
+	if (!iq)
+		return module_error;
+	iq->ptr = regional_alloc_zero(qstate->region, sizeof(*iq->ptr));
+	if (!iq->ptr)
+		return servfail(qstate, iq, thread, LDNS_EDE_OTHER, "ipref: out of memory");
+	iq->ptr->ip = ip;
+	iq->ptr->rc = -EPROTO; /* until the reply says otherwise */
+	iq->phase = IPREF_PASSED;
+	return ptr_lookup(qstate, iq, thread, rc);
+}
+
 /* A new client query: ours to work on, or passed down untouched. */
 static enum module_ext_state on_new(struct module_qstate *qstate, int id)
 {
@@ -558,18 +689,8 @@ static enum module_ext_state on_new(struct module_qstate *qstate, int id)
 	if (!thread || qstate->qinfo.qclass != LDNS_RR_CLASS_IN)
 		return module_wait_module;
 	ipref_report_counters(thread, (int64_t)*qstate->env->now);
-	if (qtype == LDNS_RR_TYPE_PTR) {
-		struct synth_ip ip;
-		int ready;
-
-		if (synth_reverse_parse(qstate->qinfo.qname, qstate->qinfo.qname_len, &ip) < 0)
-			return module_wait_module;
-		ready = gwlink_ready(&thread->link);
-		/* never having reached gwctld, we cannot tell its addresses from others */
-		if (!gwlink_is_encoded(&thread->link, &ip))
-			return module_wait_module;
-		return answer_ptr(qstate, id, thread, &ip, ready);
-	}
+	if (qtype == LDNS_RR_TYPE_PTR)
+		return on_ptr(qstate, id, thread);
 	if (qtype != LDNS_RR_TYPE_A && qtype != LDNS_RR_TYPE_AAAA)
 		return module_wait_module;
 	iq = start(qstate, id);
@@ -603,6 +724,34 @@ static enum module_ext_state on_moddone(struct module_qstate *qstate, struct ipr
 	return module_wait_subquery;
 }
 
+/* Suspended on gwctld and run again: the replies are in, or the wait failed or timed out. */
+static enum module_ext_state on_gwctl(struct module_qstate *qstate, struct ipref_query *iq,
+				      struct ipref_thread *thread)
+{
+	int rc;
+
+	if (iq->gw_pending) {
+		if (!wakeup_fired(&iq->wakeup))
+			return module_wait_reply; /* something else woke it (a sub-query ending) */
+		gwwait_forget(&thread->wait, qstate);
+		iq->gw_pending = 0;
+		iq->gw_rc = -ETIMEDOUT;
+		gwlink_timed_out(&thread->link);
+	}
+	switch (iq->phase) {
+	case IPREF_RANGES:
+		rc = iq->gw_rc < 0 ? iq->gw_rc : gwwait_open(&thread->wait);
+		return judge_records(qstate, iq, thread, rc == -EINPROGRESS ? -ECONNRESET : rc);
+	case IPREF_PTR_RANGES:
+		rc = iq->gw_rc < 0 ? iq->gw_rc : gwwait_open(&thread->wait);
+		return ptr_lookup(qstate, iq, thread, rc == -EINPROGRESS ? -ECONNRESET : rc);
+	case IPREF_GWCTL:
+		return answer_eas(qstate, iq, thread);
+	default:
+		return answer_ptr(qstate, iq, thread);
+	}
+}
+
 static enum module_ext_state on_pass(struct module_qstate *qstate, struct ipref_query *iq,
 				     struct ipref_thread *thread)
 {
@@ -627,7 +776,13 @@ static enum module_ext_state on_pass(struct module_qstate *qstate, struct ipref_
 			give_up_names(iq);
 		}
 		return answer_records(qstate, iq, thread);
+	case IPREF_RANGES:
+	case IPREF_GWCTL:
+	case IPREF_PTR_RANGES:
+	case IPREF_PTR:
+		return on_gwctl(qstate, iq, thread);
 	case IPREF_NATIVE:
+	case IPREF_PASSED:
 		break;
 	}
 	return module_wait_module;
@@ -760,12 +915,50 @@ static void take_context(struct module_qstate *sub, struct module_qstate *super,
 	gwname_keep(super, &sub->qinfo, rcode, msg);
 }
 
-void query_clear(struct module_qstate *qstate, int id)
+bool query_gw_reply(struct module_qstate *qstate, int id, const struct ipr_ctl_reply *reply)
 {
 	struct ipref_query *iq = qstate->minfo[id];
 
-	if (iq)
+	if (!iq || !iq->gw_pending)
+		return false;
+	if (reply && iq->phase == IPREF_GWCTL) {
+		for (size_t i = 0; i < iq->ea_count; i++) {
+			if (iq->eas[i].id != reply->hdr.id || iq->eas[i].status != 0xff)
+				continue;
+			if (!gwlink_take_ea(&iq->eas[i], reply))
+				iq->gw_rc = -EBADMSG;
+			break;
+		}
+	} else if (reply && iq->phase == IPREF_PTR) {
+		iq->ptr->rc = gwlink_take_name(reply, iq->ptr->name, &iq->ptr->ttl);
+	}
+	return --iq->gw_pending == 0;
+}
+
+void query_gw_failed(struct module_qstate *qstate, int id, int rc)
+{
+	struct ipref_query *iq = qstate->minfo[id];
+
+	if (!iq)
+		return;
+	iq->gw_pending = 0;
+	iq->gw_rc = rc;
+	/* run again from the event loop, not from inside whatever call noticed the loss */
+	if (wakeup_arm(&iq->wakeup, qstate, 0) < 0)
+		verbose(VERB_OPS, "ipref: no timer: the query waits for its deadline");
+}
+
+void query_clear(struct module_qstate *qstate, int id)
+{
+	struct ipref_query *iq = qstate->minfo[id];
+	struct ipref_thread *thread = ipref_thread_of(qstate, id);
+
+	if (iq) {
 		wakeup_cancel(&iq->wakeup);
+		/* no late reply may reach a query that is gone */
+		if (iq->gw_pending && thread)
+			gwwait_forget(&thread->wait, qstate);
+	}
 	qstate->minfo[id] = NULL;
 }
 

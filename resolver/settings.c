@@ -109,7 +109,7 @@ void settings_defaults(struct resolver_settings *s)
 	_Static_assert(sizeof(socket) <= SETTINGS_SOCKET_MAX, "default socket path fits");
 	memset(s, 0, sizeof(*s));
 	memcpy(s->socket, socket, sizeof(socket));
-	s->timeout_ms = 100;
+	s->timeout_ms = 1000;
 	s->holdoff_ms = 1000;
 	s->families = SETTINGS_FAMILY_AUTO;
 	s->max_records = SYNTH_AA_MAX;

@@ -26,12 +26,12 @@ enum settings_family {
 
 struct resolver_settings {
 	char socket[SETTINGS_SOCKET_MAX]; /* gwctld's control socket */
-	unsigned timeout_ms;		  /* longest a worker waits for gwctld per query */
-	unsigned holdoff_ms;		  /* after a timeout, fail at once for this long */
-	unsigned families;		  /* enum settings_family bits, or AUTO */
-	unsigned max_records;		  /* AA records used per name, 1..SYNTH_AA_MAX */
-	unsigned lookup_wait_ms;	  /* after the native answer, longest wait for TXT etc. */
-	uint32_t seen;			  /* one bit per key given, to refuse repeats */
+	unsigned timeout_ms;	 /* longest a query waits for gwctld (the thread never does) */
+	unsigned holdoff_ms;	 /* after a timeout, fail at once for this long */
+	unsigned families;	 /* enum settings_family bits, or AUTO */
+	unsigned max_records;	 /* AA records used per name, 1..SYNTH_AA_MAX */
+	unsigned lookup_wait_ms; /* after the native answer, longest wait for TXT etc. */
+	uint32_t seen;		 /* one bit per key given, to refuse repeats */
 };
 
 void settings_defaults(struct resolver_settings *s);

@@ -27,7 +27,7 @@ static void test_defaults_and_values(void **state)
 	(void)state;
 	settings_defaults(&s);
 	assert_string_equal(s.socket, "/run/ipref/gwctl.sock");
-	assert_int_equal(s.timeout_ms, 100);
+	assert_int_equal(s.timeout_ms, 1000);
 	assert_int_equal(s.holdoff_ms, 1000);
 	assert_int_equal(s.families, SETTINGS_FAMILY_AUTO);
 	assert_int_equal(s.max_records, SYNTH_AA_MAX);
@@ -153,7 +153,7 @@ static void test_load(void **state)
 	/* a missing file: -ENOENT with the defaults, for the module to accept or refuse */
 	s.timeout_ms = 1;
 	assert_int_equal(settings_load(path, &s, msg, sizeof(msg)), -ENOENT);
-	assert_int_equal(s.timeout_ms, 100);
+	assert_int_equal(s.timeout_ms, 1000);
 	assert_non_null(strstr(msg, "No such file"));
 }
 

@@ -88,7 +88,7 @@ class Site:
 
     def __init__(self, make, workdir, gwctl_extra="", settings="", unbound_extra="",
                  server_delay=None, minimisation="no", holdoff_ms=300, relay=False,
-                 stock=False, zones=None):
+                 stock=False, zones=None, timeout_ms=1000):
         self.workdir = workdir
         self.zones = zones or {}  # more zones for NSD to serve: {origin: file}
         # the zones' contexts are other gateways: this one's own are refused (OWN_GATEWAY)
@@ -103,7 +103,7 @@ class Site:
         server_port = self.relay.port if self.relay else self.nsd.port
         self.settings = os.path.join(workdir, "resolver.conf")
         with open(self.settings, "w") as f:
-            f.write(f"socket = {self.gw.sock}\ntimeout-ms = 1000\nholdoff-ms = {holdoff_ms}\n"
+            f.write(f"socket = {self.gw.sock}\ntimeout-ms = {timeout_ms}\nholdoff-ms = {holdoff_ms}\n"
                     f"{settings}")
         self.unbound = self.make_unbound(workdir, "dynlib validator iterator", minimisation,
                                          anchor, unbound_extra, server_port)
@@ -410,6 +410,115 @@ def test_gwctl_slow_recovers(site):
         encoded(answer)
 
 
+def dns_query(qid, name):
+    """A question for name's A records, with RD, as bytes."""
+    import struct
+    wire = b"".join(bytes([len(label)]) + label.encode() for label in name.split("."))
+    return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + wire + b"\0" + \
+        struct.pack("!HH", 1, 1)
+
+
+def ask_raw(port, names, clients=1, window=100, timeout_s=20):
+    """Asks A questions for names from `clients` sockets, keeping `window` of them in flight
+    (more at once would overflow Unbound's UDP receive buffer, not test the module), and
+    collects the replies: {name: (rcode, answer count)}."""
+    import select
+    import socket
+    import struct
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(clients)]
+    todo = list(enumerate(names, 1))
+    pending = {}
+    replies = {}
+    deadline = time.time() + timeout_s
+    try:
+        while (todo or pending) and time.time() < deadline:
+            while todo and len(pending) < window:
+                qid, name = todo.pop(0)
+                socks[qid % clients].sendto(dns_query(qid, name), ("127.0.0.1", port))
+                pending[qid] = name
+            ready, _, _ = select.select(socks, [], [], max(0.0, deadline - time.time()))
+            for s in ready:
+                data = s.recv(4096)
+                qid, flags, _, ancount = struct.unpack("!HHHH", data[:8])
+                if qid in pending:
+                    replies[pending.pop(qid)] = (flags & 0xF, ancount)
+        return replies
+    finally:
+        for s in socks:
+            s.close()
+
+
+@with_site(holdoff_ms=60000, timeout_ms=1500, unbound_extra="    num-threads: 1\n")
+def test_gwctl_stuck_thread_free(site):
+    """With one worker thread and gwctld stopped, a new IPREF name waits for gwctld while
+    native names asked after it are answered: the worker thread is not blocked. An order of
+    events, not a timing: a blocked thread could answer them only after the IPREF SERVFAIL."""
+    import socket
+    import struct
+    encoded(site.ask("v4.site.test"))  # the link is up, RANGES known
+    natives = ["plain.site.test", "ns1.site.test", "failing.site.test", "nx1.site.test",
+               "a.wild.site.test"]
+    order = []
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(8)
+    site.gw.proc.send_signal(signal.SIGSTOP)
+    try:
+        sock.sendto(dns_query(100, "mixed.site.test"), ("127.0.0.1", site.unbound.port))
+        # the IPREF question reaches gwctld after its native and TXT lookups (a few ms here);
+        # timeout-ms stays below Unbound's discard-timeout (1900 ms), which drops late replies
+        time.sleep(0.3)
+        for i, name in enumerate(natives):
+            sock.sendto(dns_query(i + 1, name), ("127.0.0.1", site.unbound.port))
+        while len(order) < len(natives) + 1:
+            qid, flags = struct.unpack("!HH", sock.recv(4096)[:4])
+            order.append((qid, flags & 0xF))
+    finally:
+        site.gw.proc.send_signal(signal.SIGCONT)
+        sock.close()
+    check([qid for qid, _ in order][-1] == 100, f"answered in this order (100: IPREF): {order}")
+    check(all(rcode in (0, 3) for qid, rcode in order[:-1]), f"native answers: {order}")
+    check(order[-1][1] == 2, f"the IPREF question: SERVFAIL: {order}")
+    # gwctld awake again: its late reply ends the hold-off, and the name resolves
+    answer = poll(is_encoded, lambda: site.ask("mixed.site.test"))
+    check(is_encoded(answer), answer)
+
+
+@with_site(unbound_extra="    num-threads: 1\n")
+def test_many_in_flight(site):
+    """Many new IPREF names in flight at once from several clients, all answered with encoded
+    addresses (one worker thread, so every GET_EA waits beside the others)."""
+    names = [f"n{i}.many.site.test" for i in range(300)] + ["plain.site.test"]
+    replies = ask_raw(site.unbound.port, names, clients=6)
+    check(len(replies) == len(names), f"{len(names) - len(replies)} questions not answered")
+    bad = {n: r for n, r in replies.items() if r != (0, 1)}
+    check(not bad, f"not answered with one address: {sorted(bad.items())[:10]}")
+
+
+@with_site(timeout_ms=500, holdoff_ms=300)
+def test_gwctl_killed_under_load(site):
+    """gwctld killed and restarted while IPREF names are in flight: every question is answered
+    (an encoded address or SERVFAIL), Unbound stays up, and names resolve again afterwards."""
+    answered = []
+
+    def load(k):
+        names = [f"k{k}-{i}.many.site.test" for i in range(120)]
+        answered.append((len(names), ask_raw(site.unbound.port, names, clients=2)))
+    loaders = [threading.Thread(target=load, args=(k,)) for k in range(3)]
+    for t in loaders:
+        t.start()
+    time.sleep(0.3)  # the questions' native and TXT lookups first; any moment will do
+    site.gw.stop(signal.SIGKILL)
+    site.gw.start()
+    for t in loaders:
+        t.join()
+    for want, replies in answered:
+        check(len(replies) == want, f"{want - len(replies)} of {want} questions not answered")
+        check(all(rcode in (0, 2) for rcode, _ in replies.values()), replies)
+    check(site.unbound.proc.poll() is None, "unbound is up")
+    answer = poll(is_encoded, lambda: site.ask("after.many.site.test"))
+    check(is_encoded(answer), answer)
+
+
 @with_site()
 def test_reload(site):
     encoded(site.ask("v4.site.test"))
@@ -682,7 +791,7 @@ def test_sample_configuration(make, workdir):
         unbound.start()
     finally:
         unbound.stop()
-    check("ipref: gwctl socket /run/ipref/gwctl.sock, timeout 100 ms" in unbound.log(),
+    check("ipref: gwctl socket /run/ipref/gwctl.sock, timeout 1000 ms" in unbound.log(),
           unbound.log())
 
 
@@ -699,7 +808,9 @@ if __name__ == "__main__":
         test_several_records, test_cname_chain, test_native_names_untouched,
         test_families_and_unresolvable_contexts, test_unusable_gateway_names, test_no_ipv6_range, test_reverse, test_dnssec,
         test_dnssec_gateway_name_and_cd,
-        test_gwctl_down_and_back, test_gwctl_stuck, test_gwctl_slow_recovers, test_reload, test_bad_settings,
+        test_gwctl_down_and_back, test_gwctl_stuck, test_gwctl_slow_recovers,
+        test_gwctl_stuck_thread_free, test_many_in_flight, test_gwctl_killed_under_load,
+        test_reload, test_bad_settings,
         test_sample_configuration, test_lookups_in_parallel, test_txt_never_answered,
         test_txt_servfail, test_gateway_name_never_answered, test_same_as_stock, test_same_as_stock_minimised,
         test_answers_independent_of_order, test_client_joins_gateway_lookup,
