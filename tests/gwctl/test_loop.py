@@ -106,7 +106,11 @@ def test_reload_after_failed_commit(make, workdir):
         d.db = os.path.join(mnt, "gw.db")
         with open(d.conf, "w") as f:
             f.write(f"database = {d.db}\nsocket = {d.sock}\ngateway = 198.51.100.1\n"
-                    f"hosts = {hosts}\nlog-level = error\n")
+                    f"hosts = {hosts}\nlog-level = error\n"
+                    # small ranges: a small reserve of values, so that it leaves the 3 MiB
+                    # file system the room this test fills
+                    "encoded-ipv4 = 10.240.0.0/22\nencoded-ipv6 = fdee:eeee::/118\n"
+                    "dynamic-ref-min = 4294967296\ndynamic-ref-max = 4294971391\n")
         d.start()
         c = d.client()
         poll(lambda: published_count(d.db) == 10, "the first hosts are published")
