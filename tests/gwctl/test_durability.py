@@ -79,6 +79,53 @@ def test_kill_9_during_bursts(make, workdir):
     check(len(acknowledged) > ROUNDS, "the bursts allocated almost nothing")
 
 
+def stats_of(daemon):
+    c = daemon.client()
+    stats = {}
+    for counter in c.call(STATS).nested(A_COUNTER):
+        stats[counter[A_TEXT].decode()] = int.from_bytes(counter[A_VALUE], "big")
+    c.close()
+    return stats
+
+
+def test_kill_9_within_flush_interval(make, workdir):
+    """Commits do not wait for the disk, only the flush every flush-interval-ms does: a kill -9
+    between two flushes loses nothing acknowledged either, and the start after it rests the
+    reserve of values (it cannot tell a kill from a power loss) and says so."""
+    d = make("flush-interval-ms = 10000\n").start()
+    acknowledged = {}
+    rng = random.Random(1046)
+    for round_no in range(max(ROUNDS // 3, 3)):
+        stop = threading.Event()
+        acked = {}
+        t = threading.Thread(target=burst, args=(d, 1 + round_no * 1_000_000, acked, stop))
+        t.start()
+        time.sleep(rng.uniform(0.05, 0.5))  # far within the 10 s between flushes
+        d.proc.send_signal(signal.SIGKILL)
+        d.proc.wait()
+        stop.set()
+        t.join()
+        d.stop()
+        acknowledged.update(acked)
+        d.start()
+        verify(d, acked)
+        stats = stats_of(d)
+        check(stats["gwctld.store.unclean_start"] == 1, "the kill is seen at start")
+        check(stats["gwctld.store.unclean_start_quarantined"] > 0, "the reserve rests")
+        db = sqlite3.connect(d.db)
+        resting = db.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+        db.close()
+        check(resting >= stats["gwctld.store.unclean_start_quarantined"],
+              f"{resting} values rest in quarantine")
+    verify(d, acknowledged)
+    check(len(acknowledged) > 3, "the bursts allocated almost nothing")
+    d.stop()
+    d.start()
+    check(stats_of(d)["gwctld.store.unclean_start"] == 0, "a clean stop is seen as clean")
+    print(f"     {len(acknowledged)} acknowledged allocations kept across kills within the "
+          "flush interval")
+
+
 def sh(*args):
     subprocess.run(args, check=True, capture_output=True)
 
@@ -140,4 +187,5 @@ def test_full_and_read_only_disk(make, workdir):
 
 
 if __name__ == "__main__":
-    sys.exit(Suite(GWCTLD).run([test_kill_9_during_bursts, test_full_and_read_only_disk]))
+    sys.exit(Suite(GWCTLD).run([test_kill_9_during_bursts, test_kill_9_within_flush_interval,
+                                test_full_and_read_only_disk]))
