@@ -4,7 +4,9 @@
 # the event loop (a 200,000-record reload, STATUS with 1,000,000 mappings). Prints a Markdown
 # report for docs/BENCHMARKS.md.
 #
-# BENCH_ONLY=waits runs only the waits, BENCH_ONLY=store all but them; GWCTLD_BEFORE=PATH measures the waits with that gwctld
+# BENCH_ONLY=alloc runs only the durable allocations by the resolver's path (GET_EA, 4 x 64 in
+# flight), BENCH_ROUNDS rounds (default 3), interleaved with GWCTLD_BEFORE's when given, each
+# round into a fresh store. BENCH_ONLY=waits runs only the waits, BENCH_ONLY=store all but them; GWCTLD_BEFORE=PATH measures the waits with that gwctld
 # too (an older build), for a before/after comparison from the same run. BENCH_NO_SETUP=1 skips
 # tools/setup (the packages are there already).
 #
@@ -181,6 +183,34 @@ waits_table() {
 
 echo "Running on $(nproc) cores, $(uname -r), SQLite $(sqlite3 --version | cut -d' ' -f1)," \
 	"store on $(df --output=fstype "$work" | tail -n 1)." >&2
+
+# alloc_round GWCTLD: one round of new allocations into a fresh store, as a result line
+alloc_round() {
+	rm -f "$work"/alloc.db*
+	start_daemon "$work/alloc.db" "$1"
+	"$bench" "$work/gwctl.sock" alloc "$allocations" 4 64 |
+		sed "s/\$/ sync_commits=$(stat_of gwctld.store.sync_commits) flushes=$(stat_of gwctld.store.flushes)/"
+	stop_daemon
+}
+
+alloc_table() {
+	local rounds=${BENCH_ROUNDS:-3} i this before
+	echo "| round | this build | before (GWCTLD_BEFORE) | ratio |"
+	echo "|---|---|---|---|"
+	for ((i = 1; i <= rounds; i++)); do
+		this=$(alloc_round "$gwctld")
+		before=
+		[[ -n ${GWCTLD_BEFORE:-} ]] && before=$(alloc_round "$GWCTLD_BEFORE")
+		echo "| $i | $(printf "%'.0f" "$(field rate "$this")")/s (flushes $(field flushes "$this"), synced on the spot $(field sync_commits "$this")) |" \
+			"${before:+$(printf "%'.0f" "$(field rate "$before")")/s} |" \
+			"${before:+$(awk -v a="$(field rate "$this")" -v b="$(field rate "$before")" 'BEGIN { printf "%.2f", a / b }')} |"
+	done
+}
+
+if [[ ${BENCH_ONLY:-} == alloc ]]; then
+	alloc_table
+	exit 0
+fi
 
 if [[ ${BENCH_ONLY:-} == waits ]]; then
 	waits_table
