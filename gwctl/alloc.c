@@ -105,7 +105,10 @@ static void refs_pool(const struct ipr_ref *min, const struct ipr_ref *max, char
 	snprintf(buf, size, "ref:%s-%s", lo, hi);
 }
 
-/* 1 when the encoded address is neither mapped, resting nor reserved, 0 when taken, or -errno. */
+/*
+ * 1 when the encoded address is neither mapped nor resting, 0 when taken, or -errno. A value
+ * may be reserved and picked again: taking it from the reserve checks once more.
+ */
 static int encoded_free(struct store *store, int family, const uint8_t *candidate, int64_t now)
 {
 	struct ipr_mapping existing;
@@ -116,15 +119,10 @@ static int encoded_free(struct store *store, int family, const uint8_t *candidat
 	if (rc != -ENOENT)
 		return rc;
 	rc = store_encoded_quarantined(store, family, candidate, now);
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	char key[POOL_KEY_MAX];
-	encoded_key(family, candidate, key, sizeof(key));
-	rc = store_value_reserved(store, key);
 	return rc < 0 ? rc : !rc;
 }
 
-/* Picks a free encoded address at random, never one reserved: the old way, and the refill's. */
+/* Picks a free encoded address at random: the old way, and the refill's. */
 static int pick_encoded(struct store *store, const struct ipr_prefix *range, int64_t now,
 			uint8_t out[16], bool scan)
 {
@@ -169,11 +167,6 @@ static int ref_free(struct store *store, const struct ipr_ref *candidate, int64_
 	if (rc != -ENOENT)
 		return rc;
 	rc = store_ref_quarantined(store, candidate, now);
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	char key[POOL_KEY_MAX];
-	ref_key(candidate, key, sizeof(key));
-	rc = store_value_reserved(store, key);
 	return rc < 0 ? rc : !rc;
 }
 
@@ -208,13 +201,14 @@ static int pick_ref(struct store *store, const struct ipr_ref *min, const struct
 
 /*
  * Takes a value of the pool: one a flush covered, else (counted by the store) one not yet on
- * disk, the commit then syncing. A value taken that something else holds now (a static mapping
- * written from a file since) is dropped from the reserve and the next one tried.
+ * disk, the commit then syncing. A value taken that is mapped or resting now (a static mapping
+ * written from a file since, a value picked at random while reserved, then freed) is dropped
+ * from the reserve and the next one tried.
  */
-static int take_encoded(struct store *store, const struct ipr_prefix *range, uint8_t out[16])
+static int take_encoded(struct store *store, const struct ipr_prefix *range, int64_t now,
+			uint8_t out[16])
 {
 	char pool[POOL_KEY_MAX], value[POOL_KEY_MAX];
-	struct ipr_mapping existing;
 	int rc;
 
 	range_pool(range, pool, sizeof(pool));
@@ -223,11 +217,9 @@ static int take_encoded(struct store *store, const struct ipr_prefix *range, uin
 			memset(out, 0, 16);
 			if (inet_pton(range->family, value + strlen("encoded:"), out) != 1)
 				continue;
-			rc = store_find_encoded(store, range->family, out, &existing);
-			if (rc == -ENOENT)
-				return 0;
-			if (rc != 0 && rc != -EBADMSG)
-				return rc;
+			rc = encoded_free(store, range->family, out, now);
+			if (rc != 0)
+				return rc < 0 ? rc : 0;
 		}
 		if (rc != -ENOENT)
 			return rc;
@@ -237,7 +229,7 @@ static int take_encoded(struct store *store, const struct ipr_prefix *range, uin
 
 int alloc_encoded(struct store *store, const struct ipr_prefix *range, int64_t now, uint8_t out[16])
 {
-	int rc = take_encoded(store, range, out);
+	int rc = take_encoded(store, range, now, out);
 
 	if (rc != -ENOENT)
 		return rc;
@@ -249,10 +241,9 @@ int alloc_encoded(struct store *store, const struct ipr_prefix *range, int64_t n
 }
 
 static int take_ref(struct store *store, const struct ipr_ref *min, const struct ipr_ref *max,
-		    struct ipr_ref *out)
+		    int64_t now, struct ipr_ref *out)
 {
 	char pool[POOL_KEY_MAX], value[POOL_KEY_MAX];
-	struct ipr_mapping existing;
 	const char *text;
 	int rc;
 
@@ -262,11 +253,9 @@ static int take_ref(struct store *store, const struct ipr_ref *min, const struct
 			text = value + strlen("ref:");
 			if (ipr_ref_parse(text, strlen(text), out, NULL) < 0)
 				continue;
-			rc = store_find_ref(store, out, &existing);
-			if (rc == -ENOENT)
-				return 0;
-			if (rc != 0 && rc != -EBADMSG)
-				return rc;
+			rc = ref_free(store, out, now);
+			if (rc != 0)
+				return rc < 0 ? rc : 0;
 		}
 		if (rc != -ENOENT)
 			return rc;
@@ -281,7 +270,7 @@ int alloc_ref(struct store *store, const struct ipr_ref *min, const struct ipr_r
 
 	if (to_u128(min) > to_u128(max))
 		return -EINVAL;
-	rc = take_ref(store, min, max, out);
+	rc = take_ref(store, min, max, now, out);
 	if (rc != -ENOENT)
 		return rc;
 	rc = pick_ref(store, min, max, now, out, true);

@@ -732,7 +732,8 @@ static void refill_reserve(struct server *srv)
 	uint64_t allocated = svc->counters.allocated_encoded + svc->counters.allocated_refs;
 	int rc;
 
-	if (!srv->refill_due && allocated == svc->allocated_seen)
+	/* counting a pool costs a scan of its index: every REFILL_EVERY allocations is enough */
+	if (!srv->refill_due && allocated - svc->allocated_seen < REFILL_EVERY)
 		return;
 	svc->allocated_seen = allocated;
 	rc = service_refill(svc);

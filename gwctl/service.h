@@ -82,6 +82,7 @@ struct service {
  * Returns how many values it added (REFILL_CHUNK or more: call again), or -errno.
  */
 #define REFILL_CHUNK 512
+#define REFILL_EVERY 32
 IPR_MUST_CHECK int service_refill(struct service *svc);
 
 /* Sets up ranges from cfg; the store is opened by the caller. */

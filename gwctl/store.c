@@ -57,7 +57,6 @@ enum stmt {
 	ST_RESERVE_DELETE,
 	ST_RESERVE_ADD,
 	ST_RESERVE_COUNT,
-	ST_RESERVE_HAS,
 	ST_COUNT_MAX,
 };
 
@@ -122,13 +121,13 @@ static const char *const stmt_sql[ST_COUNT_MAX] = {
 				 " WHERE kind = 3 AND source = 'dataplane' AND last_used IS NULL"
 				 " AND context = ?1 ORDER BY created, id LIMIT 1",
 	/* values reserved ahead of need (schema/004-reserve.sql): usable once flushed */
-	[ST_RESERVE_TAKE] = "SELECT value FROM reserve WHERE pool = ?1 AND seq <= ?2"
-			    " ORDER BY seq LIMIT 1",
-	[ST_RESERVE_DELETE] = "DELETE FROM reserve WHERE value = ?1",
+	/* oldest first: takes and adds touch the ends of the table, not random pages */
+	[ST_RESERVE_TAKE] = "SELECT id, value FROM reserve WHERE pool = ?1 AND seq <= ?2"
+			    " ORDER BY id LIMIT 1",
+	[ST_RESERVE_DELETE] = "DELETE FROM reserve WHERE id = ?1",
 	[ST_RESERVE_ADD] = "INSERT INTO reserve (value, pool, seq) VALUES (?1, ?2, ?3)",
 	[ST_RESERVE_COUNT] = "SELECT count(*), coalesce(sum(seq <= ?2), 0) FROM reserve"
 			     " WHERE pool = ?1",
-	[ST_RESERVE_HAS] = "SELECT 1 FROM reserve WHERE value = ?1",
 };
 
 struct store {
@@ -462,7 +461,7 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 		rc = prepare_all(store, path, msg, msg_size);
 	if (rc < 0)
 		goto out;
-	rc = store_flush_start(&store->flush, store->db);
+	rc = store_flush_start(&store->flush, store->db, path);
 	if (rc < 0) {
 		say(msg, msg_size, "%s: cannot start the flusher thread", path);
 		goto out;
@@ -584,9 +583,11 @@ int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
 	bind_text(st, 1, pool);
 	sqlite3_bind_int64(st, 2,
 			   flushed_only ? (int64_t)store_flush_done(&store->flush) : INT64_MAX);
+	int64_t id = 0;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		snprintf(value, size, "%s", (const char *)sqlite3_column_text(st, 0));
+		id = sqlite3_column_int64(st, 0);
+		snprintf(value, size, "%s", (const char *)sqlite3_column_text(st, 1));
 		rc = 0;
 	} else {
 		rc = rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
@@ -594,7 +595,7 @@ int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
 	sqlite3_reset(st);
 	if (rc < 0)
 		return rc;
-	bind_text(store->stmt[ST_RESERVE_DELETE], 1, value);
+	sqlite3_bind_int64(store->stmt[ST_RESERVE_DELETE], 1, id);
 	rc = run(store, ST_RESERVE_DELETE);
 	if (rc == 0 && !flushed_only)
 		store_need_sync(store);
@@ -626,19 +627,6 @@ int store_reserve_count(struct store *store, const char *pool, uint64_t *all, ui
 	}
 	sqlite3_reset(st);
 	return errno_of(rc);
-}
-
-int store_value_reserved(struct store *store, const char *value)
-{
-	sqlite3_stmt *st = store->stmt[ST_RESERVE_HAS];
-	int rc;
-
-	bind_text(st, 1, value);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : errno_of(rc);
 }
 
 /* Runs sql with ?1 and ?2 bound (unused ones are ignored); for the rare statements of start. */
@@ -676,14 +664,15 @@ int store_start(struct store *store, int64_t now, uint32_t lease_secs, uint32_t 
 		 * their values are back in reserve. Every reserved value rests for a lease (an
 		 * answer naming it may be cached) plus the quarantine. */
 		report->unclean = true;
-		rc = run_sql(store, "SELECT count(*) FROM reserve", 0, 0, &n);
+		rc = run_sql(store, "SELECT count(DISTINCT value) FROM reserve", 0, 0, &n);
 		report->reserved_quarantined = (uint64_t)n;
 		if (rc == 0)
-			rc = run_sql(store,
-				     "INSERT INTO quarantine (value, until) SELECT value, ?1"
-				     " FROM reserve WHERE true ON CONFLICT (value)"
-				     " DO UPDATE SET until = max(until, excluded.until)",
-				     now + lease_secs + quarantine_secs, 0, NULL);
+			rc = run_sql(
+				store,
+				"INSERT INTO quarantine (value, until) SELECT DISTINCT value, ?1"
+				" FROM reserve WHERE true ON CONFLICT (value)"
+				" DO UPDATE SET until = max(until, excluded.until)",
+				now + lease_secs + quarantine_secs, 0, NULL);
 		if (rc == 0)
 			rc = run_sql(store, "DELETE FROM reserve", 0, 0, NULL);
 		/* extensions of the lost interval are forgotten too: every lease may run to

@@ -84,8 +84,6 @@ IPR_MUST_CHECK int store_reserve_take(struct store *store, const char *pool, boo
 IPR_MUST_CHECK int store_reserve_add(struct store *store, const char *pool, const char *value);
 IPR_MUST_CHECK int store_reserve_count(struct store *store, const char *pool, uint64_t *all,
 				       uint64_t *flushed);
-/* 1 when the value is reserved, 0 when not, or -errno. */
-IPR_MUST_CHECK int store_value_reserved(struct store *store, const char *value);
 /* The open transaction binds a value no flush covered: its commit syncs before returning. */
 void store_need_sync(struct store *store);
 

@@ -43,19 +43,35 @@ static void *flusher(void *arg)
 			break;
 		uint64_t gen = f->wanted;
 		pthread_mutex_unlock(&f->lock);
-		finish(f, gen, sync_wal(f->wal));
+		int rc = sync_wal(f->wal);
+		finish(f, gen, rc);
+		/* everything synced may go into the database now, beside the writer (a PASSIVE
+		 * checkpoint takes no lock a writer needs); the writer restarts the WAL after it */
+		if (rc == 0 && f->checkpointer)
+			sqlite3_wal_checkpoint_v2(f->checkpointer, "main",
+						  SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		pthread_mutex_lock(&f->lock);
 	}
 	pthread_mutex_unlock(&f->lock);
 	return NULL;
 }
 
-int store_flush_start(struct store_flush *f, sqlite3 *db)
+int store_flush_start(struct store_flush *f, sqlite3 *db, const char *path)
 {
 	memset(f, 0, sizeof(*f));
 	/* the connection has read the database, so its WAL is open: the pointer stays valid */
 	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f->wal) != SQLITE_OK)
 		return -EIO;
+	if (sqlite3_open_v2(path, &f->checkpointer, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK ||
+	    sqlite3_exec(f->checkpointer, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_close(f->checkpointer);
+		f->checkpointer = NULL;
+		return -EIO;
+	}
+	sqlite3_busy_timeout(f->checkpointer, 100);
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->wake, NULL);
 	/* signals are the daemon's loop's (signalfd): none may land on this thread */
@@ -79,6 +95,8 @@ void store_flush_stop(struct store_flush *f)
 	pthread_cond_signal(&f->wake);
 	pthread_mutex_unlock(&f->lock);
 	pthread_join(f->thread, NULL);
+	sqlite3_close(f->checkpointer); /* before the daemon's own: the last one checkpoints */
+	f->checkpointer = NULL;
 	pthread_mutex_destroy(&f->lock);
 	pthread_cond_destroy(&f->wake);
 	f->running = false;

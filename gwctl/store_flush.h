@@ -18,15 +18,21 @@ struct store_flush {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	sqlite3_file *wal; /* the connection's WAL file object */
-	uint64_t wanted;   /* under lock */
-	uint64_t done;	   /* atomic */
-	uint64_t flushes;  /* atomic: syncs made */
-	uint64_t failures; /* atomic: syncs that failed (the next one retries) */
+	sqlite3_file *wal;     /* the connection's WAL file object */
+	sqlite3 *checkpointer; /* a connection of the thread's own, for checkpoints */
+	uint64_t wanted;       /* under lock */
+	uint64_t done;	       /* atomic */
+	uint64_t flushes;      /* atomic: syncs made */
+	uint64_t failures;     /* atomic: syncs that failed (the next one retries) */
 	bool stop, running;
 };
 
-IPR_MUST_CHECK int store_flush_start(struct store_flush *f, sqlite3 *db);
+/*
+ * Starts the thread for the daemon's connection db to the database at path. The thread also
+ * checkpoints the WAL into the database after its syncs, on a connection of its own, so that
+ * the daemon's commits never do (their automatic checkpoints are turned off).
+ */
+IPR_MUST_CHECK int store_flush_start(struct store_flush *f, sqlite3 *db, const char *path);
 void store_flush_stop(struct store_flush *f);
 /* Asks for a flush of every commit up to generation gen; returns at once. */
 void store_flush_request(struct store_flush *f, uint64_t gen);

@@ -7,12 +7,16 @@
 
 -- pool: "encoded:PREFIX/LEN" or "ref:MIN-MAX"; value as in quarantine ("encoded:ADDRESS",
 -- "ref:DECIMAL"); seq: the daemon's commit that added it, usable once a flush covered it.
+-- Taken oldest first and added at the end, so that both touch few pages of the file; a value
+-- may be here twice, or be bound or resting meanwhile: taking checks, the mappings' UNIQUE
+-- constraints decide.
 CREATE TABLE reserve (
-    value      TEXT PRIMARY KEY,
+    id         INTEGER PRIMARY KEY,
     pool       TEXT NOT NULL,
+    value      TEXT NOT NULL,
     seq        INTEGER NOT NULL
-) STRICT, WITHOUT ROWID;
-CREATE INDEX reserve_pool ON reserve (pool, seq);
+) STRICT;
+CREATE INDEX reserve_pool ON reserve (pool);
 
 -- clean: 1 once gwctld stopped after its last commit reached the disk, 0 while it runs.
 CREATE TABLE store_state (

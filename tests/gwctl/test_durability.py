@@ -146,7 +146,7 @@ def test_full_and_read_only_disk(make, workdir):
         c = d.client()
         kept = {n: c.get_ea(CONTEXT, n).get(A_ENCODED) for n in range(1, 21)}
         # fill the disk, then keep allocating: error replies, daemon alive
-        with open(os.path.join(mnt, "filler"), "wb") as f:
+        with open(os.path.join(mnt, "filler"), "wb", buffering=0) as f:
             try:
                 while True:
                     f.write(b"\0" * 65536)
