@@ -45,11 +45,35 @@ static void *flusher(void *arg)
 		pthread_mutex_unlock(&f->lock);
 		int rc = sync_wal(f->wal);
 		finish(f, gen, rc);
-		/* everything synced may go into the database now, beside the writer (a PASSIVE
-		 * checkpoint takes no lock a writer needs); the writer restarts the WAL after it */
-		if (rc == 0 && f->checkpointer)
-			sqlite3_wal_checkpoint_v2(f->checkpointer, "main",
-						  SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&f->lock);
+		if (rc == 0) {
+			f->checkpoint_due = true;
+			pthread_cond_signal(&f->checkpoint_wake);
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
+/*
+ * Checkpoints on a thread of their own: copying the WAL into the database and syncing it can
+ * take long on a busy disk, and the next flush must not wait for that. A PASSIVE checkpoint
+ * takes no lock a writer needs; the writer restarts the WAL after it.
+ */
+static void *checkpointer(void *arg)
+{
+	struct store_flush *f = arg;
+
+	pthread_mutex_lock(&f->lock);
+	for (;;) {
+		while (!f->stop && !f->checkpoint_due)
+			pthread_cond_wait(&f->checkpoint_wake, &f->lock);
+		if (f->stop)
+			break;
+		f->checkpoint_due = false;
+		pthread_mutex_unlock(&f->lock);
+		sqlite3_wal_checkpoint_v2(f->checkpointer, "main", SQLITE_CHECKPOINT_PASSIVE, NULL,
+					  NULL);
 		pthread_mutex_lock(&f->lock);
 	}
 	pthread_mutex_unlock(&f->lock);
@@ -74,14 +98,26 @@ int store_flush_start(struct store_flush *f, sqlite3 *db, const char *path)
 	sqlite3_busy_timeout(f->checkpointer, 100);
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->wake, NULL);
-	/* signals are the daemon's loop's (signalfd): none may land on this thread */
+	pthread_cond_init(&f->checkpoint_wake, NULL);
+	/* signals are the daemon's loop's (signalfd): none may land on these threads */
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int rc = pthread_create(&f->thread, NULL, flusher, f);
+	if (rc == 0 && pthread_create(&f->checkpoint_thread, NULL, checkpointer, f) != 0) {
+		pthread_mutex_lock(&f->lock);
+		f->stop = true;
+		pthread_cond_signal(&f->wake);
+		pthread_mutex_unlock(&f->lock);
+		pthread_join(f->thread, NULL);
+		rc = -1;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0)
+	if (rc != 0) {
+		sqlite3_close(f->checkpointer);
+		f->checkpointer = NULL;
 		return -EAGAIN;
+	}
 	f->running = true;
 	return 0;
 }
@@ -93,8 +129,11 @@ void store_flush_stop(struct store_flush *f)
 	pthread_mutex_lock(&f->lock);
 	f->stop = true;
 	pthread_cond_signal(&f->wake);
+	pthread_cond_signal(&f->checkpoint_wake);
 	pthread_mutex_unlock(&f->lock);
 	pthread_join(f->thread, NULL);
+	pthread_join(f->checkpoint_thread, NULL);
+	pthread_cond_destroy(&f->checkpoint_wake);
 	sqlite3_close(f->checkpointer); /* before the daemon's own: the last one checkpoints */
 	f->checkpointer = NULL;
 	pthread_mutex_destroy(&f->lock);

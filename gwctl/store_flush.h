@@ -15,9 +15,10 @@
  * on disk. done is the last generation known to be on disk.
  */
 struct store_flush {
-	pthread_t thread;
+	pthread_t thread, checkpoint_thread;
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
+	pthread_cond_t wake, checkpoint_wake;
+	bool checkpoint_due;   /* under lock: a sync happened since the last checkpoint */
 	sqlite3_file *wal;     /* the connection's WAL file object */
 	sqlite3 *checkpointer; /* a connection of the thread's own, for checkpoints */
 	uint64_t wanted;       /* under lock */
