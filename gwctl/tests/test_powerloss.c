@@ -3,7 +3,8 @@
  * published reloads, through a VFS that loses every write not yet synced; after each, the
  * store is opened as gwctld starts and checked: no value bound twice, integrity ok.
  *
- * Usage: test_powerloss [POINTS [SEED]] [--broken]. --broken starts the store as a gwctld
+ * Usage: test_powerloss [POINTS] [--broken] (moments drawn from libsodium, different every run;
+ * a failure prints what it saw). --broken starts the store as a gwctld
  * would that did not rest its reserve after an unclean stop: the test must then fail.
  */
 #include <arpa/inet.h>
