@@ -184,26 +184,32 @@ waits_table() {
 echo "Running on $(nproc) cores, $(uname -r), SQLite $(sqlite3 --version | cut -d' ' -f1)," \
 	"store on $(df --output=fstype "$work" | tail -n 1)." >&2
 
-# alloc_round GWCTLD: one round of new allocations into a fresh store, as a result line
+# alloc_round GWCTLD: one round of new allocations into a fresh store (4 x 64 in flight, then
+# 1 in flight), as one line of NAME=VALUE fields
 alloc_round() {
+	local piped serial
 	rm -f "$work"/alloc.db*
 	start_daemon "$work/alloc.db" "$1"
-	"$bench" "$work/gwctl.sock" alloc "$allocations" 4 64 |
-		sed "s/\$/ sync_commits=$(stat_of gwctld.store.sync_commits) flushes=$(stat_of gwctld.store.flushes)/"
+	piped=$("$bench" "$work/gwctl.sock" alloc "$allocations" 4 64)
+	serial=$("$bench" "$work/gwctl.sock" alloc 5000 1 1)
+	echo "rate=$(field rate "$piped") serial=$(field rate "$serial")" \
+		"flushes=$(stat_of gwctld.store.flushes) sync_commits=$(stat_of gwctld.store.sync_commits)" \
+		"commits=$(stat_of gwctld.store.commits)"
 	stop_daemon
 }
 
 alloc_table() {
 	local rounds=${BENCH_ROUNDS:-3} i this before
-	echo "| round | this build | before (GWCTLD_BEFORE) | ratio |"
-	echo "|---|---|---|---|"
+	echo "| round | this build: 4 x 64 in flight | before | ratio | this build: 1 in flight | before | ratio |"
+	echo "|---|---|---|---|---|---|---|"
 	for ((i = 1; i <= rounds; i++)); do
 		this=$(alloc_round "$gwctld")
 		before=
 		[[ -n ${GWCTLD_BEFORE:-} ]] && before=$(alloc_round "$GWCTLD_BEFORE")
-		echo "| $i | $(printf "%'.0f" "$(field rate "$this")")/s (flushes $(field flushes "$this"), synced on the spot $(field sync_commits "$this")) |" \
-			"${before:+$(printf "%'.0f" "$(field rate "$before")")/s} |" \
-			"${before:+$(awk -v a="$(field rate "$this")" -v b="$(field rate "$before")" 'BEGIN { printf "%.2f", a / b }')} |"
+		r() { field "$1" "$2"; }
+		q() { [[ -n $before ]] && awk -v a="$(r "$1" "$this")" -v b="$(r "$1" "$before")" 'BEGIN { printf "%.2f", a / b }'; }
+		echo "| $i | $(r rate "$this")/s (commits $(r commits "$this"), flushes $(r flushes "$this"), synced on the spot $(r sync_commits "$this")) |" \
+			"${before:+$(r rate "$before")/s} | $(q rate) | $(r serial "$this")/s | ${before:+$(r serial "$before")/s} | $(q serial) |"
 	done
 }
 
