@@ -4,7 +4,9 @@
 # the event loop (a 200,000-record reload, STATUS with 1,000,000 mappings). Prints a Markdown
 # report for docs/BENCHMARKS.md.
 #
-# BENCH_ONLY=waits runs only the waits, BENCH_ONLY=store all but them; GWCTLD_BEFORE=PATH measures the waits with that gwctld
+# BENCH_ONLY=alloc runs only the durable allocations by the resolver's path (GET_EA, 4 x 64 in
+# flight), BENCH_ROUNDS rounds (default 3), interleaved with GWCTLD_BEFORE's when given, each
+# round into a fresh store. BENCH_ONLY=waits runs only the waits, BENCH_ONLY=store all but them; GWCTLD_BEFORE=PATH measures the waits with that gwctld
 # too (an older build), for a before/after comparison from the same run. BENCH_NO_SETUP=1 skips
 # tools/setup (the packages are there already).
 #
@@ -181,6 +183,40 @@ waits_table() {
 
 echo "Running on $(nproc) cores, $(uname -r), SQLite $(sqlite3 --version | cut -d' ' -f1)," \
 	"store on $(df --output=fstype "$work" | tail -n 1)." >&2
+
+# alloc_round GWCTLD: one round of new allocations into a fresh store (4 x 64 in flight, then
+# 1 in flight), as one line of NAME=VALUE fields
+alloc_round() {
+	local piped serial
+	rm -f "$work"/alloc.db*
+	start_daemon "$work/alloc.db" "$1"
+	piped=$("$bench" "$work/gwctl.sock" alloc "$allocations" 4 64)
+	serial=$("$bench" "$work/gwctl.sock" alloc 5000 1 1)
+	echo "rate=$(field rate "$piped") serial=$(field rate "$serial")" \
+		"flushes=$(stat_of gwctld.store.flushes) sync_commits=$(stat_of gwctld.store.sync_commits)" \
+		"commits=$(stat_of gwctld.store.commits)"
+	stop_daemon
+}
+
+alloc_table() {
+	local rounds=${BENCH_ROUNDS:-3} i this before
+	echo "| round | this build: 4 x 64 in flight | before | ratio | this build: 1 in flight | before | ratio |"
+	echo "|---|---|---|---|---|---|---|"
+	for ((i = 1; i <= rounds; i++)); do
+		this=$(alloc_round "$gwctld")
+		before=
+		[[ -n ${GWCTLD_BEFORE:-} ]] && before=$(alloc_round "$GWCTLD_BEFORE")
+		r() { field "$1" "$2"; }
+		q() { [[ -n $before ]] && awk -v a="$(r "$1" "$this")" -v b="$(r "$1" "$before")" 'BEGIN { printf "%.2f", a / b }'; }
+		echo "| $i | $(r rate "$this")/s (commits $(r commits "$this"), flushes $(r flushes "$this"), synced on the spot $(r sync_commits "$this")) |" \
+			"${before:+$(r rate "$before")/s} | $(q rate) | $(r serial "$this")/s | ${before:+$(r serial "$before")/s} | $(q serial) |"
+	done
+}
+
+if [[ ${BENCH_ONLY:-} == alloc ]]; then
+	alloc_table
+	exit 0
+fi
 
 if [[ ${BENCH_ONLY:-} == waits ]]; then
 	waits_table

@@ -1,8 +1,10 @@
 /* Random allocation over a range with rejection sampling, and a bounded scan when nearly full. */
 #include "alloc.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -68,7 +70,45 @@ static void address_at(const struct ipr_prefix *range, u128 offset, uint8_t out[
 		out[i] |= (uint8_t)offset;
 }
 
-/* 1 when the encoded address is neither mapped nor resting, 0 when taken, or -errno. */
+#define POOL_KEY_MAX 128
+
+static void encoded_key(int family, const uint8_t *address, char *buf, size_t size)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	inet_ntop(family, address, text, sizeof(text));
+	snprintf(buf, size, "encoded:%s", text);
+}
+
+static void ref_key(const struct ipr_ref *ref, char *buf, size_t size)
+{
+	char text[IPR_REF_TEXT_MAX];
+
+	ipr_ref_format(ref, text);
+	snprintf(buf, size, "ref:%s", text);
+}
+
+static void range_pool(const struct ipr_prefix *range, char *buf, size_t size)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	inet_ntop(range->family, range->addr, text, sizeof(text));
+	snprintf(buf, size, "encoded:%s/%u", text, (unsigned)range->len);
+}
+
+static void refs_pool(const struct ipr_ref *min, const struct ipr_ref *max, char *buf, size_t size)
+{
+	char lo[IPR_REF_TEXT_MAX], hi[IPR_REF_TEXT_MAX];
+
+	ipr_ref_format(min, lo);
+	ipr_ref_format(max, hi);
+	snprintf(buf, size, "ref:%s-%s", lo, hi);
+}
+
+/*
+ * 1 when the encoded address is neither mapped nor resting, 0 when taken, or -errno. A value
+ * may be reserved and picked again: taking it from the reserve checks once more.
+ */
 static int encoded_free(struct store *store, int family, const uint8_t *candidate, int64_t now)
 {
 	struct ipr_mapping existing;
@@ -82,7 +122,9 @@ static int encoded_free(struct store *store, int family, const uint8_t *candidat
 	return rc < 0 ? rc : !rc;
 }
 
-int alloc_encoded(struct store *store, const struct ipr_prefix *range, int64_t now, uint8_t out[16])
+/* Picks a free encoded address at random: the old way, and the refill's. */
+static int pick_encoded(struct store *store, const struct ipr_prefix *range, int64_t now,
+			uint8_t out[16], bool scan)
 {
 	u128 last = last_offset(range), span, offset;
 	int rc;
@@ -97,7 +139,7 @@ int alloc_encoded(struct store *store, const struct ipr_prefix *range, int64_t n
 		if (rc != 0)
 			return rc < 0 ? rc : 0;
 	}
-	if (span > SCAN_LIMIT)
+	if (!scan || span > SCAN_LIMIT)
 		return -ENOSPC;
 	/* Nearly full and small: walk the whole range once from a random place. */
 	offset = random_below(span);
@@ -128,8 +170,8 @@ static int ref_free(struct store *store, const struct ipr_ref *candidate, int64_
 	return rc < 0 ? rc : !rc;
 }
 
-int alloc_ref(struct store *store, const struct ipr_ref *min, const struct ipr_ref *max,
-	      int64_t now, struct ipr_ref *out)
+static int pick_ref(struct store *store, const struct ipr_ref *min, const struct ipr_ref *max,
+		    int64_t now, struct ipr_ref *out, bool scan)
 {
 	u128 lo = to_u128(min), hi = to_u128(max), span, value, start;
 	int rc;
@@ -144,7 +186,7 @@ int alloc_ref(struct store *store, const struct ipr_ref *min, const struct ipr_r
 		if (rc != 0)
 			return rc < 0 ? rc : 0;
 	}
-	if (span == 0 || span > SCAN_LIMIT)
+	if (!scan || span == 0 || span > SCAN_LIMIT)
 		return -ENOSPC;
 	start = random_below(span);
 	for (u128 n = 0; n < span; n++) {
@@ -155,4 +197,174 @@ int alloc_ref(struct store *store, const struct ipr_ref *min, const struct ipr_r
 			return rc < 0 ? rc : 0;
 	}
 	return -ENOSPC;
+}
+
+/*
+ * Takes a value of the pool: one a flush covered, else (counted by the store) one not yet on
+ * disk, the commit then syncing. A value taken that is mapped or resting now (a static mapping
+ * written from a file since, a value picked at random while reserved, then freed) is dropped
+ * from the reserve and the next one tried.
+ */
+static int take_encoded(struct store *store, const struct ipr_prefix *range, int64_t now,
+			uint8_t out[16])
+{
+	char pool[POOL_KEY_MAX], value[POOL_KEY_MAX];
+	int rc;
+
+	range_pool(range, pool, sizeof(pool));
+	for (int flushed = 1; flushed >= 0; flushed--) {
+		while ((rc = store_reserve_take(store, pool, flushed, value, sizeof(value))) == 0) {
+			memset(out, 0, 16);
+			if (inet_pton(range->family, value + strlen("encoded:"), out) != 1)
+				continue;
+			rc = encoded_free(store, range->family, out, now);
+			if (rc != 0)
+				return rc < 0 ? rc : 0;
+		}
+		if (rc != -ENOENT)
+			return rc;
+	}
+	return -ENOENT;
+}
+
+int alloc_encoded(struct store *store, const struct ipr_prefix *range, int64_t now, uint8_t out[16])
+{
+	int rc = take_encoded(store, range, now, out);
+
+	if (rc != -ENOENT)
+		return rc;
+	/* the reserve is dry: a value picked now is bound durably, synced at commit */
+	rc = pick_encoded(store, range, now, out, true);
+	if (rc == 0)
+		store_need_sync(store);
+	return rc;
+}
+
+static int take_ref(struct store *store, const struct ipr_ref *min, const struct ipr_ref *max,
+		    int64_t now, struct ipr_ref *out)
+{
+	char pool[POOL_KEY_MAX], value[POOL_KEY_MAX];
+	const char *text;
+	int rc;
+
+	refs_pool(min, max, pool, sizeof(pool));
+	for (int flushed = 1; flushed >= 0; flushed--) {
+		while ((rc = store_reserve_take(store, pool, flushed, value, sizeof(value))) == 0) {
+			text = value + strlen("ref:");
+			if (ipr_ref_parse(text, strlen(text), out, NULL) < 0)
+				continue;
+			rc = ref_free(store, out, now);
+			if (rc != 0)
+				return rc < 0 ? rc : 0;
+		}
+		if (rc != -ENOENT)
+			return rc;
+	}
+	return -ENOENT;
+}
+
+int alloc_ref(struct store *store, const struct ipr_ref *min, const struct ipr_ref *max,
+	      int64_t now, struct ipr_ref *out)
+{
+	int rc;
+
+	if (to_u128(min) > to_u128(max))
+		return -EINVAL;
+	rc = take_ref(store, min, max, now, out);
+	if (rc != -ENOENT)
+		return rc;
+	rc = pick_ref(store, min, max, now, out, true);
+	if (rc == 0)
+		store_need_sync(store);
+	return rc;
+}
+
+/* A pool holds at most this many, and a sixteenth of its range (a power loss rests them all). */
+static uint64_t pool_target(uint64_t range_size)
+{
+	uint64_t target = range_size / 16;
+
+	return target < 1 ? 1 : target > ALLOC_POOL_MAX ? ALLOC_POOL_MAX : target;
+}
+
+/* Adds up to max values to a pool short of its target; returns how many, or -errno. */
+static int refill(struct store *store, const char *pool, uint64_t range_size, size_t max,
+		  int (*pick)(void *arg, char *value, size_t size), void *arg)
+{
+	uint64_t all, flushed, target = pool_target(range_size);
+	char value[POOL_KEY_MAX];
+	int rc, added = 0;
+
+	rc = store_reserve_count(store, pool, &all, &flushed);
+	if (rc < 0)
+		return rc;
+	while (all + (uint64_t)added < target && (size_t)added < max) {
+		rc = pick(arg, value, sizeof(value));
+		if (rc == -ENOSPC)
+			break; /* nearly full: what is left is picked when asked for */
+		if (rc == 0)
+			rc = store_reserve_add(store, pool, value);
+		if (rc < 0)
+			return rc;
+		added++;
+	}
+	return added;
+}
+
+struct encoded_pick {
+	struct store *store;
+	const struct ipr_prefix *range;
+	int64_t now;
+};
+
+static int pick_encoded_value(void *arg, char *value, size_t size)
+{
+	struct encoded_pick *p = arg;
+	uint8_t address[16];
+	int rc = pick_encoded(p->store, p->range, p->now, address, false);
+
+	if (rc == 0)
+		encoded_key(p->range->family, address, value, size);
+	return rc;
+}
+
+int alloc_refill_encoded(struct store *store, const struct ipr_prefix *range, int64_t now,
+			 size_t max)
+{
+	struct encoded_pick p = { store, range, now };
+	char pool[POOL_KEY_MAX];
+
+	range_pool(range, pool, sizeof(pool));
+	return refill(store, pool, alloc_range_size(range), max, pick_encoded_value, &p);
+}
+
+struct ref_pick {
+	struct store *store;
+	const struct ipr_ref *min, *max;
+	int64_t now;
+};
+
+static int pick_ref_value(void *arg, char *value, size_t size)
+{
+	struct ref_pick *p = arg;
+	struct ipr_ref ref;
+	int rc = pick_ref(p->store, p->min, p->max, p->now, &ref, false);
+
+	if (rc == 0)
+		ref_key(&ref, value, size);
+	return rc;
+}
+
+int alloc_refill_ref(struct store *store, const struct ipr_ref *min, const struct ipr_ref *max,
+		     int64_t now, size_t count)
+{
+	struct ref_pick p = { store, min, max, now };
+	u128 span = to_u128(max) - to_u128(min) + 1;
+	char pool[POOL_KEY_MAX];
+
+	if (to_u128(min) > to_u128(max))
+		return -EINVAL;
+	refs_pool(min, max, pool, sizeof(pool));
+	return refill(store, pool, span == 0 || span > UINT64_MAX ? UINT64_MAX : (uint64_t)span,
+		      count, pick_ref_value, &p);
 }

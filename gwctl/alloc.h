@@ -10,9 +10,10 @@
 #include "store.h"
 
 /*
- * Picks a free encoded address in range: one ipr_prefix_place calls usable (not the network
- * address, the gateway's own or the IPv4 broadcast), not mapped, not in quarantine. Returns 0,
- * -ENOSPC when the range is exhausted, or a store error.
+ * Takes an encoded address of range from the reserve, or, when it has none, picks a free one
+ * at random and asks the store to sync the transaction's commit (store_need_sync). Free: one
+ * ipr_prefix_place calls usable (not the network address, the gateway's own or the IPv4 broadcast),
+ * not mapped, not in quarantine. Returns 0, -ENOSPC when the range is exhausted, or a store error.
  */
 IPR_MUST_CHECK int alloc_encoded(struct store *store, const struct ipr_prefix *range, int64_t now,
 				 uint8_t out[16]);
@@ -20,6 +21,18 @@ IPR_MUST_CHECK int alloc_encoded(struct store *store, const struct ipr_prefix *r
 /* Picks a free reference in [min, max] the same way. */
 IPR_MUST_CHECK int alloc_ref(struct store *store, const struct ipr_ref *min,
 			     const struct ipr_ref *max, int64_t now, struct ipr_ref *out);
+
+/*
+ * Allocation takes values from the store's reserve (a pool per range), refilled ahead of need
+ * by these, each in a transaction of its own that the flusher then puts on disk. A pool holds
+ * up to ALLOC_POOL_MAX values and a sixteenth of its range. Each adds at most max values and
+ * returns how many it added, or -errno.
+ */
+#define ALLOC_POOL_MAX 4096
+IPR_MUST_CHECK int alloc_refill_encoded(struct store *store, const struct ipr_prefix *range,
+					int64_t now, size_t max);
+IPR_MUST_CHECK int alloc_refill_ref(struct store *store, const struct ipr_ref *min,
+				    const struct ipr_ref *max, int64_t now, size_t max_new);
 
 /* How many encoded addresses the range offers (saturates at UINT64_MAX). */
 uint64_t alloc_range_size(const struct ipr_prefix *range);

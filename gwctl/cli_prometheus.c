@@ -9,9 +9,19 @@
  * ends in a dot covers every name under it. Everything else only grows.
  */
 static const char *const gauges[] = {
-	"gwctld.mappings.",	     "gwctld.store.bad_rows",	  "dataplane.mappings.remote",
-	"dataplane.mappings.local",  "dataplane.wait.now",	  "dataplane.offload.tun_tso",
-	"dataplane.offload.tun_uso", "dataplane.offload.udp_gso", "dataplane.offload.udp_gro",
+	"gwctld.mappings.",
+	"gwctld.store.bad_rows",
+	"dataplane.mappings.remote",
+	"dataplane.mappings.local",
+	"dataplane.wait.now",
+	"dataplane.offload.tun_tso",
+	"dataplane.offload.tun_uso",
+	"dataplane.offload.udp_gso",
+	"dataplane.offload.udp_gro",
+	/* what the last start found (docs/store.md, Durability) */
+	"gwctld.store.unclean_start",
+	"gwctld.store.unclean_start_quarantined",
+	"gwctld.store.unclean_start_leases_extended",
 };
 
 bool prometheus_is_gauge(const char *name)

@@ -23,6 +23,7 @@ enum config_key {
 	KEY_DYNAMIC_REF_MIN,
 	KEY_DYNAMIC_REF_MAX,
 	KEY_COMMIT_BATCH,
+	KEY_FLUSH_INTERVAL_MS,
 	KEY_MAX_CLIENTS,
 	KEY_LOG_LEVEL,
 	KEY_GATEWAY_NAME,
@@ -329,6 +330,14 @@ static int set_commit_batch(struct gwctl_config *cfg, const char *v, size_t n, s
 	return parse_count(v, n, &cfg->commit_batch, err);
 }
 
+/* Power loss may forget at most this much; past 10 s would make that promise an empty one. */
+static int set_flush_interval(struct gwctl_config *cfg, const char *v, size_t n,
+			      struct ipr_err *err)
+{
+	return parse_positive(v, n, 10000, "must be 1 to 10000 (milliseconds)",
+			      &cfg->flush_interval_ms, err);
+}
+
 static int parse_limit(const char *v, size_t n, uint32_t *out, struct ipr_err *err)
 {
 	return parse_positive(v, n, CONFIG_INBOUND_MAX, "must be 1 to 16777216", out, err);
@@ -514,6 +523,7 @@ static const struct config_key_info keys[KEY_COUNT] = {
 	[KEY_DYNAMIC_REF_MIN] = { "dynamic-ref-min", set_dynamic_ref_min, false, false },
 	[KEY_DYNAMIC_REF_MAX] = { "dynamic-ref-max", set_dynamic_ref_max, false, false },
 	[KEY_COMMIT_BATCH] = { "commit-batch", set_commit_batch, false, false },
+	[KEY_FLUSH_INTERVAL_MS] = { "flush-interval-ms", set_flush_interval, false, false },
 	[KEY_MAX_CLIENTS] = { "max-clients", set_max_clients, false, false },
 	[KEY_LOG_LEVEL] = { "log-level", set_log_level, false, false },
 	[KEY_GATEWAY_NAME] = { "gateway-name", set_gateway_name, true, false },
@@ -557,6 +567,7 @@ void config_defaults(struct gwctl_config *cfg)
 	cfg->dynamic_ref_min = ipr_ref_from_u64(UINT64_C(1) << 32);
 	cfg->dynamic_ref_max = ipr_ref_from_u64((UINT64_C(1) << 56) - 1);
 	cfg->commit_batch = 256;
+	cfg->flush_interval_ms = 200;
 	cfg->max_clients = 64;
 	cfg->max_clients_per_user = 0; /* half of max-clients */
 	cfg->idle_timeout_secs = 60;

@@ -88,6 +88,7 @@ struct gwctl_config {
 	struct ipr_ref dynamic_ref_min;
 	struct ipr_ref dynamic_ref_max;
 	uint32_t commit_batch;
+	uint32_t flush_interval_ms; /* power loss forgets at most this much (docs/store.md) */
 	uint32_t max_clients;
 	uint32_t max_clients_per_user; /* 0: half of max_clients (gwctl/clients.h) */
 	uint32_t idle_timeout_secs;    /* connections quiet this long are closed */

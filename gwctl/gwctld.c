@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -105,6 +106,21 @@ int main(int argc, char **argv)
 		store_close(store);
 		return 1;
 	}
+	rc = store_start(store, (int64_t)time(NULL), cfg.lease_secs, cfg.quarantine_secs,
+			 &svc.start);
+	if (rc < 0) {
+		log_error("%s: cannot record the start in the store: %s", cfg.database,
+			  strerror(-rc));
+		service_deinit(&svc);
+		store_close(store);
+		return 1;
+	}
+	if (svc.start.unclean)
+		log_warn("store: gwctld did not stop cleanly last time (killed, crashed or power "
+			 "lost): %llu reserved values rest in quarantine, %llu leases run at least "
+			 "%u s from now (see docs/operations.md)",
+			 (unsigned long long)svc.start.reserved_quarantined,
+			 (unsigned long long)svc.start.leases_extended, cfg.lease_secs);
 	snprintf(svc.config_path, sizeof(svc.config_path), "%s", config_path);
 	{
 		const char *servers[CONFIG_DNS_SERVERS_MAX];
@@ -132,6 +148,10 @@ int main(int argc, char **argv)
 		rc = server_run(srv);
 	}
 	server_free(srv);
+	/* last: every commit on disk, and the next start knows nothing can be missing */
+	if (store_mark_clean(store) < 0)
+		log_warn("store: cannot record a clean stop; the next start treats this one as "
+			 "unclean");
 	service_deinit(&svc);
 	store_close(store);
 	return rc < 0 ? 1 : 0;

@@ -542,6 +542,7 @@ static int handle_stats(struct request *r)
 	const struct service_counters *c = &r->svc->counters;
 	const struct quota_counters *q = &r->svc->quota_counters;
 	struct store_counts counts;
+	struct store_durability durability;
 	char name[64];
 	int rc = store_count(r->svc->store, &counts);
 
@@ -580,6 +581,17 @@ static int handle_stats(struct request *r)
 	ipr_ctl_put_counter(r->reply, "gwctld.store.failures", c->store_failures);
 	ipr_ctl_put_counter(r->reply, "gwctld.store.replaced", c->store_replaced);
 	ipr_ctl_put_counter(r->reply, "gwctld.store.bad_rows", counts.bad_rows);
+	store_durability(r->svc->store, &durability);
+	ipr_ctl_put_counter(r->reply, "gwctld.store.flushes", durability.flushes);
+	ipr_ctl_put_counter(r->reply, "gwctld.store.flush_failures", durability.flush_failures);
+	ipr_ctl_put_counter(r->reply, "gwctld.store.sync_commits", durability.sync_commits);
+	ipr_ctl_put_counter(r->reply, "gwctld.store.reserved", c->reserved);
+	ipr_ctl_put_counter(r->reply, "gwctld.store.refill_failures", c->refill_failures);
+	ipr_ctl_put_counter(r->reply, "gwctld.store.unclean_start", r->svc->start.unclean);
+	ipr_ctl_put_counter(r->reply, "gwctld.store.unclean_start_quarantined",
+			    r->svc->start.reserved_quarantined);
+	ipr_ctl_put_counter(r->reply, "gwctld.store.unclean_start_leases_extended",
+			    r->svc->start.leases_extended);
 	ipr_ctl_put_counter(r->reply, "gwctld.events.sent", c->events_sent);
 	ipr_ctl_put_counter(r->reply, "gwctld.subscribers.dropped", c->subscribers_dropped);
 	for (int k = IPR_MAP_PUBLISHED; k <= IPR_MAP_STATIC_EXTERNAL; k++) {

@@ -41,6 +41,7 @@ enum {
 	TAG_NAMES = -6,
 	TAG_IDLE = -7,
 	TAG_RELOAD = -8,
+	TAG_FLUSH = -9,
 };
 
 struct client {
@@ -80,7 +81,9 @@ struct server {
 	int epoll_fd;
 	int signal_fd;
 	int timer_fd;
-	int idle_fd; /* ticks to look for idle connections */
+	int idle_fd;  /* ticks to look for idle connections */
+	int flush_fd; /* ticks every flush-interval-ms: commits since the last flush go to disk */
+	bool refill_due; /* the reserve wants more than one refill could add */
 	struct clients_log refusals;
 	struct ipr_bucket replaced_log; /* the replaced store is logged once a second at most */
 	bool stop;
@@ -202,7 +205,8 @@ int server_open(struct server **out, struct service *svc, int listen_fd, char *m
 	if (!srv)
 		return -ENOMEM;
 	srv->svc = svc;
-	srv->listen_fd = srv->epoll_fd = srv->signal_fd = srv->timer_fd = srv->idle_fd = -1;
+	srv->listen_fd = srv->epoll_fd = srv->signal_fd = srv->timer_fd = srv->idle_fd =
+		srv->flush_fd = -1;
 	srv->watch.inotify_fd = srv->watch.timer_fd = -1;
 	srv->client_cap = svc->cfg.max_clients;
 	srv->clients = calloc(srv->client_cap, sizeof(*srv->clients));
@@ -227,8 +231,10 @@ int server_open(struct server **out, struct service *svc, int listen_fd, char *m
 	srv->signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
 	srv->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	srv->idle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	srv->flush_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (srv->signal_fd < 0 || srv->timer_fd < 0 || srv->idle_fd < 0 || srv->epoll_fd < 0) {
+	if (srv->signal_fd < 0 || srv->timer_fd < 0 || srv->idle_fd < 0 || srv->flush_fd < 0 ||
+	    srv->epoll_fd < 0) {
 		rc = -errno;
 		goto out;
 	}
@@ -243,6 +249,13 @@ int server_open(struct server **out, struct service *svc, int listen_fd, char *m
 		.it_value = { .tv_sec = clients_idle_check_secs(&svc->cfg) },
 	};
 	timerfd_settime(srv->idle_fd, 0, &idle_every, NULL);
+	long flush_ns = (long)(svc->cfg.flush_interval_ms % 1000) * 1000000L;
+	struct itimerspec flush_every = {
+		.it_interval = { .tv_sec = svc->cfg.flush_interval_ms / 1000, .tv_nsec = flush_ns },
+		.it_value = { .tv_sec = svc->cfg.flush_interval_ms / 1000, .tv_nsec = flush_ns },
+	};
+	timerfd_settime(srv->flush_fd, 0, &flush_every, NULL);
+	srv->refill_due = true; /* the reserve as the ranges now are, before it is needed */
 	rc = watch_open(&srv->watch);
 	if (rc == 0)
 		rc = reloader_open(&srv->reloader);
@@ -265,6 +278,8 @@ int server_open(struct server **out, struct service *svc, int listen_fd, char *m
 		rc = arm(srv, EPOLL_CTL_ADD, srv->timer_fd, EPOLLIN, TAG_TIMER);
 	if (rc == 0)
 		rc = arm(srv, EPOLL_CTL_ADD, srv->idle_fd, EPOLLIN, TAG_IDLE);
+	if (rc == 0)
+		rc = arm(srv, EPOLL_CTL_ADD, srv->flush_fd, EPOLLIN, TAG_FLUSH);
 	if (rc < 0)
 		goto out;
 	*out = srv;
@@ -308,6 +323,8 @@ void server_free(struct server *srv)
 		close(srv->timer_fd);
 	if (srv->idle_fd >= 0)
 		close(srv->idle_fd);
+	if (srv->flush_fd >= 0)
+		close(srv->flush_fd);
 	watch_close(&srv->watch);
 	reloader_free(srv->reloader);
 	free(srv->clients);
@@ -705,6 +722,28 @@ static void publish_pending(struct server *srv)
 	service_drop_pending(svc);
 }
 
+/*
+ * After a batch's replies went out: the reserve topped up when allocations took from it, in a
+ * commit of its own that does not wait for the disk either (the flusher makes it usable).
+ */
+static void refill_reserve(struct server *srv)
+{
+	struct service *svc = srv->svc;
+	uint64_t allocated = svc->counters.allocated_encoded + svc->counters.allocated_refs;
+	int rc;
+
+	/* counting a pool costs a scan of its index: every REFILL_EVERY allocations is enough */
+	if (!srv->refill_due && allocated - svc->allocated_seen < REFILL_EVERY)
+		return;
+	svc->allocated_seen = allocated;
+	rc = service_refill(svc);
+	srv->refill_due = rc >= REFILL_CHUNK;
+	if (rc < 0)
+		log_warn("store: the reserve of values could not be refilled (%s); allocations "
+			 "sync on the spot until it is",
+			 strerror(-rc));
+}
+
 static void process_batch(struct server *srv)
 {
 	struct service *svc = srv->svc;
@@ -790,6 +829,7 @@ static void process_batch(struct server *srv)
 	if (!doomed)
 		publish_pending(srv);
 	srv->batch_len = 0;
+	refill_reserve(srv);
 }
 
 /* Feeds subscribers their snapshot a page at a time, as fast as they read it. */
@@ -843,7 +883,8 @@ static void handle_signals(struct server *srv)
 /* Work left over does not wait: requests beyond a full batch, leases, a reload's slices. */
 static bool work_left(const struct server *srv)
 {
-	return clients_waiting(srv) || srv->sweep_due || reloader_busy(srv->reloader);
+	return clients_waiting(srv) || srv->sweep_due || srv->refill_due ||
+	       reloader_busy(srv->reloader);
 }
 
 int server_run(struct server *srv)
@@ -874,6 +915,10 @@ int server_run(struct server *srv)
 					srv->publish_due = true;
 			} else if (tag == TAG_IDLE) {
 				close_idle_clients(srv);
+			} else if (tag == TAG_FLUSH) {
+				uint64_t ticks;
+				(void)!read(srv->flush_fd, &ticks, sizeof(ticks));
+				store_flush(srv->svc->store);
 			} else if (tag == TAG_TIMER) {
 				uint64_t ticks;
 				(void)!read(srv->timer_fd, &ticks, sizeof(ticks));
@@ -894,6 +939,8 @@ int server_run(struct server *srv)
 		if (srv->batch_len || srv->sweep_due || srv->reload_due || srv->publish_due ||
 		    reloader_busy(srv->reloader))
 			process_batch(srv);
+		else if (srv->refill_due)
+			refill_reserve(srv);
 		if (srv->svc->config_loads != srv->config_loads_seen ||
 		    srv->svc->publish.files_changes != srv->files_changes_seen) {
 			/* the configuration or an $INCLUDE may name other files as sources now */

@@ -1,6 +1,8 @@
 /* The daemon's state: ranges from the configuration, pending changes, sweeping and reloading. */
 #include "service.h"
 
+#include "alloc.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +114,37 @@ size_t service_error_reply(uint8_t *buf, size_t cap, uint8_t kind, uint32_t id, 
 			len = 0; /* cap below a header: nothing can be said */
 	}
 	return len;
+}
+
+int service_refill(struct service *svc)
+{
+	int64_t now = service_now();
+	int added = 0, rc;
+
+	rc = store_begin(svc->store);
+	for (int i = 0; i < 2 && rc >= 0; i++) {
+		if (svc->has_range[i])
+			rc = alloc_refill_encoded(svc->store, &svc->range[i], now, REFILL_CHUNK);
+		if (rc > added)
+			added = rc;
+	}
+	if (rc >= 0)
+		rc = alloc_refill_ref(svc->store, &svc->cfg.dynamic_ref_min,
+				      &svc->cfg.dynamic_ref_max, now, REFILL_CHUNK);
+	if (rc > added)
+		added = rc;
+	if (rc >= 0)
+		rc = store_commit(svc->store);
+	else
+		store_rollback(svc->store);
+	if (rc < 0) {
+		svc->counters.refill_failures++;
+		return rc;
+	}
+	svc->counters.reserved += (uint64_t)added;
+	if (added)
+		store_flush(svc->store); /* usable once on disk: the flusher's work, not ours */
+	return added;
 }
 
 int service_sweep(struct service *svc, size_t max)

@@ -40,6 +40,8 @@ struct service_counters {
 	uint64_t inbound_rate_limited; /* dataplane allocations refused: too fast */
 	uint64_t inbound_over_quota;   /* dataplane allocations refused: too many live */
 	uint64_t inbound_reclaimed;    /* idle dataplane-made mappings removed to make room */
+	uint64_t reserved;	       /* values added to the reserve ahead of need */
+	uint64_t refill_failures;      /* refills the store could not commit */
 };
 
 /* A change to the mapping set, told to subscribers once it is committed. */
@@ -67,16 +69,27 @@ struct service {
 	bool pending_overflow;
 	uint64_t pending_changes; /* every change of the batch, also those beyond pending_cap */
 	struct publish_state publish;
-	struct names *names;	/* resolves external hosts' gateway names; NULL: none can be */
-	uint64_t config_loads;	/* configurations applied by reloads */
-	struct reports reports; /* other components' counters, for STATS */
-	struct inbound inbound; /* rate limits on dataplane allocations for unknown sources */
-	struct quota quota;	/* holds against the pools of clients and peers */
+	struct names *names;	 /* resolves external hosts' gateway names; NULL: none can be */
+	uint64_t config_loads;	 /* configurations applied by reloads */
+	struct reports reports;	 /* other components' counters, for STATS */
+	struct inbound inbound;	 /* rate limits on dataplane allocations for unknown sources */
+	uint64_t allocated_seen; /* allocations when the reserve was last refilled */
+	struct store_start_report start; /* what the store found at start (unclean stop...) */
+	struct quota quota;		 /* holds against the pools of clients and peers */
 	struct quota_counters quota_counters;
 };
 
 /* The limits of gwctl/quota.h from the configuration and the ranges. */
 void service_quota_limits(const struct service *svc, struct quota_limits *lim);
+
+/*
+ * Tops up the reserve of every range, at most REFILL_CHUNK values a pool, in a transaction of
+ * its own that the flusher then puts on disk (off the answer's path: after a batch's replies).
+ * Returns how many values it added (REFILL_CHUNK or more: call again), or -errno.
+ */
+#define REFILL_CHUNK 512
+#define REFILL_EVERY 32
+IPR_MUST_CHECK int service_refill(struct service *svc);
 
 /* Sets up ranges from cfg; the store is opened by the caller. */
 IPR_MUST_CHECK int service_init(struct service *svc, const struct gwctl_config *cfg,

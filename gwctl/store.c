@@ -12,6 +12,7 @@
 
 #include "schema.h"
 #include "bucket.h"
+#include "store_flush.h"
 #include "store_guard.h"
 #include "store_wal.h"
 
@@ -52,6 +53,10 @@ enum stmt {
 	ST_INBOUND_COUNT_PEER,
 	ST_INBOUND_IDLE,
 	ST_INBOUND_IDLE_PEER,
+	ST_RESERVE_TAKE,
+	ST_RESERVE_DELETE,
+	ST_RESERVE_ADD,
+	ST_RESERVE_COUNT,
 	ST_COUNT_MAX,
 };
 
@@ -115,6 +120,14 @@ static const char *const stmt_sql[ST_COUNT_MAX] = {
 	[ST_INBOUND_IDLE_PEER] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping"
 				 " WHERE kind = 3 AND source = 'dataplane' AND last_used IS NULL"
 				 " AND context = ?1 ORDER BY created, id LIMIT 1",
+	/* values reserved ahead of need (schema/004-reserve.sql): usable once flushed */
+	/* oldest first: takes and adds touch the ends of the table, not random pages */
+	[ST_RESERVE_TAKE] = "SELECT id, value FROM reserve WHERE pool = ?1 AND seq <= ?2"
+			    " ORDER BY id LIMIT 1",
+	[ST_RESERVE_DELETE] = "DELETE FROM reserve WHERE id = ?1",
+	[ST_RESERVE_ADD] = "INSERT INTO reserve (value, pool, seq) VALUES (?1, ?2, ?3)",
+	[ST_RESERVE_COUNT] = "SELECT count(*), coalesce(sum(seq <= ?2), 0) FROM reserve"
+			     " WHERE pool = ?1",
 };
 
 struct store {
@@ -124,6 +137,11 @@ struct store {
 	bool replaced; /* the file was deleted or replaced under us: no write commits any more */
 	uint64_t changes_at_begin;
 	struct store_wal wal;
+	/* commits are numbered; the flusher says up to which one the disk has them */
+	uint64_t commit_gen;
+	bool sync_this; /* the open transaction used a value not yet on disk: sync at commit */
+	struct store_flush flush;
+	struct store_durability stats;
 };
 
 sqlite3 *store_db(struct store *store)
@@ -430,8 +448,9 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 	rc = check_integrity(store->db, path, msg, msg_size);
 	if (rc < 0)
 		goto out;
-	/* WAL with synchronous=FULL: a COMMIT that returned is on disk, whatever happens next. */
-	rc = exec(store->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", error,
+	/* WAL with synchronous=NORMAL: a COMMIT that returned survives the process, and reaches
+	 * the disk at the next flush (see store_flush.h and docs/store.md). */
+	rc = exec(store->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", error,
 		  sizeof(error));
 	if (rc < 0) {
 		say(msg, msg_size, "%s: cannot switch to WAL: %s", path, error);
@@ -447,6 +466,11 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 		rc = prepare_all(store, path, msg, msg_size);
 	if (rc < 0)
 		goto out;
+	rc = store_flush_start(&store->flush, store->db, path);
+	if (rc < 0) {
+		say(msg, msg_size, "%s: cannot start the flusher thread", path);
+		goto out;
+	}
 	*out = store;
 	store = NULL;
 	rc = 0;
@@ -489,6 +513,7 @@ void store_close(struct store *store)
 {
 	if (!store)
 		return;
+	store_flush_stop(&store->flush);
 	for (int s = 0; s < ST_COUNT_MAX; s++)
 		sqlite3_finalize(store->stmt[s]);
 	sqlite3_close(store->db);
@@ -499,6 +524,7 @@ void store_close(struct store *store)
 int store_begin(struct store *store)
 {
 	store->changes_at_begin = store_changes(store);
+	store->sync_this = false;
 	return run(store, ST_BEGIN);
 }
 
@@ -515,12 +541,198 @@ int store_commit(struct store *store)
 		return -ESTALE;
 	}
 	rc = run(store, ST_COMMIT);
-	if (rc == 0)
-		store_wal_after_commit(&store->wal, store->db, ipr_clock_ms());
-
-	if (rc < 0)
+	if (rc < 0) {
 		store_rollback(store);
+		return rc;
+	}
+	store->commit_gen++;
+	if (store->sync_this) {
+		/* a value was bound that no flush had covered yet: on disk before anyone hears of
+		 * it (the old way, now the exception; counted) */
+		store->sync_this = false;
+		store->stats.sync_commits++;
+		rc = store_flush_now(&store->flush, store->commit_gen);
+	}
+	store_wal_after_commit(&store->wal, store->db, ipr_clock_ms());
 	return rc;
+}
+
+void store_flush(struct store *store)
+{
+	store_flush_request(&store->flush, store->commit_gen);
+}
+
+bool store_flushed(const struct store *store)
+{
+	return store_flush_done(&store->flush) >= store->commit_gen;
+}
+
+void store_durability(const struct store *store, struct store_durability *out)
+{
+	*out = store->stats;
+	out->flushes = __atomic_load_n(&store->flush.flushes, __ATOMIC_RELAXED);
+	out->flush_failures = __atomic_load_n(&store->flush.failures, __ATOMIC_RELAXED);
+}
+
+void store_need_sync(struct store *store)
+{
+	store->sync_this = true;
+}
+
+int store_reserve_take(struct store *store, const char *pool, bool flushed_only, char *value,
+		       size_t size)
+{
+	sqlite3_stmt *st = store->stmt[ST_RESERVE_TAKE];
+	int rc;
+
+	bind_text(st, 1, pool);
+	sqlite3_bind_int64(st, 2,
+			   flushed_only ? (int64_t)store_flush_done(&store->flush) : INT64_MAX);
+	int64_t id = 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		snprintf(value, size, "%s", (const char *)sqlite3_column_text(st, 1));
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
+	}
+	sqlite3_reset(st);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(store->stmt[ST_RESERVE_DELETE], 1, id);
+	rc = run(store, ST_RESERVE_DELETE);
+	if (rc == 0 && !flushed_only)
+		store_need_sync(store);
+	return rc;
+}
+
+int store_reserve_add(struct store *store, const char *pool, const char *value)
+{
+	sqlite3_stmt *st = store->stmt[ST_RESERVE_ADD];
+
+	bind_text(st, 1, value);
+	bind_text(st, 2, pool);
+	sqlite3_bind_int64(st, 3, (int64_t)store->commit_gen + 1); /* the commit to come */
+	return run(store, ST_RESERVE_ADD);
+}
+
+int store_reserve_count(struct store *store, const char *pool, uint64_t *all, uint64_t *flushed)
+{
+	sqlite3_stmt *st = store->stmt[ST_RESERVE_COUNT];
+	int rc;
+
+	bind_text(st, 1, pool);
+	sqlite3_bind_int64(st, 2, (int64_t)store_flush_done(&store->flush));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*all = (uint64_t)sqlite3_column_int64(st, 0);
+		*flushed = (uint64_t)sqlite3_column_int64(st, 1);
+		rc = SQLITE_OK;
+	}
+	sqlite3_reset(st);
+	return errno_of(rc);
+}
+
+/* Runs sql with ?1 and ?2 bound (unused ones are ignored); for the rare statements of start. */
+static int run_sql(struct store *store, const char *sql, int64_t a, int64_t b, int64_t *result)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return errno_of(rc);
+	if (sqlite3_bind_parameter_count(st) >= 1)
+		sqlite3_bind_int64(st, 1, a);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, b);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && result)
+		*result = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return errno_of(rc);
+}
+
+int store_start(struct store *store, int64_t now, uint32_t lease_secs, uint32_t quarantine_secs,
+		struct store_start_report *report)
+{
+	int64_t clean = 0, n = 0;
+	int rc;
+
+	memset(report, 0, sizeof(*report));
+	rc = run(store, ST_BEGIN);
+	if (rc == 0)
+		rc = run_sql(store, "SELECT value FROM store_state WHERE name = 'clean'", 0, 0,
+			     &clean);
+	if (rc == 0 && !clean) {
+		/* Power may have gone: bindings of the last flush interval may be forgotten, and
+		 * their values are back in reserve. Every reserved value rests for a lease (an
+		 * answer naming it may be cached) plus the quarantine. */
+		report->unclean = true;
+		rc = run_sql(store, "SELECT count(DISTINCT value) FROM reserve", 0, 0, &n);
+		report->reserved_quarantined = (uint64_t)n;
+		if (rc == 0)
+			rc = run_sql(
+				store,
+				"INSERT INTO quarantine (value, until) SELECT DISTINCT value, ?1"
+				" FROM reserve WHERE true ON CONFLICT (value)"
+				" DO UPDATE SET until = max(until, excluded.until)",
+				now + lease_secs + quarantine_secs, 0, NULL);
+		if (rc == 0)
+			rc = run_sql(store, "DELETE FROM reserve", 0, 0, NULL);
+		/* extensions of the lost interval are forgotten too: every lease may run to
+		 * now + lease, as one acknowledged just before the crash would */
+		if (rc == 0)
+			rc = run_sql(store,
+				     "UPDATE local_mapping SET expires = ?1"
+				     " WHERE expires IS NOT NULL AND expires < ?1",
+				     now + lease_secs, 0, NULL);
+		if (rc == 0)
+			report->leases_extended = (uint64_t)sqlite3_changes64(store->db);
+		if (rc == 0)
+			rc = run_sql(store,
+				     "UPDATE remote_mapping SET expires = ?1"
+				     " WHERE expires IS NOT NULL AND expires < ?1",
+				     now + lease_secs, 0, NULL);
+		if (rc == 0)
+			report->leases_extended += (uint64_t)sqlite3_changes64(store->db);
+	}
+	/* after a clean stop every reserved value is on disk and unused: usable at once */
+	if (rc == 0)
+		rc = run_sql(store, "UPDATE reserve SET seq = 0 WHERE seq <> 0", 0, 0, NULL);
+	if (rc == 0)
+		rc = run_sql(store, "UPDATE store_state SET value = 0 WHERE name = 'clean'", 0, 0,
+			     NULL);
+	if (rc < 0) {
+		store_rollback(store);
+		return rc;
+	}
+	rc = run(store, ST_COMMIT);
+	if (rc < 0) {
+		store_rollback(store);
+		return rc;
+	}
+	store->commit_gen++;
+	/* on disk before anything is bound: the next start must see "not clean" */
+	return store_flush_now(&store->flush, store->commit_gen);
+}
+
+int store_mark_clean(struct store *store)
+{
+	int rc = run(store, ST_BEGIN);
+
+	if (rc == 0)
+		rc = run_sql(store, "UPDATE store_state SET value = 1 WHERE name = 'clean'", 0, 0,
+			     NULL);
+	if (rc == 0)
+		rc = run(store, ST_COMMIT);
+	if (rc < 0) {
+		store_rollback(store);
+		return rc;
+	}
+	store->commit_gen++;
+	/* the mark and every commit before it, on disk together */
+	return store_flush_now(&store->flush, store->commit_gen);
 }
 
 void store_rollback(struct store *store)

@@ -46,6 +46,50 @@ void store_wal_status(const struct store *store, uint64_t *bytes, int64_t *held_
 /* The store's SQLite connection, for gwctl/quota.c's own table (schema/005-quota.sql). */
 struct sqlite3 *store_db(struct store *store);
 
+/*
+ * Durability (docs/store.md). Commits do not wait for the disk (WAL, synchronous=NORMAL): they
+ * survive the process being killed, and reach the disk when a flush covers them. Values bound
+ * by commits that do not wait come from the reserve, whose rows were flushed before use.
+ *
+ * store_start, once after store_open: after an unclean stop, sends every reserved value to
+ * quarantine until now + lease + quarantine and moves every dynamic lease to at least
+ * now + lease; marks the store in use, on disk before it returns.
+ * store_mark_clean, last before store_close: everything on disk and the stop recorded clean.
+ */
+struct store_start_report {
+	bool unclean;
+	uint64_t reserved_quarantined;
+	uint64_t leases_extended;
+};
+IPR_MUST_CHECK int store_start(struct store *store, int64_t now, uint32_t lease_secs,
+			       uint32_t quarantine_secs, struct store_start_report *report);
+IPR_MUST_CHECK int store_mark_clean(struct store *store);
+/* Asks the flusher thread to put every commit so far on disk; returns at once. */
+void store_flush(struct store *store);
+/* True when the last commit is on disk. */
+bool store_flushed(const struct store *store);
+
+struct store_durability {
+	uint64_t flushes;	 /* syncs of the WAL by the flusher or on the spot */
+	uint64_t flush_failures; /* syncs that failed (retried at the next flush) */
+	uint64_t sync_commits;	 /* commits that synced on the spot: a value the reserve lacked */
+};
+void store_durability(const struct store *store, struct store_durability *out);
+
+/*
+ * The reserve: values of one pool ("encoded:PREFIX/LEN", "ref:MIN-MAX"), as quarantine names
+ * them ("encoded:ADDRESS", "ref:DECIMAL"). take removes one and writes it to value (-ENOENT
+ * when the pool has none); flushed_only takes only values a flush covered, otherwise the open
+ * transaction syncs at commit (store_need_sync). add reserves a value, usable once flushed.
+ */
+IPR_MUST_CHECK int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
+				      char *value, size_t size);
+IPR_MUST_CHECK int store_reserve_add(struct store *store, const char *pool, const char *value);
+IPR_MUST_CHECK int store_reserve_count(struct store *store, const char *pool, uint64_t *all,
+				       uint64_t *flushed);
+/* The open transaction binds a value no flush covered: its commit syncs before returning. */
+void store_need_sync(struct store *store);
+
 /* True once a commit found the database file deleted or replaced: only a restart helps. */
 bool store_replaced(const struct store *store);
 /* False when SQLite ended the transaction on its own after an error (disk full, I/O). */

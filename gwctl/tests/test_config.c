@@ -543,12 +543,18 @@ static void test_counts(void **state)
 		{ "client-limit = 0", -ERANGE, 16, "must be 1 to 16777216" },
 		{ "client-total = 16777217", -ERANGE, 16, "must be 1 to 16777216" },
 		{ "probation = 0", -ERANGE, 13, "duration must be more than 0" },
+		{ "flush-interval-ms = 0", -ERANGE, 21, "must be 1 to 10000 (milliseconds)" },
+		{ "flush-interval-ms = 10001", -ERANGE, 21, "must be 1 to 10000 (milliseconds)" },
+		{ "flush-interval-ms = 1s", -EINVAL, 22, "expected a decimal number" },
 	};
 	struct gwctl_config cfg;
 
 	(void)state;
 	cfg = parse_good("commit-batch = 1");
 	assert_int_equal(cfg.commit_batch, 1);
+	assert_int_equal(cfg.flush_interval_ms, 200); /* the default: at most 1 s is promised */
+	cfg = parse_good("flush-interval-ms = 10000");
+	assert_int_equal(cfg.flush_interval_ms, 10000);
 	cfg = parse_good("commit-batch = 4096");
 	assert_int_equal(cfg.commit_batch, 4096);
 	cfg = parse_good("max-clients = 1");

@@ -434,7 +434,8 @@ static void test_counts_follow_changes(void **state)
 	store_close(fx->store);
 	fx->store = NULL;
 	raw_exec(fx->path,
-		 "DROP TABLE counts; DROP TRIGGER local_mapping_count_insert;"
+		 "DROP TABLE reserve; DROP TABLE store_state;"
+		 " DROP TABLE counts; DROP TRIGGER local_mapping_count_insert;"
 		 " DROP TRIGGER local_mapping_count_delete;"
 		 " DROP TRIGGER local_mapping_count_update;"
 		 " DROP TRIGGER remote_mapping_count_insert;"

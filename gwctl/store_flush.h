@@ -1,0 +1,44 @@
+/* Flushing the store's write-ahead log to disk from a thread of its own, off the answer's path. */
+#ifndef GWCTL_STORE_FLUSH_H
+#define GWCTL_STORE_FLUSH_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/*
+ * Commits are numbered by the store (generations). A flush syncs the WAL, through SQLite's own
+ * file object so that a test VFS sees it; once it returns, every commit made before it began is
+ * on disk. done is the last generation known to be on disk.
+ */
+struct store_flush {
+	pthread_t thread, checkpoint_thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake, checkpoint_wake;
+	bool checkpoint_due;   /* under lock: a sync happened since the last checkpoint */
+	sqlite3_file *wal;     /* the connection's WAL file object */
+	sqlite3 *checkpointer; /* a connection of the thread's own, for checkpoints */
+	uint64_t wanted;       /* under lock */
+	uint64_t done;	       /* atomic */
+	uint64_t flushes;      /* atomic: syncs made */
+	uint64_t failures;     /* atomic: syncs that failed (the next one retries) */
+	bool stop, running;
+};
+
+/*
+ * Starts the thread for the daemon's connection db to the database at path. The thread also
+ * checkpoints the WAL into the database after its syncs, on a connection of its own, so that
+ * the daemon's commits never do (their automatic checkpoints are turned off).
+ */
+IPR_MUST_CHECK int store_flush_start(struct store_flush *f, sqlite3 *db, const char *path);
+void store_flush_stop(struct store_flush *f);
+/* Asks for a flush of every commit up to generation gen; returns at once. */
+void store_flush_request(struct store_flush *f, uint64_t gen);
+/* Syncs now, on the caller's thread (the rare path that must not wait for the flusher). */
+IPR_MUST_CHECK int store_flush_now(struct store_flush *f, uint64_t gen);
+uint64_t store_flush_done(const struct store_flush *f);
+
+#endif
