@@ -1,4 +1,4 @@
-/* The dataplane daemon's state, shared by the forwarding path, the control link and the loop. */
+/* The dataplane's state: the forwarding layer's tables and buffers over the I/O layer's. */
 #ifndef DP_DP_H
 #define DP_DP_H
 
@@ -9,40 +9,12 @@
 #include "bucket.h"
 #include "config.h"
 #include "dpconf.h"
+#include "dpio.h"
+#include "dpstats.h"
 #include "icmpfrag.h"
 #include "maptab.h"
-#include "offload.h"
 #include "wire.h"
 #include "xlate.h"
-
-/* Packets taken from one descriptor per wake-up, and datagrams per sendmmsg/recvmmsg. */
-#define DP_BATCH 64
-
-/* What happened, for `gwctl stats` as dataplane.NAME; drops are counted by reason apart. */
-enum dp_counter {
-	DP_C_TUN_RX,	   /* packets read from the TUN device */
-	DP_C_TUN_TX,	   /* packets written to it */
-	DP_C_UDP_RX,	   /* datagrams received from peers */
-	DP_C_UDP_TX,	   /* datagrams sent to peers */
-	DP_C_WAIT_QUEUED,  /* packets that waited for a mapping */
-	DP_C_WAIT_SENT,	   /* of which went on once it came */
-	DP_C_CTL_CONNECTS, /* connections to gwctld (and thus snapshots) */
-	DP_C_CTL_REQUESTS, /* GET_REF and GET_EA sent */
-	DP_C_CTL_REFUSED,  /* of which gwctld refused (no range, exhausted...) */
-	DP_C_CTL_LOST,	   /* messages that could not be sent (socket full or closed) */
-	DP_C_EVENTS,	   /* mapping events applied */
-	DP_C_TABLE_FULL,   /* mappings the tables had no room for */
-	DP_C_USE_REPORTED, /* mappings reported as used */
-	DP_C_PORT_LEARNED, /* peer ports that changed from what we sent to */
-	DP_C_PMTU_LEARNED, /* path MTUs the kernel reported for a peer */
-	DP_C_PEER_ERRORS,  /* other errors the kernel reported for a peer (port unreachable...) */
-	DP_C_FRAGMENTED,   /* datagrams fragmented at the IPREF layer */
-	DP_C_FRAGMENTS,	   /* the pieces they became */
-	DP_C_ICMP_SENT,	   /* the gateway's own ICMP errors sent */
-	DP_C_ICMP_LIMITED, /* and those the rate limit held back */
-	DP_C_TUN_KERNEL, /* the gateway kernel's own link traffic on the TUN device, passed over */
-	DP_C_COUNT
-};
 
 /* A packet waiting for a mapping that gwctld is asked for; the memory is allocated at start. */
 struct dp_wait_slot {
@@ -54,14 +26,18 @@ struct dp_wait_slot {
 	uint8_t *pkt;
 };
 
-/* Datagrams to one UDP socket, sent together by sendmmsg. */
-struct dp_batch {
-	int fd;
-	unsigned n;
-	struct mmsghdr msgs[DP_BATCH];
-	struct iovec iov[DP_BATCH];
-	struct sockaddr_storage to[DP_BATCH];
-	uint8_t *bufs; /* DP_BATCH slots of dp.slot_size */
+/*
+ * What forwarding needs from below, called through these so that it can run against a fake:
+ * the I/O layer's send slots and TUN writes, and questions for gwctld about missing mappings.
+ * send_slot gives the same buffer until send_commit (NULL when no socket of that family).
+ */
+struct dp_sink_ops {
+	uint8_t *(*send_slot)(void *ctx, int family);
+	void (*send_commit)(void *ctx, int family, size_t len, const struct sockaddr_storage *to);
+	int (*tun_write)(void *ctx, const uint8_t *pkt, size_t len);
+	void (*want_ref)(void *ctx, uint8_t ver, const uint8_t *addr);
+	void (*want_ea)(void *ctx, uint8_t ver, uint8_t ctx_ver, const uint8_t *c,
+			const struct ipr_ref *ref);
 };
 
 struct dpctl;
@@ -93,22 +69,17 @@ struct dp {
 	struct gwctl_config gw; /* gwctl.conf: gateway addresses, encoded ranges, socket */
 	struct maptab *tab;
 	struct dp_wire_addr own4, own6; /* our public addresses; ver 0 when not configured */
-	int tun_fd, udp4_fd, udp6_fd;
+	struct dp_io io;		/* the devices, sockets, batches and offloads */
+	const struct dp_sink_ops *sink; /* where forwarding's output and questions go */
+	void *sink_ctx;
 	/* the TUN MTU in force, and why (reported with the counters) */
 	uint32_t tun_mtu;
 	bool tun_mtu_outer_ipv6;
 	enum dpconf_mtu_basis tun_mtu_basis;
 	size_t slot_size; /* the largest packet either side may bring, plus headers */
-	struct dp_batch out4, out6;
-	uint8_t *tun_in;  /* one packet read from the TUN device */
 	uint8_t *tun_out; /* one inbound packet being written to the TUN device */
-	/* datagrams received together by recvmmsg */
-	struct mmsghdr in_msgs[DP_BATCH];
-	struct iovec in_iov[DP_BATCH];
-	struct sockaddr_storage in_from[DP_BATCH];
-	uint8_t *udp_in;
 	struct dp_wait_slot *wait;
-	unsigned wait_n;
+	unsigned wait_n, wait_now; /* slots, and how many hold a packet */
 	uint8_t *wait_mem;
 	uint16_t ipv4_id;
 	struct dp_flow_out flow_out;
@@ -129,13 +100,6 @@ struct dp {
 	struct ipr_bucket icmp_bucket;
 	uint64_t counters[DP_C_COUNT];
 	uint64_t drops[XLATE_DROP_COUNT];
-	struct dp_offload off; /* kernel offloads: what is on, their buffers and counters */
 };
-
-/* A name for each counter ("tun.rx"...). */
-const char *dp_counter_name(enum dp_counter c);
-
-/* Monotonic milliseconds. */
-int64_t dp_now_ms(void);
 
 #endif

@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 
 #include "ctl_client.h"
-#include "forward.h"
 #include "log.h"
 #include "mapping.h"
 
@@ -77,7 +76,7 @@ static void disconnect(struct dp *dp, const char *why)
 	ipr_ctl_client_free(ctl->client); /* closing the fd takes it out of epoll too */
 	ctl->client = NULL;
 	ctl->synced = false;
-	ctl->next_connect_ms = dp_now_ms() + RECONNECT_MS;
+	ctl->next_connect_ms = ipr_clock_ms() + RECONNECT_MS;
 	memset(ctl->pending, 0, sizeof(ctl->pending));
 }
 
@@ -216,7 +215,7 @@ bool dpctl_on_readable(struct dp *dp)
 /* Registers a question unless it is out already; false when it need not (or cannot) be sent. */
 static bool pending_add(struct dpctl *ctl, const uint8_t *key, uint32_t *id)
 {
-	int64_t now = dp_now_ms();
+	int64_t now = ipr_clock_ms();
 	int free_slot = -1;
 
 	for (int i = 0; i < PENDING_MAX; i++) {
@@ -328,15 +327,6 @@ static void report_use(struct dp *dp)
 	}
 }
 
-static void put_counter(struct ipr_ctl_builder *b, const char *name, uint64_t value)
-{
-	size_t mark = ipr_ctl_nest_begin(b, IPR_CTL_A_COUNTER);
-
-	ipr_ctl_put_text(b, IPR_CTL_A_TEXT, name);
-	ipr_ctl_put_u64(b, IPR_CTL_A_VALUE, value);
-	ipr_ctl_nest_end(b, mark);
-}
-
 static void report_counters(struct dp *dp)
 {
 	struct dpctl *ctl = dp->ctl;
@@ -347,27 +337,29 @@ static void report_counters(struct dp *dp)
 		      ipr_ctl_client_next_id(ctl->client));
 	ipr_ctl_put_text(&b, IPR_CTL_A_TEXT, "dataplane");
 	for (int c = 0; c < DP_C_COUNT; c++)
-		put_counter(&b, dp_counter_name(c), dp->counters[c]);
-	put_counter(&b, "mappings.remote", maptab_remote_count(dp->tab));
-	put_counter(&b, "mappings.local", maptab_local_count(dp->tab));
-	put_counter(&b, "wait.now", forward_waiting(dp));
-	put_counter(&b, "icmp_frag.held", dp->icmpfrag.stats.held);
-	put_counter(&b, "icmp_frag.released", dp->icmpfrag.stats.released);
-	put_counter(&b, "icmp_frag.expired", dp->icmpfrag.stats.expired);
-	put_counter(&b, "icmp_frag.evicted", dp->icmpfrag.stats.evicted);
-	put_counter(&b, "tun.mtu", dp->tun_mtu);
-	put_counter(&b, "tun.mtu_outer_ipv6", dp->tun_mtu_outer_ipv6);
-	put_counter(&b, "tun.mtu_by_internet_key", dp->tun_mtu_basis == DPCONF_MTU_INTERNET_KEY);
-	put_counter(&b, "tun.mtu_by_gateway_addresses", dp->tun_mtu_basis == DPCONF_MTU_GATEWAYS);
+		ipr_ctl_put_counter(&b, dp_counter_name(c), dp->counters[c]);
+	ipr_ctl_put_counter(&b, "mappings.remote", maptab_remote_count(dp->tab));
+	ipr_ctl_put_counter(&b, "mappings.local", maptab_local_count(dp->tab));
+	ipr_ctl_put_counter(&b, "wait.now", dp->wait_now);
+	ipr_ctl_put_counter(&b, "icmp_frag.held", dp->icmpfrag.stats.held);
+	ipr_ctl_put_counter(&b, "icmp_frag.released", dp->icmpfrag.stats.released);
+	ipr_ctl_put_counter(&b, "icmp_frag.expired", dp->icmpfrag.stats.expired);
+	ipr_ctl_put_counter(&b, "icmp_frag.evicted", dp->icmpfrag.stats.evicted);
+	ipr_ctl_put_counter(&b, "tun.mtu", dp->tun_mtu);
+	ipr_ctl_put_counter(&b, "tun.mtu_outer_ipv6", dp->tun_mtu_outer_ipv6);
+	ipr_ctl_put_counter(&b, "tun.mtu_by_internet_key",
+			    dp->tun_mtu_basis == DPCONF_MTU_INTERNET_KEY);
+	ipr_ctl_put_counter(&b, "tun.mtu_by_gateway_addresses",
+			    dp->tun_mtu_basis == DPCONF_MTU_GATEWAYS);
 	for (int r = 1; r < XLATE_DROP_COUNT; r++) {
 		snprintf(name, sizeof(name), "drop.%s", xlate_drop_name(r));
-		put_counter(&b, name, dp->drops[r]);
+		ipr_ctl_put_counter(&b, name, dp->drops[r]);
 	}
 	for (int c = 0; c < OFF_C_COUNT; c++)
-		put_counter(&b, offload_counter_name(c), dp->off.counters[c]);
+		ipr_ctl_put_counter(&b, offload_counter_name(c), dp->io.off.counters[c]);
 	for (int r = 1; r < GSO_DROP_COUNT; r++) {
 		snprintf(name, sizeof(name), "drop.%s", gso_drop_name(r));
-		put_counter(&b, name, dp->off.drops[r]);
+		ipr_ctl_put_counter(&b, name, dp->io.off.drops[r]);
 	}
 	send_msg(dp, &b);
 }

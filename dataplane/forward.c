@@ -1,4 +1,7 @@
-/* Forwarding: TUN packets to peers and peers' datagrams to the TUN device, never blocking. */
+/*
+ * Forwarding: a local packet to a peer's datagram and a peer's datagram to a local packet, around
+ * the pure translation core. Output and questions go down through dp->sink; nothing here reads.
+ */
 #include "forward.h"
 
 #include <errno.h>
@@ -6,13 +9,10 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "dpctl.h"
 #include "forward_internal.h"
 #include "icmp_reply.h"
 #include "pmtu.h"
-#include "offload.h"
 
 /* A packet waits this long for gwctld to allocate the mapping it needs. */
 #define WAIT_MS 2000
@@ -25,59 +25,36 @@ static void count_drop(struct dp *dp, int rc)
 		dp->drops[-rc]++;
 }
 
-static void batch_init(struct dp_batch *b, int fd, uint8_t *bufs)
-{
-	memset(b, 0, sizeof(*b));
-	b->fd = fd;
-	b->bufs = bufs;
-}
-
 int forward_init(struct dp *dp)
 {
 	size_t s = dp->slot_size;
 
 	dp->wait_n = dp->cfg.wait_slots;
-	dp->tun_in = malloc(s);
+	dp->wait_now = 0;
 	dp->tun_out = malloc(s);
-	dp->udp_in = malloc(DP_BATCH * s);
 	dp->wait = calloc(dp->wait_n ? dp->wait_n : 1, sizeof(*dp->wait));
 	dp->wait_mem = malloc((dp->wait_n ? dp->wait_n : 1) * s);
 	dp->frag_in = malloc(s);
 	dp->icmp_out = malloc(s);
 	dp->icmpfrag_pkt = malloc(s);
-	uint8_t *out = malloc(2 * DP_BATCH * s);
-	if (!dp->tun_in || !dp->tun_out || !dp->udp_in || !dp->wait || !dp->wait_mem ||
-	    !dp->frag_in || !dp->icmp_out || !dp->icmpfrag_pkt || !out ||
-	    icmpfrag_init(&dp->icmpfrag, s) < 0) {
-		free(out);
+	if (!dp->tun_out || !dp->wait || !dp->wait_mem || !dp->frag_in || !dp->icmp_out ||
+	    !dp->icmpfrag_pkt || icmpfrag_init(&dp->icmpfrag, s) < 0)
 		return -ENOMEM;
-	}
 	int rc = pmtu_new(&dp->pmtu);
-	if (rc < 0) {
-		free(out);
+	if (rc < 0)
 		return rc;
-	}
 	dp->pmtu_floor = dp->cfg.mtu;
 	randombytes_buf(&dp->frag_rng, sizeof(dp->frag_rng));
 	dp->frag_rng |= 1; /* xorshift never leaves 0 */
 	forward_icmp_init(dp);
-	batch_init(&dp->out4, dp->udp4_fd, out);
-	batch_init(&dp->out6, dp->udp6_fd, out + DP_BATCH * s);
 	for (unsigned i = 0; i < dp->wait_n; i++)
 		dp->wait[i].pkt = dp->wait_mem + i * s;
-	for (unsigned i = 0; i < DP_BATCH; i++) {
-		dp->in_iov[i] = (struct iovec){ dp->udp_in + i * s, s };
-		dp->in_msgs[i].msg_hdr.msg_iov = &dp->in_iov[i];
-		dp->in_msgs[i].msg_hdr.msg_iovlen = 1;
-	}
 	return 0;
 }
 
 void forward_deinit(struct dp *dp)
 {
-	free(dp->tun_in);
 	free(dp->tun_out);
-	free(dp->udp_in);
 	free(dp->wait);
 	free(dp->wait_mem);
 	free(dp->frag_in);
@@ -85,51 +62,6 @@ void forward_deinit(struct dp *dp)
 	free(dp->icmpfrag_pkt);
 	icmpfrag_deinit(&dp->icmpfrag);
 	pmtu_free(dp->pmtu);
-	free(dp->out4.bufs); /* both batches share one block */
-}
-
-void fwd_batch_flush(struct dp *dp, struct dp_batch *b)
-{
-	unsigned done = dp->off.udp_gso ? offload_flush_gso(dp, b) : 0; /* the rest one by one */
-
-	while (done < b->n) {
-		int n = sendmmsg(b->fd, b->msgs + done, b->n - done, MSG_DONTWAIT);
-		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			/* the first unsent datagram failed (full buffer, no route, EMSGSIZE) */
-			dp->drops[errno == EMSGSIZE ? XLATE_DROP_TOO_BIG
-						    : XLATE_DROP_SEND_FAILED]++;
-			done++;
-			continue;
-		}
-		dp->counters[DP_C_UDP_TX] += (unsigned)n;
-		done += (unsigned)n;
-	}
-	b->n = 0;
-}
-
-uint8_t *fwd_batch_slot(struct dp *dp, struct dp_batch *b)
-{
-	if (b->n == DP_BATCH)
-		fwd_batch_flush(dp, b);
-	return b->bufs + b->n * dp->slot_size;
-}
-
-void fwd_batch_commit(struct dp *dp, struct dp_batch *b, size_t len,
-		      const struct sockaddr_storage *to)
-{
-	b->to[b->n] = *to;
-	b->iov[b->n] = (struct iovec){ b->bufs + b->n * dp->slot_size, len };
-	b->msgs[b->n].msg_hdr =
-		(struct msghdr){ .msg_name = &b->to[b->n],
-				 .msg_namelen = to->ss_family == AF_INET
-							? sizeof(struct sockaddr_in)
-							: sizeof(struct sockaddr_in6),
-				 .msg_iov = &b->iov[b->n],
-				 .msg_iovlen = 1 };
-	if (++b->n == DP_BATCH)
-		fwd_batch_flush(dp, b);
 }
 
 static void set_peer(struct sockaddr_storage *ss, uint8_t ver, const uint8_t *addr, uint16_t port)
@@ -261,9 +193,8 @@ static int from_tun(struct dp *dp, const uint8_t *pkt, size_t len)
 	struct xlate_out_map map;
 	struct maptab_remote *r;
 	struct maptab_local *l;
-	struct dp_batch *b;
 	struct sockaddr_storage to;
-	int rc = xlate_local_parse(pkt, len, &p);
+	int family, rc = xlate_local_parse(pkt, len, &p);
 
 	if (rc == -XLATE_DROP_PROTOCOL || rc == -XLATE_DROP_SOURCE_ROUTE)
 		fwd_answer_local(dp, &p, pkt, len,
@@ -280,13 +211,13 @@ static int from_tun(struct dp *dp, const uint8_t *pkt, size_t len)
 		}
 		l = local_for(dp, r, &p);
 		if (!l) {
-			dpctl_request_ref(dp, p.ver, p.src);
+			dp->sink->want_ref(dp->sink_ctx, p.ver, p.src);
 			return NEEDS_WAIT;
 		}
 		flow_out_keep(dp, &p, r, l);
 	}
-	b = r->ctx_ver == 4 ? &dp->out4 : &dp->out6;
-	if (!r->ctx_ver || b->fd < 0)
+	family = r->ctx_ver == 4 ? AF_INET : AF_INET6;
+	if (!r->ctx_ver || !fwd_slot(dp, family))
 		return -XLATE_DROP_NO_CONTEXT;
 	rc = fwd_icmpfrag_out(dp, &p, pkt, len);
 	if (rc != 0)
@@ -298,11 +229,11 @@ static int from_tun(struct dp *dp, const uint8_t *pkt, size_t len)
 	map.src_ref = l->ref;
 	map.dst_ref = r->ref;
 	quote_for_local(dp, &p, &map);
-	rc = xlate_to_wire(&p, &map, fwd_batch_slot(dp, b), dp->slot_size);
+	rc = xlate_to_wire(&p, &map, fwd_slot(dp, family), dp->slot_size);
 	if (rc < 0)
 		return rc;
 	set_peer(&to, r->ctx_ver, r->ctx, r->port ? r->port : dp->cfg.peer_port);
-	rc = fwd_send_sized(dp, b, (size_t)rc, &to, &p, pkt, len);
+	rc = fwd_send_sized(dp, family, (size_t)rc, &to, &p, pkt, len);
 	if (rc < 0)
 		return rc;
 	/* a packet from here: the mapping carried a reply, and reclaim must spare it */
@@ -354,8 +285,8 @@ static int from_udp(struct dp *dp, const uint8_t *pkt, size_t len,
 		r = maptab_find_remote(dp->tab, l->ver, rr.hdr.ctx_ver, rr.hdr.src_ctx,
 				       &rr.hdr.src_ref);
 		if (!r) {
-			dpctl_request_ea(dp, l->ver, rr.hdr.ctx_ver, rr.hdr.src_ctx,
-					 &rr.hdr.src_ref);
+			dp->sink->want_ea(dp->sink_ctx, l->ver, rr.hdr.ctx_ver, rr.hdr.src_ctx,
+					  &rr.hdr.src_ref);
 			return NEEDS_WAIT;
 		}
 		flow_in_keep(dp, &rr.hdr, r, l);
@@ -384,7 +315,7 @@ static int from_udp(struct dp *dp, const uint8_t *pkt, size_t len,
 	rc = xlate_to_local(&rr, &map, dp->tun_out, dp->slot_size);
 	if (rc < 0)
 		return rc;
-	rc = offload_tun_write(dp, dp->tun_out, (size_t)rc);
+	rc = dp->sink->tun_write(dp->sink_ctx, dp->tun_out, (size_t)rc);
 	if (rc < 0)
 		return rc;
 	dp->counters[DP_C_TUN_TX]++;
@@ -403,11 +334,12 @@ static void wait_put(struct dp *dp, bool from_udp_side, const uint8_t *pkt, size
 			continue;
 		w->used = true;
 		w->from_udp = from_udp_side;
-		w->deadline_ms = dp_now_ms() + WAIT_MS;
+		w->deadline_ms = ipr_clock_ms() + WAIT_MS;
 		w->len = len;
 		if (from)
 			w->from = *from;
 		memcpy(w->pkt, pkt, len);
+		dp->wait_now++;
 		dp->counters[DP_C_WAIT_QUEUED]++;
 		return;
 	}
@@ -434,23 +366,6 @@ void forward_local(struct dp *dp, const uint8_t *pkt, size_t len)
 	fwd_redo_local(dp, pkt, len);
 }
 
-void forward_on_tun(struct dp *dp)
-{
-	if (dp->off.tun_vnet) {
-		offload_on_tun(dp);
-	} else {
-		for (int i = 0; i < DP_BATCH; i++) {
-			ssize_t n = read(dp->tun_fd, dp->tun_in, dp->slot_size);
-			if (n < 0)
-				break;
-			forward_local(dp, dp->tun_in, (size_t)n);
-		}
-	}
-	fwd_batch_flush(dp, &dp->out4);
-	fwd_batch_flush(dp, &dp->out6);
-	offload_tun_flush(dp); /* the gateway's own errors to local hosts */
-}
-
 void fwd_redo_remote(struct dp *dp, const uint8_t *pkt, size_t len,
 		     const struct sockaddr_storage *from)
 {
@@ -469,31 +384,6 @@ void forward_remote(struct dp *dp, const uint8_t *pkt, size_t len,
 	fwd_redo_remote(dp, pkt, len, from);
 }
 
-void forward_on_udp(struct dp *dp, int fd)
-{
-	int n;
-
-	for (unsigned i = 0; i < DP_BATCH; i++) {
-		dp->in_msgs[i].msg_hdr.msg_name = &dp->in_from[i];
-		dp->in_msgs[i].msg_hdr.msg_namelen = sizeof(dp->in_from[i]);
-		dp->in_msgs[i].msg_hdr.msg_flags = 0;
-		offload_prepare_recv(dp, i);
-	}
-	n = recvmmsg(fd, dp->in_msgs, DP_BATCH, MSG_DONTWAIT, NULL);
-	for (int i = 0; i < n; i++) {
-		if (dp->in_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-			dp->counters[DP_C_UDP_RX]++;
-			dp->drops[XLATE_DROP_TOO_BIG]++;
-			continue;
-		}
-		offload_on_datagram(dp, (unsigned)i); /* coalesced datagrams come apart there */
-	}
-	/* the gateway's own errors to peers */
-	fwd_batch_flush(dp, &dp->out4);
-	fwd_batch_flush(dp, &dp->out6);
-	offload_tun_flush(dp);
-}
-
 void forward_retry_waiting(struct dp *dp, int64_t now_ms)
 {
 	for (unsigned i = 0; i < dp->wait_n; i++) {
@@ -507,6 +397,7 @@ void forward_retry_waiting(struct dp *dp, int64_t now_ms)
 		if (rc == NEEDS_WAIT && now_ms < w->deadline_ms)
 			continue;
 		w->used = false;
+		dp->wait_now--;
 		if (rc == NEEDS_WAIT)
 			dp->drops[XLATE_DROP_WAIT_TIMEOUT]++;
 		else if (rc < 0)
@@ -514,16 +405,9 @@ void forward_retry_waiting(struct dp *dp, int64_t now_ms)
 		else
 			dp->counters[DP_C_WAIT_SENT]++;
 	}
-	fwd_batch_flush(dp, &dp->out4);
-	fwd_batch_flush(dp, &dp->out6);
-	offload_tun_flush(dp);
 }
 
 unsigned forward_waiting(const struct dp *dp)
 {
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < dp->wait_n; i++)
-		n += dp->wait[i].used;
-	return n;
+	return dp->wait_now;
 }

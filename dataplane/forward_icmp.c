@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "forward_internal.h"
-#include "offload.h"
 #include "prefix.h"
 
 /* The gateway's address in an encoded range: the one the allocators keep for it. */
@@ -19,14 +18,14 @@ void forward_icmp_init(struct dp *dp)
 	dp->has_icmp_src4 = gateway_address(&dp->gw.encoded_ipv4, dp->icmp_src4);
 	dp->has_icmp_src6 = gateway_address(&dp->gw.encoded_ipv6, dp->icmp_src6);
 	dp->icmp_bucket = (struct ipr_bucket){ 0 }; /* full at its first refill */
-	ipr_bucket_refill(&dp->icmp_bucket, dp->cfg.icmp_rate, dp->cfg.icmp_burst, dp_now_ms());
+	ipr_bucket_refill(&dp->icmp_bucket, dp->cfg.icmp_rate, dp->cfg.icmp_burst, ipr_clock_ms());
 }
 
 /* One token, if the bucket has it: icmp-rate a second, icmp-burst at most. */
 static bool take_token(struct dp *dp)
 {
 	if (dp->cfg.icmp_rate == 0 || !ipr_bucket_take(&dp->icmp_bucket, dp->cfg.icmp_rate,
-						       dp->cfg.icmp_burst, dp_now_ms())) {
+						       dp->cfg.icmp_burst, ipr_clock_ms())) {
 		dp->counters[DP_C_ICMP_LIMITED]++;
 		return false;
 	}
@@ -45,8 +44,8 @@ void fwd_answer_local(struct dp *dp, const struct xlate_local *p, const uint8_t 
 	n = icmp_reply_to_local(p, pkt, len, kind, info, from, dp->icmp_out, dp->slot_size);
 	if (n < 0)
 		return;
-	/* through the offload layer: with offloads on, every TUN write needs its virtio header */
-	if (offload_tun_write(dp, dp->icmp_out, (size_t)n) < 0) {
+	/* through the I/O layer: with offloads on, every TUN write needs its virtio header */
+	if (dp->sink->tun_write(dp->sink_ctx, dp->icmp_out, (size_t)n) < 0) {
 		dp->drops[XLATE_DROP_SEND_FAILED]++;
 		return;
 	}
@@ -56,14 +55,15 @@ void fwd_answer_local(struct dp *dp, const struct xlate_local *p, const uint8_t 
 void fwd_answer_peer(struct dp *dp, const struct xlate_remote *r, const uint8_t *dgram, size_t len,
 		     const struct sockaddr_storage *from, enum icmp_reply_kind kind)
 {
-	struct dp_batch *b = from->ss_family == AF_INET ? &dp->out4 : &dp->out6;
+	int family = from->ss_family == AF_INET ? AF_INET : AF_INET6;
+	uint8_t *slot = fwd_slot(dp, family);
 	int n;
 
-	if (b->fd < 0 || !icmp_reply_peer_allowed(r) || !take_token(dp))
+	if (!slot || !icmp_reply_peer_allowed(r) || !take_token(dp))
 		return;
-	n = icmp_reply_to_peer(r, dgram, len, kind, fwd_batch_slot(dp, b), dp->slot_size);
+	n = icmp_reply_to_peer(r, dgram, len, kind, slot, dp->slot_size);
 	if (n < 0)
 		return;
-	fwd_batch_commit(dp, b, (size_t)n, from);
+	fwd_commit(dp, family, (size_t)n, from);
 	dp->counters[DP_C_ICMP_SENT]++;
 }

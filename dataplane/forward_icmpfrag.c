@@ -30,7 +30,7 @@ static int first_fragment(struct dp *dp, const struct icmpfrag_key *k, size_t fi
 			  uint32_t *icmp_len, const uint8_t *pkt, size_t len,
 			  const struct sockaddr_storage *from)
 {
-	int64_t now = dp_now_ms();
+	int64_t now = ipr_clock_ms();
 	struct icmpfrag_entry *e = icmpfrag_find(&dp->icmpfrag, k, now);
 
 	if (e && e->total) {
@@ -72,7 +72,7 @@ int fwd_icmpfrag_in(struct dp *dp, struct xlate_remote *rr, uint8_t local_ver, c
 /* The last fragment went: its length is noted, and a first fragment waiting for it goes now. */
 static void last_went(struct dp *dp, const struct icmpfrag_key *k, uint32_t total, bool to_wire)
 {
-	struct icmpfrag_entry *e = icmpfrag_total(&dp->icmpfrag, k, total, dp_now_ms());
+	struct icmpfrag_entry *e = icmpfrag_total(&dp->icmpfrag, k, total, ipr_clock_ms());
 	struct sockaddr_storage from;
 	size_t len = e->len;
 

@@ -7,20 +7,26 @@
 #include "dp.h"
 #include "icmp_reply.h"
 
-/* The buffer the next datagram of b goes in (flushing b first when it is full). */
-uint8_t *fwd_batch_slot(struct dp *dp, struct dp_batch *b);
-/* Queues the datagram written at fwd_batch_slot, len bytes, to `to`; flushes a full batch. */
-void fwd_batch_commit(struct dp *dp, struct dp_batch *b, size_t len,
-		      const struct sockaddr_storage *to);
-void fwd_batch_flush(struct dp *dp, struct dp_batch *b);
+/* The buffer the next datagram to a peer of family goes in (NULL: no socket of that family). */
+static inline uint8_t *fwd_slot(struct dp *dp, int family)
+{
+	return dp->sink->send_slot(dp->sink_ctx, family);
+}
+
+/* Queues the datagram written at fwd_slot, len bytes, to `to`. */
+static inline void fwd_commit(struct dp *dp, int family, size_t len,
+			      const struct sockaddr_storage *to)
+{
+	dp->sink->send_commit(dp->sink_ctx, family, len, to);
+}
 
 /*
- * Sends the datagram of dlen bytes written at fwd_batch_slot(b) for the local packet p
+ * Sends the datagram of dlen bytes written at fwd_slot(family) for the local packet p
  * (pkt/len) to the peer at `to`: as it is when the path takes it, else in pieces at the IPREF
  * layer, or answered with "fragmentation needed" / "packet too big" when the host asked that
  * it not be fragmented. 0, or -reason when it was not sent.
  */
-IPR_MUST_CHECK int fwd_send_sized(struct dp *dp, struct dp_batch *b, size_t dlen,
+IPR_MUST_CHECK int fwd_send_sized(struct dp *dp, int family, size_t dlen,
 				  const struct sockaddr_storage *to, const struct xlate_local *p,
 				  const uint8_t *pkt, size_t len);
 

@@ -7,10 +7,9 @@
 #include "forward_internal.h"
 #include "pmtu.h"
 
-#define UDP_HDR		  8
-#define IPV6_MIN_MTU	  1280
-#define IPV4_MIN_MTU	  68
-#define ERRORS_PER_WAKEUP 32
+#define UDP_HDR	     8
+#define IPV6_MIN_MTU 1280
+#define IPV4_MIN_MTU 68
 
 static size_t outer_overhead(int family)
 {
@@ -30,27 +29,26 @@ static uint32_t next_frag_id(struct dp *dp)
 	return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
 }
 
-static int send_in_pieces(struct dp *dp, struct dp_batch *b, size_t dlen, size_t room,
+static int send_in_pieces(struct dp *dp, int family, size_t dlen, size_t room,
 			  const struct sockaddr_storage *to)
 {
 	struct xlate_frag f;
 	int n;
 
-	memcpy(dp->frag_in, fwd_batch_slot(dp, b), dlen);
+	memcpy(dp->frag_in, fwd_slot(dp, family), dlen);
 	n = xlate_frag_begin(&f, dp->frag_in, dlen, room, next_frag_id(dp));
 	if (n < 0)
 		return n;
 	dp->counters[DP_C_FRAGMENTED]++;
-	while ((n = xlate_frag_next(&f, fwd_batch_slot(dp, b), dp->slot_size)) > 0) {
-		fwd_batch_commit(dp, b, (size_t)n, to);
+	while ((n = xlate_frag_next(&f, fwd_slot(dp, family), dp->slot_size)) > 0) {
+		fwd_commit(dp, family, (size_t)n, to);
 		dp->counters[DP_C_FRAGMENTS]++;
 	}
 	return n;
 }
 
-int fwd_send_sized(struct dp *dp, struct dp_batch *b, size_t dlen,
-		   const struct sockaddr_storage *to, const struct xlate_local *p,
-		   const uint8_t *pkt, size_t len)
+int fwd_send_sized(struct dp *dp, int family, size_t dlen, const struct sockaddr_storage *to,
+		   const struct xlate_local *p, const uint8_t *pkt, size_t len)
 {
 	size_t outer = outer_overhead(to->ss_family), room;
 	const uint8_t *peer;
@@ -59,7 +57,7 @@ int fwd_send_sized(struct dp *dp, struct dp_batch *b, size_t dlen,
 	int64_t host_mtu;
 
 	if (dlen + outer <= dp->pmtu_floor) {
-		fwd_batch_commit(dp, b, dlen, to);
+		fwd_commit(dp, family, dlen, to);
 		return 0;
 	}
 	if (to->ss_family == AF_INET) {
@@ -68,9 +66,10 @@ int fwd_send_sized(struct dp *dp, struct dp_batch *b, size_t dlen,
 	} else {
 		peer = (const uint8_t *)&((const struct sockaddr_in6 *)to)->sin6_addr;
 	}
-	mtu = pmtu_get(dp->pmtu, to->ss_family == AF_INET ? 4 : 6, peer, dp->cfg.mtu, dp_now_ms());
+	mtu = pmtu_get(dp->pmtu, to->ss_family == AF_INET ? 4 : 6, peer, dp->cfg.mtu,
+		       ipr_clock_ms());
 	if (dlen + outer <= mtu) {
-		fwd_batch_commit(dp, b, dlen, to);
+		fwd_commit(dp, family, dlen, to);
 		return 0;
 	}
 	room = mtu - outer;
@@ -88,11 +87,11 @@ int fwd_send_sized(struct dp *dp, struct dp_batch *b, size_t dlen,
 		fwd_answer_local(dp, p, pkt, len, ICMP_REPLY_TOO_BIG, (uint32_t)host_mtu);
 		return -XLATE_DROP_PATH_MTU;
 	}
-	return send_in_pieces(dp, b, dlen, room, to);
+	return send_in_pieces(dp, family, dlen, room, to);
 }
 
 /* What one error-queue message says: a peer's path MTU, or another error about a peer. */
-static void read_error(struct dp *dp, const struct msghdr *m, const struct sockaddr_storage *to)
+void forward_peer_error(struct dp *dp, const struct msghdr *m, const struct sockaddr_storage *to)
 {
 	struct errqueue_walk w;
 	enum errqueue_kind kind;
@@ -115,33 +114,9 @@ static void read_error(struct dp *dp, const struct msghdr *m, const struct socka
 		} else {
 			continue;
 		}
-		pmtu_learn(dp->pmtu, ver, addr, mtu, dp_now_ms());
-		dp->pmtu_floor = pmtu_sweep(dp->pmtu, dp->cfg.mtu, dp_now_ms());
+		pmtu_learn(dp->pmtu, ver, addr, mtu, ipr_clock_ms());
+		dp->pmtu_floor = pmtu_sweep(dp->pmtu, dp->cfg.mtu, ipr_clock_ms());
 		dp->counters[DP_C_PMTU_LEARNED]++;
-	}
-}
-
-void forward_on_udp_errors(struct dp *dp, int fd)
-{
-	for (int i = 0; i < ERRORS_PER_WAKEUP; i++) {
-		struct sockaddr_storage to;
-		uint8_t quote[64];
-		union {
-			struct cmsghdr align;
-			uint8_t buf[256];
-		} ctrl;
-		struct iovec iov = { quote, sizeof(quote) };
-		struct msghdr m = { .msg_name = &to,
-				    .msg_namelen = sizeof(to),
-				    .msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = ctrl.buf,
-				    .msg_controllen = sizeof(ctrl.buf) };
-
-		memset(&to, 0, sizeof(to));
-		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-			return;
-		read_error(dp, &m, &to);
 	}
 }
 

@@ -16,6 +16,7 @@
 #include "forward.h"
 #include "log.h"
 #include "offload.h"
+#include "pump.h"
 #include "sdaemon.h"
 #include "tun.h"
 #include "udp.h"
@@ -24,43 +25,6 @@
 #define TICK_MS	       100
 
 enum { TAG_TUN = 1, TAG_UDP4, TAG_UDP6, TAG_CTL, TAG_TIMER, TAG_SIGNAL };
-
-int64_t dp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-const char *dp_counter_name(enum dp_counter c)
-{
-	static const char *const names[DP_C_COUNT] = {
-		[DP_C_TUN_RX] = "tun.rx",
-		[DP_C_TUN_TX] = "tun.tx",
-		[DP_C_UDP_RX] = "udp.rx",
-		[DP_C_UDP_TX] = "udp.tx",
-		[DP_C_WAIT_QUEUED] = "wait.queued",
-		[DP_C_WAIT_SENT] = "wait.sent",
-		[DP_C_CTL_CONNECTS] = "gwctl.connects",
-		[DP_C_CTL_REQUESTS] = "gwctl.requests",
-		[DP_C_CTL_REFUSED] = "gwctl.refused",
-		[DP_C_CTL_LOST] = "gwctl.lost",
-		[DP_C_EVENTS] = "gwctl.events",
-		[DP_C_TABLE_FULL] = "mappings.table_full",
-		[DP_C_USE_REPORTED] = "mappings.use_reported",
-		[DP_C_PORT_LEARNED] = "peers.port_learned",
-		[DP_C_PMTU_LEARNED] = "peers.pmtu_learned",
-		[DP_C_PEER_ERRORS] = "peers.errors",
-		[DP_C_FRAGMENTED] = "frag.datagrams",
-		[DP_C_FRAGMENTS] = "frag.pieces",
-		[DP_C_ICMP_SENT] = "icmp.sent",
-		[DP_C_ICMP_LIMITED] = "icmp.rate_limited",
-		[DP_C_TUN_KERNEL] = "tun.kernel_traffic",
-	};
-
-	return (unsigned)c < DP_C_COUNT && names[c] ? names[c] : "unknown";
-}
 
 /* Our public address of each family: the first gateway address of that family in gwctl.conf. */
 static void own_addresses(struct dp *dp)
@@ -110,10 +74,10 @@ static int open_tun(struct dp *dp)
 						   &dp->tun_mtu_basis);
 	mtu = dp->tun_mtu = tun_mtu_for(dp->cfg.mtu, dp->tun_mtu_outer_ipv6, dp->cfg.ref_bytes);
 
-	dp->tun_fd = offload_tun_open(dp, &ifindex);
-	if (dp->tun_fd < 0) {
-		log_error("TUN device %s: %s", dp->cfg.tun, strerror(-dp->tun_fd));
-		return dp->tun_fd;
+	dp->io.tun_fd = offload_tun_open(&dp->io, dp->cfg.tun, dp->cfg.tun_offload, &ifindex);
+	if (dp->io.tun_fd < 0) {
+		log_error("TUN device %s: %s", dp->cfg.tun, strerror(-dp->io.tun_fd));
+		return dp->io.tun_fd;
 	}
 	rc = tun_link_up(ifindex, mtu);
 	for (size_t i = 0; rc == 0 && i < 2; i++)
@@ -132,23 +96,25 @@ static int open_tun(struct dp *dp)
 
 static int open_udp(struct dp *dp)
 {
-	dp->udp4_fd = dp->udp6_fd = -1;
+	dp->io.udp4_fd = dp->io.udp6_fd = -1;
 	if (dp->cfg.ipv4) {
-		dp->udp4_fd = udp_open(AF_INET, dp->cfg.port);
-		if (dp->udp4_fd >= 0 && udp_want_errors(dp->udp4_fd, AF_INET) < 0)
+		dp->io.udp4_fd = udp_open(AF_INET, dp->cfg.port);
+		if (dp->io.udp4_fd >= 0 && udp_want_errors(dp->io.udp4_fd, AF_INET) < 0)
 			log_warn("IPv4 socket: no error queue, so no path MTU from routers");
-		if (dp->udp4_fd < 0) {
-			log_error("UDP port %u (IPv4): %s", dp->cfg.port, strerror(-dp->udp4_fd));
-			return dp->udp4_fd;
+		if (dp->io.udp4_fd < 0) {
+			log_error("UDP port %u (IPv4): %s", dp->cfg.port,
+				  strerror(-dp->io.udp4_fd));
+			return dp->io.udp4_fd;
 		}
 	}
 	if (dp->cfg.ipv6) {
-		dp->udp6_fd = udp_open(AF_INET6, dp->cfg.port);
-		if (dp->udp6_fd >= 0 && udp_want_errors(dp->udp6_fd, AF_INET6) < 0)
+		dp->io.udp6_fd = udp_open(AF_INET6, dp->cfg.port);
+		if (dp->io.udp6_fd >= 0 && udp_want_errors(dp->io.udp6_fd, AF_INET6) < 0)
 			log_warn("IPv6 socket: no error queue, so no path MTU from routers");
-		if (dp->udp6_fd < 0) {
-			log_error("UDP port %u (IPv6): %s", dp->cfg.port, strerror(-dp->udp6_fd));
-			return dp->udp6_fd;
+		if (dp->io.udp6_fd < 0) {
+			log_error("UDP port %u (IPv6): %s", dp->cfg.port,
+				  strerror(-dp->io.udp6_fd));
+			return dp->io.udp6_fd;
 		}
 	}
 	return 0;
@@ -199,19 +165,19 @@ static int run(struct dp *dp, int ep, int timer, int sig)
 			/* the error queue first: it holds what the kernel learnt about peers */
 			if (events[i].events & EPOLLERR) {
 				if (events[i].data.u64 == TAG_UDP4)
-					forward_on_udp_errors(dp, dp->udp4_fd);
+					pump_udp_errors(dp, dp->io.udp4_fd);
 				else if (events[i].data.u64 == TAG_UDP6)
-					forward_on_udp_errors(dp, dp->udp6_fd);
+					pump_udp_errors(dp, dp->io.udp6_fd);
 			}
 			switch (events[i].data.u64) {
 			case TAG_TUN:
-				forward_on_tun(dp);
+				pump_tun(dp);
 				break;
 			case TAG_UDP4:
-				forward_on_udp(dp, dp->udp4_fd);
+				pump_udp(dp, dp->io.udp4_fd);
 				break;
 			case TAG_UDP6:
-				forward_on_udp(dp, dp->udp6_fd);
+				pump_udp(dp, dp->io.udp6_fd);
 				break;
 			case TAG_CTL:
 				added |= dpctl_on_readable(dp);
@@ -220,9 +186,9 @@ static int run(struct dp *dp, int ep, int timer, int sig)
 				uint64_t ticks;
 				if (read(timer, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 					return -errno;
-				dpctl_tick(dp, dp_now_ms());
-				forward_tick(dp, dp_now_ms());
-				forward_retry_waiting(dp, dp_now_ms());
+				dpctl_tick(dp, ipr_clock_ms());
+				forward_tick(dp, ipr_clock_ms());
+				pump_retry(dp, ipr_clock_ms());
 				break;
 			}
 			case TAG_SIGNAL: {
@@ -237,7 +203,7 @@ static int run(struct dp *dp, int ep, int timer, int sig)
 			}
 		}
 		if (added)
-			forward_retry_waiting(dp, dp_now_ms());
+			pump_retry(dp, ipr_clock_ms());
 		/* ready once it holds gwctld's mappings: before that, every packet would wait */
 		if (!ready && dpctl_synced(dp->ctl)) {
 			ready = true;
@@ -257,7 +223,7 @@ int main(int argc, char **argv)
 		return rc;
 	/* from the start, so that configuration errors reach the journal as errors too */
 	ipr_log_open("ipref-dataplane", args.use_syslog, IPR_LOG_INFO);
-	dp.tun_fd = dp.udp4_fd = dp.udp6_fd = -1;
+	dp.io.tun_fd = dp.io.udp4_fd = dp.io.udp6_fd = -1;
 	if (load_config(&dp, args.config) < 0)
 		return 1;
 	if (args.check_only) {
@@ -273,11 +239,13 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = open_udp(&dp);
 	if (rc == 0) {
-		offload_udp_setup(&dp);
+		offload_udp_setup(&dp.io, dp.cfg.udp_gso, dp.cfg.udp_gro);
+		rc = dpio_init(&dp.io, dp.slot_size, dp.counters, dp.drops);
+	}
+	if (rc == 0) {
+		pump_attach(&dp);
 		rc = forward_init(&dp);
 	}
-	if (rc == 0)
-		rc = offload_init(&dp);
 	if (rc == 0)
 		rc = open_loop(&ep, &timer, &sig);
 	if (rc == 0)
@@ -285,9 +253,9 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = ipr_become_user(dp.cfg.user[0] ? dp.cfg.user : dp.gw.user);
 	if (rc == 0 &&
-	    ((rc = add_fd(ep, dp.tun_fd, TAG_TUN)) < 0 ||
-	     (rc = add_fd(ep, dp.udp4_fd, TAG_UDP4)) < 0 ||
-	     (rc = add_fd(ep, dp.udp6_fd, TAG_UDP6)) < 0 ||
+	    ((rc = add_fd(ep, dp.io.tun_fd, TAG_TUN)) < 0 ||
+	     (rc = add_fd(ep, dp.io.udp4_fd, TAG_UDP4)) < 0 ||
+	     (rc = add_fd(ep, dp.io.udp6_fd, TAG_UDP6)) < 0 ||
 	     (rc = add_fd(ep, timer, TAG_TIMER)) < 0 || (rc = add_fd(ep, sig, TAG_SIGNAL)) < 0))
 		log_error("epoll: %s", strerror(-rc));
 	if (rc == 0) {
@@ -297,11 +265,11 @@ int main(int argc, char **argv)
 		log_error("out of memory");
 	}
 	dpctl_free(dp.ctl);
-	offload_deinit(&dp);
 	forward_deinit(&dp);
+	dpio_deinit(&dp.io);
 	maptab_free(dp.tab);
 	{
-		int fds[] = { dp.tun_fd, dp.udp4_fd, dp.udp6_fd, ep, timer, sig };
+		int fds[] = { dp.io.tun_fd, dp.io.udp4_fd, dp.io.udp6_fd, ep, timer, sig };
 		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 			if (fds[i] >= 0)
 				close(fds[i]);

@@ -1,4 +1,4 @@
-/* The daemon's use of kernel offloads: probing at start, falling back, and the batched I/O. */
+/* The I/O layer's kernel offloads: probing at start, falling back, and the batched I/O. */
 #include "offload.h"
 
 #include <errno.h>
@@ -11,10 +11,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "dp.h"
-#include "forward.h"
+#include "dpio.h"
+#include "dpstats.h"
 #include "log.h"
 #include "tun.h"
+#include "xlate.h"
 
 /* Debian 12's headers predate UDP segmentation offload on TUN devices (Linux 6.2). */
 #ifndef TUN_F_USO4
@@ -32,9 +33,6 @@
 /* UDP_SEGMENT's limits on every kernel that has it: 64 segments, an IP datagram's length. */
 #define GSO_MAX_RUN   64
 #define GSO_MAX_BYTES 65000
-
-_Static_assert(DP_BATCH == sizeof(((struct dp_offload *)0)->gso_msgs) / sizeof(struct mmsghdr),
-	       "a GSO message for each datagram of a batch at most");
 
 const char *offload_counter_name(enum offload_counter c)
 {
@@ -59,28 +57,27 @@ const char *offload_counter_name(enum offload_counter c)
 	return (unsigned)c < OFF_C_COUNT && names[c] ? names[c] : "unknown";
 }
 
-int offload_tun_open(struct dp *dp, unsigned *ifindex)
+int offload_tun_open(struct dp_io *io, const char *name, bool want, unsigned *ifindex)
 {
-	struct dp_offload *o = &dp->off;
+	struct dp_offload *o = &io->off;
 	unsigned all = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
 	int fd;
 
-	if (!dp->cfg.tun_offload)
-		return tun_open(dp->cfg.tun, ifindex);
-	fd = tun_open_flags(dp->cfg.tun, ifindex, IFF_VNET_HDR);
+	if (!want)
+		return tun_open(name, ifindex);
+	fd = tun_open_flags(name, ifindex, IFF_VNET_HDR);
 	if (fd < 0) {
-		log_info("%s: no virtio-net header (%s): plain packets", dp->cfg.tun,
-			 strerror(-fd));
-		return tun_open(dp->cfg.tun, ifindex);
+		log_info("%s: no virtio-net header (%s): plain packets", name, strerror(-fd));
+		return tun_open(name, ifindex);
 	}
 	/* UDP segmentation came later than TCP's: try with it, then without */
 	if (ioctl(fd, TUNSETOFFLOAD, all | TUN_F_USO4 | TUN_F_USO6) == 0) {
 		o->counters[OFF_C_TUN_USO] = 1;
 	} else if (ioctl(fd, TUNSETOFFLOAD, all) < 0) {
-		log_info("%s: no TCP segmentation offload (%s): plain packets", dp->cfg.tun,
+		log_info("%s: no TCP segmentation offload (%s): plain packets", name,
 			 strerror(errno));
 		close(fd);
-		return tun_open(dp->cfg.tun, ifindex);
+		return tun_open(name, ifindex);
 	}
 	o->tun_vnet = true;
 	o->counters[OFF_C_TUN_TSO] = 1;
@@ -88,9 +85,9 @@ int offload_tun_open(struct dp *dp, unsigned *ifindex)
 }
 
 /* Sets an option on every open UDP socket; when one refuses, it is turned off on all. */
-static bool udp_option(struct dp *dp, int opt, int on)
+static bool udp_option(struct dp_io *io, int opt, int on)
 {
-	int fds[] = { dp->udp4_fd, dp->udp6_fd }, off = 0;
+	int fds[] = { io->udp4_fd, io->udp6_fd }, off = 0;
 	bool ok = true;
 
 	for (size_t i = 0; i < 2; i++)
@@ -103,13 +100,13 @@ static bool udp_option(struct dp *dp, int opt, int on)
 	return ok;
 }
 
-void offload_udp_setup(struct dp *dp)
+void offload_udp_setup(struct dp_io *io, bool gso, bool gro)
 {
-	struct dp_offload *o = &dp->off;
+	struct dp_offload *o = &io->off;
 
 	/* a gso_size of 0 per socket: each send says its own in a control message */
-	o->udp_gso = dp->cfg.udp_gso && udp_option(dp, UDP_SEGMENT, 0);
-	o->udp_gro = dp->cfg.udp_gro && udp_option(dp, UDP_GRO, 1);
+	o->udp_gso = gso && udp_option(io, UDP_SEGMENT, 0);
+	o->udp_gro = gro && udp_option(io, UDP_GRO, 1);
 	o->counters[OFF_C_UDP_GSO] = o->udp_gso;
 	o->counters[OFF_C_UDP_GRO] = o->udp_gro;
 	log_info("offloads: TUN TSO %s, USO %s, UDP GSO %s, UDP GRO %s", o->tun_vnet ? "on" : "off",
@@ -120,40 +117,40 @@ void offload_udp_setup(struct dp *dp)
 static void tun_emit(void *ctx, const struct vnet_hdr *h, const uint8_t *pkt, size_t len,
 		     unsigned segments)
 {
-	struct dp *dp = ctx;
+	struct dp_io *io = ctx;
 	uint8_t hdr[VNET_HDR_LEN];
 	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)pkt, len } };
 
 	vnet_hdr_put(hdr, h);
-	if (writev(dp->tun_fd, iov, 2) != (ssize_t)(len + sizeof(hdr)))
-		dp->drops[XLATE_DROP_SEND_FAILED] += segments;
+	if (writev(io->tun_fd, iov, 2) != (ssize_t)(len + sizeof(hdr)))
+		io->drops[XLATE_DROP_SEND_FAILED] += segments;
 }
 
-int offload_init(struct dp *dp)
+int offload_init(struct dp_io *io)
 {
-	struct dp_offload *o = &dp->off;
+	struct dp_offload *o = &io->off;
 
 	if (o->tun_vnet) {
 		o->tun_read = malloc(TUN_READ_MAX);
-		o->seg = malloc(dp->slot_size);
+		o->seg = malloc(io->slot_size);
 		o->gro_mem = malloc((size_t)GRO_FLOWS * GRO_MAX_LEN);
 		if (!o->tun_read || !o->seg || !o->gro_mem)
 			return -ENOMEM;
-		gro_init(&o->gro, o->gro_mem, tun_emit, dp);
+		gro_init(&o->gro, o->gro_mem, tun_emit, io);
 	}
 	if (o->udp_gro) {
 		o->udp_in = malloc((size_t)DP_BATCH * RX_SLOT);
 		if (!o->udp_in)
 			return -ENOMEM;
 		for (unsigned i = 0; i < DP_BATCH; i++)
-			dp->in_iov[i] = (struct iovec){ o->udp_in + (size_t)i * RX_SLOT, RX_SLOT };
+			io->in_iov[i] = (struct iovec){ o->udp_in + (size_t)i * RX_SLOT, RX_SLOT };
 	}
 	return 0;
 }
 
-void offload_deinit(struct dp *dp)
+void offload_deinit(struct dp_io *io)
 {
-	struct dp_offload *o = &dp->off;
+	struct dp_offload *o = &io->off;
 
 	free(o->tun_read);
 	free(o->seg);
@@ -161,40 +158,55 @@ void offload_deinit(struct dp *dp)
 	free(o->udp_in);
 }
 
-void offload_on_tun(struct dp *dp)
+bool offload_tun_next(struct dp_io *io, const uint8_t **pkt, size_t *len)
 {
-	struct dp_offload *o = &dp->off;
-	uint8_t *pkt = o->tun_read + VNET_HDR_LEN;
+	struct dp_offload *o = &io->off;
+	uint8_t *p = o->tun_read + VNET_HDR_LEN;
+	int rc;
 
-	for (int i = 0; i < DP_BATCH; i++) {
-		ssize_t n = read(dp->tun_fd, o->tun_read, TUN_READ_MAX);
+	for (;;) {
+		if (o->splitting) {
+			rc = gso_next(&o->split, o->seg, io->slot_size);
+			if (rc > 0) {
+				o->counters[OFF_C_TUN_SEGMENTS]++;
+				*pkt = o->seg;
+				*len = (size_t)rc;
+				return true;
+			}
+			o->splitting = false;
+			if (rc < 0)
+				o->drops[-rc]++;
+		}
+		if (io->tun_reads >= DP_BATCH)
+			return false;
+		io->tun_reads++;
+
+		ssize_t n = read(io->tun_fd, o->tun_read, TUN_READ_MAX);
 		struct vnet_hdr h;
-		struct gso_split s;
-		size_t len;
-		int rc;
+		size_t plen;
 
-		if (n < 0)
-			break;
+		if (n < 0) {
+			io->tun_reads = DP_BATCH; /* drained: nothing more in this wake-up */
+			return false;
+		}
 		if (vnet_hdr_get(o->tun_read, (size_t)n, &h) < 0) {
 			o->drops[GSO_DROP_VNET]++;
 			continue;
 		}
-		len = (size_t)n - VNET_HDR_LEN;
-		rc = gso_begin(&s, &h, pkt, len);
+		plen = (size_t)n - VNET_HDR_LEN;
+		rc = gso_begin(&o->split, &h, p, plen);
 		if (rc == 0) {
 			o->counters[OFF_C_TUN_CSUM] += h.flags & VNET_F_NEEDS_CSUM;
-			forward_local(dp, pkt, len);
-			continue;
+			*pkt = p;
+			*len = plen;
+			return true;
 		}
 		if (rc > 0) {
 			o->counters[OFF_C_TUN_SUPER]++;
-			while ((rc = gso_next(&s, o->seg, dp->slot_size)) > 0) {
-				o->counters[OFF_C_TUN_SEGMENTS]++;
-				forward_local(dp, o->seg, (size_t)rc);
-			}
-		}
-		if (rc < 0)
+			o->splitting = true;
+		} else {
 			o->drops[-rc]++;
+		}
 	}
 }
 
@@ -237,9 +249,9 @@ static unsigned gso_plan(struct dp_offload *o, const struct dp_batch *b)
 	return m;
 }
 
-unsigned offload_flush_gso(struct dp *dp, struct dp_batch *b)
+unsigned offload_flush_gso(struct dp_io *io, struct dp_batch *b)
 {
-	struct dp_offload *o = &dp->off;
+	struct dp_offload *o = &io->off;
 	unsigned m = gso_plan(o, b), k = 0;
 
 	while (k < m) {
@@ -249,7 +261,7 @@ unsigned offload_flush_gso(struct dp *dp, struct dp_batch *b)
 		if (n > 0) {
 			for (unsigned e = k + (unsigned)n; k < e; k++) {
 				count = (unsigned)o->gso_msgs[k].msg_hdr.msg_iovlen;
-				dp->counters[DP_C_UDP_TX] += count;
+				io->counters[DP_C_UDP_TX] += count;
 				if (count > 1) {
 					o->counters[OFF_C_GSO_SENDS]++;
 					o->counters[OFF_C_GSO_DATAGRAMS] += count;
@@ -274,28 +286,27 @@ unsigned offload_flush_gso(struct dp *dp, struct dp_batch *b)
 		}
 		/* a segment larger than the route's MTU is EINVAL with GSO, EMSGSIZE without */
 		if (errno == EMSGSIZE || (count > 1 && errno == EINVAL))
-			dp->drops[XLATE_DROP_TOO_BIG] += count;
+			io->drops[XLATE_DROP_TOO_BIG] += count;
 		else
-			dp->drops[XLATE_DROP_SEND_FAILED] += count;
+			io->drops[XLATE_DROP_SEND_FAILED] += count;
 		k++;
 	}
 	return b->n;
 }
 
-void offload_prepare_recv(struct dp *dp, unsigned i)
+void offload_prepare_recv(struct dp_io *io, unsigned i)
 {
-	struct msghdr *mh = &dp->in_msgs[i].msg_hdr;
+	struct msghdr *mh = &io->in_msgs[i].msg_hdr;
 
-	mh->msg_control = dp->off.udp_gro ? dp->off.gro_ctl[i].buf : NULL;
-	mh->msg_controllen = dp->off.udp_gro ? sizeof(dp->off.gro_ctl[i].buf) : 0;
+	mh->msg_control = io->off.udp_gro ? io->off.gro_ctl[i].buf : NULL;
+	mh->msg_controllen = io->off.udp_gro ? sizeof(io->off.gro_ctl[i].buf) : 0;
 }
 
-void offload_on_datagram(struct dp *dp, unsigned i)
+size_t offload_gro_size(struct dp_io *io, unsigned i)
 {
-	struct dp_offload *o = &dp->off;
-	struct msghdr *mh = &dp->in_msgs[i].msg_hdr;
-	const uint8_t *p = dp->in_iov[i].iov_base;
-	size_t len = dp->in_msgs[i].msg_len, size = 0;
+	struct dp_offload *o = &io->off;
+	struct msghdr *mh = &io->in_msgs[i].msg_hdr;
+	size_t len = io->in_msgs[i].msg_len, size = 0;
 
 	for (struct cmsghdr *c = o->udp_gro ? CMSG_FIRSTHDR(mh) : NULL; c; c = CMSG_NXTHDR(mh, c)) {
 		int v;
@@ -305,28 +316,20 @@ void offload_on_datagram(struct dp *dp, unsigned i)
 			size = v > 0 ? (size_t)v : 0;
 		}
 	}
-	if (size == 0 || size >= len) {
-		forward_remote(dp, p, len, &dp->in_from[i]);
-		return;
-	}
+	if (size == 0 || size >= len)
+		return 0;
 	o->counters[OFF_C_GRO_RX]++;
-	for (size_t off = 0; off < len; off += size) {
-		o->counters[OFF_C_GRO_DATAGRAMS]++;
-		forward_remote(dp, p + off, len - off < size ? len - off : size, &dp->in_from[i]);
-	}
+	return size;
 }
 
-int offload_tun_write(struct dp *dp, const uint8_t *pkt, size_t len)
+void offload_tun_write(struct dp_io *io, const uint8_t *pkt, size_t len)
 {
-	if (!dp->off.tun_vnet)
-		return write(dp->tun_fd, pkt, len) == (ssize_t)len ? 0 : -XLATE_DROP_SEND_FAILED;
-	gro_add(&dp->off.gro, pkt, len);
-	return 0;
+	gro_add(&io->off.gro, pkt, len);
 }
 
-void offload_tun_flush(struct dp *dp)
+void offload_tun_flush(struct dp_io *io)
 {
-	struct dp_offload *o = &dp->off;
+	struct dp_offload *o = &io->off;
 
 	if (!o->tun_vnet)
 		return;

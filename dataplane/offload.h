@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dpbatch.h"
 #include "err.h"
 #include "gro.h"
 #include "gso.h"
@@ -32,7 +33,7 @@ enum offload_counter {
 	OFF_C_COUNT
 };
 
-/* The offload state of the daemon; buffers are allocated once at start. */
+/* The offload state of the I/O layer; buffers are allocated once at start. */
 struct dp_offload {
 	bool tun_vnet; /* the TUN fd carries virtio-net headers (offloads on) */
 	bool udp_gso, udp_gro;
@@ -45,55 +46,54 @@ struct dp_offload {
 	union {
 		char buf[CMSG_SPACE(sizeof(uint16_t))];
 		size_t align; /* cmsghdr's alignment */
-	} gso_ctl[64];
+	} gso_ctl[DP_BATCH];
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		size_t align; /* cmsghdr's alignment */
-	} gro_ctl[64];
-	struct mmsghdr gso_msgs[64];
-	unsigned gso_first[64]; /* the batch index of each message's first datagram */
+	} gro_ctl[DP_BATCH];
+	struct mmsghdr gso_msgs[DP_BATCH];
+	unsigned gso_first[DP_BATCH]; /* the batch index of each message's first datagram */
+	struct gso_split split;	      /* the super-packet being cut into segments */
+	bool splitting;
 	uint64_t counters[OFF_C_COUNT];
 	uint64_t drops[GSO_DROP_COUNT];
 };
 
-struct dp;
-struct dp_batch;
+struct dp_io;
 
-/* Opens the TUN device with offloads when the configuration allows and the kernel agrees. */
-IPR_MUST_CHECK int offload_tun_open(struct dp *dp, unsigned *ifindex);
+/* Opens the TUN device with offloads when `want` and the kernel agrees, else plain: fd or -errno.
+ */
+IPR_MUST_CHECK int offload_tun_open(struct dp_io *io, const char *name, bool want,
+				    unsigned *ifindex);
 
-/* Turns UDP GSO and GRO on for the open sockets, where allowed and possible. */
-void offload_udp_setup(struct dp *dp);
+/* Turns UDP GSO and GRO on for the open sockets, where wanted and possible. */
+void offload_udp_setup(struct dp_io *io, bool gso, bool gro);
 
-/* Buffers for what is on (after forward_init, whose receive slots GRO replaces); -ENOMEM. */
-IPR_MUST_CHECK int offload_init(struct dp *dp);
-void offload_deinit(struct dp *dp);
+/* Buffers for what is on (after the plain receive slots, which GRO's replace); -ENOMEM. */
+IPR_MUST_CHECK int offload_init(struct dp_io *io);
+void offload_deinit(struct dp_io *io);
 
-/* Reads up to a batch from a TUN device with virtio-net headers, segments to forward_local. */
-void offload_on_tun(struct dp *dp);
+/* The next packet or segment from a TUN device with virtio-net headers (dpio_tun_next's). */
+bool offload_tun_next(struct dp_io *io, const uint8_t **pkt, size_t *len);
 
 /*
  * Sends b's datagrams as UDP_SEGMENT runs (same peer, equal sizes, the last may be shorter).
  * Returns the index of the first datagram it did not handle: the caller sends the rest one
  * by one (all of them after the kernel refused GSO, which also turns it off).
  */
-unsigned offload_flush_gso(struct dp *dp, struct dp_batch *b);
+unsigned offload_flush_gso(struct dp_io *io, struct dp_batch *b);
 
 /* Prepares receive message i for GRO's control message. */
-void offload_prepare_recv(struct dp *dp, unsigned i);
+void offload_prepare_recv(struct dp_io *io, unsigned i);
 
-/* Cuts received message i into its datagrams for forward_remote (itself when not coalesced). */
-void offload_on_datagram(struct dp *dp, unsigned i);
+/* The size of the datagrams received message i holds coalesced, 0 when it is a single one. */
+size_t offload_gro_size(struct dp_io *io, unsigned i);
 
-/*
- * Writes an inbound packet to the TUN device, or holds it for coalescing: 0 or -reason. Every
- * write to the TUN device must come here (and every read go through offload_on_tun): with
- * offloads on, each one carries a virtio-net header.
- */
-int offload_tun_write(struct dp *dp, const uint8_t *pkt, size_t len);
+/* Holds an inbound packet for coalescing on a TUN device with virtio-net headers. */
+void offload_tun_write(struct dp_io *io, const uint8_t *pkt, size_t len);
 
 /* Writes what coalescing holds. */
-void offload_tun_flush(struct dp *dp);
+void offload_tun_flush(struct dp_io *io);
 
 /* Counter names ("offload.udp_gso"...). */
 const char *offload_counter_name(enum offload_counter c);

@@ -1,0 +1,22 @@
+/* The batch size of the packet path and one batch of datagrams to a UDP socket. */
+#ifndef DP_DPBATCH_H
+#define DP_DPBATCH_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+/* Packets taken from one descriptor per wake-up, and datagrams per sendmmsg/recvmmsg. */
+#define DP_BATCH 64
+
+/* Datagrams to one UDP socket, sent together by sendmmsg. */
+struct dp_batch {
+	int fd;
+	unsigned n;
+	struct mmsghdr msgs[DP_BATCH];
+	struct iovec iov[DP_BATCH];
+	struct sockaddr_storage to[DP_BATCH];
+	uint8_t *bufs; /* DP_BATCH slots of the I/O layer's slot_size */
+};
+
+#endif
