@@ -43,27 +43,6 @@ static const char *const qstmt_sql[Q_MAX] = {
 
 _Static_assert(Q_MAX <= sizeof(((struct quota *)0)->stmt) / sizeof(void *), "room for stmts");
 
-static int errno_of(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return 0;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_READONLY:
-		return -EROFS;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	default:
-		return -EIO;
-	}
-}
-
 void quota_close(struct quota *q)
 {
 	for (int i = 0; i < Q_MAX; i++)
@@ -84,7 +63,7 @@ static int prepare(struct quota *q, struct store *store, enum qstmt s, sqlite3_s
 		int rc = sqlite3_prepare_v3(db, qstmt_sql[s], -1, SQLITE_PREPARE_PERSISTENT,
 					    (sqlite3_stmt **)&q->stmt[s], NULL);
 		if (rc != SQLITE_OK)
-			return errno_of(rc);
+			return store_errno(rc);
 	}
 	*out = q->stmt[s];
 	return 0;
@@ -96,7 +75,7 @@ static int step_done(sqlite3_stmt *st)
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return errno_of(rc);
+	return store_errno(rc);
 }
 
 static int count_of(sqlite3_stmt *st, uint64_t *count)
@@ -106,7 +85,7 @@ static int count_of(sqlite3_stmt *st, uint64_t *count)
 	*count = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return errno_of(rc);
+	return store_errno(rc);
 }
 
 static void value_text(const struct ipr_mapping *m, char *buf)
@@ -183,7 +162,7 @@ static int live_hold(struct quota *q, struct store *store, const struct ipr_mapp
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	rc = errno_of(rc);
+	rc = store_errno(rc);
 	return rc < 0 ? rc : live;
 }
 
@@ -216,7 +195,7 @@ static int reclaim_due(struct quota *q, struct store *store, const char *pool,
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	rc = errno_of(rc);
+	rc = store_errno(rc);
 	for (int i = 0; rc == 0 && i < n; i++) {
 		struct ipr_mapping m;
 		uint8_t addr[16] = { 0 };

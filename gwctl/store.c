@@ -152,7 +152,7 @@ sqlite3 *store_db(struct store *store)
 /* The cursor of store_list: the top bit says which table, the rest is the last row id. */
 #define CURSOR_REMOTE (1ULL << 63)
 
-static int errno_of(int rc)
+int store_errno(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK:
@@ -194,7 +194,7 @@ static int run(struct store *store, enum stmt s)
 	int rc = sqlite3_step(store->stmt[s]);
 
 	sqlite3_reset(store->stmt[s]);
-	return errno_of(rc);
+	return store_errno(rc);
 }
 
 static void bind_text(sqlite3_stmt *st, int index, const char *text)
@@ -248,7 +248,7 @@ static int fetch_one(struct store *store, enum stmt s, struct ipr_mapping *out)
 	if (rc == SQLITE_ROW)
 		rc = row_to_mapping(store, st, out);
 	else
-		rc = rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
+		rc = rc == SQLITE_DONE ? -ENOENT : store_errno(rc);
 	sqlite3_reset(st);
 	return rc;
 }
@@ -268,7 +268,7 @@ static int fetch_many(struct store *store, enum stmt s, struct ipr_mapping *out,
 	}
 	if (n < max && rc != SQLITE_DONE) {
 		sqlite3_reset(st);
-		return errno_of(rc);
+		return store_errno(rc);
 	}
 	sqlite3_reset(st);
 	return (int)n;
@@ -282,7 +282,7 @@ static int exec(sqlite3 *db, const char *sql, char *msg, size_t size)
 	if (rc != SQLITE_OK)
 		say(msg, size, "%s", error ? error : sqlite3_errstr(rc));
 	sqlite3_free(error);
-	return rc == SQLITE_OK ? 0 : errno_of(rc);
+	return rc == SQLITE_OK ? 0 : store_errno(rc);
 }
 
 static int pragma_int(sqlite3 *db, const char *sql, int64_t *value)
@@ -430,7 +430,7 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 	if (rc != SQLITE_OK) {
 		say(msg, msg_size, "%s: cannot open: %s", path,
 		    store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
-		rc = errno_of(rc);
+		rc = store_errno(rc);
 		goto out;
 	}
 	sqlite3_extended_result_codes(store->db, 1);
@@ -493,7 +493,7 @@ int store_open_reader(const char *path, struct store **out, char *msg, size_t ms
 	if (rc != SQLITE_OK) {
 		say(msg, msg_size, "%s: cannot open to read: %s", path,
 		    store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
-		rc = errno_of(rc);
+		rc = store_errno(rc);
 		goto out;
 	}
 	sqlite3_extended_result_codes(store->db, 1);
@@ -595,7 +595,7 @@ int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
 		snprintf(value, size, "%s", (const char *)sqlite3_column_text(st, 1));
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
+		rc = rc == SQLITE_DONE ? -ENOENT : store_errno(rc);
 	}
 	sqlite3_reset(st);
 	if (rc < 0)
@@ -631,7 +631,7 @@ int store_reserve_count(struct store *store, const char *pool, uint64_t *all, ui
 		rc = SQLITE_OK;
 	}
 	sqlite3_reset(st);
-	return errno_of(rc);
+	return store_errno(rc);
 }
 
 /* Runs sql with ?1 and ?2 bound (unused ones are ignored); for the rare statements of start. */
@@ -641,7 +641,7 @@ static int run_sql(struct store *store, const char *sql, int64_t a, int64_t b, i
 	int rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
-		return errno_of(rc);
+		return store_errno(rc);
 	if (sqlite3_bind_parameter_count(st) >= 1)
 		sqlite3_bind_int64(st, 1, a);
 	if (sqlite3_bind_parameter_count(st) >= 2)
@@ -650,7 +650,7 @@ static int run_sql(struct store *store, const char *sql, int64_t a, int64_t b, i
 	if (rc == SQLITE_ROW && result)
 		*result = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return errno_of(rc);
+	return store_errno(rc);
 }
 
 int store_start(struct store *store, int64_t now, uint32_t lease_secs, uint32_t quarantine_secs,
@@ -884,7 +884,7 @@ static int quarantined(struct store *store, const char *key, int64_t now)
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return 1;
-	return errno_of(rc);
+	return store_errno(rc);
 }
 
 int store_encoded_quarantined(struct store *store, int family, const uint8_t *encoded, int64_t now)
@@ -931,7 +931,7 @@ int store_inbound_count(struct store *store, const struct ipr_context *peer, uin
 		rc = SQLITE_OK;
 	}
 	sqlite3_reset(st);
-	return errno_of(rc);
+	return store_errno(rc);
 }
 
 int store_inbound_idle(struct store *store, const struct ipr_context *peer, struct ipr_mapping *out)
@@ -958,7 +958,7 @@ int store_encoded_taken(struct store *store, int family, uint64_t *count)
 		rc = SQLITE_OK;
 	}
 	sqlite3_reset(st);
-	return errno_of(rc);
+	return store_errno(rc);
 }
 
 int store_expired(struct store *store, int64_t now, struct ipr_mapping *out, size_t max)
@@ -1067,5 +1067,5 @@ int store_count(struct store *store, struct store_counts *counts)
 	}
 	sqlite3_reset(st);
 	counts->bad_rows = store->bad_rows;
-	return errno_of(rc);
+	return store_errno(rc);
 }

@@ -45,6 +45,8 @@ void store_wal_status(const struct store *store, uint64_t *bytes, int64_t *held_
 
 /* The store's SQLite connection, for gwctl/quota.c's own table (schema/005-quota.sql). */
 struct sqlite3 *store_db(struct store *store);
+/* An SQLite result code as the store's -errno (0 for OK, DONE and ROW), for its users too. */
+int store_errno(int sqlite_rc);
 
 /*
  * Durability (docs/store.md). Commits do not wait for the disk (WAL, synchronous=NORMAL): they

@@ -11,7 +11,6 @@ against daemons from before the policy and show the exhaustion it prevents."""
 import os
 import random
 import select
-import shutil
 import socket
 import struct
 import subprocess
@@ -19,7 +18,8 @@ import sys
 import threading
 import time
 
-from test_resolver import GWCTL, GWCTLD, NSD, UNBOUND_BUILD, Suite, check, encoded, with_site  # noqa
+from test_resolver import (GWCTL, GWCTLD, Suite, check, encoded,  # noqa: E402
+                           skip_unless_servers, with_site)
 from ctl import A_ENCODED, A_MAPPING, A_REPLIED, REPORT_USE, attr, ip  # noqa: E402
 
 FLOODER, OTHER = "127.0.0.2", "127.0.0.3"
@@ -170,11 +170,5 @@ def test_resolution_flood(make, workdir):
 
 
 if __name__ == "__main__":
-    if not os.path.exists(os.path.join(UNBOUND_BUILD, "unbound")):
-        print("SKIP: no Unbound build (tools/setup builds it)")
-        sys.exit(77)
-    for tool in (NSD, "ldns-signzone", "ldns-keygen", "dig"):
-        if not shutil.which(tool):
-            print(f"SKIP: {tool} is not installed (tools/setup installs it)")
-            sys.exit(77)
+    skip_unless_servers()
     sys.exit(Suite(GWCTLD).run([test_resolution_flood]))

@@ -3,40 +3,16 @@
 gateway's own addresses and encoded ranges, a reference starting with '--'; IPv4-mapped contexts
 taken as IPv4; and its counters, gwctld link counters included, in `gwctl stats`. The same
 servers as test_resolver.py (site.test.zone). usage: as test_resolver.py"""
-import itertools
-import os
-import shutil
-import subprocess
 import sys
-import time
 
-from test_resolver import (GWCTL, GWCTLD, NSD, UNBOUND_BUILD, Suite, check, encoded,  # noqa: E402
-                           with_site)
+from test_resolver import (GWCTLD, Suite, check, encoded, module_counters,  # noqa: E402
+                           skip_unless_servers, with_site)
 
 # name: its native address; every AA record of each is unusable
 UNUSABLE = {"unspec": "192.0.2.30", "loop": "192.0.2.31", "mcast": "192.0.2.32",
             "bcast": "192.0.2.33", "linkloc": "192.0.2.34", "ownctx": "192.0.2.35",
             "enc": "192.0.2.36", "dashes": "192.0.2.38"}
 BAD_CONTEXT_RECORDS = 15  # in those names, less the one with '--', which is malformed
-
-
-def module_counters(site, wanted, again=()):
-    """gwctl stats' resolver.* counters once wanted(counters) holds (reports come every 2 s).
-    The names in again are asked each round: on a loaded machine a TXT lookup can outlast
-    lookup-wait-ms, and its name is counted only when asked again after the brief fallback."""
-    deadline = time.time() + 30
-    for n in itertools.count():
-        # a question the cache cannot answer makes a worker send its report when one is due
-        site.ask(f"poll{n}.site.test", "AAAA")
-        for name in again:
-            site.ask(name)
-        stats = subprocess.run([GWCTL, "--socket", site.gw.sock, "stats"], capture_output=True,
-                               text=True).stdout
-        counters = {k: int(v) for k, v in
-                    (line.split() for line in stats.splitlines() if len(line.split()) == 2)}
-        if wanted(counters) or time.time() > deadline:
-            return counters
-        time.sleep(0.3)
 
 
 @with_site()
@@ -84,13 +60,7 @@ def test_link_counters_reported(site):
 
 
 if __name__ == "__main__":
-    if not os.path.exists(os.path.join(UNBOUND_BUILD, "unbound")):
-        print("SKIP: no Unbound build (tools/setup builds it)")
-        sys.exit(77)
-    for tool in (NSD, "ldns-signzone", "ldns-keygen", "dig"):
-        if not shutil.which(tool):
-            print(f"SKIP: {tool} is not installed (tools/setup installs it)")
-            sys.exit(77)
+    skip_unless_servers()
     sys.exit(Suite(GWCTLD).run([
         test_unusable_contexts_are_ignored, test_mapped_context_is_its_ipv4_address,
         test_link_counters_reported,
