@@ -26,11 +26,11 @@ enum qstmt {
 
 static const char *const qstmt_sql[Q_MAX] = {
 	/* a value is held by one pool at a time: a new hold of a reused value replaces the old */
-	[Q_HOLD] = "INSERT INTO quota_hold (value, pool, live, until) VALUES (?1, ?2, ?3, ?4)"
-		   " ON CONFLICT (value) DO UPDATE SET pool = excluded.pool,"
-		   " live = excluded.live, until = excluded.until",
-	[Q_DUE] = "SELECT value, until FROM quota_hold WHERE pool = ?1 AND live = 1"
-		  " AND until <= ?2 ORDER BY until LIMIT ?3",
+	[Q_HOLD] = ("INSERT INTO quota_hold (value, pool, live, until) VALUES (?1, ?2, ?3, ?4)"
+		    " ON CONFLICT (value) DO UPDATE SET pool = excluded.pool,"
+		    " live = excluded.live, until = excluded.until"),
+	[Q_DUE] = ("SELECT value, until FROM quota_hold WHERE pool = ?1 AND live = 1"
+		   " AND until <= ?2 ORDER BY until LIMIT ?3"),
 	[Q_PURGE_POOL] = "DELETE FROM quota_hold WHERE pool = ?1 AND live = 0 AND until <= ?2",
 	[Q_COUNT_POOL] = "SELECT count(*) FROM quota_hold WHERE pool = ?1",
 	/* kept by triggers (schema/005-quota.sql): constant time whatever the store holds */
