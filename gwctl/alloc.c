@@ -291,11 +291,11 @@ static uint64_t pool_target(uint64_t range_size)
 static int refill(struct store *store, const char *pool, uint64_t range_size, size_t max,
 		  int (*pick)(void *arg, char *value, size_t size), void *arg)
 {
-	uint64_t all, flushed, target = pool_target(range_size);
+	uint64_t all, target = pool_target(range_size);
 	char value[POOL_KEY_MAX];
 	int rc, added = 0;
 
-	rc = store_reserve_count(store, pool, &all, &flushed);
+	rc = store_reserve_count(store, pool, &all, NULL);
 	if (rc < 0)
 		return rc;
 	while (all + (uint64_t)added < target && (size_t)added < max) {

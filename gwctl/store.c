@@ -59,6 +59,7 @@ enum stmt {
 	ST_RESERVE_DROP_TAKEN,
 	ST_RESERVE_ADD,
 	ST_RESERVE_COUNT,
+	ST_RESERVE_COUNT_ALL,
 	ST_COUNT_MAX,
 };
 
@@ -134,6 +135,8 @@ static const char *const stmt_sql[ST_COUNT_MAX] = {
 	[ST_RESERVE_ADD] = "INSERT INTO reserve (value, pool, seq) VALUES (?1, ?2, ?3)",
 	[ST_RESERVE_COUNT] = "SELECT count(*), coalesce(sum(seq <= ?2), 0) FROM reserve"
 			     " WHERE pool = ?1",
+	/* from the pool's index alone: the refill's count after every batch reads no table row */
+	[ST_RESERVE_COUNT_ALL] = "SELECT count(*) FROM reserve WHERE pool = ?1",
 };
 
 /*
@@ -450,6 +453,9 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 		say(msg, msg_size, "out of memory");
 		return -ENOMEM;
 	}
+	/* no memory statistics: they take a global mutex on every malloc of SQLite's (refused,
+	 * harmlessly, once SQLite was initialized) */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	rc = sqlite3_open_v2(path, &store->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		say(msg, msg_size, "%s: cannot open: %s", path,
@@ -744,15 +750,17 @@ int store_reserve_add(struct store *store, const char *pool, const char *value)
 
 int store_reserve_count(struct store *store, const char *pool, uint64_t *all, uint64_t *flushed)
 {
-	sqlite3_stmt *st = store->stmt[ST_RESERVE_COUNT];
+	sqlite3_stmt *st = store->stmt[flushed ? ST_RESERVE_COUNT : ST_RESERVE_COUNT_ALL];
 	int rc;
 
 	bind_text(st, 1, pool);
-	sqlite3_bind_int64(st, 2, (int64_t)store_flush_done(&store->flush));
+	if (flushed)
+		sqlite3_bind_int64(st, 2, (int64_t)store_flush_done(&store->flush));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*all = (uint64_t)sqlite3_column_int64(st, 0);
-		*flushed = (uint64_t)sqlite3_column_int64(st, 1);
+		if (flushed)
+			*flushed = (uint64_t)sqlite3_column_int64(st, 1);
 		rc = SQLITE_OK;
 	}
 	sqlite3_reset(st);

@@ -83,6 +83,8 @@ void store_durability(const struct store *store, struct store_durability *out);
  * them ("encoded:ADDRESS", "ref:DECIMAL"). take removes one and writes it to value (-ENOENT
  * when the pool has none); flushed_only takes only values a flush covered, otherwise the open
  * transaction syncs at commit (store_need_sync). add reserves a value, usable once flushed.
+ * count says how many the pool holds, and how many a flush covered unless flushed is NULL
+ * (cheaper: the pool's index alone).
  */
 IPR_MUST_CHECK int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
 				      char *value, size_t size);
