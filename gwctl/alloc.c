@@ -111,15 +111,7 @@ static void refs_pool(const struct ipr_ref *min, const struct ipr_ref *max, char
  */
 static int encoded_free(struct store *store, int family, const uint8_t *candidate, int64_t now)
 {
-	struct ipr_mapping existing;
-	int rc = store_find_encoded(store, family, candidate, &existing);
-
-	if (rc == 0 || rc == -EBADMSG)
-		return 0; /* in use (a broken row still holds its value) */
-	if (rc != -ENOENT)
-		return rc;
-	rc = store_encoded_quarantined(store, family, candidate, now);
-	return rc < 0 ? rc : !rc;
+	return store_encoded_free(store, family, candidate, now); /* one statement, not two */
 }
 
 /* Picks a free encoded address at random: the old way, and the refill's. */

@@ -60,6 +60,7 @@ enum stmt {
 	ST_RESERVE_ADD,
 	ST_RESERVE_COUNT,
 	ST_RESERVE_COUNT_ALL,
+	ST_ENCODED_BUSY,
 	ST_COUNT_MAX,
 };
 
@@ -137,6 +138,11 @@ static const char *const stmt_sql[ST_COUNT_MAX] = {
 			     " WHERE pool = ?1",
 	/* from the pool's index alone: the refill's count after every batch reads no table row */
 	[ST_RESERVE_COUNT_ALL] = "SELECT count(*) FROM reserve WHERE pool = ?1",
+	/* an allocation's check of a candidate in one statement: mapped (a broken row too), or
+	 * resting */
+	[ST_ENCODED_BUSY] = "SELECT EXISTS (SELECT 1 FROM remote_mapping WHERE encoded = ?1)"
+			    " OR EXISTS (SELECT 1 FROM quarantine WHERE value = 'encoded:' || ?1"
+			    " AND until > ?2)",
 };
 
 /*
@@ -1028,6 +1034,23 @@ int store_encoded_quarantined(struct store *store, int family, const uint8_t *en
 	address_text(family, encoded, text);
 	snprintf(key, sizeof(key), "encoded:%s", text);
 	return quarantined(store, key, now);
+}
+
+int store_encoded_free(struct store *store, int family, const uint8_t *encoded, int64_t now)
+{
+	sqlite3_stmt *st = store->stmt[ST_ENCODED_BUSY];
+	char text[INET6_ADDRSTRLEN];
+	int rc, busy = 1;
+
+	address_text(family, encoded, text);
+	bind_text(st, 1, text);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		busy = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	rc = store_errno(rc);
+	return rc < 0 ? rc : !busy;
 }
 
 int store_ref_quarantined(struct store *store, const struct ipr_ref *ref, int64_t now)

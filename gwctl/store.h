@@ -126,6 +126,9 @@ IPR_MUST_CHECK int store_set_expiry(struct store *store, const struct ipr_mappin
 /* True (1) when the encoded address or reference rests in quarantine at time now. */
 IPR_MUST_CHECK int store_encoded_quarantined(struct store *store, int family,
 					     const uint8_t *encoded, int64_t now);
+/* 1 when the encoded address is neither mapped (a broken row too) nor resting, 0 when taken. */
+IPR_MUST_CHECK int store_encoded_free(struct store *store, int family, const uint8_t *encoded,
+				      int64_t now);
 IPR_MUST_CHECK int store_ref_quarantined(struct store *store, const struct ipr_ref *ref,
 					 int64_t now);
 
