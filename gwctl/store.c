@@ -55,8 +55,6 @@ enum stmt {
 	ST_INBOUND_IDLE_PEER,
 	ST_RESERVE_TAKE,
 	ST_RESERVE_DELETE,
-	ST_RESERVE_BATCH,
-	ST_RESERVE_DROP_TAKEN,
 	ST_RESERVE_ADD,
 	ST_RESERVE_COUNT,
 	ST_RESERVE_COUNT_ALL,
@@ -129,10 +127,6 @@ static const char *const stmt_sql[ST_COUNT_MAX] = {
 	[ST_RESERVE_TAKE] = "SELECT id, value FROM reserve WHERE pool = ?1 AND seq <= ?2"
 			    " ORDER BY id LIMIT 1",
 	[ST_RESERVE_DELETE] = "DELETE FROM reserve WHERE id = ?1",
-	/* a batch read into memory, and at commit one delete of all taken (see reserve_cache) */
-	[ST_RESERVE_BATCH] = "SELECT id, value FROM reserve WHERE pool = ?1 AND seq <= ?2"
-			     " AND id > ?4 ORDER BY id LIMIT ?3",
-	[ST_RESERVE_DROP_TAKEN] = "DELETE FROM reserve WHERE pool = ?1 AND id <= ?2",
 	[ST_RESERVE_ADD] = "INSERT INTO reserve (value, pool, seq) VALUES (?1, ?2, ?3)",
 	[ST_RESERVE_COUNT] = "SELECT count(*), coalesce(sum(seq <= ?2), 0) FROM reserve"
 			     " WHERE pool = ?1",
@@ -145,26 +139,8 @@ static const char *const stmt_sql[ST_COUNT_MAX] = {
 			    " AND until > ?2)",
 };
 
-/*
- * Flushed values of one pool read ahead in a batch, so that a take costs no statement. Rows
- * stay in the table, on disk, until the commit that binds them deletes every row up to the last
- * taken (taken oldest first, and ids grow with seq: a flushed pool is a prefix by id); so an
- * unclean stop still finds them in reserve and quarantines them. A rollback forgets the batch.
- */
-#define RESERVE_BATCH 64
-#define RESERVE_POOLS 4
-struct reserve_cache {
-	char pool[128];
-	unsigned count, next; /* rows read, and the next to hand out */
-	int64_t taken_id;     /* the last row handed out in this transaction, 0 when none */
-	int64_t read_id;      /* the last row read: the next batch starts after it */
-	int64_t id[RESERVE_BATCH];
-	char value[RESERVE_BATCH][128]; /* as long as a pool's name: values are shorter */
-};
-
 struct store {
 	sqlite3 *db;
-	struct reserve_cache reserve[RESERVE_POOLS];
 	sqlite3_stmt *stmt[ST_COUNT_MAX];
 	uint64_t bad_rows;
 	bool replaced; /* the file was deleted or replaced under us: no write commits any more */
@@ -486,12 +462,8 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 		goto out;
 	/* WAL with synchronous=NORMAL: a COMMIT that returned survives the process, and reaches
 	 * the disk at the next flush (see store_flush.h and docs/store.md). */
-	/* 32 MiB of page cache (SQLite's default is 2 MiB): allocations touch random pages of
-	 * the unique indexes, which otherwise are read back with pread; it fills only as used */
-	rc = exec(store->db,
-		  "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-		  " PRAGMA cache_size = -32768",
-		  error, sizeof(error));
+	rc = exec(store->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", error,
+		  sizeof(error));
 	if (rc < 0) {
 		say(msg, msg_size, "%s: cannot switch to WAL: %s", path, error);
 		goto out;
@@ -561,86 +533,6 @@ void store_close(struct store *store)
 	free(store);
 }
 
-/* Deletes, in the open transaction, every reserved row taken from a batch since it began. */
-static int reserve_drop_taken(struct store *store)
-{
-	sqlite3_stmt *st = store->stmt[ST_RESERVE_DROP_TAKEN];
-	int rc = 0;
-
-	for (int i = 0; i < RESERVE_POOLS && rc == 0; i++) {
-		struct reserve_cache *c = &store->reserve[i];
-		if (!c->taken_id)
-			continue;
-		bind_text(st, 1, c->pool);
-		sqlite3_bind_int64(st, 2, c->taken_id);
-		rc = run(store, ST_RESERVE_DROP_TAKEN);
-		if (rc < 0)
-			break;
-		c->taken_id = 0;
-		if (c->next == c->count)
-			c->read_id = 0; /* none read is left: new rows may reuse the ids deleted */
-	}
-	return rc;
-}
-
-/* After a rollback the table has every row again: read the batches anew from it. */
-static void reserve_forget(struct store *store)
-{
-	for (int i = 0; i < RESERVE_POOLS; i++) {
-		store->reserve[i].count = store->reserve[i].next = 0;
-		store->reserve[i].taken_id = store->reserve[i].read_id = 0;
-	}
-}
-
-static struct reserve_cache *reserve_cache_of(struct store *store, const char *pool)
-{
-	struct reserve_cache *free_slot = NULL;
-
-	for (int i = 0; i < RESERVE_POOLS; i++) {
-		struct reserve_cache *c = &store->reserve[i];
-		if (c->pool[0] && strcmp(c->pool, pool) == 0)
-			return c;
-		if (!free_slot && !c->taken_id && c->next == c->count)
-			free_slot = c; /* unused or drained with nothing left to delete */
-	}
-	if (free_slot && strlen(pool) < sizeof(free_slot->pool)) {
-		snprintf(free_slot->pool, sizeof(free_slot->pool), "%s", pool);
-		free_slot->count = free_slot->next = 0;
-		free_slot->read_id = 0;
-	} else {
-		free_slot = NULL; /* more pools than slots: one statement a take, as before */
-	}
-	return free_slot;
-}
-
-/* Reads the next batch of flushed values of c's pool; 0, -ENOENT when none, or -errno. */
-static int reserve_fill(struct store *store, struct reserve_cache *c)
-{
-	sqlite3_stmt *st = store->stmt[ST_RESERVE_BATCH];
-	int rc;
-
-	/* rows taken stay until the commit: the batch starts after the last one read, and no
-	 * delete happens inside a savepoint that could be rolled back */
-	c->count = c->next = 0;
-	bind_text(st, 1, c->pool);
-	sqlite3_bind_int64(st, 2, (int64_t)store_flush_done(&store->flush));
-	sqlite3_bind_int(st, 3, RESERVE_BATCH);
-	sqlite3_bind_int64(st, 4, c->read_id);
-	while (c->count < RESERVE_BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(st, 1);
-		c->id[c->count] = c->read_id = sqlite3_column_int64(st, 0);
-		snprintf(c->value[c->count], sizeof(c->value[0]), "%s", text ? text : "");
-		c->count++;
-	}
-	sqlite3_reset(st);
-	rc = rc == SQLITE_ROW ? 0 : store_errno(rc);
-	if (rc < 0) {
-		c->count = 0;
-		return rc;
-	}
-	return c->count ? 0 : -ENOENT;
-}
-
 int store_begin(struct store *store)
 {
 	store->changes_at_begin = store_changes(store);
@@ -660,9 +552,7 @@ int store_commit(struct store *store)
 		store_rollback(store);
 		return -ESTALE;
 	}
-	rc = reserve_drop_taken(store);
-	if (rc == 0)
-		rc = run(store, ST_COMMIT);
+	rc = run(store, ST_COMMIT);
 	if (rc < 0) {
 		store_rollback(store);
 		return rc;
@@ -705,23 +595,8 @@ int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
 		       size_t size)
 {
 	sqlite3_stmt *st = store->stmt[ST_RESERVE_TAKE];
-	struct reserve_cache *c = flushed_only ? reserve_cache_of(store, pool) : NULL;
 	int rc;
 
-	if (c) {
-		if (c->next == c->count && (rc = reserve_fill(store, c)) < 0)
-			return rc;
-		c->taken_id = c->id[c->next];
-		snprintf(value, size, "%s", c->value[c->next]);
-		c->next++;
-		return 0;
-	}
-	/* one at a time: first out of the table whatever a batch handed out, then drop batches,
-	 * whose rows this may take */
-	rc = reserve_drop_taken(store);
-	if (rc < 0)
-		return rc;
-	reserve_forget(store);
 	bind_text(st, 1, pool);
 	sqlite3_bind_int64(st, 2,
 			   flushed_only ? (int64_t)store_flush_done(&store->flush) : INT64_MAX);
@@ -876,7 +751,6 @@ int store_mark_clean(struct store *store)
 
 void store_rollback(struct store *store)
 {
-	reserve_forget(store);
 	if (!sqlite3_get_autocommit(store->db))
 		(void)run(store, ST_ROLLBACK);
 }

@@ -123,8 +123,8 @@ static void reserve_flushed(struct fixture *fx, const struct ipr_prefix *r)
 }
 
 /*
- * Values read from the reserve in batches: a rollback gives back what the transaction took, a
- * commit takes out of the table exactly what it handed out, and nothing is handed out twice.
+ * The reserve: a rollback gives back what the transaction took, a commit takes out of the table
+ * exactly what it handed out, oldest first, and nothing is handed out twice.
  */
 static void test_reserve_batches(void **state)
 {
