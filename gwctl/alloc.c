@@ -290,6 +290,10 @@ static int refill(struct store *store, const char *pool, uint64_t range_size, si
 	rc = store_reserve_count(store, pool, &all, NULL);
 	if (rc < 0)
 		return rc;
+	/* above three quarters full, wait: a later refill adds more in one commit and one flush
+	 * (a flush after every batch cost more than the rest of the refill) */
+	if (all >= target - target / 4)
+		return 0;
 	while (all + (uint64_t)added < target && (size_t)added < max) {
 		rc = pick(arg, value, sizeof(value));
 		if (rc == -ENOSPC)
