@@ -184,15 +184,23 @@ waits_table() {
 echo "Running on $(nproc) cores, $(uname -r), SQLite $(sqlite3 --version | cut -d' ' -f1)," \
 	"store on $(df --output=fstype "$work" | tail -n 1)." >&2
 
+cpu_ticks() { # the daemon's CPU time so far (all its threads, user and system), in clock ticks
+	awk '{ print $14 + $15 }' "/proc/$pid/stat"
+}
+
 # alloc_round GWCTLD: one round of new allocations into a fresh store (4 x 64 in flight, then
 # 1 in flight), as one line of NAME=VALUE fields
 alloc_round() {
-	local piped serial
+	local piped serial t0 cpu
 	rm -f "$work"/alloc.db*
 	start_daemon "$work/alloc.db" "$1"
+	t0=$(cpu_ticks)
 	piped=$("$bench" "$work/gwctl.sock" alloc "$allocations" 4 64)
+	# CPU per allocation depends far less on the other load of a shared machine than a rate
+	cpu=$(awk -v a="$(cpu_ticks)" -v b="$t0" -v n="$allocations" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { printf "%.1f", (a - b) * 1e6 / hz / n }')
 	serial=$("$bench" "$work/gwctl.sock" alloc 5000 1 1)
-	echo "rate=$(field rate "$piped") serial=$(field rate "$serial")" \
+	echo "rate=$(field rate "$piped") serial=$(field rate "$serial") cpu=$cpu" \
 		"flushes=$(stat_of gwctld.store.flushes) sync_commits=$(stat_of gwctld.store.sync_commits)" \
 		"commits=$(stat_of gwctld.store.commits)"
 	stop_daemon
@@ -200,8 +208,8 @@ alloc_round() {
 
 alloc_table() {
 	local rounds=${BENCH_ROUNDS:-3} i this before
-	echo "| round | this build: 4 x 64 in flight | before | ratio | this build: 1 in flight | before | ratio |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| round | this build: 4 x 64 in flight | before | ratio | daemon CPU per allocation: this build | before | ratio | this build: 1 in flight | before | ratio | load average |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	for ((i = 1; i <= rounds; i++)); do
 		this=$(alloc_round "$gwctld")
 		before=
@@ -209,7 +217,9 @@ alloc_table() {
 		r() { field "$1" "$2"; }
 		q() { [[ -n $before ]] && awk -v a="$(r "$1" "$this")" -v b="$(r "$1" "$before")" 'BEGIN { printf "%.2f", a / b }'; }
 		echo "| $i | $(r rate "$this")/s (commits $(r commits "$this"), flushes $(r flushes "$this"), synced on the spot $(r sync_commits "$this")) |" \
-			"${before:+$(r rate "$before")/s} | $(q rate) | $(r serial "$this")/s | ${before:+$(r serial "$before")/s} | $(q serial) |"
+			"${before:+$(r rate "$before")/s} | $(q rate) | $(r cpu "$this") us | ${before:+$(r cpu "$before") us} | $(q cpu) |" \
+			"$(r serial "$this")/s | ${before:+$(r serial "$before")/s} | $(q serial) |" \
+			"$(cut -d' ' -f1 /proc/loadavg) |"
 	done
 }
 

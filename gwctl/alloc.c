@@ -111,15 +111,7 @@ static void refs_pool(const struct ipr_ref *min, const struct ipr_ref *max, char
  */
 static int encoded_free(struct store *store, int family, const uint8_t *candidate, int64_t now)
 {
-	struct ipr_mapping existing;
-	int rc = store_find_encoded(store, family, candidate, &existing);
-
-	if (rc == 0 || rc == -EBADMSG)
-		return 0; /* in use (a broken row still holds its value) */
-	if (rc != -ENOENT)
-		return rc;
-	rc = store_encoded_quarantined(store, family, candidate, now);
-	return rc < 0 ? rc : !rc;
+	return store_encoded_free(store, family, candidate, now); /* one statement, not two */
 }
 
 /* Picks a free encoded address at random: the old way, and the refill's. */
@@ -291,13 +283,17 @@ static uint64_t pool_target(uint64_t range_size)
 static int refill(struct store *store, const char *pool, uint64_t range_size, size_t max,
 		  int (*pick)(void *arg, char *value, size_t size), void *arg)
 {
-	uint64_t all, flushed, target = pool_target(range_size);
+	uint64_t all, target = pool_target(range_size);
 	char value[POOL_KEY_MAX];
 	int rc, added = 0;
 
-	rc = store_reserve_count(store, pool, &all, &flushed);
+	rc = store_reserve_count(store, pool, &all, NULL);
 	if (rc < 0)
 		return rc;
+	/* above three quarters full, wait: a later refill adds more in one commit and one flush
+	 * (a flush after every batch cost more than the rest of the refill) */
+	if (all >= target - target / 4)
+		return 0;
 	while (all + (uint64_t)added < target && (size_t)added < max) {
 		rc = pick(arg, value, sizeof(value));
 		if (rc == -ENOSPC)

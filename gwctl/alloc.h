@@ -25,8 +25,9 @@ IPR_MUST_CHECK int alloc_ref(struct store *store, const struct ipr_ref *min,
 /*
  * Allocation takes values from the store's reserve (a pool per range), refilled ahead of need
  * by these, each in a transaction of its own that the flusher then puts on disk. A pool holds
- * up to ALLOC_POOL_MAX values and a sixteenth of its range. Each adds at most max values and
- * returns how many it added, or -errno.
+ * up to ALLOC_POOL_MAX values and a sixteenth of its range; a pool still three quarters full
+ * is left alone (fewer refills, each flushed once). Each adds at most max values and returns
+ * how many it added, or -errno.
  */
 #define ALLOC_POOL_MAX 4096
 IPR_MUST_CHECK int alloc_refill_encoded(struct store *store, const struct ipr_prefix *range,

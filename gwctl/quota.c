@@ -55,6 +55,7 @@ static int prepare(struct quota *q, struct store *store, enum qstmt s, sqlite3_s
 {
 	sqlite3 *db = store_db(store);
 
+	*out = NULL; /* set on every path: gcc -O3 cannot see that store_errno() < 0 here */
 	if (q->db != db) {
 		quota_close(q);
 		q->db = db;

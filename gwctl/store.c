@@ -57,6 +57,8 @@ enum stmt {
 	ST_RESERVE_DELETE,
 	ST_RESERVE_ADD,
 	ST_RESERVE_COUNT,
+	ST_RESERVE_COUNT_ALL,
+	ST_ENCODED_BUSY,
 	ST_COUNT_MAX,
 };
 
@@ -128,6 +130,13 @@ static const char *const stmt_sql[ST_COUNT_MAX] = {
 	[ST_RESERVE_ADD] = "INSERT INTO reserve (value, pool, seq) VALUES (?1, ?2, ?3)",
 	[ST_RESERVE_COUNT] = "SELECT count(*), coalesce(sum(seq <= ?2), 0) FROM reserve"
 			     " WHERE pool = ?1",
+	/* from the pool's index alone: the refill's count after every batch reads no table row */
+	[ST_RESERVE_COUNT_ALL] = "SELECT count(*) FROM reserve WHERE pool = ?1",
+	/* an allocation's check of a candidate in one statement: mapped (a broken row too), or
+	 * resting */
+	[ST_ENCODED_BUSY] = "SELECT EXISTS (SELECT 1 FROM remote_mapping WHERE encoded = ?1)"
+			    " OR EXISTS (SELECT 1 FROM quarantine WHERE value = 'encoded:' || ?1"
+			    " AND until > ?2)",
 };
 
 struct store {
@@ -426,6 +435,9 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 		say(msg, msg_size, "out of memory");
 		return -ENOMEM;
 	}
+	/* no memory statistics: they take a global mutex on every malloc of SQLite's (refused,
+	 * harmlessly, once SQLite was initialized) */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	rc = sqlite3_open_v2(path, &store->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		say(msg, msg_size, "%s: cannot open: %s", path,
@@ -619,15 +631,17 @@ int store_reserve_add(struct store *store, const char *pool, const char *value)
 
 int store_reserve_count(struct store *store, const char *pool, uint64_t *all, uint64_t *flushed)
 {
-	sqlite3_stmt *st = store->stmt[ST_RESERVE_COUNT];
+	sqlite3_stmt *st = store->stmt[flushed ? ST_RESERVE_COUNT : ST_RESERVE_COUNT_ALL];
 	int rc;
 
 	bind_text(st, 1, pool);
-	sqlite3_bind_int64(st, 2, (int64_t)store_flush_done(&store->flush));
+	if (flushed)
+		sqlite3_bind_int64(st, 2, (int64_t)store_flush_done(&store->flush));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*all = (uint64_t)sqlite3_column_int64(st, 0);
-		*flushed = (uint64_t)sqlite3_column_int64(st, 1);
+		if (flushed)
+			*flushed = (uint64_t)sqlite3_column_int64(st, 1);
 		rc = SQLITE_OK;
 	}
 	sqlite3_reset(st);
@@ -894,6 +908,23 @@ int store_encoded_quarantined(struct store *store, int family, const uint8_t *en
 	address_text(family, encoded, text);
 	snprintf(key, sizeof(key), "encoded:%s", text);
 	return quarantined(store, key, now);
+}
+
+int store_encoded_free(struct store *store, int family, const uint8_t *encoded, int64_t now)
+{
+	sqlite3_stmt *st = store->stmt[ST_ENCODED_BUSY];
+	char text[INET6_ADDRSTRLEN];
+	int rc, busy = 1;
+
+	address_text(family, encoded, text);
+	bind_text(st, 1, text);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		busy = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	rc = store_errno(rc);
+	return rc < 0 ? rc : !busy;
 }
 
 int store_ref_quarantined(struct store *store, const struct ipr_ref *ref, int64_t now)

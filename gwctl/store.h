@@ -83,6 +83,8 @@ void store_durability(const struct store *store, struct store_durability *out);
  * them ("encoded:ADDRESS", "ref:DECIMAL"). take removes one and writes it to value (-ENOENT
  * when the pool has none); flushed_only takes only values a flush covered, otherwise the open
  * transaction syncs at commit (store_need_sync). add reserves a value, usable once flushed.
+ * count says how many the pool holds, and how many a flush covered unless flushed is NULL
+ * (cheaper: the pool's index alone).
  */
 IPR_MUST_CHECK int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
 				      char *value, size_t size);
@@ -124,6 +126,9 @@ IPR_MUST_CHECK int store_set_expiry(struct store *store, const struct ipr_mappin
 /* True (1) when the encoded address or reference rests in quarantine at time now. */
 IPR_MUST_CHECK int store_encoded_quarantined(struct store *store, int family,
 					     const uint8_t *encoded, int64_t now);
+/* 1 when the encoded address is neither mapped (a broken row too) nor resting, 0 when taken. */
+IPR_MUST_CHECK int store_encoded_free(struct store *store, int family, const uint8_t *encoded,
+				      int64_t now);
 IPR_MUST_CHECK int store_ref_quarantined(struct store *store, const struct ipr_ref *ref,
 					 int64_t now);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "store.h"
@@ -106,6 +107,60 @@ static void test_quarantine_is_respected(void **state)
 	assert_int_equal(take(fx, &r, 1500, a, 2), -ENOSPC); /* resting until 2000 */
 	assert_int_equal(take(fx, &r, 2000, a, 2), 0);
 	assert_int_equal(a[3], 2);
+}
+
+/* Fills r's reserve with values on disk (flushed), outside any transaction, as the daemon does. */
+static void reserve_flushed(struct fixture *fx, const struct ipr_prefix *r)
+{
+	store_rollback(fx->store);
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_true(alloc_refill_encoded(fx->store, r, 1000, 64) > 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	store_flush(fx->store);
+	for (int i = 0; i < 10000 && !store_flushed(fx->store); i++)
+		usleep(1000);
+	assert_true(store_flushed(fx->store));
+}
+
+/*
+ * The reserve: a rollback gives back what the transaction took, a commit takes out of the table
+ * exactly what it handed out, oldest first, and nothing is handed out twice.
+ */
+static void test_reserve_batches(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipr_prefix r = range4("10.9.0.0", 24);
+	uint64_t all, flushed, before;
+	uint8_t first[3][16], a[16], seen[256] = { 0 };
+
+	reserve_flushed(fx, &r);
+	assert_int_equal(store_reserve_count(fx->store, "encoded:10.9.0.0/24", &before, &flushed),
+			 0);
+	assert_int_equal(flushed, before);
+	assert_int_equal(store_begin(fx->store), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(take(fx, &r, 1000, first[i], (uint64_t)i + 1), 0);
+	store_rollback(fx->store);
+	assert_int_equal(store_begin(fx->store), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(take(fx, &r, 1000, a, (uint64_t)i + 1), 0);
+		assert_memory_equal(a, first[i], 16); /* oldest first, as before the rollback */
+		seen[a[3]] = 1;
+	}
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_int_equal(store_reserve_count(fx->store, "encoded:10.9.0.0/24", &all, &flushed), 0);
+	assert_int_equal(all, before - 3);
+	/* the rest of the batch, over several commits, then values picked once it is dry */
+	for (uint64_t i = 3; i < 100; i++) {
+		assert_int_equal(store_begin(fx->store), 0);
+		assert_int_equal(take(fx, &r, 1000, a, i + 1), 0);
+		assert_int_equal(seen[a[3]], 0);
+		seen[a[3]] = 1;
+		assert_int_equal(store_commit(fx->store), 0);
+	}
+	assert_int_equal(store_reserve_count(fx->store, "encoded:10.9.0.0/24", &all, &flushed), 0);
+	assert_int_equal(all, 0);
+	assert_int_equal(store_begin(fx->store), 0);
 }
 
 static void test_nearly_full_large_range_still_finds_the_gap(void **state)
@@ -204,6 +259,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unpredictable_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_range_and_contains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reserve_batches, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("alloc", tests, NULL, NULL);
 }
