@@ -23,6 +23,7 @@
 #include "ctl_client.h"
 #include "ctl_msg.h"
 #include "dpctl.h"
+#include "layout.h"
 #include "mapping.h"
 
 #define REPORT_MS 2000 /* dpctl.c's report period */
@@ -449,11 +450,42 @@ static void test_layout(void **state)
 	assert_int_equal(p->dp->layout.range[0].addr[1], 66);
 }
 
+/* A layout that cannot be held is refused whole: a range twice, more addresses than fit. */
+static void test_layout_refusals(void **state)
+{
+	uint8_t buf[IPR_CTL_MSG_MAX], v4[16] = { 10, 240 }, gw[16] = { 192, 0, 2 };
+	struct ipr_ctl_builder b;
+	struct dp_layout l;
+	size_t n;
+
+	(void)state;
+	ipr_ctl_build(&b, buf, sizeof(buf), IPR_CTL_RANGES | IPR_CTL_REPLY, 0, 1);
+	ipr_ctl_put_range(&b, IPR_CTL_A_RANGE, AF_INET, v4, 16);
+	ipr_ctl_put_range(&b, IPR_CTL_A_RANGE, AF_INET, v4, 12);
+	assert_int_equal(ipr_ctl_finish(&b, &n), 0);
+	assert_int_equal(dp_layout_decode(buf + IPR_CTL_HEADER_LEN, n - IPR_CTL_HEADER_LEN, &l),
+			 -EBADMSG);
+
+	ipr_ctl_build(&b, buf, sizeof(buf), IPR_CTL_RANGES | IPR_CTL_REPLY, 0, 1);
+	for (int i = 0; i <= DP_GATEWAYS_MAX; i++) {
+		gw[3] = (uint8_t)(i + 1);
+		ipr_ctl_put_ip(&b, IPR_CTL_A_GATEWAY, AF_INET, gw);
+	}
+	assert_int_equal(ipr_ctl_finish(&b, &n), 0);
+	assert_int_equal(dp_layout_decode(buf + IPR_CTL_HEADER_LEN, n - IPR_CTL_HEADER_LEN, &l),
+			 -EBADMSG);
+
+	/* nothing at all is a layout too: no routes, no address of ours */
+	assert_int_equal(dp_layout_decode(buf, 0, &l), 0);
+	assert_true(l.known && !l.has_range[0] && !l.has_range[1] && l.gateway_count == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_snapshot_and_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
+		cmocka_unit_test(test_layout_refusals),
 		cmocka_unit_test_setup_teardown(test_questions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
