@@ -140,10 +140,12 @@ static int become_user(const char *user)
 	if (rc < 0 || !was_root)
 		return rc;
 	data[0].effective = data[0].permitted = 1u << CAP_NET_ADMIN;
-	if (syscall(SYS_capset, &head, data) < 0)
-		log_warn("cannot keep CAP_NET_ADMIN (%s): a new layout from gwctld will need a "
-			 "restart",
-			 strerror(errno));
+	if (syscall(SYS_capset, &head, data) < 0) {
+		/* root's other capabilities are still permitted: refuse to go on with them */
+		rc = -errno;
+		log_error("cannot narrow the capabilities to CAP_NET_ADMIN: %s", strerror(-rc));
+		return rc;
+	}
 	(void)prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
 	return 0;
 }

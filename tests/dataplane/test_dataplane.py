@@ -376,6 +376,10 @@ def test_runs_unprivileged(a, b, workdir):
         with open(f"/proc/{g.dataplane.pid}/status") as f:
             uids = next(l for l in f if l.startswith("Uid:")).split()[1:]
         check(set(uids) == {str(__import__("pwd").getpwnam("nobody").pw_uid)}, f"uids {uids}")
+        # CAP_NET_ADMIN alone (bit 12) is kept, for routes that follow gwctld's layout
+        with open(f"/proc/{g.dataplane.pid}/status") as f:
+            caps = {l.split(":")[0]: int(l.split()[1], 16) for l in f if l.startswith("Cap")}
+        check(caps["CapEff"] == caps["CapPrm"] == 1 << 12, f"capabilities {caps}")
 
 
 
