@@ -76,7 +76,7 @@ EOF
 }
 dataplane_conf() { # side extra-lines
 	cat >"$work/$1/dataplane.conf" <<EOF
-gwctl-config = $work/$1/gwctl.conf
+gwctl-socket = $work/$1/gwctl.sock
 user = nobody
 internet = ipv4
 $2

@@ -44,6 +44,7 @@ enum ipr_ctl_kind {
 	IPR_CTL_EV_ADDED = 0x41,
 	IPR_CTL_EV_REMOVED = 0x42,
 	IPR_CTL_EV_SNAPSHOT_DONE = 0x43,
+	IPR_CTL_EV_LAYOUT = 0x44, /* a reload changed the ranges or gateway addresses: ask RANGES */
 };
 
 enum ipr_ctl_flag {

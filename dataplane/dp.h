@@ -7,12 +7,12 @@
 #include <sys/socket.h>
 
 #include "bucket.h"
-#include "config.h"
 #include "dpconf.h"
 #include "dpio.h"
 #include "dpstats.h"
 #include "icmpfrag.h"
 #include "maptab.h"
+#include "prefix.h"
 #include "wire.h"
 #include "xlate.h"
 
@@ -43,6 +43,23 @@ struct dp_sink_ops {
 struct dpctl;
 struct pmtu_table;
 
+#define DP_GATEWAYS_MAX 16
+
+/*
+ * The gateway's layout as gwctld, the one configuration authority, gives it (RANGES): the
+ * encoded ranges, routed into the TUN device, and the gateway's own public addresses.
+ */
+struct dp_layout {
+	bool known;	   /* a RANGES reply has been received */
+	bool has_range[2]; /* [0] IPv4, [1] IPv6 */
+	struct ipr_prefix range[2];
+	size_t gateway_count;
+	struct {
+		int family; /* AF_INET or AF_INET6 */
+		uint8_t addr[16];
+	} gateways[DP_GATEWAYS_MAX];
+};
+
 /*
  * The last flow each way and the entries its lookups found: a bulk transfer then costs one
  * comparison per packet instead of two keyed hashes. Valid while the tables' generation holds.
@@ -66,7 +83,9 @@ struct dp_flow_in {
 
 struct dp {
 	struct dpconf cfg;
-	struct gwctl_config gw; /* gwctl.conf: gateway addresses, encoded ranges, socket */
+	struct dp_layout layout; /* from gwctld; followed when a reload changes it */
+	/* the I/O side's part of a new layout (routes, TUN MTU); NULL in tests. 0 or -errno */
+	int (*layout_apply)(struct dp *dp, const struct dp_layout *old);
 	struct maptab *tab;
 	struct dp_wire_addr own4, own6; /* our public addresses; ver 0 when not configured */
 	struct dp_io io;		/* the devices, sockets, batches and offloads */

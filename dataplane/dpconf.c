@@ -36,9 +36,22 @@ static int text(char *out, size_t cap, const char *v, size_t n, struct ipr_err *
 	return 0;
 }
 
+static int set_gwctl_socket(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	if (n >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return ipr_fail(err, ERANGE, 1, "too long for a socket path");
+	return text(c->gwctl_socket, sizeof(c->gwctl_socket), v, n, err);
+}
+
+/* Refused rather than half-honoured: gwctld gives the ranges and addresses since 19. */
 static int set_gwctl_config(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
 {
-	return text(c->gwctl_config, sizeof(c->gwctl_config), v, n, err);
+	(void)c;
+	(void)v;
+	(void)n;
+	return ipr_fail(err, EINVAL, 1,
+			"gwctl-config is gone: gwctld gives the ranges and gateway addresses; "
+			"write `gwctl-socket = PATH` with gwctl.conf's `socket` instead");
 }
 
 static int set_tun(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
@@ -158,6 +171,7 @@ static int set_udp_gro(struct dpconf *c, const char *v, size_t n, struct ipr_err
 }
 
 static const struct key keys[] = {
+	{ "gwctl-socket", set_gwctl_socket },
 	{ "gwctl-config", set_gwctl_config },
 	{ "tun", set_tun },
 	{ "user", set_user },
@@ -180,7 +194,7 @@ _Static_assert(sizeof(keys) / sizeof(keys[0]) <= 32, "struct dpconf.seen has a b
 void dpconf_defaults(struct dpconf *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->gwctl_config, sizeof(cfg->gwctl_config), "/etc/ipref/gwctl.conf");
+	snprintf(cfg->gwctl_socket, sizeof(cfg->gwctl_socket), "/run/ipref/gwctl.sock");
 	snprintf(cfg->tun, sizeof(cfg->tun), "ipref0");
 	cfg->port = cfg->peer_port = 1045;
 	cfg->mtu = 1500;

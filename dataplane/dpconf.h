@@ -1,5 +1,4 @@
-/* The dataplane's configuration file: `key = value` lines, defaults, and gwctl.conf for the rest.
- */
+/* The dataplane's configuration file: `key = value` lines and defaults; gwctld gives the rest. */
 #ifndef DP_DPCONF_H
 #define DP_DPCONF_H
 
@@ -16,12 +15,12 @@
 #define DPCONF_NAME_MAX	  32
 
 /*
- * What only the dataplane needs. The gateway's own addresses, the encoded ranges, the control
- * socket and the log level come from gwctl.conf (gwctl-config), read with gwctld's own parser,
- * so that the two daemons can never disagree about them.
+ * What only the dataplane needs. The gateway's own addresses and the encoded ranges come from
+ * gwctld over its socket (RANGES, again when a reload changes them), so that the daemons can
+ * never disagree about them.
  */
 struct dpconf {
-	char gwctl_config[DPCONF_PATH_MAX];
+	char gwctl_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char tun[DPCONF_IFNAME_MAX + 1];
 	char user[DPCONF_NAME_MAX + 1]; /* "": stay as started */
 	uint16_t port;			/* local UDP port */
@@ -44,12 +43,12 @@ void dpconf_defaults(struct dpconf *cfg);
 /* Why the TUN MTU leaves room for the outer IP header it does (docs/dataplane.md, TUN MTU). */
 enum dpconf_mtu_basis {
 	DPCONF_MTU_INTERNET_KEY, /* `internet` was given: IPv6's header if it includes IPv6 */
-	DPCONF_MTU_GATEWAYS,	 /* gwctl.conf's gateway addresses: IPv6's if one is IPv6 */
+	DPCONF_MTU_GATEWAYS,	 /* gwctld's gateway addresses: IPv6's if one is IPv6 */
 	DPCONF_MTU_NO_GATEWAY,	 /* no gateway address: either family may carry the tunnel */
 };
 
 /*
- * Whether the TUN MTU must leave room for an IPv6 outer header, given which families gwctl.conf
+ * Whether the TUN MTU must leave room for an IPv6 outer header, given which families gwctld
  * has gateway addresses of; *basis says why. An IPv4-only site so gets the larger MTU without
  * setting `internet`.
  */

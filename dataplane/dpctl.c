@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "ctl_client.h"
+#include "layout.h"
 #include "log.h"
 #include "mapping.h"
 
@@ -33,6 +34,7 @@ struct dpctl {
 	int epoll_fd;
 	uint64_t tag;
 	uint32_t sub_id;
+	uint32_t ranges_id; /* the RANGES question out, 0: none */
 	bool synced;
 	int64_t next_connect_ms;
 	int64_t next_report_ms;
@@ -61,9 +63,9 @@ void dpctl_free(struct dpctl *ctl)
 	free(ctl);
 }
 
-bool dpctl_synced(const struct dpctl *ctl)
+bool dpctl_synced(const struct dp *dp)
 {
-	return ctl->synced;
+	return dp->ctl->synced && dp->layout.known;
 }
 
 static void disconnect(struct dp *dp, const char *why)
@@ -76,6 +78,7 @@ static void disconnect(struct dp *dp, const char *why)
 	ipr_ctl_client_free(ctl->client); /* closing the fd takes it out of epoll too */
 	ctl->client = NULL;
 	ctl->synced = false;
+	ctl->ranges_id = 0;
 	ctl->next_connect_ms = ipr_clock_ms() + RECONNECT_MS;
 	memset(ctl->pending, 0, sizeof(ctl->pending));
 }
@@ -96,6 +99,49 @@ static void send_msg(struct dp *dp, struct ipr_ctl_builder *b)
 		disconnect(dp, strerror(-rc));
 }
 
+void dpctl_refresh_layout(struct dp *dp)
+{
+	struct dpctl *ctl = dp->ctl;
+	struct ipr_ctl_builder b;
+
+	if (!ctl->client)
+		return;
+	ctl->ranges_id = ipr_ctl_client_next_id(ctl->client);
+	ipr_ctl_build(&b, ctl->out, sizeof(ctl->out), IPR_CTL_RANGES, 0, ctl->ranges_id);
+	send_msg(dp, &b);
+}
+
+/* RANGES answered: a new layout is adopted, and handed to the I/O side for routes and MTU. */
+static void on_ranges(struct dp *dp, const struct ipr_ctl_reply *msg)
+{
+	struct dp_layout next, old = dp->layout;
+	int rc;
+
+	dp->ctl->ranges_id = 0;
+	if (msg->hdr.status != IPR_CTL_OK ||
+	    dp_layout_decode(msg->attrs, msg->attrs_len, &next) < 0) {
+		dp->counters[DP_C_LAYOUT_BAD]++;
+		log_error("gwctld's ranges cannot be used (%s); the layout held stays",
+			  msg->hdr.status ? ipr_ctl_status_text(msg->hdr.status) : "malformed");
+		return;
+	}
+	if (dp_layout_equal(&old, &next))
+		return;
+	dp_layout_adopt(dp, &next);
+	if (old.known) {
+		dp->counters[DP_C_LAYOUT_CHANGES]++;
+		log_info("gwctld's layout changed: following it");
+	}
+	dp->ctl->next_report_ms = 0; /* the counters in the new layout's terms (TUN MTU) soon */
+	rc = dp->layout_apply ? dp->layout_apply(dp, &old) : 0;
+	if (rc < 0) {
+		dp->counters[DP_C_LAYOUT_FAILED]++;
+		log_error("the TUN device cannot follow gwctld's layout: %s; restart the dataplane "
+			  "to apply it",
+			  strerror(-rc));
+	}
+}
+
 static void try_connect(struct dp *dp, int64_t now)
 {
 	struct dpctl *ctl = dp->ctl;
@@ -104,9 +150,9 @@ static void try_connect(struct dp *dp, int64_t now)
 	int rc;
 
 	ctl->next_connect_ms = now + RECONNECT_MS;
-	rc = ipr_ctl_client_connect(dp->gw.socket, &ctl->client);
+	rc = ipr_ctl_client_connect(dp->cfg.gwctl_socket, &ctl->client);
 	if (rc < 0) {
-		log_debug("gwctld at %s: %s", dp->gw.socket, strerror(-rc));
+		log_debug("gwctld at %s: %s", dp->cfg.gwctl_socket, strerror(-rc));
 		return;
 	}
 	if (epoll_ctl(ctl->epoll_fd, EPOLL_CTL_ADD, ipr_ctl_client_fd(ctl->client), &ev) < 0) {
@@ -115,12 +161,17 @@ static void try_connect(struct dp *dp, int64_t now)
 		return;
 	}
 	dp->counters[DP_C_CTL_CONNECTS]++;
+	/* the layout first: a reload may have changed it while the link was down */
+	dpctl_refresh_layout(dp);
+	if (!ctl->client)
+		return;
 	ctl->sub_id = ipr_ctl_client_next_id(ctl->client);
 	ipr_ctl_build(&b, ctl->out, sizeof(ctl->out), IPR_CTL_SUBSCRIBE, 0, ctl->sub_id);
 	maptab_resync_begin(dp->tab);
 	send_msg(dp, &b);
 	if (ctl->client)
-		log_info("connected to gwctld at %s; receiving the mappings", dp->gw.socket);
+		log_info("connected to gwctld at %s; receiving the layout and the mappings",
+			 dp->cfg.gwctl_socket);
 }
 
 /* Applies one mapping from an event or a reply; true when the tables gained it. */
@@ -160,6 +211,15 @@ static bool handle(struct dp *dp, const struct ipr_ctl_reply *msg)
 	    (kind == IPR_CTL_EV_ADDED || kind == IPR_CTL_EV_REMOVED)) {
 		dp->counters[DP_C_EVENTS]++;
 		return apply(dp, &msg->fields, kind == IPR_CTL_EV_ADDED);
+	}
+	if (msg->hdr.id == ctl->sub_id && kind == IPR_CTL_EV_LAYOUT) {
+		dpctl_refresh_layout(dp);
+		return false;
+	}
+	if (kind == (IPR_CTL_RANGES | IPR_CTL_REPLY) && ctl->ranges_id &&
+	    msg->hdr.id == ctl->ranges_id) {
+		on_ranges(dp, msg);
+		return false;
 	}
 	if (msg->hdr.id == ctl->sub_id && kind == IPR_CTL_EV_SNAPSHOT_DONE) {
 		uint32_t gone = maptab_resync_end(dp->tab);

@@ -29,7 +29,13 @@ void dpctl_request_ref(struct dp *dp, uint8_t ver, const uint8_t *addr);
 void dpctl_request_ea(struct dp *dp, uint8_t ver, uint8_t ctx_ver, const uint8_t *ctx,
 		      const struct ipr_ref *ref);
 
-/* Whether the subscription's snapshot has been received. */
-bool dpctl_synced(const struct dpctl *ctl);
+/* Whether the layout and the subscription's snapshot have been received. */
+bool dpctl_synced(const struct dp *dp);
+
+/*
+ * Asks gwctld for the layout (RANGES) again: on connecting, when gwctld's EV_LAYOUT says a
+ * reload changed it, and on SIGHUP. The answer is adopted when it differs from what is held.
+ */
+void dpctl_refresh_layout(struct dp *dp);
 
 #endif

@@ -25,6 +25,9 @@ const char *dp_counter_name(enum dp_counter c)
 		[DP_C_ICMP_SENT] = "icmp.sent",
 		[DP_C_ICMP_LIMITED] = "icmp.rate_limited",
 		[DP_C_TUN_KERNEL] = "tun.kernel_traffic",
+		[DP_C_LAYOUT_CHANGES] = "layout.changes",
+		[DP_C_LAYOUT_FAILED] = "layout.failed",
+		[DP_C_LAYOUT_BAD] = "layout.bad_replies",
 	};
 
 	return (unsigned)c < DP_C_COUNT && names[c] ? names[c] : "unknown";

@@ -25,6 +25,9 @@ enum dp_counter {
 	DP_C_ICMP_SENT,	   /* the gateway's own ICMP errors sent */
 	DP_C_ICMP_LIMITED, /* and those the rate limit held back */
 	DP_C_TUN_KERNEL, /* the gateway kernel's own link traffic on the TUN device, passed over */
+	DP_C_LAYOUT_CHANGES, /* new layouts (ranges, gateway addresses) from gwctld, followed */
+	DP_C_LAYOUT_FAILED,  /* of which the routes or TUN MTU could not follow (see the log) */
+	DP_C_LAYOUT_BAD,     /* RANGES replies that could not be used */
 	DP_C_COUNT
 };
 

@@ -3,20 +3,10 @@
 #include <string.h>
 
 #include "forward_internal.h"
-#include "prefix.h"
 
-/* The gateway's address in an encoded range: the one the allocators keep for it. */
-static bool gateway_address(const struct config_prefix *range, uint8_t *out)
-{
-	struct ipr_prefix p = config_prefix_get(range);
-
-	return range->enabled && ipr_prefix_gateway(&p, out) == 0;
-}
-
+/* The sources (the gateway's address in each encoded range) come with the layout (layout.c). */
 void forward_icmp_init(struct dp *dp)
 {
-	dp->has_icmp_src4 = gateway_address(&dp->gw.encoded_ipv4, dp->icmp_src4);
-	dp->has_icmp_src6 = gateway_address(&dp->gw.encoded_ipv6, dp->icmp_src6);
 	dp->icmp_bucket = (struct ipr_bucket){ 0 }; /* full at its first refill */
 	ipr_bucket_refill(&dp->icmp_bucket, dp->cfg.icmp_rate, dp->cfg.icmp_burst, ipr_clock_ms());
 }

@@ -1,11 +1,15 @@
 /* ipref-dataplane: arguments, configuration, devices and sockets, privileges, the event loop. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +18,7 @@
 #include "dp.h"
 #include "dpctl.h"
 #include "forward.h"
+#include "layout.h"
 #include "log.h"
 #include "offload.h"
 #include "pump.h"
@@ -26,17 +31,6 @@
 
 enum { TAG_TUN = 1, TAG_UDP4, TAG_UDP6, TAG_CTL, TAG_TIMER, TAG_SIGNAL };
 
-/* Our public address of each family: the first gateway address of that family in gwctl.conf. */
-static void own_addresses(struct dp *dp)
-{
-	for (size_t i = dp->gw.gateway_count; i-- > 0;) {
-		const struct config_ip *g = &dp->gw.gateways[i];
-		struct dp_wire_addr *a = g->family == AF_INET ? &dp->own4 : &dp->own6;
-		a->ver = g->family == AF_INET ? 4 : 6;
-		memcpy(a->bytes, g->addr, 16);
-	}
-}
-
 static int load_config(struct dp *dp, const char *path)
 {
 	char msg[1024];
@@ -47,51 +41,113 @@ static int load_config(struct dp *dp, const char *path)
 		log_error("%s", msg);
 		return -EINVAL;
 	}
-	config_defaults(&dp->gw);
-	if (config_load(&dp->gw, dp->cfg.gwctl_config, msg, sizeof(msg)) < 0 ||
-	    config_check(&dp->gw, msg, sizeof(msg)) < 0) {
-		log_error("gwctl-config: %s", msg);
-		return -EINVAL;
-	}
-	own_addresses(dp);
 	return 0;
 }
 
-/* The TUN device: MTU from the tunnel's overhead, up, and a route for each encoded range. */
-static int open_tun(struct dp *dp)
+static unsigned tun_ifindex;
+
+/* The TUN MTU for the layout held: from the tunnel's overhead, and set on the device. */
+static int set_tun_mtu(struct dp *dp)
 {
-	const struct config_prefix *ranges[] = { &dp->gw.encoded_ipv4, &dp->gw.encoded_ipv6 };
 	static const char *const why[] = {
 		[DPCONF_MTU_INTERNET_KEY] = "as `internet` says",
-		[DPCONF_MTU_GATEWAYS] = "as gwctl.conf's gateway addresses say",
-		[DPCONF_MTU_NO_GATEWAY] = "no gateway address, so either family",
+		[DPCONF_MTU_GATEWAYS] = "as gwctld's gateway addresses say",
+		[DPCONF_MTU_NO_GATEWAY] = "no gateway address known, so either family",
 	};
 	uint32_t mtu;
-	unsigned ifindex;
 	int rc;
 
 	dp->tun_mtu_outer_ipv6 = dpconf_outer_ipv6(&dp->cfg, dp->own4.ver == 4, dp->own6.ver == 6,
 						   &dp->tun_mtu_basis);
-	mtu = dp->tun_mtu = tun_mtu_for(dp->cfg.mtu, dp->tun_mtu_outer_ipv6, dp->cfg.ref_bytes);
+	mtu = tun_mtu_for(dp->cfg.mtu, dp->tun_mtu_outer_ipv6, dp->cfg.ref_bytes);
+	if (mtu == dp->tun_mtu)
+		return 0;
+	rc = tun_link_up(tun_ifindex, mtu);
+	if (rc < 0)
+		return rc;
+	dp->tun_mtu = mtu;
+	log_info("%s up, MTU %u (path %u less an %s header, %s, UDP and IPREF with "
+		 "%u-byte references)",
+		 dp->cfg.tun, mtu, dp->cfg.mtu, dp->tun_mtu_outer_ipv6 ? "IPv6" : "IPv4",
+		 why[dp->tun_mtu_basis], dp->cfg.ref_bytes);
+	return 0;
+}
 
-	dp->io.tun_fd = offload_tun_open(&dp->io, dp->cfg.tun, dp->cfg.tun_offload, &ifindex);
+static bool same_range(const struct dp_layout *a, const struct dp_layout *b, int i)
+{
+	return a->has_range[i] == b->has_range[i] &&
+	       (!a->has_range[i] || (a->range[i].len == b->range[i].len &&
+				     memcmp(a->range[i].addr, b->range[i].addr, 16) == 0));
+}
+
+/*
+ * A layout from gwctld, at start or after a reload changed it: the TUN MTU for its gateway
+ * addresses, a route for each encoded range, and none for a range it no longer has. Mappings
+ * in a range taken away stay in the tables until gwctld removes them; nothing routes to them.
+ */
+static int apply_layout(struct dp *dp, const struct dp_layout *old)
+{
+	int rc = set_tun_mtu(dp);
+
+	for (int i = 0; rc == 0 && i < 2; i++) {
+		const struct ipr_prefix *was = &old->range[i], *now = &dp->layout.range[i];
+		if (same_range(old, &dp->layout, i))
+			continue;
+		if (old->has_range[i])
+			rc = tun_route_del(tun_ifindex, was->family, was->addr, was->len);
+		if (rc == 0 && dp->layout.has_range[i])
+			rc = tun_route(tun_ifindex, now->family, now->addr, now->len);
+		if (rc == 0 && dp->layout.has_range[i]) {
+			char text[INET6_ADDRSTRLEN];
+			inet_ntop(now->family, now->addr, text, sizeof(text));
+			log_info("%s: route for encoded range %s/%u", dp->cfg.tun, text, now->len);
+		}
+	}
+	return rc;
+}
+
+/* The TUN device: up, its MTU and routes set when gwctld's layout comes (apply_layout). */
+static int open_tun(struct dp *dp)
+{
+	int rc;
+
+	dp->io.tun_fd = offload_tun_open(&dp->io, dp->cfg.tun, dp->cfg.tun_offload, &tun_ifindex);
 	if (dp->io.tun_fd < 0) {
 		log_error("TUN device %s: %s", dp->cfg.tun, strerror(-dp->io.tun_fd));
 		return dp->io.tun_fd;
 	}
-	rc = tun_link_up(ifindex, mtu);
-	for (size_t i = 0; rc == 0 && i < 2; i++)
-		if (ranges[i]->enabled)
-			rc = tun_route(ifindex, ranges[i]->family, ranges[i]->addr,
-				       ranges[i]->length);
+	rc = set_tun_mtu(dp);
 	if (rc < 0)
 		log_error("configuring %s: %s", dp->cfg.tun, strerror(-rc));
-	else
-		log_info("%s up, MTU %u (path %u less an %s header, %s, UDP and IPREF with "
-			 "%u-byte references), routes for the encoded ranges",
-			 dp->cfg.tun, mtu, dp->cfg.mtu, dp->tun_mtu_outer_ipv6 ? "IPv6" : "IPv4",
-			 why[dp->tun_mtu_basis], dp->cfg.ref_bytes);
+	dp->layout_apply = apply_layout;
 	return rc;
+}
+
+/*
+ * Started as root with a `user`: that user, keeping CAP_NET_ADMIN alone, so that routes and the
+ * TUN MTU can follow a new layout from gwctld (under systemd it is an ambient capability).
+ */
+static int become_user(const char *user)
+{
+	struct __user_cap_header_struct head = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+	bool was_root = geteuid() == 0 && user[0];
+	int rc;
+
+	if (was_root && prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0)
+		return -errno;
+	rc = ipr_become_user(user);
+	if (rc < 0 || !was_root)
+		return rc;
+	data[0].effective = data[0].permitted = 1u << CAP_NET_ADMIN;
+	if (syscall(SYS_capset, &head, data) < 0) {
+		/* root's other capabilities are still permitted: refuse to go on with them */
+		rc = -errno;
+		log_error("cannot narrow the capabilities to CAP_NET_ADMIN: %s", strerror(-rc));
+		return rc;
+	}
+	(void)prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
+	return 0;
 }
 
 static int open_udp(struct dp *dp)
@@ -193,21 +249,24 @@ static int run(struct dp *dp, int ep, int timer, int sig)
 			}
 			case TAG_SIGNAL: {
 				struct signalfd_siginfo si;
-				if (read(sig, &si, sizeof(si)) == (ssize_t)sizeof(si) &&
-				    si.ssi_signo != SIGHUP) {
-					log_info("stopping on signal %u", si.ssi_signo);
-					return 0;
+				if (read(sig, &si, sizeof(si)) != (ssize_t)sizeof(si))
+					break;
+				if (si.ssi_signo == SIGHUP) {
+					/* the layout is gwctld's: asked again, in case */
+					dpctl_refresh_layout(dp);
+					break;
 				}
-				break;
+				log_info("stopping on signal %u", si.ssi_signo);
+				return 0;
 			}
 			}
 		}
 		if (added)
 			pump_retry(dp, ipr_clock_ms());
 		/* ready once it holds gwctld's mappings: before that, every packet would wait */
-		if (!ready && dpctl_synced(dp->ctl)) {
+		if (!ready && dpctl_synced(dp)) {
 			ready = true;
-			ipr_sd_ready("holding gwctld's mappings");
+			ipr_sd_ready("holding gwctld's layout and mappings");
 		}
 	}
 }
@@ -230,7 +289,6 @@ int main(int argc, char **argv)
 		printf("%s: configuration is valid\n", args.config);
 		return 0;
 	}
-	ipr_log_set_level((enum ipr_log_level)dp.gw.log_level);
 	dp.slot_size = dp.cfg.mtu + 128;
 
 	rc = maptab_new(dp.cfg.capacity, &dp.tab);
@@ -251,7 +309,7 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = dpctl_new(&dp, ep, TAG_CTL, &dp.ctl);
 	if (rc == 0)
-		rc = ipr_become_user(dp.cfg.user[0] ? dp.cfg.user : dp.gw.user);
+		rc = become_user(dp.cfg.user);
 	if (rc == 0 &&
 	    ((rc = add_fd(ep, dp.io.tun_fd, TAG_TUN)) < 0 ||
 	     (rc = add_fd(ep, dp.io.udp4_fd, TAG_UDP4)) < 0 ||
@@ -259,7 +317,7 @@ int main(int argc, char **argv)
 	     (rc = add_fd(ep, timer, TAG_TIMER)) < 0 || (rc = add_fd(ep, sig, TAG_SIGNAL)) < 0))
 		log_error("epoll: %s", strerror(-rc));
 	if (rc == 0) {
-		log_info("started: port %u, gwctld at %s", dp.cfg.port, dp.gw.socket);
+		log_info("started: port %u, gwctld at %s", dp.cfg.port, dp.cfg.gwctl_socket);
 		rc = run(&dp, ep, timer, sig);
 	} else if (rc == -ENOMEM) {
 		log_error("out of memory");

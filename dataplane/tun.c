@@ -121,15 +121,16 @@ int tun_link_up(unsigned ifindex, uint32_t mtu)
 	return nl_call(&req);
 }
 
-int tun_route(unsigned ifindex, int family, const uint8_t *prefix, unsigned len)
+static int route_call(uint16_t type, uint16_t flags, unsigned ifindex, int family,
+		      const uint8_t *prefix, unsigned len)
 {
 	struct nl_req req;
 	uint32_t oif = ifindex;
 
 	memset(&req, 0, sizeof(req));
 	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-	req.nh.nlmsg_type = RTM_NEWROUTE;
-	req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	req.nh.nlmsg_type = type;
+	req.nh.nlmsg_flags = flags;
 	req.rt.rtm_family = (unsigned char)family;
 	req.rt.rtm_dst_len = (unsigned char)len;
 	req.rt.rtm_table = RT_TABLE_MAIN;
@@ -139,6 +140,18 @@ int tun_route(unsigned ifindex, int family, const uint8_t *prefix, unsigned len)
 	add_attr(&req, RTA_DST, prefix, family == AF_INET ? 4 : 16);
 	add_attr(&req, RTA_OIF, &oif, sizeof(oif));
 	return nl_call(&req);
+}
+
+int tun_route(unsigned ifindex, int family, const uint8_t *prefix, unsigned len)
+{
+	return route_call(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, ifindex, family, prefix, len);
+}
+
+int tun_route_del(unsigned ifindex, int family, const uint8_t *prefix, unsigned len)
+{
+	int rc = route_call(RTM_DELROUTE, 0, ifindex, family, prefix, len);
+
+	return rc == -ESRCH ? 0 : rc; /* gone already (an administrator, the link) is fine */
 }
 
 uint32_t tun_mtu_for(uint32_t path_mtu, bool ipv6_internet, uint32_t ref_bytes)

@@ -19,6 +19,8 @@ IPR_MUST_CHECK int tun_link_up(unsigned ifindex, uint32_t mtu);
 
 /* Routes prefix/len (family AF_INET or AF_INET6) into the device, replacing an older route. */
 IPR_MUST_CHECK int tun_route(unsigned ifindex, int family, const uint8_t *prefix, unsigned len);
+/* Takes that route away again (a range gwctld no longer has); a route already gone is 0. */
+IPR_MUST_CHECK int tun_route_del(unsigned ifindex, int family, const uint8_t *prefix, unsigned len);
 
 /*
  * The TUN MTU that fits the tunnel: the path MTU less the outer IP header (the larger of the

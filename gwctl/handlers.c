@@ -594,6 +594,8 @@ static int handle_stats(struct request *r)
 			    r->svc->start.leases_extended);
 	ipr_ctl_put_counter(r->reply, "gwctld.events.sent", c->events_sent);
 	ipr_ctl_put_counter(r->reply, "gwctld.subscribers.dropped", c->subscribers_dropped);
+	ipr_ctl_put_counter(r->reply, "gwctld.layout.changes", c->layout_changes);
+	ipr_ctl_put_counter(r->reply, "gwctld.layout.closed", c->layout_closed);
 	for (int k = IPR_MAP_PUBLISHED; k <= IPR_MAP_STATIC_EXTERNAL; k++) {
 		snprintf(name, sizeof(name), "gwctld.mappings.%s", ipr_mapping_kind_name(k));
 		for (char *p = name; *p; p++)

@@ -56,6 +56,7 @@ struct client {
 	/* output queue: messages framed by a 2-byte length, oldest at head */
 	uint8_t *queue;
 	size_t head, tail;
+	bool asked_ranges; /* closed when the layout changes, so that it asks again */
 	/* subscription */
 	bool subscribed;
 	bool snapshot_done;
@@ -657,6 +658,8 @@ static int process_entry(struct server *srv, struct batch_entry *e)
 						   IPR_CTL_E_MALFORMED, "malformed message");
 		return 0;
 	}
+	if (hdr.kind == IPR_CTL_RANGES)
+		c->asked_ranges = true;
 	if (hdr.kind == IPR_CTL_SUBSCRIBE) {
 		e->reply_len = subscribe(srv, c, &hdr, e->reply, sizeof(e->reply));
 		return 0;
@@ -720,6 +723,36 @@ static void publish_pending(struct server *srv)
 		}
 	}
 	service_drop_pending(svc);
+}
+
+/*
+ * A reload changed the layout (RANGES' answer): subscribers (the dataplane) get EV_LAYOUT and
+ * ask RANGES again; other connections that asked RANGES (resolver workers) are closed, so that
+ * they ask it again on reconnecting. Either way nobody keeps the old layout.
+ */
+static void tell_layout(struct server *srv)
+{
+	struct service *svc = srv->svc;
+	struct ipr_ctl_builder b;
+
+	svc->layout_changed = false;
+	for (size_t i = 0; i < srv->client_cap; i++) {
+		struct client *c = &srv->clients[i];
+		size_t len;
+		if (c->fd < 0)
+			continue;
+		if (c->subscribed) {
+			ipr_ctl_build(&b, srv->scratch, IPR_CTL_MSG_MAX, IPR_CTL_EV_LAYOUT,
+				      IPR_CTL_OK, c->sub_id);
+			if (ipr_ctl_finish(&b, &len) == 0) {
+				send_to(srv, c, srv->scratch, len);
+				svc->counters.events_sent++;
+			}
+		} else if (c->asked_ranges) {
+			svc->counters.layout_closed++;
+			close_client(srv, c);
+		}
+	}
 }
 
 /*
@@ -828,6 +861,8 @@ static void process_batch(struct server *srv)
 	}
 	if (!doomed)
 		publish_pending(srv);
+	if (svc->layout_changed)
+		tell_layout(srv);
 	srv->batch_len = 0;
 	refill_reserve(srv);
 }

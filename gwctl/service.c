@@ -186,6 +186,27 @@ int service_sweep(struct service *svc, size_t max)
 	return removed;
 }
 
+static bool same_prefix(const struct config_prefix *a, const struct config_prefix *b)
+{
+	return a->enabled == b->enabled &&
+	       (!a->enabled || (a->family == b->family && a->length == b->length &&
+				memcmp(a->addr, b->addr, 16) == 0));
+}
+
+/* What RANGES answers: the encoded ranges and the gateway's own addresses. */
+static bool same_layout(const struct gwctl_config *a, const struct gwctl_config *b)
+{
+	if (!same_prefix(&a->encoded_ipv4, &b->encoded_ipv4) ||
+	    !same_prefix(&a->encoded_ipv6, &b->encoded_ipv6) ||
+	    a->gateway_count != b->gateway_count)
+		return false;
+	for (size_t i = 0; i < a->gateway_count; i++)
+		if (a->gateways[i].family != b->gateways[i].family ||
+		    memcmp(a->gateways[i].addr, b->gateways[i].addr, 16) != 0)
+			return false;
+	return true;
+}
+
 int service_reload_config(struct service *svc, char *msg, size_t msg_size)
 {
 	static struct gwctl_config cfg; /* large; only the event loop's thread reloads */
@@ -211,6 +232,13 @@ int service_reload_config(struct service *svc, char *msg, size_t msg_size)
 	memcpy(cfg.user, svc->cfg.user, sizeof(cfg.user));
 	cfg.commit_batch = svc->cfg.commit_batch;
 	cfg.max_clients = svc->cfg.max_clients;
+	if (!same_layout(&cfg, &svc->cfg)) {
+		/* the dataplane and the resolvers learn it anew (docs/control-protocol.md) */
+		svc->layout_changed = true;
+		svc->counters.layout_changes++;
+		log_info("reload: the encoded ranges or gateway addresses changed; telling the "
+			 "dataplane and the resolvers");
+	}
 	svc->cfg = cfg;
 	svc->config_loads++;
 	set_ranges(svc);

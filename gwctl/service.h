@@ -42,6 +42,8 @@ struct service_counters {
 	uint64_t inbound_reclaimed;    /* idle dataplane-made mappings removed to make room */
 	uint64_t reserved;	       /* values added to the reserve ahead of need */
 	uint64_t refill_failures;      /* refills the store could not commit */
+	uint64_t layout_changes;       /* reloads that changed the ranges or gateway addresses */
+	uint64_t layout_closed;	       /* connections closed to have their RANGES asked again */
 };
 
 /* A change to the mapping set, told to subscribers once it is committed. */
@@ -71,6 +73,7 @@ struct service {
 	struct publish_state publish;
 	struct names *names;	 /* resolves external hosts' gateway names; NULL: none can be */
 	uint64_t config_loads;	 /* configurations applied by reloads */
+	bool layout_changed;	 /* a reload changed the layout: the server tells its clients */
 	struct reports reports;	 /* other components' counters, for STATS */
 	struct inbound inbound;	 /* rate limits on dataplane allocations for unknown sources */
 	uint64_t allocated_seen; /* allocations when the reserve was last refilled */

@@ -11,7 +11,7 @@
 #include "file.h"
 #include "fuzz.h"
 
-#define KEY_COUNT 15 /* the keys of docs/dataplane.md, one bit each in seen */
+#define KEY_COUNT 16 /* the keys (and the refused gwctl-config), one bit each in seen */
 
 static bool text_ok(const char *s, size_t cap, bool may_be_empty)
 {
@@ -23,7 +23,7 @@ static bool text_ok(const char *s, size_t cap, bool may_be_empty)
 /* The bounds docs/dataplane.md gives, whatever line set what. */
 static void check_config(const struct dpconf *c)
 {
-	FUZZ_CHECK(text_ok(c->gwctl_config, sizeof(c->gwctl_config), false));
+	FUZZ_CHECK(text_ok(c->gwctl_socket, sizeof(c->gwctl_socket), false));
 	FUZZ_CHECK(text_ok(c->tun, sizeof(c->tun), false));
 	FUZZ_CHECK(strcspn(c->tun, "/ :") == strlen(c->tun));
 	FUZZ_CHECK(text_ok(c->user, sizeof(c->user), true));
@@ -41,7 +41,7 @@ static void check_config(const struct dpconf *c)
 /* Field by field: struct copies need not carry padding along. */
 static bool same(const struct dpconf *a, const struct dpconf *b)
 {
-	return strcmp(a->gwctl_config, b->gwctl_config) == 0 && strcmp(a->tun, b->tun) == 0 &&
+	return strcmp(a->gwctl_socket, b->gwctl_socket) == 0 && strcmp(a->tun, b->tun) == 0 &&
 	       strcmp(a->user, b->user) == 0 && a->port == b->port &&
 	       a->peer_port == b->peer_port && a->mtu == b->mtu && a->ref_bytes == b->ref_bytes &&
 	       a->capacity == b->capacity && a->wait_slots == b->wait_slots &&

@@ -31,7 +31,8 @@ static void test_defaults_and_keys(void **state)
 	assert_int_equal(cfg.mtu, 1500);
 	assert_true(cfg.ipv4 && cfg.ipv6);
 	assert_true(cfg.tun_offload && cfg.udp_gso && cfg.udp_gro);
-	assert_int_equal(line(&cfg, "gwctl-config = /etc/x/gwctl.conf\n", &err), 0);
+	assert_string_equal(cfg.gwctl_socket, "/run/ipref/gwctl.sock");
+	assert_int_equal(line(&cfg, "gwctl-socket = /run/x/gwctl.sock\n", &err), 0);
 	assert_int_equal(line(&cfg, "  tun\t=  ipref7   # a comment\r\n", &err), 0);
 	assert_int_equal(line(&cfg, "user = ipref", &err), 0);
 	assert_int_equal(line(&cfg, "port = 2045", &err), 0);
@@ -50,7 +51,7 @@ static void test_defaults_and_keys(void **state)
 	assert_int_equal(line(&cfg, "udp-gro = auto", &err), 0);
 	assert_int_equal(line(&cfg, "# only a comment", &err), 0);
 	assert_int_equal(line(&cfg, "", &err), 0);
-	assert_string_equal(cfg.gwctl_config, "/etc/x/gwctl.conf");
+	assert_string_equal(cfg.gwctl_socket, "/run/x/gwctl.sock");
 	assert_string_equal(cfg.tun, "ipref7");
 	assert_string_equal(cfg.user, "ipref");
 	assert_int_equal(cfg.port, 2045);
@@ -65,6 +66,23 @@ static void test_defaults_and_keys(void **state)
 	assert_true(!cfg.tun_offload && !cfg.udp_gso && cfg.udp_gro);
 }
 
+/* The key of before 19 is refused with what to write instead; a socket path must fit. */
+static void test_gwctl_socket(void **state)
+{
+	struct dpconf cfg;
+	struct ipr_err err;
+	char longest[200];
+
+	dpconf_defaults(&cfg);
+	assert_int_equal(line(&cfg, "gwctl-config = /etc/ipref/gwctl.conf", &err), -EINVAL);
+	assert_non_null(strstr(err.reason, "gwctl-socket = "));
+	memset(longest, 'a', sizeof(longest));
+	memcpy(longest, "gwctl-socket = /", 16);
+	longest[sizeof(longest) - 1] = '\0';
+	assert_int_equal(line(&cfg, longest, &err), -ERANGE);
+	assert_string_equal(cfg.gwctl_socket, "/run/ipref/gwctl.sock");
+}
+
 /* A refused line leaves the configuration as it was and points at the offending column. */
 static void test_refusals(void **state)
 {
@@ -74,6 +92,8 @@ static void test_refusals(void **state)
 		size_t column;
 	} cases[] = {
 		{ "nonsense = 1", -EINVAL, 1 },
+		/* gwctld gives the ranges now: the old key says what to write instead */
+		{ "gwctl-config = /etc/ipref/gwctl.conf", -EINVAL, 16 },
 		{ "port 1045", -EINVAL, 6 },
 		{ "port = 0", -ERANGE, 8 },
 		{ "port = 65536", -ERANGE, 8 },
@@ -191,6 +211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_and_keys),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_gwctl_socket),
 		cmocka_unit_test(test_twice),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_tun_mtu_basis),

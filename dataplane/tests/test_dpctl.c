@@ -1,7 +1,8 @@
 /*
  * The gwctld link against a scripted peer: a listening control socket of the test's own that
  * speaks the protocol with core's codec. Snapshot, pushed changes, questions and their answers,
- * use and counter reports, and reconnecting with a fresh snapshot.
+ * use and counter reports, reconnecting with a fresh snapshot, and the layout (RANGES) followed
+ * when gwctld says a reload changed it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include "ctl_client.h"
 #include "ctl_msg.h"
 #include "dpctl.h"
+#include "layout.h"
 #include "mapping.h"
 
 #define REPORT_MS 2000 /* dpctl.c's report period */
@@ -112,23 +114,57 @@ static void peer_send(struct peer *p, uint8_t kind, uint8_t status, uint32_t id,
 	assert_int_equal(send(p->fd, buf, len, 0), (ssize_t)len);
 }
 
+/* A RANGES reply: one IPv4 range, a gateway address. */
+static void peer_send_ranges(struct peer *p, uint32_t id, const char *range, unsigned len,
+			     const char *gateway)
+{
+	uint8_t buf[IPR_CTL_MSG_MAX], addr[16] = { 0 };
+	struct ipr_ctl_builder b;
+	size_t n;
+
+	ipr_ctl_build(&b, buf, sizeof(buf), IPR_CTL_RANGES | IPR_CTL_REPLY, IPR_CTL_OK, id);
+	assert_int_equal(inet_pton(AF_INET, range, addr), 1);
+	ipr_ctl_put_range(&b, IPR_CTL_A_RANGE, AF_INET, addr, len);
+	assert_int_equal(inet_pton(AF_INET, gateway, addr), 1);
+	ipr_ctl_put_ip(&b, IPR_CTL_A_GATEWAY, AF_INET, addr);
+	assert_int_equal(ipr_ctl_finish(&b, &n), 0);
+	assert_int_equal(send(p->fd, buf, n, 0), (ssize_t)n);
+}
+
 /*
- * The dataplane connects when due; the peer takes the connection and its SUBSCRIBE, and the
- * first counter report that the same tick sends.
+ * The dataplane connects when due; the peer takes the connection, its RANGES (answered with
+ * 10.64.0.0/16 and 192.0.2.1) and SUBSCRIBE, and the first counter report of the same tick.
  */
 static void peer_accept(struct peer *p, int64_t now)
 {
 	struct ipr_ctl_header hdr;
 	struct ipr_ctl_fields f;
 	uint8_t buf[IPR_CTL_MSG_MAX];
+	uint32_t ranges_id;
 
 	dpctl_tick(p->dp, now);
 	p->fd = accept(p->listen_fd, NULL, NULL);
 	assert_true(p->fd >= 0);
+	peer_expect(p, IPR_CTL_RANGES, &hdr, &f, buf);
+	ranges_id = hdr.id;
 	peer_expect(p, IPR_CTL_SUBSCRIBE, &hdr, &f, buf);
 	p->sub_id = hdr.id;
 	peer_expect(p, IPR_CTL_REPORT_COUNTERS, &hdr, &f, buf);
 	assert_int_equal(recv(p->fd, buf, 1, MSG_DONTWAIT), -1); /* nothing else */
+	peer_send_ranges(p, ranges_id, "10.64.0.0", 16, "192.0.2.1");
+}
+
+/* What the I/O side's layout hook was called with. */
+static unsigned applied;
+static struct dp_layout applied_old;
+static int apply_rc;
+
+static int record_layout(struct dp *dp, const struct dp_layout *old)
+{
+	(void)dp;
+	applied++;
+	applied_old = *old;
+	return apply_rc;
 }
 
 static int setup(void **state)
@@ -151,8 +187,10 @@ static int setup(void **state)
 	p->dp = calloc(1, sizeof(*p->dp));
 	assert_non_null(p->dp);
 	dpconf_defaults(&p->dp->cfg);
-	config_defaults(&p->dp->gw);
-	snprintf(p->dp->gw.socket, sizeof(p->dp->gw.socket), "%s", p->path);
+	snprintf(p->dp->cfg.gwctl_socket, sizeof(p->dp->cfg.gwctl_socket), "%s", p->path);
+	p->dp->layout_apply = record_layout;
+	applied = 0;
+	apply_rc = 0;
 	assert_int_equal(maptab_new(64, &p->dp->tab), 0);
 	assert_int_equal(dpctl_new(p->dp, p->epoll_fd, 7, &p->dp->ctl), 0);
 	*state = p;
@@ -184,7 +222,7 @@ static void test_snapshot_and_changes(void **state)
 	struct epoll_event ev;
 
 	peer_accept(p, ipr_clock_ms());
-	assert_false(dpctl_synced(p->dp->ctl));
+	assert_false(dpctl_synced(p->dp));
 	assert_int_equal(p->dp->counters[DP_C_CTL_CONNECTS], 1);
 	peer_send(p, IPR_CTL_EV_ADDED, IPR_CTL_OK, p->sub_id, &a);
 	/* registered with the loop: the peer's messages wake it */
@@ -192,7 +230,7 @@ static void test_snapshot_and_changes(void **state)
 	assert_int_equal(ev.data.u64, 7);
 	peer_send(p, IPR_CTL_EV_SNAPSHOT_DONE, IPR_CTL_OK, p->sub_id, NULL);
 	assert_true(dpctl_on_readable(p->dp));
-	assert_true(dpctl_synced(p->dp->ctl));
+	assert_true(dpctl_synced(p->dp));
 	assert_int_equal(maptab_remote_count(p->dp->tab), 1);
 
 	peer_send(p, IPR_CTL_EV_ADDED, IPR_CTL_OK, p->sub_id, &b);
@@ -305,7 +343,7 @@ static void test_reconnect(void **state)
 	close(p->fd);
 	p->fd = -1;
 	assert_false(dpctl_on_readable(p->dp));
-	assert_false(dpctl_synced(p->dp->ctl));
+	assert_false(dpctl_synced(p->dp));
 	assert_int_equal(maptab_remote_count(p->dp->tab), 2); /* still forwarding */
 
 	/* not at once: after the reconnect delay */
@@ -317,7 +355,7 @@ static void test_reconnect(void **state)
 	peer_send(p, IPR_CTL_EV_ADDED, IPR_CTL_OK, p->sub_id, &a);
 	peer_send(p, IPR_CTL_EV_SNAPSHOT_DONE, IPR_CTL_OK, p->sub_id, NULL);
 	assert_true(dpctl_on_readable(p->dp));
-	assert_true(dpctl_synced(p->dp->ctl));
+	assert_true(dpctl_synced(p->dp));
 	assert_int_equal(maptab_remote_count(p->dp->tab), 1);
 	assert_non_null(maptab_find_encoded(p->dp->tab, 4, a.address));
 }
@@ -335,14 +373,119 @@ static void test_bad_messages(void **state)
 	peer_send(p, IPR_CTL_EV_ADDED, IPR_CTL_OK, p->sub_id, &a);
 	peer_send(p, IPR_CTL_EV_SNAPSHOT_DONE, IPR_CTL_OK, p->sub_id, NULL);
 	assert_false(dpctl_on_readable(p->dp));
-	assert_true(dpctl_synced(p->dp->ctl));
+	assert_true(dpctl_synced(p->dp));
 	assert_int_equal(maptab_remote_count(p->dp->tab), 0);
+}
+
+/* EV_LAYOUT: gwctld's reload changed the layout; the dataplane asks RANGES again and follows. */
+static void test_layout(void **state)
+{
+	struct peer *p = *state;
+	struct ipr_ctl_header hdr;
+	struct ipr_ctl_fields f;
+	uint8_t buf[IPR_CTL_MSG_MAX], addr[16] = { 0 };
+
+	peer_accept(p, ipr_clock_ms());
+	peer_send(p, IPR_CTL_EV_SNAPSHOT_DONE, IPR_CTL_OK, p->sub_id, NULL);
+	assert_false(dpctl_on_readable(p->dp));
+	assert_true(dpctl_synced(p->dp));
+	assert_true(p->dp->layout.known);
+	assert_int_equal(applied, 1);
+	assert_false(applied_old.known);
+	assert_true(p->dp->layout.has_range[0]);
+	assert_false(p->dp->layout.has_range[1]);
+	assert_int_equal(p->dp->layout.range[0].len, 16);
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.1", addr), 1);
+	assert_int_equal(p->dp->own4.ver, 4);
+	assert_memory_equal(p->dp->own4.bytes, addr, 4);
+	assert_int_equal(p->dp->own6.ver, 0);
+	assert_true(p->dp->has_icmp_src4);
+	assert_int_equal(p->dp->counters[DP_C_LAYOUT_CHANGES], 0); /* the first is no change */
+
+	/* a reload moved the range and the address: asked again, followed */
+	peer_send(p, IPR_CTL_EV_LAYOUT, IPR_CTL_OK, p->sub_id, NULL);
+	assert_false(dpctl_on_readable(p->dp));
+	peer_expect(p, IPR_CTL_RANGES, &hdr, &f, buf);
+	peer_send_ranges(p, hdr.id, "10.65.0.0", 16, "192.0.2.9");
+	assert_false(dpctl_on_readable(p->dp));
+	assert_int_equal(applied, 2);
+	assert_true(applied_old.known);
+	assert_int_equal(applied_old.range[0].addr[1], 64);
+	assert_int_equal(p->dp->layout.range[0].addr[1], 65);
+	assert_int_equal(p->dp->own4.bytes[3], 9);
+	assert_int_equal(p->dp->icmp_src4[1], 65); /* the gateway's address in the new range */
+	assert_int_equal(p->dp->counters[DP_C_LAYOUT_CHANGES], 1);
+
+	/* told again with nothing changed: nothing to do */
+	peer_send(p, IPR_CTL_EV_LAYOUT, IPR_CTL_OK, p->sub_id, NULL);
+	assert_false(dpctl_on_readable(p->dp));
+	peer_expect(p, IPR_CTL_RANGES, &hdr, &f, buf);
+	peer_send_ranges(p, hdr.id, "10.65.0.0", 16, "192.0.2.9");
+	assert_false(dpctl_on_readable(p->dp));
+	assert_int_equal(applied, 2);
+	assert_int_equal(p->dp->counters[DP_C_LAYOUT_CHANGES], 1);
+
+	/* the I/O side cannot follow: counted, the link and the tables go on */
+	apply_rc = -EPERM;
+	peer_send(p, IPR_CTL_EV_LAYOUT, IPR_CTL_OK, p->sub_id, NULL);
+	assert_false(dpctl_on_readable(p->dp));
+	peer_expect(p, IPR_CTL_RANGES, &hdr, &f, buf);
+	peer_send_ranges(p, hdr.id, "10.66.0.0", 16, "192.0.2.9");
+	assert_false(dpctl_on_readable(p->dp));
+	assert_int_equal(p->dp->counters[DP_C_LAYOUT_FAILED], 1);
+	assert_true(dpctl_synced(p->dp));
+
+	/* a refused RANGES keeps the layout held */
+	peer_send(p, IPR_CTL_EV_LAYOUT, IPR_CTL_OK, p->sub_id, NULL);
+	assert_false(dpctl_on_readable(p->dp));
+	peer_expect(p, IPR_CTL_RANGES, &hdr, &f, buf);
+	peer_send(p, IPR_CTL_RANGES | IPR_CTL_REPLY, IPR_CTL_E_INVALID, hdr.id, NULL);
+	assert_false(dpctl_on_readable(p->dp));
+	assert_int_equal(p->dp->counters[DP_C_LAYOUT_BAD], 1);
+	assert_int_equal(p->dp->layout.range[0].addr[1], 66);
+
+	/* a RANGES reply nobody asked for is ignored */
+	peer_send_ranges(p, hdr.id + 1000, "10.67.0.0", 16, "192.0.2.9");
+	assert_false(dpctl_on_readable(p->dp));
+	assert_int_equal(p->dp->layout.range[0].addr[1], 66);
+}
+
+/* A layout that cannot be held is refused whole: a range twice, more addresses than fit. */
+static void test_layout_refusals(void **state)
+{
+	uint8_t buf[IPR_CTL_MSG_MAX], v4[16] = { 10, 240 }, gw[16] = { 192, 0, 2 };
+	struct ipr_ctl_builder b;
+	struct dp_layout l;
+	size_t n;
+
+	(void)state;
+	ipr_ctl_build(&b, buf, sizeof(buf), IPR_CTL_RANGES | IPR_CTL_REPLY, 0, 1);
+	ipr_ctl_put_range(&b, IPR_CTL_A_RANGE, AF_INET, v4, 16);
+	ipr_ctl_put_range(&b, IPR_CTL_A_RANGE, AF_INET, v4, 12);
+	assert_int_equal(ipr_ctl_finish(&b, &n), 0);
+	assert_int_equal(dp_layout_decode(buf + IPR_CTL_HEADER_LEN, n - IPR_CTL_HEADER_LEN, &l),
+			 -EBADMSG);
+
+	ipr_ctl_build(&b, buf, sizeof(buf), IPR_CTL_RANGES | IPR_CTL_REPLY, 0, 1);
+	for (int i = 0; i <= DP_GATEWAYS_MAX; i++) {
+		gw[3] = (uint8_t)(i + 1);
+		ipr_ctl_put_ip(&b, IPR_CTL_A_GATEWAY, AF_INET, gw);
+	}
+	assert_int_equal(ipr_ctl_finish(&b, &n), 0);
+	assert_int_equal(dp_layout_decode(buf + IPR_CTL_HEADER_LEN, n - IPR_CTL_HEADER_LEN, &l),
+			 -EBADMSG);
+
+	/* nothing at all is a layout too: no routes, no address of ours */
+	assert_int_equal(dp_layout_decode(buf, 0, &l), 0);
+	assert_true(l.known && !l.has_range[0] && !l.has_range[1] && l.gateway_count == 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_snapshot_and_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
+		cmocka_unit_test(test_layout_refusals),
 		cmocka_unit_test_setup_teardown(test_questions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),

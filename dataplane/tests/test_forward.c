@@ -59,7 +59,6 @@ static struct gw *gw_new(const char *public)
 
 	assert_non_null(g);
 	dpconf_defaults(&g->dp.cfg);
-	config_defaults(&g->dp.gw);
 	g->dp.own4.ver = 4;
 	assert_int_equal(inet_pton(AF_INET, public, g->dp.own4.bytes), 1);
 	g->dp.slot_size = g->dp.cfg.mtu + 128;

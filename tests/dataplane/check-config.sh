@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# The sample dataplane.conf is valid (pointed at the sample gwctl.conf), and a bad file is refused
-# with its line and column. usage: check-config.sh IPREF-DATAPLANE DIST-DIR
+# The sample dataplane.conf is valid, a bad file is refused with its line and column, and the
+# key of earlier releases (gwctl-config) with what to write instead. usage: check-config.sh IPREF-DATAPLANE DIST-DIR
 set -euo pipefail
 dp=$1
 dist=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-sed "s|^gwctl-config = .*|gwctl-config = $dist/gwctl.conf|" "$dist/dataplane.conf" >"$work/ok.conf"
+cp "$dist/dataplane.conf" "$work/ok.conf"
 out=$("$dp" --check --config "$work/ok.conf")
 [[ $out == *"configuration is valid"* ]] || {
 	echo "sample refused: $out"
@@ -22,13 +22,13 @@ fi
 	echo "unexpected message: $err"
 	exit 1
 }
-printf 'gwctl-config = %s/missing.conf\n' "$work" >"$work/nogw.conf"
-if err=$("$dp" --check --config "$work/nogw.conf" 2>&1); then
-	echo "a missing gwctl.conf was accepted"
+printf 'gwctl-config = /etc/ipref/gwctl.conf\n' >"$work/old.conf"
+if err=$("$dp" --check --config "$work/old.conf" 2>&1); then
+	echo "gwctl-config was accepted"
 	exit 1
 fi
-[[ $err == *"missing.conf"* ]] || {
-	echo "unexpected message: $err"
+[[ $err == *"old.conf:1:16: "*"gwctl-socket = PATH"* ]] || {
+	echo "unexpected message for gwctl-config: $err"
 	exit 1
 }
 # a device never ends: refused at once, not read
@@ -40,4 +40,4 @@ fi
 	echo "unexpected message for /dev/zero: $err"
 	exit 1
 }
-echo "ok: sample valid, bad files refused"
+echo "ok: sample valid, bad files and the old gwctl-config refused"

@@ -6,14 +6,15 @@ usage: test_dataplane.py GWCTLD GWCTL DATAPLANE"""
 import contextlib
 import os
 import re
+import signal
 import socket
 import struct
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from twosites import (DATAPLANE, ENCODED_AT_A, ENCODED_AT_B, GW, HOST, HTTP_CLIENT,  # noqa: E402
-                      NS, UDP_CLIENT, check, main, ping, sh, spawn, stop)
+from twosites import (DATAPLANE, ENCODED_AT_A, ENCODED_AT_B, GW, GWCTLD, HOST,  # noqa: E402
+                      HTTP_CLIENT, NS, UDP_CLIENT, check, main, ping, sh, spawn, stop)
 
 
 def test_fresh_gateway_drops_nothing(a, b, workdir):
@@ -286,35 +287,88 @@ def tun_mtu(ns):
 def test_tun_mtu_from_gateway_addresses(a, b, workdir):
     # Both gateways have an address of each family: IPv6's outer header sizes the TUN MTU (the
     # smaller), and the counters say which MTU is in force and why.
+    # (polled: the first counter report may come before gwctld's layout)
+    want = {"mtu": "1396", "mtu_outer_ipv6": "1", "mtu_by_gateway_addresses": "1",
+            "mtu_by_internet_key": "0"}
     for g in (a, b):
-        s = g.stats()
-        got = {k: s.get("dataplane.tun." + k) for k in
-               ("mtu", "mtu_outer_ipv6", "mtu_by_gateway_addresses", "mtu_by_internet_key")}
-        check(got == {"mtu": "1396", "mtu_outer_ipv6": "1", "mtu_by_gateway_addresses": "1",
-                      "mtu_by_internet_key": "0"}, f"gateway {g.side}: {got}")
+        deadline = time.time() + 10
+        while True:
+            s = g.stats()
+            got = {k: s.get("dataplane.tun." + k) for k in want}
+            if got == want or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        check(got == want, f"gateway {g.side}: {got}")
         check(tun_mtu(g.ns) == 1396, f"gateway {g.side}: TUN MTU {tun_mtu(g.ns)}")
-    # An IPv4-only site that never set `internet` gets IPv4's (only the dataplane is needed for
-    # the device; it waits for a gwctld that never comes)
+    # An IPv4-only site that never set `internet` gets IPv4's, once gwctld has told the
+    # dataplane its gateway addresses
     NS["v4"] = NS["gwa"] + "v4"
     sh("ip", "netns", "add", NS["v4"])
     d = os.path.join(workdir, "v4only")
     os.makedirs(d)
+    os.chmod(d, 0o755)  # the dataplane reaches the socket as nobody
     with open(os.path.join(d, "gwctl.conf"), "w") as f:
-        f.write(f"database = {d}/gw.db\nsocket = {d}/gwctl.sock\ngateway = 198.18.9.1\n"
-                "encoded-ipv4 = 10.240.0.0/16\nencoded-ipv6 = fdee::/64\n")
+        f.write(f"database = {d}/gw.db\nsocket = {d}/gwctl.sock\nsocket-group = nogroup\n"
+                "gateway = 198.18.9.1\nencoded-ipv4 = 10.240.0.0/16\nencoded-ipv6 = fdee::/64\n")
     with open(os.path.join(d, "dataplane.conf"), "w") as f:
-        f.write(f"gwctl-config = {d}/gwctl.conf\ntun = ipref0\nuser = nobody\n")
+        f.write(f"gwctl-socket = {d}/gwctl.sock\ntun = ipref0\nuser = nobody\n")
     with open(os.path.join(d, "log"), "w") as log:
+        gw = spawn("v4", [GWCTLD, "--config", os.path.join(d, "gwctl.conf")], log)
         p = spawn("v4", [DATAPLANE, "--config", os.path.join(d, "dataplane.conf")], log)
     try:
-        deadline = time.time() + 10
-        while tun_mtu("v4") is None and time.time() < deadline and p.poll() is None:
+        deadline = time.time() + 15
+        while tun_mtu("v4") != 1440 and time.time() < deadline and p.poll() is None:
             time.sleep(0.1)
         check(tun_mtu("v4") == 1440, f"IPv4-only: TUN MTU {tun_mtu('v4')}: "
               + open(os.path.join(d, "log")).read())
     finally:
         stop(p)
+        stop(gw)
         sh("ip", "netns", "del", NS["v4"], check=False)
+
+
+def routes(ns):
+    return sh("ip", "-4", "route", "show", "dev", "ipref0", ns=ns).stdout
+
+
+def set_encoded_ipv4(gw, old, new):
+    with open(gw.gwconf) as f:
+        text = f.read()
+    check(f"encoded-ipv4 = {old}\n" in text, f"gwctl.conf has {old}")
+    with open(gw.gwconf, "w") as f:
+        f.write(text.replace(f"encoded-ipv4 = {old}\n", f"encoded-ipv4 = {new}\n"))
+
+
+def wait_route(gw, present, absent):
+    deadline = time.time() + 15
+    while not (present in routes(gw.ns) and absent not in routes(gw.ns)):
+        check(time.time() < deadline and gw.dataplane.poll() is None,
+              f"route for {present} (not {absent}): {routes(gw.ns)}")
+        time.sleep(0.1)
+
+
+def test_layout_follows_reload(a, b, workdir):
+    # gwctld is the one authority on the encoded ranges: a reload that widens A's range (by
+    # `gwctl reload`) and narrows it again (by SIGHUP) moves the dataplane's route each time,
+    # without a restart, and the tunnel keeps working
+    before = int(a.stats().get("dataplane.layout.changes", 0))
+    pid = a.dataplane.pid
+    set_encoded_ipv4(a, "10.240.0.0/16", "10.240.0.0/15")
+    a.gwctl("reload")
+    wait_route(a, "10.240.0.0/15 ", "10.240.0.0/16 ")
+    got = a.wait_stat("dataplane.layout.changes", before + 1)
+    check(got == before + 1, f"layout.changes {got} (was {before})")
+    check(int(a.stats().get("dataplane.layout.failed", 0)) == 0, "layout.failed")
+    check(int(a.stats().get("gwctld.layout.changes", 0)) >= 1, "gwctld.layout.changes")
+    ping("ha", ENCODED_AT_A[(4, 4, 4)])
+
+    set_encoded_ipv4(a, "10.240.0.0/15", "10.240.0.0/16")
+    a.gwctld.send_signal(signal.SIGHUP)
+    wait_route(a, "10.240.0.0/16 ", "10.240.0.0/15 ")
+    got = a.wait_stat("dataplane.layout.changes", before + 2)
+    check(got == before + 2, f"layout.changes {got} (was {before})")
+    check(a.dataplane.pid == pid and a.dataplane.poll() is None, "the dataplane restarted")
+    ping("ha", ENCODED_AT_A[(4, 4, 4)])
 
 
 def test_runs_unprivileged(a, b, workdir):
@@ -322,6 +376,10 @@ def test_runs_unprivileged(a, b, workdir):
         with open(f"/proc/{g.dataplane.pid}/status") as f:
             uids = next(l for l in f if l.startswith("Uid:")).split()[1:]
         check(set(uids) == {str(__import__("pwd").getpwnam("nobody").pw_uid)}, f"uids {uids}")
+        # CAP_NET_ADMIN alone (bit 12) is kept, for routes that follow gwctld's layout
+        with open(f"/proc/{g.dataplane.pid}/status") as f:
+            caps = {l.split(":")[0]: int(l.split()[1], 16) for l in f if l.startswith("Cap")}
+        check(caps["CapEff"] == caps["CapPrm"] == 1 << 12, f"capabilities {caps}")
 
 
 
@@ -333,4 +391,4 @@ if __name__ == "__main__":
                    test_counters_visible, test_ready_once_it_holds_the_mappings,
                    test_path_mtu_across_the_tunnel,
                    test_tun_mtu_from_gateway_addresses, test_big_ping_across_families,
-                   test_runs_unprivileged), "dataplane"))
+                   test_layout_follows_reload, test_runs_unprivileged), "dataplane"))

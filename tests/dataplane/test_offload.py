@@ -102,7 +102,7 @@ def configure(g, extra, mtu=None, preload=None, shim_mode=""):
     # any counter report after this one comes from the new process
     g.reports = int(g.stats().get("gwctld.requests.report_counters", 0))
     with open(g.dpconf, "w") as f:
-        f.write(f"gwctl-config = {g.gwconf}\ntun = ipref0\nuser = nobody\n{extra}")
+        f.write(f"gwctl-socket = {g.sock}\ntun = ipref0\nuser = nobody\n{extra}")
         if mtu:
             f.write(f"mtu = {mtu}\n")
     env = dict(os.environ)

@@ -142,7 +142,7 @@ class Gateway:
                     f"encoded-ipv4 = 10.240.0.0/16\nencoded-ipv6 = fdee::/64\n"
                     f"hosts = {hosts}\nlog-level = info\n" + EXTRA_CONF["gwctl"])
         with open(self.dpconf, "w") as f:
-            f.write(f"gwctl-config = {self.gwconf}\ntun = ipref0\nuser = nobody\n" +
+            f.write(f"gwctl-socket = {self.sock}\ntun = ipref0\nuser = nobody\n" +
                     EXTRA_CONF["dataplane"])
         self.log = open(os.path.join(self.dir, "log"), "a")
         self.gwctld = self.dataplane = None

@@ -242,7 +242,7 @@ remote-control:
                     f"gateway = {WAN[site][1]}\ngateway-name = gw.{DOMAIN[site]}\n{ranges}"
                     f"zone = {self.public_zone(site)} {internal}\nlog-level = info\n")
         with open(os.path.join(d, "dataplane.conf"), "w") as f:
-            f.write(f"gwctl-config = {d}/gwctl.conf\ntun = ipref0\nuser = nobody\n")
+            f.write(f"gwctl-socket = {self.sock(site)}\ntun = ipref0\nuser = nobody\n")
         with open(os.path.join(d, "resolver.conf"), "w") as f:
             # generous: the test machine may be busy with other tests
             f.write(f"socket = {self.sock(site)}\ntimeout-ms = 1000\n")

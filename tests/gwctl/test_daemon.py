@@ -304,6 +304,36 @@ def test_ranges(make, workdir):
     check(r.status == OK, r.message)
     check(r.all(A_RANGE) == [bytes([12]) + ip("10.240.0.0")], r.all(A_RANGE))
     check(r.all(A_GATEWAY) == [ip("198.51.100.1"), ip("2001:db8::1")], r.all(A_GATEWAY))
+def test_layout_change(make, workdir):
+    # a reload that changes what RANGES answers: subscribers get EV_LAYOUT, connections that
+    # asked RANGES without subscribing (the resolver's) are closed to ask again, others stay
+    d = make("encoded-ipv6 = none\n").start()
+    sub = d.client()
+    sub_id = sub.send(SUBSCRIBE)
+    while sub.recv().kind != EV_SNAPSHOT_DONE:
+        pass
+    resolver, other = d.client(), d.client()
+    check(resolver.call(RANGES).status == OK, "ranges")
+    check(other.call(STATUS).status == OK, "status")
+    cli(d, "reload")  # nothing changed: nobody is told
+    check(resolver.call(RANGES).all(A_RANGE) == [bytes([12]) + ip("10.240.0.0")], "unchanged")
+    with open(d.conf, "a") as f:
+        f.write("encoded-ipv4 = 10.250.0.0/16\n")
+    cli(d, "reload")
+    ev = sub.recv()
+    check(ev.kind == EV_LAYOUT and ev.id == sub_id and ev.status == OK, hex(ev.kind))
+    try:
+        resolver.recv()
+        check(False, "the resolver's connection stayed open")
+    except ConnectionError:
+        pass
+    check(other.call(STATUS).status == OK, "a connection that never asked RANGES stays")
+    check(sub.call(RANGES).all(A_RANGE) == [bytes([16]) + ip("10.250.0.0")], "new layout")
+    stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines() if len(l.split()) == 2)
+    check(stats.get("gwctld.layout.changes") == "1" and stats.get("gwctld.layout.closed") == "1",
+          stats)
+
+
 def test_report_counters(make, workdir):
     d = make().start()
     c = d.client()
@@ -430,7 +460,7 @@ if __name__ == "__main__":
         test_pipelining_and_races, test_subscription, test_refuses_foreign_database,
         test_upgrades_a_version_1_store, test_second_daemon_and_stale_socket,
         test_restart_keeps_mappings, test_reload,
-        test_drops_privileges, test_ranges, test_report_counters, test_inbound_limits,
+        test_drops_privileges, test_ranges, test_layout_change, test_report_counters, test_inbound_limits,
         test_inbound_rate,
         test_sample_configuration_is_valid,
     ]))

@@ -53,8 +53,8 @@ expect "tmpfiles.d entry" test -f "$d$TMPFILESDIR/ipref.conf"
 for f in gwctl.conf dataplane.conf resolver.conf unbound.conf; do
 	expect "sample $f in $DOCDIR/examples" test -f "$d$DOCDIR/examples/$f"
 done
-expect "the sample dataplane.conf names the installed gwctl.conf" \
-	grep -qx "gwctl-config = $SYSCONFDIR/ipref/gwctl.conf" "$d$DOCDIR/examples/dataplane.conf"
+expect "the sample dataplane.conf names gwctld's socket" \
+	grep -qx "gwctl-socket = /run/ipref/gwctl.sock" "$d$DOCDIR/examples/dataplane.conf"
 for f in operations.md gwctl.md gwctl.conf.md dataplane.md resolver.md README.md LICENSE; do
 	expect "doc $f" test -f "$d$DOCDIR/$f"
 done

@@ -336,6 +336,31 @@ def test_no_ipv6_range(site):
     encoded(site.ask("v4.site.test"))
 
 
+@with_site(gwctl_extra="encoded-ipv6 = none\n", unbound_extra="    num-threads: 1\n")
+def test_layout_after_gwctld_reload(site):
+    # gwctld's reload adds an IPv6 range: it closes the module's connection (one thread: one
+    # connection, already holding the old layout), which asks RANGES again on reconnecting, so
+    # AAAA answers come without restarting Unbound
+    aaaa = site.ask("v4.site.test", "AAAA")
+    check(aaaa.status == "NOERROR" and not aaaa.records, aaaa)
+    with open(site.gw.conf) as f:
+        text = f.read()
+    with open(site.gw.conf, "w") as f:
+        f.write(text.replace("encoded-ipv6 = none\n", f"encoded-ipv6 = {ENCODED_V6}\n"))
+    run = subprocess.run([GWCTL, "--socket", site.gw.sock, "reload"], capture_output=True,
+                         text=True)
+    check(run.returncode == 0, run.stderr)
+    # names not asked before (Unbound caches the first answer); a question that met the
+    # closing connection may fail once, so a few names in turn
+    deadline = time.time() + 20
+    for name in itertools.cycle(["both", "named", "short", "multi"]):
+        aaaa = site.ask(f"{name}.site.test", "AAAA")
+        if aaaa.records or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    encoded(aaaa, "AAAA")
+
+
 @with_site()
 def test_reverse(site):
     addr = encoded(site.ask("v4.site.test"))[0]
@@ -828,7 +853,8 @@ if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([
         test_address_context, test_ipref_wins_over_native, test_name_context_and_ttl,
         test_several_records, test_cname_chain, test_native_names_untouched,
-        test_families_and_unresolvable_contexts, test_unusable_gateway_names, test_no_ipv6_range, test_reverse, test_dnssec,
+        test_families_and_unresolvable_contexts, test_unusable_gateway_names, test_no_ipv6_range,
+        test_layout_after_gwctld_reload, test_reverse, test_dnssec,
         test_dnssec_gateway_name_and_cd,
         test_gwctl_down_and_back, test_gwctl_stuck, test_gwctl_slow_recovers,
         test_gwctl_stuck_thread_free, test_many_in_flight, test_gwctl_killed_under_load,
