@@ -19,6 +19,8 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from servers import stop_process  # noqa: E402
+import polling  # noqa: E402
+from polling import wait_until  # noqa: E402,F401  (for the test scripts)
 
 GWCTLD, GWCTL, DATAPLANE = sys.argv[1:4]
 TAG = "ipr%d" % os.getpid()
@@ -150,25 +152,23 @@ class Gateway:
 
     def start_gwctld(self):
         self.gwctld = spawn(self.ns, [GWCTLD, "--config", self.gwconf], self.log)
-        deadline = time.time() + 10
-        while not os.path.exists(self.sock):
-            check(time.time() < deadline and self.gwctld.poll() is None, "gwctld start")
-            time.sleep(0.05)
+        check(wait_until(lambda: os.path.exists(self.sock) or self.gwctld.poll() is not None,
+                         10, "gwctld start") and self.gwctld.poll() is None, "gwctld start")
 
     def start_dataplane(self):
         self.dataplane = spawn(self.ns, [DATAPLANE, "--config", self.dpconf], self.log)
-        deadline = time.time() + 10
-        while int(self.stats().get("dataplane.gwctl.connects", 0)) < 1:
-            check(time.time() < deadline and self.dataplane.poll() is None,
-                  "dataplane start: " + open(self.log.name).read()[-2000:])
-            time.sleep(0.1)
+        wait_until(lambda: self.stats().get("dataplane.gwctl.connects", 0) >= 1 or
+                   self.dataplane.poll() is not None, 10,
+                   lambda: "dataplane start: " + open(self.log.name).read()[-2000:])
+        check(self.dataplane.poll() is None,
+              "dataplane start: " + open(self.log.name).read()[-2000:])
 
     def gwctl(self, *args):
         return sh(GWCTL, "--socket", self.sock, *args, ns=self.ns).stdout
 
     def stats(self):
-        run = sh(GWCTL, "--socket", self.sock, "stats", ns=self.ns, check=False)
-        return dict(l.split() for l in run.stdout.splitlines() if len(l.split()) == 2)
+        """Counters as {name: int}; {} while gwctld is not up."""
+        return polling.stats(self.sock, GWCTL, ns=NS[self.ns], check=False)
 
     def wait_stat(self, name, minimum, seconds=8):
         deadline = time.time() + seconds
@@ -240,7 +240,9 @@ def main(tests, name):
             spawn(h, ["python3", "-m", "http.server", "--bind", "::", "--directory", workdir,
                       "8080"], subprocess.DEVNULL)
             spawn(h, ["python3", "-c", UDP_ECHO], subprocess.DEVNULL)
-        time.sleep(0.5)
+        wait_until(lambda: all(polling.listening(8080, ns=NS[h]) and
+                               polling.listening(9000, udp=True, ns=NS[h]) for h in ("ha", "hb")),
+                   10, "the hosts' HTTP and UDP echo servers")
         only = [t for t in os.environ.get("IPREF_TESTS", "").split(",") if t]
         for test in tests:
             if only and test.__name__ not in only:
