@@ -14,13 +14,6 @@ from ctl import *  # noqa: F401,F403 (the protocol constants, Daemon, Suite, che
 GWCTLD, GWCTL = sys.argv[1], sys.argv[2]
 
 
-def cli(daemon, *args, ok=True):
-    run = subprocess.run([GWCTL, "--socket", daemon.sock, *args], capture_output=True, text=True)
-    if ok and run.returncode != 0:
-        raise AssertionError(f"gwctl {' '.join(args)}: {run.returncode} {run.stderr}")
-    return run
-
-
 def published(db):
     con = sqlite3.connect(db)
     rows = con.execute("SELECT address FROM mappings WHERE kind = 'published'").fetchall()
@@ -67,14 +60,14 @@ def test_binary_hosts_file_is_refused(make, workdir):
                              f"{hosts}:1: column 5: control character 0x02")):
         with open(hosts, "r+b") as f:
             f.write(content)
-        run = cli(d, "reload", ok=False)
+        run = d.cli("reload", ok=False)
         out = run.stdout + run.stderr
         check(run.returncode == 1 and reason in out, out)
         check(published(d.db) == ["10.0.0.90"], published(d.db))
     # a device in the file's place is not read
     os.unlink(hosts)
     os.symlink("/dev/zero", hosts)
-    run = cli(d, "reload", ok=False)
+    run = d.cli("reload", ok=False)
     out = run.stdout + run.stderr
     check(run.returncode == 1 and "not a regular file" in out, out)
     check(published(d.db) == ["10.0.0.90"], published(d.db))
@@ -139,8 +132,8 @@ def test_peer_groups_from_the_kernel(make, workdir):
     os.chmod(d.sock, 0o666)
     check(not connects(d, nobody, nobody, list(range(20000, 20100))),
           "a process without the group got in")
-    stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
-    check(stats["gwctld.peers.denied"] == "1", stats)
+    stats = d.stats()
+    check(stats["gwctld.peers.denied"] == 1, stats)
 
 
 def test_own_user_connects(make, workdir):
@@ -155,7 +148,7 @@ def test_own_user_connects(make, workdir):
     check(os.stat(d.sock).st_mode & 0o777 == 0o600, oct(os.stat(d.sock).st_mode))
     check(os.stat(d.sock).st_uid == nobody, "the socket is not the daemon user's")
     check(not connects(d, 1, 1, []), "another user got in")
-    check(cli(d, "status").returncode == 0, "root")
+    check(d.cli("status").returncode == 0, "root")
 
 
 def refused(c):
@@ -354,9 +347,9 @@ def test_wal_bounded_after_a_reader(make, workdir):
 
     def warned():
         c.call(STATUS)  # requests commit, and a commit looks at the WAL
-        return "holds back" in cli(d, "status").stdout
+        return "holds back" in d.cli("status").stdout
     wait_until(warned, "the warning in gwctl status")
-    status = cli(d, "status").stdout
+    status = d.cli("status").stdout
     check("warning:" in status, status)
     wait_until(lambda: "holds back" in open(d.log).read(), "the warning in the log")
     # the reader leaves: the WAL shrinks back below the bound and the warning goes
@@ -367,7 +360,7 @@ def test_wal_bounded_after_a_reader(make, workdir):
         c.call(STATUS)
         return wal_size(d) <= WAL_LIMIT
     wait_until(shrunk, f"the WAL to shrink (it is {wal_size(d)} bytes)")
-    check("holds back" not in cli(d, "status").stdout, cli(d, "status").stdout)
+    check("holds back" not in d.cli("status").stdout, d.cli("status").stdout)
     check(c.get_ea("192.0.2.7", 1).status == OK, "the store still answers")
 
 
@@ -378,4 +371,4 @@ TESTS = [test_endless_configuration, test_binary_hosts_file_is_refused,
          test_wal_bounded_after_a_reader]
 
 if __name__ == "__main__":
-    sys.exit(Suite(GWCTLD).run(TESTS))
+    sys.exit(Suite(GWCTLD, GWCTL).run(TESTS))
