@@ -13,10 +13,10 @@ import signal
 import subprocess
 import tempfile
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from servers import stop_process  # noqa: E402
+import polling  # noqa: E402
 
 DOMAIN = {"a": "site-a.example", "b": "site-b.example", "c": "site-c.example"}
 WAN = {"a": ("198.18.1.1", "2001:db8:1::1"), "b": ("198.18.2.1", "2001:db8:2::1"),
@@ -107,11 +107,12 @@ class Sites:
         shutil.rmtree(self.work, ignore_errors=True)
 
     def wait_for(self, what, predicate, seconds=15):
-        deadline = time.time() + seconds
-        while not predicate():
-            if time.time() > deadline:
-                raise Failed(f"timed out waiting for {what}")
-            time.sleep(0.1)
+        return polling.wait_until(predicate, seconds, what, interval=0.1, error=Failed)
+
+    def wait_listening(self, ns, port, udp=False):
+        """Waits for a server that a test started in namespace ns to listen on port."""
+        self.wait_for(f"a server on port {port} in {ns}",
+                      lambda: polling.listening(port, udp=udp, ns=self.ns(ns)))
 
     # --- the network ----------------------------------------------------------------------
     def add_ns(self, short):
@@ -289,7 +290,7 @@ dynlib:
                    [f"{self.build}/dataplane/ipref-dataplane", "--config",
                     f"{self.dir(site)}/dataplane.conf"], f"gw{site}/dataplane.log")
         self.wait_for(f"the dataplane of site {site}",
-                      lambda: int(self.stats(site).get("dataplane.gwctl.connects", 0)) >= 1)
+                      lambda: self.stats(site).get("dataplane.gwctl.connects", 0) >= 1)
 
     def start_unbound(self, site):
         env = dict(os.environ, IPREF_RESOLVER_CONF=f"{self.dir(site)}/resolver.conf")
@@ -312,8 +313,13 @@ dynlib:
                        ns="gw" + site, check=check)
 
     def stats(self, site):
-        run = self.gwctl(site, "stats", check=False)
-        return dict(line.split() for line in run.stdout.splitlines() if len(line.split()) == 2)
+        """Gateway site's counters as {name: int}; {} while its gwctld is not up."""
+        return polling.stats(self.sock(site), f"{self.build}/gwctl/gwctl", ns=self.ns("gw" + site),
+                             check=False)
+
+    def fresh_stats(self, site):
+        """The counters once the dataplane has reported them again after this call."""
+        return polling.wait_reports(lambda: self.stats(site))[0]
 
     def sqlite(self, site, query):
         return self.sh("sqlite3", "-header", "-column", f"file:{self.dir(site)}/gw.db?mode=ro",
