@@ -18,7 +18,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from servers import stop_process  # noqa: E402
+import netns  # noqa: E402
 import polling  # noqa: E402
 from polling import wait_until  # noqa: E402,F401  (for the test scripts)
 
@@ -44,11 +44,7 @@ EXTRA_CONF = {"gwctl": "", "dataplane": ""}
 
 
 def sh(*args, ns=None, check=True, timeout=30, **kw):
-    cmd = (["ip", "netns", "exec", NS[ns]] if ns else []) + list(args)
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
-    if check and run.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)}: {run.returncode}\n{run.stdout}{run.stderr}")
-    return run
+    return netns.sh(*args, ns=NS[ns] if ns else None, check=check, timeout=timeout, **kw)
 
 
 def check(condition, what):
@@ -57,13 +53,12 @@ def check(condition, what):
 
 
 def spawn(ns, args, log):
-    p = subprocess.Popen(["ip", "netns", "exec", NS[ns]] + args, stdout=log, stderr=log)
+    p = netns.spawn(NS[ns], args, log)
     procs.append(p)
     return p
 
 
-def stop(p, sig=signal.SIGTERM):
-    stop_process(p, sig)
+stop = netns.stop
 
 
 def cleanup():
@@ -72,31 +67,24 @@ def cleanup():
             stop(p, signal.SIGKILL)
         except OSError:
             pass
-    for name in NS.values():
-        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+    netns.delete(NS.values())
 
 
 def link(a, a_if, b, b_if):
-    sh("ip", "-n", NS[a], "link", "add", a_if, "type", "veth", "peer", "name", b_if, "netns",
-       NS[b])
-    sh("ip", "-n", NS[a], "link", "set", a_if, "up")
-    sh("ip", "-n", NS[b], "link", "set", b_if, "up")
+    netns.link(NS[a], a_if, NS[b], b_if)
 
 
 def addr(ns, dev, *cidrs):
-    for c in cidrs:
-        sh("ip", "-n", NS[ns], "addr", "add", c, "dev", dev, *(["nodad"] if ":" in c else []))
+    netns.addr(NS[ns], dev, *cidrs)
 
 
 def route(ns, dst, via):
-    sh("ip", "-n", NS[ns], *(["-6"] if ":" in via else []), "route", "add", dst, "via", via)
+    netns.route(NS[ns], dst, via)
 
 
 def build_network():
     for name in NS.values():
-        sh("ip", "netns", "add", name)
-    for k in NS:
-        sh("ip", "-n", NS[k], "link", "set", "lo", "up")
+        netns.add(name)
     link("gwa", "wan", "inet", "to-a")
     link("gwb", "wan", "inet", "to-b")
     link("ha", "eth0", "gwa", "lan")
@@ -222,10 +210,9 @@ def main(tests, name):
     if os.geteuid() != 0:
         print(f"SKIP: the {name} test needs root for network namespaces and TUN devices")
         return 77
-    if subprocess.run(["ip", "netns", "add", TAG + "probe"], capture_output=True).returncode:
+    if not netns.usable(TAG + "probe"):
         print("SKIP: cannot create network namespaces here")
         return 77
-    subprocess.run(["ip", "netns", "del", TAG + "probe"], capture_output=True)
     workdir = tempfile.mkdtemp(prefix="ipref-dataplane-")
     os.chmod(workdir, 0o755)
     try:
