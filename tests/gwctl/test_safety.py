@@ -21,15 +21,6 @@ def published(db):
     return sorted(r[0] for r in rows)
 
 
-def wait_until(predicate, what, seconds=20):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_endless_configuration(make, workdir):
     # /dev/zero never ends: refused at once, as is a FIFO, which would wait for a writer
     fifo = os.path.join(workdir, "fifo.conf")
@@ -52,7 +43,7 @@ def test_binary_hosts_file_is_refused(make, workdir):
     with open(hosts, "w") as f:
         f.write("10.0.0.90 app #= public + 9000\n")
     d = make(f"hosts = {hosts}\n").start()
-    wait_until(lambda: published(d.db) == ["10.0.0.90"], "the first load")
+    polling.wait_until(lambda: published(d.db) == ["10.0.0.90"], 20, "the first load")
     # rewritten in place (the watcher is not told of it before the reload) with NUL bytes,
     # then with binary bytes: refused with file and line; the host stays published
     for content, reason in ((b"\x00" * 4096, f"{hosts}:1: column 1: NUL byte"),
@@ -144,7 +135,8 @@ def test_own_user_connects(make, workdir):
     d = make("user = nobody\n").start()
     nobody = 65534
     # the daemon's own user may connect, as gwctl.conf.md says; nobody else but root
-    wait_until(lambda: connects(d, nobody, nobody, []), "the daemon's own user to get in", 10)
+    polling.wait_until(lambda: connects(d, nobody, nobody, []), 10,
+                       "the daemon's own user to get in")
     check(os.stat(d.sock).st_mode & 0o777 == 0o600, oct(os.stat(d.sock).st_mode))
     check(os.stat(d.sock).st_uid == nobody, "the socket is not the daemon user's")
     check(not connects(d, 1, 1, []), "another user got in")
@@ -285,7 +277,7 @@ def test_store_deleted_or_replaced(make, workdir):
               f"{how}: an allocation was acknowledged: {r.status} {r.message}")
         check(c.get_ea("192.0.2.7", 3).status == E_STORE, f"{how}: a later allocation")
         check(counter(c, "gwctld.store.replaced") == 2, stats_of(c))
-        wait_until(lambda: "deleted or replaced" in open(d.log).read(), "the log line")
+        polling.wait_until(lambda: "deleted or replaced" in open(d.log).read(), 20, "the log line")
         check("error" in [l for l in open(d.log) if "deleted or replaced" in l][0],
               open(d.log).read())
         c.close()
@@ -348,10 +340,10 @@ def test_wal_bounded_after_a_reader(make, workdir):
     def warned():
         c.call(STATUS)  # requests commit, and a commit looks at the WAL
         return "holds back" in d.cli("status").stdout
-    wait_until(warned, "the warning in gwctl status")
+    polling.wait_until(warned, 20, "the warning in gwctl status")
     status = d.cli("status").stdout
     check("warning:" in status, status)
-    wait_until(lambda: "holds back" in open(d.log).read(), "the warning in the log")
+    polling.wait_until(lambda: "holds back" in open(d.log).read(), 20, "the warning in the log")
     # the reader leaves: the WAL shrinks back below the bound and the warning goes
     reader.execute("ROLLBACK")
     reader.close()
@@ -359,7 +351,7 @@ def test_wal_bounded_after_a_reader(make, workdir):
     def shrunk():
         c.call(STATUS)
         return wal_size(d) <= WAL_LIMIT
-    wait_until(shrunk, f"the WAL to shrink (it is {wal_size(d)} bytes)")
+    polling.wait_until(shrunk, 20, f"the WAL to shrink (it is {wal_size(d)} bytes)")
     check("holds back" not in d.cli("status").stdout, d.cli("status").stdout)
     check(c.get_ea("192.0.2.7", 1).status == OK, "the store still answers")
 

@@ -126,7 +126,7 @@ def test_resolution_flood(make, workdir):
         try:
             # during the flood, new legitimate names from both clients, again and again
             while flood.is_alive() and time.monotonic() - started < FLOOD_SECONDS - 5:
-                time.sleep(3)
+                time.sleep(3)  # paces the legitimate names: a few, spread over the flood
                 for who, source, wait in (("other", OTHER, 10), ("flooder", FLOODER, 30)):
                     name = next(good)
                     a = resolves(site, source, name, wait)
