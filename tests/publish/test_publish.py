@@ -11,8 +11,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gwctl"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
-from ctl import Daemon, Suite, check  # noqa: E402
+from ctl import Suite, check  # noqa: E402
 from servers import NSD, Nsd  # noqa: E402
+import polling  # noqa: E402
 
 GWCTLD, GWCTL, ZONES = sys.argv[1], sys.argv[2], sys.argv[3]
 
@@ -147,7 +148,9 @@ def test_edits_follow(make, workdir):
     # break it: a malformed AA record; the previous mappings stay, the error names file and line
     broken = PUBLIC + 'bad IN TXT "AA gw.example.com + 12ab"\n'
     write(pub, broken)
-    time.sleep(1)
+    # the watcher tries the broken file first (after its quiet period) and logs the refusal
+    polling.wait_until(lambda: f"{pub}:{broken.count(chr(10))}:" in open(d.log).read(), 20,
+                       "the watcher's refusal in the log")
     run = d.cli("reload", ok=False)
     check(run.returncode == 1, run.stdout + run.stderr)
     check(f"{pub}:{broken.count(chr(10))}:" in run.stdout + run.stderr, run.stdout + run.stderr)
