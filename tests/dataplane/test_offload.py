@@ -118,7 +118,7 @@ def configure(g, extra, mtu=None, preload=None, shim_mode=""):
 
 def wait_mode(g, extra, modes=None):
     """The restarted dataplane reports the modes its configuration asks for (or modes)."""
-    want = {f"dataplane.offload.{k}": str(int(v))
+    want = {f"dataplane.offload.{k}": int(v)
             for k, v in (modes or expected(extra)).items()}
     deadline = time.time() + 10
     while True:
@@ -159,7 +159,7 @@ MB = 1 << 20
 def offload_stats(g):
     s = g.stats()
     return {k[len("dataplane."):]: int(v) for k, v in s.items()
-            if k.startswith(("dataplane.offload.", "dataplane.drop.")) and v != "0"
+            if k.startswith(("dataplane.offload.", "dataplane.drop.")) and v != 0
             or k.startswith("dataplane.offload.")}
 
 
@@ -180,7 +180,7 @@ def run_mode(a, b, mode):
         transfers([(td.ENCODED_AT_A[(4, 6, 6)], 4 * MB, 4 * MB, mss)])
     # mixed flows interleaved: four at once over both Internet families
     transfers([(td.ENCODED_AT_A[f], 6 * MB, 6 * MB, 0) for f in FAMILIES])
-    time.sleep(2.5)  # a counter report
+    td.polling.wait_reports(a.stats, b.stats)  # counters taken after the transfers
     for g, extra in zip((a, b), MODES[mode]):
         check_no_offload_drops(g)
         s, on = offload_stats(g), expected(extra)
@@ -222,7 +222,7 @@ def test_path_mtus(a, b, workdir):
             restart(a, b, mode, mtu=9000)
             transfers([(td.ENCODED_AT_A[f], 16 * MB, 16 * MB, 0) for f in FAMILIES])
             transfers([(td.ENCODED_AT_A[(6, 4, 4)], 4 * MB, 4 * MB, 4000)])
-        time.sleep(2.5)
+        td.polling.wait_reports(a.stats, b.stats)
         for g in (a, b):
             check_no_offload_drops(g)
     finally:
@@ -239,7 +239,7 @@ def test_gso_refused_falls_back(a, b, workdir):
         wait_mode(g, "")
     transfers([(td.ENCODED_AT_A[(4, 4, 4)], 16 * MB, 16 * MB, 0),
                (td.ENCODED_AT_A[(6, 6, 6)], 16 * MB, 16 * MB, 0)])
-    time.sleep(2.5)
+    td.polling.wait_reports(a.stats, b.stats)
     s = offload_stats(a)
     td.check(s["offload.udp_gso_fallback"] == 1 and s["offload.udp_gso"] == 0 and
              s["offload.udp_gso_sends"] == 0, f"gateway a after refused GSO: {s}")
@@ -257,7 +257,7 @@ def test_old_kernel_probes_fall_back(a, b, workdir):
     for g in (a, b):
         wait_mode(g, "", modes={"tun_tso": 0, "tun_uso": 0, "udp_gso": 0, "udp_gro": 0})
     transfers([(td.ENCODED_AT_A[f], 8 * MB, 8 * MB, 0) for f in FAMILIES])
-    time.sleep(2.5)
+    td.polling.wait_reports(a.stats, b.stats)
     for g in (a, b):
         s = offload_stats(g)
         td.check(s["offload.tun_super_rx"] == 0 and s["offload.udp_gso_sends"] == 0 and
@@ -270,11 +270,9 @@ def main():
     if os.geteuid() != 0:
         print("SKIP: the offload test needs root for network namespaces and TUN devices")
         return 77
-    probe = td.NS["ha"] + "probe"
-    if subprocess.run(["ip", "netns", "add", probe], capture_output=True).returncode:
+    if not td.netns.usable(td.NS["ha"] + "probe"):
         print("SKIP: cannot create network namespaces here")
         return 77
-    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
     workdir = tempfile.mkdtemp(prefix="ipref-offload-")
     os.chmod(workdir, 0o755)
     passed = failed = 0
@@ -285,7 +283,7 @@ def main():
             g.start_gwctld()
             g.start_dataplane()
         td.spawn("hb", ["python3", "-c", SERVER], subprocess.DEVNULL)
-        time.sleep(0.5)
+        td.wait_until(lambda: td.polling.listening(PORT, ns=td.NS["hb"]), 10, "the TCP server")
         tests = [make_mode_test(m) for m in MODES] + [test_path_mtus, test_gso_refused_falls_back,
                                                  test_old_kernel_probes_fall_back]
         for test in tests:

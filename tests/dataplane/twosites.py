@@ -18,7 +18,9 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from servers import stop_process  # noqa: E402
+import netns  # noqa: E402
+import polling  # noqa: E402
+from polling import wait_until  # noqa: E402,F401  (for the test scripts)
 
 GWCTLD, GWCTL, DATAPLANE = sys.argv[1:4]
 TAG = "ipr%d" % os.getpid()
@@ -42,11 +44,7 @@ EXTRA_CONF = {"gwctl": "", "dataplane": ""}
 
 
 def sh(*args, ns=None, check=True, timeout=30, **kw):
-    cmd = (["ip", "netns", "exec", NS[ns]] if ns else []) + list(args)
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
-    if check and run.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)}: {run.returncode}\n{run.stdout}{run.stderr}")
-    return run
+    return netns.sh(*args, ns=NS[ns] if ns else None, check=check, timeout=timeout, **kw)
 
 
 def check(condition, what):
@@ -55,13 +53,12 @@ def check(condition, what):
 
 
 def spawn(ns, args, log):
-    p = subprocess.Popen(["ip", "netns", "exec", NS[ns]] + args, stdout=log, stderr=log)
+    p = netns.spawn(NS[ns], args, log)
     procs.append(p)
     return p
 
 
-def stop(p, sig=signal.SIGTERM):
-    stop_process(p, sig)
+stop = netns.stop
 
 
 def cleanup():
@@ -70,31 +67,24 @@ def cleanup():
             stop(p, signal.SIGKILL)
         except OSError:
             pass
-    for name in NS.values():
-        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+    netns.delete(NS.values())
 
 
 def link(a, a_if, b, b_if):
-    sh("ip", "-n", NS[a], "link", "add", a_if, "type", "veth", "peer", "name", b_if, "netns",
-       NS[b])
-    sh("ip", "-n", NS[a], "link", "set", a_if, "up")
-    sh("ip", "-n", NS[b], "link", "set", b_if, "up")
+    netns.link(NS[a], a_if, NS[b], b_if)
 
 
 def addr(ns, dev, *cidrs):
-    for c in cidrs:
-        sh("ip", "-n", NS[ns], "addr", "add", c, "dev", dev, *(["nodad"] if ":" in c else []))
+    netns.addr(NS[ns], dev, *cidrs)
 
 
 def route(ns, dst, via):
-    sh("ip", "-n", NS[ns], *(["-6"] if ":" in via else []), "route", "add", dst, "via", via)
+    netns.route(NS[ns], dst, via)
 
 
 def build_network():
     for name in NS.values():
-        sh("ip", "netns", "add", name)
-    for k in NS:
-        sh("ip", "-n", NS[k], "link", "set", "lo", "up")
+        netns.add(name)
     link("gwa", "wan", "inet", "to-a")
     link("gwb", "wan", "inet", "to-b")
     link("ha", "eth0", "gwa", "lan")
@@ -150,25 +140,23 @@ class Gateway:
 
     def start_gwctld(self):
         self.gwctld = spawn(self.ns, [GWCTLD, "--config", self.gwconf], self.log)
-        deadline = time.time() + 10
-        while not os.path.exists(self.sock):
-            check(time.time() < deadline and self.gwctld.poll() is None, "gwctld start")
-            time.sleep(0.05)
+        check(wait_until(lambda: os.path.exists(self.sock) or self.gwctld.poll() is not None,
+                         10, "gwctld start") and self.gwctld.poll() is None, "gwctld start")
 
     def start_dataplane(self):
         self.dataplane = spawn(self.ns, [DATAPLANE, "--config", self.dpconf], self.log)
-        deadline = time.time() + 10
-        while int(self.stats().get("dataplane.gwctl.connects", 0)) < 1:
-            check(time.time() < deadline and self.dataplane.poll() is None,
-                  "dataplane start: " + open(self.log.name).read()[-2000:])
-            time.sleep(0.1)
+        wait_until(lambda: self.stats().get("dataplane.gwctl.connects", 0) >= 1 or
+                   self.dataplane.poll() is not None, 10,
+                   lambda: "dataplane start: " + open(self.log.name).read()[-2000:])
+        check(self.dataplane.poll() is None,
+              "dataplane start: " + open(self.log.name).read()[-2000:])
 
     def gwctl(self, *args):
         return sh(GWCTL, "--socket", self.sock, *args, ns=self.ns).stdout
 
     def stats(self):
-        run = sh(GWCTL, "--socket", self.sock, "stats", ns=self.ns, check=False)
-        return dict(l.split() for l in run.stdout.splitlines() if len(l.split()) == 2)
+        """Counters as {name: int}; {} while gwctld is not up."""
+        return polling.stats(self.sock, GWCTL, ns=NS[self.ns], check=False)
 
     def wait_stat(self, name, minimum, seconds=8):
         deadline = time.time() + seconds
@@ -222,10 +210,9 @@ def main(tests, name):
     if os.geteuid() != 0:
         print(f"SKIP: the {name} test needs root for network namespaces and TUN devices")
         return 77
-    if subprocess.run(["ip", "netns", "add", TAG + "probe"], capture_output=True).returncode:
+    if not netns.usable(TAG + "probe"):
         print("SKIP: cannot create network namespaces here")
         return 77
-    subprocess.run(["ip", "netns", "del", TAG + "probe"], capture_output=True)
     workdir = tempfile.mkdtemp(prefix="ipref-dataplane-")
     os.chmod(workdir, 0o755)
     try:
@@ -240,7 +227,9 @@ def main(tests, name):
             spawn(h, ["python3", "-m", "http.server", "--bind", "::", "--directory", workdir,
                       "8080"], subprocess.DEVNULL)
             spawn(h, ["python3", "-c", UDP_ECHO], subprocess.DEVNULL)
-        time.sleep(0.5)
+        wait_until(lambda: all(polling.listening(8080, ns=NS[h]) and
+                               polling.listening(9000, udp=True, ns=NS[h]) for h in ("ha", "hb")),
+                   10, "the hosts' HTTP and UDP echo servers")
         only = [t for t in os.environ.get("IPREF_TESTS", "").split(",") if t]
         for test in tests:
             if only and test.__name__ not in only:

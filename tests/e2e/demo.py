@@ -7,7 +7,6 @@ import ipaddress
 import os
 import signal
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sites import DOMAIN, LAN, NSD_ADDR, REF, WAN, Failed, Sites  # noqa: E402
@@ -67,7 +66,8 @@ def main():
             host, addr = LAN[site][1], LAN[site][2]
             s.spawn(f"web-{site}", host, ["python3", WEB_SERVER, host, addr, "80"],
                     f"web-{site}.log")
-        time.sleep(0.5)
+        for site in "ab":
+            s.wait_listening(LAN[site][1], 80)
 
         step(1, f"Site B publishes b6 in its public zone: its gateway's name plus a reference "
                 f"({REF['b']}) that only gateway B interprets.")
@@ -106,9 +106,7 @@ def main():
                 "\n", "\n    "))
 
         step(7, "Counters, as `gwctl stats` shows them on gateway B (a few):")
-        stats = s.stats("b")
-        time.sleep(2.5)  # the dataplane reports its counters every 2 s
-        stats = s.stats("b")
+        stats = s.fresh_stats("b")  # the dataplane reports its counters every 2 s
         for name in ("gwctld.allocated.encoded", "gwctld.mappings.published",
                      "gwctld.mappings.dynamic_remote", "dataplane.udp.rx", "dataplane.tun.tx", "dataplane.tun.rx",
                      "dataplane.udp.tx"):

@@ -13,10 +13,10 @@ import signal
 import subprocess
 import tempfile
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from servers import stop_process  # noqa: E402
+import netns  # noqa: E402
+import polling  # noqa: E402
 
 DOMAIN = {"a": "site-a.example", "b": "site-b.example", "c": "site-c.example"}
 WAN = {"a": ("198.18.1.1", "2001:db8:1::1"), "b": ("198.18.2.1", "2001:db8:2::1"),
@@ -81,59 +81,49 @@ class Sites:
         return f"{self.tag}{short}"
 
     def sh(self, *args, ns=None, check=True, timeout=60, **kw):
-        cmd = (["ip", "netns", "exec", self.ns(ns)] if ns else []) + [str(a) for a in args]
-        run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
-        if check and run.returncode != 0:
-            raise Failed(f"{' '.join(cmd)} exited {run.returncode}:\n{run.stdout}{run.stderr}")
-        return run
+        return netns.sh(*args, ns=self.ns(ns) if ns else None, check=check, timeout=timeout,
+                        error=Failed, **kw)
 
     def spawn(self, key, ns, args, log):
         out = open(os.path.join(self.work, log), "a")
-        p = subprocess.Popen(["ip", "netns", "exec", self.ns(ns)] + [str(a) for a in args],
-                             stdout=out, stderr=out, stdin=subprocess.DEVNULL)
+        p = netns.spawn(self.ns(ns), args, out, stdin=subprocess.DEVNULL)
         self.procs[key] = p
         return p
 
     def stop(self, key, sig=signal.SIGTERM):
-        stop_process(self.procs.pop(key, None), sig)
+        netns.stop(self.procs.pop(key, None), sig)
 
     def cleanup(self):
         for key in list(self.procs):
             self.stop(key, signal.SIGKILL)
-        for name in reversed(self.namespaces):
-            subprocess.run(["ip", "netns", "del", name], capture_output=True)
+        netns.delete(reversed(self.namespaces))
+        for name in self.namespaces:
             shutil.rmtree(f"/etc/netns/{name}", ignore_errors=True)
         self.namespaces = []
         shutil.rmtree(self.work, ignore_errors=True)
 
     def wait_for(self, what, predicate, seconds=15):
-        deadline = time.time() + seconds
-        while not predicate():
-            if time.time() > deadline:
-                raise Failed(f"timed out waiting for {what}")
-            time.sleep(0.1)
+        return polling.wait_until(predicate, seconds, what, interval=0.1, error=Failed)
+
+    def wait_listening(self, ns, port, udp=False):
+        """Waits for a server that a test started in namespace ns to listen on port."""
+        self.wait_for(f"a server on port {port} in {ns}",
+                      lambda: polling.listening(port, udp=udp, ns=self.ns(ns)))
 
     # --- the network ----------------------------------------------------------------------
     def add_ns(self, short):
         name = self.ns(short)
-        self.sh("ip", "netns", "add", name)
         self.namespaces.append(name)
-        self.sh("ip", "-n", name, "link", "set", "lo", "up")
+        netns.add(name, error=Failed)
 
     def link(self, a, a_if, b, b_if):
-        self.sh("ip", "-n", self.ns(a), "link", "add", a_if, "type", "veth", "peer", "name",
-                b_if, "netns", self.ns(b))
-        self.sh("ip", "-n", self.ns(a), "link", "set", a_if, "up")
-        self.sh("ip", "-n", self.ns(b), "link", "set", b_if, "up")
+        netns.link(self.ns(a), a_if, self.ns(b), b_if, error=Failed)
 
     def addr(self, ns, dev, *cidrs):
-        for c in cidrs:
-            self.sh("ip", "-n", self.ns(ns), "addr", "add", c, "dev", dev,
-                    *(["nodad"] if ":" in c else []))
+        netns.addr(self.ns(ns), dev, *cidrs, error=Failed)
 
     def route(self, ns, dst, via):
-        self.sh("ip", "-n", self.ns(ns), *(["-6"] if ":" in via else []), "route", "add", dst,
-                "via", via)
+        netns.route(self.ns(ns), dst, via, error=Failed)
 
     def build_internet(self):
         self.add_ns("inet")
@@ -212,7 +202,7 @@ remote-control:
             self.stop(f"{part}-{site}")
         for short in ("gw" + site, LAN[site][1]):
             name = self.ns(short)
-            subprocess.run(["ip", "netns", "del", name], capture_output=True)
+            netns.delete([name])
             shutil.rmtree(f"/etc/netns/{name}", ignore_errors=True)
             self.namespaces.remove(name)
         self.sh("ip", "-n", self.ns("inet"), "link", "del", "to-" + site, check=False)
@@ -289,7 +279,7 @@ dynlib:
                    [f"{self.build}/dataplane/ipref-dataplane", "--config",
                     f"{self.dir(site)}/dataplane.conf"], f"gw{site}/dataplane.log")
         self.wait_for(f"the dataplane of site {site}",
-                      lambda: int(self.stats(site).get("dataplane.gwctl.connects", 0)) >= 1)
+                      lambda: self.stats(site).get("dataplane.gwctl.connects", 0) >= 1)
 
     def start_unbound(self, site):
         env = dict(os.environ, IPREF_RESOLVER_CONF=f"{self.dir(site)}/resolver.conf")
@@ -312,8 +302,13 @@ dynlib:
                        ns="gw" + site, check=check)
 
     def stats(self, site):
-        run = self.gwctl(site, "stats", check=False)
-        return dict(line.split() for line in run.stdout.splitlines() if len(line.split()) == 2)
+        """Gateway site's counters as {name: int}; {} while its gwctld is not up."""
+        return polling.stats(self.sock(site), f"{self.build}/gwctl/gwctl", ns=self.ns("gw" + site),
+                             check=False)
+
+    def fresh_stats(self, site):
+        """The counters once the dataplane has reported them again after this call."""
+        return polling.wait_reports(lambda: self.stats(site))[0]
 
     def sqlite(self, site, query):
         return self.sh("sqlite3", "-header", "-column", f"file:{self.dir(site)}/gw.db?mode=ro",

@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -70,7 +69,9 @@ def start_servers(s):
         s.spawn(f"http-{site}", host, ["python3", WEB_SERVER, host, addr, "8080"],
                 f"http-{site}.log")
         s.spawn(f"udp-{site}", host, ["python3", "-c", UDP_ECHO, addr], f"udp-{site}.log")
-    time.sleep(0.5)
+    for site in "ab":
+        s.wait_listening(LAN[site][1], 8080)
+        s.wait_listening(LAN[site][1], 9000, udp=True)
 
 
 def http_get(s, host, name, path="", timeout=60):
@@ -130,7 +131,8 @@ def test_restarts_during_traffic(s):
         # a transfer in flight across each restart: TCP retransmits through the gap
         get = subprocess.Popen(["ip", "netns", "exec", s.ns("a1"), "python3", "-c", HTTP_GET,
                                 B6, str(size)], stdout=subprocess.PIPE, text=True)
-        time.sleep(0.3)
+        s.wait_for("the transfer under way", lambda: s.sh(
+            "ss", "-Htn", "state", "established", "dport = :8080", ns="a1").stdout.strip())
         s.restart(site, part)
         out, _ = get.communicate(timeout=120)
         length, digest, _ = out.split(None, 2)

@@ -10,8 +10,10 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import polling  # noqa: E402
 
 VERSION = 1
 REPLY = 0x80
@@ -132,8 +134,8 @@ class Client:
 class Daemon:
     """One gwctld in a temporary folder, with its own configuration, stopped by PID."""
 
-    def __init__(self, gwctld, workdir, extra="", gateway="198.51.100.1"):
-        self.gwctld = gwctld
+    def __init__(self, gwctld, workdir, extra="", gateway="198.51.100.1", gwctl=None):
+        self.gwctld, self.gwctl = gwctld, gwctl
         self.dir = workdir
         self.db = os.path.join(workdir, "gw.db")
         self.sock = os.path.join(workdir, "gwctl.sock")
@@ -149,17 +151,18 @@ class Daemon:
         self.proc = subprocess.Popen([self.gwctld, "--config", self.conf],
                                      stdout=self.logfile, stderr=self.logfile)
         if wait:
-            deadline = time.time() + 10
-            while time.time() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError("gwctld exited: " + open(self.log).read())
-                try:
-                    Client(self.sock, timeout=1).close()
-                    return self
-                except OSError:
-                    time.sleep(0.02)
-            raise RuntimeError("gwctld did not start listening")
+            polling.wait_until(lambda: self.proc.poll() is not None or self.listening(), 10,
+                               "gwctld to listen", interval=0.02, error=RuntimeError)
+            if self.proc.poll() is not None:
+                raise RuntimeError("gwctld exited: " + open(self.log).read())
         return self
+
+    def listening(self):
+        try:
+            Client(self.sock, timeout=1).close()
+            return True
+        except OSError:
+            return False
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
@@ -178,12 +181,24 @@ class Daemon:
     def client(self):
         return Client(self.sock)
 
+    def cli(self, *args, ok=True):
+        """gwctl ARGS against this daemon (the Suite's gwctl); with ok, exit status 0 required."""
+        run = subprocess.run([self.gwctl, "--socket", self.sock, *args], capture_output=True,
+                             text=True)
+        if ok and run.returncode != 0:
+            raise AssertionError(f"gwctl {' '.join(args)}: {run.returncode} {run.stderr}")
+        return run
+
+    def stats(self):
+        """The counters as {name: int}, read with `gwctl stats --json`."""
+        return polling.stats(self.sock, self.gwctl)
+
 
 class Suite:
     """Runs test functions, prints one line each and the closing 'N passed, N failed'."""
 
-    def __init__(self, gwctld):
-        self.gwctld = gwctld
+    def __init__(self, gwctld, gwctl=None):
+        self.gwctld, self.gwctl = gwctld, gwctl
         self.passed = self.failed = self.skipped = 0
 
     def run(self, tests):
@@ -196,7 +211,7 @@ class Suite:
             daemons = []
 
             def make(extra="", **kwargs):
-                d = Daemon(self.gwctld, workdir, extra, **kwargs)
+                d = Daemon(self.gwctld, workdir, extra, gwctl=self.gwctl, **kwargs)
                 daemons.append(d)
                 return d
             try:

@@ -11,7 +11,6 @@ import sqlite3
 import struct
 import subprocess
 import sys
-import time
 
 from ctl import *  # noqa: F401,F403 (the protocol constants)
 
@@ -23,13 +22,7 @@ def sh(*args):
 
 
 def poll(predicate, what, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(what)
+    return polling.wait_until(predicate, seconds, what, interval=0.1)
 
 
 def write(path, text):

@@ -14,27 +14,11 @@ from ctl import *  # noqa: F401,F403 (the protocol constants, Daemon, Suite, che
 GWCTLD, GWCTL = sys.argv[1], sys.argv[2]
 
 
-def cli(daemon, *args, ok=True):
-    run = subprocess.run([GWCTL, "--socket", daemon.sock, *args], capture_output=True, text=True)
-    if ok and run.returncode != 0:
-        raise AssertionError(f"gwctl {' '.join(args)}: {run.returncode} {run.stderr}")
-    return run
-
-
 def published(db):
     con = sqlite3.connect(db)
     rows = con.execute("SELECT address FROM mappings WHERE kind = 'published'").fetchall()
     con.close()
     return sorted(r[0] for r in rows)
-
-
-def wait_until(predicate, what, seconds=20):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_endless_configuration(make, workdir):
@@ -59,7 +43,7 @@ def test_binary_hosts_file_is_refused(make, workdir):
     with open(hosts, "w") as f:
         f.write("10.0.0.90 app #= public + 9000\n")
     d = make(f"hosts = {hosts}\n").start()
-    wait_until(lambda: published(d.db) == ["10.0.0.90"], "the first load")
+    polling.wait_until(lambda: published(d.db) == ["10.0.0.90"], 20, "the first load")
     # rewritten in place (the watcher is not told of it before the reload) with NUL bytes,
     # then with binary bytes: refused with file and line; the host stays published
     for content, reason in ((b"\x00" * 4096, f"{hosts}:1: column 1: NUL byte"),
@@ -67,14 +51,14 @@ def test_binary_hosts_file_is_refused(make, workdir):
                              f"{hosts}:1: column 5: control character 0x02")):
         with open(hosts, "r+b") as f:
             f.write(content)
-        run = cli(d, "reload", ok=False)
+        run = d.cli("reload", ok=False)
         out = run.stdout + run.stderr
         check(run.returncode == 1 and reason in out, out)
         check(published(d.db) == ["10.0.0.90"], published(d.db))
     # a device in the file's place is not read
     os.unlink(hosts)
     os.symlink("/dev/zero", hosts)
-    run = cli(d, "reload", ok=False)
+    run = d.cli("reload", ok=False)
     out = run.stdout + run.stderr
     check(run.returncode == 1 and "not a regular file" in out, out)
     check(published(d.db) == ["10.0.0.90"], published(d.db))
@@ -139,8 +123,8 @@ def test_peer_groups_from_the_kernel(make, workdir):
     os.chmod(d.sock, 0o666)
     check(not connects(d, nobody, nobody, list(range(20000, 20100))),
           "a process without the group got in")
-    stats = dict(l.split() for l in cli(d, "stats").stdout.splitlines())
-    check(stats["gwctld.peers.denied"] == "1", stats)
+    stats = d.stats()
+    check(stats["gwctld.peers.denied"] == 1, stats)
 
 
 def test_own_user_connects(make, workdir):
@@ -151,11 +135,12 @@ def test_own_user_connects(make, workdir):
     d = make("user = nobody\n").start()
     nobody = 65534
     # the daemon's own user may connect, as gwctl.conf.md says; nobody else but root
-    wait_until(lambda: connects(d, nobody, nobody, []), "the daemon's own user to get in", 10)
+    polling.wait_until(lambda: connects(d, nobody, nobody, []), 10,
+                       "the daemon's own user to get in")
     check(os.stat(d.sock).st_mode & 0o777 == 0o600, oct(os.stat(d.sock).st_mode))
     check(os.stat(d.sock).st_uid == nobody, "the socket is not the daemon user's")
     check(not connects(d, 1, 1, []), "another user got in")
-    check(cli(d, "status").returncode == 0, "root")
+    check(d.cli("status").returncode == 0, "root")
 
 
 def refused(c):
@@ -292,7 +277,7 @@ def test_store_deleted_or_replaced(make, workdir):
               f"{how}: an allocation was acknowledged: {r.status} {r.message}")
         check(c.get_ea("192.0.2.7", 3).status == E_STORE, f"{how}: a later allocation")
         check(counter(c, "gwctld.store.replaced") == 2, stats_of(c))
-        wait_until(lambda: "deleted or replaced" in open(d.log).read(), "the log line")
+        polling.wait_until(lambda: "deleted or replaced" in open(d.log).read(), 20, "the log line")
         check("error" in [l for l in open(d.log) if "deleted or replaced" in l][0],
               open(d.log).read())
         c.close()
@@ -354,11 +339,11 @@ def test_wal_bounded_after_a_reader(make, workdir):
 
     def warned():
         c.call(STATUS)  # requests commit, and a commit looks at the WAL
-        return "holds back" in cli(d, "status").stdout
-    wait_until(warned, "the warning in gwctl status")
-    status = cli(d, "status").stdout
+        return "holds back" in d.cli("status").stdout
+    polling.wait_until(warned, 20, "the warning in gwctl status")
+    status = d.cli("status").stdout
     check("warning:" in status, status)
-    wait_until(lambda: "holds back" in open(d.log).read(), "the warning in the log")
+    polling.wait_until(lambda: "holds back" in open(d.log).read(), 20, "the warning in the log")
     # the reader leaves: the WAL shrinks back below the bound and the warning goes
     reader.execute("ROLLBACK")
     reader.close()
@@ -366,8 +351,8 @@ def test_wal_bounded_after_a_reader(make, workdir):
     def shrunk():
         c.call(STATUS)
         return wal_size(d) <= WAL_LIMIT
-    wait_until(shrunk, f"the WAL to shrink (it is {wal_size(d)} bytes)")
-    check("holds back" not in cli(d, "status").stdout, cli(d, "status").stdout)
+    polling.wait_until(shrunk, 20, f"the WAL to shrink (it is {wal_size(d)} bytes)")
+    check("holds back" not in d.cli("status").stdout, d.cli("status").stdout)
     check(c.get_ea("192.0.2.7", 1).status == OK, "the store still answers")
 
 
@@ -378,4 +363,4 @@ TESTS = [test_endless_configuration, test_binary_hosts_file_is_refused,
          test_wal_bounded_after_a_reader]
 
 if __name__ == "__main__":
-    sys.exit(Suite(GWCTLD).run(TESTS))
+    sys.exit(Suite(GWCTLD, GWCTL).run(TESTS))

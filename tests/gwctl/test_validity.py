@@ -31,19 +31,8 @@ BAD_CONTEXTS = [
 ]
 
 
-def cli(daemon, *args, ok=True):
-    run = subprocess.run([GWCTL, "--socket", daemon.sock, *args], capture_output=True, text=True)
-    if ok and run.returncode != 0:
-        raise AssertionError(f"gwctl {' '.join(args)}: {run.returncode} {run.stderr}")
-    return run
-
-
-def stats(daemon):
-    return dict(l.split() for l in cli(daemon, "stats").stdout.splitlines())
-
-
 def listed(daemon):
-    return json.loads(cli(daemon, "list", "--json").stdout)
+    return json.loads(daemon.cli("list", "--json").stdout)
 
 
 def test_get_ea_refuses_unusable_contexts(make, workdir):
@@ -58,9 +47,9 @@ def test_get_ea_refuses_unusable_contexts(make, workdir):
     r = c.call(GET_EA, attr(A_CONTEXT, ip("127.0.0.1")) + ref(5000) + attr(A_SOURCE, b"dataplane"))
     check(r.status == E_UNUSABLE, r.status)
     check(listed(d) == [], "nothing was allocated")
-    s = stats(d)
-    check(s["gwctld.errors.unusable"] == str(2 * len(BAD_CONTEXTS) + 1), s)
-    check(s["gwctld.allocated.encoded"] == "0", s)
+    s = d.stats()
+    check(s["gwctld.errors.unusable"] == 2 * len(BAD_CONTEXTS) + 1, s)
+    check(s["gwctld.allocated.encoded"] == 0, s)
 
 
 def test_mapped_context_is_its_ipv4_address(make, workdir):
@@ -74,9 +63,9 @@ def test_mapped_context_is_its_ipv4_address(make, workdir):
     r = c.call(LOOKUP_EA, attr(A_CONTEXT, ip("::ffff:192.0.2.1")) + ref(5000))
     check(r.status == OK and r.get(A_ENCODED) == v4.get(A_ENCODED), r.status)
     # the same through the CLI, and for a static mapping made by hand
-    out = cli(d, "encode", "::ffff:192.0.2.1 + 5000").stdout
+    out = d.cli("encode", "::ffff:192.0.2.1 + 5000").stdout
     check("ipref:   192.0.2.1 + 5000" in out, out)
-    out = cli(d, "map", "10.240.0.99", "::ffff:203.0.113.5 + 7").stdout
+    out = d.cli("map", "10.240.0.99", "::ffff:203.0.113.5 + 7").stdout
     check("ipref:   203.0.113.5 + 7" in out, out)
     check(len(listed(d)) == 2, listed(d))
 
@@ -84,9 +73,9 @@ def test_mapped_context_is_its_ipv4_address(make, workdir):
 def test_cli_refuses_unusable_contexts(make, workdir):
     d = make().start()
     for context, why in BAD_CONTEXTS:
-        run = cli(d, "encode", f"{context} + 5000", ok=False)
+        run = d.cli("encode", f"{context} + 5000", ok=False)
         check(run.returncode == 1 and why in run.stderr, f"encode {context}: {run.stderr}")
-        run = cli(d, "map", "10.240.0.99", f"{context} + 5000", ok=False)
+        run = d.cli("map", "10.240.0.99", f"{context} + 5000", ok=False)
         check(run.returncode == 1 and why in run.stderr, f"map {context}: {run.stderr}")
     check(listed(d) == [], listed(d))
 
@@ -99,14 +88,14 @@ def test_ref_refuses_unusable_hosts(make, workdir):
                       ("127.0.0.1", "loopback"), ("fe80::1", "link-local"),
                       ("::ffff:172.17.1.75", "IPv4-mapped"),
                       ("10.240.0.5", "encoded range"), ("fdee:eeee::5", "encoded range")]:
-        run = cli(d, "ref", host, ok=False)
+        run = d.cli("ref", host, ok=False)
         check(run.returncode == 1 and why in run.stderr, f"ref {host}: {run.stderr}")
         r = c.call(GET_REF, attr(A_LOCAL, ip(host)) + attr(A_SOURCE, b"dataplane"))
         check(r.status == E_UNUSABLE, f"GET_REF {host}: {r.status}")
     check(listed(d) == [], listed(d))
     # an ordinary host, and a server on the gateway itself, get their references
-    cli(d, "ref", "172.17.1.75")
-    cli(d, "ref", "198.51.100.1")
+    d.cli("ref", "172.17.1.75")
+    d.cli("ref", "198.51.100.1")
     check(len(listed(d)) == 2, listed(d))
 
 
@@ -119,13 +108,13 @@ def test_publish_needs_our_context_and_a_host(make, workdir):
             ("0.0.0.0", "198.51.100.1 + 5000", "unspecified"),
             ("255.255.255.255", "198.51.100.1 + 5000", "broadcast"),
             ("ff02::1", "2001:db8::1 + 5000", "multicast")]:
-        run = cli(d, "map", "--publish", local, ipref, ok=False)
+        run = d.cli("map", "--publish", local, ipref, ok=False)
         check(run.returncode == 1 and why in run.stderr, f"{local} {ipref}: {run.stderr}")
     check(listed(d) == [], listed(d))
     # each of our contexts will do, the IPv4-mapped form of ours too
-    cli(d, "map", "--publish", "172.17.1.80", "198.51.100.1 + 5000")
-    cli(d, "map", "--publish", "172.17.1.81", "2001:db8::1 + 5001")
-    out = cli(d, "map", "--publish", "172.17.1.82", "::ffff:198.51.100.1 + 5002").stdout
+    d.cli("map", "--publish", "172.17.1.80", "198.51.100.1 + 5000")
+    d.cli("map", "--publish", "172.17.1.81", "2001:db8::1 + 5001")
+    out = d.cli("map", "--publish", "172.17.1.82", "::ffff:198.51.100.1 + 5002").stdout
     check("ipref:   198.51.100.1 + 5002" in out, out)
     check(len(listed(d)) == 3, listed(d))
 
@@ -187,7 +176,7 @@ def test_external_gateway_names_to_unusable_addresses(make, workdir):
             db.close()
             time.sleep(0.1)
         check(rows == [("10.240.0.12", "198.51.100.78 + 12")], rows)
-        run = cli(d, "reload")
+        run = d.cli("reload")
         for name in ("lo.example.com", "any.example.com"):
             check(f"{name} does not resolve" in run.stdout and "remote gateway" in run.stdout,
                   run.stdout)
@@ -196,7 +185,7 @@ def test_external_gateway_names_to_unusable_addresses(make, workdir):
 
 
 if __name__ == "__main__":
-    sys.exit(Suite(GWCTLD).run([
+    sys.exit(Suite(GWCTLD, GWCTL).run([
         test_get_ea_refuses_unusable_contexts, test_mapped_context_is_its_ipv4_address,
         test_cli_refuses_unusable_contexts, test_ref_refuses_unusable_hosts,
         test_publish_needs_our_context_and_a_host, test_publish_command_checks_addresses,

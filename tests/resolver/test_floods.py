@@ -13,7 +13,6 @@ import random
 import select
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
@@ -109,12 +108,6 @@ def resolves(site, source, name, deadline):
         time.sleep(0.05)
 
 
-def stats(site):
-    out = subprocess.run([GWCTL, "--socket", site.gw.sock, "stats"],
-                         capture_output=True, text=True).stdout
-    return {k: int(v) for k, v in (l.split() for l in out.splitlines() if len(l.split()) == 2)}
-
-
 def test_resolution_flood(make, workdir):
     @with_site(gwctl_extra=GWCTL_EXTRA, zones=zones(workdir))
     def run(site):
@@ -133,7 +126,7 @@ def test_resolution_flood(make, workdir):
         try:
             # during the flood, new legitimate names from both clients, again and again
             while flood.is_alive() and time.monotonic() - started < FLOOD_SECONDS - 5:
-                time.sleep(3)
+                time.sleep(3)  # paces the legitimate names: a few, spread over the flood
                 for who, source, wait in (("other", OTHER, 10), ("flooder", FLOODER, 30)):
                     name = next(good)
                     a = resolves(site, source, name, wait)
@@ -147,7 +140,7 @@ def test_resolution_flood(make, workdir):
         finally:
             flood.stop()
         seconds = time.monotonic() - started
-        counters = stats(site)
+        counters = site.gw.stats()
         print(f"flood: {flood.sent} names in {seconds:.0f} s ({flood.sent / seconds:.0f}/s), "
               f"answers by rcode {flood.rcodes}; legitimate names during: {during}; "
               f"failures: {failures}")
@@ -171,4 +164,4 @@ def test_resolution_flood(make, workdir):
 
 if __name__ == "__main__":
     skip_unless_servers()
-    sys.exit(Suite(GWCTLD).run([test_resolution_flood]))
+    sys.exit(Suite(GWCTLD, GWCTL).run([test_resolution_flood]))

@@ -226,10 +226,7 @@ def module_counters(site, wanted, again=()):
         site.ask(f"poll{n}.site.test", "AAAA")
         for name in again:
             site.ask(name)
-        stats = subprocess.run([GWCTL, "--socket", site.gw.sock, "stats"], capture_output=True,
-                               text=True).stdout
-        counters = {k: int(v) for k, v in
-                    (line.split() for line in stats.splitlines() if len(line.split()) == 2)}
+        counters = site.gw.stats()
         if wanted(counters) or time.time() > deadline:
             return counters
         time.sleep(0.3)
@@ -850,7 +847,7 @@ def test_sample_configuration(make, workdir):
 
 if __name__ == "__main__":
     skip_unless_servers()
-    sys.exit(Suite(GWCTLD).run([
+    sys.exit(Suite(GWCTLD, GWCTL).run([
         test_address_context, test_ipref_wins_over_native, test_name_context_and_ttl,
         test_several_records, test_cname_chain, test_native_names_untouched,
         test_families_and_unresolvable_contexts, test_unusable_gateway_names, test_no_ipv6_range,

@@ -5,7 +5,7 @@ taken as IPv4; and its counters, gwctld link counters included, in `gwctl stats`
 servers as test_resolver.py (site.test.zone). usage: as test_resolver.py"""
 import sys
 
-from test_resolver import (GWCTLD, Suite, check, encoded, module_counters,  # noqa: E402
+from test_resolver import (GWCTL, GWCTLD, Suite, check, encoded, module_counters,  # noqa: E402
                            skip_unless_servers, with_site)
 
 # name: its native address; every AA record of each is unusable
@@ -61,7 +61,7 @@ def test_link_counters_reported(site):
 
 if __name__ == "__main__":
     skip_unless_servers()
-    sys.exit(Suite(GWCTLD).run([
+    sys.exit(Suite(GWCTLD, GWCTL).run([
         test_unusable_contexts_are_ignored, test_mapped_context_is_its_ipv4_address,
         test_link_counters_reported,
     ]))
