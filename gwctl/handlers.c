@@ -660,6 +660,35 @@ static void range_text(const struct service *svc, int i, int64_t now, char *buf,
 		 (unsigned long long)taken);
 }
 
+/*
+ * The TUN MTU the dataplane has in force and why, from its last counter report: its own
+ * device is the dataplane's, but operators ask gwctl status (docs/dataplane.md, TUN MTU).
+ */
+static void tun_mtu_line(struct request *r)
+{
+	const struct reports *reports = &r->svc->reports;
+	uint64_t mtu, outer6 = 0, by_key = 0, by_gateways = 0;
+	const char *why;
+
+	if (reports_find(reports, "dataplane", "tun.mtu", &mtu) < 0) {
+		put_line(r->reply, "tun-mtu: unknown (no report from the dataplane yet)");
+		return;
+	}
+	(void)!reports_find(reports, "dataplane", "tun.mtu_outer_ipv6", &outer6);
+	(void)!reports_find(reports, "dataplane", "tun.mtu_by_internet_key", &by_key);
+	(void)!reports_find(reports, "dataplane", "tun.mtu_by_gateway_addresses", &by_gateways);
+	if (by_key)
+		why = outer6 ? "outer IPv6 header: dataplane.conf's internet includes IPv6"
+			     : "outer IPv4 header: dataplane.conf's internet is ipv4";
+	else if (by_gateways)
+		why = outer6 ? "outer IPv6 header: the gateway addresses include IPv6"
+			     : "outer IPv4 header: the gateway addresses are all IPv4";
+	else
+		why = "outer IPv6 header: no gateway address is configured, so either family may "
+		      "carry the tunnel";
+	put_line(r->reply, "tun-mtu: %llu (%s)", (unsigned long long)mtu, why);
+}
+
 static int handle_status(struct request *r)
 {
 	const struct service *svc = r->svc;
@@ -691,6 +720,7 @@ static int handle_status(struct request *r)
 	put_line(r->reply, "generation: %llu", (unsigned long long)svc->generation);
 	store_wal_status(svc->store, &wal_bytes, &wal_held_ms);
 	put_line(r->reply, "store-wal: %llu KiB", (unsigned long long)(wal_bytes >> 10));
+	tun_mtu_line(r);
 	if (wal_held_ms)
 		put_line(r->reply,
 			 "warning: a reader holds back the store's checkpoints (for %lld s): the "

@@ -122,3 +122,19 @@ void reports_each(const struct reports *r,
 		}
 	}
 }
+
+int reports_find(const struct reports *r, const char *component, const char *name, uint64_t *value)
+{
+	for (size_t i = 0; i < SLOTS; i++) {
+		const struct reports_component *c = &r->components[i];
+
+		if (strcmp(c->name, component) != 0)
+			continue;
+		for (unsigned j = 0; j < c->count; j++)
+			if (strcmp(c->counters[j].name, name) == 0) {
+				*value = c->counters[j].value;
+				return 0;
+			}
+	}
+	return -ENOENT;
+}

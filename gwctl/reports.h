@@ -50,4 +50,8 @@ void reports_each(const struct reports *r,
 		  void (*put)(struct ipr_ctl_builder *b, const char *name, uint64_t value),
 		  struct ipr_ctl_builder *b);
 
+/* The value component last reported for counter name: 0, or -ENOENT when it reported none. */
+IPR_MUST_CHECK int reports_find(const struct reports *r, const char *component, const char *name,
+				uint64_t *value);
+
 #endif

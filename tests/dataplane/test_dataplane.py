@@ -295,6 +295,10 @@ def test_tun_mtu_from_gateway_addresses(a, b, workdir):
         wait_until(lambda: {k: g.stats().get("dataplane.tun." + k) for k in want} == want, 10,
                    f"gateway {g.side}: the TUN MTU counters")
         check(tun_mtu(g.ns) == 1396, f"gateway {g.side}: TUN MTU {tun_mtu(g.ns)}")
+        # and gwctl status says it in words
+        status = g.gwctl("status")
+        check("tun-mtu: 1396 (outer IPv6 header: the gateway addresses include IPv6)" in status,
+              status)
     # An IPv4-only site that never set `internet` gets IPv4's, once gwctld has told the
     # dataplane its gateway addresses
     NS["v4"] = NS["gwa"] + "v4"
