@@ -289,7 +289,7 @@ static int held_by_others(struct store *reader, const struct ipr_mapping *m, boo
 	return 0;
 }
 
-static void conflict_line(struct publish_report *report, const struct ipr_mapping *m)
+void publish_conflict_line(struct publish_report *report, const struct ipr_mapping *m)
 {
 	char what[128];
 
@@ -350,7 +350,7 @@ static int diff(struct publish_job *job, struct store *reader)
 		if (rc < 0)
 			goto out;
 		if (held)
-			conflict_line(&job->report, &set->mappings[k]);
+			publish_conflict_line(&job->report, &set->mappings[k]);
 		else
 			job->additions[job->addition_count++] = set->mappings[k];
 	}
@@ -419,42 +419,6 @@ void publish_job_run(struct publish_job *job)
 out:
 	store_close(reader);
 	job->rc = rc;
-}
-
-int publish_job_apply(struct service *svc, struct publish_job *job, size_t max)
-{
-	struct publish_report *report = &job->report;
-	size_t done = 0;
-	int rc;
-
-	while (job->removed < job->removal_count && done < max) {
-		const struct ipr_mapping *m = &job->removals[job->removed++];
-
-		/* only reloads remove rows from files, one at a time: the row is still there */
-		rc = store_delete(svc->store, m, 0);
-		if (rc < 0)
-			return rc;
-		service_record(svc, IPR_CTL_EV_REMOVED, m);
-		report->removed++;
-		done++;
-	}
-	while (job->added < job->addition_count && done < max) {
-		struct ipr_mapping m = job->additions[job->added++];
-
-		rc = store_insert(svc->store, &m);
-		if (rc == -EEXIST) {
-			/* taken since the job compared (an allocation in between): said, not fatal
-			 */
-			conflict_line(report, &m);
-			continue;
-		}
-		if (rc < 0)
-			return rc;
-		service_record(svc, IPR_CTL_EV_ADDED, &m);
-		report->added++;
-		done++;
-	}
-	return job->removed == job->removal_count && job->added == job->addition_count;
 }
 
 void publish_job_finish(struct service *svc, struct publish_job *job)

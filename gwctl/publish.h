@@ -97,6 +97,8 @@ void publish_job_run(struct publish_job *job);
  * failed (the batch is doomed). A value taken since run compared is a line in the report.
  */
 IPR_MUST_CHECK int publish_job_apply(struct service *svc, struct publish_job *job, size_t max);
+/* A line of the report: m's value is held by a mapping not from a file. */
+void publish_conflict_line(struct publish_report *report, const struct ipr_mapping *m);
 /* After run (and apply, when there was something to apply): stages the digests, and so on. */
 void publish_job_finish(struct service *svc, struct publish_job *job);
 void publish_job_free(struct publish_job *job);

@@ -20,7 +20,7 @@
 #include "clients.h"
 #include "log.h"
 #include "peers.h"
-#include "reload.h"
+#include "reload_impl.h"
 #include "watch.h"
 
 /* What every write is answered once the store's file is gone from under the daemon. */

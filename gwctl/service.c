@@ -17,7 +17,7 @@ __attribute__((weak)) int64_t service_now(void)
 	return (int64_t)time(NULL);
 }
 
-static void set_ranges(struct service *svc)
+void service_set_ranges(struct service *svc)
 {
 	const struct config_prefix *prefixes[2] = { &svc->cfg.encoded_ipv4,
 						    &svc->cfg.encoded_ipv6 };
@@ -35,7 +35,7 @@ int service_init(struct service *svc, const struct gwctl_config *cfg, struct sto
 	svc->store = store;
 	svc->started = service_now();
 	inbound_init(&svc->inbound);
-	set_ranges(svc);
+	service_set_ranges(svc);
 	/* room for every change one full batch can make, plus one sweep round */
 	svc->pending_cap = 2 * (size_t)cfg->commit_batch + 1024;
 	svc->pending = calloc(svc->pending_cap, sizeof(*svc->pending));
@@ -184,65 +184,4 @@ int service_sweep(struct service *svc, size_t max)
 	}
 	svc->counters.expired += (uint64_t)removed;
 	return removed;
-}
-
-static bool same_prefix(const struct config_prefix *a, const struct config_prefix *b)
-{
-	return a->enabled == b->enabled &&
-	       (!a->enabled || (a->family == b->family && a->length == b->length &&
-				memcmp(a->addr, b->addr, 16) == 0));
-}
-
-/* What RANGES answers: the encoded ranges and the gateway's own addresses. */
-static bool same_layout(const struct gwctl_config *a, const struct gwctl_config *b)
-{
-	if (!same_prefix(&a->encoded_ipv4, &b->encoded_ipv4) ||
-	    !same_prefix(&a->encoded_ipv6, &b->encoded_ipv6) ||
-	    a->gateway_count != b->gateway_count)
-		return false;
-	for (size_t i = 0; i < a->gateway_count; i++)
-		if (a->gateways[i].family != b->gateways[i].family ||
-		    memcmp(a->gateways[i].addr, b->gateways[i].addr, 16) != 0)
-			return false;
-	return true;
-}
-
-int service_reload_config(struct service *svc, char *msg, size_t msg_size)
-{
-	static struct gwctl_config cfg; /* large; only the event loop's thread reloads */
-	int rc;
-
-	config_defaults(&cfg);
-	rc = config_load(&cfg, svc->config_path, msg, msg_size);
-	if (rc == 0)
-		rc = config_check(&cfg, msg, msg_size);
-	if (rc < 0)
-		return -EINVAL;
-
-	/* What the daemon opened or sized at start keeps its value until a restart. */
-	if (strcmp(cfg.database, svc->cfg.database) || strcmp(cfg.socket, svc->cfg.socket) ||
-	    strcmp(cfg.socket_group, svc->cfg.socket_group) || strcmp(cfg.user, svc->cfg.user) ||
-	    cfg.commit_batch != svc->cfg.commit_batch || cfg.max_clients != svc->cfg.max_clients)
-		log_warn(
-			"reload: database, socket, socket-group, user, commit-batch and max-clients"
-			" changes take effect at the next start");
-	memcpy(cfg.database, svc->cfg.database, sizeof(cfg.database));
-	memcpy(cfg.socket, svc->cfg.socket, sizeof(cfg.socket));
-	memcpy(cfg.socket_group, svc->cfg.socket_group, sizeof(cfg.socket_group));
-	memcpy(cfg.user, svc->cfg.user, sizeof(cfg.user));
-	cfg.commit_batch = svc->cfg.commit_batch;
-	cfg.max_clients = svc->cfg.max_clients;
-	if (!same_layout(&cfg, &svc->cfg)) {
-		/* the dataplane and the resolvers learn it anew (docs/control-protocol.md) */
-		svc->layout_changed = true;
-		svc->counters.layout_changes++;
-		log_info("reload: the encoded ranges or gateway addresses changed; telling the "
-			 "dataplane and the resolvers");
-	}
-	svc->cfg = cfg;
-	svc->config_loads++;
-	set_ranges(svc);
-	ipr_log_set_level((enum ipr_log_level)cfg.log_level);
-	snprintf(msg, msg_size, "reloaded %s", svc->config_path);
-	return 0;
 }

@@ -94,6 +94,9 @@ void service_quota_limits(const struct service *svc, struct quota_limits *lim);
 #define REFILL_EVERY 32
 IPR_MUST_CHECK int service_refill(struct service *svc);
 
+/* The encoded ranges as svc->cfg gives them. */
+void service_set_ranges(struct service *svc);
+
 /* Sets up ranges from cfg; the store is opened by the caller. */
 IPR_MUST_CHECK int service_init(struct service *svc, const struct gwctl_config *cfg,
 				struct store *store);
@@ -121,13 +124,6 @@ size_t service_error_reply(uint8_t *buf, size_t cap, uint8_t kind, uint32_t id, 
  * values; returns how many, or -errno.
  */
 IPR_MUST_CHECK int service_sweep(struct service *svc, size_t max);
-
-/*
- * Re-reads the configuration file and applies what can change while running; msg gets a
- * one-line summary or the problem. Returns 0, or -EINVAL (the running settings stay). The
- * published sources are reloaded apart, off the event loop (reload.c).
- */
-IPR_MUST_CHECK int service_reload_config(struct service *svc, char *msg, size_t msg_size);
 
 /* Appends a line of text to a reply, as STATUS and RELOAD give them (a COUNTER with a TEXT). */
 void service_put_line(struct ipr_ctl_builder *b, const char *line);
