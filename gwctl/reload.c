@@ -1,4 +1,4 @@
-/* Reloading the published sources off the event loop: one job at a time, applied in slices. */
+/* Starting reloads: the one entry point, the configuration first, the sources off the loop. */
 #include "reload.h"
 
 #include <errno.h>
@@ -65,7 +65,7 @@ int reloader_start(struct reloader *r, struct service *svc)
 	r->job = calloc(1, sizeof(*r->job));
 	if (!r->job)
 		return -ENOMEM;
-	rc = publish_job_prepare(svc, r->job);
+	rc = publish_job_prepare(r->job, &svc->cfg, &svc->publish, svc->names);
 	if (rc == 0)
 		rc = -pthread_create(&r->thread, NULL, run, r);
 	if (rc < 0) {
@@ -90,7 +90,8 @@ static int add_waiter(struct waiters *w, const struct reload_waiter *waiter, boo
 	return 0;
 }
 
-int reloader_request(struct reloader *r, struct service *svc, const struct reload_waiter *waiter,
+/* A job for waiter (NULL: the daemon): started now, or queued after the one under way. */
+static int queue_job(struct reloader *r, struct service *svc, const struct reload_waiter *waiter,
 		     bool config_reloaded)
 {
 	int rc;
@@ -117,7 +118,63 @@ void reloader_collect(struct reloader *r)
 	r->running = false;
 }
 
+int reloader_begin(struct reloader *r, struct service *svc, const struct reload_waiter *waiter,
+		   bool config, char *msg, size_t msg_size)
+{
+	if (config && reload_config(svc, msg, msg_size) < 0) {
+		if (waiter)
+			return -EINVAL; /* answered at once: the sources are not read either */
+		log_error("%s: the running settings stay", msg);
+		config = false; /* the sources are read again all the same: they may have changed */
+	}
+	return queue_job(r, svc, waiter, config);
+}
+
+size_t reloader_request(struct reloader *r, struct service *svc, const struct reload_waiter *waiter,
+			uint8_t *reply, size_t reply_cap)
+{
+	char msg[512];
+	int rc;
+
+	svc->counters.requests[IPR_CTL_RELOAD]++;
+	rc = reloader_begin(r, svc, waiter, true, msg, sizeof(msg));
+	if (rc == 0)
+		return 0;
+	if (rc == -EINVAL) {
+		svc->counters.errors[IPR_CTL_E_SOURCES]++;
+		return service_error_reply(reply, reply_cap, IPR_CTL_RELOAD, waiter->id,
+					   IPR_CTL_E_SOURCES, msg);
+	}
+	svc->counters.errors[IPR_CTL_E_BUSY]++;
+	return service_error_reply(reply, reply_cap, IPR_CTL_RELOAD, waiter->id, IPR_CTL_E_BUSY,
+				   rc == -EBUSY ? "too many reloads waiting" : strerror(-rc));
+}
+
+void reloader_ask(struct reloader *r, bool config)
+{
+	r->asked = true;
+	r->asked_config |= config;
+}
+
+void reloader_tick(struct reloader *r)
+{
+	if (r->retry)
+		r->asked = true;
+	r->retry = false;
+}
+
+void reloader_start_asked(struct reloader *r, struct service *svc)
+{
+	char msg[512];
+
+	if (!r->asked)
+		return;
+	if (reloader_begin(r, svc, NULL, r->asked_config, msg, sizeof(msg)) < 0)
+		log_error("reload: cannot start reading the published sources");
+	r->asked = r->asked_config = false;
+}
+
 bool reloader_busy(const struct reloader *r)
 {
-	return r->job && !r->running;
+	return r->asked || (r->job && !r->running);
 }

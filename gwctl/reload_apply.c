@@ -6,7 +6,13 @@
 #include "log.h"
 #include "reload_impl.h"
 
-int publish_job_apply(struct service *svc, struct publish_job *job, size_t max)
+/*
+ * Applies up to max more of a job's removals and additions inside the open transaction,
+ * recording events; returns 1 when the job is all applied, 0 when more is left, -errno when
+ * the store failed (the batch is doomed). A value taken since the job compared is a line in
+ * its report.
+ */
+static int apply_slice(struct service *svc, struct publish_job *job, size_t max)
 {
 	struct publish_report *report = &job->report;
 	size_t done = 0;
@@ -52,13 +58,13 @@ int reloader_step(struct reloader *r, struct service *svc)
 	if (job->rc == 0 && !job->unchanged) {
 		size_t before = job->removed + job->added;
 
-		rc = publish_job_apply(svc, job, RELOAD_SLICE);
+		rc = apply_slice(svc, job, RELOAD_SLICE);
 		r->wrote = job->removed + job->added != before;
 		if (rc < 0)
 			return rc;
 	}
 	if (rc == 1) {
-		publish_job_finish(svc, job);
+		publish_job_finish(job, &svc->publish, svc->names);
 		r->finished = true;
 	}
 	return 0;
@@ -157,16 +163,29 @@ static void refuse_waiters(struct reloader *r, struct service *svc, reload_reply
 	r->now.count = 0;
 }
 
-bool reloader_after_batch(struct reloader *r, struct service *svc, bool committed,
+/* A reload staged in the batch's transaction is the applied one, or never happened. */
+static void settle_staged(struct reloader *r, struct service *svc, bool committed)
+{
+	if (committed) {
+		publish_committed(&svc->publish);
+		return;
+	}
+	if (svc->publish.staged)
+		r->retry = true;
+	publish_rolled_back(&svc->publish);
+}
+
+void reloader_after_batch(struct reloader *r, struct service *svc, bool committed,
 			  reload_reply_fn *reply, void *ctx)
 {
 	bool abandoned = !committed && r->wrote;
 	char msg[512];
 	int status;
 
+	settle_staged(r, svc, committed);
 	r->wrote = false;
 	if (!r->job || r->running || (!r->finished && !abandoned))
-		return false;
+		return;
 	if (abandoned) {
 		/* what this slice wrote is gone: the remaining removals and additions no longer
 		 * fit the store; a later reload compares afresh */
@@ -192,5 +211,6 @@ bool reloader_after_batch(struct reloader *r, struct service *svc, bool committe
 		if (reloader_start(r, svc) < 0)
 			refuse_waiters(r, svc, reply, ctx);
 	}
-	return abandoned;
+	if (abandoned)
+		r->retry = true; /* worth another try once the store recovers */
 }

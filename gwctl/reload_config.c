@@ -27,7 +27,7 @@ static bool same_layout(const struct gwctl_config *a, const struct gwctl_config 
 	return true;
 }
 
-int service_reload_config(struct service *svc, char *msg, size_t msg_size)
+int reload_config(struct service *svc, char *msg, size_t msg_size)
 {
 	static struct gwctl_config cfg; /* large; only the event loop's thread reloads */
 	int rc;

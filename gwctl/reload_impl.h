@@ -26,11 +26,19 @@ struct reloader {
 	struct waiters now;  /* of the job under way */
 	bool again;	     /* asked for while a job was under way: another one follows */
 	struct waiters next; /* of the one that follows */
+	/* the daemon's own reloads, started with the next batch (reloader_ask) */
+	bool asked;	   /* the published sources */
+	bool asked_config; /* the configuration first */
+	bool retry;	   /* a reload's commit failed: asked again at the next tick */
 };
 
 /* Starts a job for the waiters in r->now. */
 IPR_MUST_CHECK int reloader_start(struct reloader *r, struct service *svc);
 
-IPR_MUST_CHECK int service_reload_config(struct service *svc, char *msg, size_t msg_size);
+/*
+ * Re-reads the configuration file and applies what can change while running; msg gets a
+ * one-line summary or the problem. Returns 0, or -EINVAL (the running settings stay).
+ */
+IPR_MUST_CHECK int reload_config(struct service *svc, char *msg, size_t msg_size);
 
 #endif

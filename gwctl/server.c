@@ -20,7 +20,7 @@
 #include "clients.h"
 #include "log.h"
 #include "peers.h"
-#include "reload_impl.h"
+#include "reload.h"
 #include "watch.h"
 
 /* What every write is answered once the store's file is gone from under the daemon. */
@@ -89,9 +89,6 @@ struct server {
 	struct ipr_bucket replaced_log; /* the replaced store is logged once a second at most */
 	bool stop;
 	bool sweep_due;
-	bool reload_due;    /* SIGHUP: the configuration and the published sources */
-	bool publish_due;   /* start-up or a watched file changed: the published sources */
-	bool publish_retry; /* a reload's commit failed: try again at the next timer tick */
 	struct reloader *reloader;
 	uint64_t config_loads_seen;
 	uint64_t files_changes_seen;
@@ -263,7 +260,8 @@ int server_open(struct server **out, struct service *svc, int listen_fd, char *m
 	if (rc < 0)
 		goto out;
 	watch_set(&srv->watch, &svc->cfg, NULL, 0);
-	srv->publish_due = true; /* the sources as they are now, before the first request */
+	reloader_ask(srv->reloader,
+		     false); /* the sources as they are now, before the first request */
 	rc = arm(srv, EPOLL_CTL_ADD, srv->watch.inotify_fd, EPOLLIN, TAG_WATCH);
 	if (rc == 0)
 		rc = arm(srv, EPOLL_CTL_ADD, srv->watch.timer_fd, EPOLLIN, TAG_QUIET);
@@ -578,50 +576,6 @@ static size_t subscribe(struct server *srv, struct client *c, const struct ipr_c
 	return len;
 }
 
-/*
- * RELOAD: the configuration is read at once; the published sources are read off the loop and
- * the answer comes once they are applied and committed (reload.c). A bad configuration is
- * answered at once. Returns the length of an answer given now, 0 when it comes later.
- */
-static size_t reload(struct server *srv, struct batch_entry *e, const struct ipr_ctl_header *hdr)
-{
-	struct service *svc = srv->svc;
-	const struct reload_waiter waiter = { .client = e->client,
-					      .serial = e->serial,
-					      .id = hdr->id };
-	char msg[512];
-	int rc;
-
-	svc->counters.requests[IPR_CTL_RELOAD]++;
-	if (service_reload_config(svc, msg, sizeof(msg)) < 0) {
-		svc->counters.errors[IPR_CTL_E_SOURCES]++;
-		return service_error_reply(e->reply, sizeof(e->reply), IPR_CTL_RELOAD, hdr->id,
-					   IPR_CTL_E_SOURCES, msg);
-	}
-	rc = reloader_request(srv->reloader, svc, &waiter, true);
-	if (rc == 0)
-		return 0;
-	svc->counters.errors[IPR_CTL_E_BUSY]++;
-	return service_error_reply(e->reply, sizeof(e->reply), IPR_CTL_RELOAD, hdr->id,
-				   IPR_CTL_E_BUSY,
-				   rc == -EBUSY ? "too many reloads waiting" : strerror(-rc));
-}
-
-/* The daemon's own reloads (start-up, SIGHUP, a watched file, a name's new answer). */
-static void reload_by_daemon(struct server *srv)
-{
-	char msg[512];
-	bool config = srv->reload_due;
-
-	if (config && service_reload_config(srv->svc, msg, sizeof(msg)) < 0) {
-		log_error("%s: the running settings stay", msg);
-		config = false; /* the sources are read again all the same: they may have changed */
-	}
-	if (reloader_request(srv->reloader, srv->svc, NULL, config) < 0)
-		log_error("reload: cannot start reading the published sources");
-	srv->reload_due = srv->publish_due = false;
-}
-
 /* Sends a reload's answer to the client that asked, if it is still there. */
 static void reload_reply(void *ctx, const struct reload_waiter *w, const uint8_t *msg, size_t len)
 {
@@ -665,7 +619,13 @@ static int process_entry(struct server *srv, struct batch_entry *e)
 		return 0;
 	}
 	if (hdr.kind == IPR_CTL_RELOAD) {
-		e->reply_len = reload(srv, e, &hdr);
+		const struct reload_waiter waiter = { .client = e->client,
+						      .serial = e->serial,
+						      .id = hdr.id };
+
+		/* answered after the commit that applies it (reload.h), or now when refused */
+		e->reply_len = reloader_request(srv->reloader, srv->svc, &waiter, e->reply,
+						sizeof(e->reply));
 		e->deferred = e->reply_len == 0;
 		return 0;
 	}
@@ -789,8 +749,7 @@ static void process_batch(struct server *srv)
 		doomed = true;
 	for (size_t i = 0; i < srv->batch_len && !doomed; i++)
 		doomed = process_entry(srv, &srv->batch[i]) < 0;
-	if (srv->reload_due || srv->publish_due)
-		reload_by_daemon(srv);
+	reloader_start_asked(srv->reloader, svc);
 	if (!doomed)
 		doomed = reloader_step(srv->reloader, svc) < 0;
 	if (!doomed && srv->sweep_due) {
@@ -816,11 +775,8 @@ static void process_batch(struct server *srv)
 		if (store_replaced(svc->store))
 			svc->counters.store_replaced++;
 		service_drop_pending(svc);
-		if (svc->publish.staged)
-			srv->publish_retry = true;
 		srv->sweep_due =
 			false; /* not at once again: at the next tick, the disk may be full */
-		publish_rolled_back(&svc->publish);
 		for (size_t i = 0; i < srv->batch_len; i++) {
 			struct batch_entry *e = &srv->batch[i];
 			struct ipr_ctl_header hdr = { 0 };
@@ -842,15 +798,12 @@ static void process_batch(struct server *srv)
 			log_error("store: %s was deleted or replaced while gwctld runs: a batch of "
 				  "%zu requests is refused, as every write will be until a restart",
 				  svc->cfg.database, srv->batch_len);
-	} else {
-		publish_committed(&svc->publish);
 	}
 	if (!doomed && store_changes(svc->store) != changes_before) {
 		svc->counters.commits++;
 		svc->counters.committed_requests += srv->batch_len;
 	}
-	if (reloader_after_batch(srv->reloader, svc, !doomed, reload_reply, srv))
-		srv->publish_retry = true;
+	reloader_after_batch(srv->reloader, svc, !doomed, reload_reply, srv);
 
 	/* Replies go out only now, after the commit: an acknowledged allocation is durable. */
 	for (size_t i = 0; i < srv->batch_len; i++) {
@@ -907,7 +860,7 @@ static void handle_signals(struct server *srv)
 
 	while (read(srv->signal_fd, &info, sizeof(info)) == sizeof(info)) {
 		if (info.ssi_signo == SIGHUP) {
-			srv->reload_due = true;
+			reloader_ask(srv->reloader, true);
 		} else {
 			log_info("stopping on signal %u", info.ssi_signo);
 			srv->stop = true;
@@ -941,13 +894,13 @@ int server_run(struct server *srv)
 				reloader_collect(srv->reloader);
 			} else if (tag == TAG_NAMES) {
 				if (names_process(srv->svc->names))
-					srv->publish_due =
-						true; /* an answer changed what applies */
+					reloader_ask(srv->reloader,
+						     false); /* an answer changed what applies */
 			} else if (tag == TAG_WATCH) {
 				watch_read(&srv->watch);
 			} else if (tag == TAG_QUIET) {
 				if (watch_due(&srv->watch))
-					srv->publish_due = true;
+					reloader_ask(srv->reloader, false);
 			} else if (tag == TAG_IDLE) {
 				close_idle_clients(srv);
 			} else if (tag == TAG_FLUSH) {
@@ -958,9 +911,7 @@ int server_run(struct server *srv)
 				uint64_t ticks;
 				(void)!read(srv->timer_fd, &ticks, sizeof(ticks));
 				srv->sweep_due = true;
-				if (srv->publish_retry)
-					srv->publish_due = true;
-				srv->publish_retry = false;
+				reloader_tick(srv->reloader);
 			} else {
 				struct client *c = &srv->clients[tag];
 				if (c->fd >= 0 && (events[i].events & EPOLLOUT))
@@ -971,8 +922,7 @@ int server_run(struct server *srv)
 			}
 		}
 		read_clients(srv);
-		if (srv->batch_len || srv->sweep_due || srv->reload_due || srv->publish_due ||
-		    reloader_busy(srv->reloader))
+		if (srv->batch_len || srv->sweep_due || reloader_busy(srv->reloader))
 			process_batch(srv);
 		else if (srv->refill_due)
 			refill_reserve(srv);
