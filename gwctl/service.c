@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "handlers.h"
 #include "log.h"
 
 __attribute__((weak)) int64_t service_now(void)
@@ -184,4 +185,95 @@ int service_sweep(struct service *svc, size_t max)
 	}
 	svc->counters.expired += (uint64_t)removed;
 	return removed;
+}
+
+void service_put_line(struct ipr_ctl_builder *b, const char *line)
+{
+	size_t mark = ipr_ctl_nest_begin(b, IPR_CTL_A_COUNTER);
+
+	ipr_ctl_put_text(b, IPR_CTL_A_TEXT, line);
+	ipr_ctl_nest_end(b, mark);
+}
+
+int service_handle(struct service *svc, const struct ipr_ctl_header *hdr, const uint8_t *attrs,
+		   size_t attrs_len, uint8_t *reply_buf, size_t reply_cap)
+{
+	struct ipr_ctl_fields f;
+	struct ipr_ctl_builder b;
+	struct request r = {
+		.svc = svc,
+		.hdr = hdr,
+		.attrs = attrs,
+		.attrs_len = attrs_len,
+		.f = &f,
+		.reply = &b,
+		.now = service_now(),
+		.status = IPR_CTL_OK,
+	};
+	size_t len;
+
+	ipr_ctl_build(&b, reply_buf, reply_cap, (uint8_t)(hdr->kind | IPR_CTL_REPLY), IPR_CTL_OK,
+		      hdr->id);
+	if (hdr->kind == 0 || hdr->kind > IPR_CTL_KIND_MAX || hdr->kind == IPR_CTL_SUBSCRIBE ||
+	    hdr->kind == IPR_CTL_RELOAD) {
+		/* SUBSCRIBE and RELOAD are the server's own business (they outlive one batch);
+		 * reaching here means a bad kind */
+		fail(&r, IPR_CTL_E_KIND, "unknown request kind");
+	} else if (ipr_ctl_fields_parse(attrs, attrs_len, &f, NULL) < 0) {
+		svc->counters.malformed++;
+		fail(&r, IPR_CTL_E_MALFORMED, "bad attribute");
+	} else {
+		svc->counters.requests[hdr->kind]++;
+		switch (hdr->kind) {
+		case IPR_CTL_GET_EA:
+			handle_get_ea(&r);
+			break;
+		case IPR_CTL_GET_REF:
+			handle_get_ref(&r);
+			break;
+		case IPR_CTL_LOOKUP_EA:
+			handle_lookup_ea(&r);
+			break;
+		case IPR_CTL_LOOKUP_REF:
+			handle_lookup_ref(&r);
+			break;
+		case IPR_CTL_REPORT_USE:
+			handle_report_use(&r);
+			break;
+		case IPR_CTL_LIST:
+			handle_list(&r);
+			break;
+		case IPR_CTL_STATS:
+			handle_stats(&r);
+			break;
+		case IPR_CTL_STATUS:
+			handle_status(&r);
+			break;
+		case IPR_CTL_MAP:
+			handle_map(&r);
+			break;
+		case IPR_CTL_UNMAP:
+			handle_unmap(&r);
+			break;
+		case IPR_CTL_RANGES:
+			handle_ranges(&r);
+			break;
+		case IPR_CTL_REPORT_COUNTERS:
+			handle_report_counters(&r);
+			break;
+		}
+	}
+	if (r.status != IPR_CTL_OK && r.keep_body && ipr_ctl_finish(&b, &len) == 0) {
+		svc->counters.errors[r.status]++;
+		reply_buf[3] = r.status; /* the header's status byte */
+	} else if (r.status != IPR_CTL_OK || ipr_ctl_finish(&b, &len) < 0) {
+		if (r.status == IPR_CTL_OK) {
+			r.status = IPR_CTL_E_INVALID;
+			r.message = "reply too large";
+		}
+		svc->counters.errors[r.status]++;
+		len = service_error_reply(reply_buf, reply_cap, hdr->kind, hdr->id, r.status,
+					  r.message);
+	}
+	return r.doomed ? -EIO : (int)len;
 }
