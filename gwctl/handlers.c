@@ -1,17 +1,10 @@
 /* What every request handler shares: failing a request, the store failing, a mapping's reply. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
-#include "log.h"
-#include "service.h"
-#include "validity.h"
 #include "handlers.h"
+#include "log.h"
 
-int fail(struct request *r, uint8_t status, const char *message)
+int handler_fail(struct request *r, uint8_t status, const char *message)
 {
 	r->status = status;
 	r->message = message;
@@ -19,17 +12,17 @@ int fail(struct request *r, uint8_t status, const char *message)
 }
 
 /* A reason naming an address, kept until the reply is built (the daemon is single-threaded). */
-char reason[VALIDITY_REASON_MAX];
+char handler_reason[VALIDITY_REASON_MAX];
 
 /* A store error: clean "not found" stays a status, anything else dooms the batch. */
-int store_failed(struct request *r, int rc)
+int handler_store_failed(struct request *r, int rc)
 {
 	r->doomed = true;
 	log_warn("store: %s", strerror(-rc));
-	return fail(r, IPR_CTL_E_STORE, strerror(-rc));
+	return handler_fail(r, IPR_CTL_E_STORE, strerror(-rc));
 }
 
-int family_index(int family)
+int handler_family_index(int family)
 {
 	return family == AF_INET ? 0 : 1;
 }
@@ -43,13 +36,13 @@ static uint32_t ttl_of(const struct ipr_mapping *m, int64_t now)
 	return m->expires - now > UINT32_MAX ? UINT32_MAX : (uint32_t)(m->expires - now);
 }
 
-void put_mapping_reply(struct request *r, const struct ipr_mapping *m)
+void handler_put_mapping(struct request *r, const struct ipr_mapping *m)
 {
 	ipr_mapping_put(r->reply, m);
 	ipr_ctl_put_u32(r->reply, IPR_CTL_A_TTL, ttl_of(m, r->now));
 }
 
-const char *source_of(const struct ipr_ctl_fields *f, const char *fallback)
+const char *handler_source(const struct ipr_ctl_fields *f, const char *fallback)
 {
 	return ipr_ctl_has(f, IPR_CTL_A_SOURCE) ? f->source : fallback;
 }

@@ -24,15 +24,25 @@ struct request {
 	bool keep_body; /* an error reply that keeps the attributes built so far */
 };
 
-/* handlers.c */
-int fail(struct request *r, uint8_t status, const char *message);
-extern char reason[VALIDITY_REASON_MAX];
-int store_failed(struct request *r, int rc);
-int family_index(int family);
-void put_mapping_reply(struct request *r, const struct ipr_mapping *m);
-const char *source_of(const struct ipr_ctl_fields *f, const char *fallback);
+/* handlers.c: what every handler shares. */
+/* The reply becomes an error of status with message; returns 0 (the request is answered). */
+int handler_fail(struct request *r, uint8_t status, const char *message);
+/* A reason naming an address, kept until the reply is built (the daemon is single-threaded). */
+extern char handler_reason[VALIDITY_REASON_MAX];
+/* A store error: the whole batch is doomed; returns 0. */
+int handler_store_failed(struct request *r, int rc);
+/* 0 for AF_INET, 1 for AF_INET6: the index of svc->range[] and svc->has_range[]. */
+int handler_family_index(int family);
+/* The mapping and its TTL as replies carry them. */
+void handler_put_mapping(struct request *r, const struct ipr_mapping *m);
+/* The request's SOURCE, or fallback. */
+const char *handler_source(const struct ipr_ctl_fields *f, const char *fallback);
 
-/* handlers_alloc.c */
+/*
+ * One handler per request kind (service_handle picks it): validate, read or change the store,
+ * build the reply. Each returns 0; r->status and r->doomed say how it went.
+ */
+/* handlers_alloc.c: what the resolver and the dataplane ask for, mappings made on demand */
 int handle_get_ea(struct request *r);
 int handle_get_ref(struct request *r);
 int handle_ranges(struct request *r);
@@ -40,7 +50,7 @@ int handle_lookup_ea(struct request *r);
 int handle_lookup_ref(struct request *r);
 int handle_report_use(struct request *r);
 
-/* handlers_admin.c */
+/* handlers_admin.c: what operators and components ask for: listing, counters, hand-made */
 int handle_list(struct request *r);
 int handle_stats(struct request *r);
 int handle_report_counters(struct request *r);

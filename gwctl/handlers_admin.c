@@ -2,13 +2,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "log.h"
-#include "service.h"
-#include "validity.h"
 #include "handlers.h"
 
 #define VERSION_TEXT "gwctld " IPR_VERSION
@@ -21,10 +19,10 @@ int handle_list(struct request *r)
 	int n = store_list(r->svc->store, &cursor, page, sizeof(page) / sizeof(page[0]));
 
 	if (n < 0)
-		return store_failed(r, n);
+		return handler_store_failed(r, n);
 	for (int i = 0; i < n; i++) {
 		size_t mark = ipr_ctl_nest_begin(r->reply, IPR_CTL_A_MAPPING);
-		put_mapping_reply(r, &page[i]);
+		handler_put_mapping(r, &page[i]);
 		ipr_ctl_nest_end(r->reply, mark);
 	}
 	if (n == (int)(sizeof(page) / sizeof(page[0]))) {
@@ -61,17 +59,104 @@ static const char *const status_names[IPR_CTL_STATUS_MAX + 1] = {
 	[IPR_CTL_E_UNUSABLE] = "unusable",   [IPR_CTL_E_QUOTA] = "quota",
 };
 
+/* Where a counter of STATS is kept: each its own struct of uint64_t fields. */
+enum stats_from { FROM_SERVICE, FROM_QUOTA, FROM_COUNTS, FROM_DURABILITY, FROM_START };
+
+/* What the store found at start, as counters. */
+struct stats_start {
+	uint64_t unclean, reserved_quarantined, leases_extended;
+};
+
+struct stats_counter {
+	const char *name;
+	enum stats_from from;
+	size_t offset;
+};
+
+#define SERVICE(name, field)                                                 \
+	{                                                                    \
+		name, FROM_SERVICE, offsetof(struct service_counters, field) \
+	}
+#define QUOTA(name, field)                                               \
+	{                                                                \
+		name, FROM_QUOTA, offsetof(struct quota_counters, field) \
+	}
+#define COUNTS(name, field)                                             \
+	{                                                               \
+		name, FROM_COUNTS, offsetof(struct store_counts, field) \
+	}
+#define DURABILITY(name, field)                                                 \
+	{                                                                       \
+		name, FROM_DURABILITY, offsetof(struct store_durability, field) \
+	}
+#define START(name, field)                                            \
+	{                                                             \
+		name, FROM_START, offsetof(struct stats_start, field) \
+	}
+
+/* The counters STATS gives after the requests and errors by kind, in this order. */
+static const struct stats_counter stats_counters[] = {
+	SERVICE("gwctld.messages.malformed", malformed),
+	SERVICE("gwctld.peers.denied", denied_peers),
+	SERVICE("gwctld.clients.refused_full", refused_full),
+	SERVICE("gwctld.clients.refused_share", refused_share),
+	SERVICE("gwctld.clients.closed_idle", closed_idle),
+	SERVICE("gwctld.allocated.encoded", allocated_encoded),
+	SERVICE("gwctld.allocated.refs", allocated_refs),
+	SERVICE("gwctld.allocations.exhausted", exhausted),
+	SERVICE("gwctld.inbound.rate_limited", inbound_rate_limited),
+	SERVICE("gwctld.inbound.over_quota", inbound_over_quota),
+	SERVICE("gwctld.inbound.reclaimed", inbound_reclaimed),
+	COUNTS("gwctld.inbound.resting", held_inbound),
+	QUOTA("gwctld.resolution.probation", probation),
+	QUOTA("gwctld.resolution.confirmed", confirmed),
+	QUOTA("gwctld.resolution.reclaimed", reclaimed),
+	QUOTA("gwctld.resolution.over_quota", client_refused),
+	QUOTA("gwctld.resolution.over_share", total_refused),
+	COUNTS("gwctld.resolution.held", held_client),
+	SERVICE("gwctld.leases.expired", expired),
+	SERVICE("gwctld.leases.extended", leases_extended),
+	SERVICE("gwctld.store.commits", commits),
+	SERVICE("gwctld.store.committed_requests", committed_requests),
+	SERVICE("gwctld.store.failures", store_failures),
+	SERVICE("gwctld.store.replaced", store_replaced),
+	COUNTS("gwctld.store.bad_rows", bad_rows),
+	DURABILITY("gwctld.store.flushes", flushes),
+	DURABILITY("gwctld.store.flush_failures", flush_failures),
+	DURABILITY("gwctld.store.sync_commits", sync_commits),
+	SERVICE("gwctld.store.reserved", reserved),
+	SERVICE("gwctld.store.refill_failures", refill_failures),
+	START("gwctld.store.unclean_start", unclean),
+	START("gwctld.store.unclean_start_quarantined", reserved_quarantined),
+	START("gwctld.store.unclean_start_leases_extended", leases_extended),
+	SERVICE("gwctld.events.sent", events_sent),
+	SERVICE("gwctld.subscribers.dropped", subscribers_dropped),
+	SERVICE("gwctld.layout.changes", layout_changes),
+	SERVICE("gwctld.layout.closed", layout_closed),
+};
+
 int handle_stats(struct request *r)
 {
-	const struct service_counters *c = &r->svc->counters;
-	const struct quota_counters *q = &r->svc->quota_counters;
+	const struct service *svc = r->svc;
+	const struct service_counters *c = &svc->counters;
 	struct store_counts counts;
 	struct store_durability durability;
+	const struct stats_start start = {
+		.unclean = svc->start.unclean,
+		.reserved_quarantined = svc->start.reserved_quarantined,
+		.leases_extended = svc->start.leases_extended,
+	};
+	const void *from[] = { [FROM_SERVICE] = c,
+			       [FROM_QUOTA] = &svc->quota_counters,
+			       [FROM_COUNTS] = &counts,
+			       [FROM_DURABILITY] = &durability,
+			       [FROM_START] = &start };
 	char name[64];
-	int rc = store_count(r->svc->store, &counts);
+	int rc = store_count(svc->store, &counts);
 
 	if (rc < 0)
-		return store_failed(r, rc);
+		return handler_store_failed(r, rc);
+	store_durability(svc->store, &durability);
 	for (int k = 1; k <= IPR_CTL_KIND_MAX; k++) {
 		snprintf(name, sizeof(name), "gwctld.requests.%s", kind_names[k]);
 		ipr_ctl_put_counter(r->reply, name, c->requests[k]);
@@ -80,46 +165,13 @@ int handle_stats(struct request *r)
 		snprintf(name, sizeof(name), "gwctld.errors.%s", status_names[s]);
 		ipr_ctl_put_counter(r->reply, name, c->errors[s]);
 	}
-	ipr_ctl_put_counter(r->reply, "gwctld.messages.malformed", c->malformed);
-	ipr_ctl_put_counter(r->reply, "gwctld.peers.denied", c->denied_peers);
-	ipr_ctl_put_counter(r->reply, "gwctld.clients.refused_full", c->refused_full);
-	ipr_ctl_put_counter(r->reply, "gwctld.clients.refused_share", c->refused_share);
-	ipr_ctl_put_counter(r->reply, "gwctld.clients.closed_idle", c->closed_idle);
-	ipr_ctl_put_counter(r->reply, "gwctld.allocated.encoded", c->allocated_encoded);
-	ipr_ctl_put_counter(r->reply, "gwctld.allocated.refs", c->allocated_refs);
-	ipr_ctl_put_counter(r->reply, "gwctld.allocations.exhausted", c->exhausted);
-	ipr_ctl_put_counter(r->reply, "gwctld.inbound.rate_limited", c->inbound_rate_limited);
-	ipr_ctl_put_counter(r->reply, "gwctld.inbound.over_quota", c->inbound_over_quota);
-	ipr_ctl_put_counter(r->reply, "gwctld.inbound.reclaimed", c->inbound_reclaimed);
-	ipr_ctl_put_counter(r->reply, "gwctld.inbound.resting", counts.held_inbound);
-	ipr_ctl_put_counter(r->reply, "gwctld.resolution.probation", q->probation);
-	ipr_ctl_put_counter(r->reply, "gwctld.resolution.confirmed", q->confirmed);
-	ipr_ctl_put_counter(r->reply, "gwctld.resolution.reclaimed", q->reclaimed);
-	ipr_ctl_put_counter(r->reply, "gwctld.resolution.over_quota", q->client_refused);
-	ipr_ctl_put_counter(r->reply, "gwctld.resolution.over_share", q->total_refused);
-	ipr_ctl_put_counter(r->reply, "gwctld.resolution.held", counts.held_client);
-	ipr_ctl_put_counter(r->reply, "gwctld.leases.expired", c->expired);
-	ipr_ctl_put_counter(r->reply, "gwctld.leases.extended", c->leases_extended);
-	ipr_ctl_put_counter(r->reply, "gwctld.store.commits", c->commits);
-	ipr_ctl_put_counter(r->reply, "gwctld.store.committed_requests", c->committed_requests);
-	ipr_ctl_put_counter(r->reply, "gwctld.store.failures", c->store_failures);
-	ipr_ctl_put_counter(r->reply, "gwctld.store.replaced", c->store_replaced);
-	ipr_ctl_put_counter(r->reply, "gwctld.store.bad_rows", counts.bad_rows);
-	store_durability(r->svc->store, &durability);
-	ipr_ctl_put_counter(r->reply, "gwctld.store.flushes", durability.flushes);
-	ipr_ctl_put_counter(r->reply, "gwctld.store.flush_failures", durability.flush_failures);
-	ipr_ctl_put_counter(r->reply, "gwctld.store.sync_commits", durability.sync_commits);
-	ipr_ctl_put_counter(r->reply, "gwctld.store.reserved", c->reserved);
-	ipr_ctl_put_counter(r->reply, "gwctld.store.refill_failures", c->refill_failures);
-	ipr_ctl_put_counter(r->reply, "gwctld.store.unclean_start", r->svc->start.unclean);
-	ipr_ctl_put_counter(r->reply, "gwctld.store.unclean_start_quarantined",
-			    r->svc->start.reserved_quarantined);
-	ipr_ctl_put_counter(r->reply, "gwctld.store.unclean_start_leases_extended",
-			    r->svc->start.leases_extended);
-	ipr_ctl_put_counter(r->reply, "gwctld.events.sent", c->events_sent);
-	ipr_ctl_put_counter(r->reply, "gwctld.subscribers.dropped", c->subscribers_dropped);
-	ipr_ctl_put_counter(r->reply, "gwctld.layout.changes", c->layout_changes);
-	ipr_ctl_put_counter(r->reply, "gwctld.layout.closed", c->layout_closed);
+	for (size_t i = 0; i < sizeof(stats_counters) / sizeof(stats_counters[0]); i++) {
+		const struct stats_counter *e = &stats_counters[i];
+		uint64_t value;
+
+		memcpy(&value, (const char *)from[e->from] + e->offset, sizeof(value));
+		ipr_ctl_put_counter(r->reply, e->name, value);
+	}
 	for (int k = IPR_MAP_PUBLISHED; k <= IPR_MAP_STATIC_EXTERNAL; k++) {
 		snprintf(name, sizeof(name), "gwctld.mappings.%s", ipr_mapping_kind_name(k));
 		for (char *p = name; *p; p++)
@@ -127,7 +179,7 @@ int handle_stats(struct request *r)
 		ipr_ctl_put_counter(r->reply, name, counts.by_kind[k]);
 	}
 	ipr_ctl_put_counter(r->reply, "gwctld.mappings.quarantined", counts.quarantined);
-	reports_each(&r->svc->reports, ipr_ctl_put_counter, r->reply);
+	reports_each(&svc->reports, ipr_ctl_put_counter, r->reply);
 	return 0;
 }
 
@@ -138,9 +190,9 @@ int handle_report_counters(struct request *r)
 	int n = reports_update(&r->svc->reports, r->attrs, r->attrs_len, &why);
 
 	if (n == -EBUSY)
-		return fail(r, IPR_CTL_E_BUSY, why);
+		return handler_fail(r, IPR_CTL_E_BUSY, why);
 	if (n < 0)
-		return fail(r, IPR_CTL_E_INVALID, why);
+		return handler_fail(r, IPR_CTL_E_INVALID, why);
 	ipr_ctl_put_u64(r->reply, IPR_CTL_A_VALUE, (uint64_t)n);
 	return 0;
 }
@@ -215,7 +267,7 @@ int handle_status(struct request *r)
 	int rc = store_count(svc->store, &counts);
 
 	if (rc < 0)
-		return store_failed(r, rc);
+		return handler_store_failed(r, rc);
 	for (int k = IPR_MAP_PUBLISHED; k <= IPR_MAP_STATIC_EXTERNAL; k++)
 		total += counts.by_kind[k];
 	put_line(r->reply, "version: %s", VERSION_TEXT);
@@ -251,7 +303,7 @@ static const char *map_problem(const struct service *svc, const struct ipr_mappi
 	if (ipr_ref_is_null(&m->ref))
 		return "reference 0 is the null reference";
 	if (m->kind == IPR_MAP_STATIC_EXTERNAL) {
-		int i = family_index(m->family);
+		int i = handler_family_index(m->family);
 		enum ipr_prefix_place place =
 			svc->has_range[i] ? ipr_prefix_place(&svc->range[i], m->family, m->address)
 					  : IPR_PREFIX_OUTSIDE;
@@ -287,12 +339,12 @@ static const char *map_address_problem(const struct service *svc, struct ipr_map
 
 	validity_site(&svc->cfg, &site);
 	if (m->kind == IPR_MAP_STATIC_EXTERNAL)
-		return validity_remote_context(&site, &m->context, reason);
+		return validity_remote_context(&site, &m->context, handler_reason);
 	if (m->kind != IPR_MAP_PUBLISHED)
 		return NULL; /* map_problem refuses the other kinds */
-	if (validity_local_host(&site, m->family, m->address, reason))
-		return reason;
-	return validity_our_context(&site, &m->context, reason);
+	if (validity_local_host(&site, m->family, m->address, handler_reason))
+		return handler_reason;
+	return validity_our_context(&site, &m->context, handler_reason);
 }
 
 int handle_map(struct request *r)
@@ -303,24 +355,25 @@ int handle_map(struct request *r)
 	int rc;
 
 	if (ipr_mapping_from_fields(r->f, &m) < 0)
-		return fail(r, IPR_CTL_E_INVALID,
-			    "MAP needs MAP_KIND, the address, context and REF");
+		return handler_fail(r, IPR_CTL_E_INVALID,
+				    "MAP needs MAP_KIND, the address, context and REF");
 	problem = map_address_problem(svc, &m);
 	if (problem)
-		return fail(r, IPR_CTL_E_UNUSABLE, problem);
+		return handler_fail(r, IPR_CTL_E_UNUSABLE, problem);
 	problem = map_problem(svc, &m);
 	if (problem)
-		return fail(r, IPR_CTL_E_INVALID, problem);
+		return handler_fail(r, IPR_CTL_E_INVALID, problem);
 	m.expires = 0;
 	snprintf(m.source, sizeof(m.source), "%.*s", IPR_MAPPING_SOURCE_MAX,
-		 source_of(r->f, "cli"));
+		 handler_source(r->f, "cli"));
 	rc = store_insert(svc->store, &m);
 	if (rc == -EEXIST)
-		return fail(r, IPR_CTL_E_CONFLICT, "the address or reference is already mapped");
+		return handler_fail(r, IPR_CTL_E_CONFLICT,
+				    "the address or reference is already mapped");
 	if (rc < 0)
-		return store_failed(r, rc);
+		return handler_store_failed(r, rc);
 	service_record(svc, IPR_CTL_EV_ADDED, &m);
-	put_mapping_reply(r, &m);
+	handler_put_mapping(r, &m);
 	return 0;
 }
 
@@ -336,14 +389,15 @@ int handle_unmap(struct request *r)
 	else if (ipr_ctl_has(r->f, IPR_CTL_A_REF))
 		rc = store_find_ref(svc->store, &r->f->ref, &m);
 	else
-		return fail(r, IPR_CTL_E_INVALID, "UNMAP needs ENCODED or REF");
+		return handler_fail(r, IPR_CTL_E_INVALID, "UNMAP needs ENCODED or REF");
 	if (rc == -ENOENT)
-		return fail(r, IPR_CTL_E_NOT_FOUND, NULL);
+		return handler_fail(r, IPR_CTL_E_NOT_FOUND, NULL);
 	if (rc < 0)
-		return store_failed(r, rc);
+		return handler_store_failed(r, rc);
 	if (m.source[0] == '/')
-		return fail(r, IPR_CTL_E_DENIED,
-			    "this mapping comes from a published source: change the file instead");
+		return handler_fail(
+			r, IPR_CTL_E_DENIED,
+			"this mapping comes from a published source: change the file instead");
 	int64_t hold_until = 0;
 	/* a probation value unmapped by hand stops counting as live; it rests the full quarantine
 	 */
@@ -352,10 +406,10 @@ int handle_unmap(struct request *r)
 		rc = store_delete(svc->store, &m,
 				  m.expires ? r->now + svc->cfg.quarantine_secs : 0);
 	if (rc < 0)
-		return store_failed(r, rc);
+		return handler_store_failed(r, rc);
 	if (!m.expires) /* a static value is free at once */
-		svc->range_full[family_index(m.family)] = svc->refs_full = false;
+		svc->range_full[handler_family_index(m.family)] = svc->refs_full = false;
 	service_record(svc, IPR_CTL_EV_REMOVED, &m);
-	put_mapping_reply(r, &m);
+	handler_put_mapping(r, &m);
 	return 0;
 }

@@ -1,14 +1,9 @@
 /* The allocation handlers: GET_EA, GET_REF, the lookups, REPORT_USE and RANGES. */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "log.h"
-#include "service.h"
-#include "validity.h"
 #include "handlers.h"
 
 /*
@@ -35,10 +30,10 @@ static int extend_lease(struct request *r, struct ipr_mapping *m)
 static int reply_found(struct request *r, int rc, const struct ipr_mapping *m)
 {
 	if (rc == -ENOENT)
-		return fail(r, IPR_CTL_E_NOT_FOUND, NULL);
+		return handler_fail(r, IPR_CTL_E_NOT_FOUND, NULL);
 	if (rc < 0)
-		return store_failed(r, rc);
-	put_mapping_reply(r, m);
+		return handler_store_failed(r, rc);
+	handler_put_mapping(r, m);
 	return 0;
 }
 
@@ -66,7 +61,7 @@ static void new_dynamic(struct request *r, struct ipr_mapping *m, enum ipr_mappi
 	memcpy(m->name, r->f->name, sizeof(m->name));
 	m->expires = r->now + r->svc->cfg.lease_secs;
 	snprintf(m->source, sizeof(m->source), "%.*s", IPR_MAPPING_SOURCE_MAX,
-		 source_of(r->f, "request"));
+		 handler_source(r->f, "request"));
 }
 
 /*
@@ -81,15 +76,15 @@ static int insert_allocated(struct request *r, int rc, struct ipr_mapping *m, bo
 	if (rc == -ENOSPC) {
 		*full = true;
 		svc->counters.exhausted++;
-		return fail(r, IPR_CTL_E_EXHAUSTED, exhausted);
+		return handler_fail(r, IPR_CTL_E_EXHAUSTED, exhausted);
 	}
 	if (rc == 0)
 		rc = store_insert(svc->store, m);
 	if (rc < 0)
-		return store_failed(r, rc);
+		return handler_store_failed(r, rc);
 	(*allocated)++;
 	service_record(svc, IPR_CTL_EV_ADDED, m);
-	put_mapping_reply(r, m);
+	handler_put_mapping(r, m);
 	return 0;
 }
 
@@ -136,7 +131,7 @@ static int inbound_room(struct request *r, const struct ipr_context *peer, bool 
 			  ipr_clock_ms())) {
 		svc->counters.inbound_rate_limited++;
 		*refused = true;
-		return fail(r, IPR_CTL_E_BUSY, "new inbound sources arrive too fast");
+		return handler_fail(r, IPR_CTL_E_BUSY, "new inbound sources arrive too fast");
 	}
 	rc = quota_purge(&svc->quota, svc->store, r->now);
 	if (rc < 0)
@@ -155,12 +150,13 @@ static int inbound_room(struct request *r, const struct ipr_context *peer, bool 
 		svc->counters.inbound_over_quota++;
 		/* half the pool resting is enough to bring room back soon: take no more */
 		if (resting >= limits[i] / 2 && resting > 0)
-			return fail(r, IPR_CTL_E_BUSY, "inbound sources are resting: try again");
+			return handler_fail(r, IPR_CTL_E_BUSY,
+					    "inbound sources are resting: try again");
 		rc = store_inbound_idle(svc->store, scopes[i], &idle);
 		if (rc == -ENOENT)
-			return fail(r, IPR_CTL_E_BUSY,
-				    i == 0 ? "this gateway's inbound sources are all in use"
-					   : "inbound sources are all in use");
+			return handler_fail(r, IPR_CTL_E_BUSY,
+					    i == 0 ? "this gateway's inbound sources are all in use"
+						   : "inbound sources are all in use");
 		quota_inbound_pool(&idle.context, pools[1]);
 		if (rc == 0)
 			rc = store_delete(svc->store, &idle,
@@ -172,7 +168,8 @@ static int inbound_room(struct request *r, const struct ipr_context *peer, bool 
 			return rc;
 		service_record(svc, IPR_CTL_EV_REMOVED, &idle);
 		svc->counters.inbound_reclaimed++;
-		return fail(r, IPR_CTL_E_BUSY, "inbound sources are being reclaimed: try again");
+		return handler_fail(r, IPR_CTL_E_BUSY,
+				    "inbound sources are being reclaimed: try again");
 	}
 	return 0;
 }
@@ -206,10 +203,11 @@ static int client_room(struct request *r, const char *pool, bool *refused)
 	*refused = true;
 	if (verdict == QUOTA_CLIENT_FULL) {
 		svc->quota_counters.client_refused++;
-		return fail(r, IPR_CTL_E_QUOTA, "this client holds its share of new names");
+		return handler_fail(r, IPR_CTL_E_QUOTA, "this client holds its share of new names");
 	}
 	svc->quota_counters.total_refused++;
-	return fail(r, IPR_CTL_E_QUOTA, "new names of all clients hold their share of the range");
+	return handler_fail(r, IPR_CTL_E_QUOTA,
+			    "new names of all clients hold their share of the range");
 }
 
 int handle_get_ea(struct request *r)
@@ -222,31 +220,31 @@ int handle_get_ea(struct request *r)
 
 	memset(&m, 0, sizeof(m));
 	if (!context_from_fields(r->f, &m.context) || !ipr_ctl_has(r->f, IPR_CTL_A_REF))
-		return fail(r, IPR_CTL_E_INVALID, "GET_EA needs CONTEXT and REF");
+		return handler_fail(r, IPR_CTL_E_INVALID, "GET_EA needs CONTEXT and REF");
 	if (ipr_ref_is_null(&r->f->ref))
-		return fail(r, IPR_CTL_E_INVALID, "reference 0 is the null reference");
+		return handler_fail(r, IPR_CTL_E_INVALID, "reference 0 is the null reference");
 	/* whoever asks: the resolver, the dataplane for an inbound source, a person */
 	validity_site(&svc->cfg, &site);
-	problem = validity_remote_context(&site, &m.context, reason);
+	problem = validity_remote_context(&site, &m.context, handler_reason);
 	if (problem)
-		return fail(r, IPR_CTL_E_UNUSABLE, problem);
-	if (!svc->has_range[family_index(family)])
-		return fail(r, IPR_CTL_E_NO_RANGE, "no encoded range of that family");
+		return handler_fail(r, IPR_CTL_E_UNUSABLE, problem);
+	if (!svc->has_range[handler_family_index(family)])
+		return handler_fail(r, IPR_CTL_E_NO_RANGE, "no encoded range of that family");
 
 	rc = store_find_remote(svc->store, family, &m.context, &r->f->ref, &m);
 	if (rc != -ENOENT)
-		return rc == 0 ? reply_existing(r, &m) : store_failed(r, rc);
+		return rc == 0 ? reply_existing(r, &m) : handler_store_failed(r, rc);
 	char pool[QUOTA_POOL_MAX] = "";
 	bool refused = false;
 	rc = 0;
-	if (strcmp(source_of(r->f, ""), "dataplane") == 0) {
+	if (strcmp(handler_source(r->f, ""), "dataplane") == 0) {
 		rc = inbound_room(r, &m.context, &refused);
 	} else if (ipr_ctl_has(r->f, IPR_CTL_A_CLIENT)) {
 		quota_client_pool(r->f->client_family, r->f->client, pool);
 		rc = client_room(r, pool, &refused);
 	}
 	if (rc < 0)
-		return store_failed(r, rc);
+		return handler_store_failed(r, rc);
 	if (refused)
 		return 0;
 
@@ -255,9 +253,9 @@ int handle_get_ea(struct request *r)
 	m.ref = r->f->ref;
 	if (pool[0]) /* on probation: its answers live no longer than it may unused */
 		m.expires = r->now + svc->cfg.probation_secs;
-	bool *full = &svc->range_full[family_index(family)];
+	bool *full = &svc->range_full[handler_family_index(family)];
 	rc = *full ? -ENOSPC
-		   : alloc_encoded(svc->store, &svc->range[family_index(family)], r->now,
+		   : alloc_encoded(svc->store, &svc->range[handler_family_index(family)], r->now,
 				   m.address);
 	rc = insert_allocated(r, rc, &m, full, &svc->counters.allocated_encoded,
 			      "the encoded range is exhausted");
@@ -267,7 +265,7 @@ int handle_get_ea(struct request *r)
 		service_quota_limits(svc, &lim);
 		rc = quota_client_hold(&svc->quota, svc->store, pool, &m, &lim);
 		if (rc < 0)
-			return store_failed(r, rc);
+			return handler_store_failed(r, rc);
 		svc->quota_counters.probation++;
 	}
 	return rc;
@@ -294,14 +292,14 @@ int handle_get_ref(struct request *r)
 	int rc;
 
 	if (!ipr_ctl_has(r->f, IPR_CTL_A_LOCAL))
-		return fail(r, IPR_CTL_E_INVALID, "GET_REF needs LOCAL");
+		return handler_fail(r, IPR_CTL_E_INVALID, "GET_REF needs LOCAL");
 	validity_site(&svc->cfg, &site);
-	problem = validity_local_host(&site, r->f->local_family, r->f->local, reason);
+	problem = validity_local_host(&site, r->f->local_family, r->f->local, handler_reason);
 	if (problem)
-		return fail(r, IPR_CTL_E_UNUSABLE, problem);
+		return handler_fail(r, IPR_CTL_E_UNUSABLE, problem);
 	rc = store_find_local(svc->store, r->f->local_family, r->f->local, &m);
 	if (rc != -ENOENT)
-		return rc == 0 ? reply_existing(r, &m) : store_failed(r, rc);
+		return rc == 0 ? reply_existing(r, &m) : handler_store_failed(r, rc);
 
 	memset(&m, 0, sizeof(m));
 	new_dynamic(r, &m, IPR_MAP_DYNAMIC_LOCAL);
@@ -347,7 +345,8 @@ int handle_lookup_ea(struct request *r)
 		(void)ipr_context_unmap(&context); /* as GET_EA stored it */
 		rc = store_find_remote(r->svc->store, wanted_family(r), &context, &r->f->ref, &m);
 	} else {
-		return fail(r, IPR_CTL_E_INVALID, "LOOKUP_EA needs ENCODED, or CONTEXT and REF");
+		return handler_fail(r, IPR_CTL_E_INVALID,
+				    "LOOKUP_EA needs ENCODED, or CONTEXT and REF");
 	}
 	return reply_found(r, rc, &m);
 }
@@ -363,7 +362,7 @@ int handle_lookup_ref(struct request *r)
 	else if (ipr_ctl_has(r->f, IPR_CTL_A_LOCAL))
 		rc = store_find_local(r->svc->store, r->f->local_family, r->f->local, &m);
 	else
-		return fail(r, IPR_CTL_E_INVALID, "LOOKUP_REF needs REF or LOCAL");
+		return handler_fail(r, IPR_CTL_E_INVALID, "LOOKUP_REF needs REF or LOCAL");
 	return reply_found(r, rc, &m);
 }
 
@@ -408,7 +407,7 @@ int handle_report_use(struct request *r)
 		if (attr.type != IPR_CTL_A_MAPPING)
 			continue;
 		if (ipr_ctl_fields_parse(attr.value, attr.len, &f, NULL) < 0)
-			return fail(r, IPR_CTL_E_MALFORMED, "bad MAPPING in REPORT_USE");
+			return handler_fail(r, IPR_CTL_E_MALFORMED, "bad MAPPING in REPORT_USE");
 		if (ipr_ctl_has(&f, IPR_CTL_A_ENCODED))
 			rc = store_find_encoded(r->svc->store, f.encoded_family, f.encoded, &m);
 		else if (ipr_ctl_has(&f, IPR_CTL_A_REF))
@@ -423,7 +422,7 @@ int handle_report_use(struct request *r)
 		if (rc == 0 && ipr_ctl_has(&f, IPR_CTL_A_REPLIED))
 			rc = store_mark_used(r->svc->store, &m, r->now);
 		if (rc < 0)
-			return store_failed(r, rc);
+			return handler_store_failed(r, rc);
 		extended++;
 	}
 	ipr_ctl_put_u64(r->reply, IPR_CTL_A_VALUE, extended);

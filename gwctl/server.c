@@ -1,41 +1,98 @@
-/* The control socket's event loop: accept, read batches, commit once, reply, push events. */
+/* The control socket's event loop: what wakes it, and in which order the work is done. */
 #include "server.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "bucket.h"
-#include "clients.h"
 #include "log.h"
-#include "peers.h"
-#include "reload.h"
-#include "watch.h"
-
 #include "server_impl.h"
 
-int arm(struct server *srv, int op, int fd, uint32_t events, int64_t tag)
+int server_arm(struct server *srv, int op, int fd, uint32_t events, int64_t tag)
 {
 	struct epoll_event ev = { .events = events, .data.u64 = (uint64_t)tag };
 
 	return epoll_ctl(srv->epoll_fd, op, fd, &ev) < 0 ? -errno : 0;
 }
 
+/* The signals the loop reads, its timers and its epoll set; -errno when one cannot be had. */
+static int open_descriptors(struct server *srv)
+{
+	sigset_t signals;
+
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGHUP);
+	sigprocmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	srv->signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+	srv->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	srv->idle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	srv->flush_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (srv->signal_fd < 0 || srv->timer_fd < 0 || srv->idle_fd < 0 || srv->flush_fd < 0 ||
+	    srv->epoll_fd < 0)
+		return -errno;
+	return 0;
+}
+
+static void start_timers(struct server *srv, const struct gwctl_config *cfg)
+{
+	struct itimerspec every = {
+		.it_interval = { .tv_sec = cfg->sweep_interval_secs },
+		.it_value = { .tv_sec = 1 }, /* sweep once soon after start: leases ran out while
+						down */
+	};
+	timerfd_settime(srv->timer_fd, 0, &every, NULL);
+	struct itimerspec idle_every = {
+		.it_interval = { .tv_sec = clients_idle_check_secs(cfg) },
+		.it_value = { .tv_sec = clients_idle_check_secs(cfg) },
+	};
+	timerfd_settime(srv->idle_fd, 0, &idle_every, NULL);
+	long flush_ns = (long)(cfg->flush_interval_ms % 1000) * 1000000L;
+	struct itimerspec flush_every = {
+		.it_interval = { .tv_sec = cfg->flush_interval_ms / 1000, .tv_nsec = flush_ns },
+		.it_value = { .tv_sec = cfg->flush_interval_ms / 1000, .tv_nsec = flush_ns },
+	};
+	timerfd_settime(srv->flush_fd, 0, &flush_every, NULL);
+}
+
+/* Every descriptor the loop waits on, under its tag. */
+static int arm_all(struct server *srv)
+{
+	const struct {
+		int fd;
+		int64_t tag;
+	} fds[] = {
+		{ srv->watch.inotify_fd, TAG_WATCH },
+		{ srv->watch.timer_fd, TAG_QUIET },
+		{ srv->svc->names ? names_fd(srv->svc->names) : -1, TAG_NAMES },
+		{ reloader_fd(srv->reloader), TAG_RELOAD },
+		{ srv->listen_fd, TAG_LISTEN },
+		{ srv->signal_fd, TAG_SIGNAL },
+		{ srv->timer_fd, TAG_TIMER },
+		{ srv->idle_fd, TAG_IDLE },
+		{ srv->flush_fd, TAG_FLUSH },
+	};
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]) && rc == 0; i++) {
+		if (fds[i].tag != TAG_NAMES || srv->svc->names) /* no resolver: no names */
+			rc = server_arm(srv, EPOLL_CTL_ADD, fds[i].fd, EPOLLIN, fds[i].tag);
+	}
+	return rc;
+}
+
 int server_open(struct server **out, struct service *svc, int listen_fd, char *msg, size_t msg_size)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
-	sigset_t signals;
 	int rc;
 
 	msg[0] = '\0';
@@ -55,43 +112,12 @@ int server_open(struct server **out, struct service *svc, int listen_fd, char *m
 	for (size_t i = 0; i < srv->client_cap; i++)
 		srv->clients[i].fd = -1;
 
-	rc = open_listener(srv, listen_fd, msg, msg_size);
+	rc = server_listen(srv, listen_fd, msg, msg_size);
+	if (rc == 0)
+		rc = open_descriptors(srv);
 	if (rc < 0)
 		goto out;
-
-	sigemptyset(&signals);
-	sigaddset(&signals, SIGTERM);
-	sigaddset(&signals, SIGINT);
-	sigaddset(&signals, SIGHUP);
-	sigprocmask(SIG_BLOCK, &signals, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	srv->signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
-	srv->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	srv->idle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	srv->flush_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (srv->signal_fd < 0 || srv->timer_fd < 0 || srv->idle_fd < 0 || srv->flush_fd < 0 ||
-	    srv->epoll_fd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	struct itimerspec every = {
-		.it_interval = { .tv_sec = svc->cfg.sweep_interval_secs },
-		.it_value = { .tv_sec = 1 }, /* sweep once soon after start: leases ran out while
-						down */
-	};
-	timerfd_settime(srv->timer_fd, 0, &every, NULL);
-	struct itimerspec idle_every = {
-		.it_interval = { .tv_sec = clients_idle_check_secs(&svc->cfg) },
-		.it_value = { .tv_sec = clients_idle_check_secs(&svc->cfg) },
-	};
-	timerfd_settime(srv->idle_fd, 0, &idle_every, NULL);
-	long flush_ns = (long)(svc->cfg.flush_interval_ms % 1000) * 1000000L;
-	struct itimerspec flush_every = {
-		.it_interval = { .tv_sec = svc->cfg.flush_interval_ms / 1000, .tv_nsec = flush_ns },
-		.it_value = { .tv_sec = svc->cfg.flush_interval_ms / 1000, .tv_nsec = flush_ns },
-	};
-	timerfd_settime(srv->flush_fd, 0, &flush_every, NULL);
+	start_timers(srv, &svc->cfg);
 	srv->refill_due = true; /* the reserve as the ranges now are, before it is needed */
 	rc = watch_open(&srv->watch);
 	if (rc == 0)
@@ -99,25 +125,9 @@ int server_open(struct server **out, struct service *svc, int listen_fd, char *m
 	if (rc < 0)
 		goto out;
 	watch_set(&srv->watch, &svc->cfg, NULL, 0);
-	reloader_ask(srv->reloader,
-		     false); /* the sources as they are now, before the first request */
-	rc = arm(srv, EPOLL_CTL_ADD, srv->watch.inotify_fd, EPOLLIN, TAG_WATCH);
-	if (rc == 0)
-		rc = arm(srv, EPOLL_CTL_ADD, srv->watch.timer_fd, EPOLLIN, TAG_QUIET);
-	if (rc == 0 && svc->names)
-		rc = arm(srv, EPOLL_CTL_ADD, names_fd(svc->names), EPOLLIN, TAG_NAMES);
-	if (rc == 0)
-		rc = arm(srv, EPOLL_CTL_ADD, reloader_fd(srv->reloader), EPOLLIN, TAG_RELOAD);
-	if (rc == 0)
-		rc = arm(srv, EPOLL_CTL_ADD, srv->listen_fd, EPOLLIN, TAG_LISTEN);
-	if (rc == 0)
-		rc = arm(srv, EPOLL_CTL_ADD, srv->signal_fd, EPOLLIN, TAG_SIGNAL);
-	if (rc == 0)
-		rc = arm(srv, EPOLL_CTL_ADD, srv->timer_fd, EPOLLIN, TAG_TIMER);
-	if (rc == 0)
-		rc = arm(srv, EPOLL_CTL_ADD, srv->idle_fd, EPOLLIN, TAG_IDLE);
-	if (rc == 0)
-		rc = arm(srv, EPOLL_CTL_ADD, srv->flush_fd, EPOLLIN, TAG_FLUSH);
+	/* the sources as they are now, before the first request */
+	reloader_ask(srv->reloader, false);
+	rc = arm_all(srv);
 	if (rc < 0)
 		goto out;
 	*out = srv;
@@ -134,7 +144,7 @@ void server_free(struct server *srv)
 	if (!srv)
 		return;
 	for (size_t i = 0; srv->clients && i < srv->client_cap; i++)
-		close_client(srv, &srv->clients[i]);
+		server_close_client(srv, &srv->clients[i]);
 	if (srv->listen_fd >= 0) {
 		close(srv->listen_fd);
 		if (!srv->listen_inherited)
@@ -174,8 +184,91 @@ static void handle_signals(struct server *srv)
 /* Work left over does not wait: requests beyond a full batch, leases, a reload's slices. */
 static bool work_left(const struct server *srv)
 {
-	return clients_waiting(srv) || srv->sweep_due || srv->refill_due ||
+	return server_clients_waiting(srv) || srv->sweep_due || srv->refill_due ||
 	       reloader_busy(srv->reloader);
+}
+
+static void read_tick(int fd)
+{
+	uint64_t ticks;
+
+	(void)!read(fd, &ticks, sizeof(ticks));
+}
+
+/* One event: a descriptor of the loop's own, or a client's socket (its tag is its slot). */
+static void dispatch(struct server *srv, const struct epoll_event *ev)
+{
+	int64_t tag = (int64_t)ev->data.u64;
+	struct client *c;
+
+	switch (tag) {
+	case TAG_LISTEN:
+		server_accept(srv);
+		return;
+	case TAG_SIGNAL:
+		handle_signals(srv);
+		return;
+	case TAG_RELOAD:
+		reloader_collect(srv->reloader);
+		return;
+	case TAG_NAMES:
+		if (names_process(srv->svc->names))
+			reloader_ask(srv->reloader, false); /* an answer changed what applies */
+		return;
+	case TAG_WATCH:
+		watch_read(&srv->watch);
+		return;
+	case TAG_QUIET:
+		if (watch_due(&srv->watch))
+			reloader_ask(srv->reloader, false);
+		return;
+	case TAG_IDLE:
+		server_close_idle(srv);
+		return;
+	case TAG_FLUSH:
+		read_tick(srv->flush_fd);
+		store_flush(srv->svc->store);
+		return;
+	case TAG_TIMER:
+		read_tick(srv->timer_fd);
+		srv->sweep_due = true;
+		reloader_tick(srv->reloader);
+		return;
+	}
+	c = &srv->clients[tag];
+	if (c->fd >= 0 && (ev->events & EPOLLOUT))
+		server_flush(srv, c);
+	if (c->fd >= 0 && (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		c->readable = true;
+}
+
+/* The configuration or an $INCLUDE may name other files as sources now: watch those. */
+static void follow_sources(struct server *srv)
+{
+	const struct publish_state *p = &srv->svc->publish;
+
+	if (srv->svc->config_loads == srv->config_loads_seen &&
+	    p->files_changes == srv->files_changes_seen)
+		return;
+	srv->config_loads_seen = srv->svc->config_loads;
+	srv->files_changes_seen = p->files_changes;
+	watch_set(&srv->watch, &srv->svc->cfg, p->files, p->file_count);
+}
+
+/* After the events: a batch (or a refill alone), then what subscribers and queues wait for. */
+static void do_work(struct server *srv)
+{
+	server_read_batch(srv);
+	if (srv->batch_len || srv->sweep_due || reloader_busy(srv->reloader))
+		server_process_batch(srv);
+	else if (srv->refill_due)
+		server_refill_reserve(srv);
+	follow_sources(srv);
+	server_stream_snapshots(srv);
+	for (size_t i = 0; i < srv->client_cap; i++) {
+		if (srv->clients[i].fd >= 0 && server_queued(&srv->clients[i]))
+			server_flush(srv, &srv->clients[i]);
+	}
 }
 
 int server_run(struct server *srv)
@@ -187,62 +280,9 @@ int server_run(struct server *srv)
 		int n = epoll_wait(srv->epoll_fd, events, 64, work_left(srv) ? 0 : -1);
 		if (n < 0 && errno != EINTR)
 			return -errno;
-		for (int i = 0; i < n; i++) {
-			int64_t tag = (int64_t)events[i].data.u64;
-			if (tag == TAG_LISTEN) {
-				accept_clients(srv);
-			} else if (tag == TAG_SIGNAL) {
-				handle_signals(srv);
-			} else if (tag == TAG_RELOAD) {
-				reloader_collect(srv->reloader);
-			} else if (tag == TAG_NAMES) {
-				if (names_process(srv->svc->names))
-					reloader_ask(srv->reloader,
-						     false); /* an answer changed what applies */
-			} else if (tag == TAG_WATCH) {
-				watch_read(&srv->watch);
-			} else if (tag == TAG_QUIET) {
-				if (watch_due(&srv->watch))
-					reloader_ask(srv->reloader, false);
-			} else if (tag == TAG_IDLE) {
-				close_idle_clients(srv);
-			} else if (tag == TAG_FLUSH) {
-				uint64_t ticks;
-				(void)!read(srv->flush_fd, &ticks, sizeof(ticks));
-				store_flush(srv->svc->store);
-			} else if (tag == TAG_TIMER) {
-				uint64_t ticks;
-				(void)!read(srv->timer_fd, &ticks, sizeof(ticks));
-				srv->sweep_due = true;
-				reloader_tick(srv->reloader);
-			} else {
-				struct client *c = &srv->clients[tag];
-				if (c->fd >= 0 && (events[i].events & EPOLLOUT))
-					flush_client(srv, c);
-				if (c->fd >= 0 &&
-				    (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-					c->readable = true;
-			}
-		}
-		read_clients(srv);
-		if (srv->batch_len || srv->sweep_due || reloader_busy(srv->reloader))
-			process_batch(srv);
-		else if (srv->refill_due)
-			refill_reserve(srv);
-		if (srv->svc->config_loads != srv->config_loads_seen ||
-		    srv->svc->publish.files_changes != srv->files_changes_seen) {
-			/* the configuration or an $INCLUDE may name other files as sources now */
-			const struct publish_state *p = &srv->svc->publish;
-
-			srv->config_loads_seen = srv->svc->config_loads;
-			srv->files_changes_seen = p->files_changes;
-			watch_set(&srv->watch, &srv->svc->cfg, p->files, p->file_count);
-		}
-		stream_snapshots(srv);
-		for (size_t i = 0; i < srv->client_cap; i++) {
-			if (srv->clients[i].fd >= 0 && queued(&srv->clients[i]))
-				flush_client(srv, &srv->clients[i]);
-		}
+		for (int i = 0; i < n; i++)
+			dispatch(srv, &events[i]);
+		do_work(srv);
 	}
 	return 0;
 }

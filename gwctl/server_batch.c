@@ -2,26 +2,14 @@
 #include "server_impl.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/timerfd.h>
-#include <sys/un.h>
-#include <unistd.h>
 
-#include "bucket.h"
-#include "clients.h"
 #include "log.h"
-#include "peers.h"
-#include "reload.h"
-#include "watch.h"
+
+/* What every write is answered once the store's file is gone from under the daemon. */
+#define STORE_REPLACED_REPLY "the store's file was deleted or replaced under gwctld: restart it"
+/* Expired mappings removed per batch: a request waits behind one round at most. */
+#define SWEEP_ROUND 256
 
 /* Sends a reload's answer to the client that asked, if it is still there. */
 static void reload_reply(void *ctx, const struct reload_waiter *w, const uint8_t *msg, size_t len)
@@ -30,7 +18,7 @@ static void reload_reply(void *ctx, const struct reload_waiter *w, const uint8_t
 	struct client *c = &srv->clients[w->client];
 
 	if (c->fd >= 0 && c->serial == w->serial)
-		send_to(srv, c, msg, len);
+		server_send(srv, c, msg, len);
 }
 
 /* Decodes and answers one request of the batch; returns -EIO when the batch is doomed. */
@@ -62,7 +50,7 @@ static int process_entry(struct server *srv, struct batch_entry *e)
 	if (hdr.kind == IPR_CTL_RANGES)
 		c->asked_ranges = true;
 	if (hdr.kind == IPR_CTL_SUBSCRIBE) {
-		e->reply_len = subscribe(srv, c, &hdr, e->reply, sizeof(e->reply));
+		e->reply_len = server_subscribe(srv, c, &hdr, e->reply, sizeof(e->reply));
 		return 0;
 	}
 	if (hdr.kind == IPR_CTL_RELOAD) {
@@ -87,7 +75,7 @@ static int process_entry(struct server *srv, struct batch_entry *e)
  * After a batch's replies went out: the reserve topped up when allocations took from it, in a
  * commit of its own that does not wait for the disk either (the flusher makes it usable).
  */
-void refill_reserve(struct server *srv)
+void server_refill_reserve(struct server *srv)
 {
 	struct service *svc = srv->svc;
 	uint64_t allocated = svc->counters.allocated_encoded + svc->counters.allocated_refs;
@@ -105,10 +93,13 @@ void refill_reserve(struct server *srv)
 			 strerror(-rc));
 }
 
-void process_batch(struct server *srv)
+/*
+ * Everything of the batch inside one transaction: its requests, the daemon's reload begun, a
+ * reload's slice, a sweep round. Returns true when it committed.
+ */
+static bool run_transaction(struct server *srv)
 {
 	struct service *svc = srv->svc;
-	uint64_t changes_before = store_changes(svc->store);
 	bool doomed = false;
 	int rc;
 
@@ -134,56 +125,72 @@ void process_batch(struct server *srv)
 		doomed = true;
 		store_rollback(svc->store);
 	}
+	return !doomed;
+}
 
-	if (doomed) {
-		/* Nothing of this batch reached the disk: every answer becomes a store error. */
-		const char *why = store_replaced(svc->store) ? STORE_REPLACED_REPLY
-							     : "the store could not commit";
-		svc->counters.store_failures++;
-		if (store_replaced(svc->store))
-			svc->counters.store_replaced++;
-		service_drop_pending(svc);
-		srv->sweep_due =
-			false; /* not at once again: at the next tick, the disk may be full */
-		for (size_t i = 0; i < srv->batch_len; i++) {
-			struct batch_entry *e = &srv->batch[i];
-			struct ipr_ctl_header hdr = { 0 };
-			const uint8_t *attrs;
-			size_t attrs_len;
-			if (e->deferred)
-				continue; /* the reloader answers it */
-			/* hdr is filled whenever the header was complete, whatever else is wrong */
-			if (ipr_ctl_decode(e->msg, e->len, &hdr, &attrs, &attrs_len) < 0)
-				attrs_len = 0;
-			svc->counters.errors[IPR_CTL_E_STORE]++;
-			e->reply_len = service_error_reply(e->reply, sizeof(e->reply), hdr.kind,
-							   hdr.id, IPR_CTL_E_STORE, why);
-		}
-		if (!store_replaced(svc->store))
-			log_warn("store: a batch of %zu requests could not be committed",
-				 srv->batch_len);
-		else if (ipr_bucket_take(&srv->replaced_log, 1, 1, ipr_clock_ms()))
-			log_error("store: %s was deleted or replaced while gwctld runs: a batch of "
-				  "%zu requests is refused, as every write will be until a restart",
-				  svc->cfg.database, srv->batch_len);
-	}
-	if (!doomed && store_changes(svc->store) != changes_before) {
-		svc->counters.commits++;
-		svc->counters.committed_requests += srv->batch_len;
-	}
-	reloader_after_batch(srv->reloader, svc, !doomed, reload_reply, srv);
+/* Nothing of this batch reached the disk: every answer becomes a store error. */
+static void doom_batch(struct server *srv)
+{
+	struct service *svc = srv->svc;
+	const char *why =
+		store_replaced(svc->store) ? STORE_REPLACED_REPLY : "the store could not commit";
 
-	/* Replies go out only now, after the commit: an acknowledged allocation is durable. */
+	svc->counters.store_failures++;
+	if (store_replaced(svc->store))
+		svc->counters.store_replaced++;
+	service_drop_pending(svc);
+	srv->sweep_due = false; /* not at once again: at the next tick, the disk may be full */
+	for (size_t i = 0; i < srv->batch_len; i++) {
+		struct batch_entry *e = &srv->batch[i];
+		struct ipr_ctl_header hdr = { 0 };
+		const uint8_t *attrs;
+		size_t attrs_len;
+		if (e->deferred)
+			continue; /* the reloader answers it */
+		/* hdr is filled whenever the header was complete, whatever else is wrong */
+		if (ipr_ctl_decode(e->msg, e->len, &hdr, &attrs, &attrs_len) < 0)
+			attrs_len = 0;
+		svc->counters.errors[IPR_CTL_E_STORE]++;
+		e->reply_len = service_error_reply(e->reply, sizeof(e->reply), hdr.kind, hdr.id,
+						   IPR_CTL_E_STORE, why);
+	}
+	if (!store_replaced(svc->store))
+		log_warn("store: a batch of %zu requests could not be committed", srv->batch_len);
+	else if (ipr_bucket_take(&srv->replaced_log, 1, 1, ipr_clock_ms()))
+		log_error("store: %s was deleted or replaced while gwctld runs: a batch of "
+			  "%zu requests is refused, as every write will be until a restart",
+			  svc->cfg.database, srv->batch_len);
+}
+
+/* Replies go out only now, after the commit: an acknowledged allocation is durable. */
+static void send_replies(struct server *srv)
+{
 	for (size_t i = 0; i < srv->batch_len; i++) {
 		struct batch_entry *e = &srv->batch[i];
 		struct client *c = &srv->clients[e->client];
 		if (e->reply_len && c->fd >= 0 && c->serial == e->serial)
-			send_to(srv, c, e->reply, e->reply_len);
+			server_send(srv, c, e->reply, e->reply_len);
 	}
-	if (!doomed)
-		publish_pending(srv);
+}
+
+void server_process_batch(struct server *srv)
+{
+	struct service *svc = srv->svc;
+	uint64_t changes_before = store_changes(svc->store);
+	bool committed = run_transaction(srv);
+
+	if (!committed)
+		doom_batch(srv);
+	if (committed && store_changes(svc->store) != changes_before) {
+		svc->counters.commits++;
+		svc->counters.committed_requests += srv->batch_len;
+	}
+	reloader_after_batch(srv->reloader, svc, committed, reload_reply, srv);
+	send_replies(srv);
+	if (committed)
+		server_publish_pending(srv);
 	if (svc->layout_changed)
-		tell_layout(srv);
+		server_tell_layout(srv);
 	srv->batch_len = 0;
-	refill_reserve(srv);
+	server_refill_reserve(srv);
 }

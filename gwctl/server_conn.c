@@ -2,28 +2,16 @@
 #include "server_impl.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/timerfd.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "bucket.h"
-#include "clients.h"
 #include "log.h"
 #include "peers.h"
-#include "reload.h"
-#include "watch.h"
 
-void close_client(struct server *srv, struct client *c)
+void server_close_client(struct server *srv, struct client *c)
 {
 	if (c->fd < 0)
 		return;
@@ -36,25 +24,25 @@ void close_client(struct server *srv, struct client *c)
 	c->serial = serial;
 }
 
-size_t queued(const struct client *c)
+size_t server_queued(const struct client *c)
 {
 	return c->tail - c->head;
 }
 
 /* Queues a message for a client; a client whose queue overflows is disconnected. */
-void send_to(struct server *srv, struct client *c, const uint8_t *msg, size_t len)
+void server_send(struct server *srv, struct client *c, const uint8_t *msg, size_t len)
 {
 	if (c->fd < 0)
 		return;
 	if (!c->queue) {
 		c->queue = malloc(QUEUE_CAP);
 		if (!c->queue) {
-			close_client(srv, c);
+			server_close_client(srv, c);
 			return;
 		}
 	}
 	if (c->tail + 2 + len > QUEUE_CAP && c->head > 0) {
-		memmove(c->queue, c->queue + c->head, queued(c));
+		memmove(c->queue, c->queue + c->head, server_queued(c));
 		c->tail -= c->head;
 		c->head = 0;
 	}
@@ -62,7 +50,7 @@ void send_to(struct server *srv, struct client *c, const uint8_t *msg, size_t le
 		if (c->subscribed)
 			srv->svc->counters.subscribers_dropped++;
 		log_warn("client pid %d is not reading its replies; disconnecting it", (int)c->pid);
-		close_client(srv, c);
+		server_close_client(srv, c);
 		return;
 	}
 	c->queue[c->tail] = (uint8_t)(len >> 8);
@@ -71,32 +59,32 @@ void send_to(struct server *srv, struct client *c, const uint8_t *msg, size_t le
 	c->tail += 2 + len;
 }
 
-int flush_client(struct server *srv, struct client *c)
+int server_flush(struct server *srv, struct client *c)
 {
-	while (c->fd >= 0 && queued(c) > 0) {
+	while (c->fd >= 0 && server_queued(c) > 0) {
 		size_t len = ((size_t)c->queue[c->head] << 8) | c->queue[c->head + 1];
 		ssize_t n = send(c->fd, c->queue + c->head + 2, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (n < 0) {
-			close_client(srv, c);
+			server_close_client(srv, c);
 			return -1;
 		}
 		c->head += 2 + len;
 	}
 	if (c->fd < 0)
 		return -1;
-	if (queued(c) == 0) {
+	if (server_queued(c) == 0) {
 		c->head = c->tail = 0;
 		if (c->closing) {
-			close_client(srv, c);
+			server_close_client(srv, c);
 			return -1;
 		}
 	}
-	bool want = queued(c) > 0;
+	bool want = server_queued(c) > 0;
 	if (want != c->want_out) {
-		arm(srv, EPOLL_CTL_MOD, c->fd, EPOLLIN | (want ? EPOLLOUT : 0),
-		    (int64_t)(c - srv->clients));
+		server_arm(srv, EPOLL_CTL_MOD, c->fd, EPOLLIN | (want ? EPOLLOUT : 0),
+			   (int64_t)(c - srv->clients));
 		c->want_out = want;
 	}
 	return 0;
@@ -145,7 +133,7 @@ static ssize_t admit(struct server *srv, int fd, const struct ucred *cred, int64
 	return (ssize_t)slot;
 }
 
-void accept_clients(struct server *srv)
+void server_accept(struct server *srv)
 {
 	for (;;) {
 		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -172,15 +160,15 @@ void accept_clients(struct server *srv)
 		c->uid = cred.uid;
 		c->pid = cred.pid;
 		c->heard_ms = now;
-		if (arm(srv, EPOLL_CTL_ADD, fd, EPOLLIN, (int64_t)slot) < 0)
-			close_client(srv, c);
+		if (server_arm(srv, EPOLL_CTL_ADD, fd, EPOLLIN, (int64_t)slot) < 0)
+			server_close_client(srv, c);
 		else
 			log_debug("client pid %d uid %d connected", (int)cred.pid, (int)cred.uid);
 	}
 }
 
 /* Closes connections quiet for idle-timeout that wait for nothing (gwctl/clients.h). */
-void close_idle_clients(struct server *srv)
+void server_close_idle(struct server *srv)
 {
 	int64_t now = ipr_clock_ms();
 	uint64_t ticks;
@@ -189,12 +177,12 @@ void close_idle_clients(struct server *srv)
 	for (size_t i = 0; i < srv->client_cap; i++) {
 		struct client *c = &srv->clients[i];
 
-		if (c->fd < 0 || c->subscribed || queued(c) > 0 ||
+		if (c->fd < 0 || c->subscribed || server_queued(c) > 0 ||
 		    !clients_idle(&srv->svc->cfg, c->heard_ms, now))
 			continue;
 		log_debug("closing the idle connection of pid %d uid %d", (int)c->pid, (int)c->uid);
 		srv->svc->counters.closed_idle++;
-		close_client(srv, c);
+		server_close_client(srv, c);
 	}
 }
 
@@ -206,7 +194,7 @@ static bool read_one(struct server *srv, size_t slot)
 	ssize_t n = recv(c->fd, e->msg, sizeof(e->msg), MSG_DONTWAIT | MSG_TRUNC);
 
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-		close_client(srv, c);
+		server_close_client(srv, c);
 		return false;
 	}
 	if (n < 0) {
@@ -229,7 +217,7 @@ static bool read_one(struct server *srv, size_t slot)
  * one request of each other client before it, not for all of theirs. Clients still holding
  * requests when the batch is full are read first in the next one.
  */
-void read_clients(struct server *srv)
+void server_read_batch(struct server *srv)
 {
 	size_t cap = srv->svc->cfg.commit_batch, start = srv->next_slot;
 	bool any = true;
@@ -248,7 +236,7 @@ void read_clients(struct server *srv)
 	}
 }
 
-bool clients_waiting(const struct server *srv)
+bool server_clients_waiting(const struct server *srv)
 {
 	for (size_t i = 0; i < srv->client_cap; i++) {
 		if (srv->clients[i].fd >= 0 && srv->clients[i].readable)

@@ -8,20 +8,17 @@
 #include <sys/types.h>
 
 #include "bucket.h"
+#include "ctl_msg.h"
+#include "err.h"
 #include "clients.h"
 #include "reload.h"
 #include "server.h"
 #include "watch.h"
 
-/* What every write is answered once the store's file is gone from under the daemon. */
-#define STORE_REPLACED_REPLY "the store's file was deleted or replaced under gwctld: restart it"
 /* Bytes a client may have waiting to be sent before it counts as stuck. */
 #define QUEUE_CAP (2u << 20)
-/* Snapshot pages are produced while a subscriber's queue is below this. */
-#define SNAPSHOT_LOW_WATER (QUEUE_CAP / 4)
-#define SNAPSHOT_PAGE	   32
-#define SWEEP_ROUND	   256
 
+/* epoll tags of the loop's own descriptors; a client's tag is its slot */
 enum {
 	TAG_LISTEN = -1,
 	TAG_SIGNAL = -2,
@@ -92,30 +89,41 @@ struct server {
 	uint8_t scratch[IPR_CTL_MSG_MAX];
 };
 
-int arm(struct server *srv, int op, int fd, uint32_t events, int64_t tag);
+/* Adds or changes fd in the loop's epoll set under tag. */
+int server_arm(struct server *srv, int op, int fd, uint32_t events, int64_t tag);
 
-/* server_listen.c */
-int open_listener(struct server *srv, int inherited_fd, char *msg, size_t msg_size);
+/* server_listen.c: takes inherited_fd (systemd's), or makes the configured socket. */
+IPR_MUST_CHECK int server_listen(struct server *srv, int inherited_fd, char *msg, size_t msg_size);
 
-/* server_conn.c */
-void close_client(struct server *srv, struct client *c);
-size_t queued(const struct client *c);
-void send_to(struct server *srv, struct client *c, const uint8_t *msg, size_t len);
-int flush_client(struct server *srv, struct client *c);
-void accept_clients(struct server *srv);
-void close_idle_clients(struct server *srv);
-void read_clients(struct server *srv);
-bool clients_waiting(const struct server *srv);
+/* server_conn.c: the connections' slots and queues. */
+void server_close_client(struct server *srv, struct client *c);
+/* Bytes waiting to be sent to c. */
+size_t server_queued(const struct client *c);
+/* Queues a message for c; a client whose queue overflows is disconnected. */
+void server_send(struct server *srv, struct client *c, const uint8_t *msg, size_t len);
+/* Sends what the socket takes now; -1 when c was closed. */
+int server_flush(struct server *srv, struct client *c);
+void server_accept(struct server *srv);
+/* The idle timer's tick: closes connections quiet for idle-timeout that wait for nothing. */
+void server_close_idle(struct server *srv);
+/* Fills the batch, one request per waiting connection per round. */
+void server_read_batch(struct server *srv);
+/* Some connection may have requests beyond what the last batch took. */
+bool server_clients_waiting(const struct server *srv);
 
-/* server_subs.c */
-size_t subscribe(struct server *srv, struct client *c, const struct ipr_ctl_header *hdr,
-		 uint8_t *reply, size_t cap);
-void publish_pending(struct server *srv);
-void tell_layout(struct server *srv);
-void stream_snapshots(struct server *srv);
+/* server_subs.c: SUBSCRIBE's answer; its snapshot and events follow. */
+size_t server_subscribe(struct server *srv, struct client *c, const struct ipr_ctl_header *hdr,
+			uint8_t *reply, size_t cap);
+/* After a commit: its changes to every subscriber. */
+void server_publish_pending(struct server *srv);
+/* After a reload changed the layout: subscribers told, connections that asked RANGES closed. */
+void server_tell_layout(struct server *srv);
+/* Snapshot pages to subscribers, as fast as they read them. */
+void server_stream_snapshots(struct server *srv);
 
-/* server_batch.c */
-void refill_reserve(struct server *srv);
-void process_batch(struct server *srv);
+/* server_batch.c: requests, sweeping and a reload's slices in one transaction, one commit. */
+void server_process_batch(struct server *srv);
+/* Tops up the reserve of values when allocations took from it (after the replies). */
+void server_refill_reserve(struct server *srv);
 
 #endif

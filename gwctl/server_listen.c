@@ -4,24 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include "bucket.h"
-#include "clients.h"
-#include "log.h"
-#include "peers.h"
-#include "reload.h"
-#include "watch.h"
 
 /* A socket file nobody answers on is left over from a crash; a live one is another daemon. */
 static int clear_stale_socket(const char *path, char *msg, size_t msg_size)
@@ -50,7 +38,7 @@ static int clear_stale_socket(const char *path, char *msg, size_t msg_size)
 	return unlink(path) < 0 ? -errno : 0;
 }
 
-int open_listener(struct server *srv, int inherited_fd, char *msg, size_t msg_size)
+int server_listen(struct server *srv, int inherited_fd, char *msg, size_t msg_size)
 {
 	const struct gwctl_config *cfg = &srv->svc->cfg;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };

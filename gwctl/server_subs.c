@@ -1,31 +1,13 @@
 /* Subscriptions: a snapshot streamed as it is read, then committed changes and layout changes. */
 #include "server_impl.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/timerfd.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include "bucket.h"
-#include "clients.h"
-#include "log.h"
-#include "peers.h"
-#include "reload.h"
-#include "watch.h"
+/* Snapshot pages are produced while a subscriber's queue is below this. */
+#define SNAPSHOT_LOW_WATER (QUEUE_CAP / 4)
+#define SNAPSHOT_PAGE	   32
 
 /* SUBSCRIBE is answered here: the snapshot is streamed as the subscriber reads. */
-size_t subscribe(struct server *srv, struct client *c, const struct ipr_ctl_header *hdr,
-		 uint8_t *reply, size_t cap)
+size_t server_subscribe(struct server *srv, struct client *c, const struct ipr_ctl_header *hdr,
+			uint8_t *reply, size_t cap)
 {
 	struct ipr_ctl_builder b;
 	size_t len = 0;
@@ -58,7 +40,7 @@ static void put_event(struct ipr_ctl_builder *b, uint8_t kind, uint32_t id, uint
  * Tells every subscriber about the changes the last commit made durable. GENERATION grows by
  * one per change, also for changes beyond what was kept to be told one by one.
  */
-void publish_pending(struct server *srv)
+void server_publish_pending(struct server *srv)
 {
 	struct service *svc = srv->svc;
 	struct ipr_ctl_builder b = { .buf = srv->scratch };
@@ -69,7 +51,7 @@ void publish_pending(struct server *srv)
 		for (size_t i = 0; i < srv->client_cap; i++) {
 			if (srv->clients[i].fd >= 0 && srv->clients[i].subscribed) {
 				svc->counters.subscribers_dropped++;
-				close_client(srv, &srv->clients[i]);
+				server_close_client(srv, &srv->clients[i]);
 			}
 		}
 		svc->generation += svc->pending_changes;
@@ -86,7 +68,7 @@ void publish_pending(struct server *srv)
 			put_event(&b, svc->pending[p].kind, c->sub_id, svc->generation,
 				  &svc->pending[p].mapping);
 			if (ipr_ctl_finish(&b, &len) == 0) {
-				send_to(srv, c, srv->scratch, len);
+				server_send(srv, c, srv->scratch, len);
 				svc->counters.events_sent++;
 			}
 		}
@@ -99,7 +81,7 @@ void publish_pending(struct server *srv)
  * ask RANGES again; other connections that asked RANGES (resolver workers) are closed, so that
  * they ask it again on reconnecting. Either way nobody keeps the old layout.
  */
-void tell_layout(struct server *srv)
+void server_tell_layout(struct server *srv)
 {
 	struct service *svc = srv->svc;
 	struct ipr_ctl_builder b;
@@ -114,18 +96,18 @@ void tell_layout(struct server *srv)
 			ipr_ctl_build(&b, srv->scratch, IPR_CTL_MSG_MAX, IPR_CTL_EV_LAYOUT,
 				      IPR_CTL_OK, c->sub_id);
 			if (ipr_ctl_finish(&b, &len) == 0) {
-				send_to(srv, c, srv->scratch, len);
+				server_send(srv, c, srv->scratch, len);
 				svc->counters.events_sent++;
 			}
 		} else if (c->asked_ranges) {
 			svc->counters.layout_closed++;
-			close_client(srv, c);
+			server_close_client(srv, c);
 		}
 	}
 }
 
 /* Feeds subscribers their snapshot a page at a time, as fast as they read it. */
-void stream_snapshots(struct server *srv)
+void server_stream_snapshots(struct server *srv)
 {
 	struct ipr_mapping page[SNAPSHOT_PAGE];
 	struct ipr_ctl_builder b = { .buf = srv->scratch };
@@ -133,25 +115,25 @@ void stream_snapshots(struct server *srv)
 	for (size_t i = 0; i < srv->client_cap; i++) {
 		struct client *c = &srv->clients[i];
 		while (c->fd >= 0 && c->subscribed && !c->snapshot_done &&
-		       queued(c) < SNAPSHOT_LOW_WATER) {
+		       server_queued(c) < SNAPSHOT_LOW_WATER) {
 			int n = store_list(srv->svc->store, &c->snapshot_cursor, page,
 					   SNAPSHOT_PAGE);
 			size_t len;
 			if (n < 0) {
-				close_client(srv, c);
+				server_close_client(srv, c);
 				break;
 			}
 			for (int k = 0; k < n; k++) {
 				put_event(&b, IPR_CTL_EV_ADDED, c->sub_id, srv->svc->generation,
 					  &page[k]);
 				if (ipr_ctl_finish(&b, &len) == 0)
-					send_to(srv, c, srv->scratch, len);
+					server_send(srv, c, srv->scratch, len);
 			}
 			if (n == 0) {
 				put_event(&b, IPR_CTL_EV_SNAPSHOT_DONE, c->sub_id,
 					  srv->svc->generation, NULL);
 				if (ipr_ctl_finish(&b, &len) == 0)
-					send_to(srv, c, srv->scratch, len);
+					server_send(srv, c, srv->scratch, len);
 				c->snapshot_done = true;
 			}
 		}

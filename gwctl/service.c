@@ -1,17 +1,13 @@
-/* The daemon's state: ranges from the configuration, pending changes, sweeping and reloading. */
+/* The daemon's state: ranges, pending changes, refills, sweeping, and requests to handlers. */
 #include "service.h"
 
-#include "alloc.h"
-
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "handlers.h"
-#include "log.h"
 
 __attribute__((weak)) int64_t service_now(void)
 {
@@ -195,6 +191,23 @@ void service_put_line(struct ipr_ctl_builder *b, const char *line)
 	ipr_ctl_nest_end(b, mark);
 }
 
+/* The handler of each request kind; SUBSCRIBE and RELOAD are the server's (they outlive a batch).
+ */
+static int (*const handlers[IPR_CTL_KIND_MAX + 1])(struct request *r) = {
+	[IPR_CTL_GET_EA] = handle_get_ea,
+	[IPR_CTL_GET_REF] = handle_get_ref,
+	[IPR_CTL_LOOKUP_EA] = handle_lookup_ea,
+	[IPR_CTL_LOOKUP_REF] = handle_lookup_ref,
+	[IPR_CTL_REPORT_USE] = handle_report_use,
+	[IPR_CTL_LIST] = handle_list,
+	[IPR_CTL_STATS] = handle_stats,
+	[IPR_CTL_STATUS] = handle_status,
+	[IPR_CTL_MAP] = handle_map,
+	[IPR_CTL_UNMAP] = handle_unmap,
+	[IPR_CTL_RANGES] = handle_ranges,
+	[IPR_CTL_REPORT_COUNTERS] = handle_report_counters,
+};
+
 int service_handle(struct service *svc, const struct ipr_ctl_header *hdr, const uint8_t *attrs,
 		   size_t attrs_len, uint8_t *reply_buf, size_t reply_cap)
 {
@@ -214,54 +227,15 @@ int service_handle(struct service *svc, const struct ipr_ctl_header *hdr, const 
 
 	ipr_ctl_build(&b, reply_buf, reply_cap, (uint8_t)(hdr->kind | IPR_CTL_REPLY), IPR_CTL_OK,
 		      hdr->id);
-	if (hdr->kind == 0 || hdr->kind > IPR_CTL_KIND_MAX || hdr->kind == IPR_CTL_SUBSCRIBE ||
-	    hdr->kind == IPR_CTL_RELOAD) {
-		/* SUBSCRIBE and RELOAD are the server's own business (they outlive one batch);
-		 * reaching here means a bad kind */
-		fail(&r, IPR_CTL_E_KIND, "unknown request kind");
+	if (hdr->kind > IPR_CTL_KIND_MAX || !handlers[hdr->kind]) {
+		/* SUBSCRIBE and RELOAD reaching here mean a bad kind, as any kind without one */
+		handler_fail(&r, IPR_CTL_E_KIND, "unknown request kind");
 	} else if (ipr_ctl_fields_parse(attrs, attrs_len, &f, NULL) < 0) {
 		svc->counters.malformed++;
-		fail(&r, IPR_CTL_E_MALFORMED, "bad attribute");
+		handler_fail(&r, IPR_CTL_E_MALFORMED, "bad attribute");
 	} else {
 		svc->counters.requests[hdr->kind]++;
-		switch (hdr->kind) {
-		case IPR_CTL_GET_EA:
-			handle_get_ea(&r);
-			break;
-		case IPR_CTL_GET_REF:
-			handle_get_ref(&r);
-			break;
-		case IPR_CTL_LOOKUP_EA:
-			handle_lookup_ea(&r);
-			break;
-		case IPR_CTL_LOOKUP_REF:
-			handle_lookup_ref(&r);
-			break;
-		case IPR_CTL_REPORT_USE:
-			handle_report_use(&r);
-			break;
-		case IPR_CTL_LIST:
-			handle_list(&r);
-			break;
-		case IPR_CTL_STATS:
-			handle_stats(&r);
-			break;
-		case IPR_CTL_STATUS:
-			handle_status(&r);
-			break;
-		case IPR_CTL_MAP:
-			handle_map(&r);
-			break;
-		case IPR_CTL_UNMAP:
-			handle_unmap(&r);
-			break;
-		case IPR_CTL_RANGES:
-			handle_ranges(&r);
-			break;
-		case IPR_CTL_REPORT_COUNTERS:
-			handle_report_counters(&r);
-			break;
-		}
+		handlers[hdr->kind](&r);
 	}
 	if (r.status != IPR_CTL_OK && r.keep_body && ipr_ctl_finish(&b, &len) == 0) {
 		svc->counters.errors[r.status]++;

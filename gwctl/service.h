@@ -106,10 +106,10 @@ void service_deinit(struct service *svc);
 int64_t service_now(void);
 
 /*
- * Handles one decoded request and writes its single reply into reply_buf. Writes go to the
- * store's open transaction; changes are recorded in svc->pending. Returns the reply length, or
- * -EIO when the store failed in a way that dooms the whole batch (the caller then answers
- * every request of the batch with IPR_CTL_E_STORE).
+ * Handles one decoded request by the handler of its kind (handlers.h) and writes its single
+ * reply into reply_buf. Writes go to the store's open transaction; changes are recorded in
+ * svc->pending. Returns the reply length, or -EIO when the store failed in a way that dooms the
+ * whole batch (the caller then answers every request of the batch with IPR_CTL_E_STORE).
  */
 IPR_MUST_CHECK int service_handle(struct service *svc, const struct ipr_ctl_header *hdr,
 				  const uint8_t *attrs, size_t attrs_len, uint8_t *reply_buf,
