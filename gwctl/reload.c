@@ -133,7 +133,7 @@ int reloader_begin(struct reloader *r, struct service *svc, const struct reload_
 size_t reloader_request(struct reloader *r, struct service *svc, const struct reload_waiter *waiter,
 			uint8_t *reply, size_t reply_cap)
 {
-	char msg[512];
+	char msg[512] = "";
 	int rc;
 
 	svc->counters.requests[IPR_CTL_RELOAD]++;
