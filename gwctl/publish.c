@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 
 #include "log.h"
-#include "service.h"
+#include "store.h"
 
 #define PAGE 256
 
@@ -289,7 +289,7 @@ static int held_by_others(struct store *reader, const struct ipr_mapping *m, boo
 	return 0;
 }
 
-static void conflict_line(struct publish_report *report, const struct ipr_mapping *m)
+void publish_conflict_line(struct publish_report *report, const struct ipr_mapping *m)
 {
 	char what[128];
 
@@ -350,7 +350,7 @@ static int diff(struct publish_job *job, struct store *reader)
 		if (rc < 0)
 			goto out;
 		if (held)
-			conflict_line(&job->report, &set->mappings[k]);
+			publish_conflict_line(&job->report, &set->mappings[k]);
 		else
 			job->additions[job->addition_count++] = set->mappings[k];
 	}
@@ -363,20 +363,20 @@ out:
 	return rc;
 }
 
-int publish_job_prepare(struct service *svc, struct publish_job *job)
+int publish_job_prepare(struct publish_job *job, const struct gwctl_config *cfg,
+			const struct publish_state *state, const struct names *names)
 {
-	struct publish_state *state = &svc->publish;
 	crypto_generichash_state hash;
-	uint64_t names_generation_now = svc->names ? names_generation(svc->names) : 0;
+	uint64_t names_generation_now = names ? names_generation(names) : 0;
 
 	memset(job, 0, sizeof(*job));
-	publish_config(&svc->cfg, &job->cfg);
-	job->family = internet_family(&svc->cfg);
-	snprintf(job->database, sizeof(job->database), "%s", svc->cfg.database);
+	publish_config(cfg, &job->cfg);
+	job->family = internet_family(cfg);
+	snprintf(job->database, sizeof(job->database), "%s", cfg->database);
 	job->held_valid = state->staged || state->applied;
 	job->held = state->staged ? state->pending : state->last;
-	if (svc->names) {
-		job->names = names_copy(svc->names);
+	if (names) {
+		job->names = names_copy(names);
 		if (!job->names)
 			return -ENOMEM;
 	}
@@ -421,45 +421,8 @@ out:
 	job->rc = rc;
 }
 
-int publish_job_apply(struct service *svc, struct publish_job *job, size_t max)
+void publish_job_finish(struct publish_job *job, struct publish_state *state, struct names *names)
 {
-	struct publish_report *report = &job->report;
-	size_t done = 0;
-	int rc;
-
-	while (job->removed < job->removal_count && done < max) {
-		const struct ipr_mapping *m = &job->removals[job->removed++];
-
-		/* only reloads remove rows from files, one at a time: the row is still there */
-		rc = store_delete(svc->store, m, 0);
-		if (rc < 0)
-			return rc;
-		service_record(svc, IPR_CTL_EV_REMOVED, m);
-		report->removed++;
-		done++;
-	}
-	while (job->added < job->addition_count && done < max) {
-		struct ipr_mapping m = job->additions[job->added++];
-
-		rc = store_insert(svc->store, &m);
-		if (rc == -EEXIST) {
-			/* taken since the job compared (an allocation in between): said, not fatal
-			 */
-			conflict_line(report, &m);
-			continue;
-		}
-		if (rc < 0)
-			return rc;
-		service_record(svc, IPR_CTL_EV_ADDED, &m);
-		report->added++;
-		done++;
-	}
-	return job->removed == job->removal_count && job->added == job->addition_count;
-}
-
-void publish_job_finish(struct service *svc, struct publish_job *job)
-{
-	struct publish_state *state = &svc->publish;
 	const char *why;
 	uint8_t address[16];
 
@@ -467,8 +430,8 @@ void publish_job_finish(struct service *svc, struct publish_job *job)
 	if (job->loaded)
 		keep_files(state, &job->set);
 	/* names no one asked about yet: their answers start another reload */
-	for (size_t i = 0; svc->names && i < job->unresolved_count; i++)
-		(void)!names_lookup(svc->names, job->unresolved[i], job->family, address, &why);
+	for (size_t i = 0; names && i < job->unresolved_count; i++)
+		(void)!names_lookup(names, job->unresolved[i], job->family, address, &why);
 	if (job->rc == 0 && job->unchanged) {
 		state->unchanged++;
 	} else if (job->rc == 0 && job->report.total == 0) {

@@ -51,19 +51,17 @@ struct publish_state {
 	uint64_t files_changes; /* counts changes of files[], for the watcher */
 };
 
-struct service;
 struct names;
 
 /* The loader's view of the configuration. */
 void publish_config(const struct gwctl_config *cfg, struct sources_config *out);
 
 /*
- * One reload of the published sources. prepare (on the event loop) takes what the job needs
- * from the daemon; run (on a thread of its own, touching nothing else) reads and checks every
- * source and compares it with the store through a read-only connection of its own; apply (on
- * the loop, inside the open transaction, as many times as it takes) makes the store's
- * file-owned mappings equal to the set, a slice at a time; finish (on the loop) keeps what the
- * daemon must remember.
+ * One reload of the published sources, driven by reload.c. prepare (on the event loop) takes
+ * what the job needs from the daemon; run (on a thread of its own, touching nothing else)
+ * reads and checks every source and compares it with the store through a read-only
+ * connection of its own; the loop then applies the removals and additions a slice at a time
+ * (reload_apply.c); finish (on the loop) keeps what the daemon must remember.
  */
 struct publish_job {
 	/* from prepare */
@@ -89,16 +87,17 @@ struct publish_job {
 	size_t removed, added;
 };
 
-IPR_MUST_CHECK int publish_job_prepare(struct service *svc, struct publish_job *job);
+IPR_MUST_CHECK int publish_job_prepare(struct publish_job *job, const struct gwctl_config *cfg,
+				       const struct publish_state *state,
+				       const struct names *names);
 void publish_job_run(struct publish_job *job);
+/* A line of the report: m's value is held by a mapping not from a file. */
+void publish_conflict_line(struct publish_report *report, const struct ipr_mapping *m);
 /*
- * Applies up to max more removals and additions inside the open transaction, recording
- * events; returns 1 when the job is all applied, 0 when more is left, -errno when the store
- * failed (the batch is doomed). A value taken since run compared is a line in the report.
+ * After run (and the slices, when there was something to apply): stages the digests, keeps
+ * the file list for the watcher, asks names nobody asked about yet.
  */
-IPR_MUST_CHECK int publish_job_apply(struct service *svc, struct publish_job *job, size_t max);
-/* After run (and apply, when there was something to apply): stages the digests, and so on. */
-void publish_job_finish(struct service *svc, struct publish_job *job);
+void publish_job_finish(struct publish_job *job, struct publish_state *state, struct names *names);
 void publish_job_free(struct publish_job *job);
 
 /* The open transaction committed: a reload staged in it is the applied one now. */

@@ -1,23 +1,20 @@
-/* The daemon's state: ranges from the configuration, pending changes, sweeping and reloading. */
+/* The daemon's state: ranges, pending changes, refills, sweeping, and requests to handlers. */
 #include "service.h"
 
-#include "alloc.h"
-
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
-#include "log.h"
+#include "alloc.h"
+#include "handlers.h"
 
 __attribute__((weak)) int64_t service_now(void)
 {
 	return (int64_t)time(NULL);
 }
 
-static void set_ranges(struct service *svc)
+void service_set_ranges(struct service *svc)
 {
 	const struct config_prefix *prefixes[2] = { &svc->cfg.encoded_ipv4,
 						    &svc->cfg.encoded_ipv6 };
@@ -35,7 +32,7 @@ int service_init(struct service *svc, const struct gwctl_config *cfg, struct sto
 	svc->store = store;
 	svc->started = service_now();
 	inbound_init(&svc->inbound);
-	set_ranges(svc);
+	service_set_ranges(svc);
 	/* room for every change one full batch can make, plus one sweep round */
 	svc->pending_cap = 2 * (size_t)cfg->commit_batch + 1024;
 	svc->pending = calloc(svc->pending_cap, sizeof(*svc->pending));
@@ -186,63 +183,71 @@ int service_sweep(struct service *svc, size_t max)
 	return removed;
 }
 
-static bool same_prefix(const struct config_prefix *a, const struct config_prefix *b)
+void service_put_line(struct ipr_ctl_builder *b, const char *line)
 {
-	return a->enabled == b->enabled &&
-	       (!a->enabled || (a->family == b->family && a->length == b->length &&
-				memcmp(a->addr, b->addr, 16) == 0));
+	size_t mark = ipr_ctl_nest_begin(b, IPR_CTL_A_COUNTER);
+
+	ipr_ctl_put_text(b, IPR_CTL_A_TEXT, line);
+	ipr_ctl_nest_end(b, mark);
 }
 
-/* What RANGES answers: the encoded ranges and the gateway's own addresses. */
-static bool same_layout(const struct gwctl_config *a, const struct gwctl_config *b)
+/* The handler of each request kind; SUBSCRIBE and RELOAD are the server's (they outlive a batch).
+ */
+static int (*const handlers[IPR_CTL_KIND_MAX + 1])(struct request *r) = {
+	[IPR_CTL_GET_EA] = handle_get_ea,
+	[IPR_CTL_GET_REF] = handle_get_ref,
+	[IPR_CTL_LOOKUP_EA] = handle_lookup_ea,
+	[IPR_CTL_LOOKUP_REF] = handle_lookup_ref,
+	[IPR_CTL_REPORT_USE] = handle_report_use,
+	[IPR_CTL_LIST] = handle_list,
+	[IPR_CTL_STATS] = handle_stats,
+	[IPR_CTL_STATUS] = handle_status,
+	[IPR_CTL_MAP] = handle_map,
+	[IPR_CTL_UNMAP] = handle_unmap,
+	[IPR_CTL_RANGES] = handle_ranges,
+	[IPR_CTL_REPORT_COUNTERS] = handle_report_counters,
+};
+
+int service_handle(struct service *svc, const struct ipr_ctl_header *hdr, const uint8_t *attrs,
+		   size_t attrs_len, uint8_t *reply_buf, size_t reply_cap)
 {
-	if (!same_prefix(&a->encoded_ipv4, &b->encoded_ipv4) ||
-	    !same_prefix(&a->encoded_ipv6, &b->encoded_ipv6) ||
-	    a->gateway_count != b->gateway_count)
-		return false;
-	for (size_t i = 0; i < a->gateway_count; i++)
-		if (a->gateways[i].family != b->gateways[i].family ||
-		    memcmp(a->gateways[i].addr, b->gateways[i].addr, 16) != 0)
-			return false;
-	return true;
-}
+	struct ipr_ctl_fields f;
+	struct ipr_ctl_builder b;
+	struct request r = {
+		.svc = svc,
+		.hdr = hdr,
+		.attrs = attrs,
+		.attrs_len = attrs_len,
+		.f = &f,
+		.reply = &b,
+		.now = service_now(),
+		.status = IPR_CTL_OK,
+	};
+	size_t len;
 
-int service_reload_config(struct service *svc, char *msg, size_t msg_size)
-{
-	static struct gwctl_config cfg; /* large; only the event loop's thread reloads */
-	int rc;
-
-	config_defaults(&cfg);
-	rc = config_load(&cfg, svc->config_path, msg, msg_size);
-	if (rc == 0)
-		rc = config_check(&cfg, msg, msg_size);
-	if (rc < 0)
-		return -EINVAL;
-
-	/* What the daemon opened or sized at start keeps its value until a restart. */
-	if (strcmp(cfg.database, svc->cfg.database) || strcmp(cfg.socket, svc->cfg.socket) ||
-	    strcmp(cfg.socket_group, svc->cfg.socket_group) || strcmp(cfg.user, svc->cfg.user) ||
-	    cfg.commit_batch != svc->cfg.commit_batch || cfg.max_clients != svc->cfg.max_clients)
-		log_warn(
-			"reload: database, socket, socket-group, user, commit-batch and max-clients"
-			" changes take effect at the next start");
-	memcpy(cfg.database, svc->cfg.database, sizeof(cfg.database));
-	memcpy(cfg.socket, svc->cfg.socket, sizeof(cfg.socket));
-	memcpy(cfg.socket_group, svc->cfg.socket_group, sizeof(cfg.socket_group));
-	memcpy(cfg.user, svc->cfg.user, sizeof(cfg.user));
-	cfg.commit_batch = svc->cfg.commit_batch;
-	cfg.max_clients = svc->cfg.max_clients;
-	if (!same_layout(&cfg, &svc->cfg)) {
-		/* the dataplane and the resolvers learn it anew (docs/control-protocol.md) */
-		svc->layout_changed = true;
-		svc->counters.layout_changes++;
-		log_info("reload: the encoded ranges or gateway addresses changed; telling the "
-			 "dataplane and the resolvers");
+	ipr_ctl_build(&b, reply_buf, reply_cap, (uint8_t)(hdr->kind | IPR_CTL_REPLY), IPR_CTL_OK,
+		      hdr->id);
+	if (hdr->kind > IPR_CTL_KIND_MAX || !handlers[hdr->kind]) {
+		/* SUBSCRIBE and RELOAD reaching here mean a bad kind, as any kind without one */
+		handler_fail(&r, IPR_CTL_E_KIND, "unknown request kind");
+	} else if (ipr_ctl_fields_parse(attrs, attrs_len, &f, NULL) < 0) {
+		svc->counters.malformed++;
+		handler_fail(&r, IPR_CTL_E_MALFORMED, "bad attribute");
+	} else {
+		svc->counters.requests[hdr->kind]++;
+		handlers[hdr->kind](&r);
 	}
-	svc->cfg = cfg;
-	svc->config_loads++;
-	set_ranges(svc);
-	ipr_log_set_level((enum ipr_log_level)cfg.log_level);
-	snprintf(msg, msg_size, "reloaded %s", svc->config_path);
-	return 0;
+	if (r.status != IPR_CTL_OK && r.keep_body && ipr_ctl_finish(&b, &len) == 0) {
+		svc->counters.errors[r.status]++;
+		reply_buf[3] = r.status; /* the header's status byte */
+	} else if (r.status != IPR_CTL_OK || ipr_ctl_finish(&b, &len) < 0) {
+		if (r.status == IPR_CTL_OK) {
+			r.status = IPR_CTL_E_INVALID;
+			r.message = "reply too large";
+		}
+		svc->counters.errors[r.status]++;
+		len = service_error_reply(reply_buf, reply_cap, hdr->kind, hdr->id, r.status,
+					  r.message);
+	}
+	return r.doomed ? -EIO : (int)len;
 }

@@ -94,6 +94,9 @@ void service_quota_limits(const struct service *svc, struct quota_limits *lim);
 #define REFILL_EVERY 32
 IPR_MUST_CHECK int service_refill(struct service *svc);
 
+/* The encoded ranges as svc->cfg gives them. */
+void service_set_ranges(struct service *svc);
+
 /* Sets up ranges from cfg; the store is opened by the caller. */
 IPR_MUST_CHECK int service_init(struct service *svc, const struct gwctl_config *cfg,
 				struct store *store);
@@ -103,10 +106,10 @@ void service_deinit(struct service *svc);
 int64_t service_now(void);
 
 /*
- * Handles one decoded request and writes its single reply into reply_buf. Writes go to the
- * store's open transaction; changes are recorded in svc->pending. Returns the reply length, or
- * -EIO when the store failed in a way that dooms the whole batch (the caller then answers
- * every request of the batch with IPR_CTL_E_STORE).
+ * Handles one decoded request by the handler of its kind (handlers.h) and writes its single
+ * reply into reply_buf. Writes go to the store's open transaction; changes are recorded in
+ * svc->pending. Returns the reply length, or -EIO when the store failed in a way that dooms the
+ * whole batch (the caller then answers every request of the batch with IPR_CTL_E_STORE).
  */
 IPR_MUST_CHECK int service_handle(struct service *svc, const struct ipr_ctl_header *hdr,
 				  const uint8_t *attrs, size_t attrs_len, uint8_t *reply_buf,
@@ -121,13 +124,6 @@ size_t service_error_reply(uint8_t *buf, size_t cap, uint8_t kind, uint32_t id, 
  * values; returns how many, or -errno.
  */
 IPR_MUST_CHECK int service_sweep(struct service *svc, size_t max);
-
-/*
- * Re-reads the configuration file and applies what can change while running; msg gets a
- * one-line summary or the problem. Returns 0, or -EINVAL (the running settings stay). The
- * published sources are reloaded apart, off the event loop (reload.c).
- */
-IPR_MUST_CHECK int service_reload_config(struct service *svc, char *msg, size_t msg_size);
 
 /* Appends a line of text to a reply, as STATUS and RELOAD give them (a COUNTER with a TEXT). */
 void service_put_line(struct ipr_ctl_builder *b, const char *line);

@@ -123,7 +123,11 @@ def test_reload_after_failed_commit(make, workdir):
         check(published_count(d.db) < 3000, "the failed reload is not complete")
         os.unlink(os.path.join(mnt, "filler"))
         r = c.call(RELOAD)
-        check(r.status == OK and "unchanged" not in r.message, r.message)
+        # The daemon's own reload (the watcher saw the hosts file change), queued behind the
+        # first RELOAD, may apply them first once there is room again, and this one then finds
+        # them unchanged; either way every host is in the store now. Digests kept despite the
+        # failed commit would leave them missing and every reload saying "unchanged".
+        check(r.status == OK, r.message)
         check(published_count(d.db) == 3000, f"{published_count(d.db)} of 3000 published")
         r = c.call(RELOAD)
         check(r.status == OK and "unchanged" in r.message, r.message)
