@@ -6,6 +6,7 @@ changes); two sessions binding one value at once (exactly one wins); the change 
 NOTIFY seen by another session, never skipping a change a slower transaction commits later.
 usage: test_schema.py SCHEMA_DIR (schema/, with pg/ inside)"""
 import os
+import random
 import sqlite3
 import sys
 
@@ -213,6 +214,35 @@ def concurrent_bind(cluster, db):
         b.close()
 
 
+def many_binders(cluster, db, sessions=4, each=300):
+    """Gateways binding values of one /24 at random, at once, each binding its own commit: no
+    value bound twice, every success there, and the counts of all gateways' rows true."""
+    gateways = [cluster.session(db) for _ in range(sessions)]
+    try:
+        marks = []
+        for i, s in enumerate(gateways):
+            s.run(f"SET ipref.gateway = 'gw-{i}'")
+            rng = random.Random(i)
+            stmts = "\n".join(
+                "INSERT INTO remote_mapping (kind, encoded, family, context, ref, expires, "
+                f"source, created) VALUES (3, '10.249.60.{rng.randrange(256)}', 4, "
+                f"'192.0.2.{100 + i}', '{n}', 2000000000, 'resolver', 1) "
+                "ON CONFLICT DO NOTHING RETURNING 1;" for n in range(each))
+            marks.append(s.send(stmts))
+        won = [s.collect(m, 240) for s, m in zip(gateways, marks)]
+        errors = [line for out in won for line in out if line != "1"]
+        check(errors == [], f"{sessions} gateways binding at once: no errors ({errors[:3]})")
+        wins = sum(len(out) for out in won)
+        rows = cluster.sql(db, "SELECT count(*), count(DISTINCT encoded) FROM remote_mapping "
+                               "WHERE encoded LIKE '10.249.60.%'")[0]
+        check(rows == [str(wins), str(wins)] and 200 < wins <= 256,
+              f"{sessions * each} bindings at once of 256 values: {wins} won, each value once "
+              f"({rows})")
+    finally:
+        for s in gateways:
+            s.close()
+
+
 def changes(cluster, db, cursor):
     rows = cluster.sql(db, f"SELECT * FROM ipref_changes_since('{cursor}')")
     return rows
@@ -286,6 +316,7 @@ def main():
         idempotent(cluster)
         concurrent_bind(cluster, pgdb)
         notify(cluster, pgdb)
+        many_binders(cluster, pgdb)
         counts_true(cluster, pgdb)
     if failures:
         print(f"{len(failures)} checks failed")
