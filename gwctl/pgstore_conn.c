@@ -36,11 +36,49 @@ struct pgstore_conn {
 	struct pgstore_conn_stats stats;
 };
 
-int pgstore_conn_new(const struct pgstore_conn_config *config, struct pgstore_conn **out)
+/* libpq's messages span lines ("...failed\n\tIs the server running..."): one line for a log. */
+static void one_line(char *text)
 {
-	struct pgstore_conn *c = calloc(1, sizeof(*c));
+	char *w = text;
+
+	for (const char *r = text; *r; r++) {
+		bool space = *r == '\n' || *r == '\t' || *r == ' ';
+		if (!space || (w > text && w[-1] != ' '))
+			*w++ = space ? ' ' : *r;
+	}
+	while (w > text && w[-1] == ' ')
+		w--;
+	*w = '\0';
+}
+
+/* The conninfo as libpq reads it: a mistake in it is reported once, not retried for ever. */
+static int check_conninfo(const char *conninfo, char *msg, size_t msg_size)
+{
+	char *why = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &why);
+
+	if (!opts) {
+		snprintf(msg, msg_size, "the PostgreSQL conninfo is not valid: %s",
+			 why ? why : "out of memory");
+		one_line(msg);
+		PQfreemem(why);
+		return why ? -EINVAL : -ENOMEM;
+	}
+	PQconninfoFree(opts);
+	return 0;
+}
+
+int pgstore_conn_new(const struct pgstore_conn_config *config, struct pgstore_conn **out, char *msg,
+		     size_t msg_size)
+{
+	struct pgstore_conn *c;
+	int rc;
 
 	*out = NULL;
+	rc = check_conninfo(config->conninfo ? config->conninfo : "", msg, msg_size);
+	if (rc < 0)
+		return rc;
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->config = *config;
@@ -76,17 +114,21 @@ void pgstore_conn_free(struct pgstore_conn *c)
 	free(c);
 }
 
-/* Closes the connection and schedules the next attempt, doubling the wait up to its bound. */
+/*
+ * Closes the connection and schedules the next attempt, doubling the wait up to its bound. A
+ * reason that repeats the last one is logged at debug level only: a database away for an hour
+ * is one warning, not one per attempt.
+ */
 static void fail(struct pgstore_conn *c, int64_t now_ms, const char *what)
 {
 	const char *why = c->pg ? PQerrorMessage(c->pg) : "";
-	size_t n;
+	char error[sizeof(c->error)];
 
-	snprintf(c->error, sizeof(c->error), "%s%s%s", what, *why ? ": " : "", why);
-	n = strlen(c->error);
-	while (n > 0 && (c->error[n - 1] == '\n' || c->error[n - 1] == ' '))
-		c->error[--n] = '\0';
-	log_warn("the PostgreSQL store: %s; trying again in %u ms", c->error, c->backoff_ms);
+	snprintf(error, sizeof(error), "%s%s%s", what, *why ? ": " : "", why);
+	one_line(error);
+	ipr_log(strcmp(error, c->error) == 0 ? IPR_LOG_DEBUG : IPR_LOG_WARN,
+		"the PostgreSQL store: %s; trying again in %u ms", error, c->backoff_ms);
+	memcpy(c->error, error, sizeof(error));
 	if (c->pg)
 		PQfinish(c->pg);
 	c->pg = NULL;

@@ -54,9 +54,13 @@ struct pgstore_conn_stats {
 	uint64_t changes;	/* rows of it passed to on_change */
 };
 
-/* Copies the config (its strings too); starts DOWN, with the first attempt due at once. */
+/*
+ * Copies the config (its strings too); starts DOWN, with the first attempt due at once.
+ * -EINVAL, with libpq's reason in msg, for a conninfo libpq cannot parse: a setting to fix,
+ * not a server to wait for.
+ */
 IPR_MUST_CHECK int pgstore_conn_new(const struct pgstore_conn_config *config,
-				    struct pgstore_conn **out);
+				    struct pgstore_conn **out, char *msg, size_t msg_size);
 void pgstore_conn_free(struct pgstore_conn *c);
 
 /*

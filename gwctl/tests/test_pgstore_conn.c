@@ -18,9 +18,9 @@
 #include "schema.h"
 
 /*
- * Run by tests/store-pg/test_conn.py, which starts the cluster and passes the conninfo of a
- * migrated-or-empty database (IPREF_PG_CONNINFO) and of one the tests may spoil
- * (IPREF_PG_CONNINFO_SPARE).
+ * The tests that need a server run when tests/store-pg/test_conn.py starts the cluster and
+ * passes the conninfo of a fresh database (IPREF_PG_CONNINFO) and of one the tests may spoil
+ * (IPREF_PG_CONNINFO_SPARE); the others run in the suite unit too.
  */
 static const char *conninfo;
 static const char *spare_conninfo;
@@ -57,8 +57,9 @@ static struct pgstore_conn *conn_new(const char *info, const char *gateway, stru
 		.arg = seen,
 	};
 	struct pgstore_conn *c;
+	char msg[256];
 
-	assert_int_equal(pgstore_conn_new(&cfg, &c), 0);
+	assert_int_equal(pgstore_conn_new(&cfg, &c, msg, sizeof(msg)), 0);
 	return c;
 }
 
@@ -218,6 +219,7 @@ static void test_database_away(void **state)
 	assert_true(waits[2] > 100 && waits[2] <= 200);
 	assert_true(waits[5] > 200 && waits[5] <= 400);
 	assert_non_null(strstr(pgstore_conn_error(a), "cannot connect"));
+	assert_null(strchr(pgstore_conn_error(a), '\n')); /* one line for the journal */
 	pgstore_conn_free(a);
 }
 
@@ -247,21 +249,44 @@ static void test_foreign_and_newer(void **state)
 	PQfinish(w);
 }
 
+/* A conninfo libpq cannot read is a mistake in the setting, refused at once, not retried. */
+static void test_bad_conninfo(void **state)
+{
+	static const char *const bad[] = { "host", "host='unterminated", "nosuchkey=1",
+					   "postgresql://[::1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pgstore_conn_config cfg = { .conninfo = bad[i], .gateway = "gw-a" };
+		struct pgstore_conn *c = (struct pgstore_conn *)&cfg;
+		char msg[256] = "";
+
+		assert_int_equal(pgstore_conn_new(&cfg, &c, msg, sizeof(msg)), -EINVAL);
+		assert_null(c);
+		assert_non_null(strstr(msg, "the PostgreSQL conninfo is not valid: "));
+		assert_null(strchr(msg, '\n'));
+	}
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	const struct CMUnitTest with_server[] = {
 		cmocka_unit_test(test_connect_and_migrate),
 		cmocka_unit_test(test_hears_other_gateway),
 		cmocka_unit_test(test_reconnect_resyncs),
-		cmocka_unit_test(test_database_away),
 		cmocka_unit_test(test_foreign_and_newer),
 	};
+	const struct CMUnitTest without[] = {
+		cmocka_unit_test(test_database_away),
+		cmocka_unit_test(test_bad_conninfo),
+	};
+	int failed;
 
 	conninfo = getenv("IPREF_PG_CONNINFO");
 	spare_conninfo = getenv("IPREF_PG_CONNINFO_SPARE");
+	failed = cmocka_run_group_tests_name("no server", without, NULL, NULL);
+	/* the suite unit runs the rest without a server; store-pg with one */
 	if (!conninfo || !spare_conninfo) {
-		printf("SKIP: run by tests/store-pg/test_conn.py, which starts PostgreSQL\n");
-		return 77;
+		printf("the tests with a server run in tests/store-pg/test_conn.py\n");
+		return failed;
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return failed + cmocka_run_group_tests_name("with a server", with_server, NULL, NULL);
 }
