@@ -28,6 +28,10 @@ APPLICATION_ID = 0x49505246
 USER = "postgres"
 
 
+def _terminated(signum, frame):
+    raise SystemExit(f"terminated by signal {signum}")
+
+
 def skip(why):
     print(f"SKIP: {why}")
     sys.exit(SKIP)
@@ -72,6 +76,9 @@ class Cluster:
         self.proc = None
 
     def __enter__(self):
+        # meson's timeout sends SIGTERM: unwind through __exit__, so the server (in a session of
+        # its own, out of reach of a signal to the test's group) is stopped and its folder goes
+        signal.signal(signal.SIGTERM, _terminated)
         try:
             self._start()
         except BaseException:
