@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +309,19 @@ static void service(struct pgstore_conn *c, int64_t now_ms)
 		send_read(c, now_ms);
 }
 
+/* libpq asks PQconnectPoll to be called only once the socket is ready for what it waits for. */
+static bool socket_ready(const struct pgstore_conn *c)
+{
+	struct pollfd p = {
+		.fd = PQsocket(c->pg),
+		.events = c->polling == PGRES_POLLING_WRITING ? POLLOUT : POLLIN,
+	};
+
+	if (p.fd < 0)
+		return true; /* no socket yet: PQconnectPoll makes the next one */
+	return poll(&p, 1, 0) > 0;
+}
+
 void pgstore_conn_process(struct pgstore_conn *c, int64_t now_ms)
 {
 	switch (c->state) {
@@ -316,6 +330,11 @@ void pgstore_conn_process(struct pgstore_conn *c, int64_t now_ms)
 			start_connect(c, now_ms);
 		break;
 	case PGSTORE_CONNECTING:
+		if (!socket_ready(c)) {
+			if (now_ms >= c->deadline_ms)
+				fail(c, now_ms, "timed out connecting");
+			break;
+		}
 		c->polling = PQconnectPoll(c->pg);
 		if (c->polling == PGRES_POLLING_FAILED)
 			fail(c, now_ms, "cannot connect");
