@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "schema.h"
 
@@ -26,6 +27,32 @@ static int exec_ok(PGconn *conn, const char *sql, char *msg, size_t msg_size)
 }
 
 /*
+ * A database with tables or views but no ipref_schema belongs to someone else: gwctld adds
+ * nothing to it (as it refuses an SQLite file of another application).
+ */
+static int check_not_foreign(PGconn *conn, char *msg, size_t msg_size)
+{
+	static const char sql[] =
+		"SELECT to_regclass('ipref_schema') IS NULL AND EXISTS (SELECT FROM pg_class c"
+		" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"
+		" AND c.relkind IN ('r', 'v', 'p', 'm', 'f'))";
+	PGresult *res = PQexec(conn, sql);
+	int rc = 0;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		snprintf(msg, msg_size, "the PostgreSQL store: %s", PQerrorMessage(conn));
+		rc = -EIO;
+	} else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+		snprintf(msg, msg_size,
+			 "the PostgreSQL database is not an IPREF store (it holds other tables and"
+			 " no ipref_schema): give gwctld a database of its own");
+		rc = -EPROTO;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/*
  * Inside the open transaction, with the lock held: the version ipref_schema records, made (0)
  * on a database that has none.
  */
@@ -40,6 +67,9 @@ static int read_version(PGconn *conn, unsigned *version, char *msg, size_t msg_s
 	PGresult *res;
 	int rc = 0;
 
+	rc = check_not_foreign(conn, msg, msg_size);
+	if (rc < 0)
+		return rc;
 	snprintf(sql, sizeof(sql), fmt, SCHEMA_APPLICATION_ID);
 	res = PQexec(conn, sql);
 

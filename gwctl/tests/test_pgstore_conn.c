@@ -234,7 +234,7 @@ static void test_database_away(void **state)
 	pgstore_conn_free(a);
 }
 
-/* A database of another application, and one a newer gwctld migrated: refused, left alone. */
+/* Databases of other applications, and one a newer gwctld migrated: refused, left alone. */
 static void test_foreign_and_newer(void **state)
 {
 	struct seen seen = { 0 };
@@ -242,6 +242,17 @@ static void test_foreign_and_newer(void **state)
 	struct pgstore_conn *a;
 	struct pgstore_conn_stats st;
 	char text[128];
+
+	/* tables of someone else's, no ipref_schema: nothing is added */
+	sql(w, "CREATE TABLE accounts (id integer)");
+	a = conn_new(spare_conninfo, "gw-a", &seen);
+	DRIVE(a, (pgstore_conn_stats(a, &st), st.failures > 0));
+	assert_non_null(strstr(pgstore_conn_error(a), "holds other tables and no ipref_schema"));
+	pgstore_conn_free(a);
+	sql(w, "DO $$ BEGIN IF to_regclass('ipref_schema') IS NOT NULL OR"
+	       " to_regclass('local_mapping') IS NOT NULL THEN"
+	       " RAISE 'gwctld wrote to a database of another application'; END IF; END $$");
+	sql(w, "DROP TABLE accounts");
 
 	sql(w, "CREATE TABLE ipref_schema (application_id bigint NOT NULL, version integer NOT"
 	       " NULL); INSERT INTO ipref_schema VALUES (42, 1)");
