@@ -1,0 +1,402 @@
+/* The PostgreSQL store's connection, driven by the event loop: connect, migrate, listen, resync. */
+#include "pgstore_conn.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pgstore_schema.h"
+
+/* How long one attempt to connect may take before it counts as failed. */
+#define CONNECT_TIMEOUT_MS 5000
+
+static const char LOG_SQL[] = "SELECT seq, next_cursor, gateway, tbl, op, key"
+			      " FROM ipref_changes_since($1::xid8)";
+
+struct pgstore_conn {
+	char *conninfo;
+	char *gateway;
+	struct pgstore_conn_config config;
+
+	PGconn *pg;
+	enum pgstore_state state;
+	PostgresPollingStatusType polling; /* what PQconnectPoll waits for while CONNECTING */
+	int64_t deadline_ms;		   /* DOWN: next attempt; CONNECTING: give up */
+	uint32_t backoff_ms;
+	int64_t next_read_ms; /* READY: the log is read by then even without a NOTIFY */
+	bool reading;	      /* a read of the log is in flight */
+	bool dirty;	      /* a NOTIFY came (or a reconnect): read the log */
+	bool flushing;	      /* a query is still being sent */
+	char cursor[32];      /* xid8 the next read starts at; "" before the first connect */
+	unsigned version;
+	char error[256];
+	struct pgstore_conn_stats stats;
+};
+
+/* libpq's messages span lines ("...failed\n\tIs the server running..."): one line for a log. */
+static void one_line(char *text)
+{
+	char *w = text;
+
+	for (const char *r = text; *r; r++) {
+		bool space = *r == '\n' || *r == '\t' || *r == ' ';
+		if (!space || (w > text && w[-1] != ' '))
+			*w++ = space ? ' ' : *r;
+	}
+	while (w > text && w[-1] == ' ')
+		w--;
+	*w = '\0';
+}
+
+/* The conninfo as libpq reads it: a mistake in it is reported once, not retried for ever. */
+static int check_conninfo(const char *conninfo, char *msg, size_t msg_size)
+{
+	char *why = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &why);
+
+	if (!opts) {
+		snprintf(msg, msg_size, "the PostgreSQL conninfo is not valid: %s",
+			 why ? why : "out of memory");
+		one_line(msg);
+		PQfreemem(why);
+		return why ? -EINVAL : -ENOMEM;
+	}
+	PQconninfoFree(opts);
+	return 0;
+}
+
+int pgstore_conn_new(const struct pgstore_conn_config *config, struct pgstore_conn **out, char *msg,
+		     size_t msg_size)
+{
+	struct pgstore_conn *c;
+	int rc;
+
+	*out = NULL;
+	rc = check_conninfo(config->conninfo ? config->conninfo : "", msg, msg_size);
+	if (rc < 0)
+		return rc;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->config = *config;
+	c->conninfo = strdup(config->conninfo ? config->conninfo : "");
+	c->gateway = strdup(config->gateway ? config->gateway : "");
+	if (!c->conninfo || !c->gateway) {
+		pgstore_conn_free(c);
+		return -ENOMEM;
+	}
+	c->config.conninfo = c->conninfo;
+	c->config.gateway = c->gateway;
+	if (c->config.backoff_min_ms == 0)
+		c->config.backoff_min_ms = 100;
+	if (c->config.backoff_max_ms < c->config.backoff_min_ms)
+		c->config.backoff_max_ms = c->config.backoff_min_ms;
+	if (c->config.resync_ms == 0)
+		c->config.resync_ms = 1000;
+	c->backoff_ms = c->config.backoff_min_ms;
+	c->state = PGSTORE_DOWN;
+	c->deadline_ms = 0;
+	*out = c;
+	return 0;
+}
+
+void pgstore_conn_free(struct pgstore_conn *c)
+{
+	if (!c)
+		return;
+	if (c->pg)
+		PQfinish(c->pg);
+	free(c->conninfo);
+	free(c->gateway);
+	free(c);
+}
+
+/*
+ * Closes the connection and schedules the next attempt, doubling the wait up to its bound. A
+ * reason that repeats the last one is logged at debug level only: a database away for an hour
+ * is one warning, not one per attempt.
+ */
+static void fail(struct pgstore_conn *c, int64_t now_ms, const char *what)
+{
+	const char *why = c->pg ? PQerrorMessage(c->pg) : "";
+	char error[sizeof(c->error)];
+
+	snprintf(error, sizeof(error), "%s%s%s", what, *why ? ": " : "", why);
+	one_line(error);
+	ipr_log(strcmp(error, c->error) == 0 ? IPR_LOG_DEBUG : IPR_LOG_WARN,
+		"the PostgreSQL store: %s; trying again in %u ms", error, c->backoff_ms);
+	memcpy(c->error, error, sizeof(error));
+	if (c->pg)
+		PQfinish(c->pg);
+	c->pg = NULL;
+	c->state = PGSTORE_DOWN;
+	c->reading = c->flushing = false;
+	c->deadline_ms = now_ms + c->backoff_ms;
+	c->backoff_ms = c->backoff_ms > c->config.backoff_max_ms / 2 ? c->config.backoff_max_ms
+								     : c->backoff_ms * 2;
+	c->stats.failures++;
+}
+
+static void start_connect(struct pgstore_conn *c, int64_t now_ms)
+{
+	c->pg = PQconnectStart(c->conninfo);
+	if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) {
+		fail(c, now_ms, "cannot connect");
+		return;
+	}
+	c->state = PGSTORE_CONNECTING;
+	/* libpq's contract: act as if the last poll asked to write */
+	c->polling = PGRES_POLLING_WRITING;
+	c->deadline_ms = now_ms + CONNECT_TIMEOUT_MS;
+}
+
+static bool exec_ok(struct pgstore_conn *c, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+	bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+
+	PQclear(res);
+	return ok;
+}
+
+/* The cursor of "from now on": every transaction older than this one's snapshot has ended. */
+static bool read_horizon(struct pgstore_conn *c)
+{
+	PGresult *res = PQexec(c->pg, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+
+	if (ok)
+		snprintf(c->cursor, sizeof(c->cursor), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * Connected: name the gateway for the triggers, migrate, listen; the first connect starts
+ * reading the log from now (the caller loads the tables themselves), a reconnect from where
+ * the last read ended, so what changed meanwhile is read at once.
+ */
+static void on_connected(struct pgstore_conn *c, int64_t now_ms)
+{
+	const char *params[] = { c->gateway };
+	char msg[256];
+	int rc;
+
+	/* the migrations' IF NOT EXISTS would otherwise print notices on stderr */
+	if (!exec_ok(c, "SET client_min_messages = warning", 0, NULL) ||
+	    !exec_ok(c, "SELECT set_config('ipref.gateway', $1, false)", 1, params)) {
+		fail(c, now_ms, "cannot set ipref.gateway");
+		return;
+	}
+	rc = pgstore_migrate(c->pg, &c->version, msg, sizeof(msg));
+	if (rc < 0) {
+		fail(c, now_ms, msg);
+		return;
+	}
+	if (!exec_ok(c, "LISTEN ipref_changes", 0, NULL)) {
+		fail(c, now_ms, "cannot LISTEN");
+		return;
+	}
+	if (!c->cursor[0] && !read_horizon(c)) {
+		fail(c, now_ms, "cannot read the change log's horizon");
+		return;
+	}
+	if (PQsetnonblocking(c->pg, 1) != 0) {
+		fail(c, now_ms, "cannot make the connection non-blocking");
+		return;
+	}
+	c->state = PGSTORE_READY;
+	c->backoff_ms = c->config.backoff_min_ms;
+	c->dirty = true;
+	c->error[0] = '\0';
+	c->stats.connects++;
+	log_info("the PostgreSQL store: connected as gateway \"%s\", schema version %u", c->gateway,
+		 c->version);
+}
+
+static void send_read(struct pgstore_conn *c, int64_t now_ms)
+{
+	const char *params[] = { c->cursor };
+	int flushed;
+
+	if (!PQsendQueryParams(c->pg, LOG_SQL, 1, NULL, params, NULL, NULL, 0)) {
+		fail(c, now_ms, "cannot read the change log");
+		return;
+	}
+	flushed = PQflush(c->pg);
+	if (flushed < 0) {
+		fail(c, now_ms, "cannot read the change log");
+		return;
+	}
+	c->flushing = flushed == 1;
+	c->reading = true;
+	c->dirty = false;
+	c->next_read_ms = now_ms + c->config.resync_ms;
+	c->stats.log_reads++;
+}
+
+/* Rows of one result: each to on_change, and the cursor past them. */
+static int take_rows(struct pgstore_conn *c, PGresult *res)
+{
+	int rows = PQntuples(res);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 6)
+		return -EIO;
+	for (int i = 0; i < rows; i++) {
+		struct pgstore_change ch = {
+			.seq = strtoll(PQgetvalue(res, i, 0), NULL, 10),
+			.gateway = PQgetvalue(res, i, 2),
+			.table = PQgetvalue(res, i, 3),
+			.op = PQgetvalue(res, i, 4),
+			.key = PQgetvalue(res, i, 5),
+		};
+		c->stats.changes++;
+		if (c->config.on_change)
+			c->config.on_change(c->config.arg, &ch);
+	}
+	if (rows > 0)
+		snprintf(c->cursor, sizeof(c->cursor), "%s", PQgetvalue(res, rows - 1, 1));
+	return 0;
+}
+
+static void take_notifies(struct pgstore_conn *c)
+{
+	PGnotify *n;
+
+	while ((n = PQnotifies(c->pg))) {
+		c->stats.notifications++;
+		c->dirty = true;
+		PQfreemem(n);
+	}
+}
+
+static void service(struct pgstore_conn *c, int64_t now_ms)
+{
+	if (!PQconsumeInput(c->pg) || PQstatus(c->pg) == CONNECTION_BAD) {
+		fail(c, now_ms, "lost the connection");
+		return;
+	}
+	if (c->flushing) {
+		int flushed = PQflush(c->pg);
+		if (flushed < 0) {
+			fail(c, now_ms, "lost the connection");
+			return;
+		}
+		c->flushing = flushed == 1;
+	}
+	take_notifies(c);
+	while (c->reading && !PQisBusy(c->pg)) {
+		PGresult *res = PQgetResult(c->pg);
+		if (!res) {
+			c->reading = false;
+			break;
+		}
+		int rc = take_rows(c, res);
+		PQclear(res);
+		if (rc < 0) {
+			fail(c, now_ms, "cannot read the change log");
+			return;
+		}
+	}
+	/* one read with the rows may have come before them: the next read tells */
+	take_notifies(c);
+	if (!c->reading && (c->dirty || now_ms >= c->next_read_ms))
+		send_read(c, now_ms);
+}
+
+/* libpq asks PQconnectPoll to be called only once the socket is ready for what it waits for. */
+static bool socket_ready(const struct pgstore_conn *c)
+{
+	struct pollfd p = {
+		.fd = PQsocket(c->pg),
+		.events = c->polling == PGRES_POLLING_WRITING ? POLLOUT : POLLIN,
+	};
+
+	if (p.fd < 0)
+		return true; /* no socket yet: PQconnectPoll makes the next one */
+	return poll(&p, 1, 0) > 0;
+}
+
+void pgstore_conn_process(struct pgstore_conn *c, int64_t now_ms)
+{
+	switch (c->state) {
+	case PGSTORE_DOWN:
+		if (now_ms >= c->deadline_ms)
+			start_connect(c, now_ms);
+		break;
+	case PGSTORE_CONNECTING:
+		if (!socket_ready(c)) {
+			if (now_ms >= c->deadline_ms)
+				fail(c, now_ms, "timed out connecting");
+			break;
+		}
+		c->polling = PQconnectPoll(c->pg);
+		if (c->polling == PGRES_POLLING_FAILED)
+			fail(c, now_ms, "cannot connect");
+		else if (c->polling == PGRES_POLLING_OK)
+			on_connected(c, now_ms);
+		else if (now_ms >= c->deadline_ms)
+			fail(c, now_ms, "timed out connecting");
+		break;
+	case PGSTORE_READY:
+		service(c, now_ms);
+		break;
+	}
+}
+
+int pgstore_conn_fd(const struct pgstore_conn *c, bool *want_write)
+{
+	*want_write = false;
+	if (c->state == PGSTORE_DOWN || !c->pg)
+		return -1;
+	if (c->state == PGSTORE_CONNECTING)
+		*want_write = c->polling == PGRES_POLLING_WRITING;
+	else
+		*want_write = c->flushing;
+	return PQsocket(c->pg);
+}
+
+int64_t pgstore_conn_timeout_ms(const struct pgstore_conn *c, int64_t now_ms)
+{
+	int64_t due;
+
+	switch (c->state) {
+	case PGSTORE_DOWN:
+	case PGSTORE_CONNECTING:
+		due = c->deadline_ms;
+		break;
+	case PGSTORE_READY:
+		if (c->reading)
+			return -1;
+		due = c->dirty ? now_ms : c->next_read_ms;
+		break;
+	default:
+		return -1;
+	}
+	return due > now_ms ? due - now_ms : 0;
+}
+
+enum pgstore_state pgstore_conn_state(const struct pgstore_conn *c)
+{
+	return c->state;
+}
+
+const char *pgstore_conn_error(const struct pgstore_conn *c)
+{
+	return c->error;
+}
+
+void pgstore_conn_stats(const struct pgstore_conn *c, struct pgstore_conn_stats *out)
+{
+	*out = c->stats;
+}
+
+unsigned pgstore_conn_version(const struct pgstore_conn *c)
+{
+	return c->version;
+}

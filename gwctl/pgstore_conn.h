@@ -1,0 +1,86 @@
+/* The PostgreSQL store's connection: connect, migrate, hear the other gateways' changes. */
+#ifndef GWCTL_PGSTORE_CONN_H
+#define GWCTL_PGSTORE_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/*
+ * One connection of a gateway to the site's shared store (docs/store.md, "Several gateways"),
+ * driven by the caller's event loop and never blocking it, but for the migrations run once
+ * connected: connects from a libpq conninfo (PQconnectStart), brings the schema up to date,
+ * LISTENs on ipref_changes, and reads the change log (ipref_changes_since) after every
+ * notification, every resync_ms, and after every reconnect from where it had got to, so no
+ * change is missed while the database was away. A lost connection is retried with back-off
+ * (doubling from backoff_min_ms to backoff_max_ms, reset once connected).
+ *
+ * Not yet the store's engine: gwctld's store (store.c) does not use it yet.
+ */
+struct pgstore_conn;
+
+/* One row of the change log: what another (or this) gateway changed; read the row for more. */
+struct pgstore_change {
+	int64_t seq;
+	const char *gateway; /* the writer's gateway-id, "" for psql by hand */
+	const char *table;   /* local_mapping, remote_mapping, quarantine */
+	const char *op;	     /* insert, update, delete */
+	const char *key;     /* the row's unique value: ref, encoded, value */
+};
+
+struct pgstore_conn_config {
+	const char *conninfo; /* libpq's "host=... dbname=..." or a postgresql:// URI */
+	const char *gateway;  /* this gateway's id, sent as ipref.gateway */
+	uint32_t backoff_min_ms;
+	uint32_t backoff_max_ms;
+	uint32_t resync_ms; /* read the log this often even without a notification */
+	void (*on_change)(void *arg, const struct pgstore_change *change);
+	void *arg;
+};
+
+enum pgstore_state {
+	PGSTORE_DOWN,	    /* waiting for the next attempt */
+	PGSTORE_CONNECTING, /* the connection is being made */
+	PGSTORE_READY,	    /* connected, migrated, listening */
+};
+
+struct pgstore_conn_stats {
+	uint64_t connects;	/* connections made ready */
+	uint64_t failures;	/* attempts that failed and connections lost */
+	uint64_t notifications; /* NOTIFYs received */
+	uint64_t log_reads;	/* reads of the change log */
+	uint64_t changes;	/* rows of it passed to on_change */
+};
+
+/*
+ * Copies the config (its strings too); starts DOWN, with the first attempt due at once.
+ * -EINVAL, with libpq's reason in msg, for a conninfo libpq cannot parse: a setting to fix,
+ * not a server to wait for.
+ */
+IPR_MUST_CHECK int pgstore_conn_new(const struct pgstore_conn_config *config,
+				    struct pgstore_conn **out, char *msg, size_t msg_size);
+void pgstore_conn_free(struct pgstore_conn *c);
+
+/*
+ * What to wait for: the socket (-1 while DOWN) and whether for reading or writing, and how
+ * many ms until pgstore_conn_process is due anyway (-1: only when the socket is ready).
+ */
+int pgstore_conn_fd(const struct pgstore_conn *c, bool *want_write);
+int64_t pgstore_conn_timeout_ms(const struct pgstore_conn *c, int64_t now_ms);
+/*
+ * Does what is due: the next step of connecting, reading notifications and the log's rows
+ * (on_change for each). Never fails: a failure closes the connection and schedules the next
+ * attempt (pgstore_conn_error says why).
+ */
+void pgstore_conn_process(struct pgstore_conn *c, int64_t now_ms);
+
+enum pgstore_state pgstore_conn_state(const struct pgstore_conn *c);
+/* The last failure in a sentence ("" when none since the last connect). */
+const char *pgstore_conn_error(const struct pgstore_conn *c);
+void pgstore_conn_stats(const struct pgstore_conn *c, struct pgstore_conn_stats *out);
+/* The schema version found or made at the last connect (0 before). */
+unsigned pgstore_conn_version(const struct pgstore_conn *c);
+
+#endif

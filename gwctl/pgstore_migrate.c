@@ -1,0 +1,147 @@
+/* The PostgreSQL store's migrations run on a connection, as gwctld's SQLite store runs its own. */
+#include "pgstore_schema.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema.h"
+
+/* The advisory lock every migration takes: the application id, "IPRF". */
+#define LOCK_SQL "SELECT pg_advisory_xact_lock(%d)"
+
+static int exec_ok(PGconn *conn, const char *sql, char *msg, size_t msg_size)
+{
+	PGresult *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		snprintf(msg, msg_size, "the PostgreSQL store: %s", PQerrorMessage(conn));
+		rc = -EIO;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * A database with tables or views but no ipref_schema belongs to someone else: gwctld adds
+ * nothing to it (as it refuses an SQLite file of another application).
+ */
+static int check_not_foreign(PGconn *conn, char *msg, size_t msg_size)
+{
+	static const char sql[] =
+		"SELECT to_regclass('ipref_schema') IS NULL AND EXISTS (SELECT FROM pg_class c"
+		" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"
+		" AND c.relkind IN ('r', 'v', 'p', 'm', 'f'))";
+	PGresult *res = PQexec(conn, sql);
+	int rc = 0;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		snprintf(msg, msg_size, "the PostgreSQL store: %s", PQerrorMessage(conn));
+		rc = -EIO;
+	} else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+		snprintf(msg, msg_size,
+			 "the PostgreSQL database is not an IPREF store (it holds other tables and"
+			 " no ipref_schema): give gwctld a database of its own");
+		rc = -EPROTO;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * Inside the open transaction, with the lock held: the version ipref_schema records, made (0)
+ * on a database that has none.
+ */
+static int read_version(PGconn *conn, unsigned *version, char *msg, size_t msg_size)
+{
+	static const char fmt[] = "CREATE TABLE IF NOT EXISTS ipref_schema (application_id bigint"
+				  " NOT NULL, version integer NOT NULL);"
+				  "INSERT INTO ipref_schema SELECT %d, 0"
+				  " WHERE NOT EXISTS (SELECT FROM ipref_schema);"
+				  "SELECT application_id, version FROM ipref_schema";
+	char sql[sizeof(fmt) + 16];
+	PGresult *res;
+	int rc = 0;
+
+	rc = check_not_foreign(conn, msg, msg_size);
+	if (rc < 0)
+		return rc;
+	snprintf(sql, sizeof(sql), fmt, SCHEMA_APPLICATION_ID);
+	res = PQexec(conn, sql);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snprintf(msg, msg_size, "the PostgreSQL store: %s", PQerrorMessage(conn));
+		rc = -EIO;
+		goto out;
+	}
+	if (PQntuples(res) != 1 ||
+	    strtoll(PQgetvalue(res, 0, 0), NULL, 10) != SCHEMA_APPLICATION_ID) {
+		snprintf(
+			msg, msg_size,
+			"the PostgreSQL database is not an IPREF store (ipref_schema has %d rows or"
+			" another application id)",
+			PQntuples(res));
+		rc = -EPROTO;
+		goto out;
+	}
+	*version = (unsigned)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+out:
+	PQclear(res);
+	return rc;
+}
+
+/* One step: the migration after the version found, in a transaction of its own. */
+static int migrate_one(PGconn *conn, unsigned *version, bool *done, char *msg, size_t msg_size)
+{
+	char set[64];
+	int rc = exec_ok(conn, "BEGIN", msg, msg_size);
+
+	if (rc < 0)
+		return rc;
+	snprintf(set, sizeof(set), LOCK_SQL, SCHEMA_APPLICATION_ID);
+	rc = exec_ok(conn, set, msg, msg_size);
+	if (rc == 0)
+		rc = read_version(conn, version, msg, msg_size);
+	if (rc == 0 && *version > pgstore_schema_version) {
+		snprintf(msg, msg_size,
+			 "the PostgreSQL store has schema version %u, newer than this gwctld knows"
+			 " (%u): upgrade gwctld",
+			 *version, pgstore_schema_version);
+		rc = -EPROTONOSUPPORT;
+	}
+	*done = rc == 0 && *version == pgstore_schema_version;
+	if (rc < 0 || *done)
+		goto out;
+	rc = exec_ok(conn, pgstore_schema_migrations[*version], msg, msg_size);
+	if (rc < 0)
+		goto out;
+	snprintf(set, sizeof(set), "UPDATE ipref_schema SET version = %u", *version + 1);
+	rc = exec_ok(conn, set, msg, msg_size);
+	if (rc < 0)
+		goto out;
+	rc = exec_ok(conn, "COMMIT", msg, msg_size);
+	if (rc == 0)
+		++*version;
+	return rc;
+out:
+	/* a failure, or nothing to do: the transaction wrote nothing worth keeping */
+	PQclear(PQexec(conn, "ROLLBACK"));
+	return rc;
+}
+
+int pgstore_migrate(PGconn *conn, unsigned *version, char *msg, size_t msg_size)
+{
+	unsigned v = 0;
+	bool done = false;
+	int rc = 0;
+
+	while (!done && rc == 0)
+		rc = migrate_one(conn, &v, &done, msg, msg_size);
+	if (rc == 0 && version)
+		*version = v;
+	return rc;
+}

@@ -1,0 +1,24 @@
+/* The PostgreSQL store's migrations compiled into gwctld (generated from schema/pg/). */
+#ifndef GWCTL_PGSTORE_SCHEMA_H
+#define GWCTL_PGSTORE_SCHEMA_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "err.h"
+
+/* pgstore_schema_migrations[i] brings a store from version i to i + 1 (schema/pg/README.md). */
+extern const char *const pgstore_schema_migrations[];
+extern const unsigned pgstore_schema_version;
+
+/*
+ * Brings the database of conn up to date: each migration the table ipref_schema says is not
+ * applied runs in one transaction that also records it, under an advisory lock, so gateways
+ * starting together migrate once. Blocks (a migration may take a while on a large store); run
+ * at start. Refuses, with a sentence in msg, a database of another application (-EPROTO) or one
+ * a newer gwctld migrated (-EPROTONOSUPPORT); -EIO when the server failed a statement.
+ * *version (may be NULL) is the version found or made.
+ */
+IPR_MUST_CHECK int pgstore_migrate(PGconn *conn, unsigned *version, char *msg, size_t msg_size);
+
+#endif

@@ -1,0 +1,314 @@
+/* The PostgreSQL store's connection (gwctl/pgstore_conn.c) against a throwaway cluster. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bucket.h"
+#include "pgstore_conn.h"
+#include "pgstore_schema.h"
+#include "schema.h"
+
+/*
+ * The tests that need a server run when tests/store-pg/test_conn.py starts the cluster and
+ * passes the conninfo of a fresh database (IPREF_PG_CONNINFO) and of one the tests may spoil
+ * (IPREF_PG_CONNINFO_SPARE); the others run in the suite unit too.
+ */
+static const char *conninfo;
+static const char *spare_conninfo;
+
+struct seen {
+	int count;
+	char key[64];
+	char gateway[64];
+	char table[32];
+	char op[16];
+};
+
+static void on_change(void *arg, const struct pgstore_change *ch)
+{
+	struct seen *s = arg;
+
+	s->count++;
+	snprintf(s->key, sizeof(s->key), "%s", ch->key);
+	snprintf(s->gateway, sizeof(s->gateway), "%s", ch->gateway);
+	snprintf(s->table, sizeof(s->table), "%s", ch->table);
+	snprintf(s->op, sizeof(s->op), "%s", ch->op);
+}
+
+static struct pgstore_conn *conn_new(const char *info, const char *gateway, struct seen *seen)
+{
+	struct pgstore_conn_config cfg = {
+		.conninfo = info,
+		.gateway = gateway,
+		.backoff_min_ms = 50,
+		.backoff_max_ms = 400,
+		.resync_ms =
+			60000, /* longer than any test: reads come from NOTIFY or a reconnect */
+		.on_change = on_change,
+		.arg = seen,
+	};
+	struct pgstore_conn *c;
+	char msg[256];
+
+	assert_int_equal(pgstore_conn_new(&cfg, &c, msg, sizeof(msg)), 0);
+	return c;
+}
+
+/* One turn of an event loop: poll the socket for what it wants, up to the timeout, process. */
+static void turn(struct pgstore_conn *c)
+{
+	bool want_write;
+	int fd = pgstore_conn_fd(c, &want_write);
+	int64_t timeout = pgstore_conn_timeout_ms(c, ipr_clock_ms());
+	struct pollfd p = { .fd = fd, .events = want_write ? POLLOUT : POLLIN };
+
+	if (timeout < 0 || timeout > 100)
+		timeout = 100;
+	(void)poll(&p, fd >= 0 ? 1 : 0, (int)timeout);
+	pgstore_conn_process(c, ipr_clock_ms());
+}
+
+/* Turns the loop until cond holds, for at most 30 s. */
+#define DRIVE(c, cond)                                   \
+	do {                                             \
+		int64_t end_ = ipr_clock_ms() + 30000;   \
+		while (!(cond) && ipr_clock_ms() < end_) \
+			turn(c);                         \
+		assert_true(cond);                       \
+	} while (0)
+
+static PGconn *plain(const char *info, const char *gateway)
+{
+	PGconn *pg = PQconnectdb(info);
+	const char *params[] = { gateway };
+	PGresult *res;
+
+	assert_int_equal(PQstatus(pg), CONNECTION_OK);
+	res = PQexecParams(pg, "SELECT set_config('ipref.gateway', $1, false)", 1, NULL, params,
+			   NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	return pg;
+}
+
+static void sql(PGconn *pg, const char *text)
+{
+	PGresult *res = PQexec(pg, text);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", text, PQerrorMessage(pg));
+	PQclear(res);
+}
+
+static void bind_encoded(PGconn *pg, const char *encoded, const char *ref)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "INSERT INTO remote_mapping (kind, encoded, family, context, ref, expires, source,"
+		 " created) VALUES (3, '%s', 4, '192.0.2.70', '%s', 2000000000, 'resolver', 1)",
+		 encoded, ref);
+	sql(pg, text);
+}
+
+/* Connects, migrates a fresh database; a second gateway finds it migrated and changes nothing. */
+static void test_connect_and_migrate(void **state)
+{
+	struct seen seen = { 0 };
+	struct pgstore_conn *a = conn_new(conninfo, "gw-a", &seen);
+	struct pgstore_conn *b = conn_new(conninfo, "gw-b", &seen);
+	struct pgstore_conn_stats st;
+
+	assert_int_equal(pgstore_conn_state(a), PGSTORE_DOWN);
+	DRIVE(a, pgstore_conn_state(a) == PGSTORE_READY);
+	assert_int_equal(pgstore_conn_version(a), pgstore_schema_version);
+	DRIVE(b, pgstore_conn_state(b) == PGSTORE_READY);
+	assert_int_equal(pgstore_conn_version(b), pgstore_schema_version);
+	pgstore_conn_stats(a, &st);
+	assert_int_equal(st.connects, 1);
+	assert_int_equal(st.failures, 0);
+	assert_string_equal(pgstore_conn_error(a), "");
+	pgstore_conn_free(a);
+	pgstore_conn_free(b);
+}
+
+/* Another gateway's binding reaches this one through NOTIFY and the change log. */
+static void test_hears_other_gateway(void **state)
+{
+	struct seen seen = { 0 };
+	struct pgstore_conn *a = conn_new(conninfo, "gw-a", &seen);
+	PGconn *w = plain(conninfo, "gw-w");
+	struct pgstore_conn_stats st;
+
+	DRIVE(a, pgstore_conn_state(a) == PGSTORE_READY);
+	bind_encoded(w, "10.249.50.1", "1");
+	DRIVE(a, seen.count == 1);
+	assert_string_equal(seen.key, "10.249.50.1");
+	assert_string_equal(seen.gateway, "gw-w");
+	assert_string_equal(seen.table, "remote_mapping");
+	assert_string_equal(seen.op, "insert");
+	pgstore_conn_stats(a, &st);
+	assert_true(st.notifications >= 1);
+	assert_int_equal(st.changes, 1);
+	PQfinish(w);
+	pgstore_conn_free(a);
+}
+
+/*
+ * The connection cut by the server (as a restart does): reconnects with back-off and reads what
+ * changed while it was away from where it had got to.
+ */
+static void test_reconnect_resyncs(void **state)
+{
+	struct seen seen = { 0 };
+	struct pgstore_conn *a = conn_new(conninfo, "gw-a", &seen);
+	PGconn *w = plain(conninfo, "gw-w");
+	struct pgstore_conn_stats st;
+
+	DRIVE(a, pgstore_conn_state(a) == PGSTORE_READY);
+	bind_encoded(w, "10.249.50.2", "2");
+	DRIVE(a, seen.count == 1 && strcmp(seen.key, "10.249.50.2") == 0);
+	sql(w, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <>"
+	       " pg_backend_pid() AND datname = current_database() AND backend_type ="
+	       " 'client backend'");
+	/* made while a's connection is gone: no NOTIFY can reach it */
+	bind_encoded(w, "10.249.50.3", "3");
+	sql(w, "DELETE FROM remote_mapping WHERE encoded = '10.249.50.2'");
+	DRIVE(a, seen.count == 3);
+	assert_string_equal(seen.key, "10.249.50.2");
+	assert_string_equal(seen.op, "delete");
+	pgstore_conn_stats(a, &st);
+	assert_int_equal(st.connects, 2);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(pgstore_conn_state(a), PGSTORE_READY);
+	PQfinish(w);
+	pgstore_conn_free(a);
+}
+
+/* No server: every attempt fails quickly, the waits double up to their bound, nothing blocks. */
+static void test_database_away(void **state)
+{
+	struct seen seen = { 0 };
+	struct pgstore_conn *a =
+		conn_new("host=/nonexistent-ipref-socket-dir dbname=x", "gw-a", &seen);
+	struct pgstore_conn_stats st;
+	static const int64_t expect[] = { 50, 100, 200, 400, 400, 400 };
+	/* a clock of the test's own, so the waits are exact however slow the machine */
+	int64_t now = 1000000;
+
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		uint64_t before;
+		pgstore_conn_stats(a, &st);
+		before = st.failures;
+		assert_int_equal(pgstore_conn_timeout_ms(a, now), 0); /* the attempt is due */
+		for (int turns = 0; turns < 1000 && st.failures == before; turns++) {
+			bool want_write;
+			struct pollfd p = { .fd = pgstore_conn_fd(a, &want_write) };
+			p.events = want_write ? POLLOUT : POLLIN;
+			if (p.fd >= 0)
+				(void)poll(&p, 1, 100);
+			pgstore_conn_process(a, now);
+			pgstore_conn_stats(a, &st);
+		}
+		assert_int_equal(st.failures, before + 1);
+		assert_int_equal(pgstore_conn_state(a), PGSTORE_DOWN);
+		assert_int_equal(pgstore_conn_fd(a, &(bool){ false }), -1);
+		assert_int_equal(pgstore_conn_timeout_ms(a, now), expect[i]);
+		/* nothing happens before the wait is over */
+		pgstore_conn_process(a, now + expect[i] - 1);
+		assert_int_equal(pgstore_conn_state(a), PGSTORE_DOWN);
+		now += expect[i];
+	}
+	assert_non_null(strstr(pgstore_conn_error(a), "cannot connect"));
+	assert_null(strchr(pgstore_conn_error(a), '\n')); /* one line for the journal */
+	pgstore_conn_free(a);
+}
+
+/* Databases of other applications, and one a newer gwctld migrated: refused, left alone. */
+static void test_foreign_and_newer(void **state)
+{
+	struct seen seen = { 0 };
+	PGconn *w = plain(spare_conninfo, "");
+	struct pgstore_conn *a;
+	struct pgstore_conn_stats st;
+	char text[128];
+
+	/* tables of someone else's, no ipref_schema: nothing is added */
+	sql(w, "CREATE TABLE accounts (id integer)");
+	a = conn_new(spare_conninfo, "gw-a", &seen);
+	DRIVE(a, (pgstore_conn_stats(a, &st), st.failures > 0));
+	assert_non_null(strstr(pgstore_conn_error(a), "holds other tables and no ipref_schema"));
+	pgstore_conn_free(a);
+	sql(w, "DO $$ BEGIN IF to_regclass('ipref_schema') IS NOT NULL OR"
+	       " to_regclass('local_mapping') IS NOT NULL THEN"
+	       " RAISE 'gwctld wrote to a database of another application'; END IF; END $$");
+	sql(w, "DROP TABLE accounts");
+
+	sql(w, "CREATE TABLE ipref_schema (application_id bigint NOT NULL, version integer NOT"
+	       " NULL); INSERT INTO ipref_schema VALUES (42, 1)");
+	a = conn_new(spare_conninfo, "gw-a", &seen);
+	DRIVE(a, (pgstore_conn_stats(a, &st), st.failures > 0));
+	assert_non_null(strstr(pgstore_conn_error(a), "not an IPREF store"));
+	pgstore_conn_free(a);
+
+	snprintf(text, sizeof(text), "UPDATE ipref_schema SET application_id = %d, version = 99",
+		 SCHEMA_APPLICATION_ID);
+	sql(w, text);
+	a = conn_new(spare_conninfo, "gw-a", &seen);
+	DRIVE(a, (pgstore_conn_stats(a, &st), st.failures > 0));
+	assert_non_null(strstr(pgstore_conn_error(a), "newer than this gwctld knows"));
+	pgstore_conn_free(a);
+	PQfinish(w);
+}
+
+/* A conninfo libpq cannot read is a mistake in the setting, refused at once, not retried. */
+static void test_bad_conninfo(void **state)
+{
+	static const char *const bad[] = { "host", "host='unterminated", "nosuchkey=1",
+					   "postgresql://[::1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pgstore_conn_config cfg = { .conninfo = bad[i], .gateway = "gw-a" };
+		struct pgstore_conn *c = (struct pgstore_conn *)&cfg;
+		char msg[256] = "";
+
+		assert_int_equal(pgstore_conn_new(&cfg, &c, msg, sizeof(msg)), -EINVAL);
+		assert_null(c);
+		assert_non_null(strstr(msg, "the PostgreSQL conninfo is not valid: "));
+		assert_null(strchr(msg, '\n'));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest with_server[] = {
+		cmocka_unit_test(test_connect_and_migrate),
+		cmocka_unit_test(test_hears_other_gateway),
+		cmocka_unit_test(test_reconnect_resyncs),
+		cmocka_unit_test(test_foreign_and_newer),
+	};
+	const struct CMUnitTest without[] = {
+		cmocka_unit_test(test_database_away),
+		cmocka_unit_test(test_bad_conninfo),
+	};
+	int failed;
+
+	conninfo = getenv("IPREF_PG_CONNINFO");
+	spare_conninfo = getenv("IPREF_PG_CONNINFO_SPARE");
+	failed = cmocka_run_group_tests_name("no server", without, NULL, NULL);
+	/* the suite unit runs the rest without a server; store-pg with one */
+	if (!conninfo || !spare_conninfo) {
+		printf("the tests with a server run in tests/store-pg/test_conn.py\n");
+		return failed;
+	}
+	return failed + cmocka_run_group_tests_name("with a server", with_server, NULL, NULL);
+}

@@ -1,0 +1,250 @@
+"""A throwaway PostgreSQL cluster for the tests of the shared store: initdb into a temporary
+folder as the unprivileged `postgres` user, a server listening only on a Unix socket in that
+folder (no TCP port, so tests never meet each other or a system cluster), stopped by its PID
+and removed at the end. Sessions are psql processes fed line by line, so a test can hold a
+transaction open in one while another waits on it.
+
+Skips (exit 77) with a clear message when not root (initdb and the server must run as another
+user than the test's) or when PostgreSQL's server programs are absent."""
+
+import glob
+import os
+import pwd
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from polling import wait_until
+
+SKIP = 77
+# PRAGMA application_id of every store ("IPRF"), kept in ipref_schema on PostgreSQL
+APPLICATION_ID = 0x49505246
+USER = "postgres"
+
+
+def _terminated(signum, frame):
+    raise SystemExit(f"terminated by signal {signum}")
+
+
+def skip(why):
+    print(f"SKIP: {why}")
+    sys.exit(SKIP)
+
+
+def server_bindir():
+    """The folder of initdb and postgres: Debian keeps them out of PATH, per major version."""
+    for d in sorted(glob.glob("/usr/lib/postgresql/*/bin"),
+                    key=lambda p: int(re.sub(r"\D", "", p.split("/")[-2]) or 0), reverse=True):
+        if os.access(os.path.join(d, "initdb"), os.X_OK) and \
+                os.access(os.path.join(d, "postgres"), os.X_OK):
+            return d
+    initdb = shutil.which("initdb")
+    if initdb and shutil.which("postgres"):
+        return os.path.dirname(os.path.realpath(initdb))
+    return None
+
+
+def require():
+    """The server's bin folder and psql; exits 77 saying why when the tests cannot run here."""
+    if os.geteuid() != 0:
+        skip("the PostgreSQL tests run a throwaway cluster as the postgres user: run them as root")
+    bindir = server_bindir()
+    if not bindir:
+        skip("PostgreSQL's server is not installed (Debian: postgresql; tools/setup installs it)")
+    psql = shutil.which("psql") or os.path.join(bindir, "psql")
+    if not os.access(psql, os.X_OK):
+        skip("psql is not installed (Debian: postgresql-client)")
+    try:
+        pwd.getpwnam(USER)
+    except KeyError:
+        skip(f"no user {USER} to run the cluster as (Debian's postgresql package makes it)")
+    return bindir, psql
+
+
+class Cluster:
+    """with Cluster() as pg: a running server; pg.sql(...), pg.session(), pg.createdb(name)."""
+
+    def __init__(self):
+        self.bindir, self.psql = require()
+        self.dir = None
+        self.proc = None
+
+    def __enter__(self):
+        # meson's timeout sends SIGTERM: unwind through __exit__, so the server (in a session of
+        # its own, out of reach of a signal to the test's group) is stopped and its folder goes
+        signal.signal(signal.SIGTERM, _terminated)
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _start(self):
+        user = pwd.getpwnam(USER)
+        self.dir = tempfile.mkdtemp(prefix="ipref-pg-")
+        os.chmod(self.dir, 0o755)
+        self.data = os.path.join(self.dir, "data")
+        self.socket_dir = os.path.join(self.dir, "run")
+        self.log = os.path.join(self.dir, "server.log")
+        for d in (self.data, self.socket_dir):
+            os.mkdir(d, 0o700)
+            os.chown(d, user.pw_uid, user.pw_gid)
+        # trust on the socket only: the folder is the cluster's, and it listens nowhere else
+        subprocess.run([os.path.join(self.bindir, "initdb"), "-D", self.data, "-U", USER,
+                        "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"],
+                       user=user.pw_uid, group=user.pw_gid, cwd=self.dir, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+        with open(self.log, "w") as log:
+            os.chown(self.log, user.pw_uid, user.pw_gid)
+            self.proc = subprocess.Popen(
+                [os.path.join(self.bindir, "postgres"), "-D", self.data, "-k", self.socket_dir,
+                 "-c", "listen_addresses=", "-c", "fsync=off", "-c", "full_page_writes=off",
+                 "-c", "max_connections=40", "-c", "shared_buffers=16MB"],
+                user=user.pw_uid, group=user.pw_gid, cwd=self.dir, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until(self._ready, 60, lambda: "the PostgreSQL server to accept connections; "
+                   f"its log:\n{self.server_log()}")
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"postgres exited with {self.proc.returncode}:\n"
+                                 f"{self.server_log()}")
+        r = subprocess.run(self._psql_cmd("postgres") + ["-c", "SELECT 1"],
+                           capture_output=True, text=True, timeout=30)
+        return r.returncode == 0
+
+    def server_log(self):
+        try:
+            with open(self.log) as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        """Fast shutdown (SIGINT) of the server this cluster started, by its PID; then the
+        folder goes."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+    def conninfo(self, db):
+        """A libpq connection string for database db (the form gwctl.conf will hold)."""
+        return f"host={self.socket_dir} user={USER} dbname={db}"
+
+    def _psql_cmd(self, db):
+        return [self.psql, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", self.socket_dir,
+                "-U", USER, "-d", db]
+
+    def createdb(self, name):
+        self.sql("postgres", f'CREATE DATABASE "{name}"')
+        return name
+
+    def sql(self, db, text, check=True, args=()):
+        """Runs text (one or more statements) in database db; the rows as lists of strings."""
+        r = subprocess.run(self._psql_cmd(db) + list(args) + ["-F", "\t"], input=text,
+                           capture_output=True, text=True, timeout=120)
+        if check and r.returncode != 0:
+            raise AssertionError(f"psql failed ({r.returncode}) on:\n{text}\n{r.stderr}")
+        if not check:
+            return r
+        return [line.split("\t") for line in r.stdout.splitlines()]
+
+    def session(self, db):
+        return Session(self._psql_cmd(db) + ["-F", "\t", "-v", "ON_ERROR_STOP=0"])
+
+
+class Session:
+    """One connection held open: run() waits for its statements' output, send() does not (the
+    statements may wait on a lock), collect() then reads what send() started."""
+
+    def __init__(self, cmd):
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self.lines = queue.Queue()
+        self.marks = 0
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def send(self, text):
+        self.marks += 1
+        mark = f"--ipref-done-{self.marks}--"
+        # a statement runs once its semicolon is read; the mark is echoed after it ran
+        end = "" if text.rstrip().endswith(";") else ";"
+        self.proc.stdin.write(f"{text}{end}\n\\echo {mark}\n")
+        self.proc.stdin.flush()
+        return mark
+
+    def collect(self, mark, seconds=60):
+        out, deadline = [], time.monotonic() + seconds
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"psql session: no answer in {seconds} s; so far: {out}")
+            if line is None:
+                raise AssertionError(f"psql session ended; its output: {out}")
+            if line == mark:
+                return out
+            out.append(line)
+
+    def run(self, text, seconds=60):
+        return self.collect(self.send(text), seconds)
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+def migrations(folder):
+    """{number: (name, path)} of the NNN-name.sql files in folder."""
+    out = {}
+    for path in glob.glob(os.path.join(folder, "*.sql")):
+        m = re.match(r"(\d+)-([\w-]+)\.sql$", os.path.basename(path))
+        if m:
+            out[int(m.group(1))] = (m.group(2), path)
+    return out
+
+
+def migrate(cluster, db, folder):
+    """Brings database db up to date with the migrations of folder as gwctld does (gwctl/
+    pgstore_conn.c): each one in one transaction, under the advisory lock of the application
+    id, skipped when ipref_schema says it is applied. Returns the version."""
+    for number, (_, path) in sorted(migrations(folder).items()):
+        script = f"""
+SELECT pg_advisory_xact_lock({APPLICATION_ID});
+CREATE TABLE IF NOT EXISTS ipref_schema (application_id bigint NOT NULL, version integer NOT NULL);
+INSERT INTO ipref_schema SELECT {APPLICATION_ID}, 0 WHERE NOT EXISTS (SELECT FROM ipref_schema);
+SELECT version < {number} AS todo FROM ipref_schema \\gset
+\\if :todo
+\\i {path}
+UPDATE ipref_schema SET version = {number};
+\\endif
+"""
+        cluster.sql(db, script, args=["-1"])
+    return int(cluster.sql(db, "SELECT version FROM ipref_schema")[0][0])
