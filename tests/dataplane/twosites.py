@@ -9,12 +9,9 @@ otherwise). The test scripts take GWCTLD GWCTL DATAPLANE as arguments."""
 import os
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
