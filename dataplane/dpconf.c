@@ -2,141 +2,61 @@
 #include "dpconf.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "conf.h"
+#include "conf_table.h"
 
-struct key {
-	const char *name;
-	int (*set)(struct dpconf *cfg, const char *v, size_t n, struct ipr_err *err);
-};
-
-/* A bounded decimal (core's rule: no sign, no leading zero, never past max). */
-static int number(const char *v, size_t n, uint32_t min, uint32_t max, uint32_t *out,
-		  struct ipr_err *err)
+/* Interface names: what `ip link` would refuse is refused here, with its column. */
+static int parse_tun(void *out, const char *v, size_t n, const void *target, struct ipr_err *err)
 {
-	uint64_t value = 0;
-	int rc = ipr_conf_uint(v, n, max, &value, err);
-
-	if (rc < 0)
-		return rc;
-	if (value < min)
-		return ipr_fail(err, ERANGE, 1, "number too small");
-	*out = (uint32_t)value;
-	return 0;
-}
-
-static int text(char *out, size_t cap, const char *v, size_t n, struct ipr_err *err)
-{
-	if (n == 0 || n >= cap)
-		return ipr_fail(err, ERANGE, 1, n ? "too long" : "empty value");
-	memcpy(out, v, n);
-	out[n] = '\0';
-	return 0;
-}
-
-static int set_gwctl_socket(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
-{
-	if (n >= sizeof(((struct sockaddr_un *)0)->sun_path))
-		return ipr_fail(err, ERANGE, 1, "too long for a socket path");
-	return text(c->gwctl_socket, sizeof(c->gwctl_socket), v, n, err);
-}
-
-/* Refused rather than half-honoured: gwctld gives the ranges and addresses since 19. */
-static int set_gwctl_config(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
-{
-	(void)c;
-	(void)v;
-	(void)n;
-	return ipr_fail(err, EINVAL, 1,
-			"gwctl-config is gone: gwctld gives the ranges and gateway addresses; "
-			"write `gwctl-socket = PATH` with gwctl.conf's `socket` instead");
-}
-
-static int set_tun(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
-{
+	(void)target;
 	for (size_t i = 0; i < n; i++)
 		if (v[i] == '/' || v[i] == ' ' || v[i] == ':')
 			return ipr_fail(err, EINVAL, i + 1, "not allowed in an interface name");
-	return text(c->tun, sizeof(c->tun), v, n, err);
+	if (n > DPCONF_IFNAME_MAX)
+		return ipr_fail(err, ERANGE, 1, "too long");
+	memcpy(out, v, n);
+	return 0;
 }
 
-static int set_user(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+static int parse_ref_bytes(void *out, const char *v, size_t n, const void *target,
+			   struct ipr_err *err)
 {
-	return text(c->user, sizeof(c->user), v, n, err);
-}
+	uint64_t value = 0;
+	int rc = ipr_setting_uint(v, n, 4, 16, NULL, &value, err);
 
-static int set_port(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
-{
-	uint32_t value = 0;
-	int rc = number(v, n, 1, 65535, &value, err);
-
-	if (rc == 0)
-		c->port = (uint16_t)value;
-	return rc;
-}
-
-static int set_peer_port(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
-{
-	uint32_t value = 0;
-	int rc = number(v, n, 1, 65535, &value, err);
-
-	if (rc == 0)
-		c->peer_port = (uint16_t)value;
-	return rc;
-}
-
-/* IPv6 needs 1280 on every link; the tunnel overhead must leave IPv6 hosts that much. */
-static int set_mtu(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
-{
-	return number(v, n, 1280 + 40 + 8 + 76, 65535, &c->mtu, err);
-}
-
-static int set_ref_bytes(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
-{
-	uint32_t value = 0;
-	int rc = number(v, n, 4, 16, &value, err);
-
+	(void)target;
 	if (rc == 0 && value != 4 && value != 8 && value != 16)
 		return ipr_fail(err, EINVAL, 1, "reference lengths are 4, 8 or 16 bytes");
 	if (rc == 0)
-		c->ref_bytes = value;
+		memcpy(out, &(uint32_t){ (uint32_t)value }, sizeof(uint32_t));
 	return rc;
 }
 
-static int set_capacity(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
-{
-	return number(v, n, 16, 1u << 24, &c->capacity, err);
-}
+/* `internet` sets the families and that it was given at once: dpconf.h keeps them together. */
+struct internet {
+	bool ipv4, ipv6, given;
+};
 
-static int set_wait_slots(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
-{
-	return number(v, n, 0, 4096, &c->wait_slots, err);
-}
+_Static_assert(offsetof(struct dpconf, ipv6) == offsetof(struct dpconf, ipv4) + 1 &&
+		       offsetof(struct dpconf, internet_given) ==
+			       offsetof(struct dpconf, ipv4) + offsetof(struct internet, given),
+	       "struct dpconf's ipv4, ipv6 and internet_given lie as struct internet's fields");
 
-static int set_icmp_rate(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+static int parse_internet(void *out, const char *v, size_t n, const void *target,
+			  struct ipr_err *err)
 {
-	return number(v, n, 0, 100000, &c->icmp_rate, err);
-}
+	static const char *const names[] = { "ipv4", "ipv6", "both" };
+	static const struct internet choices[] = { { true, false, true },
+						   { false, true, true },
+						   { true, true, true } };
 
-static int set_icmp_burst(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
-{
-	return number(v, n, 1, 100000, &c->icmp_burst, err);
-}
-
-static int set_internet(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
-{
-	static const struct {
-		const char *name;
-		bool ipv4, ipv6;
-	} choices[] = { { "ipv4", true, false }, { "ipv6", false, true }, { "both", true, true } };
-
-	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++) {
-		if (strlen(choices[i].name) == n && memcmp(choices[i].name, v, n) == 0) {
-			c->ipv4 = choices[i].ipv4;
-			c->ipv6 = choices[i].ipv6;
-			c->internet_given = true;
+	(void)target;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strlen(names[i]) == n && memcmp(names[i], v, n) == 0) {
+			memcpy(out, &choices[i], sizeof(choices[i]));
 			return 0;
 		}
 	}
@@ -144,52 +64,44 @@ static int set_internet(struct dpconf *c, const char *v, size_t n, struct ipr_er
 }
 
 /* Offloads are probed at start ("auto") unless turned off, for tests and odd kernels. */
-static int auto_off(bool *out, const char *v, size_t n, struct ipr_err *err)
-{
-	if (n == 4 && memcmp(v, "auto", 4) == 0)
-		*out = true;
-	else if (n == 3 && memcmp(v, "off", 3) == 0)
-		*out = false;
-	else
-		return ipr_fail(err, EINVAL, 1, "expected auto or off");
-	return 0;
-}
+static const char *const auto_off[] = { "off", "auto", NULL };
 
-static int set_tun_offload(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
-{
-	return auto_off(&c->tun_offload, v, n, err);
-}
+#define FIELD(f)	  IPR_SETTING_FIELD(struct dpconf, f)
+#define NUMBER(f, lo, hi) IPR_SETTING_UINT, FIELD(f), .min = (lo), .max = (hi)
+#define SWITCH(f)	  IPR_SETTING_ENUM, FIELD(f), .words = auto_off, .reason = "expected auto or off"
 
-static int set_udp_gso(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
-{
-	return auto_off(&c->udp_gso, v, n, err);
-}
-
-static int set_udp_gro(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
-{
-	return auto_off(&c->udp_gro, v, n, err);
-}
-
-static const struct key keys[] = {
-	{ "gwctl-socket", set_gwctl_socket },
-	{ "gwctl-config", set_gwctl_config },
-	{ "tun", set_tun },
-	{ "user", set_user },
-	{ "port", set_port },
-	{ "peer-port", set_peer_port },
-	{ "mtu", set_mtu },
-	{ "ref-bytes", set_ref_bytes },
-	{ "capacity", set_capacity },
-	{ "wait-slots", set_wait_slots },
-	{ "internet", set_internet },
-	{ "icmp-rate", set_icmp_rate },
-	{ "icmp-burst", set_icmp_burst },
-	{ "tun-offload", set_tun_offload },
-	{ "udp-gso", set_udp_gso },
-	{ "udp-gro", set_udp_gro },
+/* A new key is one row here and its default in dpconf_defaults. */
+static const struct ipr_setting rows[] = {
+	{ "gwctl-socket", IPR_SETTING_PATH, FIELD(gwctl_socket),
+	  .reason = "socket path does not fit in sockaddr_un.sun_path" },
+	/* refused rather than half-honoured: gwctld gives the ranges and addresses since 19 */
+	{ "gwctl-config", IPR_SETTING_REFUSED,
+	  .reason = "gwctl-config is gone: gwctld gives the ranges and gateway addresses; "
+		    "write `gwctl-socket = PATH` with gwctl.conf's `socket` instead" },
+	{ "tun", IPR_SETTING_CUSTOM, FIELD(tun), .parse = parse_tun },
+	{ "user", IPR_SETTING_NAME, IPR_SETTING_EMPTY_OK, FIELD(user),
+	  .reason = "name longer than 32 characters" },
+	{ "port", NUMBER(port, 1, 65535) },
+	{ "peer-port", NUMBER(peer_port, 1, 65535) },
+	/* IPv6 needs 1280 on every link; the tunnel overhead must leave IPv6 hosts that much */
+	{ "mtu", NUMBER(mtu, 1280 + 40 + 8 + 76, 65535) },
+	{ "ref-bytes", IPR_SETTING_CUSTOM, FIELD(ref_bytes), .parse = parse_ref_bytes },
+	{ "capacity", NUMBER(capacity, 16, 1u << 24) },
+	{ "wait-slots", NUMBER(wait_slots, 0, 4096) },
+	{ "internet", IPR_SETTING_CUSTOM, .offset = offsetof(struct dpconf, ipv4),
+	  .size = sizeof(struct internet), .parse = parse_internet },
+	{ "icmp-rate", NUMBER(icmp_rate, 0, 100000) },
+	{ "icmp-burst", NUMBER(icmp_burst, 1, 100000) },
+	{ "tun-offload", SWITCH(tun_offload) },
+	{ "udp-gso", SWITCH(udp_gso) },
+	{ "udp-gro", SWITCH(udp_gro) },
 };
 
-_Static_assert(sizeof(keys) / sizeof(keys[0]) <= 32, "struct dpconf.seen has a bit per key");
+const struct ipr_settings dpconf_settings = {
+	.rows = rows,
+	.count = sizeof(rows) / sizeof(rows[0]),
+	.seen_offset = offsetof(struct dpconf, seen),
+};
 
 void dpconf_defaults(struct dpconf *cfg)
 {
@@ -224,40 +136,13 @@ bool dpconf_outer_ipv6(const struct dpconf *cfg, bool gateway_ipv4, bool gateway
 
 int dpconf_parse_line(struct dpconf *cfg, const char *line, size_t len, struct ipr_err *err)
 {
-	struct dpconf next = *cfg;
-	struct ipr_conf_line kv;
-	int rc = ipr_conf_split(line, len, &kv, err);
-
-	if (rc <= 0)
-		return rc;
-	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		if (strlen(keys[k].name) != kv.key_len ||
-		    memcmp(keys[k].name, line + kv.key, kv.key_len) != 0)
-			continue;
-		if (next.seen & (1u << k))
-			return ipr_fail(err, EINVAL, kv.key + 1, "key given twice");
-		rc = keys[k].set(&next, line + kv.value, kv.value_len, err);
-		if (rc < 0) {
-			if (err)
-				err->column = err->column ? err->column + kv.value : kv.value + 1;
-			return rc;
-		}
-		next.seen |= 1u << k;
-		*cfg = next;
-		return 0;
-	}
-	return ipr_fail(err, EINVAL, kv.key + 1, "unknown key");
-}
-
-static int parse_into(void *ctx, const char *line, size_t len, struct ipr_err *err)
-{
-	return dpconf_parse_line(ctx, line, len, err);
+	return ipr_settings_parse_line(&dpconf_settings, cfg, line, len, err);
 }
 
 int dpconf_load(struct dpconf *cfg, const char *path, char *msg, size_t msg_size)
 {
 	struct dpconf next = *cfg;
-	int rc = ipr_conf_read(path, parse_into, &next, msg, msg_size);
+	int rc = ipr_settings_read(&dpconf_settings, &next, path, msg, msg_size);
 
 	if (rc == 0)
 		*cfg = next;

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 
 #include "err.h"
+#include "conf_table.h"
 
 #define DPCONF_PATH_MAX	  PATH_MAX
 #define DPCONF_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
@@ -35,8 +36,11 @@ struct dpconf {
 	bool internet_given;		/* the `internet` key was set, not defaulted */
 	bool tun_offload;		/* TUN TSO/USO and GRO writes: auto (true) or off */
 	bool udp_gso, udp_gro;		/* UDP segmentation and receive offloads: auto or off */
-	uint32_t seen;			/* one bit per key already set */
+	uint64_t seen;			/* one bit per key already set */
 };
+
+/* The keys, their kinds, bounds and fields, for core's settings dispatcher (core/conf_table.h). */
+extern const struct ipr_settings dpconf_settings;
 
 void dpconf_defaults(struct dpconf *cfg);
 

@@ -14,6 +14,7 @@
 #include "err.h"
 #include "prefix.h"
 #include "ref.h"
+#include "conf_table.h"
 
 /* Longest database path with its NUL. */
 #define CONFIG_PATH_MAX PATH_MAX
@@ -71,7 +72,7 @@ struct gwctl_config {
 	char gateway_names[CONFIG_GATEWAY_MAX][IPR_NAME_MAX + 1];
 	/* zone pairs: the public zone with AA records, the internal one with local addresses */
 	size_t zone_count;
-	struct {
+	struct config_zone {
 		char public_path[CONFIG_PATH_MAX];
 		char internal_path[CONFIG_PATH_MAX];
 	} zones[CONFIG_SOURCES_MAX];
@@ -104,8 +105,11 @@ struct gwctl_config {
 	uint32_t client_total;	 /* the same for all clients; 0: half the smaller range */
 	enum config_log_level log_level;
 	/* One bit per key already set, so that a second occurrence is an error. */
-	uint32_t seen;
+	uint64_t seen;
 };
+
+/* The keys, their kinds, bounds and fields, for core's settings dispatcher (core/conf_table.h). */
+extern const struct ipr_settings config_settings;
 
 /* Every key at its default, none of them seen yet. */
 void config_defaults(struct gwctl_config *cfg);

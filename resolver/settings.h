@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+#include "conf_table.h"
 #include "err.h"
 
 /* Read when IPREF_RESOLVER_CONF does not name another file; a missing default file is fine. */
@@ -31,8 +32,11 @@ struct resolver_settings {
 	unsigned families;	 /* enum settings_family bits, or AUTO */
 	unsigned max_records;	 /* AA records used per name, 1..SYNTH_AA_MAX */
 	unsigned lookup_wait_ms; /* after the native answer, longest wait for TXT etc. */
-	uint32_t seen;		 /* one bit per key given, to refuse repeats */
+	uint64_t seen;		 /* one bit per key given, to refuse repeats */
 };
+
+/* The keys, their kinds, bounds and fields, for core's settings dispatcher (core/conf_table.h). */
+extern const struct ipr_settings settings_table;
 
 void settings_defaults(struct resolver_settings *s);
 

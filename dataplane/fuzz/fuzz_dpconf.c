@@ -11,8 +11,6 @@
 #include "file.h"
 #include "fuzz.h"
 
-#define KEY_COUNT 16 /* the keys (and the refused gwctl-config), one bit each in seen */
-
 static bool text_ok(const char *s, size_t cap, bool may_be_empty)
 {
 	size_t n = strnlen(s, cap);
@@ -35,7 +33,7 @@ static void check_config(const struct dpconf *c)
 	FUZZ_CHECK(c->icmp_rate <= 100000);
 	FUZZ_CHECK(c->icmp_burst >= 1 && c->icmp_burst <= 100000);
 	FUZZ_CHECK(c->ipv4 || c->ipv6);
-	FUZZ_CHECK(c->seen < 1u << KEY_COUNT);
+	FUZZ_CHECK(c->seen < UINT64_C(1) << dpconf_settings.count);
 }
 
 /* Field by field: struct copies need not carry padding along. */
@@ -67,7 +65,8 @@ static int parse_one(struct dpconf *cfg, const char *line, size_t len, struct ip
 	if (cfg->seen == before.seen)
 		FUZZ_CHECK(same(cfg, &before)); /* a blank or comment line */
 	else
-		FUZZ_CHECK(__builtin_popcount(cfg->seen) == __builtin_popcount(before.seen) + 1 &&
+		FUZZ_CHECK(__builtin_popcountll(cfg->seen) ==
+				   __builtin_popcountll(before.seen) + 1 &&
 			   (cfg->seen & before.seen) == before.seen);
 	check_config(cfg);
 	return 0;

@@ -109,7 +109,9 @@ static void test_refusals(void **state)
 		{ "udp-gso = on", -EINVAL, 11 },
 		{ "tun = a/b", -EINVAL, 8 },
 		{ "tun = abcdefghijklmnop", -ERANGE, 7 },
-		{ "tun =", -ERANGE, 6 },
+		{ "tun =", -EINVAL, 6 }, /* missing value, as in gwctl.conf */
+		{ "gwctl-socket = run/gwctl.sock", -EINVAL, 16 }, /* absolute, as gwctl.conf's */
+		{ "user = 1000", -EINVAL, 8 },			  /* a name, as gwctl.conf's */
 		{ "user = a\001b", -EINVAL, 9 },
 		{ "port = 99999999999999999999999", -ERANGE, 8 },
 	};
@@ -138,6 +140,9 @@ static void test_twice(void **state)
 	assert_int_equal(line(&cfg, "port = 1", &err), 0);
 	assert_int_equal(line(&cfg, "port = 2", &err), -EINVAL);
 	assert_int_equal(cfg.port, 1);
+	/* empty user: stay as started, as docs/dataplane.md says */
+	assert_int_equal(line(&cfg, "user =", &err), 0);
+	assert_string_equal(cfg.user, "");
 }
 
 static void test_files(void **state)
@@ -206,14 +211,22 @@ static void test_tun_mtu_basis(void **state)
 	assert_int_equal(tun_mtu_for(cfg.mtu, false, cfg.ref_bytes), 1456);
 }
 
+/* The key table is one core's dispatcher can serve (core/conf_table.h). */
+static void test_table(void **state)
+{
+	struct ipr_err err = { 0 };
+
+	(void)state;
+	if (ipr_settings_check(&dpconf_settings, &err) != 0)
+		fail_msg("row %zu: %s", err.column, err.reason);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_and_keys),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_gwctl_socket),
-		cmocka_unit_test(test_twice),
-		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_table),	      cmocka_unit_test(test_defaults_and_keys),
+		cmocka_unit_test(test_refusals),      cmocka_unit_test(test_gwctl_socket),
+		cmocka_unit_test(test_twice),	      cmocka_unit_test(test_files),
 		cmocka_unit_test(test_tun_mtu_basis),
 	};
 

@@ -1005,9 +1005,20 @@ static void test_source_keys(void **state)
 	expect_bad(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+/* The key table is one core's dispatcher can serve (core/conf_table.h). */
+static void test_table(void **state)
+{
+	struct ipr_err err = { 0 };
+
+	(void)state;
+	if (ipr_settings_check(&config_settings, &err) != 0)
+		fail_msg("row %zu: %s", err.column, err.reason);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_blank_and_comment_lines),
 		cmocka_unit_test(test_whitespace_and_comments),

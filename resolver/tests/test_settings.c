@@ -119,9 +119,16 @@ static void test_repeats_and_long_paths(void **state)
 	snprintf(line, sizeof(line), "socket = /%0*d", (int)SETTINGS_SOCKET_MAX - 2, 0);
 	assert_int_equal(parse(&s, line, &err), 0);
 	settings_defaults(&s);
+	/* a value out of bounds is ERANGE, as in gwctl.conf and dataplane.conf, at the first
+	 * byte that does not fit */
 	snprintf(line, sizeof(line), "socket = /%0*d", (int)SETTINGS_SOCKET_MAX - 1, 0);
-	assert_int_equal(parse(&s, line, &err), -EINVAL);
+	assert_int_equal(parse(&s, line, &err), -ERANGE);
 	assert_string_equal(err.reason, "socket path too long");
+	assert_int_equal(err.column, strlen("socket = ") + SETTINGS_SOCKET_MAX);
+	/* a socket path names a file, as gwctl.conf's does */
+	assert_int_equal(parse(&s, "socket = /run/ipref/", &err), -EINVAL);
+	assert_string_equal(err.reason, "path names a directory (ends in '/')");
+	assert_int_equal(err.column, 20);
 }
 
 static void test_load(void **state)
@@ -157,12 +164,21 @@ static void test_load(void **state)
 	assert_non_null(strstr(msg, "No such file"));
 }
 
+/* The key table is one core's dispatcher can serve (core/conf_table.h). */
+static void test_table(void **state)
+{
+	struct ipr_err err = { 0 };
+
+	(void)state;
+	if (ipr_settings_check(&settings_table, &err) != 0)
+		fail_msg("row %zu: %s", err.column, err.reason);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_and_values),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_repeats_and_long_paths),
+		cmocka_unit_test(test_table),  cmocka_unit_test(test_defaults_and_values),
+		cmocka_unit_test(test_errors), cmocka_unit_test(test_repeats_and_long_paths),
 		cmocka_unit_test(test_load),
 	};
 

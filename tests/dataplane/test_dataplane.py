@@ -13,9 +13,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from twosites import (DATAPLANE, ENCODED_AT_A, ENCODED_AT_B, GW, GWCTLD, HOST,  # noqa: E402
-                      HTTP_CLIENT, NS, UDP_CLIENT, check, main, ping, sh, spawn, stop,
-                      wait_until)
+from twosites import (DATAPLANE, ENCODED_AT_A, ENCODED_AT_B, GW, GWCTL, GWCTLD,  # noqa: E402
+                      HOST, HTTP_CLIENT, NS, UDP_CLIENT, check, gateway, main, netns, ping, sh,
+                      spawn, stop, wait_until)
 
 
 def test_fresh_gateway_drops_nothing(a, b, workdir):
@@ -191,8 +191,7 @@ def test_ready_once_it_holds_the_mappings(a, b, workdir):
     os.chmod(path, 0o777)  # the dataplane writes to it as nobody
     stop(a.dataplane)
     stop(a.gwctld)
-    a.dataplane = spawn(a.ns, ["env", f"NOTIFY_SOCKET={path}", DATAPLANE, "--config",
-                               a.dpconf], a.log)
+    a.start_dataplane(env={"NOTIFY_SOCKET": path}, wait=False)
     deadline = time.time() + 20
     while "started: port" not in open(a.log.name).read().split("stopping on signal")[-1]:
         check(time.time() < deadline and a.dataplane.poll() is None, "dataplane start")
@@ -302,28 +301,20 @@ def test_tun_mtu_from_gateway_addresses(a, b, workdir):
     # An IPv4-only site that never set `internet` gets IPv4's, once gwctld has told the
     # dataplane its gateway addresses
     NS["v4"] = NS["gwa"] + "v4"
-    sh("ip", "netns", "add", NS["v4"])
-    d = os.path.join(workdir, "v4only")
-    os.makedirs(d)
-    os.chmod(d, 0o755)  # the dataplane reaches the socket as nobody
-    with open(os.path.join(d, "gwctl.conf"), "w") as f:
-        f.write(f"database = {d}/gw.db\nsocket = {d}/gwctl.sock\nsocket-group = nogroup\n"
-                "gateway = 198.18.9.1\nencoded-ipv4 = 10.240.0.0/16\nencoded-ipv6 = fdee::/64\n")
-    with open(os.path.join(d, "dataplane.conf"), "w") as f:
-        f.write(f"gwctl-socket = {d}/gwctl.sock\ntun = ipref0\nuser = nobody\n")
-    with open(os.path.join(d, "log"), "w") as log:
-        gw = spawn("v4", [GWCTLD, "--config", os.path.join(d, "gwctl.conf")], log)
-        p = spawn("v4", [DATAPLANE, "--config", os.path.join(d, "dataplane.conf")], log)
+    netns.add(NS["v4"])
+    v4 = gateway.Gateway(NS["v4"], os.path.join(workdir, "v4only"), GWCTLD, GWCTL, DATAPLANE)
+    v4.write_gwctl_conf("gateway = 198.18.9.1\nencoded-ipv4 = 10.240.0.0/16\n"
+                        "encoded-ipv6 = fdee::/64\n")
+    v4.write_dataplane_conf()
     try:
-        deadline = time.time() + 15
-        while tun_mtu("v4") != 1440 and time.time() < deadline and p.poll() is None:
-            time.sleep(0.1)
-        check(tun_mtu("v4") == 1440, f"IPv4-only: TUN MTU {tun_mtu('v4')}: "
-              + open(os.path.join(d, "log")).read())
+        v4.start_gwctld()
+        v4.start_dataplane(wait=False)  # what this test waits for is the TUN MTU
+        wait_until(lambda: tun_mtu("v4") == 1440 or v4.dataplane.poll() is not None, 15,
+                   lambda: f"IPv4-only: TUN MTU {tun_mtu('v4')}: {v4.tail()}")
+        check(tun_mtu("v4") == 1440, f"IPv4-only: TUN MTU {tun_mtu('v4')}: {v4.tail()}")
     finally:
-        stop(p)
-        stop(gw)
-        sh("ip", "netns", "del", NS["v4"], check=False)
+        v4.stop_all()
+        netns.delete([NS["v4"]])
 
 
 def routes(ns):

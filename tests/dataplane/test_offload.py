@@ -101,19 +101,14 @@ def configure(g, extra, mtu=None, preload=None, shim_mode=""):
         td.stop(g.dataplane)
     # any counter report after this one comes from the new process
     g.reports = int(g.stats().get("gwctld.requests.report_counters", 0))
-    with open(g.dpconf, "w") as f:
-        f.write(f"gwctl-socket = {g.sock}\ntun = ipref0\nuser = nobody\n{extra}")
-        if mtu:
-            f.write(f"mtu = {mtu}\n")
-    env = dict(os.environ)
+    g.write_dataplane_conf(extra + (f"mtu = {mtu}\n" if mtu else ""))
+    env = {}
     if preload:
         # the shim comes before a sanitizer build's runtime: ASan is told that is fine
         env["LD_PRELOAD"] = preload
         env["GSO_SHIM"] = shim_mode
-        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
-    g.dataplane = subprocess.Popen(["ip", "netns", "exec", td.NS[g.ns], td.DATAPLANE, "--config",
-                                    g.dpconf], stdout=g.log, stderr=g.log, env=env)
-    td.procs.append(g.dataplane)
+        env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
+    g.start_dataplane(env=env, wait=False)  # wait_mode waits for its report
 
 
 def wait_mode(g, extra, modes=None):
@@ -297,7 +292,7 @@ def main():
                 print(f"FAIL {test.__name__}", flush=True)
                 traceback.print_exc()
                 for g in (a, b):
-                    print(f"--- gateway {g.side} ---\n" + open(g.log.name).read()[-800:])
+                    print(f"--- gateway {g.side} ---\n" + g.tail(800))
                     print("\n".join(f"{k} {v}" for k, v in offload_stats(g).items() if v))
     finally:
         td.cleanup()

@@ -9,15 +9,13 @@ otherwise). The test scripts take GWCTLD GWCTL DATAPLANE as arguments."""
 import os
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import gateway  # noqa: E402
 import netns  # noqa: E402
 import polling  # noqa: E402
 from polling import wait_until  # noqa: E402,F401  (for the test scripts)
@@ -105,17 +103,14 @@ def build_network():
         route(h, "default", f"fd00:{side}::1")
 
 
-class Gateway:
+class Gateway(gateway.Gateway):
+    """Gateway side ("a" or "b"): its hosts file maps the other side's host, both ways."""
+
     def __init__(self, side, workdir):
-        self.side, self.ns = side, "gw" + side
-        self.dir = os.path.join(workdir, side)
-        os.makedirs(self.dir)
-        os.chmod(self.dir, 0o755)  # the dataplane reaches the socket as nobody
-        self.sock = os.path.join(self.dir, "gwctl.sock")
-        self.gwconf = os.path.join(self.dir, "gwctl.conf")
-        self.dpconf = os.path.join(self.dir, "dataplane.conf")
+        self.side = side
+        super().__init__(NS["gw" + side], os.path.join(workdir, side), GWCTLD, GWCTL, DATAPLANE)
+        self.ns = "gw" + side  # the key of NS, as the tests' sh(..., ns=) takes it
         hosts = os.path.join(self.dir, "hosts")
-        other = "b" if side == "a" else "a"
         with open(hosts, "w") as f:
             if side == "a":
                 f.write(f"{HOST['a'][0]} ha #= pub + 3001\n{HOST['a'][1]} ha6 #= pub + 3000\n")
@@ -126,45 +121,16 @@ class Gateway:
                 f.write(f"{HOST['b'][0]} hb #= pub + 2001\n{HOST['b'][1]} hb6 #= pub + 2000\n")
                 f.write(f"{ENCODED_AT_B[4]} a4 #= ext {GW['a'][0]} + 3001\n")
                 f.write(f"{ENCODED_AT_B[6]} a6 #= ext {GW['a'][1]} + 3000\n")
-        with open(self.gwconf, "w") as f:
-            f.write(f"database = {self.dir}/gw.db\nsocket = {self.sock}\nsocket-group = nogroup\n"
-                    f"gateway = {GW[side][0]}\ngateway = {GW[side][1]}\n"
-                    f"encoded-ipv4 = 10.240.0.0/16\nencoded-ipv6 = fdee::/64\n"
-                    f"hosts = {hosts}\nlog-level = info\n" + EXTRA_CONF["gwctl"])
-        with open(self.dpconf, "w") as f:
-            f.write(f"gwctl-socket = {self.sock}\ntun = ipref0\nuser = nobody\n" +
-                    EXTRA_CONF["dataplane"])
-        self.log = open(os.path.join(self.dir, "log"), "a")
-        self.gwctld = self.dataplane = None
-        del other
+        self.write_gwctl_conf(f"gateway = {GW[side][0]}\ngateway = {GW[side][1]}\n"
+                              f"encoded-ipv4 = 10.240.0.0/16\nencoded-ipv6 = fdee::/64\n"
+                              f"hosts = {hosts}\nlog-level = info\n" + EXTRA_CONF["gwctl"])
+        self.write_dataplane_conf(EXTRA_CONF["dataplane"])
 
     def start_gwctld(self):
-        self.gwctld = spawn(self.ns, [GWCTLD, "--config", self.gwconf], self.log)
-        check(wait_until(lambda: os.path.exists(self.sock) or self.gwctld.poll() is not None,
-                         10, "gwctld start") and self.gwctld.poll() is None, "gwctld start")
+        procs.append(super().start_gwctld())
 
-    def start_dataplane(self):
-        self.dataplane = spawn(self.ns, [DATAPLANE, "--config", self.dpconf], self.log)
-        wait_until(lambda: self.stats().get("dataplane.gwctl.connects", 0) >= 1 or
-                   self.dataplane.poll() is not None, 10,
-                   lambda: "dataplane start: " + open(self.log.name).read()[-2000:])
-        check(self.dataplane.poll() is None,
-              "dataplane start: " + open(self.log.name).read()[-2000:])
-
-    def gwctl(self, *args):
-        return sh(GWCTL, "--socket", self.sock, *args, ns=self.ns).stdout
-
-    def stats(self):
-        """Counters as {name: int}; {} while gwctld is not up."""
-        return polling.stats(self.sock, GWCTL, ns=NS[self.ns], check=False)
-
-    def wait_stat(self, name, minimum, seconds=8):
-        deadline = time.time() + seconds
-        while True:
-            value = int(self.stats().get(name, 0))
-            if value >= minimum or time.time() > deadline:
-                return value
-            time.sleep(0.2)
+    def start_dataplane(self, env=None, wait=True):
+        procs.append(super().start_dataplane(env=env, wait=wait))
 
 
 def ping(ns, target, count=3):
@@ -244,7 +210,7 @@ def main(tests, name):
                 traceback.print_exc()
         if failed:
             for g in (a, b):
-                print(f"--- gateway {g.side} log ---\n" + open(g.log.name).read()[-3000:])
+                print(f"--- gateway {g.side} log ---\n" + g.tail(3000))
                 print(f"--- gateway {g.side} stats ---\n" + "\n".join(
                     f"{k} {v}" for k, v in g.stats().items() if k.startswith("dataplane")))
     finally:

@@ -15,6 +15,7 @@ import tempfile
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import gateway  # noqa: E402
 import netns  # noqa: E402
 import polling  # noqa: E402
 
@@ -72,6 +73,7 @@ class Sites:
         self.tag = "ipr%d" % os.getpid()
         self.namespaces = []
         self.procs = {}
+        self.gateways = {}  # site -> gateway.Gateway
         self.work = tempfile.mkdtemp(prefix="ipref-sites-")
         os.chmod(self.work, 0o755)  # the dataplane reaches gwctld's socket as nobody
         self.sites = []
@@ -96,6 +98,8 @@ class Sites:
     def cleanup(self):
         for key in list(self.procs):
             self.stop(key, signal.SIGKILL)
+        for g in self.gateways.values():
+            g.stop_all(signal.SIGKILL)
         netns.delete(reversed(self.namespaces))
         for name in self.namespaces:
             shutil.rmtree(f"/etc/netns/{name}", ignore_errors=True)
@@ -191,6 +195,9 @@ remote-control:
         os.makedirs(f"/etc/netns/{self.ns(host)}", exist_ok=True)
         with open(f"/etc/netns/{self.ns(host)}/resolv.conf", "w") as f:
             f.write(f"nameserver {gw_lan}\n")
+        self.gateways[site] = gateway.Gateway(
+            self.ns(gw), self.dir(site), f"{self.build}/gwctl/gwctld", f"{self.build}/gwctl/gwctl",
+            f"{self.build}/dataplane/ipref-dataplane", error=Failed)
         self.write_gateway_files(site)
         self.start_gwctld(site)
         self.start_dataplane(site)
@@ -198,8 +205,7 @@ remote-control:
         self.sites.append(site)
 
     def remove_site(self, site):
-        for part in ("unbound", "dataplane", "gwctld"):
-            self.stop(f"{part}-{site}")
+        self.gateways.pop(site).stop_all()
         for short in ("gw" + site, LAN[site][1]):
             name = self.ns(short)
             netns.delete([name])
@@ -215,9 +221,8 @@ remote-control:
         return os.path.join(self.dir(site), "gwctl.sock")
 
     def write_gateway_files(self, site):
-        d = self.dir(site)
-        os.makedirs(d, exist_ok=True)
-        os.chmod(d, 0o755)
+        g = self.gateways[site]
+        d = g.dir
         _, host, addr, family = LAN[site]
         internal = os.path.join(d, "internal.zone")
         with open(internal, "w") as f:
@@ -226,16 +231,11 @@ remote-control:
         # an IPv4 LAN gets IPv4 encoded addresses, an IPv6 LAN IPv6 ones: cross-protocol
         ranges = ("encoded-ipv4 = 10.240.0.0/12\nencoded-ipv6 = none\n" if family == 4 else
                   "encoded-ipv4 = none\nencoded-ipv6 = fdee:eeee::/64\n")
-        with open(os.path.join(d, "gwctl.conf"), "w") as f:
-            f.write(f"database = {d}/gw.db\nsocket = {self.sock(site)}\n"
-                    f"socket-group = nogroup\ngateway = {WAN[site][0]}\n"
-                    f"gateway = {WAN[site][1]}\ngateway-name = gw.{DOMAIN[site]}\n{ranges}"
-                    f"zone = {self.public_zone(site)} {internal}\nlog-level = info\n")
-        with open(os.path.join(d, "dataplane.conf"), "w") as f:
-            f.write(f"gwctl-socket = {self.sock(site)}\ntun = ipref0\nuser = nobody\n")
-        with open(os.path.join(d, "resolver.conf"), "w") as f:
-            # generous: the test machine may be busy with other tests
-            f.write(f"socket = {self.sock(site)}\ntimeout-ms = 1000\n")
+        g.write_gwctl_conf(f"gateway = {WAN[site][0]}\ngateway = {WAN[site][1]}\n"
+                           f"gateway-name = gw.{DOMAIN[site]}\n{ranges}"
+                           f"zone = {self.public_zone(site)} {internal}\nlog-level = info\n")
+        g.write_dataplane_conf()
+        g.write_resolver_conf()
         gw_lan = LAN[site][0]
         reverse = reverse_zones(family)
         stubs = "".join(f'stub-zone:\n    name: "{DOMAIN[s]}"\n    stub-addr: {NSD_ADDR[0]}\n'
@@ -265,46 +265,27 @@ dynlib:
 {stubs}""")
 
     def start_gwctld(self, site):
-        sock = self.sock(site)
-        if os.path.exists(sock):
-            os.unlink(sock)
-        self.spawn(f"gwctld-{site}", "gw" + site,
-                   [f"{self.build}/gwctl/gwctld", "--config", f"{self.dir(site)}/gwctl.conf"],
-                   f"gw{site}/gwctld.log")
-        self.wait_for(f"gwctld of site {site}",
-                      lambda: self.gwctl(site, "status", check=False).returncode == 0)
+        self.gateways[site].start_gwctld()
 
     def start_dataplane(self, site):
-        self.spawn(f"dataplane-{site}", "gw" + site,
-                   [f"{self.build}/dataplane/ipref-dataplane", "--config",
-                    f"{self.dir(site)}/dataplane.conf"], f"gw{site}/dataplane.log")
-        self.wait_for(f"the dataplane of site {site}",
-                      lambda: self.stats(site).get("dataplane.gwctl.connects", 0) >= 1)
+        self.gateways[site].start_dataplane()
 
     def start_unbound(self, site):
-        env = dict(os.environ, IPREF_RESOLVER_CONF=f"{self.dir(site)}/resolver.conf")
-        out = open(os.path.join(self.dir(site), "unbound.stderr"), "a")
-        self.procs[f"unbound-{site}"] = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns("gw" + site), f"{self.unbound_build}/unbound", "-d",
-             "-c", f"{self.dir(site)}/unbound.conf"], env=env, stdout=out, stderr=out,
-            stdin=subprocess.DEVNULL)
-        self.wait_for(f"Unbound of site {site}", lambda: "status: NOERROR" in self.sh(
-            "dig", "+time=1", "+tries=1", "@127.0.0.1", "gw." + DOMAIN[site],
-            ns="gw" + site, check=False).stdout)
+        g = self.gateways[site]
+        g.start_unbound(f"{self.unbound_build}/unbound", os.path.join(g.dir, "unbound.conf"),
+                        "gw." + DOMAIN[site])
 
     def restart(self, site, part):
-        self.stop(f"{part}-{site}")
+        self.gateways[site].stop(part)
         getattr(self, "start_" + part)(site)
 
     # --- looking at it --------------------------------------------------------------------
     def gwctl(self, site, *args, check=True):
-        return self.sh(f"{self.build}/gwctl/gwctl", "--socket", self.sock(site), *args,
-                       ns="gw" + site, check=check)
+        return self.gateways[site].run_gwctl(*args, check=check)
 
     def stats(self, site):
         """Gateway site's counters as {name: int}; {} while its gwctld is not up."""
-        return polling.stats(self.sock(site), f"{self.build}/gwctl/gwctl", ns=self.ns("gw" + site),
-                             check=False)
+        return self.gateways[site].stats()
 
     def fresh_stats(self, site):
         """The counters once the dataplane has reported them again after this call."""
