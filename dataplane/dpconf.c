@@ -115,6 +115,12 @@ static int set_wait_slots(struct dpconf *c, const char *v, size_t n, struct ipr_
 	return number(v, n, 0, 4096, &c->wait_slots, err);
 }
 
+/* Threads that forward, each with a TUN queue and a UDP socket of its own (docs/dataplane.md). */
+static int set_workers(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
+{
+	return number(v, n, 1, DPCONF_WORKERS, &c->workers, err);
+}
+
 static int set_icmp_rate(struct dpconf *c, const char *v, size_t n, struct ipr_err *err)
 {
 	return number(v, n, 0, 100000, &c->icmp_rate, err);
@@ -187,6 +193,7 @@ static const struct key keys[] = {
 	{ "tun-offload", set_tun_offload },
 	{ "udp-gso", set_udp_gso },
 	{ "udp-gro", set_udp_gro },
+	{ "workers", set_workers },
 };
 
 _Static_assert(sizeof(keys) / sizeof(keys[0]) <= 32, "struct dpconf.seen has a bit per key");
@@ -201,6 +208,7 @@ void dpconf_defaults(struct dpconf *cfg)
 	cfg->ref_bytes = 16;
 	cfg->capacity = 65536;
 	cfg->wait_slots = 64;
+	cfg->workers = 1;
 	cfg->icmp_rate = 100;
 	cfg->icmp_burst = 50;
 	cfg->ipv4 = cfg->ipv6 = true;
