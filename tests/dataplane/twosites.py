@@ -41,6 +41,8 @@ ENCODED_AT_B = {4: "10.240.0.41", 6: "fdee::41"}  # A's host, published as + 300
 procs = []
 # Lines a test script adds to every gateway's gwctl.conf and dataplane.conf.
 EXTRA_CONF = {"gwctl": "", "dataplane": ""}
+# Forwarding threads of each dataplane: CI runs the main test with 1 and with 2 (issue 22).
+WORKERS = int(os.environ.get("IPREF_DP_WORKERS", "1"))
 
 
 def sh(*args, ns=None, check=True, timeout=30, **kw):
@@ -132,8 +134,8 @@ class Gateway:
                     f"encoded-ipv4 = 10.240.0.0/16\nencoded-ipv6 = fdee::/64\n"
                     f"hosts = {hosts}\nlog-level = info\n" + EXTRA_CONF["gwctl"])
         with open(self.dpconf, "w") as f:
-            f.write(f"gwctl-socket = {self.sock}\ntun = ipref0\nuser = nobody\n" +
-                    EXTRA_CONF["dataplane"])
+            f.write(f"gwctl-socket = {self.sock}\ntun = ipref0\nuser = nobody\n"
+                    f"workers = {WORKERS}\n" + EXTRA_CONF["dataplane"])
         self.log = open(os.path.join(self.dir, "log"), "a")
         self.gwctld = self.dataplane = None
         del other
