@@ -396,28 +396,21 @@ static void report_use(struct dp *dp)
 }
 
 /*
- * Each worker's share of the traffic, as dataplane_workers.worker0.tun.rx...: how the kernel
- * spreads it. A report of its own, so that the dataplane's keeps within gwctld's 128 counters;
- * this one the first 32 workers.
+ * What the kernel gave each worker to read and what it sent, as worker0.tun.rx...: how the
+ * traffic spreads. The first 8 workers only, so that the report keeps within the 128 counters
+ * gwctld takes from a component.
  */
-static void report_workers(struct dp *dp)
+static void report_workers(struct dp *dp, struct ipr_ctl_builder *b)
 {
-	static const enum dp_counter shown[] = { DP_C_TUN_RX, DP_C_TUN_TX, DP_C_UDP_RX,
-						 DP_C_UDP_TX };
-	struct dpctl *ctl = dp->ctl;
-	struct ipr_ctl_builder b;
+	static const enum dp_counter shown[] = { DP_C_TUN_RX, DP_C_UDP_RX, DP_C_UDP_TX };
 	char name[64];
 
-	ipr_ctl_build(&b, ctl->out, sizeof(ctl->out), IPR_CTL_REPORT_COUNTERS, 0,
-		      ipr_ctl_client_next_id(ctl->client));
-	ipr_ctl_put_text(&b, IPR_CTL_A_TEXT, "dataplane_workers");
-	for (unsigned i = 0; i < workers_count(dp->workers) && i < 32; i++) {
+	for (unsigned i = 0; i < workers_count(dp->workers) && i < 8; i++) {
 		for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
 			snprintf(name, sizeof(name), "worker%u.%s", i, dp_counter_name(shown[k]));
-			ipr_ctl_put_counter(&b, name, workers_counter(dp->workers, i, shown[k]));
+			ipr_ctl_put_counter(b, name, workers_counter(dp->workers, i, shown[k]));
 		}
 	}
-	send_msg(dp, &b);
 }
 
 static void report_counters(struct dp *dp)
@@ -457,6 +450,7 @@ static void report_counters(struct dp *dp)
 		ipr_ctl_put_counter(&b, name, t.gso_drops[r]);
 	}
 	ipr_ctl_put_counter(&b, "workers", dp->workers ? workers_count(dp->workers) : 1);
+	report_workers(dp, &b);
 	send_msg(dp, &b);
 }
 
@@ -471,7 +465,5 @@ void dpctl_tick(struct dp *dp, int64_t now_ms)
 		report_use(dp);
 		if (ctl->client)
 			report_counters(dp);
-		if (ctl->client && dp->workers)
-			report_workers(dp);
 	}
 }
