@@ -458,9 +458,15 @@ static void *worker_main(void *arg)
 			log_error("worker %u: epoll: %s", wk->id, strerror(errno));
 			break;
 		}
+		/* the wake-up read before the ring: a record pushed after it wakes us again */
+		for (int i = 0; i < n; i++) {
+			uint64_t v;
+			if (events[i].data.u64 == TAG_WAKE)
+				(void)!read(wk->wake_fd, &v, sizeof(v));
+		}
 		more = apply_down(wk);
 		for (int i = 0; i < n; i++) {
-			uint64_t tag = events[i].data.u64, v;
+			uint64_t tag = events[i].data.u64;
 			int fd = tag == TAG_UDP4 ? dp->io.udp4_fd : dp->io.udp6_fd;
 
 			if ((tag == TAG_UDP4 || tag == TAG_UDP6) && (events[i].events & EPOLLERR))
@@ -469,8 +475,6 @@ static void *worker_main(void *arg)
 				pump_tun(dp);
 			else if (tag == TAG_UDP4 || tag == TAG_UDP6)
 				pump_udp(dp, fd);
-			else if (tag == TAG_WAKE)
-				(void)!read(wk->wake_fd, &v, sizeof(v));
 			else if (tag == TAG_TIMER)
 				on_tick(wk);
 		}
