@@ -42,6 +42,8 @@ struct dp_sink_ops {
 
 struct dpctl;
 struct pmtu_table;
+struct dp_workers;
+struct dp_worker;
 
 #define DP_GATEWAYS_MAX 16
 
@@ -104,6 +106,12 @@ struct dp {
 	struct dp_flow_out flow_out;
 	struct dp_flow_in flow_in;
 	struct dpctl *ctl;
+	/*
+	 * With `workers` above 1: in the control's state, the workers it feeds (it forwards
+	 * nothing itself); in a worker's, the worker, whose questions go through the control.
+	 */
+	struct dp_workers *workers;
+	struct dp_worker *worker;
 	/* path MTUs learnt per peer; a datagram within floor (all of them) needs no lookup */
 	struct pmtu_table *pmtu;
 	uint32_t pmtu_floor;

@@ -88,6 +88,8 @@ static const struct ipr_setting rows[] = {
 	{ "ref-bytes", IPR_SETTING_CUSTOM, FIELD(ref_bytes), .parse = parse_ref_bytes },
 	{ "capacity", NUMBER(capacity, 16, 1u << 24) },
 	{ "wait-slots", NUMBER(wait_slots, 0, 4096) },
+	/* threads that forward, each with a TUN queue and a UDP socket (docs/dataplane.md) */
+	{ "workers", NUMBER(workers, 1, DPCONF_WORKERS) },
 	{ "internet", IPR_SETTING_CUSTOM, .offset = offsetof(struct dpconf, ipv4),
 	  .size = sizeof(struct internet), .parse = parse_internet },
 	{ "icmp-rate", NUMBER(icmp_rate, 0, 100000) },
@@ -113,6 +115,7 @@ void dpconf_defaults(struct dpconf *cfg)
 	cfg->ref_bytes = 16;
 	cfg->capacity = 65536;
 	cfg->wait_slots = 64;
+	cfg->workers = 1;
 	cfg->icmp_rate = 100;
 	cfg->icmp_burst = 50;
 	cfg->ipv4 = cfg->ipv6 = true;

@@ -14,6 +14,7 @@
 #define DPCONF_PATH_MAX	  PATH_MAX
 #define DPCONF_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
 #define DPCONF_NAME_MAX	  32
+#define DPCONF_WORKERS	  64 /* the most `workers` */
 
 /*
  * What only the dataplane needs. The gateway's own addresses and the encoded ranges come from
@@ -37,6 +38,8 @@ struct dpconf {
 	bool tun_offload;		/* TUN TSO/USO and GRO writes: auto (true) or off */
 	bool udp_gso, udp_gro;		/* UDP segmentation and receive offloads: auto or off */
 	uint64_t seen;			/* one bit per key already set */
+	/* forwarding threads, each with a TUN queue and a UDP socket; 1: one thread, as before */
+	uint32_t workers;
 };
 
 /* The keys, their kinds, bounds and fields, for core's settings dispatcher (core/conf_table.h). */

@@ -12,6 +12,7 @@
 #include "layout.h"
 #include "log.h"
 #include "mapping.h"
+#include "workers.h"
 
 #define PENDING_MAX	   64
 #define PENDING_MS	   2000 /* a question unanswered this long may be asked again */
@@ -128,6 +129,7 @@ static void on_ranges(struct dp *dp, const struct ipr_ctl_reply *msg)
 	if (dp_layout_equal(&old, &next))
 		return;
 	dp_layout_adopt(dp, &next);
+	workers_layout(dp->workers, &next);
 	if (old.known) {
 		dp->counters[DP_C_LAYOUT_CHANGES]++;
 		log_info("gwctld's layout changed: following it");
@@ -168,13 +170,17 @@ static void try_connect(struct dp *dp, int64_t now)
 	ctl->sub_id = ipr_ctl_client_next_id(ctl->client);
 	ipr_ctl_build(&b, ctl->out, sizeof(ctl->out), IPR_CTL_SUBSCRIBE, 0, ctl->sub_id);
 	maptab_resync_begin(dp->tab);
+	workers_resync(dp->workers, true);
 	send_msg(dp, &b);
 	if (ctl->client)
 		log_info("connected to gwctld at %s; receiving the layout and the mappings",
 			 dp->cfg.gwctl_socket);
 }
 
-/* Applies one mapping from an event or a reply; true when the tables gained it. */
+/*
+ * Applies one mapping from an event or a reply; true when the tables gained it. The workers'
+ * copies get the same change whatever its outcome here, so that they stay equal.
+ */
 static bool apply(struct dp *dp, const struct ipr_ctl_fields *f, bool add)
 {
 	struct ipr_mapping m;
@@ -182,6 +188,7 @@ static bool apply(struct dp *dp, const struct ipr_ctl_fields *f, bool add)
 
 	if (ipr_mapping_from_fields(f, &m) < 0)
 		return false;
+	workers_mapping(dp->workers, add, &m);
 	if (!add) {
 		/* a removal of something never held (a name-only gateway, a full table) is fine */
 		if (maptab_remove(dp->tab, &m) < 0)
@@ -223,6 +230,7 @@ static bool handle(struct dp *dp, const struct ipr_ctl_reply *msg)
 	}
 	if (msg->hdr.id == ctl->sub_id && kind == IPR_CTL_EV_SNAPSHOT_DONE) {
 		uint32_t gone = maptab_resync_end(dp->tab);
+		workers_resync(dp->workers, false);
 		ctl->synced = true;
 		log_info("mappings received: %u remote, %u local (%u gone while away)",
 			 maptab_remote_count(dp->tab), maptab_local_count(dp->tab), gone);
@@ -387,24 +395,44 @@ static void report_use(struct dp *dp)
 	}
 }
 
+/*
+ * What the kernel gave each worker to read and what it sent, as worker0.tun.rx...: how the
+ * traffic spreads. The first 8 workers only, so that the report keeps within the 128 counters
+ * gwctld takes from a component.
+ */
+static void report_workers(struct dp *dp, struct ipr_ctl_builder *b)
+{
+	static const enum dp_counter shown[] = { DP_C_TUN_RX, DP_C_UDP_RX, DP_C_UDP_TX };
+	char name[64];
+
+	for (unsigned i = 0; i < workers_count(dp->workers) && i < 8; i++) {
+		for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
+			snprintf(name, sizeof(name), "worker%u.%s", i, dp_counter_name(shown[k]));
+			ipr_ctl_put_counter(b, name, workers_counter(dp->workers, i, shown[k]));
+		}
+	}
+}
+
 static void report_counters(struct dp *dp)
 {
 	struct dpctl *ctl = dp->ctl;
 	struct ipr_ctl_builder b;
+	struct dp_totals t;
 	char name[64];
 
+	dp_totals_of(dp, &t);
 	ipr_ctl_build(&b, ctl->out, sizeof(ctl->out), IPR_CTL_REPORT_COUNTERS, 0,
 		      ipr_ctl_client_next_id(ctl->client));
 	ipr_ctl_put_text(&b, IPR_CTL_A_TEXT, "dataplane");
 	for (int c = 0; c < DP_C_COUNT; c++)
-		ipr_ctl_put_counter(&b, dp_counter_name(c), dp->counters[c]);
+		ipr_ctl_put_counter(&b, dp_counter_name(c), t.counters[c]);
 	ipr_ctl_put_counter(&b, "mappings.remote", maptab_remote_count(dp->tab));
 	ipr_ctl_put_counter(&b, "mappings.local", maptab_local_count(dp->tab));
-	ipr_ctl_put_counter(&b, "wait.now", dp->wait_now);
-	ipr_ctl_put_counter(&b, "icmp_frag.held", dp->icmpfrag.stats.held);
-	ipr_ctl_put_counter(&b, "icmp_frag.released", dp->icmpfrag.stats.released);
-	ipr_ctl_put_counter(&b, "icmp_frag.expired", dp->icmpfrag.stats.expired);
-	ipr_ctl_put_counter(&b, "icmp_frag.evicted", dp->icmpfrag.stats.evicted);
+	ipr_ctl_put_counter(&b, "wait.now", t.wait_now);
+	ipr_ctl_put_counter(&b, "icmp_frag.held", t.frag_held);
+	ipr_ctl_put_counter(&b, "icmp_frag.released", t.frag_released);
+	ipr_ctl_put_counter(&b, "icmp_frag.expired", t.frag_expired);
+	ipr_ctl_put_counter(&b, "icmp_frag.evicted", t.frag_evicted);
 	ipr_ctl_put_counter(&b, "tun.mtu", dp->tun_mtu);
 	ipr_ctl_put_counter(&b, "tun.mtu_outer_ipv6", dp->tun_mtu_outer_ipv6);
 	ipr_ctl_put_counter(&b, "tun.mtu_by_internet_key",
@@ -413,14 +441,16 @@ static void report_counters(struct dp *dp)
 			    dp->tun_mtu_basis == DPCONF_MTU_GATEWAYS);
 	for (int r = 1; r < XLATE_DROP_COUNT; r++) {
 		snprintf(name, sizeof(name), "drop.%s", xlate_drop_name(r));
-		ipr_ctl_put_counter(&b, name, dp->drops[r]);
+		ipr_ctl_put_counter(&b, name, t.drops[r]);
 	}
 	for (int c = 0; c < OFF_C_COUNT; c++)
-		ipr_ctl_put_counter(&b, offload_counter_name(c), dp->io.off.counters[c]);
+		ipr_ctl_put_counter(&b, offload_counter_name(c), t.off[c]);
 	for (int r = 1; r < GSO_DROP_COUNT; r++) {
 		snprintf(name, sizeof(name), "drop.%s", gso_drop_name(r));
-		ipr_ctl_put_counter(&b, name, dp->io.off.drops[r]);
+		ipr_ctl_put_counter(&b, name, t.gso_drops[r]);
 	}
+	ipr_ctl_put_counter(&b, "workers", dp->workers ? workers_count(dp->workers) : 1);
+	report_workers(dp, &b);
 	send_msg(dp, &b);
 }
 

@@ -25,11 +25,12 @@
 #include "sdaemon.h"
 #include "tun.h"
 #include "udp.h"
+#include "workers.h"
 
 #define DEFAULT_CONFIG "/etc/ipref/dataplane.conf"
 #define TICK_MS	       100
 
-enum { TAG_TUN = 1, TAG_UDP4, TAG_UDP6, TAG_CTL, TAG_TIMER, TAG_SIGNAL };
+enum { TAG_TUN = 1, TAG_UDP4, TAG_UDP6, TAG_CTL, TAG_TIMER, TAG_SIGNAL, TAG_WORKERS };
 
 static int load_config(struct dp *dp, const char *path)
 {
@@ -106,13 +107,23 @@ static int apply_layout(struct dp *dp, const struct dp_layout *old)
 	return rc;
 }
 
-/* The TUN device: up, its MTU and routes set when gwctld's layout comes (apply_layout). */
+/*
+ * The TUN device: up, its MTU and routes set when gwctld's layout comes (apply_layout). With
+ * workers, each opens a queue of it, with its sockets and buffers; this thread forwards nothing.
+ */
 static int open_tun(struct dp *dp)
 {
 	int rc;
 
-	dp->io.tun_fd = offload_tun_open(&dp->io, dp->cfg.tun, dp->cfg.tun_offload, &tun_ifindex);
-	if (dp->io.tun_fd < 0) {
+	if (dp->cfg.workers > 1) {
+		rc = workers_new(dp, &tun_ifindex, &dp->workers);
+		if (rc < 0)
+			return rc;
+	} else {
+		dp->io.tun_fd =
+			offload_tun_open(&dp->io, dp->cfg.tun, dp->cfg.tun_offload, &tun_ifindex);
+	}
+	if (!dp->workers && dp->io.tun_fd < 0) {
 		log_error("TUN device %s: %s", dp->cfg.tun, strerror(-dp->io.tun_fd));
 		return dp->io.tun_fd;
 	}
@@ -238,11 +249,16 @@ static int run(struct dp *dp, int ep, int timer, int sig)
 			case TAG_CTL:
 				added |= dpctl_on_readable(dp);
 				break;
+			case TAG_WORKERS:
+				workers_drain(dp);
+				break;
 			case TAG_TIMER: {
 				uint64_t ticks;
 				if (read(timer, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 					return -errno;
 				dpctl_tick(dp, ipr_clock_ms());
+				if (dp->workers)
+					break; /* the workers have their own timers */
 				forward_tick(dp, ipr_clock_ms());
 				pump_retry(dp, ipr_clock_ms());
 				break;
@@ -261,7 +277,9 @@ static int run(struct dp *dp, int ep, int timer, int sig)
 			}
 			}
 		}
-		if (added)
+		if (dp->workers)
+			workers_kick(dp->workers); /* they retry waiting packets as they apply */
+		else if (added)
 			pump_retry(dp, ipr_clock_ms());
 		/* ready once it holds gwctld's mappings: before that, every packet would wait */
 		if (!ready && dpctl_synced(dp)) {
@@ -294,13 +312,13 @@ int main(int argc, char **argv)
 	rc = maptab_new(dp.cfg.capacity, &dp.tab);
 	if (rc == 0)
 		rc = open_tun(&dp);
-	if (rc == 0)
+	if (rc == 0 && !dp.workers)
 		rc = open_udp(&dp);
-	if (rc == 0) {
+	if (rc == 0 && !dp.workers) {
 		offload_udp_setup(&dp.io, dp.cfg.udp_gso, dp.cfg.udp_gro);
 		rc = dpio_init(&dp.io, dp.slot_size, dp.counters, dp.drops);
 	}
-	if (rc == 0) {
+	if (rc == 0 && !dp.workers) {
 		pump_attach(&dp);
 		rc = forward_init(&dp);
 	}
@@ -310,6 +328,9 @@ int main(int argc, char **argv)
 		rc = dpctl_new(&dp, ep, TAG_CTL, &dp.ctl);
 	if (rc == 0)
 		rc = become_user(dp.cfg.user);
+	/* after the privileges went (the threads share them) and with the signals blocked */
+	if (rc == 0 && dp.workers && (rc = workers_start(dp.workers)) == 0)
+		rc = add_fd(ep, workers_wake_fd(dp.workers), TAG_WORKERS);
 	if (rc == 0 &&
 	    ((rc = add_fd(ep, dp.io.tun_fd, TAG_TUN)) < 0 ||
 	     (rc = add_fd(ep, dp.io.udp4_fd, TAG_UDP4)) < 0 ||
@@ -322,6 +343,7 @@ int main(int argc, char **argv)
 	} else if (rc == -ENOMEM) {
 		log_error("out of memory");
 	}
+	workers_free(dp.workers); /* stopped before the link they ask through goes */
 	dpctl_free(dp.ctl);
 	forward_deinit(&dp);
 	dpio_deinit(&dp.io);

@@ -15,6 +15,13 @@
 #include "wire.h"
 #include "xlate.h"
 
+static short queue_flags; /* IFF_MULTI_QUEUE with workers; set before any thread starts */
+
+void tun_multi_queue(bool on)
+{
+	queue_flags = on ? IFF_MULTI_QUEUE : 0;
+}
+
 int tun_open(const char *name, unsigned *ifindex)
 {
 	return tun_open_flags(name, ifindex, 0);
@@ -29,7 +36,7 @@ int tun_open_flags(const char *name, unsigned *ifindex, short flags)
 	if (fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | flags);
+	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | queue_flags | flags);
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
 		goto fail;

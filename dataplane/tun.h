@@ -14,6 +14,12 @@ IPR_MUST_CHECK int tun_open(const char *name, unsigned *ifindex);
 /* The same with more TUNSETIFF flags (IFF_VNET_HDR). */
 IPR_MUST_CHECK int tun_open_flags(const char *name, unsigned *ifindex, short flags);
 
+/*
+ * From now on every open is one queue of a multi-queue device (IFF_MULTI_QUEUE), for the
+ * workers: each opens its own and the kernel spreads the device's packets over them by flow.
+ */
+void tun_multi_queue(bool on);
+
 /* Sets the MTU and brings the link up, on a raw NETLINK_ROUTE socket. */
 IPR_MUST_CHECK int tun_link_up(unsigned ifindex, uint32_t mtu);
 

@@ -3,13 +3,14 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define SOCKET_BUFFER (4 << 20)
 
-int udp_open(int family, uint16_t port)
+static int open_port(int family, uint16_t port, bool shared)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
@@ -45,6 +46,8 @@ int udp_open(int family, uint16_t port)
 	/* larger buffers ride out bursts; failing to get them is not fatal */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	if (shared && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
+		goto fail;
 	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0)
 		goto fail;
 	return fd;
@@ -52,6 +55,16 @@ fail:
 	rc = -errno;
 	close(fd);
 	return rc;
+}
+
+int udp_open(int family, uint16_t port)
+{
+	return open_port(family, port, false);
+}
+
+int udp_open_shared(int family, uint16_t port)
+{
+	return open_port(family, port, true);
 }
 
 int udp_want_errors(int fd, int family)

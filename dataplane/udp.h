@@ -8,6 +8,11 @@
 
 /* Binds the wildcard address of family (AF_INET or AF_INET6) at port; returns the fd or -errno. */
 IPR_MUST_CHECK int udp_open(int family, uint16_t port);
+/*
+ * The same with SO_REUSEPORT, one per worker: the kernel gives each datagram to one of the
+ * sockets by a hash of its addresses and ports, so a peer gateway's datagrams all reach one.
+ */
+IPR_MUST_CHECK int udp_open_shared(int family, uint16_t port);
 
 /*
  * Queues the errors the kernel learns about the socket's datagrams (IP_RECVERR): routers'

@@ -49,6 +49,9 @@ static void test_defaults_and_keys(void **state)
 	assert_int_equal(line(&cfg, "tun-offload = off", &err), 0);
 	assert_int_equal(line(&cfg, "udp-gso = off", &err), 0);
 	assert_int_equal(line(&cfg, "udp-gro = auto", &err), 0);
+	assert_int_equal(cfg.workers, 1);
+	assert_int_equal(line(&cfg, "workers = 4", &err), 0);
+	assert_int_equal(cfg.workers, 4);
 	assert_int_equal(line(&cfg, "# only a comment", &err), 0);
 	assert_int_equal(line(&cfg, "", &err), 0);
 	assert_string_equal(cfg.gwctl_socket, "/run/x/gwctl.sock");
@@ -107,6 +110,8 @@ static void test_refusals(void **state)
 		{ "icmp-rate = 100001", -ERANGE, 13 },
 		{ "icmp-burst = 0", -ERANGE, 14 },
 		{ "udp-gso = on", -EINVAL, 11 },
+		{ "workers = 0", -ERANGE, 11 },
+		{ "workers = 65", -ERANGE, 11 },
 		{ "tun = a/b", -EINVAL, 8 },
 		{ "tun = abcdefghijklmnop", -ERANGE, 7 },
 		{ "tun =", -EINVAL, 6 }, /* missing value, as in gwctl.conf */

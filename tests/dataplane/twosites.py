@@ -39,6 +39,8 @@ ENCODED_AT_B = {4: "10.240.0.41", 6: "fdee::41"}  # A's host, published as + 300
 procs = []
 # Lines a test script adds to every gateway's gwctl.conf and dataplane.conf.
 EXTRA_CONF = {"gwctl": "", "dataplane": ""}
+# Forwarding threads of each dataplane: CI runs the main test with 1 and with 2 (issue 22).
+WORKERS = int(os.environ.get("IPREF_DP_WORKERS", "1"))
 
 
 def sh(*args, ns=None, check=True, timeout=30, **kw):
@@ -124,7 +126,7 @@ class Gateway(gateway.Gateway):
         self.write_gwctl_conf(f"gateway = {GW[side][0]}\ngateway = {GW[side][1]}\n"
                               f"encoded-ipv4 = 10.240.0.0/16\nencoded-ipv6 = fdee::/64\n"
                               f"hosts = {hosts}\nlog-level = info\n" + EXTRA_CONF["gwctl"])
-        self.write_dataplane_conf(EXTRA_CONF["dataplane"])
+        self.write_dataplane_conf(f"workers = {WORKERS}\n" + EXTRA_CONF["dataplane"])
 
     def start_gwctld(self):
         procs.append(super().start_gwctld())
