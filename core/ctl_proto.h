@@ -18,6 +18,11 @@
 #define IPR_CTL_ATTR_HEAD  4
 /* Largest message either side sends or accepts. */
 #define IPR_CTL_MSG_MAX 16384
+/*
+ * The most counters gwctld keeps of one component's REPORT_COUNTERS; a report with more is
+ * refused whole. Reporters check their largest report against it (the dataplane's unit test).
+ */
+#define IPR_CTL_REPORT_COUNTERS_MAX 256
 
 enum ipr_ctl_kind {
 	/* requests */

@@ -397,15 +397,16 @@ static void report_use(struct dp *dp)
 
 /*
  * What the kernel gave each worker to read and what it sent, as worker0.tun.rx...: how the
- * traffic spreads. The first 8 workers only, so that the report keeps within the 128 counters
- * gwctld takes from a component.
+ * traffic spreads. The first DPCTL_WORKERS_REPORTED workers only, so that the report keeps
+ * within the IPR_CTL_REPORT_COUNTERS_MAX counters gwctld takes from a component.
  */
 static void report_workers(struct dp *dp, struct ipr_ctl_builder *b)
 {
-	static const enum dp_counter shown[] = { DP_C_TUN_RX, DP_C_UDP_RX, DP_C_UDP_TX };
+	static const enum dp_counter shown[DPCTL_WORKER_COUNTERS] = { DP_C_TUN_RX, DP_C_UDP_RX,
+								      DP_C_UDP_TX };
 	char name[64];
 
-	for (unsigned i = 0; i < workers_count(dp->workers) && i < 8; i++) {
+	for (unsigned i = 0; i < workers_count(dp->workers) && i < DPCTL_WORKERS_REPORTED; i++) {
 		for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
 			snprintf(name, sizeof(name), "worker%u.%s", i, dp_counter_name(shown[k]));
 			ipr_ctl_put_counter(b, name, workers_counter(dp->workers, i, shown[k]));

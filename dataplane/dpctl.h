@@ -7,6 +7,10 @@
 
 #include "dp.h"
 
+/* The workers whose own counters a report shows (worker0.tun.rx ...), and how many each. */
+#define DPCTL_WORKERS_REPORTED 8
+#define DPCTL_WORKER_COUNTERS  3
+
 /*
  * Registers its socket with epoll_fd under tag whenever it is connected. The link connects
  * lazily from dpctl_tick and again after gwctld goes away; the tables keep working meanwhile.

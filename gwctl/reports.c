@@ -60,7 +60,7 @@ static int read_counters(const uint8_t *attrs, size_t len, struct reports_compon
 			return -EINVAL;
 		}
 		if (out->count == REPORTS_COUNTERS) {
-			*why = "more than 128 counters";
+			*why = "more counters than gwctld keeps of a component";
 			return -EINVAL;
 		}
 		c = &out->counters[out->count++];

@@ -10,7 +10,7 @@
 /* Slots for other reporters; the suite's own components have theirs besides (reports.c). */
 #define REPORTS_COMPONENTS    4
 #define REPORTS_RESERVED      2 /* dataplane, resolver */
-#define REPORTS_COUNTERS      128
+#define REPORTS_COUNTERS      IPR_CTL_REPORT_COUNTERS_MAX
 #define REPORTS_COMPONENT_MAX 31
 #define REPORTS_NAME_MAX      47
 

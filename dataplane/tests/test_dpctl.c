@@ -315,6 +315,9 @@ static void test_reports(void **state)
 	len = peer_expect(p, IPR_CTL_REPORT_COUNTERS, &hdr, &f, buf);
 	assert_string_equal(f.text, "dataplane");
 	assert_true(f.counters > DP_C_COUNT);
+	/* with the most workers shown too, gwctld still takes the report whole */
+	assert_true(f.counters + DPCTL_WORKERS_REPORTED * DPCTL_WORKER_COUNTERS <=
+		    IPR_CTL_REPORT_COUNTERS_MAX);
 	assert_int_equal(p->dp->counters[DP_C_USE_REPORTED], 1);
 	assert_false(r->used); /* reported: the mark is cleared */
 	assert_int_equal(counter_in(buf, len, "udp.tx"), 42);

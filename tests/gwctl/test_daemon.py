@@ -349,6 +349,10 @@ def test_report_counters(make, workdir):
                                 ("dataplane", [("drop..x", 1)]), ("dataplane", [(".x", 1)])]:
         check(c.report_counters(component, counters).status == E_INVALID, component)
     check(c.report_counters("", []).status == E_MALFORMED, "texts are never empty")
+    # up to 256 counters a report (core/ctl_proto.h): the dataplane with 8 workers shown sends ~110
+    many = [(f"many.c{i}", i) for i in range(257)]
+    check(c.report_counters("resolver", many[:256]).status == OK, "256 counters are taken")
+    check(c.report_counters("resolver", many).status == E_INVALID, "257 are refused whole")
     check(c.call(REPORT_COUNTERS, attr(A_TEXT, b"dataplane") + attr(A_COUNTER, attr(A_TEXT, b"x")))
           .status == E_INVALID, "counter without value")
     # dataplane and resolver have slots of their own; four others share the rest
