@@ -66,6 +66,7 @@ enum stmt {
 	ST_INBOUND_IDLE_PEER,
 	ST_RESERVE_TAKE,
 	ST_RESERVE_DELETE,
+	ST_RESERVE_DELETE_TAKEN,
 	ST_RESERVE_ADD,
 	ST_RESERVE_COUNT,
 	ST_RESERVE_COUNT_ALL,
@@ -140,16 +141,19 @@ static const char *const stmt_sql[ST_COUNT_MAX] = {
 	 * and its delete. One DELETE ... RETURNING cost more: SQLite buffers what RETURNING
 	 * returns in a temporary B-tree of its own, made and dropped on every take. */
 	[ST_RESERVE_TAKE] = "SELECT id, value, " VALUE_BUSY(
-		"reserve.value",
-		"?3") " FROM reserve WHERE pool = ?1 AND seq <= ?2 ORDER BY id LIMIT 1",
+		"reserve.value", "?3") " FROM reserve WHERE pool = ?1 AND id > ?4 AND seq <= ?2"
+				       " ORDER BY id LIMIT 1",
 	[ST_RESERVE_DELETE] = "DELETE FROM reserve WHERE id = ?1",
+	/* what a transaction took: the oldest rows of the pool (seq grows with id) */
+	[ST_RESERVE_DELETE_TAKEN] = "DELETE FROM reserve WHERE pool = ?1 AND id <= ?2",
 	/* a value is reserved only while neither mapped nor resting: no check of its own */
 	[ST_RESERVE_ADD] = "INSERT INTO reserve (value, pool, seq) SELECT ?1, ?2, ?3"
 			   " WHERE NOT " VALUE_BUSY("?1", "?4"),
+	/* without what the open transaction took (deleted at its commit) */
 	[ST_RESERVE_COUNT] = "SELECT count(*), coalesce(sum(seq <= ?2), 0) FROM reserve"
-			     " WHERE pool = ?1",
+			     " WHERE pool = ?1 AND id > ?3",
 	/* from the pool's index alone: the refill's count after every batch reads no table row */
-	[ST_RESERVE_COUNT_ALL] = "SELECT count(*) FROM reserve WHERE pool = ?1",
+	[ST_RESERVE_COUNT_ALL] = "SELECT count(*) FROM reserve WHERE pool = ?1 AND id > ?3",
 	/* an allocation's check of a candidate in one statement: mapped (a broken row too), or
 	 * resting */
 	[ST_ENCODED_BUSY] = "SELECT EXISTS (SELECT 1 FROM remote_mapping WHERE encoded = ?1)"
@@ -174,33 +178,46 @@ struct store {
 	 * check after a batch reads no index (counting a pool of 4,096 rows every 32 allocations
 	 * was a fifth of an allocation's instructions). -1: unknown, counted at the next ask.
 	 * Any rollback forgets them all: the rows it took back are counted again, never guessed.
+	 * taken_to: the newest row the open transaction took; its rows, the oldest of the pool,
+	 * are deleted by one statement at commit rather than one each.
 	 */
-	struct {
+	struct reserve_pool {
 		char pool[STORE_POOL_TEXT_MAX];
 		int64_t count;
+		int64_t taken_to;
 	} pools[STORE_POOLS_KEPT];
 };
 
 static void pools_forget(struct store *store)
 {
-	for (size_t i = 0; i < STORE_POOLS_KEPT; i++)
+	for (size_t i = 0; i < STORE_POOLS_KEPT; i++) {
 		store->pools[i].count = -1;
+		store->pools[i].taken_to = 0;
+	}
 }
 
-/* The pool's kept count, or NULL when the pool has no slot (more pools than slots). */
-static int64_t *pool_count(struct store *store, const char *pool, bool claim)
+/* The pool's slot, or NULL when it has none (more pools than slots). */
+static struct reserve_pool *pool_slot(struct store *store, const char *pool, bool claim)
 {
 	size_t i;
 
 	for (i = 0; i < STORE_POOLS_KEPT && store->pools[i].pool[0]; i++) {
 		if (strcmp(store->pools[i].pool, pool) == 0)
-			return &store->pools[i].count;
+			return &store->pools[i];
 	}
 	if (!claim || i == STORE_POOLS_KEPT || strlen(pool) >= STORE_POOL_TEXT_MAX)
 		return NULL;
 	snprintf(store->pools[i].pool, STORE_POOL_TEXT_MAX, "%s", pool);
 	store->pools[i].count = -1;
-	return &store->pools[i].count;
+	store->pools[i].taken_to = 0;
+	return &store->pools[i];
+}
+
+static int64_t *pool_count(struct store *store, const char *pool, bool claim)
+{
+	struct reserve_pool *slot = pool_slot(store, pool, claim);
+
+	return slot ? &slot->count : NULL;
 }
 
 /* After a take (-1) or an add (+1) that succeeded. */
@@ -621,6 +638,23 @@ int store_begin(struct store *store)
 	return run(store, ST_BEGIN);
 }
 
+/* Deletes what the open transaction took from each pool: one statement a pool, not a take. */
+static int delete_taken(struct store *store)
+{
+	sqlite3_stmt *st = store->stmt[ST_RESERVE_DELETE_TAKEN];
+	int rc = 0;
+
+	for (size_t i = 0; i < STORE_POOLS_KEPT && rc == 0; i++) {
+		if (!store->pools[i].taken_to)
+			continue;
+		bind_text(st, 1, store->pools[i].pool);
+		sqlite3_bind_int64(st, 2, store->pools[i].taken_to);
+		rc = run(store, ST_RESERVE_DELETE_TAKEN);
+		store->pools[i].taken_to = 0;
+	}
+	return rc;
+}
+
 int store_commit(struct store *store)
 {
 	int rc;
@@ -633,7 +667,10 @@ int store_commit(struct store *store)
 		store_rollback(store);
 		return -ESTALE;
 	}
-	rc = run(store, ST_COMMIT);
+	/* the values taken leave the reserve in the commit that binds them */
+	rc = delete_taken(store);
+	if (rc == 0)
+		rc = run(store, ST_COMMIT);
 	if (rc < 0) {
 		store_rollback(store);
 		return rc;
@@ -676,6 +713,7 @@ int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
 		       char *value, size_t size, bool *busy)
 {
 	sqlite3_stmt *st = store->stmt[ST_RESERVE_TAKE];
+	struct reserve_pool *slot = pool_slot(store, pool, true);
 	const char *text;
 	int64_t id = 0;
 	int rc;
@@ -684,6 +722,7 @@ int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
 	sqlite3_bind_int64(st, 2,
 			   flushed_only ? (int64_t)store_flush_done(&store->flush) : INT64_MAX);
 	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, slot ? slot->taken_to : 0);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		id = sqlite3_column_int64(st, 0);
@@ -697,8 +736,12 @@ int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
 	sqlite3_reset(st);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(store->stmt[ST_RESERVE_DELETE], 1, id);
-	rc = run(store, ST_RESERVE_DELETE);
+	if (slot) {
+		slot->taken_to = id; /* deleted with the others at commit */
+	} else {
+		sqlite3_bind_int64(store->stmt[ST_RESERVE_DELETE], 1, id);
+		rc = run(store, ST_RESERVE_DELETE);
+	}
 	if (rc == 0)
 		pool_moved(store, pool, -1);
 	if (rc == 0 && !flushed_only)
@@ -727,7 +770,8 @@ int store_reserve_add(struct store *store, const char *pool, const char *value, 
 int store_reserve_count(struct store *store, const char *pool, uint64_t *all, uint64_t *flushed)
 {
 	sqlite3_stmt *st = store->stmt[flushed ? ST_RESERVE_COUNT : ST_RESERVE_COUNT_ALL];
-	int64_t *kept = flushed ? NULL : pool_count(store, pool, true);
+	struct reserve_pool *slot = pool_slot(store, pool, true);
+	int64_t *kept = flushed || !slot ? NULL : &slot->count;
 	int rc;
 
 	if (kept && *kept >= 0) {
@@ -735,6 +779,7 @@ int store_reserve_count(struct store *store, const char *pool, uint64_t *all, ui
 		return 0;
 	}
 	bind_text(st, 1, pool);
+	sqlite3_bind_int64(st, 3, slot ? slot->taken_to : 0);
 	if (flushed)
 		sqlite3_bind_int64(st, 2, (int64_t)store_flush_done(&store->flush));
 	rc = sqlite3_step(st);
@@ -1172,7 +1217,10 @@ int store_release(struct store *store)
 
 void store_rollback_to(struct store *store)
 {
-	pools_forget(store);
+	/* counts only: deleting at commit what was taken before the savepoint is still right,
+	 * and deleting a row given back after it only shortens the reserve */
+	for (size_t i = 0; i < STORE_POOLS_KEPT; i++)
+		store->pools[i].count = -1;
 	if (store_in_transaction(store) && run(store, ST_ROLLBACK_TO) == 0)
 		(void)run(store, ST_RELEASE);
 }

@@ -242,8 +242,18 @@ static void test_reserve_skips_busy_values(void **state)
 	assert_int_equal(alloc_ref(fx->store, &min, &max, 1000, &ref), 0);
 	snprintf(text, sizeof(text), "ref:%llu", (unsigned long long)ref.lo);
 	assert_string_equal(text, refs[2]);
-	/* a resting value is free again once its rest is over */
 	assert_int_equal(store_commit(fx->store), 0);
+	/* the commit took the values taken, and the busy ones, out of the table itself */
+	char after[16][64];
+	int n = reserved(fx, "encoded:10.9.0.0/24", after, 16);
+	assert_int_equal((uint64_t)n, all - 3 < 16 ? all - 3 : 16);
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < 3; j++)
+			assert_string_not_equal(after[i], enc[j]);
+	n = reserved(fx, "ref:1024-1279", after, 16);
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < 3; j++)
+			assert_string_not_equal(after[i], refs[j]);
 }
 
 /* A refill reserves only values neither mapped nor resting. */
