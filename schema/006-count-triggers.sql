@@ -2,7 +2,7 @@
 --
 -- `WHERE name IN (a, b)` with computed names made SQLite build a temporary index of the list
 -- on every row the trigger fired for (a B-tree created, its page cleared, then dropped): the
--- insert trigger alone was a fifth of the daemon's instructions per new allocation. Two
+-- insert trigger alone was about a sixth of the daemon's instructions per new allocation. Two
 -- UPDATEs with `name = ...` each seek the counts' primary key once. What is counted is
 -- unchanged (see 003-counts.sql).
 
