@@ -33,7 +33,8 @@ static const char *const qstmt_sql[Q_MAX] = {
 	[Q_DUE] = ("SELECT value, until FROM quota_hold WHERE pool = ?1 AND live = 1"
 		   " AND until <= ?2 ORDER BY until LIMIT ?3"),
 	[Q_PURGE_POOL] = "DELETE FROM quota_hold WHERE pool = ?1 AND live = 0 AND until <= ?2",
-	[Q_COUNT_POOL] = "SELECT count(*) FROM quota_hold WHERE pool = ?1",
+	/* kept by triggers (schema/007-hold-counts.sql): one row, however many the pool holds */
+	[Q_COUNT_POOL] = "SELECT coalesce(max(value), 0) FROM hold_counts WHERE pool = ?1",
 	/* kept by triggers (schema/005-quota.sql): constant time whatever the store holds */
 	[Q_COUNT_NAME] = "SELECT coalesce(max(value), 0) FROM counts WHERE name = ?1",
 	[Q_GET] = "SELECT live, until FROM quota_hold WHERE value = ?1",
@@ -44,7 +45,8 @@ static const char *const qstmt_sql[Q_MAX] = {
 	 * DELETE is run only then: even deleting nothing it cost three times this), the pool's
 	 * holds and all clients' */
 	[Q_ADMIT] = ("SELECT EXISTS (SELECT 1 FROM quota_hold WHERE pool = ?1 AND live = 0"
-		     " AND until <= ?2), (SELECT count(*) FROM quota_hold WHERE pool = ?1),"
+		     " AND until <= ?2),"
+		     " (SELECT coalesce(max(value), 0) FROM hold_counts WHERE pool = ?1),"
 		     " (SELECT coalesce(max(value), 0) FROM counts WHERE name = 'hold.client')"),
 };
 

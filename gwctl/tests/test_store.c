@@ -442,7 +442,7 @@ static void test_counts_follow_changes(void **state)
 		 " DROP TRIGGER remote_mapping_count_delete;"
 		 " DROP TRIGGER remote_mapping_count_update;"
 		 " DROP TRIGGER quarantine_count_insert; DROP TRIGGER quarantine_count_delete;"
-		 " DROP TABLE quota_hold;" /* from a later migration, with its triggers */
+		 " DROP TABLE quota_hold; DROP TABLE hold_counts;" /* later migrations' */
 		 " INSERT INTO quarantine VALUES ('encoded:10.240.0.9', 9000),"
 		 " ('encoded:fd00::9', 9000), ('ref:77777', 9000);"
 		 " PRAGMA user_version = 2");
@@ -478,10 +478,19 @@ static void test_count_triggers_migration(void **state)
 		" WHERE name IN ('mappings.' || OLD.kind, 'encoded.' || OLD.family); END;"
 		" INSERT INTO remote_mapping (kind, encoded, family, context, ref, expires, source,"
 		" created) VALUES (3, '10.240.0.9', 4, '192.0.2.1', '9', 5000, 't', 0);"
+		" DROP TABLE hold_counts; DROP TRIGGER quota_hold_pool_count_insert;"
+		" DROP TRIGGER quota_hold_pool_count_delete;"
+		" DROP TRIGGER quota_hold_pool_count_update;"
+		" INSERT INTO quota_hold VALUES ('10.240.0.20', 'client:192.168.1.5', 1, 9000),"
+		" ('10.240.0.21', 'client:192.168.1.5', 0, 9000);"
 		" PRAGMA user_version = 5");
 	assert_int_equal(pragma(fx->path, "SELECT value FROM counts WHERE name = 'encoded.4'"), 1);
 	assert_int_equal(store_open(fx->path, &fx->store, msg, sizeof(msg)), 0);
 	assert_int_equal(pragma(fx->path, "PRAGMA user_version"), schema_version);
+	/* migration 7 counted the holds there were */
+	assert_int_equal(pragma(fx->path, "SELECT value FROM hold_counts"
+					  " WHERE pool = 'client:192.168.1.5'"),
+			 2);
 	assert_int_equal(pragma(fx->path,
 				"SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"
 				" AND name LIKE 'remote_mapping_count_%'"),
