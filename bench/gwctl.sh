@@ -6,7 +6,9 @@
 #
 # BENCH_ONLY=alloc runs only the durable allocations by the resolver's path (GET_EA, 4 x 64 in
 # flight), BENCH_ROUNDS rounds (default 3), interleaved with GWCTLD_BEFORE's when given, each
-# round into a fresh store. BENCH_ONLY=waits runs only the waits, BENCH_ONLY=store all but them; GWCTLD_BEFORE=PATH measures the waits with that gwctld
+# round into a fresh store; BENCH_CLIENTS=N has those requests name N LAN clients in turn, as
+# the resolver module does, so that each goes through the per-client quota checks (N at least
+# ALLOCATIONS / 512, the default client-limit). BENCH_ONLY=waits runs only the waits, BENCH_ONLY=store all but them; GWCTLD_BEFORE=PATH measures the waits with that gwctld
 # too (an older build), for a before/after comparison from the same run. BENCH_NO_SETUP=1 skips
 # tools/setup (the packages are there already).
 #
@@ -195,12 +197,15 @@ alloc_round() {
 	rm -f "$work"/alloc.db*
 	start_daemon "$work/alloc.db" "$1"
 	t0=$(cpu_ticks)
-	piped=$("$bench" "$work/gwctl.sock" alloc "$allocations" 4 64)
+	# the client's CPU too: it shares the two cores with the daemon
+	piped=$(/usr/bin/time -f "%U %S" -o "$work/client.time" \
+		"$bench" "$work/gwctl.sock" alloc "$allocations" 4 64 "${BENCH_CLIENTS:-0}")
 	# CPU per allocation depends far less on the other load of a shared machine than a rate
 	cpu=$(awk -v a="$(cpu_ticks)" -v b="$t0" -v n="$allocations" -v hz="$(getconf CLK_TCK)" \
 		'BEGIN { printf "%.1f", (a - b) * 1e6 / hz / n }')
+	client_cpu=$(awk -v n="$allocations" '{ printf "%.1f", ($1 + $2) * 1e6 / n }' "$work/client.time")
 	serial=$("$bench" "$work/gwctl.sock" alloc 5000 1 1)
-	echo "rate=$(field rate "$piped") serial=$(field rate "$serial") cpu=$cpu" \
+	echo "rate=$(field rate "$piped") serial=$(field rate "$serial") cpu=$cpu client=$client_cpu" \
 		"flushes=$(stat_of gwctld.store.flushes) sync_commits=$(stat_of gwctld.store.sync_commits)" \
 		"commits=$(stat_of gwctld.store.commits)"
 	stop_daemon
@@ -208,8 +213,8 @@ alloc_round() {
 
 alloc_table() {
 	local rounds=${BENCH_ROUNDS:-3} i this before
-	echo "| round | this build: 4 x 64 in flight | before | ratio | daemon CPU per allocation: this build | before | ratio | this build: 1 in flight | before | ratio | load average |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| round | this build: 4 x 64 in flight | before | ratio | daemon CPU per allocation: this build | before | ratio | client CPU per allocation: this build | before | this build: 1 in flight | before | ratio | load average |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for ((i = 1; i <= rounds; i++)); do
 		this=$(alloc_round "$gwctld")
 		before=
@@ -218,6 +223,7 @@ alloc_table() {
 		q() { [[ -n $before ]] && awk -v a="$(r "$1" "$this")" -v b="$(r "$1" "$before")" 'BEGIN { printf "%.2f", a / b }'; }
 		echo "| $i | $(r rate "$this")/s (commits $(r commits "$this"), flushes $(r flushes "$this"), synced on the spot $(r sync_commits "$this")) |" \
 			"${before:+$(r rate "$before")/s} | $(q rate) | $(r cpu "$this") us | ${before:+$(r cpu "$before") us} | $(q cpu) |" \
+			"$(r client "$this") us | ${before:+$(r client "$before") us} |" \
 			"$(r serial "$this")/s | ${before:+$(r serial "$before")/s} | $(q serial) |" \
 			"$(cut -d' ' -f1 /proc/loadavg) |"
 	done

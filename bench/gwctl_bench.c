@@ -22,6 +22,12 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * LAN clients the requests are asked for (IPR_CTL_A_CLIENT, as the resolver module sends), in
+ * turn: 0 sends none. With them every allocation goes through the per-client quota checks.
+ */
+static unsigned lan_clients;
+
 static size_t build_get_ea(uint8_t *buf, size_t cap, uint32_t id, uint32_t context, uint64_t ref)
 {
 	struct ipr_ctl_builder b;
@@ -37,6 +43,13 @@ static size_t build_get_ea(uint8_t *buf, size_t cap, uint32_t id, uint32_t conte
 	ipr_ctl_put_ip(&b, IPR_CTL_A_CONTEXT, AF_INET, ctx);
 	ipr_ctl_put_ref(&b, IPR_CTL_A_REF, &r);
 	ipr_ctl_put_u8(&b, IPR_CTL_A_FAMILY, 4);
+	if (lan_clients) {
+		uint32_t n = (uint32_t)(ref % lan_clients);
+		uint8_t client[4] = { 10, 99, (uint8_t)(n >> 8), (uint8_t)n };
+
+		ipr_ctl_put_ip(&b, IPR_CTL_A_CLIENT, AF_INET, client);
+		ipr_ctl_put_text(&b, IPR_CTL_A_SOURCE, "resolver");
+	}
 	if (ipr_ctl_finish(&b, &len) < 0)
 		abort();
 	return len;
@@ -271,7 +284,7 @@ int main(int argc, char **argv)
 	uint64_t failures = 0;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: gwctl_bench SOCKET alloc COUNT [CONNS WINDOW]\n"
+		fprintf(stderr, "usage: gwctl_bench SOCKET alloc COUNT [CONNS WINDOW [CLIENTS]]\n"
 				"       gwctl_bench SOCKET lookup COUNT EXISTING [CONNS WINDOW]\n"
 				"       gwctl_bench SOCKET latency COUNT EXISTING\n"
 				"       gwctl_bench SOCKET probe SECONDS\n"
@@ -286,6 +299,7 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "alloc")) {
 		unsigned conns = argc > 4 ? (unsigned)atoi(argv[4]) : 4;
 		unsigned window = argc > 5 ? (unsigned)atoi(argv[5]) : 64;
+		lan_clients = argc > 6 ? (unsigned)atoi(argv[6]) : 0;
 		/* refs far from those of other runs, so every request allocates */
 		uint64_t first = (uint64_t)time(NULL) * 1000000;
 		double t = run_pipelined(path, conns, window, first, count, context + 1, &failures);

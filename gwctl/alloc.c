@@ -18,10 +18,32 @@ __extension__ typedef unsigned __int128 u128;
 #define RANDOM_TRIES 64
 #define SCAN_LIMIT   (1u << 20)
 
-/* Uniform in [0, span) where span > 0, from libsodium's generator, without modulo bias. */
+/*
+ * Random bytes from libsodium's generator, drawn a kilobyte at a time: one getrandom() per
+ * draw was 1.5 % of the daemon's CPU when allocating (several draws an allocation).
+ */
+static void random_bytes(void *out, size_t n)
+{
+	static _Thread_local struct {
+		uint8_t buf[1024];
+		size_t used;
+	} rnd = { .used = sizeof(rnd.buf) };
+
+	if (rnd.used + n > sizeof(rnd.buf)) {
+		randombytes_buf(rnd.buf, sizeof(rnd.buf));
+		rnd.used = 0;
+	}
+	memcpy(out, rnd.buf + rnd.used, n);
+	sodium_memzero(rnd.buf + rnd.used, n);
+	rnd.used += n;
+}
+
+/* Uniform in [0, span) where span > 0, without modulo bias. */
 static u128 random_below(u128 span)
 {
 	u128 mask = span - 1, value;
+	size_t bytes = mask >> 64 ? 16 : mask >> 32 ? 8 : 4; /* as many as the span needs */
+	uint8_t b[16];
 
 	mask |= mask >> 1;
 	mask |= mask >> 2;
@@ -31,7 +53,10 @@ static u128 random_below(u128 span)
 	mask |= mask >> 32;
 	mask |= mask >> 64;
 	do {
-		randombytes_buf(&value, sizeof(value));
+		random_bytes(b, bytes);
+		value = 0;
+		for (size_t i = 0; i < bytes; i++)
+			value = value << 8 | b[i];
 		value &= mask;
 	} while (value >= span);
 	return value;
@@ -76,7 +101,7 @@ static void encoded_key(int family, const uint8_t *address, char *buf, size_t si
 {
 	char text[INET6_ADDRSTRLEN];
 
-	inet_ntop(family, address, text, sizeof(text));
+	store_address_text(family, address, text);
 	snprintf(buf, size, "encoded:%s", text);
 }
 
@@ -92,7 +117,7 @@ static void range_pool(const struct ipr_prefix *range, char *buf, size_t size)
 {
 	char text[INET6_ADDRSTRLEN];
 
-	inet_ntop(range->family, range->addr, text, sizeof(text));
+	store_address_text(range->family, range->addr, text);
 	snprintf(buf, size, "encoded:%s/%u", text, (unsigned)range->len);
 }
 
@@ -195,21 +220,28 @@ static int pick_ref(struct store *store, const struct ipr_ref *min, const struct
  * Takes a value of the pool: one a flush covered, else (counted by the store) one not yet on
  * disk, the commit then syncing. A value taken that is mapped or resting now (a static mapping
  * written from a file since, a value picked at random while reserved, then freed) is dropped
- * from the reserve and the next one tried.
+ * from the reserve and the next one tried. The statement that takes a value says whether it is
+ * busy; a value not in canonical text (edited by hand) is checked as the address it parses to.
  */
 static int take_encoded(struct store *store, const struct ipr_prefix *range, int64_t now,
 			uint8_t out[16])
 {
-	char pool[POOL_KEY_MAX], value[POOL_KEY_MAX];
+	char pool[POOL_KEY_MAX], value[POOL_KEY_MAX], canonical[POOL_KEY_MAX];
+	bool busy;
 	int rc;
 
 	range_pool(range, pool, sizeof(pool));
 	for (int flushed = 1; flushed >= 0; flushed--) {
-		while ((rc = store_reserve_take(store, pool, flushed, value, sizeof(value))) == 0) {
+		while ((rc = store_reserve_take(store, pool, flushed, now, value, sizeof(value),
+						&busy)) == 0) {
 			memset(out, 0, 16);
-			if (inet_pton(range->family, value + strlen("encoded:"), out) != 1)
+			if (strncmp(value, "encoded:", 8) != 0 ||
+			    inet_pton(range->family, value + strlen("encoded:"), out) != 1)
 				continue;
-			rc = encoded_free(store, range->family, out, now);
+			encoded_key(range->family, out, canonical, sizeof(canonical));
+			rc = strcmp(canonical, value) == 0
+				     ? !busy
+				     : encoded_free(store, range->family, out, now);
 			if (rc != 0)
 				return rc < 0 ? rc : 0;
 		}
@@ -235,17 +267,21 @@ int alloc_encoded(struct store *store, const struct ipr_prefix *range, int64_t n
 static int take_ref(struct store *store, const struct ipr_ref *min, const struct ipr_ref *max,
 		    int64_t now, struct ipr_ref *out)
 {
-	char pool[POOL_KEY_MAX], value[POOL_KEY_MAX];
+	char pool[POOL_KEY_MAX], value[POOL_KEY_MAX], canonical[POOL_KEY_MAX];
 	const char *text;
+	bool busy;
 	int rc;
 
 	refs_pool(min, max, pool, sizeof(pool));
 	for (int flushed = 1; flushed >= 0; flushed--) {
-		while ((rc = store_reserve_take(store, pool, flushed, value, sizeof(value))) == 0) {
+		while ((rc = store_reserve_take(store, pool, flushed, now, value, sizeof(value),
+						&busy)) == 0) {
 			text = value + strlen("ref:");
-			if (ipr_ref_parse(text, strlen(text), out, NULL) < 0)
+			if (strncmp(value, "ref:", 4) != 0 ||
+			    ipr_ref_parse(text, strlen(text), out, NULL) < 0)
 				continue;
-			rc = ref_free(store, out, now);
+			ref_key(out, canonical, sizeof(canonical));
+			rc = strcmp(canonical, value) == 0 ? !busy : ref_free(store, out, now);
 			if (rc != 0)
 				return rc < 0 ? rc : 0;
 		}
@@ -279,13 +315,16 @@ static uint64_t pool_target(uint64_t range_size)
 	return target < 1 ? 1 : target > ALLOC_POOL_MAX ? ALLOC_POOL_MAX : target;
 }
 
-/* Adds up to max values to a pool short of its target; returns how many, or -errno. */
+/*
+ * Adds up to max values to a pool short of its target; returns how many, or -errno. pick gives
+ * a random candidate, unchecked: the statement that reserves it skips one mapped or resting.
+ */
 static int refill(struct store *store, const char *pool, uint64_t range_size, size_t max,
-		  int (*pick)(void *arg, char *value, size_t size), void *arg)
+		  int64_t now, int (*pick)(void *arg, char *value, size_t size), void *arg)
 {
 	uint64_t all, target = pool_target(range_size);
 	char value[POOL_KEY_MAX];
-	int rc, added = 0;
+	int rc, added = 0, misses = 0;
 
 	rc = store_reserve_count(store, pool, &all, NULL);
 	if (rc < 0)
@@ -296,65 +335,64 @@ static int refill(struct store *store, const char *pool, uint64_t range_size, si
 		return 0;
 	while (all + (uint64_t)added < target && (size_t)added < max) {
 		rc = pick(arg, value, sizeof(value));
-		if (rc == -ENOSPC)
-			break; /* nearly full: what is left is picked when asked for */
 		if (rc == 0)
-			rc = store_reserve_add(store, pool, value);
+			rc = store_reserve_add(store, pool, value, now);
 		if (rc < 0)
-			return rc;
-		added++;
+			return rc == -ENOSPC ? added : rc;
+		if (rc == 0 && ++misses == RANDOM_TRIES)
+			break; /* nearly full: what is left is picked when asked for */
+		if (rc == 1) {
+			added++;
+			misses = 0;
+		}
 	}
 	return added;
 }
 
-struct encoded_pick {
-	struct store *store;
-	const struct ipr_prefix *range;
-	int64_t now;
-};
-
 static int pick_encoded_value(void *arg, char *value, size_t size)
 {
-	struct encoded_pick *p = arg;
+	const struct ipr_prefix *range = arg;
+	u128 last = last_offset(range);
 	uint8_t address[16];
-	int rc = pick_encoded(p->store, p->range, p->now, address, false);
 
-	if (rc == 0)
-		encoded_key(p->range->family, address, value, size);
-	return rc;
+	if (last < 2)
+		return -ENOSPC;
+	address_at(range, 2 + random_below(last - 1), address);
+	encoded_key(range->family, address, value, size);
+	return 0;
 }
 
 int alloc_refill_encoded(struct store *store, const struct ipr_prefix *range, int64_t now,
 			 size_t max)
 {
-	struct encoded_pick p = { store, range, now };
 	char pool[POOL_KEY_MAX];
 
 	range_pool(range, pool, sizeof(pool));
-	return refill(store, pool, alloc_range_size(range), max, pick_encoded_value, &p);
+	return refill(store, pool, alloc_range_size(range), max, now, pick_encoded_value,
+		      (void *)range);
 }
 
-struct ref_pick {
-	struct store *store;
+struct ref_span {
 	const struct ipr_ref *min, *max;
-	int64_t now;
 };
 
 static int pick_ref_value(void *arg, char *value, size_t size)
 {
-	struct ref_pick *p = arg;
+	const struct ref_span *p = arg;
+	u128 lo = to_u128(p->min), span = to_u128(p->max) - lo + 1, v;
 	struct ipr_ref ref;
-	int rc = pick_ref(p->store, p->min, p->max, p->now, &ref, false);
 
-	if (rc == 0)
-		ref_key(&ref, value, size);
-	return rc;
+	/* span 0: [min, max] is the whole 128-bit space */
+	v = lo + (span ? random_below(span) : random_below(~(u128)0));
+	ref = (struct ipr_ref){ .hi = (uint64_t)(v >> 64), .lo = (uint64_t)v };
+	ref_key(&ref, value, size);
+	return 0;
 }
 
 int alloc_refill_ref(struct store *store, const struct ipr_ref *min, const struct ipr_ref *max,
 		     int64_t now, size_t count)
 {
-	struct ref_pick p = { store, min, max, now };
+	struct ref_span p = { min, max };
 	u128 span = to_u128(max) - to_u128(min) + 1;
 	char pool[POOL_KEY_MAX];
 
@@ -362,5 +400,5 @@ int alloc_refill_ref(struct store *store, const struct ipr_ref *min, const struc
 		return -EINVAL;
 	refs_pool(min, max, pool, sizeof(pool));
 	return refill(store, pool, span == 0 || span > UINT64_MAX ? UINT64_MAX : (uint64_t)span,
-		      count, pick_ref_value, &p);
+		      count, now, pick_ref_value, &p);
 }

@@ -21,6 +21,7 @@ enum qstmt {
 	Q_SET,
 	Q_DELETE,
 	Q_PURGE,
+	Q_ADMIT,
 	Q_MAX,
 };
 
@@ -32,13 +33,21 @@ static const char *const qstmt_sql[Q_MAX] = {
 	[Q_DUE] = ("SELECT value, until FROM quota_hold WHERE pool = ?1 AND live = 1"
 		   " AND until <= ?2 ORDER BY until LIMIT ?3"),
 	[Q_PURGE_POOL] = "DELETE FROM quota_hold WHERE pool = ?1 AND live = 0 AND until <= ?2",
-	[Q_COUNT_POOL] = "SELECT count(*) FROM quota_hold WHERE pool = ?1",
+	/* kept by triggers (schema/007-hold-counts.sql): one row, however many the pool holds */
+	[Q_COUNT_POOL] = "SELECT coalesce(max(value), 0) FROM hold_counts WHERE pool = ?1",
 	/* kept by triggers (schema/005-quota.sql): constant time whatever the store holds */
 	[Q_COUNT_NAME] = "SELECT coalesce(max(value), 0) FROM counts WHERE name = ?1",
 	[Q_GET] = "SELECT live, until FROM quota_hold WHERE value = ?1",
 	[Q_SET] = "UPDATE quota_hold SET live = ?2, until = ?3 WHERE value = ?1",
 	[Q_DELETE] = "DELETE FROM quota_hold WHERE value = ?1",
 	[Q_PURGE] = "DELETE FROM quota_hold WHERE live = 0 AND until <= ?1",
+	/* what an admission reads, in one statement: whether the pool has rests to purge (the
+	 * DELETE is run only then: even deleting nothing it cost three times this), the pool's
+	 * holds and all clients' */
+	[Q_ADMIT] = ("SELECT EXISTS (SELECT 1 FROM quota_hold WHERE pool = ?1 AND live = 0"
+		     " AND until <= ?2),"
+		     " (SELECT coalesce(max(value), 0) FROM hold_counts WHERE pool = ?1),"
+		     " (SELECT coalesce(max(value), 0) FROM counts WHERE name = 'hold.client')"),
 };
 
 _Static_assert(Q_MAX <= sizeof(((struct quota *)0)->stmt) / sizeof(void *), "room for stmts");
@@ -91,14 +100,14 @@ static int count_of(sqlite3_stmt *st, uint64_t *count)
 
 static void value_text(const struct ipr_mapping *m, char *buf)
 {
-	inet_ntop(m->family, m->address, buf, INET6_ADDRSTRLEN);
+	store_address_text(m->family, m->address, buf);
 }
 
 void quota_client_pool(int family, const uint8_t *addr, char *pool)
 {
 	char text[INET6_ADDRSTRLEN];
 
-	inet_ntop(family, addr, text, sizeof(text));
+	store_address_text(family, addr, text);
 	snprintf(pool, QUOTA_POOL_MAX, "client:%s", text);
 }
 
@@ -224,38 +233,45 @@ int quota_client_admit(struct quota *q, struct store *store, const char *pool,
 		       unsigned removed_max, unsigned *removed_count, enum quota_verdict *verdict)
 {
 	sqlite3_stmt *st;
-	uint64_t held, total;
-	int rc;
+	uint64_t held = 0, total = 0, gone;
+	int rc, purge = 0;
 
 	*verdict = QUOTA_ALLOW;
 	rc = reclaim_due(q, store, pool, lim, now, removed, removed_max, removed_count);
 	if (rc == 0)
-		rc = prepare(q, store, Q_PURGE_POOL, &st);
+		rc = prepare(q, store, Q_ADMIT, &st);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, pool, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
-	rc = step_done(st);
-	if (rc == 0)
-		rc = prepare(q, store, Q_COUNT_POOL, &st);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, pool, -1, SQLITE_STATIC);
-	rc = count_of(st, &held);
-	if (rc < 0)
-		return rc;
-	if (held >= lim->client_limit) {
-		*verdict = QUOTA_CLIENT_FULL;
-		return 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		purge = sqlite3_column_int(st, 0);
+		held = (uint64_t)sqlite3_column_int64(st, 1);
+		total = (uint64_t)sqlite3_column_int64(st, 2);
 	}
-	rc = prepare(q, store, Q_COUNT_NAME, &st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -EIO : store_errno(rc);
+	if (rc == 0 && purge) {
+		rc = prepare(q, store, Q_PURGE_POOL, &st);
+		if (rc < 0)
+			return rc;
+		sqlite3_bind_text(st, 1, pool, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now);
+		rc = step_done(st);
+		/* the rows purged were the pool's, and client holds (the trigger's count too) */
+		gone = rc == 0 ? (uint64_t)sqlite3_changes(store_db(store)) : 0;
+		held -= gone < held ? gone : held;
+		total -= gone < total ? gone : total;
+	}
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(st, 1, "hold.client", -1, SQLITE_STATIC);
-	rc = count_of(st, &total);
-	if (rc == 0 && total >= lim->client_total)
+	if (held >= lim->client_limit)
+		*verdict = QUOTA_CLIENT_FULL;
+	else if (total >= lim->client_total)
 		*verdict = QUOTA_TOTAL_FULL;
-	return rc;
+	return 0;
 }
 
 int quota_client_hold(struct quota *q, struct store *store, const char *pool,

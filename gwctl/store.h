@@ -80,15 +80,20 @@ void store_durability(const struct store *store, struct store_durability *out);
 
 /*
  * The reserve: values of one pool ("encoded:PREFIX/LEN", "ref:MIN-MAX"), as quarantine names
- * them ("encoded:ADDRESS", "ref:DECIMAL"). take removes one and writes it to value (-ENOENT
- * when the pool has none); flushed_only takes only values a flush covered, otherwise the open
- * transaction syncs at commit (store_need_sync). add reserves a value, usable once flushed.
- * count says how many the pool holds, and how many a flush covered unless flushed is NULL
- * (cheaper: the pool's index alone).
+ * them ("encoded:ADDRESS", "ref:DECIMAL"). take removes the oldest one and writes it to value
+ * (-ENOENT when the pool has none), with *busy set when it is mapped or resting at now, all in
+ * one statement; flushed_only takes only values a flush covered, otherwise the open
+ * transaction syncs at commit (store_need_sync). add reserves a value, usable once flushed,
+ * unless it is mapped or resting at now: 1 added, 0 not (one statement too). count says how
+ * many the pool holds, and how many a flush covered unless flushed is NULL (cheaper: the
+ * pool's index alone).
  */
+#define STORE_POOLS_KEPT    4	/* pools whose counts the store keeps in memory */
+#define STORE_POOL_TEXT_MAX 128 /* "encoded:PREFIX/LEN" or "ref:MIN-MAX" and its NUL */
 IPR_MUST_CHECK int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
-				      char *value, size_t size);
-IPR_MUST_CHECK int store_reserve_add(struct store *store, const char *pool, const char *value);
+				      int64_t now, char *value, size_t size, bool *busy);
+IPR_MUST_CHECK int store_reserve_add(struct store *store, const char *pool, const char *value,
+				     int64_t now);
 IPR_MUST_CHECK int store_reserve_count(struct store *store, const char *pool, uint64_t *all,
 				       uint64_t *flushed);
 /* The open transaction binds a value no flush covered: its commit syncs before returning. */
@@ -126,6 +131,8 @@ IPR_MUST_CHECK int store_set_expiry(struct store *store, const struct ipr_mappin
 /* True (1) when the encoded address or reference rests in quarantine at time now. */
 IPR_MUST_CHECK int store_encoded_quarantined(struct store *store, int family,
 					     const uint8_t *encoded, int64_t now);
+/* An address as the store keeps it: RFC 5952 / dotted quad text, INET6_ADDRSTRLEN bytes. */
+void store_address_text(int family, const uint8_t *address, char *buf);
 /* 1 when the encoded address is neither mapped (a broken row too) nor resting, 0 when taken. */
 IPR_MUST_CHECK int store_encoded_free(struct store *store, int family, const uint8_t *encoded,
 				      int64_t now);

@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "alloc.h"
 #include "store.h"
 
@@ -163,6 +165,143 @@ static void test_reserve_batches(void **state)
 	assert_int_equal(store_begin(fx->store), 0);
 }
 
+/* The pool's reserved values, oldest first, as text ("encoded:10.9.0.7"); returns how many. */
+static int reserved(struct fixture *fx, const char *pool, char values[][64], int max)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(fx->store),
+					    "SELECT value FROM reserve WHERE pool = ?1 ORDER BY id",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(st, 1, pool, -1, SQLITE_STATIC);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		snprintf(values[n++], 64, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void sql(struct fixture *fx, const char *text)
+{
+	assert_int_equal(sqlite3_exec(store_db(fx->store), text, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/*
+ * A reserved value mapped or resting by the time it is taken (a static mapping written over
+ * it, a value picked at random while reserved, then freed) is dropped and the next one
+ * taken: the statement that takes a value checks it, for encoded addresses and references.
+ */
+static void test_reserve_skips_busy_values(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipr_prefix r = range4("10.9.0.0", 24);
+	struct ipr_ref min = ipr_ref_from_u64(1024), max = ipr_ref_from_u64(1279), ref;
+	char enc[16][64], refs[16][64], q[2048], text[32];
+	uint64_t all, flushed;
+	uint8_t a[16];
+
+	reserve_flushed(fx, &r);
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_true(alloc_refill_ref(fx->store, &min, &max, 1000, 64) > 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	store_flush(fx->store);
+	for (int i = 0; i < 10000 && !store_flushed(fx->store); i++)
+		usleep(1000);
+	assert_true(reserved(fx, "encoded:10.9.0.0/24", enc, 16) >= 3);
+	assert_true(reserved(fx, "ref:1024-1279", refs, 16) >= 3);
+	assert_int_equal(store_reserve_count(fx->store, "encoded:10.9.0.0/24", &all, NULL), 0);
+
+	assert_int_equal(store_begin(fx->store), 0);
+	/* the oldest: mapped by hand (static); the next: resting */
+	snprintf(q, sizeof(q),
+		 "INSERT INTO remote_mapping (kind, encoded, family, context, ref, source, created)"
+		 " VALUES (4, '%s', 4, '192.0.2.9', '7', 'cli', 0)",
+		 enc[0] + strlen("encoded:"));
+	sql(fx, q);
+	snprintf(q, sizeof(q), "INSERT INTO quarantine VALUES ('%s', 5000)", enc[1]);
+	sql(fx, q);
+	assert_int_equal(take(fx, &r, 1000, a, 1), 0);
+	inet_ntop(AF_INET, a, text, sizeof(text));
+	assert_string_equal(text, enc[2] + strlen("encoded:"));
+	/* the two busy ones left the reserve with the one taken, and the kept count knows it */
+	uint64_t left;
+	assert_int_equal(store_reserve_count(fx->store, "encoded:10.9.0.0/24", &left, NULL), 0);
+	assert_int_equal(left, all - 3);
+	assert_int_equal(store_reserve_count(fx->store, "encoded:10.9.0.0/24", &left, &flushed), 0);
+	assert_int_equal(left, all - 3);
+
+	/* the same for references: one published by hand, one resting */
+	snprintf(q, sizeof(q),
+		 "INSERT INTO local_mapping (kind, ref, family, address, context, source, created)"
+		 " VALUES (1, '%s', 4, '172.17.0.9', '198.51.100.1', 'cli', 0)",
+		 refs[0] + strlen("ref:"));
+	sql(fx, q);
+	snprintf(q, sizeof(q), "INSERT INTO quarantine VALUES ('%s', 5000)", refs[1]);
+	sql(fx, q);
+	assert_int_equal(alloc_ref(fx->store, &min, &max, 1000, &ref), 0);
+	snprintf(text, sizeof(text), "ref:%llu", (unsigned long long)ref.lo);
+	assert_string_equal(text, refs[2]);
+	assert_int_equal(store_commit(fx->store), 0);
+	/* the commit took the values taken, and the busy ones, out of the table itself */
+	char after[16][64];
+	int n = reserved(fx, "encoded:10.9.0.0/24", after, 16);
+	assert_int_equal((uint64_t)n, all - 3 < 16 ? all - 3 : 16);
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < 3; j++)
+			assert_string_not_equal(after[i], enc[j]);
+	n = reserved(fx, "ref:1024-1279", after, 16);
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < 3; j++)
+			assert_string_not_equal(after[i], refs[j]);
+}
+
+/* A refill reserves only values neither mapped nor resting. */
+static void test_refill_skips_busy_values(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipr_prefix r = range4("10.7.0.0", 24);
+	char values[64][64];
+	int n;
+
+	/* 10.7.0.2 - 10.7.0.251 mapped, .252 resting: .253 and .254 are all that is free */
+	sql(fx, "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 251)"
+		" INSERT INTO remote_mapping (kind, encoded, family, context, ref, source, created)"
+		" SELECT 4, '10.7.0.' || i, 4, '192.0.2.9', i, 'cli', 0 FROM n");
+	sql(fx, "INSERT INTO quarantine VALUES ('encoded:10.7.0.252', 5000)");
+	for (int round = 0; round < 20; round++) {
+		int added = alloc_refill_encoded(fx->store, &r, 1000, 64);
+		assert_true(added >= 0);
+	}
+	n = reserved(fx, "encoded:10.7.0.0/24", values, 64);
+	assert_true(n >= 1); /* 20 refills of 64 tries each: all missing is ~3e-5 */
+	for (int i = 0; i < n; i++)
+		assert_true(strcmp(values[i], "encoded:10.7.0.253") == 0 ||
+			    strcmp(values[i], "encoded:10.7.0.254") == 0);
+}
+
+/* The store's own dotted quads are inet_ntop's, byte for byte. */
+static void test_address_text(void **state)
+{
+	char mine[INET6_ADDRSTRLEN], libc[INET6_ADDRSTRLEN];
+	uint8_t a[16] = { 0 };
+
+	(void)state;
+	for (unsigned i = 0; i < 200000; i++) {
+		uint32_t v = i < 1024 ? i * 0x01010101u / 4 : (uint32_t)random();
+		a[0] = (uint8_t)(v >> 24);
+		a[1] = (uint8_t)(v >> 16);
+		a[2] = (uint8_t)(v >> 8);
+		a[3] = (uint8_t)v;
+		store_address_text(AF_INET, a, mine);
+		inet_ntop(AF_INET, a, libc, sizeof(libc));
+		assert_string_equal(mine, libc);
+	}
+	assert_int_equal(inet_pton(AF_INET6, "fd00::1:0:0:5", a), 1);
+	store_address_text(AF_INET6, a, mine);
+	assert_string_equal(mine, "fd00::1:0:0:5");
+}
+
 static void test_nearly_full_large_range_still_finds_the_gap(void **state)
 {
 	struct fixture *fx = *state;
@@ -260,6 +399,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ipv6_range_and_contains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reserve_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reserve_skips_busy_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refill_skips_busy_values, setup, teardown),
+		cmocka_unit_test(test_address_text),
 	};
 	return cmocka_run_group_tests_name("alloc", tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <sqlite3.h>
+
 #include "ctl_client.h"
 #include "service.h"
 
@@ -189,6 +191,28 @@ static bool quarantined(struct fixture *fx, const uint8_t encoded[16])
 	return rc == 1;
 }
 
+/* How many pools' kept hold counts (schema/007-hold-counts.sql) differ from their rows. */
+static int64_t hold_counts_off(struct fixture *fx)
+{
+	sqlite3_stmt *st;
+	int64_t off = -1;
+
+	assert_int_equal(
+		sqlite3_prepare_v2(
+			store_db(fx->store),
+			"SELECT (SELECT count(*) FROM (SELECT pool, count(*) AS n FROM quota_hold"
+			" GROUP BY pool) q LEFT JOIN hold_counts h USING (pool)"
+			" WHERE h.value IS NOT q.n)"
+			" + (SELECT count(*) FROM hold_counts h WHERE NOT EXISTS"
+			" (SELECT 1 FROM quota_hold q WHERE q.pool = h.pool))",
+			-1, &st, NULL),
+		SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		off = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return off;
+}
+
 /* A client's new name is on probation: short lease and TTL, the full lease once used. */
 static void test_probation_until_used(void **state)
 {
@@ -216,6 +240,7 @@ static void test_probation_until_used(void **state)
 	/* without CLIENT (gwctl encode, a prefetch): the full lease as before */
 	assert_int_equal(get_ea(fx, "192.0.2.7", 2, NULL, b), IPR_CTL_OK);
 	assert_int_equal(fx->decoded.fields.ttl, 1000);
+	assert_int_equal(hold_counts_off(fx), 0);
 }
 
 /*
@@ -248,6 +273,7 @@ static void test_client_limit_counts_resting(void **state)
 	fake_now += 10;
 	assert_false(quarantined(fx, a[0]));
 	assert_int_equal(get_ea(fx, "192.0.2.7", 20, "192.168.1.10", NULL), IPR_CTL_OK);
+	assert_int_equal(hold_counts_off(fx), 0);
 }
 
 /* The clients together never hold more than client_total: the rest stays for mappings in use. */
@@ -266,6 +292,7 @@ static void test_clients_share_of_range(void **state)
 	/* a mapping in use takes no share: its client may go on */
 	report_use(fx, a);
 	assert_int_equal(get_ea(fx, "192.0.2.7", 22, "192.168.1.12", NULL), IPR_CTL_OK);
+	assert_int_equal(hold_counts_off(fx), 0);
 }
 
 /* A mapping that carried traffic is never taken early, by reclaim or by the sweep. */
@@ -285,6 +312,7 @@ static void test_used_mapping_kept(void **state)
 		(void)get_ea(fx, "192.0.2.7", 20 + i, "192.168.1.10", NULL);
 	assert_int_equal(store_find_encoded(fx->store, AF_INET, used, &found), 0);
 	assert_int_equal(found.expires, 1000000 + 1000);
+	assert_int_equal(hold_counts_off(fx), 0);
 }
 
 /* The sweep rests a probation value no longer than an answer could be kept, plus a probation. */
@@ -301,6 +329,7 @@ static void test_sweep_rests_probation_briefly(void **state)
 	assert_false(quarantined(fx, a));
 	fake_now += 499;
 	assert_true(quarantined(fx, b));
+	assert_int_equal(hold_counts_off(fx), 0);
 }
 
 /* Holds are in the store: a restarted daemon counts them the same. */
@@ -343,6 +372,7 @@ static void test_inbound_resting_counted(void **state)
 	assert_int_equal(get_ea(fx, "192.0.2.10", 1, "dataplane", NULL), IPR_CTL_OK);
 	assert_int_equal(store_find_encoded(fx->store, AF_INET, kept, &m), 0);
 	assert_int_equal(counter(fx, "gwctld.inbound.resting"), 0);
+	assert_int_equal(hold_counts_off(fx), 0);
 }
 
 int main(void)

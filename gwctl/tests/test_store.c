@@ -442,12 +442,84 @@ static void test_counts_follow_changes(void **state)
 		 " DROP TRIGGER remote_mapping_count_delete;"
 		 " DROP TRIGGER remote_mapping_count_update;"
 		 " DROP TRIGGER quarantine_count_insert; DROP TRIGGER quarantine_count_delete;"
-		 " DROP TABLE quota_hold;" /* from a later migration, with its triggers */
+		 " DROP TABLE quota_hold; DROP TABLE hold_counts;" /* later migrations' */
 		 " INSERT INTO quarantine VALUES ('encoded:10.240.0.9', 9000),"
 		 " ('encoded:fd00::9', 9000), ('ref:77777', 9000);"
 		 " PRAGMA user_version = 2");
 	assert_int_equal(store_open(fx->path, &fx->store, msg, sizeof(msg)), 0);
 	assert_counts(fx->store, 1, 1, 3, 2);
+}
+
+/*
+ * Migration 6 rewrote the remote mappings' counting triggers without IN lists (a temporary
+ * index per row): a store of schema 5 counts the same after it, inserts, deletes and changes
+ * of kind or family included, and no trigger keeps an IN list.
+ */
+static void test_count_triggers_migration(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipr_mapping a = remote("10.240.0.5", "192.0.2.1", 1);
+	struct ipr_mapping six = remote("fd00::6", "192.0.2.1", 3);
+	char msg[512];
+
+	/* back to schema 5: the triggers as migration 3 wrote them */
+	store_close(fx->store);
+	fx->store = NULL;
+	raw_exec(
+		fx->path,
+		"DROP TRIGGER remote_mapping_count_insert; DROP TRIGGER "
+		"remote_mapping_count_delete;"
+		" DROP TRIGGER remote_mapping_count_update;"
+		" CREATE TRIGGER remote_mapping_count_insert AFTER INSERT ON remote_mapping BEGIN"
+		" UPDATE counts SET value = value + 1"
+		" WHERE name IN ('mappings.' || NEW.kind, 'encoded.' || NEW.family); END;"
+		" CREATE TRIGGER remote_mapping_count_delete AFTER DELETE ON remote_mapping BEGIN"
+		" UPDATE counts SET value = value - 1"
+		" WHERE name IN ('mappings.' || OLD.kind, 'encoded.' || OLD.family); END;"
+		" INSERT INTO remote_mapping (kind, encoded, family, context, ref, expires, source,"
+		" created) VALUES (3, '10.240.0.9', 4, '192.0.2.1', '9', 5000, 't', 0);"
+		" DROP TABLE hold_counts; DROP TRIGGER quota_hold_pool_count_insert;"
+		" DROP TRIGGER quota_hold_pool_count_delete;"
+		" DROP TRIGGER quota_hold_pool_count_update;"
+		" INSERT INTO quota_hold VALUES ('10.240.0.20', 'client:192.168.1.5', 1, 9000),"
+		" ('10.240.0.21', 'client:192.168.1.5', 0, 9000);"
+		" PRAGMA user_version = 5");
+	assert_int_equal(pragma(fx->path, "SELECT value FROM counts WHERE name = 'encoded.4'"), 1);
+	assert_int_equal(store_open(fx->path, &fx->store, msg, sizeof(msg)), 0);
+	assert_int_equal(pragma(fx->path, "PRAGMA user_version"), schema_version);
+	/* migration 7 counted the holds there were */
+	assert_int_equal(pragma(fx->path, "SELECT value FROM hold_counts"
+					  " WHERE pool = 'client:192.168.1.5'"),
+			 2);
+	assert_int_equal(pragma(fx->path,
+				"SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"
+				" AND name LIKE 'remote_mapping_count_%'"),
+			 3);
+	assert_int_equal(pragma(fx->path,
+				"SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"
+				" AND sql LIKE '% IN (%'"),
+			 0);
+	assert_counts(fx->store, 0, 1, 0, 1);
+
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_insert(fx->store, &a), 0);
+	assert_int_equal(store_insert(fx->store, &six), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_counts(fx->store, 0, 3, 0, 2);
+	/* a change of kind moves one count, of family the other */
+	raw_exec(fx->path, "UPDATE remote_mapping SET kind = 4, expires = NULL"
+			   " WHERE encoded = '10.240.0.9'");
+	assert_counts(fx->store, 0, 2, 0, 2);
+	assert_int_equal(pragma(fx->path, "SELECT value FROM counts WHERE name = 'mappings.4'"), 1);
+	raw_exec(fx->path, "UPDATE remote_mapping SET family = 6 WHERE encoded = '10.240.0.9'");
+	assert_counts(fx->store, 0, 2, 0, 1);
+	assert_int_equal(pragma(fx->path, "SELECT value FROM counts WHERE name = 'encoded.6'"), 2);
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_delete(fx->store, &a, 0), 0);
+	assert_int_equal(store_delete(fx->store, &six, 0), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_counts(fx->store, 0, 0, 0, 0);
+	assert_int_equal(pragma(fx->path, "SELECT value FROM counts WHERE name = 'encoded.6'"), 1);
 }
 
 int main(void)
@@ -461,6 +533,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_pages_and_bad_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_under_us, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counts_follow_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_triggers_migration, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
