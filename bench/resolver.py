@@ -4,13 +4,16 @@
 One NSD serves a generated zone of N native names (A) and N IPREF names (AA TXT, an address
 context each); gwctld keeps its store on the disk (/var/tmp) as in production; two Unbounds of
 the same build and configuration, one without the module ("stock") and one with it, answer
-dnsperf. Every ratio compares numbers from this one run. A last pair of the same Unbounds
-reaches NSD through UdpDelay, for the latency of first lookups from a server at a distance.
+dnsperf. Every ratio compares numbers from this one run. Two more pairs of the same Unbounds
+reach a server FAR_MS away (through bench/udp_delay, or UdpDelay), for first lookups
+at a distance; a last pair measures memory after MEMORY_NAMES first lookups.
 usage: resolver.py UNBOUND_BUILD MODULE GWCTLD NAMES THREADS
 environment: IPREF_BENCH_STORE (the store's folder, /var/tmp; /dev/shm takes the fsync away),
-IPREF_BENCH_FAR_MS (the distant server's added round trip, 10), IPREF_BENCH_MEMORY_NAMES (100000)"""
+IPREF_BENCH_FAR_MS (the distant server's added round trip, 10), IPREF_BENCH_FAR (c or python:
+the relay that holds queries), IPREF_BENCH_MEMORY_NAMES (100000)"""
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -22,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "common"))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "gwctl"))
 from ctl import Daemon  # noqa: E402
-from servers import Nsd, Unbound  # noqa: E402
+from servers import Nsd, Unbound, stop_process  # noqa: E402
 from udp_delay import UdpDelay  # noqa: E402
 
 BUILD, MODULE, GWCTLD = (os.path.abspath(a) for a in sys.argv[1:4])
@@ -37,6 +40,12 @@ LATENCY_QPS = 500  # the paced run that measures latency below saturation
 LATENCY_NAMES = 3000
 STORE_DIR = os.environ.get("IPREF_BENCH_STORE", "/var/tmp")  # /dev/shm: the store without fsync
 FAR_MS = int(os.environ.get("IPREF_BENCH_FAR_MS", "10"))  # the authoritative server's distance
+# how the distance is made: "c" (bench/udp_delay.c, a few system calls per query) or "python"
+# (tests/common/udp_delay.py, a thread of this process that spends tens of microseconds of CPU
+# on every packet, on the cores the resolvers share: at 256 in flight it bounded the rates, and
+# the module sends two queries per question where stock sends one). The kernel's netem would
+# cost nothing, but this machine's kernel has no sch_netem.
+FAR_HOW = os.environ.get("IPREF_BENCH_FAR", "c")
 FAR_NAMES = 1500  # names per run at a distance (3 s at LATENCY_QPS)
 FAR_SATURATED = 6000  # names per run at a distance with 256 queries in flight
 MEMORY_NAMES = int(os.environ.get("IPREF_BENCH_MEMORY_NAMES", "100000"))  # per memory run
@@ -124,11 +133,50 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+RELAY = []  # the C relay's process while it runs
+
+
+def relay_cpu_seconds():
+    """The relay's CPU: the C relay's process, or this process (the Python relay's thread)."""
+    if RELAY:
+        return cpu_seconds(RELAY[0].pid)
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def measure(server, qfile, *args):
-    before = cpu_seconds(server.proc.pid)
+    before, relay = cpu_seconds(server.proc.pid), relay_cpu_seconds()
     result = dnsperf(server.port, qfile, *args)
     result["cpu"] = cpu_seconds(server.proc.pid) - before
+    result["relay_cpu"] = relay_cpu_seconds() - relay
     return result
+
+
+class Relay:
+    """The distant server through UdpDelay on loopback."""
+
+    def __init__(self, nsd, delay_s):
+        self.relay = UdpDelay(nsd.port, delay_s)
+        self.addr, self.port = "127.0.0.1", self.relay.port
+
+    def stop(self):
+        self.relay.stop()
+
+
+class CRelay:
+    """The distant server through bench/udp_delay (built beside gwctld), a process of its own."""
+
+    def __init__(self, nsd, delay_s):
+        self.proc = subprocess.Popen([os.path.join(os.path.dirname(os.path.dirname(GWCTLD)),
+                                                   "bench", "udp_delay"), str(nsd.port),
+                                      str(round(delay_s * 1000))],
+                                     stdout=subprocess.PIPE, text=True)
+        self.addr, self.port = "127.0.0.1", int(self.proc.stdout.readline())
+        RELAY.append(self.proc)
+
+    def stop(self):
+        RELAY.clear()
+        stop_process(self.proc)
 
 
 class Names:
@@ -162,14 +210,14 @@ def main():
         with open(os.path.join(work, "resolver.conf"), "w") as f:
             f.write(f"socket = {gw.sock}\n")
 
-        def unbound(name, with_module, nsd_port, extra=""):
+        def unbound(name, with_module, nsd_port, extra="", nsd_addr="127.0.0.1"):
             common = f"""    num-threads: {THREADS}
     local-zone: "test." nodefault
     msg-cache-size: 128m
     rrset-cache-size: 256m
     num-queries-per-thread: 1024
 {extra}"""
-            stub = f'stub-zone:\n    name: "bench.test"\n    stub-addr: 127.0.0.1@{nsd_port}\n'
+            stub = f'stub-zone:\n    name: "bench.test"\n    stub-addr: {nsd_addr}@{nsd_port}\n'
             if not with_module:
                 server = Unbound(BUILD, work, common + '    module-config: "validator iterator"\n',
                                  stub, name=name)
@@ -223,12 +271,12 @@ def main():
         # the same paced first lookups with the authoritative server FAR_MS away, as in
         # deployment, where round trips cost more than CPU: with Unbound's default QNAME
         # minimisation, and without it (docs/resolver.md, "Round trips")
-        relay = UdpDelay(nsd.port, FAR_MS / 1000)
+        far = (CRelay if FAR_HOW == "c" else Relay)(nsd, FAR_MS / 1000)
         try:
             for minimise in ("yes", "no"):
                 extra = f"    qname-minimisation: {minimise}\n"
-                stock_far = unbound(f"stock-far-{minimise}", False, relay.port, extra)
-                ipref_far = unbound(f"ipref-far-{minimise}", True, relay.port, extra)
+                stock_far = unbound(f"stock-far-{minimise}", False, far.port, extra, far.addr)
+                ipref_far = unbound(f"ipref-far-{minimise}", True, far.port, extra, far.addr)
                 for key, server, prefix in (("native, stock", stock_far, "n"),
                                             ("IPREF, module", ipref_far, "h"),
                                             ("native, module", ipref_far, "n")):
@@ -242,7 +290,7 @@ def main():
                 for server in (servers.pop(), servers.pop()):
                     server.stop()
         finally:
-            relay.stop()
+            far.stop()
 
         # memory: a fresh pair, stock after MEMORY_NAMES native names and the module after as
         # many IPREF names (each first looked up once, all still cached at the end)
@@ -323,10 +371,12 @@ def report(r, m):
           f"{LATENCY_QPS}/s | {c['median_ms']:.3f} ms | {b['median_ms']:.3f} ms | "
           f"{c['median_ms'] / b['median_ms']:.2f} | {c['codes']} |")
     report_memory(m)
-    print("\n| run | Unbound CPU per answered query |")
-    print("|---|---|")
+    print(f"\nThe distant server's relay: {FAR_HOW}.\n")
+    print("| run | Unbound CPU per answered query | the relay's (distant runs) |")
+    print("|---|---|---|")
     for name, x in r.items():
-        print(f"| {name} | {x['cpu'] * 1e6 / max(x['completed'], 1):.1f} us |")
+        n = max(x["completed"], 1)
+        print(f"| {name} | {x['cpu'] * 1e6 / n:.1f} us | {x['relay_cpu'] * 1e6 / n:.1f} us |")
 
 
 if __name__ == "__main__":
