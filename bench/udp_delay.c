@@ -113,7 +113,8 @@ static void send_due(int ep, const struct sockaddr_in *upstream, struct fifo *he
 		q->fd = udp_socket();
 		if (q->fd < 0 ||
 		    connect(q->fd, (const struct sockaddr *)upstream, sizeof(*upstream)) < 0 ||
-		    send(q->fd, q->packet, q->len, 0) < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, q->fd, &ev)) {
+		    send(q->fd, q->packet, q->len, 0) < 0 ||
+		    epoll_ctl(ep, EPOLL_CTL_ADD, q->fd, &ev)) {
 			if (q->fd >= 0)
 				close(q->fd);
 			free(q);
