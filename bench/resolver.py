@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "common"))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "gwctl"))
 from ctl import Daemon  # noqa: E402
-from servers import Nsd, Unbound, stop_process  # noqa: E402
+from servers import Nsd, Unbound, dig, stop_process  # noqa: E402
 from udp_delay import UdpDelay  # noqa: E402
 
 BUILD, MODULE, GWCTLD = (os.path.abspath(a) for a in sys.argv[1:4])
@@ -203,7 +203,8 @@ def main():
         write_zone(zone, 3 * NAMES + 2 * CACHED_SET + 3 * LATENCY_NAMES + 6 * FAR_NAMES +
                    3 * FAR_SATURATED + MEMORY_NAMES)
         # an address outside the zone's contexts (198.51.x.y): a gateway's own are refused
-        gw = Daemon(GWCTLD, work, GWCTLD_EXTRA, gateway="192.0.2.254").start()
+        gw = Daemon(GWCTLD, work, GWCTLD_EXTRA, gateway="192.0.2.254",
+                    gwctl=os.path.join(os.path.dirname(GWCTLD), "gwctl")).start()
         servers.append(gw)
         nsd = Nsd(work, {"bench.test": zone}, ("ns1.bench.test", "A"))
         servers.append(nsd)
@@ -305,6 +306,12 @@ def main():
             run = measure(server, query_file(os.path.join(work, f"{prefix}.memory"), prefix,
                                              numbers), "-n", "1", "-q", "64")
             memory_results[key] = {"start": start, "end": memory(server), "run": run}
+        # the module reports its counters on a question once 2 s have passed: why it failed any
+        time.sleep(2.5)
+        dig(mem_ipref.port, "n0.bench.test", "A")
+        time.sleep(0.5)
+        memory_results["counters"] = {k: v for k, v in gw.stats().items()
+                                      if k.startswith("resolver.") and v}
         for server in (servers.pop(), servers.pop()):
             server.stop()
         report(results, memory_results)
@@ -329,6 +336,8 @@ def report_memory(m):
             print(f"| {key}, bytes | {a:,} | {b:,} | {b / a:.2f} |" if a else
                   f"| {key}, bytes | {a:,} | {b:,} | |")
     print(f"| response codes | {s['run']['codes']} | {i['run']['codes']} | |")
+    print("\nThe module's counters after the memory run: " +
+          ", ".join(f"{k} {v:,}" for k, v in sorted(m["counters"].items())))
 
 
 def report(r, m):
