@@ -1,8 +1,9 @@
 /*
  * The ipref module's work on one query. A client's A/AAAA question goes down the chain for its
  * native answer while a detached TXT lookup of the same name runs beside it; when the native
- * answer is back, the TXT lookup is attached (still running, or answered from the cache it
- * filled), so both cost one round trip. Valid AA records then win: context names are resolved
+ * answer is back, the TXT answer is taken from the message cache if the early lookup has put it
+ * there, else the TXT lookup is attached (still running, or answered from the cache it filled),
+ * so both cost one round trip. Valid AA records then win: context names are resolved
  * with sub-queries, gwctld hands out the encoded addresses, and the answer is cached under the
  * question like any other. PTR questions for encoded addresses are answered from gwctld.
  */
@@ -702,6 +703,52 @@ static enum module_ext_state on_new(struct module_qstate *qstate, int id)
 	return module_wait_module;
 }
 
+static void take_txt(struct module_qstate *super, struct ipref_query *iq,
+		     struct ipref_thread *thread, struct query_info *qinfo, int rcode,
+		     struct dns_msg *msg);
+
+/*
+ * The TXT answer straight from the message cache, where the early lookup put it when it
+ * finished before the native one: the message that a sub-query attached now would be answered
+ * with, without a mesh state going through the validator and iterator for it. Taken only when
+ * it is whole (the TXT RRset at the end of its chain, or no data at all) and needs no more
+ * validation (validated, or nothing validates); anything else attaches as before, and so does
+ * a prefetch, which must see what its own lookup refreshes.
+ */
+static bool txt_from_cache(struct module_qstate *qstate, struct ipref_query *iq,
+			   struct ipref_thread *thread)
+{
+	struct module_env *env = qstate->env;
+	struct query_info q = qstate->qinfo;
+	struct msgreply_entry *e;
+	struct dns_msg *msg;
+	int rcode;
+
+	if (qstate->prefetch_leeway != 0)
+		return false;
+	q.qtype = LDNS_RR_TYPE_TXT;
+	q.local_alias = NULL;
+	e = msg_cache_lookup(env, q.qname, q.qname_len, q.qtype, q.qclass, sub_flags(qstate),
+			     *env->now, 0);
+	if (!e)
+		return false;
+	/* NULL when expired, or when one of its RRsets changed since */
+	msg = tomsg(env, &e->key, (struct reply_info *)e->entry.data, qstate->region, *env->now, 0,
+		    env->scratch);
+	lock_rw_unlock(&e->entry.lock);
+	if (!msg || !msg->rep)
+		return false;
+	rcode = FLAGS_GET_RCODE(msg->rep->flags);
+	if (msg->rep->security <= sec_status_bogus &&
+	    !(msg->rep->security == sec_status_unchecked && !env->need_to_validate))
+		return false;
+	if ((rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) ||
+	    (msg->rep->an_numrrsets != 0 && !reply_find_answer_rrset(&q, msg->rep)))
+		return false;
+	take_txt(qstate, iq, thread, &q, LDNS_RCODE_NOERROR, msg);
+	return true;
+}
+
 static enum module_ext_state on_moddone(struct module_qstate *qstate, struct ipref_query *iq,
 					struct ipref_thread *thread)
 {
@@ -715,12 +762,14 @@ static enum module_ext_state on_moddone(struct module_qstate *qstate, struct ipr
 		if (thread)
 			IPREF_COUNT(thread, queries, 1);
 	}
-	if (!attach(qstate, qstate->qinfo.qname, qstate->qinfo.qname_len, LDNS_RR_TYPE_TXT))
-		return finish_native(qstate, iq, thread, ANSWER_BRIEF_TTL);
 	/* the client has waited for the native answer; the rest may add lookup-wait-ms at most */
 	if (thread && wakeup_arm(&iq->wakeup, qstate, thread->link.settings->lookup_wait_ms) < 0)
 		verbose(VERB_OPS, "ipref: no timer: the TXT lookup is waited for unbounded");
 	iq->phase = IPREF_TXT;
+	if (thread && txt_from_cache(qstate, iq, thread))
+		return decide(qstate, iq, thread);
+	if (!attach(qstate, qstate->qinfo.qname, qstate->qinfo.qname_len, LDNS_RR_TYPE_TXT))
+		return finish_native(qstate, iq, thread, ANSWER_BRIEF_TTL);
 	return module_wait_subquery;
 }
 
@@ -817,11 +866,11 @@ void query_operate(struct module_qstate *qstate, int event, int id)
 		wakeup_cancel(&iq->wakeup);
 }
 
-/* The TXT sub-query's answer, copied into the super's region before the sub goes away. */
-static void take_txt(struct module_qstate *sub, struct module_qstate *super, struct ipref_query *iq,
-		     struct ipref_thread *thread)
+/* The TXT lookup's answer (qinfo, rcode, msg), copied into the super's region. */
+static void take_txt(struct module_qstate *super, struct ipref_query *iq,
+		     struct ipref_thread *thread, struct query_info *qinfo, int rcode,
+		     struct dns_msg *msg)
 {
-	struct dns_msg *msg = sub->return_msg;
 	struct ub_packed_rrset_key *rrset;
 	struct packed_rrset_data *d;
 	struct synth_rdata *items;
@@ -829,7 +878,7 @@ static void take_txt(struct module_qstate *sub, struct module_qstate *super, str
 
 	iq->txt_done = true;
 	iq->txt_found = -ENOENT;
-	if (sub->return_rcode != LDNS_RCODE_NOERROR || !msg || !msg->rep ||
+	if (rcode != LDNS_RCODE_NOERROR || !msg || !msg->rep ||
 	    (FLAGS_GET_RCODE(msg->rep->flags) != LDNS_RCODE_NOERROR &&
 	     FLAGS_GET_RCODE(msg->rep->flags) != LDNS_RCODE_NXDOMAIN)) {
 		iq->txt_failed = true; /* no TXT to be had now: the native answer, briefly */
@@ -843,7 +892,7 @@ static void take_txt(struct module_qstate *sub, struct module_qstate *super, str
 		iq->used_bogus = true;
 	}
 	iq->txt_secure = msg->rep->security == sec_status_secure;
-	rrset = reply_find_answer_rrset(&sub->qinfo, msg->rep);
+	rrset = reply_find_answer_rrset(qinfo, msg->rep);
 	if (!rrset)
 		return;
 	d = rrset->entry.data;
@@ -970,7 +1019,8 @@ void query_inform_super(struct module_qstate *qstate, int id, struct module_qsta
 	if (!iq)
 		return;
 	if (iq->phase == IPREF_TXT && qtype == LDNS_RR_TYPE_TXT)
-		take_txt(qstate, super, iq, ipref_thread_of(super, id));
+		take_txt(super, iq, ipref_thread_of(super, id), &qstate->qinfo,
+			 qstate->return_rcode, qstate->return_msg);
 	else if (iq->phase == IPREF_CONTEXTS &&
 		 (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA))
 		take_context(qstate, super, iq, id);
