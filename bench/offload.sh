@@ -4,6 +4,9 @@
 # them on (TUN TSO + UDP GSO + UDP GRO + TCP coalescing), and the kernel routing the same
 # topology with no tunnel at all (veth only). ROUNDS rounds (default 3) in rotating order;
 # prints every round, the medians and the spread as Markdown, and writes an SVG plot.
+# BASE_BUILD=DIR adds ipref-dataplane with offloads off and on from another build (a release
+# build of the commit to compare with), so that before and after come from the same run.
+# A round where iperf3 gives no result is reported as failed and left out of the figures.
 # PERF=1 also samples the whole machine (perf, cpu-clock) during one more run with offloads
 # on and prints where the time goes.
 # Usage (root): bash bench/offload.sh [SVG-PATH] (default docs/offload-bench.svg)
@@ -36,11 +39,13 @@ start_mode() { # mode -> sets target
 		start_relay
 		target=10.2.0.2
 		;;
-	ipref-off | ipref-on)
+	ipref-off | ipref-on | base-off | base-on)
 		for side in a b; do
-			dataplane_conf $side "$([[ $1 == ipref-off ]] && echo "$offloads_off")"
+			dataplane_conf $side "$([[ $1 == *-off ]] && echo "$offloads_off")"
 		done
+		[[ $1 == base-* ]] && build=$BASE_BUILD
 		start_ipref
+		build=$own_build
 		target=10.240.0.21
 		;;
 	veth)
@@ -56,19 +61,27 @@ stop_mode() {
 	stop_forwarders
 }
 
+own_build=$build
 modes=(relay ipref-off ipref-on veth)
+[[ -n ${BASE_BUILD:-} ]] && modes+=(base-off base-on)
 declare -A results
 : >"$work/rounds"
 for round in $(seq "$rounds"); do
 	# a different mode goes first each round
-	order=("${modes[@]:$(((round - 1) % 4))}" "${modes[@]:0:$(((round - 1) % 4))}")
+	first=$(((round - 1) % ${#modes[@]}))
+	order=("${modes[@]:$first}" "${modes[@]:0:$first}")
 	for mode in "${order[@]}"; do
 		start_mode "$mode"
 		t=$(tcp_rate "$target")
-		printf 'round %s %s: TCP %d Mbit/s\n' "$round" "$mode" $((t / 1000000)) |
-			tee -a "$work/rounds" >&2
-		results[$mode]="${results[$mode]:-} $t"
-		if [[ $mode == ipref-on ]]; then
+		if ((t == 0)); then
+			printf 'round %s %s: failed (iperf3 gave no result)\n' "$round" "$mode" |
+				tee -a "$work/rounds" >&2
+		else
+			printf 'round %s %s: TCP %d Mbit/s\n' "$round" "$mode" $((t / 1000000)) |
+				tee -a "$work/rounds" >&2
+			results[$mode]="${results[$mode]:-} $t"
+		fi
+		if [[ $mode == ipref-on || $mode == base-on ]]; then
 			sleep 2.5 # the next counter report
 			for side in a b; do
 				ip netns exec "$(ns g$side)" "$build/gwctl/gwctl" \
@@ -107,23 +120,33 @@ if [[ ${PERF:-0} == 1 ]]; then
 	done
 fi
 
-python3 - "$svg" "${results[relay]}" "${results[ipref-off]}" "${results[ipref-on]}" \
-	"${results[veth]}" <<'PY'
+args=("$svg")
+for mode in "${modes[@]}"; do args+=("$mode=${results[$mode]:-}"); done
+python3 - "${args[@]}" <<'PY'
 import statistics, sys
 svg = sys.argv[1]
-names = ["relay", "ipref-off", "ipref-on", "veth"]
 labels = {"relay": "plain relay, no offloads", "ipref-off": "ipref-dataplane, offloads off",
-          "ipref-on": "ipref-dataplane, offloads on", "veth": "kernel only (veth, no tunnel)"}
-runs = {n: [int(x) / 1e6 for x in a.split()] for n, a in zip(names, sys.argv[2:])}
-med = {n: statistics.median(v) for n, v in runs.items()}
-print("| path | median Mbit/s | min - max | runs | ratio to the relay |")
-print("|---|---|---|---|---|")
+          "ipref-on": "ipref-dataplane, offloads on", "veth": "kernel only (veth, no tunnel)",
+          "base-off": "BASE_BUILD's ipref-dataplane, offloads off",
+          "base-on": "BASE_BUILD's ipref-dataplane, offloads on"}
+runs = {}
+for a in sys.argv[2:]:
+    n, _, v = a.partition("=")
+    runs[n] = [int(x) / 1e6 for x in v.split()]
+names = [n for n in runs if runs[n]]  # a mode whose every round failed has no figures
+med = {n: statistics.median(runs[n]) for n in names}
+rel = lambda n, d: f"{med[n] / med[d]:.2f}" if d in med else "-"
+print("| path | median Mbit/s | min - max | runs | ratio to the relay | to kernel only |")
+print("|---|---|---|---|---|---|")
 for n in names:
     v = runs[n]
     print(f"| {labels[n]} | {med[n]:.0f} | {min(v):.0f} - {max(v):.0f} | {len(v)} | "
-          f"{med[n] / med['relay']:.2f} |")
+          f"{rel(n, 'relay')} | {rel(n, 'veth')} |")
+names = [n for n in ("relay", "ipref-off", "ipref-on", "veth") if n in med]
+if not names:
+    sys.exit("no round gave a result")
 w, h, top = 560, 300, 50
-scale = 200 / max(max(v) for v in runs.values())
+scale = 200 / max(max(runs[n]) for n in names)
 out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
        '<text x="10" y="18" font-size="14">Single-stream TCP through two gateways, Mbit/s (median, min-max)</text>']
 colors = {"relay": "#999", "ipref-off": "#8ab", "ipref-on": "#36c", "veth": "#c63"}
