@@ -4,8 +4,9 @@
 # them on (TUN TSO + UDP GSO + UDP GRO + TCP coalescing), and the kernel routing the same
 # topology with no tunnel at all (veth only). ROUNDS rounds (default 3) in rotating order;
 # prints every round, the medians and the spread as Markdown, and writes an SVG plot.
-# BASE_BUILD=DIR adds ipref-dataplane with offloads off and on from another build (a release
-# build of the commit to compare with), so that before and after come from the same run.
+# BUILDS="NAME=DIR ..." adds ipref-dataplane with offloads off and on (modes NAME-off, NAME-on)
+# from other builds (release builds of the commits to compare with), so that before and after
+# come from the same run; BASE_BUILD=DIR is BUILDS="base=DIR".
 # A round where iperf3 gives no result is reported as failed and left out of the figures.
 # PERF=1 also samples the whole machine (perf, cpu-clock) during one more run with offloads
 # on and prints where the time goes.
@@ -39,11 +40,11 @@ start_mode() { # mode -> sets target
 		start_relay
 		target=10.2.0.2
 		;;
-	ipref-off | ipref-on | base-off | base-on)
+	*-off | *-on)
 		for side in a b; do
 			dataplane_conf $side "$([[ $1 == *-off ]] && echo "$offloads_off")"
 		done
-		[[ $1 == base-* ]] && build=$BASE_BUILD
+		[[ $1 == ipref-* ]] || build=${other_builds[${1%-*}]}
 		start_ipref
 		build=$own_build
 		target=10.240.0.21
@@ -63,7 +64,11 @@ stop_mode() {
 
 own_build=$build
 modes=(relay ipref-off ipref-on veth)
-[[ -n ${BASE_BUILD:-} ]] && modes+=(base-off base-on)
+declare -A other_builds
+for b in ${BUILDS:-${BASE_BUILD:+base=$BASE_BUILD}}; do
+	other_builds[${b%%=*}]=${b#*=}
+	modes+=("${b%%=*}-off" "${b%%=*}-on")
+done
 declare -A results
 : >"$work/rounds"
 for round in $(seq "$rounds"); do
@@ -81,7 +86,7 @@ for round in $(seq "$rounds"); do
 				tee -a "$work/rounds" >&2
 			results[$mode]="${results[$mode]:-} $t"
 		fi
-		if [[ $mode == ipref-on || $mode == base-on ]]; then
+		if [[ $mode == *-on ]]; then
 			sleep 2.5 # the next counter report
 			for side in a b; do
 				ip netns exec "$(ns g$side)" "$build/gwctl/gwctl" \
@@ -127,8 +132,7 @@ import statistics, sys
 svg = sys.argv[1]
 labels = {"relay": "plain relay, no offloads", "ipref-off": "ipref-dataplane, offloads off",
           "ipref-on": "ipref-dataplane, offloads on", "veth": "kernel only (veth, no tunnel)",
-          "base-off": "BASE_BUILD's ipref-dataplane, offloads off",
-          "base-on": "BASE_BUILD's ipref-dataplane, offloads on"}
+}
 runs = {}
 for a in sys.argv[2:]:
     n, _, v = a.partition("=")
@@ -136,6 +140,9 @@ for a in sys.argv[2:]:
 names = [n for n in runs if runs[n]]  # a mode whose every round failed has no figures
 med = {n: statistics.median(runs[n]) for n in names}
 rel = lambda n, d: f"{med[n] / med[d]:.2f}" if d in med else "-"
+for n in runs:
+    if n not in labels:
+        labels[n] = f"{n[:-3] if n.endswith('-on') else n[:-4]}'s ipref-dataplane, offloads {n.rsplit('-', 1)[1]}"
 print("| path | median Mbit/s | min - max | runs | ratio to the relay | to kernel only |")
 print("|---|---|---|---|---|---|")
 for n in names:
