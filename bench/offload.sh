@@ -7,6 +7,8 @@
 # BUILDS="NAME=DIR ..." adds ipref-dataplane with offloads off and on (modes NAME-off, NAME-on)
 # from other builds (release builds of the commits to compare with), so that before and after
 # come from the same run; BASE_BUILD=DIR is BUILDS="base=DIR".
+# Each round also gives the forwarders' CPU time (user + system, both gateways) per megabyte
+# carried: what the path costs, which a busy machine blurs less than the rate it reaches.
 # A round where iperf3 gives no result is reported as failed and left out of the figures.
 # PERF=1 also samples the whole machine (perf, cpu-clock) during one more run with offloads
 # on and prints where the time goes.
@@ -69,7 +71,8 @@ for b in ${BUILDS:-${BASE_BUILD:+base=$BASE_BUILD}}; do
 	other_builds[${b%%=*}]=${b#*=}
 	modes+=("${b%%=*}-off" "${b%%=*}-on")
 done
-declare -A results
+declare -A results cpu_mb
+hz=$(getconf CLK_TCK)
 : >"$work/rounds"
 for round in $(seq "$rounds"); do
 	# a different mode goes first each round
@@ -77,13 +80,19 @@ for round in $(seq "$rounds"); do
 	order=("${modes[@]:$first}" "${modes[@]:0:$first}")
 	for mode in "${order[@]}"; do
 		start_mode "$mode"
+		c0=$(cpu)
 		t=$(tcp_rate "$target")
+		c1=$(cpu)
 		if ((t == 0)); then
 			printf 'round %s %s: failed (iperf3 gave no result)\n' "$round" "$mode" |
 				tee -a "$work/rounds" >&2
 		else
-			printf 'round %s %s: TCP %d Mbit/s\n' "$round" "$mode" $((t / 1000000)) |
+			# CPU microseconds of both forwarders per megabyte carried
+			us_mb=$(((c1 - c0) * 1000000 / hz * 1000000 / (t / 8 * 2 * seconds)))
+			printf 'round %s %s: TCP %d Mbit/s, forwarders %s us CPU per MB\n' "$round" \
+				"$mode" $((t / 1000000)) "$([[ $mode == veth ]] && echo - || echo "$us_mb")" |
 				tee -a "$work/rounds" >&2
+			cpu_mb[$mode]="${cpu_mb[$mode]:-} $us_mb"
 			results[$mode]="${results[$mode]:-} $t"
 		fi
 		if [[ $mode == *-on ]]; then
@@ -127,28 +136,36 @@ fi
 
 args=("$svg")
 for mode in "${modes[@]}"; do args+=("$mode=${results[$mode]:-}"); done
+args+=("--")
+for mode in "${modes[@]}"; do args+=("$mode=${cpu_mb[$mode]:-}"); done
 python3 - "${args[@]}" <<'PY'
 import statistics, sys
 svg = sys.argv[1]
 labels = {"relay": "plain relay, no offloads", "ipref-off": "ipref-dataplane, offloads off",
           "ipref-on": "ipref-dataplane, offloads on", "veth": "kernel only (veth, no tunnel)",
 }
-runs = {}
-for a in sys.argv[2:]:
+runs, cpu = {}, {}
+sep = sys.argv.index("--")
+for a in sys.argv[2:sep]:
     n, _, v = a.partition("=")
     runs[n] = [int(x) / 1e6 for x in v.split()]
+for a in sys.argv[sep + 1:]:
+    n, _, v = a.partition("=")
+    cpu[n] = [int(x) for x in v.split()]
 names = [n for n in runs if runs[n]]  # a mode whose every round failed has no figures
 med = {n: statistics.median(runs[n]) for n in names}
 rel = lambda n, d: f"{med[n] / med[d]:.2f}" if d in med else "-"
 for n in runs:
     if n not in labels:
         labels[n] = f"{n[:-3] if n.endswith('-on') else n[:-4]}'s ipref-dataplane, offloads {n.rsplit('-', 1)[1]}"
-print("| path | median Mbit/s | min - max | runs | ratio to the relay | to kernel only |")
-print("|---|---|---|---|---|---|")
+print("| path | median Mbit/s | min - max | runs | ratio to the relay | to kernel only | "
+      "forwarders' CPU per MB (median) |")
+print("|---|---|---|---|---|---|---|")
 for n in names:
     v = runs[n]
+    c = f"{statistics.median(cpu[n]):.0f} us" if n != "veth" and cpu.get(n) else "-"
     print(f"| {labels[n]} | {med[n]:.0f} | {min(v):.0f} - {max(v):.0f} | {len(v)} | "
-          f"{rel(n, 'relay')} | {rel(n, 'veth')} |")
+          f"{rel(n, 'relay')} | {rel(n, 'veth')} | {c} |")
 names = [n for n in ("relay", "ipref-off", "ipref-on", "veth") if n in med]
 if not names:
     sys.exit("no round gave a result")
