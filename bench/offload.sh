@@ -88,7 +88,7 @@ for round in $(seq "$rounds"); do
 				tee -a "$work/rounds" >&2
 		else
 			# CPU microseconds of both forwarders per megabyte carried
-			us_mb=$(((c1 - c0) * 1000000 / hz * 1000000 / (t / 8 * 2 * seconds)))
+			us_mb=$(((c1 - c0) * 1000000000000 / hz / (t * 2 * seconds / 8)))
 			printf 'round %s %s: TCP %d Mbit/s, forwarders %s us CPU per MB\n' "$round" \
 				"$mode" $((t / 1000000)) "$([[ $mode == veth ]] && echo - || echo "$us_mb")" |
 				tee -a "$work/rounds" >&2
