@@ -4,6 +4,11 @@
 # namespaces: client - gateway A - "Internet" - gateway B - server. Measures TCP throughput
 # (iperf3), the highest 64-byte UDP packet rate with under 1% loss, and CPU time per packet of
 # the two forwarders. Prints a Markdown report and writes an SVG plot.
+# MODES adds forwarders to the default "relay ipref" (ipref: offloads off): ipref-on (offloads
+# on), base and base-on (the same from BASE_BUILD, a release build of another commit); the
+# report and plot compare relay and ipref, the rounds list every mode. CPU_ONLY=1 measures only
+# the CPU per packet at CPU_PPS (no TCP, no search for the highest rate): quicker, for many
+# rounds.
 # Usage (root): bash bench/dataplane.sh [SVG-PATH] (default docs/dataplane-bench.svg)
 set -euo pipefail
 
@@ -15,12 +20,13 @@ seconds=${SECONDS_PER_RUN:-5}
 fixed=${CPU_PPS:-20000} # offered 64-byte packets/s for the CPU-per-packet figure
 
 source "$top/bench/netns.sh"
+own_build=$build
 # the per-packet path this benchmark compares with the relay: kernel offloads off (see offload.sh)
-for side in a b; do
-	dataplane_conf $side "tun-offload = off
-udp-gso = off
-udp-gro = off"
-done
+offloads() { # on|off
+	for side in a b; do
+		dataplane_conf $side "$([[ $1 == off ]] && printf 'tun-offload = off\nudp-gso = off\nudp-gro = off')"
+	done
+}
 
 udp_run() { # target pps -> "received_pps lost_percent packets"
 	iperf_server 5202
@@ -70,25 +76,33 @@ udp_best() { # target -> "pps cpu_ticks_per_packet_x1e6"
 
 # Rounds alternate the two forwarders, and each keeps its best figures: on a shared machine the
 # other load only ever makes a run slower.
+read -ra all_modes <<<"${MODES:-relay ipref}"
 declare -A tcp udp cpt
-tcp=([relay]=0 [ipref]=0)
-udp=([relay]=0 [ipref]=0)
-cpt=([relay]=0 [ipref]=0)
+for mode in relay ipref "${all_modes[@]}"; do
+	tcp[$mode]=0 udp[$mode]=0 cpt[$mode]=0
+done
 for round in $(seq "${ROUNDS:-2}"); do
-	modes="relay ipref"
-	((round % 2)) || modes="ipref relay" # neither always goes first
+	# a different mode goes first each round
+	first=$(((round - 1) % ${#all_modes[@]}))
+	modes="${all_modes[*]:$first} ${all_modes[*]:0:$first}"
 	for mode in $modes; do
 		if [[ $mode == relay ]]; then
 			start_relay
 			target=10.2.0.2
 		else
+			offloads "$([[ $mode == *-on ]] && echo on || echo off)"
+			[[ $mode == base* ]] && build=$BASE_BUILD
 			start_ipref
+			build=$own_build
 			target=10.240.0.21
 		fi
 		# neighbours resolved and (ipref) mappings made before anything is measured
 		ip netns exec "$(ns c)" ping -c 2 -W 2 "$target" >/dev/null
-		t=$(tcp_rate "$target")
-		read -r u _ < <(udp_best "$target")
+		t=0 u=0
+		if [[ ${CPU_ONLY:-0} != 1 ]]; then
+			t=$(tcp_rate "$target")
+			read -r u _ < <(udp_best "$target")
+		fi
 		# CPU per packet at one offered rate for both: at a lower rate each wake-up carries
 		# fewer packets, so figures taken at each forwarder's own best rate would not compare
 		try_rate "$target" "$fixed" || true
@@ -100,7 +114,7 @@ for round in $(seq "${ROUNDS:-2}"); do
 		((t > tcp[$mode])) && tcp[$mode]=$t
 		((u > udp[$mode])) && udp[$mode]=$u
 		((cpt[$mode] == 0 || c < cpt[$mode])) && cpt[$mode]=$c
-		if [[ $mode == ipref ]]; then
+		if [[ $mode != relay ]]; then
 			sleep 2.5 # the next counter report
 			for side in a b; do
 				ip netns exec "$(ns g$side)" "$build/gwctl/gwctl" \
@@ -121,7 +135,7 @@ svg, tr, ti, ur, ui, cr, ci, hz, fixed = sys.argv[1], *map(int, sys.argv[2:])
 us = lambda ticks_x1e6: ticks_x1e6 / hz  # CPU microseconds per packet (both gateways)
 print("| measurement | ipref-dataplane | baseline relay (same run) | ratio |")
 print("|---|---|---|---|")
-print(f"| TCP throughput (iperf3) | {ti/1e6:.0f} Mbit/s | {tr/1e6:.0f} Mbit/s | {ti/tr:.2f} |")
+print(f"| TCP throughput (iperf3) | {ti/1e6:.0f} Mbit/s | {tr/1e6:.0f} Mbit/s | {ti/max(tr,1):.2f} |")
 print(f"| 64-byte UDP, under 1% loss | {ui:,} packets/s | {ur:,} packets/s | {ui/max(ur,1):.2f} |")
 print(f"| CPU per packet, both gateways, at {fixed:,} packets/s | {us(ci):.2f} us | {us(cr):.2f} us | {ci/max(cr,1):.2f} |")
 bars = [("TCP Mbit/s", tr / 1e6, ti / 1e6), ("UDP kpps (64 B)", ur / 1e3, ui / 1e3)]

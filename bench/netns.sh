@@ -137,9 +137,17 @@ iperf_server() {
 	sleep 0.3
 }
 
+# 0 when iperf3 gave no result (it prints an error, or nothing, under heavy load): the caller
+# reports the round as failed instead of stopping the whole run.
 tcp_rate() { # target -> bits/s
 	iperf_server 5201
-	ip netns exec "$(ns c)" iperf3 -c "$1" -p 5201 -t $((2 * seconds)) ${IPERF_ARGS:-} -J |
-		python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))'
+	{ ip netns exec "$(ns c)" iperf3 -c "$1" -p 5201 -t $((2 * seconds)) ${IPERF_ARGS:-} -J ||
+		true; } |
+		python3 -c 'import json,sys
+try:
+    print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))
+except (ValueError, KeyError, TypeError) as e:
+    print(f"iperf3 gave no result ({type(e).__name__}: {e})", file=sys.stderr)
+    print(0)'
 }
 

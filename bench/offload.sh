@@ -4,6 +4,12 @@
 # them on (TUN TSO + UDP GSO + UDP GRO + TCP coalescing), and the kernel routing the same
 # topology with no tunnel at all (veth only). ROUNDS rounds (default 3) in rotating order;
 # prints every round, the medians and the spread as Markdown, and writes an SVG plot.
+# BUILDS="NAME=DIR ..." adds ipref-dataplane with offloads off and on (modes NAME-off, NAME-on)
+# from other builds (release builds of the commits to compare with), so that before and after
+# come from the same run; BASE_BUILD=DIR is BUILDS="base=DIR".
+# Each round also gives the forwarders' CPU time (user + system, both gateways) per megabyte
+# carried: what the path costs, which a busy machine blurs less than the rate it reaches.
+# A round where iperf3 gives no result is reported as failed and left out of the figures.
 # PERF=1 also samples the whole machine (perf, cpu-clock) during one more run with offloads
 # on and prints where the time goes.
 # Usage (root): bash bench/offload.sh [SVG-PATH] (default docs/offload-bench.svg)
@@ -36,11 +42,13 @@ start_mode() { # mode -> sets target
 		start_relay
 		target=10.2.0.2
 		;;
-	ipref-off | ipref-on)
+	*-off | *-on)
 		for side in a b; do
-			dataplane_conf $side "$([[ $1 == ipref-off ]] && echo "$offloads_off")"
+			dataplane_conf $side "$([[ $1 == *-off ]] && echo "$offloads_off")"
 		done
+		[[ $1 == ipref-* ]] || build=${other_builds[${1%-*}]}
 		start_ipref
+		build=$own_build
 		target=10.240.0.21
 		;;
 	veth)
@@ -56,19 +64,38 @@ stop_mode() {
 	stop_forwarders
 }
 
+own_build=$build
 modes=(relay ipref-off ipref-on veth)
-declare -A results
+declare -A other_builds
+for b in ${BUILDS:-${BASE_BUILD:+base=$BASE_BUILD}}; do
+	other_builds[${b%%=*}]=${b#*=}
+	modes+=("${b%%=*}-off" "${b%%=*}-on")
+done
+declare -A results cpu_mb
+hz=$(getconf CLK_TCK)
 : >"$work/rounds"
 for round in $(seq "$rounds"); do
 	# a different mode goes first each round
-	order=("${modes[@]:$(((round - 1) % 4))}" "${modes[@]:0:$(((round - 1) % 4))}")
+	first=$(((round - 1) % ${#modes[@]}))
+	order=("${modes[@]:$first}" "${modes[@]:0:$first}")
 	for mode in "${order[@]}"; do
 		start_mode "$mode"
+		c0=$(cpu)
 		t=$(tcp_rate "$target")
-		printf 'round %s %s: TCP %d Mbit/s\n' "$round" "$mode" $((t / 1000000)) |
-			tee -a "$work/rounds" >&2
-		results[$mode]="${results[$mode]:-} $t"
-		if [[ $mode == ipref-on ]]; then
+		c1=$(cpu)
+		if ((t == 0)); then
+			printf 'round %s %s: failed (iperf3 gave no result)\n' "$round" "$mode" |
+				tee -a "$work/rounds" >&2
+		else
+			# CPU microseconds of both forwarders per megabyte carried
+			us_mb=$(((c1 - c0) * 1000000000000 / hz / (t * 2 * seconds / 8)))
+			printf 'round %s %s: TCP %d Mbit/s, forwarders %s us CPU per MB\n' "$round" \
+				"$mode" $((t / 1000000)) "$([[ $mode == veth ]] && echo - || echo "$us_mb")" |
+				tee -a "$work/rounds" >&2
+			cpu_mb[$mode]="${cpu_mb[$mode]:-} $us_mb"
+			results[$mode]="${results[$mode]:-} $t"
+		fi
+		if [[ $mode == *-on ]]; then
 			sleep 2.5 # the next counter report
 			for side in a b; do
 				ip netns exec "$(ns g$side)" "$build/gwctl/gwctl" \
@@ -107,23 +134,43 @@ if [[ ${PERF:-0} == 1 ]]; then
 	done
 fi
 
-python3 - "$svg" "${results[relay]}" "${results[ipref-off]}" "${results[ipref-on]}" \
-	"${results[veth]}" <<'PY'
+args=("$svg")
+for mode in "${modes[@]}"; do args+=("$mode=${results[$mode]:-}"); done
+args+=("--")
+for mode in "${modes[@]}"; do args+=("$mode=${cpu_mb[$mode]:-}"); done
+python3 - "${args[@]}" <<'PY'
 import statistics, sys
 svg = sys.argv[1]
-names = ["relay", "ipref-off", "ipref-on", "veth"]
 labels = {"relay": "plain relay, no offloads", "ipref-off": "ipref-dataplane, offloads off",
-          "ipref-on": "ipref-dataplane, offloads on", "veth": "kernel only (veth, no tunnel)"}
-runs = {n: [int(x) / 1e6 for x in a.split()] for n, a in zip(names, sys.argv[2:])}
-med = {n: statistics.median(v) for n, v in runs.items()}
-print("| path | median Mbit/s | min - max | runs | ratio to the relay |")
-print("|---|---|---|---|---|")
+          "ipref-on": "ipref-dataplane, offloads on", "veth": "kernel only (veth, no tunnel)",
+}
+runs, cpu = {}, {}
+sep = sys.argv.index("--")
+for a in sys.argv[2:sep]:
+    n, _, v = a.partition("=")
+    runs[n] = [int(x) / 1e6 for x in v.split()]
+for a in sys.argv[sep + 1:]:
+    n, _, v = a.partition("=")
+    cpu[n] = [int(x) for x in v.split()]
+names = [n for n in runs if runs[n]]  # a mode whose every round failed has no figures
+med = {n: statistics.median(runs[n]) for n in names}
+rel = lambda n, d: f"{med[n] / med[d]:.2f}" if d in med else "-"
+for n in runs:
+    if n not in labels:
+        labels[n] = f"{n[:-3] if n.endswith('-on') else n[:-4]}'s ipref-dataplane, offloads {n.rsplit('-', 1)[1]}"
+print("| path | median Mbit/s | min - max | runs | ratio to the relay | to kernel only | "
+      "forwarders' CPU per MB (median) |")
+print("|---|---|---|---|---|---|---|")
 for n in names:
     v = runs[n]
+    c = f"{statistics.median(cpu[n]):.0f} us" if n != "veth" and cpu.get(n) else "-"
     print(f"| {labels[n]} | {med[n]:.0f} | {min(v):.0f} - {max(v):.0f} | {len(v)} | "
-          f"{med[n] / med['relay']:.2f} |")
+          f"{rel(n, 'relay')} | {rel(n, 'veth')} | {c} |")
+names = [n for n in ("relay", "ipref-off", "ipref-on", "veth") if n in med]
+if not names:
+    sys.exit("no round gave a result")
 w, h, top = 560, 300, 50
-scale = 200 / max(max(v) for v in runs.values())
+scale = 200 / max(max(runs[n]) for n in names)
 out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
        '<text x="10" y="18" font-size="14">Single-stream TCP through two gateways, Mbit/s (median, min-max)</text>']
 colors = {"relay": "#999", "ipref-off": "#8ab", "ipref-on": "#36c", "veth": "#c63"}

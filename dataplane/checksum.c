@@ -8,6 +8,23 @@
 
 #include "wire.h"
 
+/*
+ * The bulk loops below vectorize; on x86-64 they are also built for AVX2 and the loader picks
+ * the variant the CPU runs (issue 22: 15-25% less CPU per megabyte cut or coalesced than the
+ * SSE2 baseline the compiler must assume).
+ */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DP_CSUM_SANITIZED /* clang's ASan and fuzz builds: no ifunc resolvers before its start */
+#endif
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) && \
+	!defined(DP_CSUM_SANITIZED)
+#define DP_CSUM_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DP_CSUM_CLONES
+#endif
+
 static uint16_t fold(uint64_t sum)
 {
 	while (sum >> 16)
@@ -21,7 +38,7 @@ static uint16_t fold(uint64_t sum)
  * byte that crosses the gateway): since 2^16 is 1 modulo 0xffff, the folded sum is the sum of
  * native 16-bit words, which is the big-endian sum with its two bytes swapped (RFC 1071, 2B).
  */
-static uint64_t add_words(uint64_t acc, const uint8_t *data, size_t len)
+DP_CSUM_CLONES static uint64_t add_words(uint64_t acc, const uint8_t *data, size_t len)
 {
 	uint64_t native = 0;
 	size_t i;
@@ -46,6 +63,32 @@ static uint64_t add_words(uint64_t acc, const uint8_t *data, size_t len)
 uint16_t dp_csum_add(uint16_t sum, const uint8_t *data, size_t len)
 {
 	return fold(add_words(sum, data, len));
+}
+
+/*
+ * The same sum as add_words, eight bytes a step, each stored as soon as it is loaded: the two
+ * native 32-bit halves of a 64-bit word sum like two 32-bit words, and 2^32 of them could not
+ * overflow 64 bits.
+ */
+DP_CSUM_CLONES uint16_t dp_csum_copy(uint16_t sum, uint8_t *dst, const uint8_t *src, size_t len)
+{
+	uint64_t native = 0, acc = sum;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, src + i, 8);
+		memcpy(dst + i, &w, 8);
+		native += (w & 0xffffffffu) + (w >> 32);
+	}
+	native = fold(native);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	native = (uint16_t)(native << 8 | native >> 8);
+#endif
+	acc += native;
+	/* under eight bytes left: copied, then summed from dst as big-endian words */
+	memcpy(dst + i, src + i, len - i);
+	return fold(add_words(acc, dst + i, len - i));
 }
 
 /* Offset of the checksum field the full computation skips; SIZE_MAX for other protocols. */

@@ -21,6 +21,12 @@
 uint16_t dp_csum_add(uint16_t sum, const uint8_t *data, size_t len);
 
 /*
+ * dp_csum_add of src that also copies it to dst (len bytes, any alignment, no overlap): one
+ * pass over a payload that is both moved and checksummed, as when a super-packet is cut.
+ */
+uint16_t dp_csum_copy(uint16_t sum, uint8_t *dst, const uint8_t *src, size_t len);
+
+/*
  * The checksum field value of a TCP or UDP datagram (whole, or an unfragmented packet) under a
  * pseudo-header of the two addresses (addr_len 4 or 16; both pseudo-header forms leave the same
  * residue), the protocol and len. addr_len 0 gives the wire form of spec/wire.md, without

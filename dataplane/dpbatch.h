@@ -9,10 +9,15 @@
 /* Packets taken from one descriptor per wake-up, and datagrams per sendmmsg/recvmmsg. */
 #define DP_BATCH 64
 
-/* Datagrams to one UDP socket, sent together by sendmmsg. */
+/*
+ * Datagrams to one UDP socket, sent together by sendmmsg. The buffers are a ring: datagram i
+ * lies in slot (head + i) % DP_BATCH, so that datagrams kept back for a longer GSO train stay
+ * where they were written while the ones before them are sent.
+ */
 struct dp_batch {
 	int fd;
 	unsigned n;
+	unsigned head;
 	struct mmsghdr msgs[DP_BATCH];
 	struct iovec iov[DP_BATCH];
 	struct sockaddr_storage to[DP_BATCH];

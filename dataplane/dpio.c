@@ -51,12 +51,38 @@ void dpio_deinit(struct dp_io *io)
 	free(io->out4.bufs); /* both batches share one block */
 }
 
-static void batch_flush(struct dp_io *io, struct dp_batch *b)
+static uint8_t *batch_buf(struct dp_io *io, const struct dp_batch *b, unsigned i)
 {
-	unsigned done = io->off.udp_gso ? offload_flush_gso(io, b) : 0; /* the rest one by one */
+	return b->bufs + (size_t)((b->head + i) % DP_BATCH) * io->slot_size;
+}
 
-	while (done < b->n) {
-		int n = sendmmsg(b->fd, b->msgs + done, b->n - done, MSG_DONTWAIT);
+/* Datagrams [from, n) become the batch's first ones, their buffers where they are. */
+static void batch_keep(struct dp_batch *b, unsigned from)
+{
+	for (unsigned i = from; i < b->n; i++) {
+		unsigned k = i - from;
+		b->to[k] = b->to[i];
+		b->iov[k] = b->iov[i];
+		b->msgs[k].msg_hdr = b->msgs[i].msg_hdr;
+		b->msgs[k].msg_hdr.msg_name = &b->to[k];
+		b->msgs[k].msg_hdr.msg_iov = &b->iov[k];
+	}
+	b->head = (b->head + from) % DP_BATCH;
+	b->n -= from;
+}
+
+/*
+ * Sends the batch; a full one (more is coming in this wake-up) keeps back its last GSO run while
+ * that may still grow, so that trains are as long as the kernel allows.
+ */
+static void batch_flush(struct dp_io *io, struct dp_batch *b, bool full)
+{
+	unsigned end = b->n;
+	/* what GSO did not send goes one by one */
+	unsigned done = io->off.udp_gso ? offload_flush_gso(io, b, full, &end) : 0;
+
+	while (done < end) {
+		int n = sendmmsg(b->fd, b->msgs + done, end - done, MSG_DONTWAIT);
 		if (n <= 0) {
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -69,7 +95,7 @@ static void batch_flush(struct dp_io *io, struct dp_batch *b)
 		io->counters[DP_C_UDP_TX] += (unsigned)n;
 		done += (unsigned)n;
 	}
-	b->n = 0;
+	batch_keep(b, end);
 }
 
 static struct dp_batch *batch_of(struct dp_io *io, int family)
@@ -84,8 +110,8 @@ uint8_t *dpio_send_slot(struct dp_io *io, int family)
 	if (b->fd < 0)
 		return NULL;
 	if (b->n == DP_BATCH)
-		batch_flush(io, b);
-	return b->bufs + b->n * io->slot_size;
+		batch_flush(io, b, true);
+	return batch_buf(io, b, b->n);
 }
 
 void dpio_send_commit(struct dp_io *io, int family, size_t len, const struct sockaddr_storage *to)
@@ -93,7 +119,7 @@ void dpio_send_commit(struct dp_io *io, int family, size_t len, const struct soc
 	struct dp_batch *b = batch_of(io, family);
 
 	b->to[b->n] = *to;
-	b->iov[b->n] = (struct iovec){ b->bufs + b->n * io->slot_size, len };
+	b->iov[b->n] = (struct iovec){ batch_buf(io, b, b->n), len };
 	b->msgs[b->n].msg_hdr =
 		(struct msghdr){ .msg_name = &b->to[b->n],
 				 .msg_namelen = to->ss_family == AF_INET
@@ -102,7 +128,7 @@ void dpio_send_commit(struct dp_io *io, int family, size_t len, const struct soc
 				 .msg_iov = &b->iov[b->n],
 				 .msg_iovlen = 1 };
 	if (++b->n == DP_BATCH)
-		batch_flush(io, b);
+		batch_flush(io, b, true);
 }
 
 int dpio_tun_write(struct dp_io *io, const uint8_t *pkt, size_t len)
@@ -115,8 +141,8 @@ int dpio_tun_write(struct dp_io *io, const uint8_t *pkt, size_t len)
 
 void dpio_flush(struct dp_io *io)
 {
-	batch_flush(io, &io->out4);
-	batch_flush(io, &io->out6);
+	batch_flush(io, &io->out4, false);
+	batch_flush(io, &io->out6, false);
 	offload_tun_flush(io);
 }
 

@@ -16,7 +16,7 @@ struct tcp_seg {
 	uint8_t ver;
 	size_t l3_len, hdr_len, payload;
 	uint32_t seq;
-	bool mergeable; /* ACK or ACK+PSH only, some payload, a valid checksum */
+	bool mergeable; /* ACK or ACK+PSH only, some payload (the checksum is checked apart) */
 	bool psh;
 };
 
@@ -66,11 +66,21 @@ static bool parse_tcp(const uint8_t *pkt, size_t len, struct tcp_seg *t)
 	t->seq = get_be32(tcp + 4);
 	flags = tcp[13];
 	t->psh = flags & TCP_PSH;
-	/* the checksum is checked before merging: the super-packet's is computed afresh */
-	t->mergeable = (flags == TCP_ACK || flags == (TCP_ACK | TCP_PSH)) && t->payload > 0 &&
-		       dp_csum_add(pseudo_sum(pkt, t->ver, len - t->l3_len), tcp,
-				   len - t->l3_len) == 0xffff;
+	t->mergeable = (flags == TCP_ACK || flags == (TCP_ACK | TCP_PSH)) && t->payload > 0;
 	return true;
+}
+
+/*
+ * Whether a segment's checksum is right, given the sum of its payload: a merged super-packet's
+ * is computed afresh, so a wrong one must not be merged. The payload starts at an even offset
+ * of the TCP header, so the sums add.
+ */
+static bool csum_ok(const uint8_t *pkt, size_t len, const struct tcp_seg *t, uint16_t payload_sum)
+{
+	uint16_t sum = dp_csum_add(payload_sum, pkt + t->l3_len, t->hdr_len - t->l3_len);
+	const uint8_t be[2] = { (uint8_t)(sum >> 8), (uint8_t)sum };
+
+	return dp_csum_add(pseudo_sum(pkt, t->ver, len - t->l3_len), be, sizeof(be)) == 0xffff;
 }
 
 /* Same addresses and ports: the packet belongs to the flow held in f. */
@@ -175,6 +185,13 @@ static struct gro_flow *take_slot(struct gro *g)
 	return oldest;
 }
 
+/* A segment with a wrong checksum goes on alone, counted, so that the receiver drops it. */
+static void emit_bad(struct gro *g, const uint8_t *pkt, size_t len)
+{
+	g->bad_csum++;
+	emit_plain(g, pkt, len);
+}
+
 void gro_add(struct gro *g, const uint8_t *pkt, size_t len)
 {
 	struct tcp_seg t;
@@ -189,7 +206,14 @@ void gro_add(struct gro *g, const uint8_t *pkt, size_t len)
 	if (f && t.mergeable && !f->psh && t.seq == f->next_seq && t.payload <= f->mss &&
 	    f->len + t.payload <= GRO_MAX_LEN && f->len - f->hdr_len == (size_t)f->segs * f->mss &&
 	    headers_match(f, pkt, &t)) {
-		memcpy(f->buf + f->len, pkt + t.hdr_len, t.payload);
+		/* one pass: copied past the flow's end, and kept only when the checksum is right */
+		uint16_t sum = dp_csum_copy(0, f->buf + f->len, pkt + t.hdr_len, t.payload);
+
+		if (!csum_ok(pkt, len, &t, sum)) {
+			flush_flow(g, f);
+			emit_bad(g, pkt, len);
+			return;
+		}
 		f->len += t.payload;
 		f->segs++;
 		f->next_seq += (uint32_t)t.payload;
@@ -202,13 +226,21 @@ void gro_add(struct gro *g, const uint8_t *pkt, size_t len)
 	if (!t.mergeable || t.psh) {
 		/* nothing can follow a PSH segment: it goes at once, as does anything unmergeable
 		 */
-		if (!t.mergeable && t.payload > 0 && (pkt[t.l3_len + 13] & ~TCP_PSH) == TCP_ACK)
-			g->bad_csum++;
-		emit_plain(g, pkt, len);
+		if (t.mergeable &&
+		    !csum_ok(pkt, len, &t, dp_csum_add(0, pkt + t.hdr_len, t.payload)))
+			emit_bad(g, pkt, len);
+		else
+			emit_plain(g, pkt, len);
 		return;
 	}
 	f = f ? f : take_slot(g);
-	memcpy(f->buf, pkt, len);
+	/* the headers as they are, the payload summed as it is copied; f stays empty if wrong */
+	memcpy(f->buf, pkt, t.hdr_len);
+	if (!csum_ok(pkt, len, &t,
+		     dp_csum_copy(0, f->buf + t.hdr_len, pkt + t.hdr_len, t.payload))) {
+		emit_bad(g, pkt, len);
+		return;
+	}
 	f->len = len;
 	f->l3_len = t.l3_len;
 	f->hdr_len = t.hdr_len;

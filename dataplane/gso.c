@@ -133,12 +133,30 @@ static uint32_t get_be32(const uint8_t *p)
 	return (uint32_t)xlate_be16(p) << 16 | xlate_be16(p + 2);
 }
 
+/*
+ * The L4 checksum of a segment whose payload sums to payload_sum: the pseudo-header and the L4
+ * header (its field zero) are all that is left to sum. The payload starts at an even offset
+ * of the L4 header (TCP's is a multiple of 4, UDP's 8), so the sums simply add.
+ */
+static uint16_t segment_csum(const struct gso_split *s, const uint8_t *out, uint16_t payload_sum,
+			     size_t l4_len)
+{
+	const uint8_t tail[4] = { 0, s->proto, (uint8_t)(l4_len >> 8), (uint8_t)l4_len };
+	size_t addrs = s->ver == 4 ? 8 : 32;
+	uint16_t sum, check;
+
+	sum = dp_csum_add(payload_sum, out + s->l3_len, s->hdr_len - s->l3_len);
+	sum = dp_csum_add(sum, out + (s->ver == 4 ? 12 : 8), addrs);
+	check = (uint16_t)~dp_csum_add(sum, tail, sizeof(tail));
+	return s->proto == DP_WIRE_PROTO_UDP && check == 0 ? 0xffff : check;
+}
+
 int gso_next(struct gso_split *s, uint8_t *out, size_t cap)
 {
-	size_t chunk, total, addr_len = s->ver == 4 ? 4 : 16;
-	const uint8_t *src = s->pkt + (s->ver == 4 ? 12 : 8);
+	size_t chunk, total, field;
 	uint8_t *l4 = out + s->l3_len;
 	bool first = s->index == 0, last;
+	uint16_t payload_sum;
 
 	if (s->index >= s->count)
 		return 0;
@@ -148,7 +166,8 @@ int gso_next(struct gso_split *s, uint8_t *out, size_t cap)
 		return -GSO_DROP_SEG_ROOM;
 	last = s->index + 1 == s->count;
 	memcpy(out, s->pkt, s->hdr_len);
-	memcpy(out + s->hdr_len, s->pkt + s->off, chunk);
+	/* one pass over the payload: copied and summed together */
+	payload_sum = dp_csum_copy(0, out + s->hdr_len, s->pkt + s->off, chunk);
 	if (s->ver == 4) {
 		xlate_put_be16(out + 2, (uint16_t)total);
 		xlate_put_be16(out + 4, (uint16_t)(xlate_be16(s->pkt + 4) + s->index));
@@ -167,8 +186,9 @@ int gso_next(struct gso_split *s, uint8_t *out, size_t cap)
 	} else {
 		xlate_put_be16(l4 + 4, (uint16_t)(total - s->l3_len));
 	}
-	xlate_put_be16(l4 + (s->proto == DP_WIRE_PROTO_TCP ? DP_CSUM_TCP_FIELD : DP_CSUM_UDP_FIELD),
-		       dp_csum_l4(s->proto, src, src + addr_len, addr_len, l4, total - s->l3_len));
+	field = s->proto == DP_WIRE_PROTO_TCP ? DP_CSUM_TCP_FIELD : DP_CSUM_UDP_FIELD;
+	xlate_put_be16(l4 + field, 0);
+	xlate_put_be16(l4 + field, segment_csum(s, out, payload_sum, total - s->l3_len));
 	s->off += chunk;
 	s->index++;
 	return (int)total;

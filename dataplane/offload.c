@@ -216,11 +216,15 @@ static bool same_peer(const struct dp_batch *b, unsigned i, unsigned j)
 	       memcmp(&b->to[i], &b->to[j], b->msgs[i].msg_hdr.msg_namelen) == 0;
 }
 
-/* Groups the batch into messages: runs for one peer of equal sizes (the last may be shorter). */
-static unsigned gso_plan(struct dp_offload *o, const struct dp_batch *b)
+/*
+ * Groups the batch into messages: runs for one peer of equal sizes (the last may be shorter).
+ * *open is whether the last run could still take another datagram of its size.
+ */
+static unsigned gso_plan(struct dp_offload *o, const struct dp_batch *b, bool *open)
 {
 	unsigned m = 0;
 
+	*open = false;
 	for (unsigned i = 0, j; i < b->n; i = j, m++) {
 		size_t size = b->iov[i].iov_len, total = size;
 		struct msghdr *mh = &o->gso_msgs[m].msg_hdr;
@@ -230,6 +234,8 @@ static unsigned gso_plan(struct dp_offload *o, const struct dp_batch *b)
 				total + b->iov[j].iov_len <= GSO_MAX_BYTES && same_peer(b, i, j);
 		     j++)
 			total += b->iov[j].iov_len;
+		*open = j == b->n && j - i < GSO_MAX_RUN && b->iov[j - 1].iov_len == size &&
+			total + size <= GSO_MAX_BYTES;
 		*mh = b->msgs[i].msg_hdr;
 		mh->msg_iovlen = j - i;
 		o->gso_first[m] = i;
@@ -249,11 +255,17 @@ static unsigned gso_plan(struct dp_offload *o, const struct dp_batch *b)
 	return m;
 }
 
-unsigned offload_flush_gso(struct dp_io *io, struct dp_batch *b)
+unsigned offload_flush_gso(struct dp_io *io, struct dp_batch *b, bool keep_open, unsigned *end)
 {
 	struct dp_offload *o = &io->off;
-	unsigned m = gso_plan(o, b), k = 0;
+	bool open;
+	unsigned m = gso_plan(o, b, &open), k = 0;
 
+	/* the last run waits for more, unless it is the whole batch (then nothing would move) */
+	if (keep_open && open && m > 1) {
+		m--;
+		*end = o->gso_first[m];
+	}
 	while (k < m) {
 		int n = sendmmsg(b->fd, o->gso_msgs + k, m - k, MSG_DONTWAIT);
 		unsigned count;
@@ -291,7 +303,7 @@ unsigned offload_flush_gso(struct dp_io *io, struct dp_batch *b)
 			io->drops[XLATE_DROP_SEND_FAILED] += count;
 		k++;
 	}
-	return b->n;
+	return *end;
 }
 
 void offload_prepare_recv(struct dp_io *io, unsigned i)

@@ -78,10 +78,12 @@ bool offload_tun_next(struct dp_io *io, const uint8_t **pkt, size_t *len);
 
 /*
  * Sends b's datagrams as UDP_SEGMENT runs (same peer, equal sizes, the last may be shorter).
- * Returns the index of the first datagram it did not handle: the caller sends the rest one
- * by one (all of them after the kernel refused GSO, which also turns it off).
+ * With keep_open, a last run that could still take more datagrams stays unsent: *end (b->n on
+ * entry) becomes its first index, and the caller keeps it in the batch. Returns the index of
+ * the first datagram it did not handle: the caller sends the rest up to *end one by one (all of
+ * them after the kernel refused GSO, which also turns it off).
  */
-unsigned offload_flush_gso(struct dp_io *io, struct dp_batch *b);
+unsigned offload_flush_gso(struct dp_io *io, struct dp_batch *b, bool keep_open, unsigned *end);
 
 /* Prepares receive message i for GRO's control message. */
 void offload_prepare_recv(struct dp_io *io, unsigned i);

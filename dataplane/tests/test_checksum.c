@@ -193,6 +193,45 @@ static void test_add(void **state)
 }
 
 /* The word-at-a-time sum against the plain one: every length and start, worst-case bytes too. */
+/*
+ * Copying while summing gives the plain sum and an exact copy: every length 0..2000, sources
+ * and destinations at every offset within an 8-byte word, a non-zero starting sum, random data,
+ * and nothing written outside the destination.
+ */
+static void test_copy_matches_add(void **state)
+{
+	enum { MAX = 2000, GUARD = 16 };
+	static uint8_t src[MAX + 16], dst[MAX + 16 + 2 * GUARD];
+	uint32_t rng = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(src); i++) {
+		rng = rng * 1103515245 + 12345;
+		src[i] = (uint8_t)(rng >> 16);
+	}
+	for (size_t len = 0; len <= MAX; len++) {
+		for (size_t so = 0; so < 8; so++) {
+			size_t d_o = (len + so) % 8;
+			uint16_t start = (uint16_t)(len * 7919 + so);
+			uint8_t *out = dst + GUARD + d_o;
+
+			memset(dst, 0xa5, sizeof(dst));
+			uint16_t got = dp_csum_copy(start, out, src + so, len);
+			assert_int_equal(got, dp_csum_add(start, src + so, len));
+			/* the test's own sum, independent of checksum.c */
+			uint32_t want = (uint16_t)~rfc1071(src + so, len) + (uint32_t)start;
+			want = (want & 0xffff) + (want >> 16);
+			want = (want & 0xffff) + (want >> 16);
+			assert_int_equal(got == 0xffff ? 0 : got, want == 0xffff ? 0 : want);
+			assert_memory_equal(out, src + so, len);
+			for (size_t i = 0; i < GUARD + d_o; i++)
+				assert_int_equal(dst[i], 0xa5);
+			for (size_t i = GUARD + d_o + len; i < sizeof(dst); i++)
+				assert_int_equal(dst[i], 0xa5);
+		}
+	}
+}
+
 static void test_add_matches_rfc1071(void **state)
 {
 	static uint8_t buf[1600];
@@ -403,7 +442,7 @@ int main(void)
 		cmocka_unit_test(test_captured_icmp), cmocka_unit_test(test_full_matches_host),
 		cmocka_unit_test(test_crossings),     cmocka_unit_test(test_zero_corners),
 		cmocka_unit_test(test_udp_zero),      cmocka_unit_test(test_udp_zero_to_v6),
-		cmocka_unit_test(test_field_offset),
+		cmocka_unit_test(test_field_offset),  cmocka_unit_test(test_copy_matches_add),
 	};
 	return cmocka_run_group_tests_name("checksum", tests, NULL, NULL);
 }

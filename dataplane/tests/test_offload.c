@@ -234,6 +234,44 @@ static void test_split_then_coalesce(void **state)
 	assert_memory_equal(emitted[0] + VNET_HDR_LEN, buf, len);
 }
 
+/*
+ * A segment with a wrong checksum in the middle of a flow is summed as it is copied past the
+ * flow's end: it must not be merged (its bytes are left out), the segment before it goes as it
+ * was, it goes alone and counted, and the one after starts a flow of its own.
+ */
+static void test_bad_segment_not_merged(void **state)
+{
+	static uint8_t buf[BUF], seg[3][BUF];
+	size_t seg_len[3];
+	struct vnet_hdr h;
+	struct gso_split s;
+	struct gro g;
+	size_t len = good_tso4(buf, &h);
+	int rc;
+
+	(void)state;
+	gro_init(&g, gro_mem, collect, NULL);
+	emitted_n = 0;
+	buf[20 + 13] = 0x10; /* ACK only: every segment may merge */
+	assert_int_equal(gso_begin(&s, &h, buf, len), 3);
+	for (unsigned i = 0; i < 3; i++) {
+		rc = gso_next(&s, seg[i], sizeof(seg[i]));
+		assert_true(rc > 40);
+		seg_len[i] = (size_t)rc;
+	}
+	seg[1][seg_len[1] - 1] ^= 0x01; /* a payload byte changed, the checksum not */
+	for (unsigned i = 0; i < 3; i++)
+		gro_add(&g, seg[i], seg_len[i]);
+	gro_flush(&g);
+	assert_int_equal(g.bad_csum, 1);
+	assert_int_equal(g.supers, 0);
+	assert_int_equal(emitted_n, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(emitted_len[i], VNET_HDR_LEN + seg_len[i]);
+		assert_memory_equal(emitted[i] + VNET_HDR_LEN, seg[i], seg_len[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_gro_vectors),
 		cmocka_unit_test(test_gso_drops),
 		cmocka_unit_test(test_split_then_coalesce),
+		cmocka_unit_test(test_bad_segment_not_merged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
