@@ -105,6 +105,10 @@ UPDATE remote_mapping SET kind = 4, expires = NULL WHERE encoded = 'fd01::1:2';
 UPDATE remote_mapping SET last_used = 1764136100 WHERE encoded = '10.249.23.56';
 DELETE FROM quota_hold WHERE value = '10.249.23.57';
 DELETE FROM local_mapping WHERE ref = '5001';
+-- a hold renewed for another pool moves between the pools' counts (migration 7)
+INSERT INTO quota_hold (value, pool, live, until)
+VALUES ('10.249.23.59', 'client:172.17.1.10', 1, 1764139300)
+ON CONFLICT (value) DO UPDATE SET pool = excluded.pool, live = excluded.live, until = excluded.until;
 """
 
 # Each must fail in both engines: the constraints that keep a value bound once.
@@ -131,6 +135,7 @@ QUERIES = {
     "quarantined": "SELECT * FROM quarantined ORDER BY value",
     # how gwctld reads them from either engine: PostgreSQL keeps a row per gateway
     "counts": "SELECT name, sum(value) FROM counts GROUP BY name ORDER BY name",
+    "hold_counts": "SELECT pool, value FROM hold_counts ORDER BY pool",
 }
 
 
