@@ -191,7 +191,10 @@ static bool quarantined(struct fixture *fx, const uint8_t encoded[16])
 	return rc == 1;
 }
 
-/* How many pools' kept hold counts (schema/007-hold-counts.sql) differ from their rows. */
+/*
+ * How many kept hold counts differ from the rows they count: the pools'
+ * (schema/007-hold-counts.sql) and hold.client and hold.inbound (schema/005-quota.sql).
+ */
 static int64_t hold_counts_off(struct fixture *fx)
 {
 	sqlite3_stmt *st;
@@ -204,7 +207,13 @@ static int64_t hold_counts_off(struct fixture *fx)
 			" GROUP BY pool) q LEFT JOIN hold_counts h USING (pool)"
 			" WHERE h.value IS NOT q.n)"
 			" + (SELECT count(*) FROM hold_counts h WHERE NOT EXISTS"
-			" (SELECT 1 FROM quota_hold q WHERE q.pool = h.pool))",
+			" (SELECT 1 FROM quota_hold q WHERE q.pool = h.pool))"
+			" + (SELECT count(*) FROM counts c LEFT JOIN (SELECT 'hold.' || CASE WHEN"
+			" pool GLOB 'client:*' THEN 'client' ELSE 'inbound' END AS name, count(*) "
+			"AS n"
+			" FROM quota_hold GROUP BY 1) q USING (name)"
+			" WHERE c.name IN ('hold.client', 'hold.inbound')"
+			" AND c.value IS NOT coalesce(q.n, 0))",
 			-1, &st, NULL),
 		SQLITE_OK);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -375,6 +384,62 @@ static void test_inbound_resting_counted(void **state)
 	assert_int_equal(hold_counts_off(fx), 0);
 }
 
+/*
+ * A value held again for another pool moves between the counts of both pools and of both kinds
+ * of pool. It happens when a client's value has ended its rest but its row is not purged yet
+ * (the sweep purges; an admission only its own pool) and the value is taken again: by another
+ * client, or for a peer whose idle inbound mappings are then reclaimed.
+ */
+static void test_hold_moves_pool(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipr_mapping m = { .kind = IPR_MAP_DYNAMIC_REMOTE, .family = AF_INET };
+	struct quota_limits lim;
+	uint64_t resting;
+	int64_t until;
+
+	service_quota_limits(&fx->svc, &lim);
+	assert_int_equal(inet_pton(AF_INET, "10.240.0.9", m.address), 1);
+	m.expires = fake_now + 10;
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(
+		quota_client_hold(&fx->svc.quota, fx->store, "client:192.168.1.10", &m, &lim), 0);
+	assert_int_equal(
+		quota_client_hold(&fx->svc.quota, fx->store, "client:192.168.1.11", &m, &lim), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_int_equal(hold_counts_off(fx), 0);
+	assert_int_equal(counter(fx, "gwctld.resolution.held"), 1);
+
+	/* from a client's pool to a peer's, then back to a client's */
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(quota_inbound_rest(&fx->svc.quota, fx->store, "inbound:192.0.2.7", &m,
+					    fake_now + 5),
+			 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_int_equal(hold_counts_off(fx), 0);
+	assert_int_equal(counter(fx, "gwctld.resolution.held"), 0);
+	assert_int_equal(counter(fx, "gwctld.inbound.resting"), 1);
+	assert_int_equal(quota_inbound_resting(&fx->svc.quota, fx->store, NULL, &resting), 0);
+	assert_int_equal(resting, 1);
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(
+		quota_client_hold(&fx->svc.quota, fx->store, "client:192.168.1.12", &m, &lim), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_int_equal(hold_counts_off(fx), 0);
+	assert_int_equal(counter(fx, "gwctld.resolution.held"), 1);
+	assert_int_equal(counter(fx, "gwctld.inbound.resting"), 0);
+
+	/* put to rest and purged: the row goes with its counts, none below zero */
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(quota_release(&fx->svc.quota, fx->store, &m, fake_now, &until), 1);
+	assert_int_equal(store_commit(fx->store), 0);
+	fake_now += 100;
+	sweep(fx);
+	assert_int_equal(hold_counts_off(fx), 0);
+	assert_int_equal(counter(fx, "gwctld.resolution.held"), 0);
+	assert_int_equal(counter(fx, "gwctld.inbound.resting"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +451,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_holds_survive_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_resting_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hold_moves_pool, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("quota", tests, NULL, NULL);
 }
