@@ -442,6 +442,7 @@ static void test_counts_follow_changes(void **state)
 		 " DROP TRIGGER remote_mapping_count_delete;"
 		 " DROP TRIGGER remote_mapping_count_update;"
 		 " DROP TRIGGER quarantine_count_insert; DROP TRIGGER quarantine_count_delete;"
+		 " DROP TRIGGER quarantine_count_update;"
 		 " DROP TABLE quota_hold; DROP TABLE hold_counts;" /* later migrations' */
 		 " INSERT INTO quarantine VALUES ('encoded:10.240.0.9', 9000),"
 		 " ('encoded:fd00::9', 9000), ('ref:77777', 9000);"
@@ -481,6 +482,7 @@ static void test_count_triggers_migration(void **state)
 		" DROP TABLE hold_counts; DROP TRIGGER quota_hold_pool_count_insert;"
 		" DROP TRIGGER quota_hold_pool_count_delete;"
 		" DROP TRIGGER quota_hold_pool_count_update;"
+		" DROP TRIGGER quota_hold_count_update; DROP TRIGGER quarantine_count_update;"
 		" INSERT INTO quota_hold VALUES ('10.240.0.20', 'client:192.168.1.5', 1, 9000),"
 		" ('10.240.0.21', 'client:192.168.1.5', 0, 9000);"
 		" PRAGMA user_version = 5");
@@ -522,6 +524,71 @@ static void test_count_triggers_migration(void **state)
 	assert_int_equal(pragma(fx->path, "SELECT value FROM counts WHERE name = 'encoded.6'"), 1);
 }
 
+static int64_t count_row(struct fixture *fx, const char *name)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT value FROM counts WHERE name = '%s'", name);
+	return pragma(fx->path, sql);
+}
+
+/*
+ * Migration 8: a store of schema 7 whose hold and quarantine counts missed a change of pool or
+ * of value is counted again from its rows, and after it such a change moves its count, by an
+ * UPDATE or by gwctl/quota.c's upsert.
+ */
+static void test_count_moves_migration(void **state)
+{
+	struct fixture *fx = *state;
+	char msg[512];
+
+	store_close(fx->store);
+	fx->store = NULL;
+	raw_exec(fx->path,
+		 "DROP TRIGGER quota_hold_count_update; DROP TRIGGER quarantine_count_update;"
+		 " INSERT INTO quota_hold VALUES ('10.240.0.20', 'client:192.168.1.5', 1, 9000),"
+		 " ('10.240.0.21', 'client:192.168.1.5', 0, 9000);"
+		 " INSERT INTO quarantine VALUES ('encoded:10.240.0.9', 9000), ('ref:77', 9000);"
+		 /* what schema 7 did not count */
+		 " UPDATE quota_hold SET pool = 'inbound:192.0.2.7' WHERE value = '10.240.0.21';"
+		 " UPDATE quarantine SET value = 'encoded:fd00::9'"
+		 " WHERE value = 'encoded:10.240.0.9';"
+		 " PRAGMA user_version = 7");
+	assert_int_equal(count_row(fx, "hold.client"), 2);
+	assert_int_equal(count_row(fx, "quarantine.encoded.4"), 1);
+	assert_int_equal(store_open(fx->path, &fx->store, msg, sizeof(msg)), 0);
+	assert_int_equal(pragma(fx->path, "PRAGMA user_version"), schema_version);
+	assert_int_equal(count_row(fx, "hold.client"), 1);
+	assert_int_equal(count_row(fx, "hold.inbound"), 1);
+	assert_int_equal(count_row(fx, "quarantine.encoded.4"), 0);
+	assert_int_equal(count_row(fx, "quarantine.encoded.6"), 1);
+	assert_int_equal(count_row(fx, "quarantine.ref"), 1);
+
+	/* to a client's pool, to another client's (no count moves), to a peer's by the upsert */
+	raw_exec(fx->path,
+		 "UPDATE quota_hold SET pool = 'client:192.168.1.6' WHERE value = '10.240.0.21';"
+		 " UPDATE quota_hold SET pool = 'client:192.168.1.7' WHERE value = '10.240.0.20';");
+	assert_int_equal(count_row(fx, "hold.client"), 2);
+	assert_int_equal(count_row(fx, "hold.inbound"), 0);
+	raw_exec(fx->path,
+		 "INSERT INTO quota_hold VALUES ('10.240.0.20', 'inbound:192.0.2.8', 0, 9100)"
+		 " ON CONFLICT (value) DO UPDATE SET pool = excluded.pool,"
+		 " live = excluded.live, until = excluded.until");
+	assert_int_equal(count_row(fx, "hold.client"), 1);
+	assert_int_equal(count_row(fx, "hold.inbound"), 1);
+	assert_int_equal(pragma(fx->path, "SELECT sum(value) FROM hold_counts"), 2);
+	/* a resting value renamed by hand; renewed by the daemon's upsert it is counted once */
+	raw_exec(fx->path, "UPDATE quarantine SET value = 'ref:78' WHERE value = 'encoded:fd00::9';"
+			   " INSERT INTO quarantine VALUES ('ref:78', 9500)"
+			   " ON CONFLICT (value) DO UPDATE SET until = excluded.until");
+	assert_int_equal(count_row(fx, "quarantine.encoded.6"), 0);
+	assert_int_equal(count_row(fx, "quarantine.ref"), 2);
+	raw_exec(fx->path, "DELETE FROM quota_hold; DELETE FROM quarantine");
+	assert_int_equal(count_row(fx, "hold.client"), 0);
+	assert_int_equal(count_row(fx, "hold.inbound"), 0);
+	assert_int_equal(count_row(fx, "quarantine.ref"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +601,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deleted_under_us, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counts_follow_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_count_triggers_migration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_moves_migration, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

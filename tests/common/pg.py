@@ -231,11 +231,13 @@ def migrations(folder):
     return out
 
 
-def migrate(cluster, db, folder):
-    """Brings database db up to date with the migrations of folder as gwctld does (gwctl/
-    pgstore_conn.c): each one in one transaction, under the advisory lock of the application
-    id, skipped when ipref_schema says it is applied. Returns the version."""
+def migrate(cluster, db, folder, upto=None):
+    """Brings database db up to date (or to version upto) with the migrations of folder as
+    gwctld does (gwctl/pgstore_conn.c): each one in one transaction, under the advisory lock of
+    the application id, skipped when ipref_schema says it is applied. Returns the version."""
     for number, (_, path) in sorted(migrations(folder).items()):
+        if upto is not None and number > upto:
+            break
         script = f"""
 SELECT pg_advisory_xact_lock({APPLICATION_ID});
 CREATE TABLE IF NOT EXISTS ipref_schema (application_id bigint NOT NULL, version integer NOT NULL);

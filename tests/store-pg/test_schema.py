@@ -109,6 +109,13 @@ DELETE FROM local_mapping WHERE ref = '5001';
 INSERT INTO quota_hold (value, pool, live, until)
 VALUES ('10.249.23.59', 'client:172.17.1.10', 1, 1764139300)
 ON CONFLICT (value) DO UPDATE SET pool = excluded.pool, live = excluded.live, until = excluded.until;
+-- and to another kind of pool, a peer's: hold.client and hold.inbound too (migration 8)
+INSERT INTO quota_hold (value, pool, live, until)
+VALUES ('10.249.23.59', 'inbound:192.0.2.7', 0, 1764139400),
+       ('10.249.23.60', 'inbound:192.0.2.7', 0, 1764139400)
+ON CONFLICT (value) DO UPDATE SET pool = excluded.pool, live = excluded.live, until = excluded.until;
+-- a resting value renamed by hand, to another family: its quarantine count moves (migration 8)
+UPDATE quarantine SET value = 'encoded:fd01::a' WHERE value = 'encoded:10.249.23.9';
 """
 
 # Each must fail in both engines: the constraints that keep a value bound once.
@@ -152,6 +159,11 @@ def same_rows(cluster, pgdb, lite):
         check(a == b and len(a) > 0, f"{what}: the same rows in psql as in sqlite3 ({len(a)})")
         if a != b:
             print(f"  sqlite3: {a}\n  psql:    {b}")
+    kept = [[text(v) for v in row] for row in lite.execute(QUERIES["counts"]) if row[1] != 0]
+    rows = [[text(v) for v in row] for row in lite.execute(LITE_TRUE_COUNTS)]
+    check(kept == rows, f"the counts sqlite3 keeps are the tables' counts: {kept}")
+    if kept != rows:
+        print(f"  counted: {rows}")
     for what, stmt in DUPLICATES:
         try:
             lite.execute(stmt)
@@ -293,6 +305,18 @@ def notify(cluster, db):
             s.close()
 
 
+# The counts the tables' rows make, as QUERIES["counts"] reads them, in each engine.
+LITE_TRUE_COUNTS = """
+SELECT 'mappings.' || kind, count(*) FROM (SELECT kind FROM local_mapping
+                                           UNION ALL SELECT kind FROM remote_mapping) GROUP BY 1
+UNION ALL SELECT 'encoded.' || family, count(*) FROM remote_mapping GROUP BY 1
+UNION ALL SELECT 'quarantine.' || CASE WHEN value GLOB 'encoded:*:*' THEN 'encoded.6'
+                                       WHEN value GLOB 'encoded:*' THEN 'encoded.4'
+                                       ELSE 'ref' END, count(*) FROM quarantine GROUP BY 1
+UNION ALL SELECT 'hold.' || CASE WHEN pool GLOB 'client:*' THEN 'client' ELSE 'inbound' END,
+                 count(*) FROM quota_hold GROUP BY 1
+ORDER BY 1
+"""
 TRUE_COUNTS = """
 SELECT 'mappings.' || kind, count(*) FROM (SELECT kind FROM local_mapping
                                            UNION ALL SELECT kind FROM remote_mapping) m GROUP BY 1
@@ -304,12 +328,53 @@ ORDER BY 1
 """
 
 
-def counts_true(cluster, db):
+def counts_true(cluster, db, when=""):
     kept = [r for r in cluster.sql(db, QUERIES["counts"]) if r[1] != "0"]
     rows = cluster.sql(db, TRUE_COUNTS)
     gateways = cluster.sql(db, "SELECT DISTINCT gateway FROM counts ORDER BY 1")
-    check(kept == rows, f"the counts kept by {len(gateways)} gateways' rows are the tables' "
-          f"counts: {kept}")
+    check(kept == rows, f"{when}the counts kept by {len(gateways)} gateways' rows are the "
+          f"tables' counts: {kept}")
+    if kept != rows:
+        print(f"  counted: {rows}")
+
+
+# Two gateways' changes to a store of schema 7, whose counts missed a change of pool or value.
+MISSED_MOVES = """
+SET ipref.gateway = 'gw-a';
+INSERT INTO quota_hold (value, pool, live, until)
+VALUES ('10.249.70.1', 'client:172.17.1.9', 1, 1), ('10.249.70.2', 'client:172.17.1.9', 0, 1);
+INSERT INTO quarantine (value, until) VALUES ('encoded:10.249.70.9', 1), ('ref:5', 1);
+SET ipref.gateway = 'gw-b';
+UPDATE quota_hold SET pool = 'inbound:192.0.2.7' WHERE value = '10.249.70.2';
+UPDATE quarantine SET value = 'encoded:fd01::70:9' WHERE value = 'encoded:10.249.70.9';
+DELETE FROM quota_hold WHERE value = '10.249.70.1';
+"""
+MOVES_AFTER = """
+SET ipref.gateway = 'gw-b';
+INSERT INTO quota_hold (value, pool, live, until) VALUES ('10.249.70.2', 'client:172.17.1.9', 1, 2)
+ON CONFLICT (value) DO UPDATE SET pool = excluded.pool, live = excluded.live, until = excluded.until;
+INSERT INTO quota_hold (value, pool, live, until) VALUES ('10.249.70.3', 'inbound:192.0.2.7', 0, 2);
+UPDATE quarantine SET value = 'ref:6' WHERE value = 'encoded:fd01::70:9';
+"""
+RECOUNTED = ("'hold.client', 'hold.inbound', 'quarantine.encoded.4', 'quarantine.encoded.6', "
+             "'quarantine.ref'")
+
+
+def recount(cluster):
+    """Migration 8 counts again the counts that a change of pool or value left wrong, in the
+    row of '' alone, and after it such changes move their counts."""
+    db = cluster.createdb("recount")
+    pg.migrate(cluster, db, PG_SCHEMA, upto=7)
+    cluster.sql(db, MISSED_MOVES, args=["-1"])
+    kept = [r for r in cluster.sql(db, QUERIES["counts"]) if r[1] != "0"]
+    check(kept != cluster.sql(db, TRUE_COUNTS),
+          f"a store of schema 7 counts a change of pool or value wrong: {kept}")
+    pg.migrate(cluster, db, PG_SCHEMA)
+    counts_true(cluster, db, "after migration 8, ")
+    rows = cluster.sql(db, f"SELECT DISTINCT gateway FROM counts WHERE name IN ({RECOUNTED})")
+    check(rows == [[""]], f"the recounted counts are in the row of '' alone: {rows}")
+    cluster.sql(db, MOVES_AFTER, args=["-1"])
+    counts_true(cluster, db, "moved after migration 8, ")
 
 
 def main():
@@ -327,6 +392,7 @@ def main():
         notify(cluster, pgdb)
         many_binders(cluster, pgdb)
         counts_true(cluster, pgdb)
+        recount(cluster)
     if failures:
         print(f"{len(failures)} checks failed")
         sys.exit(1)
