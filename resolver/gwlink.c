@@ -18,15 +18,16 @@ static int64_t now_ms(void)
 }
 
 const char *const gwlink_counter_names[GWLINK_COUNTER_COUNT] = {
-	"gwlink.connects", "gwlink.requests", "gwlink.timeouts",
-	"gwlink.failures", "gwlink.held_off", "gwlink.recovered",
+	"gwlink.connects", "gwlink.requests",  "gwlink.timeouts",	   "gwlink.failures",
+	"gwlink.held_off", "gwlink.recovered", "gwlink.store_unavailable",
 };
 
 void gwlink_counters_add(const struct gwlink *link, uint64_t totals[GWLINK_COUNTER_COUNT])
 {
 	const struct gwlink_counters *c = &link->counters;
 	const uint64_t *fields[GWLINK_COUNTER_COUNT] = {
-		&c->connects, &c->requests, &c->timeouts, &c->failures, &c->held_off, &c->recovered
+		&c->connects, &c->requests,  &c->timeouts,	    &c->failures,
+		&c->held_off, &c->recovered, &c->store_unavailable,
 	};
 
 	for (size_t i = 0; i < GWLINK_COUNTER_COUNT; i++)
@@ -270,6 +271,8 @@ int gwlink_take_name(const struct ipr_ctl_reply *reply, char name[IPR_NAME_MAX +
 		return -EPROTO;
 	if (reply->hdr.status == IPR_CTL_E_NOT_FOUND)
 		return -ENOENT;
+	if (reply->hdr.status == IPR_CTL_E_STORE)
+		return -EIO;
 	if (reply->hdr.status != IPR_CTL_OK)
 		return -EPROTO;
 	strcpy(name, ipr_ctl_has(&reply->fields, IPR_CTL_A_NAME) ? reply->fields.name : "");

@@ -45,6 +45,8 @@ struct gwlink_counters {
 	uint64_t failures;  /* connect refused, connection lost, broken replies */
 	uint64_t held_off;  /* calls refused at once during a hold-off */
 	uint64_t recovered; /* hold-offs ended early by a late reply */
+	/* questions failed because gwctld answered that its store failed (E_STORE) */
+	uint64_t store_unavailable;
 };
 
 #define GWLINK_COUNT(link, field) __atomic_add_fetch(&(link)->counters.field, 1, __ATOMIC_RELAXED)
@@ -62,7 +64,7 @@ struct gwlink {
 
 /* The counters' names as reported (resolver.gwlink.NAME), in the order gwlink_counters_add
  * fills values. */
-#define GWLINK_COUNTER_COUNT 6
+#define GWLINK_COUNTER_COUNT 7
 extern const char *const gwlink_counter_names[GWLINK_COUNTER_COUNT];
 
 /* Adds link's counters to totals[0..GWLINK_COUNTER_COUNT), from any thread. */
@@ -118,7 +120,7 @@ IPR_MUST_CHECK int gwlink_send_lookup_ea(struct gwlink *link, const struct synth
 
 /*
  * A LOOKUP_EA reply: 0 with the mapping's name ("" when it has none) and TTL, -ENOENT when the
- * address is not in use, -EPROTO for another refusal.
+ * address is not in use, -EIO when gwctld's store failed (E_STORE), -EPROTO for another refusal.
  */
 IPR_MUST_CHECK int gwlink_take_name(const struct ipr_ctl_reply *reply, char name[IPR_NAME_MAX + 1],
 				    uint32_t *ttl);

@@ -162,6 +162,18 @@ static enum module_ext_state gwctl_failure(struct module_qstate *qstate, struct 
 			"ipref: the gateway control daemon is not reachable");
 }
 
+/*
+ * gwctld answered, but its store failed (E_STORE: a full disk, its file deleted or replaced):
+ * the gateway is not ready, as when gwctld itself is away, not refusing this name.
+ */
+static enum module_ext_state store_unavailable(struct module_qstate *qstate, struct ipref_query *iq,
+					       struct ipref_thread *thread)
+{
+	GWLINK_COUNT(&thread->link, store_unavailable);
+	return servfail(qstate, iq, thread, LDNS_EDE_NOT_READY,
+			"ipref: the gateway's store is unavailable");
+}
+
 /* The query waits for the reply to request id (thread->wait resumes it). */
 static int expect(struct module_qstate *qstate, struct ipref_query *iq, struct ipref_thread *thread,
 		  uint32_t id)
@@ -361,6 +373,8 @@ static enum module_ext_state answer_eas(struct module_qstate *qstate, struct ipr
 			IPREF_COUNT(thread, over_quota, 1);
 			return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
 					"ipref: too many new names from this client: try later");
+		case IPR_CTL_E_STORE:
+			return store_unavailable(qstate, iq, thread);
 		default:
 			return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
 					"ipref: the gateway control daemon refused the request");
@@ -589,6 +603,8 @@ static enum module_ext_state answer_ptr(struct module_qstate *qstate, struct ipr
 
 	if (rc == -ENOENT)
 		return finish(qstate, iq, answer_nxdomain(qstate));
+	if (rc == -EIO)
+		return store_unavailable(qstate, iq, thread);
 	if (rc == -EPROTO)
 		return servfail(qstate, iq, thread, LDNS_EDE_OTHER,
 				"ipref: the gateway control daemon refused the request");

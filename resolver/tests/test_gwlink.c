@@ -234,6 +234,12 @@ static void test_lookup_ea(void **state)
 	wait_readable(f);
 	assert_int_equal(gwlink_receive(&f->link, &reply), GWLINK_REPLY);
 	assert_int_equal(gwlink_take_name(&reply, name, &ttl), -ENOENT);
+	/* gwctld's store failed: told apart from other refusals */
+	ipr_ctl_build(&b, buf, sizeof(buf), IPR_CTL_LOOKUP_EA | IPR_CTL_REPLY, IPR_CTL_E_STORE, id);
+	send_reply(f, &b);
+	wait_readable(f);
+	assert_int_equal(gwlink_receive(&f->link, &reply), GWLINK_REPLY);
+	assert_int_equal(gwlink_take_name(&reply, name, &ttl), -EIO);
 	/* a GET_EA reply is no LOOKUP_EA reply */
 	answer_ea(f, id, 1);
 	wait_readable(f);

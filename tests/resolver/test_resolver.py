@@ -422,6 +422,23 @@ def test_gwctl_down_and_back(site):
 
 
 @with_site()
+def test_gwctl_store_unavailable(site):
+    """gwctld running but its store failing (here its file deleted under it: every write is
+    refused with E_STORE, as on a full disk): SERVFAIL with EDE 14 saying the store is away,
+    not cached, and counted."""
+    encoded(site.ask("v4.site.test"))
+    os.unlink(site.gw.db)
+    failed = site.ask("multi.site.test")
+    check(failed.status == "SERVFAIL" and failed.ede == 14
+          and "the gateway's store is unavailable" in failed.text, failed)
+    again = site.ask("multi.site.test")
+    check(again.status == "SERVFAIL" and again.ede == 14, f"not cached: {again}")
+    name = "resolver.gwlink.store_unavailable"
+    counters = module_counters(site, lambda c: c.get(name, 0) >= 2)
+    check(counters.get(name, 0) >= 2 and counters.get("resolver.failed", 0) >= 2, counters)
+
+
+@with_site()
 def test_gwctl_stuck(site):
     site.gw.proc.send_signal(signal.SIGSTOP)
     # the answer waits for dig's 2 s at most: the module gives up after timeout-ms (1000)
@@ -853,7 +870,7 @@ if __name__ == "__main__":
         test_families_and_unresolvable_contexts, test_unusable_gateway_names, test_no_ipv6_range,
         test_layout_after_gwctld_reload, test_reverse, test_dnssec,
         test_dnssec_gateway_name_and_cd,
-        test_gwctl_down_and_back, test_gwctl_stuck, test_gwctl_slow_recovers,
+        test_gwctl_down_and_back, test_gwctl_store_unavailable, test_gwctl_stuck, test_gwctl_slow_recovers,
         test_gwctl_stuck_thread_free, test_many_in_flight, test_gwctl_killed_under_load,
         test_reload, test_bad_settings,
         test_sample_configuration, test_lookups_in_parallel, test_txt_never_answered,
