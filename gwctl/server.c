@@ -124,7 +124,8 @@ int server_open(struct server **out, struct service *svc, int listen_fd, char *m
 		rc = reloader_open(&srv->reloader);
 	if (rc < 0)
 		goto out;
-	watch_set(&srv->watch, &svc->cfg, NULL, 0);
+	/* watched before the first read, so nothing in between is missed: no second read */
+	(void)watch_set(&srv->watch, &svc->cfg, NULL, 0);
 	/* the sources as they are now, before the first request */
 	reloader_ask(srv->reloader, false);
 	rc = arm_all(srv);
@@ -242,7 +243,11 @@ static void dispatch(struct server *srv, const struct epoll_event *ev)
 		c->readable = true;
 }
 
-/* The configuration or an $INCLUDE may name other files as sources now: watch those. */
+/*
+ * The configuration or an $INCLUDE may name other files as sources now: watch those. The load
+ * that named a file read it before its watch began (and commits come before this, a refill
+ * even between them), so a file new to the watch is read once more after the quiet period.
+ */
 static void follow_sources(struct server *srv)
 {
 	const struct publish_state *p = &srv->svc->publish;
@@ -252,7 +257,8 @@ static void follow_sources(struct server *srv)
 		return;
 	srv->config_loads_seen = srv->svc->config_loads;
 	srv->files_changes_seen = p->files_changes;
-	watch_set(&srv->watch, &srv->svc->cfg, p->files, p->file_count);
+	if (watch_set(&srv->watch, &srv->svc->cfg, p->files, p->file_count) > 0)
+		watch_recheck(&srv->watch);
 }
 
 /* After the events: a batch (or a refill alone), then what subscribers and queues wait for. */

@@ -61,27 +61,26 @@ static void add(struct watch *w, const char *path)
 	w->count++;
 }
 
-static bool watched(const struct watch *w, int wd)
+static bool watched(const struct watch_file *files, size_t count, int wd, const char *name)
 {
-	for (size_t i = 0; i < w->count; i++) {
-		if (w->files[i].wd == wd)
+	for (size_t i = 0; i < count; i++) {
+		if (files[i].wd == wd && (!name || !strcmp(files[i].name, name)))
 			return true;
 	}
 	return false;
 }
 
-void watch_set(struct watch *w, const struct gwctl_config *cfg, char *const *extra,
-	       size_t extra_count)
+size_t watch_set(struct watch *w, const struct gwctl_config *cfg, char *const *extra,
+		 size_t extra_count)
 {
-	int old[WATCH_FILES_MAX];
-	size_t old_count = w->count;
+	struct watch_file old[WATCH_FILES_MAX]; /* 29 KB, on a path taken once per reload */
+	size_t old_count = w->count, fresh = 0;
 
 	/*
 	 * Folders still needed keep their descriptors, so that events already queued for them
 	 * still match; only folders no longer needed are dropped.
 	 */
-	for (size_t i = 0; i < old_count; i++)
-		old[i] = w->files[i].wd;
+	memcpy(old, w->files, old_count * sizeof(old[0]));
 	w->count = 0;
 	for (size_t i = 0; i < cfg->zone_count; i++) {
 		add(w, cfg->zones[i].public_path);
@@ -91,13 +90,24 @@ void watch_set(struct watch *w, const struct gwctl_config *cfg, char *const *ext
 		add(w, cfg->hosts_paths[i]);
 	for (size_t i = 0; i < extra_count; i++)
 		add(w, extra[i]);
-	for (size_t i = 0; i < old_count; i++) {
-		bool again = false;
-		for (size_t k = 0; k < i && !again; k++)
-			again = old[k] == old[i];
-		if (!again && !watched(w, old[i]))
-			inotify_rm_watch(w->inotify_fd, old[i]);
+	for (size_t i = 0; i < w->count; i++) {
+		if (!watched(old, old_count, w->files[i].wd, w->files[i].name) &&
+		    !watched(w->files, i, w->files[i].wd, w->files[i].name))
+			fresh++;
 	}
+	for (size_t i = 0; i < old_count; i++) {
+		if (!watched(old, i, old[i].wd, NULL) &&
+		    !watched(w->files, w->count, old[i].wd, NULL))
+			inotify_rm_watch(w->inotify_fd, old[i].wd);
+	}
+	return fresh;
+}
+
+void watch_recheck(struct watch *w)
+{
+	struct itimerspec quiet = { .it_value = { .tv_nsec = QUIET_MS * 1000000L } };
+
+	timerfd_settime(w->timer_fd, 0, &quiet, NULL);
 }
 
 void watch_read(struct watch *w)
@@ -116,10 +126,8 @@ void watch_read(struct watch *w)
 			p += sizeof(*ev) + ev->len;
 		}
 	}
-	if (relevant) {
-		struct itimerspec quiet = { .it_value = { .tv_nsec = QUIET_MS * 1000000L } };
-		timerfd_settime(w->timer_fd, 0, &quiet, NULL);
-	}
+	if (relevant)
+		watch_recheck(w);
 }
 
 bool watch_due(struct watch *w)

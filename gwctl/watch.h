@@ -15,24 +15,30 @@
  * Folders are watched rather than files, because editors and tools replace a file by renaming
  * a new one over it. Bursts of changes are gathered by a short quiet period.
  */
+struct watch_file {
+	int wd;
+	char name[256]; /* the file's name within its folder */
+};
+
 struct watch {
 	int inotify_fd;
 	int timer_fd;
 	size_t count;
-	struct {
-		int wd;
-		char name[256]; /* the file's name within its folder */
-	} files[WATCH_FILES_MAX];
+	struct watch_file files[WATCH_FILES_MAX];
 };
 
 IPR_MUST_CHECK int watch_open(struct watch *w);
 void watch_close(struct watch *w);
 /*
  * Watches the folders of cfg's zone and hosts files and of the extra files (those the last
- * reload read through $INCLUDE), replacing what was watched before.
+ * reload read through $INCLUDE), replacing what was watched before. Returns how many of the
+ * files were not watched before: a file first named by a load was read before its watch
+ * began, so an edit in between is seen only by reading it once more (watch_recheck).
  */
-void watch_set(struct watch *w, const struct gwctl_config *cfg, char *const *extra,
-	       size_t extra_count);
+size_t watch_set(struct watch *w, const struct gwctl_config *cfg, char *const *extra,
+		 size_t extra_count);
+/* Starts the quiet period as a change would: the sources are read again after it. */
+void watch_recheck(struct watch *w);
 /* Reads inotify events; a change to a watched file (re)starts the quiet period. */
 void watch_read(struct watch *w);
 /* Reads the quiet-period timer; true when the sources should be reloaded now. */
