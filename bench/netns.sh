@@ -88,19 +88,36 @@ gateway_conf b 198.18.2.1 "10.2.0.2 srv #= pub + 2001"
 mtu=1440
 forwarders=()
 
+# Exits the benchmark with the log's tail when a daemon it started is gone.
+require_alive() { # pid what
+	kill -0 "$1" 2>/dev/null && return
+	echo "bench: $2 exited; the last lines of $work/log:" >&2
+	tail -n 20 "$work/log" >&2
+	exit 1
+}
+
 start_ipref() {
+	local side n db gwctld
 	for side in a b; do
-		local n=g$side
+		n=g$side
+		# a store of each build's own: an older gwctld refuses a newer schema left behind
+		db=$work/$side/gw-$(printf '%s' "$build" | cksum | cut -d' ' -f1).db
+		sed -i "s|^database = .*|database = $db|" "$work/$side/gwctl.conf"
 		ip netns exec "$(ns $n)" "$build/gwctl/gwctld" --config "$work/$side/gwctl.conf" \
 			2>>"$work/log" &
-		pids+=($!)
-		until [[ -S $work/$side/gwctl.sock ]]; do sleep 0.05; done
+		gwctld=$!
+		pids+=($gwctld)
+		until [[ -S $work/$side/gwctl.sock ]]; do
+			require_alive "$gwctld" "gwctld of $build ($side)"
+			sleep 0.05
+		done
 		ip netns exec "$(ns $n)" "$build/dataplane/ipref-dataplane" \
 			--config "$work/$side/dataplane.conf" 2>>"$work/log" &
 		pids+=($!)
 		forwarders+=($!)
 	done
 	sleep 1
+	for p in "${forwarders[@]}"; do require_alive "$p" "a dataplane of $build"; done
 }
 
 start_relay() {
@@ -122,6 +139,18 @@ stop_forwarders() {
 }
 
 # CPU seconds (user + system) of the forwarders so far.
+# CPU ticks (user + system) of each forwarder so far, side a first, on one line.
+cpu_each() {
+	local p out=()
+	for p in "${forwarders[@]}"; do out+=("$(awk '{print $14 + $15}' "/proc/$p/stat")"); done
+	echo "${out[*]}"
+}
+
+# The whole machine's busy and total ticks so far (all cores; idle and iowait are not busy).
+machine_ticks() {
+	awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat
+}
+
 cpu() {
 	local total=0 p t
 	for p in "${forwarders[@]}"; do

@@ -81,16 +81,27 @@ for round in $(seq "$rounds"); do
 	for mode in "${order[@]}"; do
 		start_mode "$mode"
 		c0=$(cpu)
+		read -r -a each0 <<<"$(cpu_each)"
+		read -r busy0 all0 <<<"$(machine_ticks)"
 		t=$(tcp_rate "$target")
 		c1=$(cpu)
+		read -r -a each1 <<<"$(cpu_each)"
+		read -r busy1 all1 <<<"$(machine_ticks)"
+		# where the limit is: each gateway's share of one core, the machine's of all of them
+		share="machine busy $(((busy1 - busy0) * 100 / (all1 - all0)))%"
+		if [[ $mode != veth ]]; then
+			share+=", gateway A $(((each1[0] - each0[0]) * 100 / (hz * 2 * seconds)))%"
+			share+=" and B $(((each1[1] - each0[1]) * 100 / (hz * 2 * seconds)))% of a core"
+		fi
 		if ((t == 0)); then
 			printf 'round %s %s: failed (iperf3 gave no result)\n' "$round" "$mode" |
 				tee -a "$work/rounds" >&2
 		else
 			# CPU microseconds of both forwarders per megabyte carried
 			us_mb=$(((c1 - c0) * 1000000000000 / hz / (t * 2 * seconds / 8)))
-			printf 'round %s %s: TCP %d Mbit/s, forwarders %s us CPU per MB\n' "$round" \
-				"$mode" $((t / 1000000)) "$([[ $mode == veth ]] && echo - || echo "$us_mb")" |
+			printf 'round %s %s: TCP %d Mbit/s, forwarders %s us CPU per MB; %s\n' \
+				"$round" "$mode" $((t / 1000000)) \
+				"$([[ $mode == veth ]] && echo - || echo "$us_mb")" "$share" |
 				tee -a "$work/rounds" >&2
 			cpu_mb[$mode]="${cpu_mb[$mode]:-} $us_mb"
 			results[$mode]="${results[$mode]:-} $t"
