@@ -305,6 +305,28 @@ def notify(cluster, db):
             s.close()
 
 
+def renames(cluster, db):
+    """An update that changes a row's key (a value renamed in quarantine, a mapping's encoded
+    address edited by hand) logs the old key as deleted: a reader reads each logged key's row
+    again, and would otherwise keep the old one forever."""
+    cluster.sql(db, "INSERT INTO quarantine (value, until) VALUES ('encoded:10.249.42.1', 5);"
+                + BIND.format(ctx="192.0.2.62", ref="1").replace("40.1", "42.3"))
+    cursor = cluster.sql(db, "SELECT pg_snapshot_xmin(pg_current_snapshot())")[0][0]
+    cluster.sql(db, "UPDATE quarantine SET value = 'encoded:10.249.42.2' "
+                "WHERE value = 'encoded:10.249.42.1';"
+                "UPDATE remote_mapping SET encoded = '10.249.42.4' WHERE encoded = '10.249.42.3';"
+                "UPDATE quarantine SET until = 6 WHERE value = 'encoded:10.249.42.2'")
+    keys = [(r[3], r[4], r[5]) for r in changes(cluster, db, cursor)]
+    check(keys == [("quarantine", "delete", "encoded:10.249.42.1"),
+                   ("quarantine", "update", "encoded:10.249.42.2"),
+                   ("remote_mapping", "delete", "10.249.42.3"),
+                   ("remote_mapping", "update", "10.249.42.4"),
+                   ("quarantine", "update", "encoded:10.249.42.2")],
+          f"a changed key is logged under the old key as a delete, then the new: {keys}")
+    cluster.sql(db, "DELETE FROM quarantine WHERE value = 'encoded:10.249.42.2';"
+                "DELETE FROM remote_mapping WHERE encoded = '10.249.42.4'")
+
+
 # The counts the tables' rows make, as QUERIES["counts"] reads them, in each engine.
 LITE_TRUE_COUNTS = """
 SELECT 'mappings.' || kind, count(*) FROM (SELECT kind FROM local_mapping
@@ -390,6 +412,7 @@ def main():
         idempotent(cluster)
         concurrent_bind(cluster, pgdb)
         notify(cluster, pgdb)
+        renames(cluster, pgdb)
         many_binders(cluster, pgdb)
         counts_true(cluster, pgdb)
         recount(cluster)
