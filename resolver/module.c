@@ -24,6 +24,30 @@ void inform_super(struct module_qstate *qstate, int id, struct module_qstate *su
 void clear(struct module_qstate *qstate, int id);
 size_t get_mem(struct module_env *env, int id);
 
+/*
+ * Each thread's table of TXT answers (txtkeep.h) holds twice the questions a thread may have in
+ * flight, so an answer waits for its native one even when every question is new, and 512 bytes
+ * each on average: an AA record is some 40 bytes. It is 1 MiB with Unbound's defaults.
+ */
+static int txt_table_init(struct txtkeep *k, const struct config_file *cfg)
+{
+	size_t entries =
+		2 * (cfg->num_queries_per_thread > 0 ? (size_t)cfg->num_queries_per_thread : 1024);
+
+	return txtkeep_init(k, entries, entries * 512);
+}
+
+static void threads_free(struct ipref_env *ie)
+{
+	for (size_t i = 0; i < ie->thread_count; i++) {
+		gwwait_deinit(&ie->threads[i].wait);
+		gwlink_deinit(&ie->threads[i].link);
+		txtkeep_deinit(&ie->threads[i].txt);
+	}
+	free(ie->threads);
+	ie->threads = NULL;
+}
+
 static struct ipref_env *env_of(struct module_env *env, int id)
 {
 	struct dynlibmod_env *de = env->modinfo[id];
@@ -123,6 +147,12 @@ int init(struct module_env *env, int id)
 	for (size_t i = 0; i < ie->thread_count; i++) {
 		gwlink_init(&ie->threads[i].link, &ie->settings);
 		gwwait_init(&ie->threads[i].wait, &ie->threads[i].link);
+		if (txt_table_init(&ie->threads[i].txt, env->cfg) < 0) {
+			log_err("ipref: out of memory");
+			threads_free(ie);
+			free(ie);
+			return 0;
+		}
 		ie->threads[i].counters = &ie->counters;
 		ie->threads[i].next_report = &ie->next_report;
 		ie->threads[i].all = ie->threads;
@@ -135,7 +165,7 @@ int init(struct module_env *env, int id)
 	memcpy(&cb, &callback, sizeof(cb));
 	if (!de->inplace_cb_register_wrapped(cb, inplace_cb_reply_servfail, NULL, env, id)) {
 		log_err("ipref: could not register the SERVFAIL callback");
-		free(ie->threads);
+		threads_free(ie);
 		free(ie);
 		return 0;
 	}
@@ -155,10 +185,6 @@ void deinit(struct module_env *env, int id)
 		return;
 	c = &ie->counters;
 	de->inplace_cb_delete_wrapped(env, inplace_cb_reply_servfail, id);
-	for (size_t i = 0; i < ie->thread_count; i++) {
-		gwwait_deinit(&ie->threads[i].wait);
-		gwlink_deinit(&ie->threads[i].link);
-	}
 	verbose(VERB_OPS,
 		"ipref: %llu queries, %llu synthesized, %llu native, %llu malformed AA, "
 		"%llu bogus TXT, %llu failed, %llu PTR answers, %llu bad contexts, %llu over quota",
@@ -167,7 +193,7 @@ void deinit(struct module_env *env, int id)
 		(unsigned long long)c->bogus, (unsigned long long)c->failed,
 		(unsigned long long)c->ptr_answers, (unsigned long long)c->bad_context,
 		(unsigned long long)c->over_quota);
-	free(ie->threads);
+	threads_free(ie);
 	free(ie);
 	de->dyn_env = NULL;
 }
@@ -191,6 +217,12 @@ void clear(struct module_qstate *qstate, int id)
 size_t get_mem(struct module_env *env, int id)
 {
 	struct ipref_env *ie = env_of(env, id);
+	size_t bytes;
 
-	return ie ? sizeof(*ie) + ie->thread_count * sizeof(*ie->threads) : 0;
+	if (!ie)
+		return 0;
+	bytes = sizeof(*ie) + ie->thread_count * sizeof(*ie->threads);
+	for (size_t i = 0; i < ie->thread_count; i++)
+		bytes += txtkeep_memory(&ie->threads[i].txt);
+	return bytes;
 }

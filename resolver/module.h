@@ -10,6 +10,7 @@
 #include "gwwait.h"
 #include "settings.h"
 #include "synth.h"
+#include "txtkeep.h"
 #include "wakeup.h"
 
 struct module_qstate;
@@ -43,6 +44,7 @@ struct ipref_counters {
 struct ipref_thread {
 	struct gwlink link;
 	struct gwwait wait;		 /* the queries waiting for gwctld's replies on link */
+	struct txtkeep txt;		 /* the answers of the module's TXT lookups (query.c) */
 	struct ipref_counters *counters; /* the env's, shared */
 	int64_t *next_report;		 /* the env's, shared (unix seconds) */
 	const struct ipref_thread *all;	 /* every worker's, for the links' counters */

@@ -1,11 +1,12 @@
 /*
  * The ipref module's work on one query. A client's A/AAAA question goes down the chain for its
  * native answer while a detached TXT lookup of the same name runs beside it; when the native
- * answer is back, the TXT answer is taken from the message cache if the early lookup has put it
- * there, else the TXT lookup is attached (still running, or answered from the cache it filled),
- * so both cost one round trip. Valid AA records then win: context names are resolved
- * with sub-queries, gwctld hands out the encoded addresses, and the answer is cached under the
- * question like any other. PTR questions for encoded addresses are answered from gwctld.
+ * answer is back, the TXT answer is taken from the thread's table (txtkeep.h) if the early
+ * lookup has put it there, else the TXT lookup is attached (still running, or a new one), so
+ * both cost one round trip. The module's TXT lookups store nothing in Unbound's caches: the
+ * client's answer is cached under its own question. Valid AA records then win: context names are
+ * resolved with sub-queries, gwctld hands out the encoded addresses, and the answer is cached under
+ * the question like any other. PTR questions for encoded addresses are answered from gwctld.
  */
 #include "config.h"
 
@@ -17,6 +18,8 @@
 #include "ctl_proto.h"
 #include "gwname.h"
 #include "module.h"
+#include "subquery.h"
+#include "txtlookup.h"
 
 #include "services/cache/dns.h"
 #include "services/mesh.h"
@@ -31,26 +34,6 @@
 
 /* PTR answers are cached at most this long: a mapping removed by hand stops answering soon. */
 #define PTR_TTL_MAX 300
-
-static uint16_t sub_flags(const struct module_qstate *qstate)
-{
-	return (uint16_t)(BIT_RD | (qstate->query_flags & BIT_CD));
-}
-
-/*
- * A prefetch refreshes what the cache holds: its lookups must not be answered from the cache
- * (the TXT's remaining TTL would bound the refreshed answer's), and store what they find with
- * the prefetch's leeway, as Unbound's own prefetch does. The TXT lookup attached after the
- * native answer is not one of them: it is the early one still running, or else a new one that
- * finds what the early one refreshed.
- */
-static void refresh_like(struct module_qstate *newq, const struct module_qstate *qstate)
-{
-	if (!newq || qstate->prefetch_leeway == 0)
-		return;
-	newq->no_cache_lookup = 1;
-	newq->prefetch_leeway = qstate->prefetch_leeway;
-}
 
 /*
  * A client whose question is the same as a gateway-name lookup in flight joins that lookup
@@ -123,6 +106,7 @@ static bool attach(struct module_qstate *qstate, const uint8_t *name, size_t nam
 		newq->no_cache_store = 1;
 		mark_gateway_lookup(newq, qstate->curmod);
 	}
+	txtlookup_mark(newq);
 	return true;
 }
 
@@ -220,21 +204,6 @@ static struct ipref_query *start(struct module_qstate *qstate, int id)
 	qstate->no_cache_store = 1;
 	qstate->minfo[id] = iq;
 	return iq;
-}
-
-/* The TXT lookup runs detached so the native lookup can go down the chain at the same time. */
-static void launch_txt(struct module_qstate *qstate)
-{
-	struct query_info q = qstate->qinfo;
-	struct module_qstate *newq = NULL;
-	struct mesh_state *sub = NULL;
-
-	q.qtype = LDNS_RR_TYPE_TXT;
-	q.local_alias = NULL;
-	/* failure is harmless: the lookup is attached, and so started, after the native one */
-	if (!(*qstate->env->add_sub)(qstate, &q, sub_flags(qstate), 0, 0, &newq, &sub))
-		verbose(VERB_ALGO, "ipref: could not start the TXT lookup early");
-	refresh_like(newq, qstate);
 }
 
 /* finish_native's at_most for a native answer that stands as long as its TTL says */
@@ -714,60 +683,16 @@ static enum module_ext_state on_new(struct module_qstate *qstate, int id)
 	if (!iq)
 		return module_error;
 	IPREF_COUNT(thread, queries, 1);
-	launch_txt(qstate);
+	txtlookup_start(qstate, thread);
 	iq->phase = IPREF_NATIVE;
 	return module_wait_module;
-}
-
-static void take_txt(struct module_qstate *super, struct ipref_query *iq,
-		     struct ipref_thread *thread, struct query_info *qinfo, int rcode,
-		     struct dns_msg *msg);
-
-/*
- * The TXT answer straight from the message cache, where the early lookup put it when it
- * finished before the native one: the message that a sub-query attached now would be answered
- * with, without a mesh state going through the validator and iterator for it. Taken only when
- * it is whole (the TXT RRset at the end of its chain, or no data at all) and needs no more
- * validation (validated, or nothing validates); anything else attaches as before, and so does
- * a prefetch, which must see what its own lookup refreshes.
- */
-static bool txt_from_cache(struct module_qstate *qstate, struct ipref_query *iq,
-			   struct ipref_thread *thread)
-{
-	struct module_env *env = qstate->env;
-	struct query_info q = qstate->qinfo;
-	struct msgreply_entry *e;
-	struct dns_msg *msg;
-	int rcode;
-
-	if (qstate->prefetch_leeway != 0)
-		return false;
-	q.qtype = LDNS_RR_TYPE_TXT;
-	q.local_alias = NULL;
-	e = msg_cache_lookup(env, q.qname, q.qname_len, q.qtype, q.qclass, sub_flags(qstate),
-			     *env->now, 0);
-	if (!e)
-		return false;
-	/* NULL when expired, or when one of its RRsets changed since */
-	msg = tomsg(env, &e->key, (struct reply_info *)e->entry.data, qstate->region, *env->now, 0,
-		    env->scratch);
-	lock_rw_unlock(&e->entry.lock);
-	if (!msg || !msg->rep)
-		return false;
-	rcode = FLAGS_GET_RCODE(msg->rep->flags);
-	if (msg->rep->security <= sec_status_bogus &&
-	    !(msg->rep->security == sec_status_unchecked && !env->need_to_validate))
-		return false;
-	if ((rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) ||
-	    (msg->rep->an_numrrsets != 0 && !reply_find_answer_rrset(&q, msg->rep)))
-		return false;
-	take_txt(qstate, iq, thread, &q, LDNS_RCODE_NOERROR, msg);
-	return true;
 }
 
 static enum module_ext_state on_moddone(struct module_qstate *qstate, struct ipref_query *iq,
 					struct ipref_thread *thread)
 {
+	if (!iq && thread)
+		txtlookup_done(qstate, thread);
 	if (!iq || iq->phase != IPREF_NATIVE)
 		return module_finished;
 	iq->native = qstate->return_msg;
@@ -782,7 +707,7 @@ static enum module_ext_state on_moddone(struct module_qstate *qstate, struct ipr
 	if (thread && wakeup_arm(&iq->wakeup, qstate, thread->link.settings->lookup_wait_ms) < 0)
 		verbose(VERB_OPS, "ipref: no timer: the TXT lookup is waited for unbounded");
 	iq->phase = IPREF_TXT;
-	if (thread && txt_from_cache(qstate, iq, thread))
+	if (thread && txtlookup_take_kept(qstate, iq, thread))
 		return decide(qstate, iq, thread);
 	if (!attach(qstate, qstate->qinfo.qname, qstate->qinfo.qname_len, LDNS_RR_TYPE_TXT))
 		return finish_native(qstate, iq, thread, ANSWER_BRIEF_TTL);
@@ -882,74 +807,6 @@ void query_operate(struct module_qstate *qstate, int event, int id)
 		wakeup_cancel(&iq->wakeup);
 }
 
-/* The TXT lookup's answer (qinfo, rcode, msg), copied into the super's region. */
-static void take_txt(struct module_qstate *super, struct ipref_query *iq,
-		     struct ipref_thread *thread, struct query_info *qinfo, int rcode,
-		     struct dns_msg *msg)
-{
-	struct ub_packed_rrset_key *rrset;
-	struct packed_rrset_data *d;
-	struct synth_rdata *items;
-	size_t chain = 0;
-
-	iq->txt_done = true;
-	iq->txt_found = -ENOENT;
-	if (rcode != LDNS_RCODE_NOERROR || !msg || !msg->rep ||
-	    (FLAGS_GET_RCODE(msg->rep->flags) != LDNS_RCODE_NOERROR &&
-	     FLAGS_GET_RCODE(msg->rep->flags) != LDNS_RCODE_NXDOMAIN)) {
-		iq->txt_failed = true; /* no TXT to be had now: the native answer, briefly */
-		return;
-	}
-	if (msg->rep->security == sec_status_bogus) {
-		if (gwname_enforces_validation(super)) {
-			iq->txt_bogus = true;
-			return;
-		}
-		iq->used_bogus = true;
-	}
-	iq->txt_secure = msg->rep->security == sec_status_secure;
-	rrset = reply_find_answer_rrset(qinfo, msg->rep);
-	if (!rrset)
-		return;
-	d = rrset->entry.data;
-	items = regional_alloc(super->region, d->count * sizeof(*items));
-	if (!items) {
-		iq->txt_found = -ENOMEM;
-		return;
-	}
-	for (size_t i = 0; i < d->count; i++)
-		items[i] = (struct synth_rdata){ d->rr_data[i] + 2, d->rr_len[i] - 2 };
-	iq->txt_found = synth_txt_parse(items, d->count, (uint32_t)d->ttl, &iq->txt);
-	if (thread)
-		IPREF_COUNT(thread, malformed, iq->txt.malformed + iq->txt.broken);
-	if (thread)
-		IPREF_COUNT(thread, bad_context, iq->txt.bad_context);
-	if (iq->txt_found != 0)
-		return;
-
-	/* the CNAME/DNAME records that led to the TXT go into the answer too */
-	for (size_t i = 0; i < msg->rep->an_numrrsets && msg->rep->rrsets[i] != rrset; i++)
-		chain++;
-	iq->chain = chain ? regional_alloc(super->region, chain * sizeof(*iq->chain)) : NULL;
-	iq->owner = regional_alloc_init(super->region, rrset->rk.dname, rrset->rk.dname_len);
-	if ((chain && !iq->chain) || !iq->owner) {
-		iq->txt_found = -ENOMEM;
-		return;
-	}
-	iq->owner_len = rrset->rk.dname_len;
-	for (size_t i = 0; i < chain; i++) {
-		uint16_t type = ntohs(msg->rep->rrsets[i]->rk.type);
-
-		if (type != LDNS_RR_TYPE_CNAME && type != LDNS_RR_TYPE_DNAME)
-			continue;
-		iq->chain[iq->chain_count] = answer_copy_rrset(super, msg->rep->rrsets[i]);
-		if (!iq->chain[iq->chain_count++]) {
-			iq->txt_found = -ENOMEM;
-			return;
-		}
-	}
-}
-
 /* A context name's A or AAAA answer, for every record naming it. */
 static void take_context(struct module_qstate *sub, struct module_qstate *super,
 			 struct ipref_query *iq, int id)
@@ -1035,8 +892,8 @@ void query_inform_super(struct module_qstate *qstate, int id, struct module_qsta
 	if (!iq)
 		return;
 	if (iq->phase == IPREF_TXT && qtype == LDNS_RR_TYPE_TXT)
-		take_txt(super, iq, ipref_thread_of(super, id), &qstate->qinfo,
-			 qstate->return_rcode, qstate->return_msg);
+		txtlookup_take(super, iq, ipref_thread_of(super, id), &qstate->qinfo,
+			       qstate->return_rcode, qstate->return_msg);
 	else if (iq->phase == IPREF_CONTEXTS &&
 		 (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA))
 		take_context(qstate, super, iq, id);

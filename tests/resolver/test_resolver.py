@@ -759,6 +759,30 @@ def test_gateway_name_cached(site):
     check(site.ask("gw.site.test").data("A") == ["198.51.100.20"], "native for clients")
 
 
+def cached_txt(site):
+    """The TXT RRsets and messages in the module's Unbound's caches (unbound-control dump_cache)."""
+    dump = site.unbound.control("dump_cache")
+    check(dump.returncode == 0, dump.stdout + dump.stderr)
+    return [line for line in dump.stdout.splitlines()
+            if re.match(r"^(\S+\s+\d+\s+IN\s+TXT\b|msg \S+ IN TXT\b)", line)]
+
+
+@with_site(relay=True, unbound_extra="    num-threads: 1\n")  # one thread: one module table
+def test_txt_not_cached(site):
+    """The module's own TXT lookups leave nothing in Unbound's caches (each would double what a
+    name costs there): the answer is kept briefly by the module for the question's other family
+    on the same thread, so A then AAAA still ask the server for the TXT once. A client's own
+    TXT question is cached as stock caches it."""
+    encoded(site.ask("v4.site.test"))
+    encoded(site.ask("v4.site.test", "AAAA"), "AAAA")
+    check(site.ask("plain.site.test").data("A") == ["192.0.2.10"], "native")
+    check(cached_txt(site) == [], f"TXT in Unbound's caches: {cached_txt(site)}")
+    check(upstream(site, "v4.site.test.", 16) == 1, site.relay.events)
+    check(site.ask("plain.site.test", "TXT").status == "NOERROR", "a client's TXT question")
+    check(any(line.startswith("plain.site.test.") for line in cached_txt(site)),
+          f"a client's TXT question is cached as stock caches it: {cached_txt(site)}")
+
+
 # Questions whose answers must be stock Unbound's, exactly: every type and response code the
 # test zones produce, for names without AA records and for other types of names with them.
 ORDINARY = [
@@ -876,5 +900,5 @@ if __name__ == "__main__":
         test_sample_configuration, test_lookups_in_parallel, test_txt_never_answered,
         test_txt_servfail, test_gateway_name_never_answered, test_same_as_stock, test_same_as_stock_minimised,
         test_answers_independent_of_order, test_client_joins_gateway_lookup,
-        test_prefetch, test_gateway_name_cached,
+        test_prefetch, test_gateway_name_cached, test_txt_not_cached,
     ]))
