@@ -7,11 +7,6 @@
 #include "bucket.h"
 #include "store_guard.h"
 
-sqlite3 *store_db(struct store *store)
-{
-	return store->db;
-}
-
 int store_errno(int rc)
 {
 	switch (rc & 0xff) {

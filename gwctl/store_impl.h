@@ -10,6 +10,10 @@
 #include "store_flush.h"
 #include "store_wal.h"
 
+/* An SQLite result code as the store's -errno (0 for OK, DONE and ROW). */
+int store_errno(int sqlite_rc);
+
+/* The statements of stmt_sql (store_open.c), prepared once when the store is opened. */
 enum stmt {
 	ST_BEGIN,
 	ST_COMMIT,
@@ -50,6 +54,16 @@ enum stmt {
 	ST_RESERVE_COUNT,
 	ST_RESERVE_COUNT_ALL,
 	ST_ENCODED_BUSY,
+	ST_HOLD_PUT,
+	ST_HOLD_DUE,
+	ST_HOLD_PURGE_POOL,
+	ST_HOLD_COUNT_POOL,
+	ST_HOLD_COUNT_INBOUND,
+	ST_HOLD_GET,
+	ST_HOLD_SET,
+	ST_HOLD_DELETE,
+	ST_HOLD_PURGE,
+	ST_HOLD_ADMISSION,
 	ST_COUNT_MAX,
 };
 

@@ -111,6 +111,31 @@ static const char *const stmt_sql[ST_COUNT_MAX] = {
 	[ST_ENCODED_BUSY] = "SELECT EXISTS (SELECT 1 FROM remote_mapping WHERE encoded = ?1)"
 			    " OR EXISTS (SELECT 1 FROM quarantine WHERE value = 'encoded:' || ?1"
 			    " AND until > ?2)",
+	/* the holds of gwctl/quota.c's pools (schema/005-quota.sql, store_hold.h) */
+	/* a value is held by one pool at a time: a new hold of a reused value replaces the old */
+	[ST_HOLD_PUT] = ("INSERT INTO quota_hold (value, pool, live, until) VALUES (?1, ?2, ?3, ?4)"
+			 " ON CONFLICT (value) DO UPDATE SET pool = excluded.pool,"
+			 " live = excluded.live, until = excluded.until"),
+	[ST_HOLD_DUE] = ("SELECT value, until FROM quota_hold WHERE pool = ?1 AND live = 1"
+			 " AND until <= ?2 ORDER BY until LIMIT ?3"),
+	[ST_HOLD_PURGE_POOL] =
+		"DELETE FROM quota_hold WHERE pool = ?1 AND live = 0 AND until <= ?2",
+	/* kept by triggers (schema/007-hold-counts.sql): one row, however many the pool holds */
+	[ST_HOLD_COUNT_POOL] = "SELECT coalesce(max(value), 0) FROM hold_counts WHERE pool = ?1",
+	/* kept by triggers (schema/005-quota.sql): constant time whatever the store holds */
+	[ST_HOLD_COUNT_INBOUND] = "SELECT coalesce(max(value), 0) FROM counts WHERE name = ?1",
+	[ST_HOLD_GET] = "SELECT live, until FROM quota_hold WHERE value = ?1",
+	[ST_HOLD_SET] = "UPDATE quota_hold SET live = ?2, until = ?3 WHERE value = ?1",
+	[ST_HOLD_DELETE] = "DELETE FROM quota_hold WHERE value = ?1",
+	[ST_HOLD_PURGE] = "DELETE FROM quota_hold WHERE live = 0 AND until <= ?1",
+	/* what an admission reads, in one statement: whether the pool has rests to purge (the
+	 * DELETE is run only then: even deleting nothing it cost three times this), the pool's
+	 * holds and all clients' */
+	[ST_HOLD_ADMISSION] =
+		("SELECT EXISTS (SELECT 1 FROM quota_hold WHERE pool = ?1 AND live = 0"
+		 " AND until <= ?2),"
+		 " (SELECT coalesce(max(value), 0) FROM hold_counts WHERE pool = ?1),"
+		 " (SELECT coalesce(max(value), 0) FROM counts WHERE name = 'hold.client')"),
 };
 
 __attribute__((format(printf, 3, 4))) static void say(char *msg, size_t size, const char *fmt, ...)
