@@ -94,6 +94,7 @@ struct store {
 	} pools[STORE_POOLS_KEPT];
 };
 
+/* Every pool's count unknown and nothing taken: after opening, a rollback, SQL of its own. */
 static inline void pools_forget(struct store *store)
 {
 	for (size_t i = 0; i < STORE_POOLS_KEPT; i++) {

@@ -30,7 +30,7 @@ void store_address_text(int family, const uint8_t *address, char *buf)
 	}
 }
 
-/* Turns the current row (LOCAL_COLUMNS order) into a mapping, checking every value. */
+/* The current row (LOCAL_COLUMNS order, store_open.c) as a mapping, every value checked. */
 static int row_to_mapping(struct store *store, sqlite3_stmt *st, struct ipr_mapping *m)
 {
 	const char *address = (const char *)sqlite3_column_text(st, 2);

@@ -22,7 +22,8 @@
 	" ELSE EXISTS (SELECT 1 FROM local_mapping WHERE ref = substr(" value ", 5)) END"  \
 	" OR EXISTS (SELECT 1 FROM quarantine q WHERE q.value = " value " AND q.until > " now "))"
 
-/* Both tables are read through the same column order, so one function turns rows into mappings. */
+/* Both tables are read in the same column order: one function turns rows into mappings
+ * (row_to_mapping, store_mapping.c). */
 #define LOCAL_COLUMNS  "id, kind, address, family, context, ref, name, expires, source"
 #define REMOTE_COLUMNS "id, kind, encoded, family, context, ref, name, expires, source"
 
