@@ -401,7 +401,7 @@ int handle_unmap(struct request *r)
 	int64_t hold_until = 0;
 	/* a probation value unmapped by hand stops counting as live; it rests the full quarantine
 	 */
-	rc = quota_release(&svc->quota, svc->store, &m, r->now, &hold_until);
+	rc = quota_release(svc->store, &m, r->now, &hold_until);
 	if (rc >= 0)
 		rc = store_delete(svc->store, &m,
 				  m.expires ? r->now + svc->cfg.quarantine_secs : 0);

@@ -44,11 +44,11 @@ static int reply_found(struct request *r, int rc, const struct ipr_mapping *m)
 static int reply_existing(struct request *r, struct ipr_mapping *m)
 {
 	struct quota_limits lim;
-	int rc = quota_on_probation(&r->svc->quota, r->svc->store, m);
+	int rc = quota_on_probation(r->svc->store, m);
 
 	service_quota_limits(r->svc, &lim);
 	if (rc == 1)
-		rc = quota_renew(&r->svc->quota, r->svc->store, m, &lim, r->now);
+		rc = quota_renew(r->svc->store, m, &lim, r->now);
 	else if (rc == 0)
 		rc = extend_lease(r, m);
 	return reply_found(r, rc, m);
@@ -133,15 +133,14 @@ static int inbound_room(struct request *r, const struct ipr_context *peer, bool 
 		*refused = true;
 		return handler_fail(r, IPR_CTL_E_BUSY, "new inbound sources arrive too fast");
 	}
-	rc = quota_purge(&svc->quota, svc->store, r->now);
+	rc = quota_purge(svc->store, r->now);
 	if (rc < 0)
 		return rc;
 	quota_inbound_pool(peer, pools[0]);
 	for (int i = 0; i < 2; i++) {
 		rc = store_inbound_count(svc->store, scopes[i], &count);
 		if (rc == 0)
-			rc = quota_inbound_resting(&svc->quota, svc->store,
-						   i == 0 ? pools[0] : NULL, &resting);
+			rc = quota_inbound_resting(svc->store, i == 0 ? pools[0] : NULL, &resting);
 		if (rc < 0)
 			return rc;
 		if (count + resting < limits[i])
@@ -162,7 +161,7 @@ static int inbound_room(struct request *r, const struct ipr_context *peer, bool 
 			rc = store_delete(svc->store, &idle,
 					  r->now + svc->cfg.inbound_quarantine_secs);
 		if (rc == 0)
-			rc = quota_inbound_rest(&svc->quota, svc->store, pools[1], &idle,
+			rc = quota_inbound_rest(svc->store, pools[1], &idle,
 						r->now + svc->cfg.inbound_quarantine_secs);
 		if (rc < 0)
 			return rc;
@@ -189,8 +188,7 @@ static int client_room(struct request *r, const char *pool, bool *refused)
 
 	service_quota_limits(svc, &lim);
 	*refused = false;
-	rc = quota_client_admit(&svc->quota, svc->store, pool, &lim, r->now, removed, 8, &n,
-				&verdict);
+	rc = quota_client_admit(svc->store, pool, &lim, r->now, removed, 8, &n, &verdict);
 	if (rc < 0)
 		return rc;
 	for (unsigned i = 0; i < n; i++)
@@ -263,7 +261,7 @@ int handle_get_ea(struct request *r)
 		struct quota_limits lim;
 
 		service_quota_limits(svc, &lim);
-		rc = quota_client_hold(&svc->quota, svc->store, pool, &m, &lim);
+		rc = quota_client_hold(svc->store, pool, &m, &lim);
 		if (rc < 0)
 			return handler_store_failed(r, rc);
 		svc->quota_counters.probation++;
@@ -375,14 +373,14 @@ static int report_one(struct request *r, struct ipr_mapping *m, bool replied)
 {
 	struct service *svc = r->svc;
 	struct quota_limits lim;
-	int rc = quota_on_probation(&svc->quota, svc->store, m);
+	int rc = quota_on_probation(svc->store, m);
 
 	if (rc == 1 && !replied) {
 		service_quota_limits(svc, &lim);
-		return quota_renew(&svc->quota, svc->store, m, &lim, r->now);
+		return quota_renew(svc->store, m, &lim, r->now);
 	}
 	if (rc == 1)
-		rc = quota_confirm(&svc->quota, svc->store, m);
+		rc = quota_confirm(svc->store, m);
 	if (rc == 1)
 		svc->quota_counters.confirmed++;
 	return rc < 0 ? rc : extend_lease(r, m);

@@ -1,102 +1,16 @@
-/* The holds of quota pools in the store, and the decisions on new allocations under pressure. */
+/* Allocation under pressure: the decisions on new allocations; store_hold.h keeps the holds. */
 #include "quota.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "store_hold.h"
+
 /* Probation mappings put to rest by one admission at most: the cost of a request stays bounded. */
 #define RECLAIM_BATCH 8
-
-enum qstmt {
-	Q_HOLD,
-	Q_DUE,
-	Q_PURGE_POOL,
-	Q_COUNT_POOL,
-	Q_COUNT_NAME,
-	Q_GET,
-	Q_SET,
-	Q_DELETE,
-	Q_PURGE,
-	Q_ADMIT,
-	Q_MAX,
-};
-
-static const char *const qstmt_sql[Q_MAX] = {
-	/* a value is held by one pool at a time: a new hold of a reused value replaces the old */
-	[Q_HOLD] = ("INSERT INTO quota_hold (value, pool, live, until) VALUES (?1, ?2, ?3, ?4)"
-		    " ON CONFLICT (value) DO UPDATE SET pool = excluded.pool,"
-		    " live = excluded.live, until = excluded.until"),
-	[Q_DUE] = ("SELECT value, until FROM quota_hold WHERE pool = ?1 AND live = 1"
-		   " AND until <= ?2 ORDER BY until LIMIT ?3"),
-	[Q_PURGE_POOL] = "DELETE FROM quota_hold WHERE pool = ?1 AND live = 0 AND until <= ?2",
-	/* kept by triggers (schema/007-hold-counts.sql): one row, however many the pool holds */
-	[Q_COUNT_POOL] = "SELECT coalesce(max(value), 0) FROM hold_counts WHERE pool = ?1",
-	/* kept by triggers (schema/005-quota.sql): constant time whatever the store holds */
-	[Q_COUNT_NAME] = "SELECT coalesce(max(value), 0) FROM counts WHERE name = ?1",
-	[Q_GET] = "SELECT live, until FROM quota_hold WHERE value = ?1",
-	[Q_SET] = "UPDATE quota_hold SET live = ?2, until = ?3 WHERE value = ?1",
-	[Q_DELETE] = "DELETE FROM quota_hold WHERE value = ?1",
-	[Q_PURGE] = "DELETE FROM quota_hold WHERE live = 0 AND until <= ?1",
-	/* what an admission reads, in one statement: whether the pool has rests to purge (the
-	 * DELETE is run only then: even deleting nothing it cost three times this), the pool's
-	 * holds and all clients' */
-	[Q_ADMIT] = ("SELECT EXISTS (SELECT 1 FROM quota_hold WHERE pool = ?1 AND live = 0"
-		     " AND until <= ?2),"
-		     " (SELECT coalesce(max(value), 0) FROM hold_counts WHERE pool = ?1),"
-		     " (SELECT coalesce(max(value), 0) FROM counts WHERE name = 'hold.client')"),
-};
-
-_Static_assert(Q_MAX <= sizeof(((struct quota *)0)->stmt) / sizeof(void *), "room for stmts");
-
-void quota_close(struct quota *q)
-{
-	for (int i = 0; i < Q_MAX; i++)
-		sqlite3_finalize(q->stmt[i]);
-	memset(q, 0, sizeof(*q));
-}
-
-/* The statement s on the store's connection, prepared once (again if the store changed). */
-static int prepare(struct quota *q, struct store *store, enum qstmt s, sqlite3_stmt **out)
-{
-	sqlite3 *db = store_db(store);
-
-	*out = NULL; /* set on every path: gcc -O3 cannot see that store_errno() < 0 here */
-	if (q->db != db) {
-		quota_close(q);
-		q->db = db;
-	}
-	if (!q->stmt[s]) {
-		int rc = sqlite3_prepare_v3(db, qstmt_sql[s], -1, SQLITE_PREPARE_PERSISTENT,
-					    (sqlite3_stmt **)&q->stmt[s], NULL);
-		if (rc != SQLITE_OK)
-			return store_errno(rc);
-	}
-	*out = q->stmt[s];
-	return 0;
-}
-
-static int step_done(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return store_errno(rc);
-}
-
-static int count_of(sqlite3_stmt *st, uint64_t *count)
-{
-	int rc = sqlite3_step(st);
-
-	*count = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return store_errno(rc);
-}
 
 static void value_text(const struct ipr_mapping *m, char *buf)
 {
@@ -119,61 +33,27 @@ void quota_inbound_pool(const struct ipr_context *peer, char *pool)
 	snprintf(pool, QUOTA_POOL_MAX, "inbound:%s", text);
 }
 
-static int hold(struct quota *q, struct store *store, const char *pool, const struct ipr_mapping *m,
-		bool live, int64_t until)
+static int hold(struct store *store, const char *pool, const struct ipr_mapping *m, bool live,
+		int64_t until)
 {
 	char value[INET6_ADDRSTRLEN];
-	sqlite3_stmt *st;
-	int rc = prepare(q, store, Q_HOLD, &st);
 
-	if (rc < 0)
-		return rc;
 	value_text(m, value);
-	sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, pool, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, live);
-	sqlite3_bind_int64(st, 4, until);
-	return step_done(st);
-}
-
-static int set_hold(struct quota *q, struct store *store, const char *value, bool live,
-		    int64_t until)
-{
-	sqlite3_stmt *st;
-	int rc = prepare(q, store, Q_SET, &st);
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, live);
-	sqlite3_bind_int64(st, 3, until);
-	return step_done(st);
+	return store_hold_put(store, pool, value, live, until);
 }
 
 /* 1 with *until when m's value is held live (on probation), 0 when not, or -errno. */
-static int live_hold(struct quota *q, struct store *store, const struct ipr_mapping *m,
-		     int64_t *until)
+static int live_hold(struct store *store, const struct ipr_mapping *m, int64_t *until)
 {
 	char value[INET6_ADDRSTRLEN];
-	sqlite3_stmt *st;
-	int rc, live = 0;
+	bool live = false;
+	int rc;
 
 	if (m->kind != IPR_MAP_DYNAMIC_REMOTE)
 		return 0;
-	rc = prepare(q, store, Q_GET, &st);
-	if (rc < 0)
-		return rc;
 	value_text(m, value);
-	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		live = sqlite3_column_int(st, 0);
-		*until = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	rc = store_errno(rc);
-	return rc < 0 ? rc : live;
+	rc = store_hold_get(store, value, &live, until);
+	return rc <= 0 ? rc : live;
 }
 
 /*
@@ -181,31 +61,16 @@ static int live_hold(struct quota *q, struct store *store, const struct ipr_mapp
  * its hold ends, probation_secs after its lease, so that an answer a cache kept to the last
  * second has gone before the value can name another host.
  */
-static int reclaim_due(struct quota *q, struct store *store, const char *pool,
-		       const struct quota_limits *lim, int64_t now, struct ipr_mapping *removed,
-		       unsigned removed_max, unsigned *removed_count)
+static int reclaim_due(struct store *store, const char *pool, const struct quota_limits *lim,
+		       int64_t now, struct ipr_mapping *removed, unsigned removed_max,
+		       unsigned *removed_count)
 {
-	struct {
-		char value[INET6_ADDRSTRLEN];
-		int64_t until;
-	} due[RECLAIM_BATCH];
-	sqlite3_stmt *st;
-	int n = 0, rc = prepare(q, store, Q_DUE, &st);
+	struct store_hold due[RECLAIM_BATCH];
+	int rc = 0, n = store_hold_due(store, pool, now + lim->probation_secs, due, RECLAIM_BATCH);
 
 	*removed_count = 0;
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, pool, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now + lim->probation_secs);
-	sqlite3_bind_int(st, 3, RECLAIM_BATCH);
-	while (n < RECLAIM_BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		snprintf(due[n].value, sizeof(due[n].value), "%s", sqlite3_column_text(st, 0));
-		due[n].until = sqlite3_column_int64(st, 1);
-		n++;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	rc = store_errno(rc);
+	if (n < 0)
+		return n;
 	for (int i = 0; rc == 0 && i < n; i++) {
 		struct ipr_mapping m;
 		uint8_t addr[16] = { 0 };
@@ -223,72 +88,53 @@ static int reclaim_due(struct quota *q, struct store *store, const char *pool,
 			rc = 0; /* gone by hand already: only the hold is left to rest */
 		}
 		if (rc == 0)
-			rc = set_hold(q, store, due[i].value, false, until);
+			rc = store_hold_set(store, due[i].value, false, until);
 	}
 	return rc;
 }
 
-int quota_client_admit(struct quota *q, struct store *store, const char *pool,
-		       const struct quota_limits *lim, int64_t now, struct ipr_mapping *removed,
-		       unsigned removed_max, unsigned *removed_count, enum quota_verdict *verdict)
+int quota_client_admit(struct store *store, const char *pool, const struct quota_limits *lim,
+		       int64_t now, struct ipr_mapping *removed, unsigned removed_max,
+		       unsigned *removed_count, enum quota_verdict *verdict)
 {
-	sqlite3_stmt *st;
-	uint64_t held = 0, total = 0, gone;
-	int rc, purge = 0;
+	struct store_hold_admission a = { 0 };
+	uint64_t gone;
+	int rc;
 
 	*verdict = QUOTA_ALLOW;
-	rc = reclaim_due(q, store, pool, lim, now, removed, removed_max, removed_count);
+	rc = reclaim_due(store, pool, lim, now, removed, removed_max, removed_count);
 	if (rc == 0)
-		rc = prepare(q, store, Q_ADMIT, &st);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, pool, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		purge = sqlite3_column_int(st, 0);
-		held = (uint64_t)sqlite3_column_int64(st, 1);
-		total = (uint64_t)sqlite3_column_int64(st, 2);
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -EIO : store_errno(rc);
-	if (rc == 0 && purge) {
-		rc = prepare(q, store, Q_PURGE_POOL, &st);
-		if (rc < 0)
-			return rc;
-		sqlite3_bind_text(st, 1, pool, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, now);
-		rc = step_done(st);
+		rc = store_hold_admission(store, pool, now, &a);
+	if (rc == 0 && a.rests_ended) {
+		rc = store_hold_purge_pool(store, pool, now, &gone);
 		/* the rows purged were the pool's, and client holds (the trigger's count too) */
-		gone = rc == 0 ? (uint64_t)sqlite3_changes(store_db(store)) : 0;
-		held -= gone < held ? gone : held;
-		total -= gone < total ? gone : total;
+		a.pool_holds -= gone < a.pool_holds ? gone : a.pool_holds;
+		a.client_holds -= gone < a.client_holds ? gone : a.client_holds;
 	}
 	if (rc < 0)
 		return rc;
-	if (held >= lim->client_limit)
+	if (a.pool_holds >= lim->client_limit)
 		*verdict = QUOTA_CLIENT_FULL;
-	else if (total >= lim->client_total)
+	else if (a.client_holds >= lim->client_total)
 		*verdict = QUOTA_TOTAL_FULL;
 	return 0;
 }
 
-int quota_client_hold(struct quota *q, struct store *store, const char *pool,
-		      const struct ipr_mapping *m, const struct quota_limits *lim)
+int quota_client_hold(struct store *store, const char *pool, const struct ipr_mapping *m,
+		      const struct quota_limits *lim)
 {
-	return hold(q, store, pool, m, true, m->expires + lim->probation_secs);
+	return hold(store, pool, m, true, m->expires + lim->probation_secs);
 }
 
-int quota_on_probation(struct quota *q, struct store *store, const struct ipr_mapping *m)
+int quota_on_probation(struct store *store, const struct ipr_mapping *m)
 {
 	int64_t until;
 
-	return live_hold(q, store, m, &until);
+	return live_hold(store, m, &until);
 }
 
-int quota_renew(struct quota *q, struct store *store, struct ipr_mapping *m,
-		const struct quota_limits *lim, int64_t now)
+int quota_renew(struct store *store, struct ipr_mapping *m, const struct quota_limits *lim,
+		int64_t now)
 {
 	char value[INET6_ADDRSTRLEN];
 	int64_t fresh = now + lim->probation_secs;
@@ -302,65 +148,48 @@ int quota_renew(struct quota *q, struct store *store, struct ipr_mapping *m,
 		return rc;
 	m->expires = fresh;
 	value_text(m, value);
-	return set_hold(q, store, value, true, fresh + lim->probation_secs);
+	return store_hold_set(store, value, true, fresh + lim->probation_secs);
 }
 
-int quota_confirm(struct quota *q, struct store *store, const struct ipr_mapping *m)
+int quota_confirm(struct store *store, const struct ipr_mapping *m)
 {
 	char value[INET6_ADDRSTRLEN];
-	sqlite3_stmt *st;
 	int64_t until;
-	int rc = live_hold(q, store, m, &until);
+	int rc = live_hold(store, m, &until);
 
 	if (rc <= 0)
 		return rc;
-	rc = prepare(q, store, Q_DELETE, &st);
-	if (rc < 0)
-		return rc;
 	value_text(m, value);
-	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-	rc = step_done(st);
+	rc = store_hold_delete(store, value);
 	return rc < 0 ? rc : 1;
 }
 
-int quota_release(struct quota *q, struct store *store, const struct ipr_mapping *m, int64_t now,
-		  int64_t *until)
+int quota_release(struct store *store, const struct ipr_mapping *m, int64_t now, int64_t *until)
 {
 	char value[INET6_ADDRSTRLEN];
 	int64_t held;
-	int rc = live_hold(q, store, m, &held);
+	int rc = live_hold(store, m, &held);
 
 	if (rc <= 0)
 		return rc;
 	*until = held > now ? held : now;
 	value_text(m, value);
-	return set_hold(q, store, value, false, *until);
+	return store_hold_set(store, value, false, *until);
 }
 
-int quota_inbound_rest(struct quota *q, struct store *store, const char *pool,
-		       const struct ipr_mapping *m, int64_t until)
+int quota_inbound_rest(struct store *store, const char *pool, const struct ipr_mapping *m,
+		       int64_t until)
 {
-	return hold(q, store, pool, m, false, until);
+	return hold(store, pool, m, false, until);
 }
 
-int quota_inbound_resting(struct quota *q, struct store *store, const char *pool, uint64_t *count)
+int quota_inbound_resting(struct store *store, const char *pool, uint64_t *count)
 {
-	sqlite3_stmt *st;
-	int rc = prepare(q, store, pool ? Q_COUNT_POOL : Q_COUNT_NAME, &st);
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, pool ? pool : "hold.inbound", -1, SQLITE_STATIC);
-	return count_of(st, count);
+	return pool ? store_hold_count_pool(store, pool, count)
+		    : store_hold_count_inbound(store, count);
 }
 
-int quota_purge(struct quota *q, struct store *store, int64_t now)
+int quota_purge(struct store *store, int64_t now)
 {
-	sqlite3_stmt *st;
-	int rc = prepare(q, store, Q_PURGE, &st);
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, now);
-	return step_done(st);
+	return store_hold_purge(store, now);
 }

@@ -17,7 +17,8 @@
  * allocation until its short quarantine ends; a client's pool holds at most client_limit, all
  * clients' pools together at most client_total, so the rest of the range is kept for mappings
  * in use. Idle values reclaimed from inbound sources rest in their peer's pool, counted by the
- * inbound limits. Holds live in the store (schema/005-quota.sql): they survive restarts.
+ * inbound limits. Holds live in the store (store_hold.h, schema/005-quota.sql): they survive
+ * restarts.
  */
 struct quota_limits {
 	uint32_t probation_secs;	  /* lease and answer TTL of a mapping on probation */
@@ -40,14 +41,6 @@ enum quota_verdict {
 	QUOTA_TOTAL_FULL,  /* the clients together hold client_total values */
 };
 
-/* Prepared statements on the store's connection; all zero is an unused quota. */
-struct quota {
-	void *db;
-	void *stmt[16];
-};
-
-void quota_close(struct quota *q);
-
 /* The pool of a client address ("client:192.0.2.1"); size at least QUOTA_POOL_MAX. */
 #define QUOTA_POOL_MAX (IPR_ADDR_TEXT_MAX + 16)
 void quota_client_pool(int family, const uint8_t *addr, char *pool);
@@ -58,41 +51,39 @@ void quota_inbound_pool(const struct ipr_context *peer, char *pool);
  * whose answers have run out to rest (mappings removed are added to removed[], at most
  * removed_max, *removed_count set), forgets rests that ended, and decides.
  */
-IPR_MUST_CHECK int quota_client_admit(struct quota *q, struct store *store, const char *pool,
+IPR_MUST_CHECK int quota_client_admit(struct store *store, const char *pool,
 				      const struct quota_limits *lim, int64_t now,
 				      struct ipr_mapping *removed, unsigned removed_max,
 				      unsigned *removed_count, enum quota_verdict *verdict);
 
 /* After inserting m for that client: holds its value, on probation. */
-IPR_MUST_CHECK int quota_client_hold(struct quota *q, struct store *store, const char *pool,
+IPR_MUST_CHECK int quota_client_hold(struct store *store, const char *pool,
 				     const struct ipr_mapping *m, const struct quota_limits *lim);
 
 /* 1 when m is on probation, 0 when not, or -errno. */
-IPR_MUST_CHECK int quota_on_probation(struct quota *q, struct store *store,
-				      const struct ipr_mapping *m);
+IPR_MUST_CHECK int quota_on_probation(struct store *store, const struct ipr_mapping *m);
 
 /* m asked for again while on probation: its lease and hold move to a fresh probation. */
-IPR_MUST_CHECK int quota_renew(struct quota *q, struct store *store, struct ipr_mapping *m,
+IPR_MUST_CHECK int quota_renew(struct store *store, struct ipr_mapping *m,
 			       const struct quota_limits *lim, int64_t now);
 
 /* m carried traffic: its probation ends (1), or it was not on probation (0). */
-IPR_MUST_CHECK int quota_confirm(struct quota *q, struct store *store, const struct ipr_mapping *m);
+IPR_MUST_CHECK int quota_confirm(struct store *store, const struct ipr_mapping *m);
 
 /*
  * A mapping leaves the store (lease over, reclaimed): the quarantine its value should get,
  * *until (unchanged when it is no probation value), the hold then resting to that time.
  */
-IPR_MUST_CHECK int quota_release(struct quota *q, struct store *store, const struct ipr_mapping *m,
-				 int64_t now, int64_t *until);
+IPR_MUST_CHECK int quota_release(struct store *store, const struct ipr_mapping *m, int64_t now,
+				 int64_t *until);
 
 /* An idle inbound value put to rest until `until`: held in its peer's pool till then. */
-IPR_MUST_CHECK int quota_inbound_rest(struct quota *q, struct store *store, const char *pool,
+IPR_MUST_CHECK int quota_inbound_rest(struct store *store, const char *pool,
 				      const struct ipr_mapping *m, int64_t until);
 /* Resting inbound values of one pool, or of all (pool NULL). */
-IPR_MUST_CHECK int quota_inbound_resting(struct quota *q, struct store *store, const char *pool,
-					 uint64_t *count);
+IPR_MUST_CHECK int quota_inbound_resting(struct store *store, const char *pool, uint64_t *count);
 
 /* Forgets holds whose rest has ended (the sweep). */
-IPR_MUST_CHECK int quota_purge(struct quota *q, struct store *store, int64_t now);
+IPR_MUST_CHECK int quota_purge(struct store *store, int64_t now);
 
 #endif

@@ -55,7 +55,6 @@ void service_quota_limits(const struct service *svc, struct quota_limits *lim)
 
 void service_deinit(struct service *svc)
 {
-	quota_close(&svc->quota);
 	free(svc->pending);
 	svc->pending = NULL;
 	publish_state_deinit(&svc->publish);
@@ -159,7 +158,7 @@ int service_sweep(struct service *svc, size_t max)
 	rc = store_purge_quarantine(svc->store, now);
 	if (rc < 0)
 		return rc;
-	rc = quota_purge(&svc->quota, svc->store, now);
+	rc = quota_purge(svc->store, now);
 	if (rc < 0)
 		return rc;
 	n = store_expired(svc->store, now, expired, max);
@@ -169,7 +168,7 @@ int service_sweep(struct service *svc, size_t max)
 		int64_t until = now + svc->cfg.quarantine_secs;
 
 		/* a value still on probation rests only until no answer naming it can be kept */
-		rc = quota_release(&svc->quota, svc->store, &expired[i], now, &until);
+		rc = quota_release(svc->store, &expired[i], now, &until);
 		if (rc >= 0)
 			rc = store_delete(svc->store, &expired[i], until);
 		if (rc == -ENOENT)

@@ -78,7 +78,6 @@ struct service {
 	struct inbound inbound;	 /* rate limits on dataplane allocations for unknown sources */
 	uint64_t allocated_seen; /* allocations when the reserve was last refilled */
 	struct store_start_report start; /* what the store found at start (unclean stop...) */
-	struct quota quota;		 /* holds against the pools of clients and peers */
 	struct quota_counters quota_counters;
 };
 

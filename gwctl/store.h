@@ -1,4 +1,4 @@
-/* The daemon's SQLite store: the only place mappings are written. */
+/* The daemon's store: the only place mappings are written; which engine keeps it shows nowhere. */
 #ifndef GWCTL_STORE_H
 #define GWCTL_STORE_H
 
@@ -42,11 +42,6 @@ void store_rollback(struct store *store);
  * back, keeping it past its bound (0 when none does). See gwctl/store_wal.h.
  */
 void store_wal_status(const struct store *store, uint64_t *bytes, int64_t *held_ms);
-
-/* The store's SQLite connection, for gwctl/quota.c's own table (schema/005-quota.sql). */
-struct sqlite3 *store_db(struct store *store);
-/* An SQLite result code as the store's -errno (0 for OK, DONE and ROW), for its users too. */
-int store_errno(int sqlite_rc);
 
 /*
  * Durability (docs/store.md). Commits do not wait for the disk (WAL, synchronous=NORMAL): they

@@ -16,7 +16,8 @@
 #include <sqlite3.h>
 
 #include "alloc.h"
-#include "store.h"
+/* the SQLite engine's own tests: they read and write its tables on its connection */
+#include "store_impl.h"
 
 struct fixture {
 	char dir[64];
@@ -130,7 +131,7 @@ static int reserved(struct fixture *fx, const char *pool, char values[][64], int
 	sqlite3_stmt *st;
 	int n = 0;
 
-	assert_int_equal(sqlite3_prepare_v2(store_db(fx->store),
+	assert_int_equal(sqlite3_prepare_v2(fx->store->db,
 					    "SELECT value FROM reserve WHERE pool = ?1 ORDER BY id",
 					    -1, &st, NULL),
 			 SQLITE_OK);
@@ -143,7 +144,7 @@ static int reserved(struct fixture *fx, const char *pool, char values[][64], int
 
 static void sql(struct fixture *fx, const char *text)
 {
-	assert_int_equal(sqlite3_exec(store_db(fx->store), text, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(fx->store->db, text, NULL, NULL, NULL), SQLITE_OK);
 }
 
 /*

@@ -16,6 +16,8 @@
 
 #include "ctl_client.h"
 #include "service.h"
+/* the SQLite engine's tables, read on its connection to check the counts the triggers keep */
+#include "store_impl.h"
 
 /* Overrides the weak definition in service.c: leases run on this clock. */
 static int64_t fake_now = 1000000;
@@ -202,7 +204,7 @@ static int64_t hold_counts_off(struct fixture *fx)
 
 	assert_int_equal(
 		sqlite3_prepare_v2(
-			store_db(fx->store),
+			fx->store->db,
 			"SELECT (SELECT count(*) FROM (SELECT pool, count(*) AS n FROM quota_hold"
 			" GROUP BY pool) q LEFT JOIN hold_counts h USING (pool)"
 			" WHERE h.value IS NOT q.n)"
@@ -402,28 +404,23 @@ static void test_hold_moves_pool(void **state)
 	assert_int_equal(inet_pton(AF_INET, "10.240.0.9", m.address), 1);
 	m.expires = fake_now + 10;
 	assert_int_equal(store_begin(fx->store), 0);
-	assert_int_equal(
-		quota_client_hold(&fx->svc.quota, fx->store, "client:192.168.1.10", &m, &lim), 0);
-	assert_int_equal(
-		quota_client_hold(&fx->svc.quota, fx->store, "client:192.168.1.11", &m, &lim), 0);
+	assert_int_equal(quota_client_hold(fx->store, "client:192.168.1.10", &m, &lim), 0);
+	assert_int_equal(quota_client_hold(fx->store, "client:192.168.1.11", &m, &lim), 0);
 	assert_int_equal(store_commit(fx->store), 0);
 	assert_int_equal(hold_counts_off(fx), 0);
 	assert_int_equal(counter(fx, "gwctld.resolution.held"), 1);
 
 	/* from a client's pool to a peer's, then back to a client's */
 	assert_int_equal(store_begin(fx->store), 0);
-	assert_int_equal(quota_inbound_rest(&fx->svc.quota, fx->store, "inbound:192.0.2.7", &m,
-					    fake_now + 5),
-			 0);
+	assert_int_equal(quota_inbound_rest(fx->store, "inbound:192.0.2.7", &m, fake_now + 5), 0);
 	assert_int_equal(store_commit(fx->store), 0);
 	assert_int_equal(hold_counts_off(fx), 0);
 	assert_int_equal(counter(fx, "gwctld.resolution.held"), 0);
 	assert_int_equal(counter(fx, "gwctld.inbound.resting"), 1);
-	assert_int_equal(quota_inbound_resting(&fx->svc.quota, fx->store, NULL, &resting), 0);
+	assert_int_equal(quota_inbound_resting(fx->store, NULL, &resting), 0);
 	assert_int_equal(resting, 1);
 	assert_int_equal(store_begin(fx->store), 0);
-	assert_int_equal(
-		quota_client_hold(&fx->svc.quota, fx->store, "client:192.168.1.12", &m, &lim), 0);
+	assert_int_equal(quota_client_hold(fx->store, "client:192.168.1.12", &m, &lim), 0);
 	assert_int_equal(store_commit(fx->store), 0);
 	assert_int_equal(hold_counts_off(fx), 0);
 	assert_int_equal(counter(fx, "gwctld.resolution.held"), 1);
@@ -431,7 +428,7 @@ static void test_hold_moves_pool(void **state)
 
 	/* put to rest and purged: the row goes with its counts, none below zero */
 	assert_int_equal(store_begin(fx->store), 0);
-	assert_int_equal(quota_release(&fx->svc.quota, fx->store, &m, fake_now, &until), 0);
+	assert_int_equal(quota_release(fx->store, &m, fake_now, &until), 0);
 	assert_int_equal(store_commit(fx->store), 0);
 	fake_now += 100;
 	sweep(fx);
