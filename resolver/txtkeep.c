@@ -91,6 +91,15 @@ static void unlink_entry(struct txtkeep *k, struct txtkeep_entry *e)
 	e->linked = false;
 }
 
+/*
+ * Only the table's own thread writes bytes, but Unbound's statistics read every thread's
+ * (txtkeep_memory) from the thread that answers unbound-control: a relaxed atomic store.
+ */
+static void set_bytes(struct txtkeep *k, size_t bytes)
+{
+	__atomic_store_n(&k->bytes, bytes, __ATOMIC_RELAXED);
+}
+
 static void drop_oldest(struct txtkeep *k)
 {
 	struct txtkeep_entry *e = k->oldest;
@@ -100,7 +109,7 @@ static void drop_oldest(struct txtkeep *k)
 	if (!k->oldest)
 		k->newest = NULL;
 	k->count--;
-	k->bytes -= e->size;
+	set_bytes(k, k->bytes - e->size);
 	free(e);
 }
 
@@ -180,7 +189,7 @@ int txtkeep_put(struct txtkeep *k, const uint8_t *name, size_t name_len, uint16_
 		k->oldest = e;
 	k->newest = e;
 	k->count++;
-	k->bytes += size;
+	set_bytes(k, k->bytes + size);
 	return 0;
 }
 
@@ -208,5 +217,6 @@ int txtkeep_find(const struct txtkeep *k, const uint8_t *name, size_t name_len, 
 
 size_t txtkeep_memory(const struct txtkeep *k)
 {
-	return k->bytes + (k->buckets ? (k->bucket_mask + 1) * sizeof(*k->buckets) : 0);
+	return __atomic_load_n(&k->bytes, __ATOMIC_RELAXED) +
+	       (k->buckets ? (k->bucket_mask + 1) * sizeof(*k->buckets) : 0);
 }

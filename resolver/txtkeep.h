@@ -68,7 +68,7 @@ IPR_MUST_CHECK int txtkeep_find(const struct txtkeep *k, const uint8_t *name, si
 				uint16_t flags, time_t now, time_t not_before,
 				struct txtkeep_answer *out);
 
-/* Bytes held, the table included (for Unbound's mem.mod statistics). */
+/* Bytes held, the table included (for Unbound's mem.mod statistics); any thread may ask. */
 size_t txtkeep_memory(const struct txtkeep *k);
 
 #endif
