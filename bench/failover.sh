@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Failover of a site's two gateways (issue 20): ROUNDS runs (default 5) of the failover test
+# (tests/failover/test_failover.py: keepalived with docs/store.md's sample, the leader cut off
+# during a 60 MB download and a ping every 10 ms); prints each round and the medians as
+# Markdown: the time from the cut until the other gateway holds both addresses, the pings lost
+# and the longest gap between ping replies (the path's outage as a host sees it).
+# Usage (root): bash bench/failover.sh    (BUILD=build by default: any build of the suite)
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+build=${BUILD:-build}
+rounds=${ROUNDS:-5}
+if ((EUID != 0)); then
+	echo "$0 needs root (network namespaces, TUN devices)" >&2
+	exit 77
+fi
+if [[ ! -f $build/build.ninja ]]; then
+	meson setup "$build" --buildtype=release -Dtests=disabled >/dev/null
+fi
+ninja -C "$build" gwctl/gwctld gwctl/gwctl dataplane/ipref-dataplane >/dev/null
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+for round in $(seq "$rounds"); do
+	if ! python3 tests/failover/test_failover.py "$build/gwctl/gwctld" "$build/gwctl/gwctl" \
+		"$build/dataplane/ipref-dataplane" docs/store.md >"$out.run" 2>&1; then
+		echo "round $round failed:" >&2
+		tail -20 "$out.run" >&2
+		rm -f "$out.run"
+		exit 1
+	fi
+	line=$(grep '^measured: ' "$out.run")
+	rm -f "$out.run"
+	echo "round $round: ${line#measured: }" >&2
+	echo "$line" >>"$out"
+done
+python3 - "$out" <<'PY'
+import re, statistics, sys
+rows = [line for line in open(sys.argv[1]) if line.startswith("measured: ")]
+get = lambda what: [float(re.search(what + r" ([\d.]+)", r).group(1)) for r in rows]
+moved, lost, gap = get("addresses moved after"), get("pings lost"), get("replies")
+print(f"| measure ({len(rows)} rounds) | median | min - max |")
+print("|---|---|---|")
+for name, v, unit in (("cut to the other gateway holding both addresses", moved, " s"),
+                      ("pings lost (one every 10 ms)", lost, ""),
+                      ("longest gap between ping replies", gap, " s")):
+    fmt = (lambda x: f"{x:.2f}{unit}") if unit else (lambda x: f"{x:.0f}")
+    print(f"| {name} | {fmt(statistics.median(v))} | {fmt(min(v))} - {fmt(max(v))} |")
+PY

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Failover of a site's two gateways (issue 20): keepalived moves site A's LAN gateway address
+and public context address from ga1 to ga2 when ga1 is cut off (its links down, its daemons
+killed), and A's flows go on through ga2 without a reset. See cluster.py for the network.
+
+A TCP download of 60 MB from hb by ha, paced to last about eight seconds, runs across the
+cut and must arrive whole (its SHA-256 checked); a ping every 10 ms from ha beside it tells how
+long the path was broken (printed: timings are for bench/failover.sh, not asserted here);
+then hb reaches ha through ga2. Needs root, keepalived and network namespaces (exit 77).
+
+usage: test_failover.py GWCTLD GWCTL DATAPLANE STORE_MD (docs/store.md: its keepalived sample)"""
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import netns  # noqa: E402
+import polling  # noqa: E402
+from cluster import HA_AT_B, HB_AT_A, Cluster  # noqa: E402
+
+SIZE = 60 << 20
+RATE = 8 << 20  # bytes a second the client reads at: the transfer spans the cut
+
+CLIENT = """
+import hashlib, sys, time, urllib.request
+url, rate = sys.argv[1], int(sys.argv[2])
+h, got, start = hashlib.sha256(), 0, time.monotonic()
+with urllib.request.urlopen(url, timeout=30) as r:
+    while True:
+        chunk = r.read(65536)
+        if not chunk:
+            break
+        h.update(chunk)
+        got += len(chunk)
+        ahead = got / rate - (time.monotonic() - start)
+        if ahead > 0:
+            time.sleep(ahead)
+print(got, h.hexdigest())
+"""
+
+
+def check(condition, what):
+    if not condition:
+        raise AssertionError(what)
+
+
+def ping_gap(output):
+    """From `ping -D` output: (lost, longest gap between replies in seconds)."""
+    times = [float(t) for t in re.findall(r"^\[(\d+\.\d+)\] \d+ bytes from", output, re.M)]
+    sent = re.search(r"(\d+) packets transmitted, (\d+) received", output)
+    lost = int(sent.group(1)) - int(sent.group(2)) if sent else -1
+    gap = max((b - a for a, b in zip(times, times[1:])), default=0.0)
+    return lost, gap
+
+
+def failover(c):
+    """Cuts the leader during a download and a ping; returns what was measured."""
+    page = os.path.join(c.work, "blob")
+    with open(page, "wb") as f:
+        f.write(os.urandom(SIZE))
+    want = hashlib.sha256(open(page, "rb").read()).hexdigest()
+    c.procs.append(netns.spawn(c.ns["hb"], ["python3", "-m", "http.server", "--bind", "::",
+                                             "--directory", c.work, "8080"],
+                               open(os.path.join(c.work, "web.log"), "w"),
+                               stdin=subprocess.DEVNULL))
+    polling.wait_until(lambda: polling.listening(8080, ns=c.ns["hb"]), 10,
+                       lambda: "hb's web server: " + open(os.path.join(c.work, "web.log")).read())
+    result = {}
+
+    def download():
+        result["download"] = c.sh("python3", "-c", CLIENT, f"http://{HB_AT_A}:8080/blob",
+                                  str(RATE), ns="ha", check=False, timeout=120)
+    client = threading.Thread(target=download)
+    pinger = subprocess.Popen(["ip", "netns", "exec", c.ns["ha"], "ping", "-D", "-i", "0.01",
+                               "-W", "1", "-w", "9", HB_AT_A],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    c.procs.append(pinger)
+    client.start()
+    time.sleep(3)  # about a third of the transfer
+    cut_at = time.time()
+    c.cut("ga1")
+    took_over = polling.wait_until(lambda: c.holds_vips("ga2") and time.time(), 30,
+                                   lambda: "ga2 to take the addresses: " + c.tail("ga2"))
+    client.join(timeout=150)
+    out = pinger.communicate(timeout=30)[0]
+    lost, gap = ping_gap(out)
+    run = result.get("download")
+    check(run is not None and run.returncode == 0,
+          f"the download failed across the cut: {run and (run.stdout + run.stderr)}")
+    got, digest = run.stdout.split()
+    check(int(got) == SIZE and digest == want, f"the download arrived broken: {run.stdout}")
+    return {"addresses moved after": took_over - cut_at, "pings lost": lost,
+            "longest gap between ping replies": gap}
+
+
+def main():
+    if os.geteuid() != 0:
+        print("SKIP: the failover test needs root for network namespaces and TUN devices")
+        return 77
+    keepalived = shutil.which("keepalived") or "/usr/sbin/keepalived"
+    if not os.access(keepalived, os.X_OK):
+        print("SKIP: keepalived is not installed (Debian: keepalived; tools/setup installs it)")
+        return 77
+    c = Cluster(*sys.argv[1:4], keepalived, sys.argv[4])
+    if not netns.usable(c.tag + "probe"):
+        print("SKIP: cannot create network namespaces here")
+        return 77
+    try:
+        c.build()
+        c.start_gateways()
+        c.start_pair()
+        for ns, target in (("ha", HB_AT_A), ("hb", HA_AT_B)):
+            run = c.sh("ping", "-c", "3", "-i", "0.2", "-W", "2", target, ns=ns, check=False)
+            check(run.returncode == 0, f"before the cut, {ns} -> {target}: {run.stdout}")
+        measured = failover(c)
+        check(c.leader() == "ga2", "ga2 leads after the cut")
+        run = c.sh("ping", "-c", "3", "-i", "0.2", "-W", "2", HA_AT_B, ns="hb", check=False)
+        check(run.returncode == 0, f"after the cut, hb -> ha through ga2: {run.stdout}")
+        print("measured: " + ", ".join(f"{k} {v:.2f} s" if isinstance(v, float) else f"{k} {v}"
+                                       for k, v in measured.items()))
+        print("1 passed, 0 failed")
+        return 0
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        for name in ("ga1", "ga2", "gb"):
+            if name in c.gw:
+                print(f"--- {name} ---\n" + c.tail(name))
+        print("0 passed, 1 failed")
+        return 1
+    finally:
+        c.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
