@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Failover of a site's two gateways (issue 20): ROUNDS runs (default 5) of the failover test
 # (tests/failover/test_failover.py: keepalived with docs/store.md's sample, the leader cut off
-# during a 60 MB download and a ping every 10 ms); prints each round and the medians as
+# during a 60 MB download and a ping every 10 ms, first one gateway, then, back as the backup,
+# the other: two cuts a round); prints each cut and the medians as
 # Markdown: the time from the cut until the other gateway holds both addresses, the pings lost
 # and the longest gap between ping replies (the path's outage as a host sees it).
 # Usage (root): bash bench/failover.sh    (BUILD=build by default: any build of the suite)
@@ -30,17 +31,15 @@ for round in $(seq "$rounds"); do
 		rm -f "$out.run"
 		exit 1
 	fi
-	line=$(grep '^measured: ' "$out.run")
+	grep '^measured' "$out.run" | tee -a "$out" | sed "s/^measured/round $round/" >&2
 	rm -f "$out.run"
-	echo "round $round: ${line#measured: }" >&2
-	echo "$line" >>"$out"
 done
 python3 - "$out" <<'PY'
 import re, statistics, sys
-rows = [line for line in open(sys.argv[1]) if line.startswith("measured: ")]
+rows = [line for line in open(sys.argv[1]) if line.startswith("measured")]
 get = lambda what: [float(re.search(what + r" ([\d.]+)", r).group(1)) for r in rows]
 moved, lost, gap = get("addresses moved after"), get("pings lost"), get("replies")
-print(f"| measure ({len(rows)} rounds) | median | min - max |")
+print(f"| measure ({len(rows)} cuts, either gateway) | median | min - max |")
 print("|---|---|---|")
 for name, v, unit in (("cut to the other gateway holding both addresses", moved, " s"),
                       ("pings lost (one every 10 ms)", lost, ""),

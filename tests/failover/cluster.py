@@ -181,6 +181,26 @@ class Cluster:
         netns.stop(self.keepalived.pop(name), signal.SIGKILL)
         self.gw[name].stop_all(signal.SIGKILL)
 
+    def restore(self, name, seconds=30):
+        """A cut gateway back, as after a reboot: without the addresses keepalived left on it
+        (killed, it could not take them away), its links up, its daemons started, and its
+        keepalived heard to settle as the backup (the sample's nopreempt: it takes nothing
+        back)."""
+        for vip, dev in ((f"{VIP_LAN}/24", "lan"), (f"{VIP_PUBLIC}/32", "wan")):
+            self.sh("ip", "addr", "del", vip, "dev", dev, ns=name, check=False)
+        self.sh("ip", "route", "del", "default", "metric", "50", ns=name, check=False)
+        for dev in ("lan", "wan"):
+            self.sh("ip", "link", "set", dev, "up", ns=name)
+        g = self.gw[name]
+        self.procs.append(g.start_gwctld())
+        self.procs.append(g.start_dataplane())
+        log = os.path.join(g.dir, "keepalived.log")
+        seen = os.path.getsize(log) if os.path.exists(log) else 0
+        self.start_keepalived(name)
+        polling.wait_until(lambda: "Entering BACKUP STATE" in open(log, errors="replace").read()[seen:],
+                           seconds, lambda: f"{name} to become the backup: " + self.tail(name),
+                           error=self.error)
+
     def tail(self, name, chars=3000):
         g = self.gw[name]
         text = g.tail(chars)
