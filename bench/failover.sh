@@ -2,7 +2,8 @@
 # Failover of a site's two gateways (issue 20): ROUNDS runs (default 5) of the failover test
 # (tests/failover/test_failover.py: keepalived with docs/store.md's sample, the leader cut off
 # during a 60 MB download and a ping every 10 ms, first one gateway, then, back as the backup,
-# the other: two cuts a round); prints each cut and the medians as
+# the other: two cuts a round; then the leader's dataplane alone killed); prints each cut and
+# the medians as
 # Markdown: the time from the cut until the other gateway holds both addresses, the pings lost
 # and the longest gap between ping replies (the path's outage as a host sees it).
 # Usage (root): bash bench/failover.sh    (BUILD=build by default: any build of the suite)
@@ -36,9 +37,12 @@ for round in $(seq "$rounds"); do
 done
 python3 - "$out" <<'PY'
 import re, statistics, sys
-rows = [line for line in open(sys.argv[1]) if line.startswith("measured")]
-get = lambda what: [float(re.search(what + r" ([\d.]+)", r).group(1)) for r in rows]
-moved, lost, gap = get("addresses moved after"), get("pings lost"), get("replies")
+lines = [line for line in open(sys.argv[1]) if line.startswith("measured")]
+rows = [line for line in lines if "pings lost" in line]  # a gateway cut off
+dataplane = [line for line in lines if "dataplane lost" in line]  # its dataplane alone
+get = lambda what, rows: [float(re.search(what + r" ([\d.]+)", r).group(1)) for r in rows]
+moved, lost, gap = (get(w, rows) for w in ("addresses moved after", "pings lost", "replies"))
+alone = get("addresses moved after", dataplane)
 print(f"| measure ({len(rows)} cuts, either gateway) | median | min - max |")
 print("|---|---|---|")
 for name, v, unit in (("cut to the other gateway holding both addresses", moved, " s"),
@@ -46,4 +50,8 @@ for name, v, unit in (("cut to the other gateway holding both addresses", moved,
                       ("longest gap between ping replies", gap, " s")):
     fmt = (lambda x: f"{x:.2f}{unit}") if unit else (lambda x: f"{x:.0f}")
     print(f"| {name} | {fmt(statistics.median(v))} | {fmt(min(v))} - {fmt(max(v))} |")
+if alone:
+    print(f"| the leader's dataplane killed ({len(alone)} times) to the other holding both "
+          f"addresses | {statistics.median(alone):.2f} s | {min(alone):.2f} s - "
+          f"{max(alone):.2f} s |")
 PY

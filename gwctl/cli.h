@@ -63,6 +63,7 @@ int cli_operands(int argc, char **argv, bool *json);
 bool cli_parse_ip(const char *text, int *family, uint8_t out[16]);
 
 int cmd_status(int argc, char **argv);
+int cmd_health(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_list(int argc, char **argv);

@@ -51,8 +51,14 @@ void cli_status_json_line(struct json_out *j, const char *line)
 		   sscanf(value, "%llu (%llu quarantined", &x, &y) == 2) {
 		json_u64(j, "mappings", x);
 		json_u64(j, "quarantined", y);
-	} else if (!strcmp(key, "generation") && sscanf(value, "%llu", &x) == 1) {
+	} else if ((!strcmp(key, "generation") || !strcmp(key, "dataplanes_connected")) &&
+		   sscanf(value, "%llu", &x) == 1) {
 		json_u64(j, key, x);
+	} else if (!strcmp(key, "dataplane_report_age")) {
+		if (sscanf(value, "%llu ms", &x) == 1)
+			json_u64(j, "dataplane_report_age_ms", x);
+		else
+			json_null(j, "dataplane_report_age_ms");
 	} else {
 		json_string(j, key, value);
 	}

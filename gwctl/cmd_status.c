@@ -1,6 +1,8 @@
-/* gwctl status, stats and reload: the daemon's own view of itself. */
+/* gwctl status, health, stats and reload: the daemon's own view of itself. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -91,6 +93,90 @@ int cmd_status(int argc, char **argv)
 			cli_status_json_line(&j, f.text);
 	}
 	json_end(&j, '}');
+	return GWCTL_EXIT_OK;
+}
+
+/* The dataplane reports every 2 s: three reports missed and it is taken for stuck. */
+#define HEALTH_MAX_AGE_DEFAULT_S 6
+
+/* A STATUS line's value for key ("key: value"), or NULL. */
+static const char *status_value(const struct ipr_ctl_reply *reply, const char *key,
+				struct ipr_ctl_fields *f)
+{
+	size_t n = strlen(key);
+	struct ipr_ctl_iter it;
+	struct ipr_ctl_attr attr;
+
+	ipr_ctl_iter_init(&it, reply->attrs, reply->attrs_len);
+	while (ipr_ctl_iter_next(&it, &attr) > 0) {
+		if (attr.type == IPR_CTL_A_COUNTER &&
+		    ipr_ctl_fields_parse(attr.value, attr.len, f, NULL) == 0 &&
+		    ipr_ctl_has(f, IPR_CTL_A_TEXT) && !strncmp(f->text, key, n) &&
+		    !strncmp(f->text + n, ": ", 2))
+			return f->text + n + 2;
+	}
+	return NULL;
+}
+
+/*
+ * gwctl health: exit 0 when the gateway can carry traffic (gwctld answers STATUS, which needs
+ * its store; a dataplane is connected; it reported within max-age), else 1 with the reason:
+ * the check keepalived runs to move a site's addresses away from a gateway that cannot.
+ */
+int cmd_health(int argc, char **argv)
+{
+	uint8_t buf[IPR_CTL_MSG_MAX];
+	struct ipr_ctl_reply reply;
+	static const struct option options[] = {
+		{ "max-age", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ipr_ctl_fields f;
+	unsigned long long connected, age_ms;
+	double max_age = HEALTH_MAX_AGE_DEFAULT_S;
+	const char *value;
+	char *end;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "a:", options, NULL)) != -1) {
+		if (opt != 'a')
+			return gwctl_usage_error("health");
+		errno = 0;
+		max_age = strtod(optarg, &end);
+		if (errno || end == optarg || *end || !(max_age > 0 && max_age <= 3600)) {
+			fprintf(stderr, "gwctl: health: --max-age takes seconds, above 0 and at "
+					"most 3600\n");
+			return GWCTL_EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return gwctl_usage_error("health");
+	if (simple_request(IPR_CTL_STATUS, buf, sizeof(buf), &reply) < 0)
+		return GWCTL_EXIT_FAILED; /* the reason is printed: gwctld down, or its store */
+	value = status_value(&reply, "dataplanes-connected", &f);
+	if (!value || sscanf(value, "%llu", &connected) != 1) {
+		fprintf(stderr, "gwctl: health: gwctld does not say whether a dataplane is "
+				"connected (a gwctld older than this gwctl?)\n");
+		return GWCTL_EXIT_FAILED;
+	}
+	if (connected == 0) {
+		fprintf(stderr, "gwctl: health: no dataplane is connected to gwctld\n");
+		return GWCTL_EXIT_FAILED;
+	}
+	value = status_value(&reply, "dataplane-report-age", &f);
+	if (!value || sscanf(value, "%llu ms", &age_ms) != 1) {
+		fprintf(stderr, "gwctl: health: the dataplane has not reported yet\n");
+		return GWCTL_EXIT_FAILED;
+	}
+	if ((double)age_ms > max_age * 1000) {
+		fprintf(stderr,
+			"gwctl: health: the dataplane's last report is %.1f s old (at most "
+			"%g s)\n",
+			(double)age_ms / 1000, max_age);
+		return GWCTL_EXIT_FAILED;
+	}
+	printf("ok: gwctld answers, %llu dataplane%s connected, last report %.1f s ago\n",
+	       connected, connected == 1 ? "" : "s", (double)age_ms / 1000);
 	return GWCTL_EXIT_OK;
 }
 

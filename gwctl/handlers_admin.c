@@ -187,7 +187,7 @@ int handle_stats(struct request *r)
 int handle_report_counters(struct request *r)
 {
 	const char *why;
-	int n = reports_update(&r->svc->reports, r->attrs, r->attrs_len, &why);
+	int n = reports_update(&r->svc->reports, r->attrs, r->attrs_len, ipr_clock_ms(), &why);
 
 	if (n == -EBUSY)
 		return handler_fail(r, IPR_CTL_E_BUSY, why);
@@ -257,6 +257,22 @@ static void tun_mtu_line(struct request *r)
 	put_line(r->reply, "tun-mtu: %llu (%s)", (unsigned long long)mtu, why);
 }
 
+/*
+ * Whether a dataplane is connected (subscribed) and how long ago it last reported: what
+ * `gwctl health` (keepalived's check) judges the gateway by, since gwctld answering alone says
+ * nothing of the dataplane that carries the traffic.
+ */
+static void dataplane_lines(struct request *r)
+{
+	int64_t age;
+
+	put_line(r->reply, "dataplanes-connected: %u", r->svc->subscribers);
+	if (reports_age_ms(&r->svc->reports, "dataplane", ipr_clock_ms(), &age) < 0)
+		put_line(r->reply, "dataplane-report-age: none");
+	else
+		put_line(r->reply, "dataplane-report-age: %lld ms", (long long)age);
+}
+
 int handle_status(struct request *r)
 {
 	const struct service *svc = r->svc;
@@ -289,6 +305,7 @@ int handle_status(struct request *r)
 	store_wal_status(svc->store, &wal_bytes, &wal_held_ms);
 	put_line(r->reply, "store-wal: %llu KiB", (unsigned long long)(wal_bytes >> 10));
 	tun_mtu_line(r);
+	dataplane_lines(r);
 	if (wal_held_ms)
 		put_line(r->reply,
 			 "warning: a reader holds back the store's checkpoints (for %lld s): the "

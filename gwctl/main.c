@@ -15,6 +15,11 @@
 static const struct gwctl_command commands[] = {
 	{ "status", "[--json]", "the daemon's version, store, ranges and counts",
 	  "  --json  one JSON object\n", cmd_status },
+	{ "health", "[--max-age SECONDS]",
+	  "exit 0 when the gateway can carry traffic, 1 with the reason when not (for keepalived)",
+	  "  --max-age SECONDS  the oldest dataplane report taken as alive (default 6: three\n"
+	  "                     missed reports)\n",
+	  cmd_health },
 	{ "list", "[--hex] [--json]", "every mapping",
 	  "  --hex   references as 16-bit hex groups\n"
 	  "  --json  one JSON array of mapping objects (references in decimal)\n",

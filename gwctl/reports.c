@@ -74,7 +74,8 @@ static int read_counters(const uint8_t *attrs, size_t len, struct reports_compon
 	return 0;
 }
 
-int reports_update(struct reports *r, const uint8_t *attrs, size_t len, const char **why)
+int reports_update(struct reports *r, const uint8_t *attrs, size_t len, int64_t now_ms,
+		   const char **why)
 {
 	static struct reports_component fresh; /* too large for a daemon's stack frame */
 	struct reports_component *slot = NULL;
@@ -104,6 +105,7 @@ int reports_update(struct reports *r, const uint8_t *attrs, size_t len, const ch
 		return -EBUSY;
 	}
 	snprintf(fresh.name, sizeof(fresh.name), "%.*s", REPORTS_COMPONENT_MAX, f.text);
+	fresh.reported_ms = now_ms;
 	*slot = fresh;
 	return (int)slot->count;
 }
@@ -121,6 +123,19 @@ void reports_each(const struct reports *r,
 			put(b, name, c->counters[j].value);
 		}
 	}
+}
+
+int reports_age_ms(const struct reports *r, const char *component, int64_t now_ms, int64_t *age_ms)
+{
+	for (size_t i = 0; i < SLOTS; i++) {
+		if (strcmp(r->components[i].name, component) == 0) {
+			*age_ms = now_ms > r->components[i].reported_ms
+					  ? now_ms - r->components[i].reported_ms
+					  : 0;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int reports_find(const struct reports *r, const char *component, const char *name, uint64_t *value)

@@ -23,6 +23,7 @@ struct reports_counter {
 struct reports_component {
 	char name[REPORTS_COMPONENT_MAX + 1]; /* "": free slot */
 	unsigned count;
+	int64_t reported_ms; /* when (the caller's monotonic clock) */
 	struct reports_counter counters[REPORTS_COUNTERS];
 };
 
@@ -43,12 +44,16 @@ struct reports {
  * -EBUSY when every shared slot is taken by others (never for "dataplane" and "resolver").
  */
 IPR_MUST_CHECK int reports_update(struct reports *r, const uint8_t *attrs, size_t len,
-				  const char **why);
+				  int64_t now_ms, const char **why);
 
 /* Calls put for each counter as "component.name", in the order they were reported. */
 void reports_each(const struct reports *r,
 		  void (*put)(struct ipr_ctl_builder *b, const char *name, uint64_t value),
 		  struct ipr_ctl_builder *b);
+
+/* How long ago (ms, by now_ms's clock) component last reported: 0, or -ENOENT when never. */
+IPR_MUST_CHECK int reports_age_ms(const struct reports *r, const char *component, int64_t now_ms,
+				  int64_t *age_ms);
 
 /* The value component last reported for counter name: 0, or -ENOENT when it reported none. */
 IPR_MUST_CHECK int reports_find(const struct reports *r, const char *component, const char *name,

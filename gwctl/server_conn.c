@@ -18,6 +18,8 @@ void server_close_client(struct server *srv, struct client *c)
 	epoll_ctl(srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c->queue);
+	if (c->subscribed)
+		srv->svc->subscribers--;
 	uint32_t serial = c->serial + 1;
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;

@@ -16,6 +16,7 @@ size_t server_subscribe(struct server *srv, struct client *c, const struct ipr_c
 		return service_error_reply(reply, cap, hdr->kind, hdr->id, IPR_CTL_E_BUSY,
 					   "already subscribed on this connection");
 	c->subscribed = true;
+	srv->svc->subscribers++;
 	c->snapshot_done = false;
 	c->snapshot_cursor = 0;
 	c->sub_id = hdr->id;

@@ -75,6 +75,7 @@ struct service {
 	uint64_t config_loads;	 /* configurations applied by reloads */
 	bool layout_changed;	 /* a reload changed the layout: the server tells its clients */
 	struct reports reports;	 /* other components' counters, for STATS */
+	unsigned subscribers;	 /* connections subscribed to changes now: the dataplanes */
 	struct inbound inbound;	 /* rate limits on dataplane allocations for unknown sources */
 	uint64_t allocated_seen; /* allocations when the reserve was last refilled */
 	struct store_start_report start; /* what the store found at start (unclean stop...) */

@@ -12,11 +12,13 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gwctl"))
-from ctl import Suite, check  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
+import polling  # noqa: E402
+from ctl import SUBSCRIBE, Suite, check  # noqa: E402
 
 GWCTLD, GWCTL, ROOT = sys.argv[1], sys.argv[2], sys.argv[3]
 ZONES = os.path.join(ROOT, "zones")
-COMMANDS = ["status", "list", "show", "map", "unmap", "encode", "ref", "stats", "reload",
+COMMANDS = ["status", "health", "list", "show", "map", "unmap", "encode", "ref", "stats", "reload",
             "publish", "addr"]
 EXIT_USAGE, EXIT_NOT_FOUND = 2, 3
 # a gateway like the one the docs describe: the zones/ examples' addresses and names
@@ -201,6 +203,42 @@ def test_json_schemas(make, workdir):
         check(isinstance(value, int) and value >= 0, f"{name}: {value}")
 
 
+def test_health(make, workdir):
+    """gwctl health, keepalived's check: 1 with the reason until a dataplane is connected and
+    has reported recently, 0 then; 1 again when its report is too old or it goes."""
+    d = make().start()
+
+    def health(*args):
+        return gwctl("health", *args, sock=d.sock)
+    run = health()
+    check(run.returncode == 1 and "no dataplane is connected" in run.stderr, run)
+    dataplane = d.client()  # as the dataplane does: subscribe, then report every 2 s
+    reply = dataplane.call(SUBSCRIBE)
+    check(reply.status == 0, reply.message)
+    run = health()
+    check(run.returncode == 1 and "has not reported yet" in run.stderr, run)
+    dataplane.report_counters("dataplane", DATAPLANE)
+    run = health()
+    check(run.returncode == 0 and run.stdout.startswith("ok: gwctld answers, 1 dataplane "
+                                                        "connected"), run)
+    status = json_of("status", "--json", sock=d.sock)
+    check(status["dataplanes_connected"] == 1 and
+          isinstance(status["dataplane_report_age_ms"], int), status)
+    # a dataplane that stopped reporting (stuck) fails the check once its report is too old
+    run = polling.wait_until(lambda: (lambda r: r.returncode == 1 and r)(
+        health("--max-age", "0.2")), 10, "the report to age past 0.2 s")
+    check("last report is" in run.stderr, run)
+    check(health("--max-age", "0").returncode == EXIT_USAGE, "--max-age 0 is refused")
+    # a dataplane that went away (its connection closed) fails it at once
+    dataplane.close()
+    run = polling.wait_until(lambda: (lambda r: r.returncode == 1 and r)(health()), 10,
+                             "gwctld to see the dataplane go")
+    check("no dataplane is connected" in run.stderr, run)
+    d.stop()
+    run = health()
+    check(run.returncode == 1 and "not running" in run.stderr, run)
+
+
 # the project's rule: component.group.name, lowercase words joined by underscores
 COUNTER_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,3}")
 # as the dataplane reports them (a sample: the names are the dataplane's own)
@@ -379,5 +417,5 @@ if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([
         test_every_subcommand_has_help, test_version, test_options_after_operands,
         test_exit_statuses, test_documented_command_lines, test_list_layout, test_json_schemas,
-        test_counter_names, test_prometheus, test_command_reference,
+        test_counter_names, test_prometheus, test_command_reference, test_health,
     ]))

@@ -44,7 +44,7 @@ def keepalived_conf(store_md, gwctl, sock):
         elif block:
             lines.append(line)
     conf = "\n".join(lines) + "\n"
-    replaced = {'"/usr/bin/gwctl status"': f'"{gwctl} --socket {sock} status"'}
+    replaced = {'"/usr/bin/gwctl health"': f'"{gwctl} --socket {sock} health"'}
     replaced.update(SAMPLE_NAMES)
     for old, new in replaced.items():
         if old not in conf:

@@ -2,8 +2,9 @@
 """Failover of a site's two gateways (issue 20): keepalived moves site A's LAN gateway address
 and public context address from ga1 to ga2 when ga1 is cut off (its links down, its daemons
 killed), and A's flows go on through ga2 without a reset; then ga1 comes back as the backup,
-takes nothing back, and carries the flows when ga2 is cut off in turn. See cluster.py for the
-network.
+takes nothing back, and carries the flows when ga2 is cut off in turn; last, the leader's
+dataplane alone is killed, and `gwctl health` (the sample's check) makes keepalived move the
+addresses away from it. See cluster.py for the network.
 
 At each cut a TCP download of 60 MB from hb by ha, paced to last about eight seconds, runs
 across it and must arrive whole (its SHA-256 checked); a ping every 10 ms from ha beside it
@@ -16,6 +17,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -136,6 +138,21 @@ def main():
                 for k, v in measured.items()))
             c.restore(leader)
             check(c.leader() == backup, f"{leader} back took nothing back from {backup}")
+        # the leader's dataplane alone dies: gwctld still answers, but `gwctl health` fails
+        # and keepalived gives the addresses up to the other gateway
+        leader = c.leader()
+        other = "ga2" if leader == "ga1" else "ga1"
+        killed_at = time.time()
+        c.gw[leader].stop("dataplane", signal.SIGKILL)
+        moved = polling.wait_until(
+            lambda: c.holds_vips(other) and not c.holds_vips(leader) and time.time(), 30,
+            lambda: f"{other} to take the addresses from {leader}, whose dataplane died: " +
+            c.tail(leader))
+        for ns, target in (("ha", HB_AT_A), ("hb", HA_AT_B)):
+            run = c.sh("ping", "-c", "3", "-i", "0.2", "-W", "2", target, ns=ns, check=False)
+            check(run.returncode == 0, f"through {other}, {ns} -> {target}: {run.stdout}")
+        print(f"measured, {leader}'s dataplane lost: addresses moved after "
+              f"{moved - killed_at:.2f} s")
         print("1 passed, 0 failed")
         return 0
     except Exception:

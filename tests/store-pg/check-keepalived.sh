@@ -28,7 +28,7 @@ grep -q vrrp_instance "$tmp/keepalived.conf" || {
 	exit 1
 }
 # --config-test wants the tracked script to exist; gwctl need not be installed here
-sed -i "s#\"/usr/bin/gwctl status\"#\"$(command -v true)\"#" "$tmp/keepalived.conf"
+sed -i "s#\"/usr/bin/gwctl health\"#\"$(command -v true)\"#" "$tmp/keepalived.conf"
 
 ip netns add "$ns"
 for i in $(sed -n 's/^ *interface \(.*\)$/\1/p' "$tmp/keepalived.conf" | sort -u); do
