@@ -5,8 +5,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-int store_encoded_taken(struct store *store, int family, uint64_t *count)
+int sqlite_store_encoded_taken(struct store *base, int family, uint64_t *count)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_ENCODED_TAKEN];
 	int rc;
 
@@ -20,8 +21,9 @@ int store_encoded_taken(struct store *store, int family, uint64_t *count)
 	return store_errno(rc);
 }
 
-int store_count(struct store *store, struct store_counts *counts)
+int sqlite_store_count(struct store *base, struct store_counts *counts)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_COUNT];
 	int rc;
 

@@ -9,29 +9,8 @@
 /* The cursor of store_list: the top bit says which table, the rest is the last row id. */
 #define CURSOR_REMOTE (1ULL << 63)
 
-void store_address_text(int family, const uint8_t *address, char *buf)
-{
-	char *p = buf;
-
-	if (family != AF_INET) {
-		inet_ntop(family, address, buf, INET6_ADDRSTRLEN);
-		return;
-	}
-	/* glibc's inet_ntop formats IPv4 with sprintf: 7 % of an allocation's instructions */
-	for (int i = 0; i < 4; i++) {
-		unsigned v = address[i];
-
-		if (v >= 100)
-			*p++ = (char)('0' + v / 100);
-		if (v >= 10)
-			*p++ = (char)('0' + v / 10 % 10);
-		*p++ = (char)('0' + v % 10);
-		*p++ = i < 3 ? '.' : '\0';
-	}
-}
-
 /* The current row (LOCAL_COLUMNS order, store_open.c) as a mapping, every value checked. */
-static int row_to_mapping(struct store *store, sqlite3_stmt *st, struct ipr_mapping *m)
+static int row_to_mapping(struct sqlite_store *store, sqlite3_stmt *st, struct ipr_mapping *m)
 {
 	const char *address = (const char *)sqlite3_column_text(st, 2);
 	const char *context = (const char *)sqlite3_column_text(st, 4);
@@ -60,7 +39,7 @@ static int row_to_mapping(struct store *store, sqlite3_stmt *st, struct ipr_mapp
 }
 
 /* Steps a one-row query: 0 with *out, -ENOENT without a row. Resets the statement. */
-static int fetch_one(struct store *store, enum stmt s, struct ipr_mapping *out)
+static int fetch_one(struct sqlite_store *store, enum stmt s, struct ipr_mapping *out)
 {
 	sqlite3_stmt *st = store->stmt[s];
 	int rc = sqlite3_step(st);
@@ -73,7 +52,7 @@ static int fetch_one(struct store *store, enum stmt s, struct ipr_mapping *out)
 	return rc;
 }
 
-static int fetch_many(struct store *store, enum stmt s, struct ipr_mapping *out, size_t max,
+static int fetch_many(struct sqlite_store *store, enum stmt s, struct ipr_mapping *out, size_t max,
 		      int64_t *last_id)
 {
 	sqlite3_stmt *st = store->stmt[s];
@@ -94,9 +73,10 @@ static int fetch_many(struct store *store, enum stmt s, struct ipr_mapping *out,
 	return (int)n;
 }
 
-int store_find_remote(struct store *store, int family, const struct ipr_context *context,
-		      const struct ipr_ref *ref, struct ipr_mapping *out)
+int sqlite_store_find_remote(struct store *base, int family, const struct ipr_context *context,
+			     const struct ipr_ref *ref, struct ipr_mapping *out)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_REMOTE_BY_ADDR];
 	char context_text[IPR_ADDR_TEXT_MAX], ref_text[IPR_REF_TEXT_MAX];
 
@@ -108,9 +88,10 @@ int store_find_remote(struct store *store, int family, const struct ipr_context 
 	return fetch_one(store, ST_REMOTE_BY_ADDR, out);
 }
 
-int store_find_encoded(struct store *store, int family, const uint8_t *encoded,
-		       struct ipr_mapping *out)
+int sqlite_store_find_encoded(struct store *base, int family, const uint8_t *encoded,
+			      struct ipr_mapping *out)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	char text[INET6_ADDRSTRLEN];
 
 	address_text(family, encoded, text);
@@ -118,8 +99,9 @@ int store_find_encoded(struct store *store, int family, const uint8_t *encoded,
 	return fetch_one(store, ST_REMOTE_BY_ENCODED, out);
 }
 
-int store_find_ref(struct store *store, const struct ipr_ref *ref, struct ipr_mapping *out)
+int sqlite_store_find_ref(struct store *base, const struct ipr_ref *ref, struct ipr_mapping *out)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	char text[IPR_REF_TEXT_MAX];
 
 	ipr_ref_format(ref, text);
@@ -127,9 +109,10 @@ int store_find_ref(struct store *store, const struct ipr_ref *ref, struct ipr_ma
 	return fetch_one(store, ST_LOCAL_BY_REF, out);
 }
 
-int store_find_local(struct store *store, int family, const uint8_t *address,
-		     struct ipr_mapping *out)
+int sqlite_store_find_local(struct store *base, int family, const uint8_t *address,
+			    struct ipr_mapping *out)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	char text[INET6_ADDRSTRLEN];
 
 	address_text(family, address, text);
@@ -137,8 +120,9 @@ int store_find_local(struct store *store, int family, const uint8_t *address,
 	return fetch_one(store, ST_LOCAL_BY_ADDRESS, out);
 }
 
-int store_insert(struct store *store, struct ipr_mapping *m)
+int sqlite_store_insert(struct store *base, struct ipr_mapping *m)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	enum stmt s = ipr_mapping_is_local(m) ? ST_INSERT_LOCAL : ST_INSERT_REMOTE;
 	sqlite3_stmt *st = store->stmt[s];
 	char address[INET6_ADDRSTRLEN], context[IPR_ADDR_TEXT_MAX], ref[IPR_REF_TEXT_MAX];
@@ -178,8 +162,9 @@ static void quarantine_key(const struct ipr_mapping *m, char *buf, size_t size)
 	}
 }
 
-int store_delete(struct store *store, const struct ipr_mapping *m, int64_t quarantine_until)
+int sqlite_store_delete(struct store *base, const struct ipr_mapping *m, int64_t quarantine_until)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	enum stmt s = ipr_mapping_is_local(m) ? ST_DELETE_LOCAL : ST_DELETE_REMOTE;
 	char key[IPR_ADDR_TEXT_MAX + 16];
 	int rc;
@@ -196,8 +181,9 @@ int store_delete(struct store *store, const struct ipr_mapping *m, int64_t quara
 	return run(store, ST_QUARANTINE_ADD);
 }
 
-int store_set_expiry(struct store *store, const struct ipr_mapping *m, int64_t expires)
+int sqlite_store_set_expiry(struct store *base, const struct ipr_mapping *m, int64_t expires)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	enum stmt s = ipr_mapping_is_local(m) ? ST_EXPIRY_LOCAL : ST_EXPIRY_REMOTE;
 
 	sqlite3_bind_int64(store->stmt[s], 1, m->id);
@@ -205,8 +191,9 @@ int store_set_expiry(struct store *store, const struct ipr_mapping *m, int64_t e
 	return run(store, s);
 }
 
-int store_mark_used(struct store *store, const struct ipr_mapping *m, int64_t now)
+int sqlite_store_mark_used(struct store *base, const struct ipr_mapping *m, int64_t now)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	if (ipr_mapping_is_local(m))
 		return 0;
 	sqlite3_bind_int64(store->stmt[ST_MARK_USED], 1, m->id);
@@ -214,8 +201,9 @@ int store_mark_used(struct store *store, const struct ipr_mapping *m, int64_t no
 	return run(store, ST_MARK_USED);
 }
 
-int store_inbound_count(struct store *store, const struct ipr_context *peer, uint64_t *count)
+int sqlite_store_inbound_count(struct store *base, const struct ipr_context *peer, uint64_t *count)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	enum stmt s = peer ? ST_INBOUND_COUNT_PEER : ST_INBOUND_COUNT;
 	sqlite3_stmt *st = store->stmt[s];
 	char text[IPR_ADDR_TEXT_MAX];
@@ -234,8 +222,10 @@ int store_inbound_count(struct store *store, const struct ipr_context *peer, uin
 	return store_errno(rc);
 }
 
-int store_inbound_idle(struct store *store, const struct ipr_context *peer, struct ipr_mapping *out)
+int sqlite_store_inbound_idle(struct store *base, const struct ipr_context *peer,
+			      struct ipr_mapping *out)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	enum stmt s = peer ? ST_INBOUND_IDLE_PEER : ST_INBOUND_IDLE;
 	char text[IPR_ADDR_TEXT_MAX];
 
@@ -246,8 +236,9 @@ int store_inbound_idle(struct store *store, const struct ipr_context *peer, stru
 	return fetch_one(store, s, out);
 }
 
-int store_expired(struct store *store, int64_t now, struct ipr_mapping *out, size_t max)
+int sqlite_store_expired(struct store *base, int64_t now, struct ipr_mapping *out, size_t max)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	int64_t last;
 	int local, remote;
 
@@ -263,7 +254,7 @@ int store_expired(struct store *store, int64_t now, struct ipr_mapping *out, siz
 }
 
 /* Pages through a local table, then a remote one, as one sequence (see CURSOR_REMOTE). */
-static int list_pair(struct store *store, enum stmt local_stmt, enum stmt remote_stmt,
+static int list_pair(struct sqlite_store *store, enum stmt local_stmt, enum stmt remote_stmt,
 		     uint64_t *cursor, struct ipr_mapping *out, size_t max)
 {
 	bool remote = *cursor & CURSOR_REMOTE;
@@ -293,13 +284,15 @@ static int list_pair(struct store *store, enum stmt local_stmt, enum stmt remote
 	return n + more;
 }
 
-int store_list(struct store *store, uint64_t *cursor, struct ipr_mapping *out, size_t max)
+int sqlite_store_list(struct store *base, uint64_t *cursor, struct ipr_mapping *out, size_t max)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	return list_pair(store, ST_LIST_LOCAL, ST_LIST_REMOTE, cursor, out, max);
 }
 
-int store_list_from_files(struct store *store, uint64_t *cursor, struct ipr_mapping *out,
-			  size_t max)
+int sqlite_store_list_from_files(struct store *base, uint64_t *cursor, struct ipr_mapping *out,
+				 size_t max)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	return list_pair(store, ST_FIXED_LOCAL, ST_FIXED_REMOTE, cursor, out, max);
 }

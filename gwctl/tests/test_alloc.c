@@ -131,7 +131,7 @@ static int reserved(struct fixture *fx, const char *pool, char values[][64], int
 	sqlite3_stmt *st;
 	int n = 0;
 
-	assert_int_equal(sqlite3_prepare_v2(fx->store->db,
+	assert_int_equal(sqlite3_prepare_v2(sqlite_of(fx->store)->db,
 					    "SELECT value FROM reserve WHERE pool = ?1 ORDER BY id",
 					    -1, &st, NULL),
 			 SQLITE_OK);
@@ -144,7 +144,7 @@ static int reserved(struct fixture *fx, const char *pool, char values[][64], int
 
 static void sql(struct fixture *fx, const char *text)
 {
-	assert_int_equal(sqlite3_exec(fx->store->db, text, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(sqlite_of(fx->store)->db, text, NULL, NULL, NULL), SQLITE_OK);
 }
 
 /*

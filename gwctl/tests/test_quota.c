@@ -204,7 +204,7 @@ static int64_t hold_counts_off(struct fixture *fx)
 
 	assert_int_equal(
 		sqlite3_prepare_v2(
-			fx->store->db,
+			sqlite_of(fx->store)->db,
 			"SELECT (SELECT count(*) FROM (SELECT pool, count(*) AS n FROM quota_hold"
 			" GROUP BY pool) q LEFT JOIN hold_counts h USING (pool)"
 			" WHERE h.value IS NOT q.n)"
