@@ -12,30 +12,22 @@
 /* The current row (LOCAL_COLUMNS order, store_open.c) as a mapping, every value checked. */
 static int row_to_mapping(struct sqlite_store *store, sqlite3_stmt *st, struct ipr_mapping *m)
 {
-	const char *address = (const char *)sqlite3_column_text(st, 2);
-	const char *context = (const char *)sqlite3_column_text(st, 4);
-	const char *ref = (const char *)sqlite3_column_text(st, 5);
-	const char *name = (const char *)sqlite3_column_text(st, 6);
-	const char *source = (const char *)sqlite3_column_text(st, 8);
-	int family = sqlite3_column_int(st, 3);
+	struct store_row row = {
+		.id = sqlite3_column_int64(st, 0),
+		.kind = sqlite3_column_int(st, 1),
+		.address = (const char *)sqlite3_column_text(st, 2),
+		.family = sqlite3_column_int(st, 3),
+		.context = (const char *)sqlite3_column_text(st, 4),
+		.ref = (const char *)sqlite3_column_text(st, 5),
+		.name = (const char *)sqlite3_column_text(st, 6),
+		.expires = sqlite3_column_int64(st, 7),
+		.source = (const char *)sqlite3_column_text(st, 8),
+	};
+	int rc = store_row_to_mapping(&row, m);
 
-	memset(m, 0, sizeof(*m));
-	m->id = sqlite3_column_int64(st, 0);
-	m->kind = (enum ipr_mapping_kind)sqlite3_column_int(st, 1);
-	m->family = family == 4 ? AF_INET : AF_INET6;
-	m->expires = sqlite3_column_int64(st, 7);
-	if (!address || !context || !ref || (family != 4 && family != 6) ||
-	    inet_pton(m->family, address, m->address) != 1 ||
-	    ipr_context_parse(context, strlen(context), &m->context, NULL) < 0 ||
-	    ipr_ref_parse(ref, strlen(ref), &m->ref, NULL) < 0 ||
-	    (name && (strlen(name) > IPR_NAME_MAX ||
-		      ipr_name_parse(name, strlen(name), m->name, NULL) < 0))) {
+	if (rc < 0)
 		store->bad_rows++;
-		return -EBADMSG;
-	}
-	if (source)
-		snprintf(m->source, sizeof(m->source), "%s", source);
-	return 0;
+	return rc;
 }
 
 /* Steps a one-row query: 0 with *out, -ENOENT without a row. Resets the statement. */

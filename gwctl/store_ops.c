@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
@@ -34,6 +35,29 @@ void store_address_text(int family, const uint8_t *address, char *buf)
 		*p++ = (char)('0' + v % 10);
 		*p++ = i < 3 ? '.' : '\0';
 	}
+}
+
+int store_row_to_mapping(const struct store_row *row, struct ipr_mapping *m)
+{
+	const char *address = row->address, *context = row->context, *ref = row->ref;
+	const char *name = row->name, *source = row->source;
+	int family = row->family;
+
+	memset(m, 0, sizeof(*m));
+	m->id = row->id;
+	m->kind = (enum ipr_mapping_kind)row->kind;
+	m->family = family == 4 ? AF_INET : AF_INET6;
+	m->expires = row->expires;
+	if (!address || !context || !ref || (family != 4 && family != 6) ||
+	    inet_pton(m->family, address, m->address) != 1 ||
+	    ipr_context_parse(context, strlen(context), &m->context, NULL) < 0 ||
+	    ipr_ref_parse(ref, strlen(ref), &m->ref, NULL) < 0 ||
+	    (name && (strlen(name) > IPR_NAME_MAX ||
+		      ipr_name_parse(name, strlen(name), m->name, NULL) < 0)))
+		return -EBADMSG;
+	if (source)
+		snprintf(m->source, sizeof(m->source), "%s", source);
+	return 0;
 }
 
 void store_close(struct store *store)

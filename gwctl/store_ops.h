@@ -3,6 +3,7 @@
 #define GWCTL_STORE_OPS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store.h"
 #include "store_hold.h"
@@ -83,6 +84,21 @@ struct store_ops {
 struct store {
 	const struct store_ops *ops;
 };
+
+/* A row of either engine's mapping tables, its columns as the tables keep them. */
+struct store_row {
+	int64_t id;
+	int kind;
+	const char *address; /* local kinds: the host's address; remote kinds: the encoded one */
+	int family;	     /* 4 or 6 */
+	const char *context;
+	const char *ref;
+	const char *name; /* NULL when none */
+	int64_t expires;
+	const char *source;
+};
+/* The row as a mapping, every value checked: -EBADMSG (the caller counts it) when one is wrong. */
+IPR_MUST_CHECK int store_row_to_mapping(const struct store_row *row, struct ipr_mapping *m);
 
 /* The engines' openers: store_open() picks one by the name it is given (store_ops.c). */
 IPR_MUST_CHECK int sqlite_store_open(const char *path, struct store **out, char *msg,
