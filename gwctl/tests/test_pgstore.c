@@ -224,6 +224,73 @@ static void test_connection_lost_and_back(void **state)
 	store_close(admin);
 }
 
+static void admin_sql(PGconn *admin, const char *sql)
+{
+	PGresult *res = PQexec(admin, sql);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(admin));
+	PQclear(res);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The database away (its connection cut, new ones refused): every call fails at once with
+ * -EIO, none waits or crashes, lookups and counts too; once it is back, the store works again
+ * by itself.
+ */
+static void test_database_away_and_back(void **state)
+{
+	struct store *s = open_gw("gw-a");
+	struct ipr_mapping a = remote("10.1.0.1", 100), found;
+	struct store_counts counts;
+	char sql[256];
+	PGconn *admin;
+	int64_t start;
+	int rc = -1;
+
+	/* from another database: PostgreSQL refuses to lock out the current one */
+	snprintf(sql, sizeof(sql), "%s dbname=postgres", conninfo);
+	admin = PQconnectdb(sql);
+	assert_int_equal(PQstatus(admin), CONNECTION_OK);
+	snprintf(sql, sizeof(sql), "ALTER DATABASE \"%s\" WITH ALLOW_CONNECTIONS false",
+		 PQdb(pg_of(s)->conn));
+	admin_sql(admin, sql);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", PQbackendPID(pg_of(s)->conn));
+	admin_sql(admin, sql);
+	start = now_ms();
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(store_begin(s), -EIO);
+		assert_false(store_in_transaction(s));
+		assert_int_equal(store_commit(s), -EIO);
+		assert_int_equal(store_find_encoded(s, AF_INET, a.address, &found), -EIO);
+		assert_int_equal(store_count(s, &counts), -EIO);
+		store_flush(s);
+	}
+	/* each failed at once: the reconnect waits out its back-off instead of the caller */
+	assert_true(now_ms() - start < 5000);
+	snprintf(sql, sizeof(sql), "ALTER DATABASE \"%s\" WITH ALLOW_CONNECTIONS true",
+		 PQdb(pg_of(s)->conn));
+	admin_sql(admin, sql);
+	for (int i = 0; i < 200 && rc != 0; i++) {
+		rc = store_begin(s);
+		if (rc != 0)
+			usleep(100 * 1000);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(store_insert(s, &a), 0);
+	assert_int_equal(store_commit(s), 0);
+	store_close(s);
+	PQfinish(admin);
+}
+
 /* Two gateways binding at once. */
 struct binder {
 	const char *gateway;
@@ -364,6 +431,7 @@ int main(void)
 		cmocka_unit_test_setup(test_reserve_per_gateway, setup),
 		cmocka_unit_test_setup(test_unclean_start_per_gateway, setup),
 		cmocka_unit_test_setup(test_connection_lost_and_back, setup),
+		cmocka_unit_test_setup(test_database_away_and_back, setup),
 		cmocka_unit_test_setup(test_two_gateways_never_bind_twice, setup),
 		cmocka_unit_test_setup(test_two_gateways_allocate, setup),
 	};
