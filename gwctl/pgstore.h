@@ -19,5 +19,11 @@
  */
 IPR_MUST_CHECK int pg_store_open(const char *conninfo, const char *gateway, struct store **out,
 				 char *msg, size_t msg_size);
+/*
+ * A second connection to a store gwctld has opened, for a thread that reads while the daemon
+ * writes (store_open_reader's counterpart): no migrations, every transaction read-only.
+ */
+IPR_MUST_CHECK int pg_store_open_reader(const char *conninfo, const char *gateway,
+					struct store **out, char *msg, size_t msg_size);
 
 #endif

@@ -85,8 +85,8 @@ static void close_engine(struct pg_store *store)
 	free(store);
 }
 
-int pg_store_open(const char *conninfo, const char *gateway, struct store **out, char *msg,
-		  size_t msg_size)
+static int open_engine(const char *conninfo, const char *gateway, bool reader, struct store **out,
+		       char *msg, size_t msg_size)
 {
 	const char *values[sizeof(default_values) / sizeof(default_values[0])];
 	struct pg_store *store = NULL;
@@ -119,7 +119,12 @@ int pg_store_open(const char *conninfo, const char *gateway, struct store **out,
 	}
 	/* named before migrating: the migrations' own rows are logged as this gateway's */
 	rc = pg_session(store, msg, msg_size);
-	if (rc == 0)
+	/* a reader comes after the daemon migrated: it only reads */
+	if (rc == 0 && reader && pg_simple(store, "SET default_transaction_read_only = on") < 0) {
+		snprintf(msg, msg_size, "the PostgreSQL store: %s", PQerrorMessage(store->conn));
+		rc = -EIO;
+	}
+	if (rc == 0 && !reader)
 		rc = pgstore_migrate(store->conn, NULL, msg, msg_size);
 	if (rc == 0)
 		rc = pg_prepare_all(store, msg, msg_size);
@@ -130,6 +135,18 @@ int pg_store_open(const char *conninfo, const char *gateway, struct store **out,
 out:
 	close_engine(store);
 	return rc;
+}
+
+int pg_store_open(const char *conninfo, const char *gateway, struct store **out, char *msg,
+		  size_t msg_size)
+{
+	return open_engine(conninfo, gateway, false, out, msg, msg_size);
+}
+
+int pg_store_open_reader(const char *conninfo, const char *gateway, struct store **out, char *msg,
+			 size_t msg_size)
+{
+	return open_engine(conninfo, gateway, true, out, msg, msg_size);
 }
 
 void pg_store_close(struct store *base)

@@ -5,6 +5,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#ifdef IPR_HAVE_PGSTORE
+#include "pgstore.h"
+#endif
 
 int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 {
@@ -14,6 +19,66 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 int store_open_reader(const char *path, struct store **out, char *msg, size_t msg_size)
 {
 	return sqlite_store_open_reader(path, out, msg, msg_size);
+}
+
+/* The gateway's id in the shared store: the one configured, else the host name. */
+static void gateway_of(const struct store_spec *spec, char *buf, size_t size)
+{
+	if (spec->gateway && spec->gateway[0]) {
+		snprintf(buf, size, "%s", spec->gateway);
+		return;
+	}
+	if (gethostname(buf, size) < 0)
+		buf[0] = '\0';
+	buf[size - 1] = '\0';
+}
+
+static bool is_pg(const struct store_spec *spec)
+{
+	return spec->conninfo && spec->conninfo[0];
+}
+
+static int open_spec(const struct store_spec *spec, bool reader, struct store **out, char *msg,
+		     size_t msg_size)
+{
+	char gateway[64];
+
+	if (!is_pg(spec))
+		return reader ? store_open_reader(spec->path, out, msg, msg_size)
+			      : store_open(spec->path, out, msg, msg_size);
+	gateway_of(spec, gateway, sizeof(gateway));
+#ifdef IPR_HAVE_PGSTORE
+	return reader ? pg_store_open_reader(spec->conninfo, gateway, out, msg, msg_size)
+		      : pg_store_open(spec->conninfo, gateway, out, msg, msg_size);
+#else
+	snprintf(msg, msg_size,
+		 "store = postgresql: this gwctld was built without PostgreSQL"
+		 " (libpq; meson -Dpostgresql=enabled)");
+	return -ENOTSUP;
+#endif
+}
+
+int store_open_spec(const struct store_spec *spec, struct store **out, char *msg, size_t msg_size)
+{
+	return open_spec(spec, false, out, msg, msg_size);
+}
+
+int store_open_reader_spec(const struct store_spec *spec, struct store **out, char *msg,
+			   size_t msg_size)
+{
+	return open_spec(spec, true, out, msg, msg_size);
+}
+
+void store_spec_text(const struct store_spec *spec, char *buf, size_t size)
+{
+	char gateway[64];
+
+	if (!is_pg(spec)) {
+		snprintf(buf, size, "%s", spec->path);
+		return;
+	}
+	gateway_of(spec, gateway, sizeof(gateway));
+	snprintf(buf, size, "postgresql (gateway %s)", gateway);
 }
 
 void store_address_text(int family, const uint8_t *address, char *buf)
