@@ -138,20 +138,6 @@ int pg_store_insert(struct store *base, struct ipr_mapping *m)
 	return rc;
 }
 
-/* The quarantine key of a mapping's allocated value: its encoded address or our reference. */
-static void quarantine_key(const struct ipr_mapping *m, char *buf, size_t size)
-{
-	char text[IPR_ADDR_TEXT_MAX];
-
-	if (ipr_mapping_is_local(m)) {
-		ipr_ref_format(&m->ref, text);
-		snprintf(buf, size, "ref:%s", text);
-	} else {
-		store_address_text(m->family, m->address, text);
-		snprintf(buf, size, "encoded:%s", text);
-	}
-}
-
 int pg_store_delete(struct store *base, const struct ipr_mapping *m, int64_t quarantine_until)
 {
 	struct pg_store *store = pg_of(base);
@@ -166,7 +152,7 @@ int pg_store_delete(struct store *base, const struct ipr_mapping *m, int64_t qua
 		return rc;
 	if (store->changes == before)
 		return -ENOENT;
-	quarantine_key(m, key, sizeof(key));
+	store_quarantine_key(m, key, sizeof(key));
 	return pg_exec(store, PST_QUARANTINE_ADD, 2, rest, NULL);
 }
 

@@ -89,24 +89,8 @@ int pg_store_count(struct store *base, struct store_counts *counts)
 	int rc = pg_exec(store, PST_COUNT, 0, NULL, &res);
 
 	memset(counts, 0, sizeof(*counts));
-	for (int r = 0; rc == 0 && r < PQntuples(res); r++) {
-		const char *name = PQgetvalue(res, r, 0);
-		int64_t n = pg_int_at(res, r, 1);
-		unsigned kind;
-
-		/* a count edited below zero by hand reads as 0, not as 2^64 - 1 */
-		if (n < 0)
-			continue;
-		if (sscanf(name, "mappings.%u", &kind) == 1 && kind >= IPR_MAP_PUBLISHED &&
-		    kind <= IPR_MAP_STATIC_EXTERNAL)
-			counts->by_kind[kind] = (uint64_t)n;
-		else if (strncmp(name, "quarantine.", 11) == 0)
-			counts->quarantined += (uint64_t)n;
-		else if (strcmp(name, "hold.client") == 0)
-			counts->held_client = (uint64_t)n;
-		else if (strcmp(name, "hold.inbound") == 0)
-			counts->held_inbound = (uint64_t)n;
-	}
+	for (int r = 0; rc == 0 && r < PQntuples(res); r++)
+		store_counts_add(counts, PQgetvalue(res, r, 0), pg_int_at(res, r, 1));
 	PQclear(res);
 	counts->bad_rows = store->bad_rows;
 	return rc;

@@ -140,20 +140,6 @@ int sqlite_store_insert(struct store *base, struct ipr_mapping *m)
 	return rc;
 }
 
-/* The quarantine key of a mapping's allocated value: its encoded address or our reference. */
-static void quarantine_key(const struct ipr_mapping *m, char *buf, size_t size)
-{
-	char text[IPR_ADDR_TEXT_MAX];
-
-	if (ipr_mapping_is_local(m)) {
-		ipr_ref_format(&m->ref, text);
-		snprintf(buf, size, "ref:%s", text);
-	} else {
-		address_text(m->family, m->address, text);
-		snprintf(buf, size, "encoded:%s", text);
-	}
-}
-
 int sqlite_store_delete(struct store *base, const struct ipr_mapping *m, int64_t quarantine_until)
 {
 	struct sqlite_store *store = sqlite_of(base);
@@ -167,7 +153,7 @@ int sqlite_store_delete(struct store *base, const struct ipr_mapping *m, int64_t
 		return rc;
 	if (sqlite3_changes(store->db) == 0)
 		return -ENOENT;
-	quarantine_key(m, key, sizeof(key));
+	store_quarantine_key(m, key, sizeof(key));
 	bind_text(store->stmt[ST_QUARANTINE_ADD], 1, key);
 	sqlite3_bind_int64(store->stmt[ST_QUARANTINE_ADD], 2, quarantine_until);
 	return run(store, ST_QUARANTINE_ADD);

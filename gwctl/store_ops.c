@@ -125,6 +125,38 @@ int store_row_to_mapping(const struct store_row *row, struct ipr_mapping *m)
 	return 0;
 }
 
+/* The quarantine key of a mapping's allocated value: its encoded address or our reference. */
+void store_quarantine_key(const struct ipr_mapping *m, char *buf, size_t size)
+{
+	char text[IPR_ADDR_TEXT_MAX];
+
+	if (ipr_mapping_is_local(m)) {
+		ipr_ref_format(&m->ref, text);
+		snprintf(buf, size, "ref:%s", text);
+	} else {
+		store_address_text(m->family, m->address, text);
+		snprintf(buf, size, "encoded:%s", text);
+	}
+}
+
+void store_counts_add(struct store_counts *counts, const char *name, int64_t n)
+{
+	unsigned kind;
+
+	/* a count edited below zero by hand reads as 0, not as 2^64 - 1 */
+	if (!name || n < 0)
+		return;
+	if (sscanf(name, "mappings.%u", &kind) == 1 && kind >= IPR_MAP_PUBLISHED &&
+	    kind <= IPR_MAP_STATIC_EXTERNAL)
+		counts->by_kind[kind] = (uint64_t)n;
+	else if (strncmp(name, "quarantine.", 11) == 0)
+		counts->quarantined += (uint64_t)n;
+	else if (strcmp(name, "hold.client") == 0)
+		counts->held_client = (uint64_t)n;
+	else if (strcmp(name, "hold.inbound") == 0)
+		counts->held_inbound = (uint64_t)n;
+}
+
 void store_close(struct store *store)
 {
 	if (store)

@@ -100,6 +100,11 @@ struct store_row {
 /* The row as a mapping, every value checked: -EBADMSG (the caller counts it) when one is wrong. */
 IPR_MUST_CHECK int store_row_to_mapping(const struct store_row *row, struct ipr_mapping *m);
 
+/* The quarantine key of a mapping's allocated value: "encoded:ADDRESS" or "ref:DECIMAL". */
+void store_quarantine_key(const struct ipr_mapping *m, char *buf, size_t size);
+/* Adds one row of the counts table (its name and value) to counts. */
+void store_counts_add(struct store_counts *counts, const char *name, int64_t n);
+
 /* The engines' openers: store_open() picks one by the name it is given (store_ops.c). */
 IPR_MUST_CHECK int sqlite_store_open(const char *path, struct store **out, char *msg,
 				     size_t msg_size);
