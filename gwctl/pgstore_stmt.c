@@ -15,6 +15,8 @@
 #define NOW_SECONDS    "extract(epoch FROM now())::bigint"
 /* SCHEMA_APPLICATION_ID, 0x49505246 ("IPRF"), as the first key of the reserve's locks */
 #define PG_APPLICATION_ID "1230000710"
+/* how long the change log keeps a row: a gateway away longer reloads every mapping */
+#define PG_LOG_KEEP_SECS "3600"
 
 /* Whether a value ("encoded:ADDRESS" or "ref:DECIMAL") is mapped or rests at `now`. */
 #define VALUE_BUSY(value, now)                                                             \
@@ -55,6 +57,10 @@ static const char *const pg_stmt_sql[PST_COUNT_MAX] = {
 			       " ON CONFLICT (value) DO UPDATE SET until = excluded.until",
 	[PST_QUARANTINE_HAS] = "SELECT 1 FROM quarantine WHERE value = $1 AND until > $2",
 	[PST_QUARANTINE_PURGE] = "DELETE FROM quarantine WHERE until <= $1",
+	/* the change log past an hour, by the sweep, a bounded bite at a time (docs/store.md) */
+	[PST_LOG_TRIM] =
+		"DELETE FROM change_log WHERE seq IN (SELECT seq FROM change_log"
+		" WHERE at < " NOW_SECONDS " - " PG_LOG_KEEP_SECS " ORDER BY seq LIMIT 10000)",
 	[PST_ENCODED_TAKEN] =
 		"SELECT coalesce(sum(value), 0) FROM counts"
 		" WHERE name IN ('encoded.' || $1::text, 'quarantine.encoded.' || $1::text)",

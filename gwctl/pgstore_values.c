@@ -63,12 +63,14 @@ int pg_store_ref_quarantined(struct store *base, const struct ipr_ref *ref, int6
 	return quarantined(pg_of(base), key, now);
 }
 
+/* The sweep's forgetting of what is over: resting values, and here the change log's old rows. */
 int pg_store_purge_quarantine(struct store *base, int64_t now)
 {
 	char at[PG_INT_TEXT];
 	const char *params[] = { pg_int(at, now) };
+	int rc = pg_exec(pg_of(base), PST_QUARANTINE_PURGE, 1, params, NULL);
 
-	return pg_exec(pg_of(base), PST_QUARANTINE_PURGE, 1, params, NULL);
+	return rc < 0 ? rc : pg_exec(pg_of(base), PST_LOG_TRIM, 0, NULL, NULL);
 }
 
 int pg_store_encoded_taken(struct store *base, int family, uint64_t *count)

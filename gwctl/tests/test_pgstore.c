@@ -291,6 +291,31 @@ static void test_database_away_and_back(void **state)
 	PQfinish(admin);
 }
 
+/* The sweep's purge trims the change log past an hour, and keeps the newer rows. */
+static void test_sweep_trims_change_log(void **state)
+{
+	struct store *s = open_gw("gw-a");
+	struct ipr_mapping a = remote("10.1.0.1", 100), b = remote("10.1.0.2", 101);
+	PGresult *res;
+
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_insert(s, &a), 0);
+	assert_int_equal(store_commit(s), 0);
+	res = PQexec(pg_of(s)->conn, "UPDATE change_log SET at = at - 7200");
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_insert(s, &b), 0);
+	assert_int_equal(store_purge_quarantine(s, 1000), 0);
+	assert_int_equal(store_commit(s), 0);
+	res = PQexec(pg_of(s)->conn, "SELECT key FROM change_log");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(res), 1);
+	assert_string_equal(PQgetvalue(res, 0, 0), "10.1.0.2");
+	PQclear(res);
+	store_close(s);
+}
+
 /* Two gateways binding at once. */
 struct binder {
 	const char *gateway;
@@ -432,6 +457,7 @@ int main(void)
 		cmocka_unit_test_setup(test_unclean_start_per_gateway, setup),
 		cmocka_unit_test_setup(test_connection_lost_and_back, setup),
 		cmocka_unit_test_setup(test_database_away_and_back, setup),
+		cmocka_unit_test_setup(test_sweep_trims_change_log, setup),
 		cmocka_unit_test_setup(test_two_gateways_never_bind_twice, setup),
 		cmocka_unit_test_setup(test_two_gateways_allocate, setup),
 	};
