@@ -83,6 +83,16 @@ struct pg_store {
 	uint64_t flushed_gen;
 	bool sync_this; /* the open transaction bound a value no flush covered: sync at commit */
 	bool refilled;	/* it reserved values, usable once on disk: sync at commit too */
+	/*
+	 * The server's start time, read on every connection made: a server that started again
+	 * may have lost the last moments of every gateway's commits, so the store recovers as after
+	 * an unclean stop of its own (restarted), with store_start's lease and quarantine.
+	 */
+	char server_started[64];
+	bool server_restarted;
+	bool started; /* store_start ran: lease_secs and quarantine_secs are known */
+	uint32_t lease_secs;
+	uint32_t quarantine_secs;
 	struct store_durability stats;
 };
 _Static_assert(offsetof(struct pg_store, base) == 0, "the handle comes first");
@@ -107,6 +117,8 @@ int pg_errno(const PGresult *res);
  */
 IPR_MUST_CHECK int pg_exec(struct pg_store *store, enum pst s, int n, const char *const *params,
 			   PGresult **res);
+/* The connection usable: made again if it was lost (outside a transaction, with back-off). */
+IPR_MUST_CHECK int pg_ready(struct pg_store *store);
 /* A fixed statement of no parameters (BEGIN, COMMIT, SAVEPOINT ...): 0 or -errno. */
 IPR_MUST_CHECK int pg_simple(struct pg_store *store, const char *sql);
 /* Prepares every statement on the connection (at open and after each reconnect). */

@@ -56,6 +56,19 @@ int pg_session(struct pg_store *store, char *msg, size_t msg_size)
 		rc = pg_errno(res);
 		PQclear(res);
 	}
+	if (rc == 0) {
+		res = PQexec(store->conn, "SELECT pg_postmaster_start_time()::text");
+		rc = pg_errno(res);
+		if (rc == 0 && PQntuples(res) == 1) {
+			const char *started = PQgetvalue(res, 0, 0);
+
+			if (store->server_started[0] && strcmp(store->server_started, started) != 0)
+				store->server_restarted = true;
+			snprintf(store->server_started, sizeof(store->server_started), "%s",
+				 started);
+		}
+		PQclear(res);
+	}
 	if (rc < 0)
 		snprintf(msg, msg_size, "the PostgreSQL store: %s", PQerrorMessage(store->conn));
 	return rc;

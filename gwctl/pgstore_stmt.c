@@ -231,7 +231,7 @@ int pg_prepare_all(struct pg_store *store, char *msg, size_t msg_size)
  * gone with it: its commit failed) and not more often than the back-off allows, so that a
  * database away costs each batch one quick -EIO, not a wait.
  */
-static int ready(struct pg_store *store)
+int pg_ready(struct pg_store *store)
 {
 	int64_t now = ipr_clock_ms();
 	char msg[256];
@@ -267,7 +267,7 @@ int pg_exec(struct pg_store *store, enum pst s, int n, const char *const *params
 {
 	char name[16];
 	PGresult *res;
-	int rc = ready(store);
+	int rc = pg_ready(store);
 
 	if (out)
 		*out = NULL;
@@ -287,7 +287,7 @@ int pg_exec(struct pg_store *store, enum pst s, int n, const char *const *params
 
 int pg_simple(struct pg_store *store, const char *sql)
 {
-	int rc = ready(store);
+	int rc = pg_ready(store);
 	PGresult *res;
 
 	if (rc < 0)

@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
+
+#include "log.h"
 
 /*
  * A commit whose values must be on disk when it returns (a refill's, one that bound a value
@@ -18,6 +21,39 @@ static void run_quietly(struct pg_store *store, const char *sql)
 		return;
 }
 
+static int recover(struct pg_store *store, int64_t now, uint32_t lease_secs,
+		   uint32_t quarantine_secs, struct store_start_report *report);
+static int commit(struct pg_store *store, bool sync);
+
+/*
+ * The server started again since this gateway last spoke to it: what it acknowledged in the
+ * last moments may be lost, the reserve's values too (docs/store.md, Durability). Recovered as
+ * an unclean stop of this gateway's, in a transaction of its own, before the next one.
+ */
+static int recover_restart(struct pg_store *store)
+{
+	struct store_start_report report = { 0 };
+	int rc = pg_simple(store, "BEGIN");
+
+	if (rc == 0)
+		rc = recover(store, (int64_t)time(NULL), store->lease_secs, store->quarantine_secs,
+			     &report);
+	if (rc == 0)
+		rc = commit(store, true);
+	if (rc < 0) {
+		run_quietly(store, "ROLLBACK");
+		return rc;
+	}
+	store->server_restarted = false;
+	store->commit_gen++;
+	store->flushed_gen = store->commit_gen;
+	log_warn("the PostgreSQL store: the server started again: recovered as after an unclean "
+		 "stop (%llu reserved values rest in quarantine, %llu leases extended)",
+		 (unsigned long long)report.reserved_quarantined,
+		 (unsigned long long)report.leases_extended);
+	return 0;
+}
+
 int pg_store_begin(struct store *base)
 {
 	struct pg_store *store = pg_of(base);
@@ -30,7 +66,11 @@ int pg_store_begin(struct store *base)
 	store->txn_open = false;
 	store->sync_this = false;
 	store->refilled = false;
-	rc = pg_simple(store, "BEGIN");
+	rc = pg_ready(store);
+	if (rc == 0 && store->server_restarted && store->started)
+		rc = recover_restart(store);
+	if (rc == 0)
+		rc = pg_simple(store, "BEGIN");
 	if (rc == 0)
 		store->txn_open = true;
 	return rc;
@@ -178,6 +218,10 @@ int pg_store_start(struct store *base, int64_t now, uint32_t lease_secs, uint32_
 	int rc;
 
 	memset(report, 0, sizeof(*report));
+	store->lease_secs = lease_secs;
+	store->quarantine_secs = quarantine_secs;
+	store->started = true;
+	store->server_restarted = false; /* the start's own recovery covers it */
 	rc = pg_store_begin(base);
 	if (rc == 0)
 		rc = pg_exec(store, PST_STATE_CLEAN, 1, params, &res);

@@ -2,7 +2,8 @@
 """gwctld on the PostgreSQL store (`store = postgresql:CONNINFO`, docs/gwctl.conf.md): one
 gateway's mappings in the database, read back after a restart; two gateways on one store seeing
 each other's mappings and never handing out one value twice; an unclean stop of one quarantining
-its own reserve only; the database away failing requests with E_STORE and coming back by itself.
+its own reserve only; the database away failing requests with E_STORE and coming back by itself;
+the server restarted, recovered from as an unclean stop.
 A throwaway cluster (tests/common/pg.py); skips (77) without root or PostgreSQL's server.
 usage: test_gwctld.py GWCTLD GWCTL"""
 import os
@@ -117,9 +118,25 @@ def test_database_away(cluster, root):
     d.stop()
 
 
+def test_server_restart(cluster, root):
+    """The server started again may have lost the last moments: recovered as an unclean stop."""
+    db = cluster.createdb("restart")
+    d = gateway(cluster, db, "gw1", root).start()
+    encode(d, "192.0.2.7 + 1")
+    polling.wait_until(lambda: int(one(cluster, db, "SELECT count(*) FROM reserve")) > 0, 30,
+                       "the reserve to be refilled")
+    cluster.restart()
+    polling.wait_until(lambda: isinstance(encode(d, "192.0.2.7 + 2", ok=False), str), 30,
+                       "allocations to work after the restart")
+    log = open(d.log).read()
+    check("the server started again" in log, log)
+    check(int(one(cluster, db, "SELECT count(*) FROM quarantine")) > 0, "the reserve rests")
+    d.stop()
+
+
 def main():
     tests = [test_one_gateway, test_two_gateways, test_unclean_stop_quarantines_own_reserve,
-             test_database_away]
+             test_database_away, test_server_restart]
     failed = 0
     with pg.Cluster() as cluster:
         for t in tests:
