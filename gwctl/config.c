@@ -153,6 +153,28 @@ static int parse_gateway_name(void *out, const char *v, size_t n, const void *ta
 	return 0;
 }
 
+/* The store's engine: `sqlite` (the file of `database`) or `postgresql:CONNINFO`. */
+static int parse_store(void *out, const char *v, size_t n, const void *target, struct ipr_err *err)
+{
+	static const char pg[] = "postgresql:";
+	char *conninfo = out;
+
+	(void)target;
+	if (n == 6 && memcmp(v, "sqlite", 6) == 0) {
+		conninfo[0] = '\0';
+		return 0;
+	}
+	if (n < sizeof(pg) - 1 || memcmp(v, pg, sizeof(pg) - 1) != 0)
+		return ipr_fail(err, EINVAL, 1, "expected sqlite or postgresql:CONNINFO");
+	if (n == sizeof(pg) - 1)
+		return ipr_fail(err, EINVAL, n + 1, "the conninfo after postgresql: is empty");
+	if (n - (sizeof(pg) - 1) >= CONFIG_CONNINFO_MAX)
+		return ipr_fail(err, ERANGE, sizeof(pg), "conninfo longer than 1023 bytes");
+	memcpy(conninfo, v + sizeof(pg) - 1, n - (sizeof(pg) - 1));
+	conninfo[n - (sizeof(pg) - 1)] = '\0';
+	return 0;
+}
+
 /* PUBLIC-ZONE-FILE INTERNAL-ZONE-FILE: two absolute paths separated by blanks. */
 static int parse_zone(void *out, const char *v, size_t n, const void *target, struct ipr_err *err)
 {
@@ -230,6 +252,9 @@ static const char *const log_levels[] = {
 
 static const struct ipr_setting rows[] = {
 	{ "database", IPR_SETTING_PATH, FIELD(database), .reason = "path too long" },
+	{ "store", CUSTOM(parse_store), FIELD(store_conninfo) },
+	{ "gateway-id", IPR_SETTING_NAME, FIELD(gateway_id),
+	  .reason = "name longer than 32 characters" },
 	{ "socket", IPR_SETTING_PATH, FIELD(socket),
 	  .reason = "socket path does not fit in sockaddr_un.sun_path" },
 	{ "socket-group", IPR_SETTING_NAME, IPR_SETTING_EMPTY_OK, FIELD(socket_group),

@@ -20,6 +20,8 @@
 #define CONFIG_PATH_MAX PATH_MAX
 /* The socket path with its NUL must fit the address the daemon binds. */
 #define CONFIG_SOCKET_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+/* Longest PostgreSQL conninfo of `store = postgresql:CONNINFO`, with its NUL. */
+#define CONFIG_CONNINFO_MAX 1024
 /* Longest user or group name without its NUL (the limit of Linux's shadow tools). */
 #define CONFIG_NAME_MAX	   32
 #define CONFIG_GATEWAY_MAX 8
@@ -62,6 +64,10 @@ struct ipr_prefix config_prefix_get(const struct config_prefix *range);
 
 struct gwctl_config {
 	char database[CONFIG_PATH_MAX];
+	/* store = postgresql:CONNINFO: the site's shared store ("": SQLite at database) */
+	char store_conninfo[CONFIG_CONNINFO_MAX];
+	/* this gateway's id in the shared store ("": the host name), docs/store.md */
+	char gateway_id[CONFIG_NAME_MAX + 1];
 	char socket[CONFIG_SOCKET_PATH_MAX];
 	char socket_group[CONFIG_NAME_MAX + 1]; /* "": mode 0600, the daemon's user only */
 	char user[CONFIG_NAME_MAX + 1];		/* "": do not switch user */

@@ -40,7 +40,9 @@ static int drop_privileges(const struct gwctl_config *cfg, bool socket_ours)
 		log_error("user %s: no such user", cfg->user);
 		return -ENOENT;
 	}
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+	/* the SQLite store's files; a PostgreSQL store has none of gwctld's */
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]) && !cfg->store_conninfo[0];
+	     i++) {
 		snprintf(path, sizeof(path), "%s%s", cfg->database, suffixes[i]);
 		if (chown(path, pw->pw_uid, pw->pw_gid) < 0 && errno != ENOENT) {
 			log_error("%s: cannot hand it to %s: %s", path, cfg->user, strerror(errno));
@@ -63,6 +65,8 @@ int main(int argc, char **argv)
 	struct gwctl_config cfg;
 	struct service svc;
 	struct store *store = NULL;
+	struct store_spec spec;
+	char store_name[CONFIG_PATH_MAX + 32];
 	struct server *srv = NULL;
 	char msg[1024];
 	int rc, listen_fd;
@@ -95,7 +99,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	rc = store_open(cfg.database, &store, msg, sizeof(msg));
+	spec = (struct store_spec){ cfg.database, cfg.store_conninfo, cfg.gateway_id };
+	store_spec_text(&spec, store_name, sizeof(store_name));
+	rc = store_open_spec(&spec, &store, msg, sizeof(msg));
 	if (rc < 0) {
 		log_error("%s", msg);
 		return 1;
@@ -109,7 +115,7 @@ int main(int argc, char **argv)
 	rc = store_start(store, (int64_t)time(NULL), cfg.lease_secs, cfg.quarantine_secs,
 			 &svc.start);
 	if (rc < 0) {
-		log_error("%s: cannot record the start in the store: %s", cfg.database,
+		log_error("%s: cannot record the start in the store: %s", store_name,
 			  strerror(-rc));
 		service_deinit(&svc);
 		store_close(store);
@@ -141,7 +147,7 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = drop_privileges(&cfg, listen_fd < 0);
 	if (rc == 0) {
-		log_info("started: store %s%s", cfg.database,
+		log_info("started: store %s%s", store_name,
 			 listen_fd >= 0 ? ", socket from systemd" : "");
 		/* clients may connect from here on: the socket listens, the loop comes next */
 		ipr_sd_ready("serving");

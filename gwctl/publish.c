@@ -373,6 +373,8 @@ int publish_job_prepare(struct publish_job *job, const struct gwctl_config *cfg,
 	publish_config(cfg, &job->cfg);
 	job->family = internet_family(cfg);
 	snprintf(job->database, sizeof(job->database), "%s", cfg->database);
+	snprintf(job->store_conninfo, sizeof(job->store_conninfo), "%s", cfg->store_conninfo);
+	snprintf(job->gateway_id, sizeof(job->gateway_id), "%s", cfg->gateway_id);
 	job->held_valid = state->staged || state->applied;
 	job->held = state->staged ? state->pending : state->last;
 	if (names) {
@@ -411,7 +413,9 @@ void publish_job_run(struct publish_job *job)
 		job->unchanged = true;
 		goto out;
 	}
-	rc = store_open_reader(job->database, &reader, msg, sizeof(msg));
+	rc = store_open_reader_spec(
+		&(struct store_spec){ job->database, job->store_conninfo, job->gateway_id },
+		&reader, msg, sizeof(msg));
 	if (rc == 0)
 		rc = diff(job, reader);
 	if (rc < 0 && rc != -EINVAL && rc != -ENOMEM)

@@ -72,6 +72,8 @@ struct publish_job {
 	struct names *names;	     /* a copy of what was known; NULL: no resolver */
 	int family;		     /* of our Internet side: where gateway names must point */
 	char database[CONFIG_PATH_MAX];
+	char store_conninfo[CONFIG_CONNINFO_MAX]; /* "": SQLite at database */
+	char gateway_id[CONFIG_NAME_MAX + 1];
 	/* from run */
 	int rc;	     /* 0; -EINVAL: problems, listed in report, nothing is applied; -ENOMEM; -EIO */
 	bool loaded; /* every source read without error: its file list is worth watching */

@@ -40,13 +40,18 @@ int reload_config(struct service *svc, char *msg, size_t msg_size)
 		return -EINVAL;
 
 	/* What the daemon opened or sized at start keeps its value until a restart. */
-	if (strcmp(cfg.database, svc->cfg.database) || strcmp(cfg.socket, svc->cfg.socket) ||
+	if (strcmp(cfg.database, svc->cfg.database) ||
+	    strcmp(cfg.store_conninfo, svc->cfg.store_conninfo) ||
+	    strcmp(cfg.gateway_id, svc->cfg.gateway_id) || strcmp(cfg.socket, svc->cfg.socket) ||
 	    strcmp(cfg.socket_group, svc->cfg.socket_group) || strcmp(cfg.user, svc->cfg.user) ||
 	    cfg.commit_batch != svc->cfg.commit_batch || cfg.max_clients != svc->cfg.max_clients)
-		log_warn(
-			"reload: database, socket, socket-group, user, commit-batch and max-clients"
-			" changes take effect at the next start");
+		log_warn("reload: database, store, gateway-id, socket, socket-group, user, "
+			 "commit-batch"
+			 " and max-clients"
+			 " changes take effect at the next start");
 	memcpy(cfg.database, svc->cfg.database, sizeof(cfg.database));
+	memcpy(cfg.store_conninfo, svc->cfg.store_conninfo, sizeof(cfg.store_conninfo));
+	memcpy(cfg.gateway_id, svc->cfg.gateway_id, sizeof(cfg.gateway_id));
 	memcpy(cfg.socket, svc->cfg.socket, sizeof(cfg.socket));
 	memcpy(cfg.socket_group, svc->cfg.socket_group, sizeof(cfg.socket_group));
 	memcpy(cfg.user, svc->cfg.user, sizeof(cfg.user));

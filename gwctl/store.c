@@ -34,15 +34,16 @@ int store_errno(int rc)
 	}
 }
 
-int store_begin(struct store *store)
+int sqlite_store_begin(struct store *base)
 {
-	store->changes_at_begin = store_changes(store);
+	struct sqlite_store *store = sqlite_of(base);
+	store->changes_at_begin = sqlite_store_changes(&store->base);
 	store->sync_this = false;
 	return run(store, ST_BEGIN);
 }
 
 /* Deletes what the open transaction took from each pool: one statement a pool, not a take. */
-static int delete_taken(struct store *store)
+static int delete_taken(struct sqlite_store *store)
 {
 	sqlite3_stmt *st = store->stmt[ST_RESERVE_DELETE_TAKEN];
 	int rc = 0;
@@ -58,16 +59,17 @@ static int delete_taken(struct store *store)
 	return rc;
 }
 
-int store_commit(struct store *store)
+int sqlite_store_commit(struct store *base)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	int rc;
 
 	/* checked before COMMIT, so that nothing is acknowledged that a restart would lose;
 	 * reads go on, from the file still open, so that status and stats can tell what happened */
 	if (!store->replaced)
 		store->replaced = store_guard_moved(store->db);
-	if (store->replaced && store_changes(store) != store->changes_at_begin) {
-		store_rollback(store);
+	if (store->replaced && sqlite_store_changes(&store->base) != store->changes_at_begin) {
+		sqlite_store_rollback(&store->base);
 		return -ESTALE;
 	}
 	/* the values taken leave the reserve in the commit that binds them */
@@ -75,7 +77,7 @@ int store_commit(struct store *store)
 	if (rc == 0)
 		rc = run(store, ST_COMMIT);
 	if (rc < 0) {
-		store_rollback(store);
+		sqlite_store_rollback(&store->base);
 		return rc;
 	}
 	store->commit_gen++;
@@ -90,30 +92,35 @@ int store_commit(struct store *store)
 	return rc;
 }
 
-void store_flush(struct store *store)
+void sqlite_store_flush(struct store *base)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	store_flush_request(&store->flush, store->commit_gen);
 }
 
-bool store_flushed(const struct store *store)
+bool sqlite_store_flushed(const struct store *base)
 {
+	const struct sqlite_store *store = sqlite_of_const(base);
 	return store_flush_done(&store->flush) >= store->commit_gen;
 }
 
-void store_durability(const struct store *store, struct store_durability *out)
+void sqlite_store_durability(const struct store *base, struct store_durability *out)
 {
+	const struct sqlite_store *store = sqlite_of_const(base);
 	*out = store->stats;
 	out->flushes = __atomic_load_n(&store->flush.flushes, __ATOMIC_RELAXED);
 	out->flush_failures = __atomic_load_n(&store->flush.failures, __ATOMIC_RELAXED);
 }
 
-void store_need_sync(struct store *store)
+void sqlite_store_need_sync(struct store *base)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	store->sync_this = true;
 }
 
 /* Runs sql with ?1 and ?2 bound (unused ones are ignored); for the rare statements of start. */
-static int run_sql(struct store *store, const char *sql, int64_t a, int64_t b, int64_t *result)
+static int run_sql(struct sqlite_store *store, const char *sql, int64_t a, int64_t b,
+		   int64_t *result)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
@@ -131,9 +138,10 @@ static int run_sql(struct store *store, const char *sql, int64_t a, int64_t b, i
 	return store_errno(rc);
 }
 
-int store_start(struct store *store, int64_t now, uint32_t lease_secs, uint32_t quarantine_secs,
-		struct store_start_report *report)
+int sqlite_store_start(struct store *base, int64_t now, uint32_t lease_secs,
+		       uint32_t quarantine_secs, struct store_start_report *report)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	int64_t clean = 0, n = 0;
 	int rc;
 
@@ -182,12 +190,12 @@ int store_start(struct store *store, int64_t now, uint32_t lease_secs, uint32_t 
 		rc = run_sql(store, "UPDATE store_state SET value = 0 WHERE name = 'clean'", 0, 0,
 			     NULL);
 	if (rc < 0) {
-		store_rollback(store);
+		sqlite_store_rollback(&store->base);
 		return rc;
 	}
 	rc = run(store, ST_COMMIT);
 	if (rc < 0) {
-		store_rollback(store);
+		sqlite_store_rollback(&store->base);
 		return rc;
 	}
 	store->commit_gen++;
@@ -196,8 +204,9 @@ int store_start(struct store *store, int64_t now, uint32_t lease_secs, uint32_t 
 	return store_flush_now(&store->flush, store->commit_gen);
 }
 
-int store_mark_clean(struct store *store)
+int sqlite_store_mark_clean(struct store *base)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	int rc = run(store, ST_BEGIN);
 
 	if (rc == 0)
@@ -206,7 +215,7 @@ int store_mark_clean(struct store *store)
 	if (rc == 0)
 		rc = run(store, ST_COMMIT);
 	if (rc < 0) {
-		store_rollback(store);
+		sqlite_store_rollback(&store->base);
 		return rc;
 	}
 	store->commit_gen++;
@@ -214,50 +223,58 @@ int store_mark_clean(struct store *store)
 	return store_flush_now(&store->flush, store->commit_gen);
 }
 
-void store_rollback(struct store *store)
+void sqlite_store_rollback(struct store *base)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	pools_forget(store);
 	if (!sqlite3_get_autocommit(store->db))
 		(void)run(store, ST_ROLLBACK);
 }
 
-void store_wal_status(const struct store *store, uint64_t *bytes, int64_t *held_ms)
+void sqlite_store_wal_status(const struct store *base, uint64_t *bytes, int64_t *held_ms)
 {
+	const struct sqlite_store *store = sqlite_of_const(base);
 	*bytes = store_wal_size(&store->wal);
 	*held_ms = store_wal_held_ms(&store->wal, ipr_clock_ms());
 }
 
-bool store_replaced(const struct store *store)
+bool sqlite_store_replaced(const struct store *base)
 {
+	const struct sqlite_store *store = sqlite_of_const(base);
 	return store->replaced;
 }
 
-uint64_t store_changes(const struct store *store)
+uint64_t sqlite_store_changes(const struct store *base)
 {
+	const struct sqlite_store *store = sqlite_of_const(base);
 	return (uint64_t)sqlite3_total_changes64(store->db);
 }
 
-bool store_in_transaction(const struct store *store)
+bool sqlite_store_in_transaction(const struct store *base)
 {
+	const struct sqlite_store *store = sqlite_of_const(base);
 	return !sqlite3_get_autocommit(store->db);
 }
 
-int store_savepoint(struct store *store)
+int sqlite_store_savepoint(struct store *base)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	return run(store, ST_SAVEPOINT);
 }
 
-int store_release(struct store *store)
+int sqlite_store_release(struct store *base)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	return run(store, ST_RELEASE);
 }
 
-void store_rollback_to(struct store *store)
+void sqlite_store_rollback_to(struct store *base)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	/* counts only: deleting at commit what was taken before the savepoint is still right,
 	 * and deleting a row given back after it only shortens the reserve */
 	for (size_t i = 0; i < STORE_POOLS_KEPT; i++)
 		store->pools[i].count = -1;
-	if (store_in_transaction(store) && run(store, ST_ROLLBACK_TO) == 0)
+	if (sqlite_store_in_transaction(&store->base) && run(store, ST_ROLLBACK_TO) == 0)
 		(void)run(store, ST_RELEASE);
 }

@@ -28,6 +28,25 @@ IPR_MUST_CHECK int store_open_reader(const char *path, struct store **out, char 
 				     size_t msg_size);
 
 /*
+ * The store a configuration names (gwctl.conf's `database`, `store` and `gateway-id`): SQLite at
+ * path when conninfo is NULL or "", else the site's PostgreSQL store shared by several gateways,
+ * this one named gateway ("": the host name). A gwctld built without libpq refuses the second
+ * with -ENOTSUP. store_open_reader_spec is store_open_reader's counterpart (on PostgreSQL a
+ * connection of its own, read-only).
+ */
+struct store_spec {
+	const char *path;
+	const char *conninfo;
+	const char *gateway;
+};
+IPR_MUST_CHECK int store_open_spec(const struct store_spec *spec, struct store **out, char *msg,
+				   size_t msg_size);
+IPR_MUST_CHECK int store_open_reader_spec(const struct store_spec *spec, struct store **out,
+					  char *msg, size_t msg_size);
+/* What the spec names, for messages: the path, or "postgresql (gateway NAME)". */
+void store_spec_text(const struct store_spec *spec, char *buf, size_t size);
+
+/*
  * Writes happen between begin and commit (BEGIN IMMEDIATE ... COMMIT, durable on return).
  * commit returns -ENOSPC, -EROFS, -EIO or -EBUSY when the store could not commit, and -ESTALE
  * for a transaction that wrote once the database file was found deleted or replaced under the

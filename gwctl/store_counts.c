@@ -5,8 +5,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-int store_encoded_taken(struct store *store, int family, uint64_t *count)
+int sqlite_store_encoded_taken(struct store *base, int family, uint64_t *count)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_ENCODED_TAKEN];
 	int rc;
 
@@ -20,29 +21,16 @@ int store_encoded_taken(struct store *store, int family, uint64_t *count)
 	return store_errno(rc);
 }
 
-int store_count(struct store *store, struct store_counts *counts)
+int sqlite_store_count(struct store *base, struct store_counts *counts)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_COUNT];
 	int rc;
 
 	memset(counts, 0, sizeof(*counts));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		int64_t n = sqlite3_column_int64(st, 1);
-		unsigned kind;
-
-		/* a count edited below zero by hand reads as 0, not as 2^64 - 1 */
-		if (!name || n < 0)
-			continue;
-		if (sscanf(name, "mappings.%u", &kind) == 1 && kind >= IPR_MAP_PUBLISHED &&
-		    kind <= IPR_MAP_STATIC_EXTERNAL)
-			counts->by_kind[kind] = (uint64_t)n;
-		else if (strncmp(name, "quarantine.", 11) == 0)
-			counts->quarantined += (uint64_t)n;
-		else if (strcmp(name, "hold.client") == 0)
-			counts->held_client = (uint64_t)n;
-		else if (strcmp(name, "hold.inbound") == 0)
-			counts->held_inbound = (uint64_t)n;
+		store_counts_add(counts, (const char *)sqlite3_column_text(st, 0),
+				 sqlite3_column_int64(st, 1));
 	}
 	sqlite3_reset(st);
 	counts->bad_rows = store->bad_rows;

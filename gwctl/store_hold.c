@@ -27,9 +27,10 @@ static int count_of(sqlite3_stmt *st, uint64_t *count)
 	return store_errno(rc);
 }
 
-int store_hold_put(struct store *store, const char *pool, const char *value, bool live,
-		   int64_t until)
+int sqlite_store_hold_put(struct store *base, const char *pool, const char *value, bool live,
+			  int64_t until)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_HOLD_PUT];
 
 	sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
@@ -39,8 +40,9 @@ int store_hold_put(struct store *store, const char *pool, const char *value, boo
 	return step_done(st);
 }
 
-int store_hold_set(struct store *store, const char *value, bool live, int64_t until)
+int sqlite_store_hold_set(struct store *base, const char *value, bool live, int64_t until)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_HOLD_SET];
 
 	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
@@ -49,8 +51,9 @@ int store_hold_set(struct store *store, const char *value, bool live, int64_t un
 	return step_done(st);
 }
 
-int store_hold_get(struct store *store, const char *value, bool *live, int64_t *until)
+int sqlite_store_hold_get(struct store *base, const char *value, bool *live, int64_t *until)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_HOLD_GET];
 	int rc, found = 0;
 
@@ -67,17 +70,19 @@ int store_hold_get(struct store *store, const char *value, bool *live, int64_t *
 	return rc < 0 ? rc : found;
 }
 
-int store_hold_delete(struct store *store, const char *value)
+int sqlite_store_hold_delete(struct store *base, const char *value)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_HOLD_DELETE];
 
 	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
 	return step_done(st);
 }
 
-int store_hold_due(struct store *store, const char *pool, int64_t by, struct store_hold *out,
-		   unsigned max)
+int sqlite_store_hold_due(struct store *base, const char *pool, int64_t by, struct store_hold *out,
+			  unsigned max)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_HOLD_DUE];
 	unsigned n = 0;
 	int rc = SQLITE_OK;
@@ -96,9 +101,10 @@ int store_hold_due(struct store *store, const char *pool, int64_t by, struct sto
 	return rc < 0 ? rc : (int)n;
 }
 
-int store_hold_admission(struct store *store, const char *pool, int64_t now,
-			 struct store_hold_admission *out)
+int sqlite_store_hold_admission(struct store *base, const char *pool, int64_t now,
+				struct store_hold_admission *out)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_HOLD_ADMISSION];
 	int rc;
 
@@ -115,8 +121,10 @@ int store_hold_admission(struct store *store, const char *pool, int64_t now,
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -EIO : store_errno(rc);
 }
 
-int store_hold_purge_pool(struct store *store, const char *pool, int64_t now, uint64_t *purged)
+int sqlite_store_hold_purge_pool(struct store *base, const char *pool, int64_t now,
+				 uint64_t *purged)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_HOLD_PURGE_POOL];
 	int rc;
 
@@ -127,24 +135,27 @@ int store_hold_purge_pool(struct store *store, const char *pool, int64_t now, ui
 	return rc;
 }
 
-int store_hold_purge(struct store *store, int64_t now)
+int sqlite_store_hold_purge(struct store *base, int64_t now)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_HOLD_PURGE];
 
 	sqlite3_bind_int64(st, 1, now);
 	return step_done(st);
 }
 
-int store_hold_count_pool(struct store *store, const char *pool, uint64_t *count)
+int sqlite_store_hold_count_pool(struct store *base, const char *pool, uint64_t *count)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_HOLD_COUNT_POOL];
 
 	sqlite3_bind_text(st, 1, pool, -1, SQLITE_STATIC);
 	return count_of(st, count);
 }
 
-int store_hold_count_inbound(struct store *store, uint64_t *count)
+int sqlite_store_hold_count_inbound(struct store *base, uint64_t *count)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_HOLD_COUNT_INBOUND];
 
 	sqlite3_bind_text(st, 1, "hold.inbound", -1, SQLITE_STATIC);

@@ -1,12 +1,13 @@
-/* What the store*.c files share: the SQLite connection, its statements, the reserve's counts. */
+/* What the SQLite engine's store*.c files share: its connection, statements, reserve counts. */
 #ifndef GWCTL_STORE_IMPL_H
 #define GWCTL_STORE_IMPL_H
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "store_ops.h"
 #include "store_flush.h"
 #include "store_wal.h"
 
@@ -67,7 +68,8 @@ enum stmt {
 	ST_COUNT_MAX,
 };
 
-struct store {
+struct sqlite_store {
+	struct store base; /* first: the handle store_ops.c dispatches on */
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT_MAX];
 	uint64_t bad_rows;
@@ -93,9 +95,86 @@ struct store {
 		int64_t taken_to;
 	} pools[STORE_POOLS_KEPT];
 };
+_Static_assert(offsetof(struct sqlite_store, base) == 0, "the handle comes first");
+
+/* The handle as the SQLite engine's own (it is the first member: the cast is exact). */
+static inline struct sqlite_store *sqlite_of(struct store *base)
+{
+	return (struct sqlite_store *)base;
+}
+
+static inline const struct sqlite_store *sqlite_of_const(const struct store *base)
+{
+	return (const struct sqlite_store *)base;
+}
+
+/* The engine's operations (store_sqlite.c's table), each the store_NAME of store.h it names. */
+extern const struct store_ops sqlite_store_ops;
+void sqlite_store_close(struct store *base);
+int sqlite_store_begin(struct store *base);
+int sqlite_store_commit(struct store *base);
+void sqlite_store_rollback(struct store *base);
+void sqlite_store_wal_status(const struct store *base, uint64_t *bytes, int64_t *held_ms);
+int sqlite_store_start(struct store *base, int64_t now, uint32_t lease_secs,
+		       uint32_t quarantine_secs, struct store_start_report *report);
+int sqlite_store_mark_clean(struct store *base);
+void sqlite_store_flush(struct store *base);
+bool sqlite_store_flushed(const struct store *base);
+void sqlite_store_durability(const struct store *base, struct store_durability *out);
+int sqlite_store_reserve_take(struct store *base, const char *pool, bool flushed_only, int64_t now,
+			      char *value, size_t size, bool *busy);
+int sqlite_store_reserve_add(struct store *base, const char *pool, const char *value, int64_t now);
+int sqlite_store_reserve_count(struct store *base, const char *pool, uint64_t *all,
+			       uint64_t *flushed);
+void sqlite_store_need_sync(struct store *base);
+bool sqlite_store_replaced(const struct store *base);
+bool sqlite_store_in_transaction(const struct store *base);
+uint64_t sqlite_store_changes(const struct store *base);
+int sqlite_store_find_remote(struct store *base, int family, const struct ipr_context *context,
+			     const struct ipr_ref *ref, struct ipr_mapping *out);
+int sqlite_store_find_encoded(struct store *base, int family, const uint8_t *encoded,
+			      struct ipr_mapping *out);
+int sqlite_store_find_ref(struct store *base, const struct ipr_ref *ref, struct ipr_mapping *out);
+int sqlite_store_find_local(struct store *base, int family, const uint8_t *address,
+			    struct ipr_mapping *out);
+int sqlite_store_insert(struct store *base, struct ipr_mapping *m);
+int sqlite_store_delete(struct store *base, const struct ipr_mapping *m, int64_t quarantine_until);
+int sqlite_store_set_expiry(struct store *base, const struct ipr_mapping *m, int64_t expires);
+int sqlite_store_encoded_quarantined(struct store *base, int family, const uint8_t *encoded,
+				     int64_t now);
+int sqlite_store_encoded_free(struct store *base, int family, const uint8_t *encoded, int64_t now);
+int sqlite_store_ref_quarantined(struct store *base, const struct ipr_ref *ref, int64_t now);
+int sqlite_store_mark_used(struct store *base, const struct ipr_mapping *m, int64_t now);
+int sqlite_store_inbound_count(struct store *base, const struct ipr_context *peer, uint64_t *count);
+int sqlite_store_inbound_idle(struct store *base, const struct ipr_context *peer,
+			      struct ipr_mapping *out);
+int sqlite_store_encoded_taken(struct store *base, int family, uint64_t *count);
+int sqlite_store_expired(struct store *base, int64_t now, struct ipr_mapping *out, size_t max);
+int sqlite_store_purge_quarantine(struct store *base, int64_t now);
+int sqlite_store_list(struct store *base, uint64_t *cursor, struct ipr_mapping *out, size_t max);
+int sqlite_store_list_from_files(struct store *base, uint64_t *cursor, struct ipr_mapping *out,
+				 size_t max);
+int sqlite_store_savepoint(struct store *base);
+int sqlite_store_release(struct store *base);
+void sqlite_store_rollback_to(struct store *base);
+int sqlite_store_count(struct store *base, struct store_counts *counts);
+int sqlite_store_hold_put(struct store *base, const char *pool, const char *value, bool live,
+			  int64_t until);
+int sqlite_store_hold_set(struct store *base, const char *value, bool live, int64_t until);
+int sqlite_store_hold_get(struct store *base, const char *value, bool *live, int64_t *until);
+int sqlite_store_hold_delete(struct store *base, const char *value);
+int sqlite_store_hold_due(struct store *base, const char *pool, int64_t by, struct store_hold *out,
+			  unsigned max);
+int sqlite_store_hold_admission(struct store *base, const char *pool, int64_t now,
+				struct store_hold_admission *out);
+int sqlite_store_hold_purge_pool(struct store *base, const char *pool, int64_t now,
+				 uint64_t *purged);
+int sqlite_store_hold_purge(struct store *base, int64_t now);
+int sqlite_store_hold_count_pool(struct store *base, const char *pool, uint64_t *count);
+int sqlite_store_hold_count_inbound(struct store *base, uint64_t *count);
 
 /* Every pool's count unknown and nothing taken: after opening, a rollback, SQL of its own. */
-static inline void pools_forget(struct store *store)
+static inline void pools_forget(struct sqlite_store *store)
 {
 	for (size_t i = 0; i < STORE_POOLS_KEPT; i++) {
 		store->pools[i].count = -1;
@@ -104,7 +183,7 @@ static inline void pools_forget(struct store *store)
 }
 
 /* Runs a statement that returns nothing of interest and resets it. */
-static inline int run(struct store *store, enum stmt s)
+static inline int run(struct sqlite_store *store, enum stmt s)
 {
 	int rc = sqlite3_step(store->stmt[s]);
 

@@ -9,58 +9,29 @@
 /* The cursor of store_list: the top bit says which table, the rest is the last row id. */
 #define CURSOR_REMOTE (1ULL << 63)
 
-void store_address_text(int family, const uint8_t *address, char *buf)
-{
-	char *p = buf;
-
-	if (family != AF_INET) {
-		inet_ntop(family, address, buf, INET6_ADDRSTRLEN);
-		return;
-	}
-	/* glibc's inet_ntop formats IPv4 with sprintf: 7 % of an allocation's instructions */
-	for (int i = 0; i < 4; i++) {
-		unsigned v = address[i];
-
-		if (v >= 100)
-			*p++ = (char)('0' + v / 100);
-		if (v >= 10)
-			*p++ = (char)('0' + v / 10 % 10);
-		*p++ = (char)('0' + v % 10);
-		*p++ = i < 3 ? '.' : '\0';
-	}
-}
-
 /* The current row (LOCAL_COLUMNS order, store_open.c) as a mapping, every value checked. */
-static int row_to_mapping(struct store *store, sqlite3_stmt *st, struct ipr_mapping *m)
+static int row_to_mapping(struct sqlite_store *store, sqlite3_stmt *st, struct ipr_mapping *m)
 {
-	const char *address = (const char *)sqlite3_column_text(st, 2);
-	const char *context = (const char *)sqlite3_column_text(st, 4);
-	const char *ref = (const char *)sqlite3_column_text(st, 5);
-	const char *name = (const char *)sqlite3_column_text(st, 6);
-	const char *source = (const char *)sqlite3_column_text(st, 8);
-	int family = sqlite3_column_int(st, 3);
+	struct store_row row = {
+		.id = sqlite3_column_int64(st, 0),
+		.kind = sqlite3_column_int(st, 1),
+		.address = (const char *)sqlite3_column_text(st, 2),
+		.family = sqlite3_column_int(st, 3),
+		.context = (const char *)sqlite3_column_text(st, 4),
+		.ref = (const char *)sqlite3_column_text(st, 5),
+		.name = (const char *)sqlite3_column_text(st, 6),
+		.expires = sqlite3_column_int64(st, 7),
+		.source = (const char *)sqlite3_column_text(st, 8),
+	};
+	int rc = store_row_to_mapping(&row, m);
 
-	memset(m, 0, sizeof(*m));
-	m->id = sqlite3_column_int64(st, 0);
-	m->kind = (enum ipr_mapping_kind)sqlite3_column_int(st, 1);
-	m->family = family == 4 ? AF_INET : AF_INET6;
-	m->expires = sqlite3_column_int64(st, 7);
-	if (!address || !context || !ref || (family != 4 && family != 6) ||
-	    inet_pton(m->family, address, m->address) != 1 ||
-	    ipr_context_parse(context, strlen(context), &m->context, NULL) < 0 ||
-	    ipr_ref_parse(ref, strlen(ref), &m->ref, NULL) < 0 ||
-	    (name && (strlen(name) > IPR_NAME_MAX ||
-		      ipr_name_parse(name, strlen(name), m->name, NULL) < 0))) {
+	if (rc < 0)
 		store->bad_rows++;
-		return -EBADMSG;
-	}
-	if (source)
-		snprintf(m->source, sizeof(m->source), "%s", source);
-	return 0;
+	return rc;
 }
 
 /* Steps a one-row query: 0 with *out, -ENOENT without a row. Resets the statement. */
-static int fetch_one(struct store *store, enum stmt s, struct ipr_mapping *out)
+static int fetch_one(struct sqlite_store *store, enum stmt s, struct ipr_mapping *out)
 {
 	sqlite3_stmt *st = store->stmt[s];
 	int rc = sqlite3_step(st);
@@ -73,7 +44,7 @@ static int fetch_one(struct store *store, enum stmt s, struct ipr_mapping *out)
 	return rc;
 }
 
-static int fetch_many(struct store *store, enum stmt s, struct ipr_mapping *out, size_t max,
+static int fetch_many(struct sqlite_store *store, enum stmt s, struct ipr_mapping *out, size_t max,
 		      int64_t *last_id)
 {
 	sqlite3_stmt *st = store->stmt[s];
@@ -94,9 +65,10 @@ static int fetch_many(struct store *store, enum stmt s, struct ipr_mapping *out,
 	return (int)n;
 }
 
-int store_find_remote(struct store *store, int family, const struct ipr_context *context,
-		      const struct ipr_ref *ref, struct ipr_mapping *out)
+int sqlite_store_find_remote(struct store *base, int family, const struct ipr_context *context,
+			     const struct ipr_ref *ref, struct ipr_mapping *out)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_REMOTE_BY_ADDR];
 	char context_text[IPR_ADDR_TEXT_MAX], ref_text[IPR_REF_TEXT_MAX];
 
@@ -108,9 +80,10 @@ int store_find_remote(struct store *store, int family, const struct ipr_context 
 	return fetch_one(store, ST_REMOTE_BY_ADDR, out);
 }
 
-int store_find_encoded(struct store *store, int family, const uint8_t *encoded,
-		       struct ipr_mapping *out)
+int sqlite_store_find_encoded(struct store *base, int family, const uint8_t *encoded,
+			      struct ipr_mapping *out)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	char text[INET6_ADDRSTRLEN];
 
 	address_text(family, encoded, text);
@@ -118,8 +91,9 @@ int store_find_encoded(struct store *store, int family, const uint8_t *encoded,
 	return fetch_one(store, ST_REMOTE_BY_ENCODED, out);
 }
 
-int store_find_ref(struct store *store, const struct ipr_ref *ref, struct ipr_mapping *out)
+int sqlite_store_find_ref(struct store *base, const struct ipr_ref *ref, struct ipr_mapping *out)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	char text[IPR_REF_TEXT_MAX];
 
 	ipr_ref_format(ref, text);
@@ -127,9 +101,10 @@ int store_find_ref(struct store *store, const struct ipr_ref *ref, struct ipr_ma
 	return fetch_one(store, ST_LOCAL_BY_REF, out);
 }
 
-int store_find_local(struct store *store, int family, const uint8_t *address,
-		     struct ipr_mapping *out)
+int sqlite_store_find_local(struct store *base, int family, const uint8_t *address,
+			    struct ipr_mapping *out)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	char text[INET6_ADDRSTRLEN];
 
 	address_text(family, address, text);
@@ -137,8 +112,9 @@ int store_find_local(struct store *store, int family, const uint8_t *address,
 	return fetch_one(store, ST_LOCAL_BY_ADDRESS, out);
 }
 
-int store_insert(struct store *store, struct ipr_mapping *m)
+int sqlite_store_insert(struct store *base, struct ipr_mapping *m)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	enum stmt s = ipr_mapping_is_local(m) ? ST_INSERT_LOCAL : ST_INSERT_REMOTE;
 	sqlite3_stmt *st = store->stmt[s];
 	char address[INET6_ADDRSTRLEN], context[IPR_ADDR_TEXT_MAX], ref[IPR_REF_TEXT_MAX];
@@ -164,22 +140,9 @@ int store_insert(struct store *store, struct ipr_mapping *m)
 	return rc;
 }
 
-/* The quarantine key of a mapping's allocated value: its encoded address or our reference. */
-static void quarantine_key(const struct ipr_mapping *m, char *buf, size_t size)
+int sqlite_store_delete(struct store *base, const struct ipr_mapping *m, int64_t quarantine_until)
 {
-	char text[IPR_ADDR_TEXT_MAX];
-
-	if (ipr_mapping_is_local(m)) {
-		ipr_ref_format(&m->ref, text);
-		snprintf(buf, size, "ref:%s", text);
-	} else {
-		address_text(m->family, m->address, text);
-		snprintf(buf, size, "encoded:%s", text);
-	}
-}
-
-int store_delete(struct store *store, const struct ipr_mapping *m, int64_t quarantine_until)
-{
+	struct sqlite_store *store = sqlite_of(base);
 	enum stmt s = ipr_mapping_is_local(m) ? ST_DELETE_LOCAL : ST_DELETE_REMOTE;
 	char key[IPR_ADDR_TEXT_MAX + 16];
 	int rc;
@@ -190,14 +153,15 @@ int store_delete(struct store *store, const struct ipr_mapping *m, int64_t quara
 		return rc;
 	if (sqlite3_changes(store->db) == 0)
 		return -ENOENT;
-	quarantine_key(m, key, sizeof(key));
+	store_quarantine_key(m, key, sizeof(key));
 	bind_text(store->stmt[ST_QUARANTINE_ADD], 1, key);
 	sqlite3_bind_int64(store->stmt[ST_QUARANTINE_ADD], 2, quarantine_until);
 	return run(store, ST_QUARANTINE_ADD);
 }
 
-int store_set_expiry(struct store *store, const struct ipr_mapping *m, int64_t expires)
+int sqlite_store_set_expiry(struct store *base, const struct ipr_mapping *m, int64_t expires)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	enum stmt s = ipr_mapping_is_local(m) ? ST_EXPIRY_LOCAL : ST_EXPIRY_REMOTE;
 
 	sqlite3_bind_int64(store->stmt[s], 1, m->id);
@@ -205,8 +169,9 @@ int store_set_expiry(struct store *store, const struct ipr_mapping *m, int64_t e
 	return run(store, s);
 }
 
-int store_mark_used(struct store *store, const struct ipr_mapping *m, int64_t now)
+int sqlite_store_mark_used(struct store *base, const struct ipr_mapping *m, int64_t now)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	if (ipr_mapping_is_local(m))
 		return 0;
 	sqlite3_bind_int64(store->stmt[ST_MARK_USED], 1, m->id);
@@ -214,8 +179,9 @@ int store_mark_used(struct store *store, const struct ipr_mapping *m, int64_t no
 	return run(store, ST_MARK_USED);
 }
 
-int store_inbound_count(struct store *store, const struct ipr_context *peer, uint64_t *count)
+int sqlite_store_inbound_count(struct store *base, const struct ipr_context *peer, uint64_t *count)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	enum stmt s = peer ? ST_INBOUND_COUNT_PEER : ST_INBOUND_COUNT;
 	sqlite3_stmt *st = store->stmt[s];
 	char text[IPR_ADDR_TEXT_MAX];
@@ -234,8 +200,10 @@ int store_inbound_count(struct store *store, const struct ipr_context *peer, uin
 	return store_errno(rc);
 }
 
-int store_inbound_idle(struct store *store, const struct ipr_context *peer, struct ipr_mapping *out)
+int sqlite_store_inbound_idle(struct store *base, const struct ipr_context *peer,
+			      struct ipr_mapping *out)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	enum stmt s = peer ? ST_INBOUND_IDLE_PEER : ST_INBOUND_IDLE;
 	char text[IPR_ADDR_TEXT_MAX];
 
@@ -246,8 +214,9 @@ int store_inbound_idle(struct store *store, const struct ipr_context *peer, stru
 	return fetch_one(store, s, out);
 }
 
-int store_expired(struct store *store, int64_t now, struct ipr_mapping *out, size_t max)
+int sqlite_store_expired(struct store *base, int64_t now, struct ipr_mapping *out, size_t max)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	int64_t last;
 	int local, remote;
 
@@ -263,7 +232,7 @@ int store_expired(struct store *store, int64_t now, struct ipr_mapping *out, siz
 }
 
 /* Pages through a local table, then a remote one, as one sequence (see CURSOR_REMOTE). */
-static int list_pair(struct store *store, enum stmt local_stmt, enum stmt remote_stmt,
+static int list_pair(struct sqlite_store *store, enum stmt local_stmt, enum stmt remote_stmt,
 		     uint64_t *cursor, struct ipr_mapping *out, size_t max)
 {
 	bool remote = *cursor & CURSOR_REMOTE;
@@ -293,13 +262,15 @@ static int list_pair(struct store *store, enum stmt local_stmt, enum stmt remote
 	return n + more;
 }
 
-int store_list(struct store *store, uint64_t *cursor, struct ipr_mapping *out, size_t max)
+int sqlite_store_list(struct store *base, uint64_t *cursor, struct ipr_mapping *out, size_t max)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	return list_pair(store, ST_LIST_LOCAL, ST_LIST_REMOTE, cursor, out, max);
 }
 
-int store_list_from_files(struct store *store, uint64_t *cursor, struct ipr_mapping *out,
-			  size_t max)
+int sqlite_store_list_from_files(struct store *base, uint64_t *cursor, struct ipr_mapping *out,
+				 size_t max)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	return list_pair(store, ST_FIXED_LOCAL, ST_FIXED_REMOTE, cursor, out, max);
 }

@@ -257,8 +257,21 @@ static int migrate(sqlite3 *db, const char *path, char *msg, size_t size)
 	return 0;
 }
 
+/* Stops the flusher, finalizes the statements and closes the connection; NULL: nothing. */
+static void close_engine(struct sqlite_store *store)
+{
+	if (!store)
+		return;
+	store_flush_stop(&store->flush);
+	for (int s = 0; s < ST_COUNT_MAX; s++)
+		sqlite3_finalize(store->stmt[s]);
+	sqlite3_close(store->db);
+	store_wal_deinit(&store->wal);
+	free(store);
+}
+
 /* Every statement, prepared once for the life of the connection. */
-static int prepare_all(struct store *store, const char *path, char *msg, size_t msg_size)
+static int prepare_all(struct sqlite_store *store, const char *path, char *msg, size_t msg_size)
 {
 	for (int s = 0; s < ST_COUNT_MAX; s++) {
 		if (sqlite3_prepare_v3(store->db, stmt_sql[s], -1, SQLITE_PREPARE_PERSISTENT,
@@ -271,9 +284,9 @@ static int prepare_all(struct store *store, const char *path, char *msg, size_t 
 	return 0;
 }
 
-int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
+int sqlite_store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 {
-	struct store *store = NULL;
+	struct sqlite_store *store = NULL;
 	struct stat st;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	char error[256] = "";
@@ -300,6 +313,7 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 		say(msg, msg_size, "out of memory");
 		return -ENOMEM;
 	}
+	store->base.ops = &sqlite_store_ops;
 	pools_forget(store);
 	/* no memory statistics: they take a global mutex on every malloc of SQLite's (refused,
 	 * harmlessly, once SQLite was initialized) */
@@ -349,23 +363,24 @@ int store_open(const char *path, struct store **out, char *msg, size_t msg_size)
 		say(msg, msg_size, "%s: cannot start the flusher thread", path);
 		goto out;
 	}
-	*out = store;
+	*out = &store->base;
 	store = NULL;
 	rc = 0;
 out:
-	store_close(store);
+	close_engine(store);
 	return rc;
 }
 
-int store_open_reader(const char *path, struct store **out, char *msg, size_t msg_size)
+int sqlite_store_open_reader(const char *path, struct store **out, char *msg, size_t msg_size)
 {
-	struct store *store = calloc(1, sizeof(*store));
+	struct sqlite_store *store = calloc(1, sizeof(*store));
 	int rc;
 
 	if (!store) {
 		say(msg, msg_size, "out of memory");
 		return -ENOMEM;
 	}
+	store->base.ops = &sqlite_store_ops;
 	/* the daemon has opened, checked and migrated the file: only the statements remain */
 	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -379,22 +394,15 @@ int store_open_reader(const char *path, struct store **out, char *msg, size_t ms
 	rc = prepare_all(store, path, msg, msg_size);
 	if (rc < 0)
 		goto out;
-	*out = store;
+	*out = &store->base;
 	store = NULL;
 	rc = 0;
 out:
-	store_close(store);
+	close_engine(store);
 	return rc;
 }
 
-void store_close(struct store *store)
+void sqlite_store_close(struct store *base)
 {
-	if (!store)
-		return;
-	store_flush_stop(&store->flush);
-	for (int s = 0; s < ST_COUNT_MAX; s++)
-		sqlite3_finalize(store->stmt[s]);
-	sqlite3_close(store->db);
-	store_wal_deinit(&store->wal);
-	free(store);
+	close_engine(sqlite_of(base));
 }

@@ -4,7 +4,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 
-static int quarantined(struct store *store, const char *key, int64_t now)
+static int quarantined(struct sqlite_store *store, const char *key, int64_t now)
 {
 	sqlite3_stmt *st = store->stmt[ST_QUARANTINE_HAS];
 	int rc;
@@ -18,8 +18,10 @@ static int quarantined(struct store *store, const char *key, int64_t now)
 	return store_errno(rc);
 }
 
-int store_encoded_quarantined(struct store *store, int family, const uint8_t *encoded, int64_t now)
+int sqlite_store_encoded_quarantined(struct store *base, int family, const uint8_t *encoded,
+				     int64_t now)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	char text[INET6_ADDRSTRLEN], key[INET6_ADDRSTRLEN + 16];
 
 	address_text(family, encoded, text);
@@ -27,8 +29,9 @@ int store_encoded_quarantined(struct store *store, int family, const uint8_t *en
 	return quarantined(store, key, now);
 }
 
-int store_encoded_free(struct store *store, int family, const uint8_t *encoded, int64_t now)
+int sqlite_store_encoded_free(struct store *base, int family, const uint8_t *encoded, int64_t now)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_ENCODED_BUSY];
 	char text[INET6_ADDRSTRLEN];
 	int rc, busy = 1;
@@ -44,8 +47,9 @@ int store_encoded_free(struct store *store, int family, const uint8_t *encoded, 
 	return rc < 0 ? rc : !busy;
 }
 
-int store_ref_quarantined(struct store *store, const struct ipr_ref *ref, int64_t now)
+int sqlite_store_ref_quarantined(struct store *base, const struct ipr_ref *ref, int64_t now)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	char text[IPR_REF_TEXT_MAX], key[IPR_REF_TEXT_MAX + 8];
 
 	ipr_ref_format(ref, text);
@@ -53,8 +57,9 @@ int store_ref_quarantined(struct store *store, const struct ipr_ref *ref, int64_
 	return quarantined(store, key, now);
 }
 
-int store_purge_quarantine(struct store *store, int64_t now)
+int sqlite_store_purge_quarantine(struct store *base, int64_t now)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_bind_int64(store->stmt[ST_QUARANTINE_PURGE], 1, now);
 	return run(store, ST_QUARANTINE_PURGE);
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* The pool's slot, or NULL when it has none (more pools than slots). */
-static struct reserve_pool *pool_slot(struct store *store, const char *pool, bool claim)
+static struct reserve_pool *pool_slot(struct sqlite_store *store, const char *pool, bool claim)
 {
 	size_t i;
 
@@ -22,7 +22,7 @@ static struct reserve_pool *pool_slot(struct store *store, const char *pool, boo
 	return &store->pools[i];
 }
 
-static int64_t *pool_count(struct store *store, const char *pool, bool claim)
+static int64_t *pool_count(struct sqlite_store *store, const char *pool, bool claim)
 {
 	struct reserve_pool *slot = pool_slot(store, pool, claim);
 
@@ -30,7 +30,7 @@ static int64_t *pool_count(struct store *store, const char *pool, bool claim)
 }
 
 /* After a take (-1) or an add (+1) that succeeded. */
-static void pool_moved(struct store *store, const char *pool, int64_t by)
+static void pool_moved(struct sqlite_store *store, const char *pool, int64_t by)
 {
 	int64_t *count = pool_count(store, pool, false);
 
@@ -38,9 +38,10 @@ static void pool_moved(struct store *store, const char *pool, int64_t by)
 		*count += by;
 }
 
-int store_reserve_take(struct store *store, const char *pool, bool flushed_only, int64_t now,
-		       char *value, size_t size, bool *busy)
+int sqlite_store_reserve_take(struct store *base, const char *pool, bool flushed_only, int64_t now,
+			      char *value, size_t size, bool *busy)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_RESERVE_TAKE];
 	struct reserve_pool *slot = pool_slot(store, pool, true);
 	const char *text;
@@ -74,12 +75,13 @@ int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
 	if (rc == 0)
 		pool_moved(store, pool, -1);
 	if (rc == 0 && !flushed_only)
-		store_need_sync(store);
+		sqlite_store_need_sync(&store->base);
 	return rc;
 }
 
-int store_reserve_add(struct store *store, const char *pool, const char *value, int64_t now)
+int sqlite_store_reserve_add(struct store *base, const char *pool, const char *value, int64_t now)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[ST_RESERVE_ADD];
 	int rc;
 
@@ -96,8 +98,10 @@ int store_reserve_add(struct store *store, const char *pool, const char *value, 
 	return 1;
 }
 
-int store_reserve_count(struct store *store, const char *pool, uint64_t *all, uint64_t *flushed)
+int sqlite_store_reserve_count(struct store *base, const char *pool, uint64_t *all,
+			       uint64_t *flushed)
 {
+	struct sqlite_store *store = sqlite_of(base);
 	sqlite3_stmt *st = store->stmt[flushed ? ST_RESERVE_COUNT : ST_RESERVE_COUNT_ALL];
 	struct reserve_pool *slot = pool_slot(store, pool, true);
 	int64_t *kept = flushed || !slot ? NULL : &slot->count;

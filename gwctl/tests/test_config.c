@@ -202,6 +202,45 @@ static void test_long_database_path(void **state)
 	expect_bad(bad, COUNT(bad));
 }
 
+/* The store's engine: SQLite at `database` by default, or the site's PostgreSQL store. */
+static void test_store_engine(void **state)
+{
+	static char line[CONFIG_CONNINFO_MAX + 64];
+	struct gwctl_config cfg;
+	size_t prefix = strlen("store = postgresql:");
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_string_equal(cfg.store_conninfo, "");
+	assert_string_equal(cfg.gateway_id, "");
+	cfg = parse_good("store = postgresql:host=/run/postgresql dbname=ipref  # blanks stay");
+	assert_string_equal(cfg.store_conninfo, "host=/run/postgresql dbname=ipref");
+	cfg = parse_good("store = postgresql:postgresql://gw@db.example/ipref?sslmode=require");
+	assert_string_equal(cfg.store_conninfo, "postgresql://gw@db.example/ipref?sslmode=require");
+	cfg = parse_good("store = sqlite");
+	assert_string_equal(cfg.store_conninfo, "");
+	cfg = parse_good("gateway-id = gw-a");
+	assert_string_equal(cfg.gateway_id, "gw-a");
+	memset(line, 'a', sizeof(line));
+	memcpy(line, "store = postgresql:", prefix);
+	line[prefix + CONFIG_CONNINFO_MAX - 1] = '\0';
+	cfg = parse_good(line);
+	assert_int_equal(strlen(cfg.store_conninfo), CONFIG_CONNINFO_MAX - 1);
+	line[prefix + CONFIG_CONNINFO_MAX - 1] = 'a';
+	line[prefix + CONFIG_CONNINFO_MAX] = '\0';
+	const struct bad_case bad[] = {
+		{ "store = mysql:host=x", -EINVAL, 9, "expected sqlite or postgresql:CONNINFO" },
+		{ "store = SQLite", -EINVAL, 9, "expected sqlite or postgresql:CONNINFO" },
+		{ "store = postgresql:", -EINVAL, 20, "the conninfo after postgresql: is empty" },
+		{ "store = postgresql: # a comment", -EINVAL, 20,
+		  "the conninfo after postgresql: is empty" },
+		{ line, -ERANGE, 20, "conninfo longer than 1023 bytes" },
+		{ "gateway-id = a-name-longer-than-thirty-two-chars", -ERANGE, 46,
+		  "name longer than 32 characters" },
+	};
+	expect_bad(bad, COUNT(bad));
+}
+
 static void test_names(void **state)
 {
 	static const char *const good[] = {
@@ -1024,6 +1063,7 @@ int main(void)
 		cmocka_unit_test(test_whitespace_and_comments),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_long_database_path),
+		cmocka_unit_test(test_store_engine),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_gateways),
 		cmocka_unit_test(test_encoded_prefixes),

@@ -14,6 +14,7 @@
 
 #include "ctl_client.h"
 #include "service.h"
+#include "store_engine.h"
 
 /* Overrides the weak definition in service.c: leases run on this clock. */
 static int64_t fake_now = 1000000;
@@ -40,7 +41,8 @@ static int setup_with(void **state, const char *range4, unsigned len4)
 	strcpy(fx->dir, "/tmp/ipref-handlers-XXXXXX");
 	assert_non_null(mkdtemp(fx->dir));
 	snprintf(path, sizeof(path), "%s/gw.db", fx->dir);
-	assert_int_equal(store_open(path, &fx->store, msg, sizeof(msg)), 0);
+	test_store_reset();
+	assert_int_equal(test_store_open(path, &fx->store, msg, sizeof(msg)), 0);
 	config_defaults(&cfg);
 	cfg.encoded_ipv6.enabled = false;
 	assert_int_equal(inet_pton(AF_INET, range4, cfg.encoded_ipv4.addr), 1);

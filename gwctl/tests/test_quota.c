@@ -12,12 +12,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <sqlite3.h>
-
 #include "ctl_client.h"
 #include "service.h"
 /* the SQLite engine's tables, read on its connection to check the counts the triggers keep */
-#include "store_impl.h"
+#include "store_engine.h"
 
 /* Overrides the weak definition in service.c: leases run on this clock. */
 static int64_t fake_now = 1000000;
@@ -40,7 +38,7 @@ static void start(struct fixture *fx)
 {
 	char msg[512];
 
-	assert_int_equal(store_open(fx->path, &fx->store, msg, sizeof(msg)), 0);
+	assert_int_equal(test_store_open(fx->path, &fx->store, msg, sizeof(msg)), 0);
 	assert_int_equal(service_init(&fx->svc, &fx->cfg, fx->store), 0);
 }
 
@@ -57,6 +55,7 @@ static int setup(void **state)
 	struct gwctl_config *cfg = &fx->cfg;
 
 	fake_now = 1000000;
+	test_store_reset();
 	strcpy(fx->dir, "/tmp/ipref-quota-XXXXXX");
 	assert_non_null(mkdtemp(fx->dir));
 	snprintf(fx->path, sizeof(fx->path), "%s/gw.db", fx->dir);
@@ -199,29 +198,26 @@ static bool quarantined(struct fixture *fx, const uint8_t encoded[16])
  */
 static int64_t hold_counts_off(struct fixture *fx)
 {
-	sqlite3_stmt *st;
-	int64_t off = -1;
+	char off[1][64];
 
+	/* SQL both engines read alike; PostgreSQL keeps a count's row per gateway: summed */
 	assert_int_equal(
-		sqlite3_prepare_v2(
-			fx->store->db,
+		test_store_sql(
+			fx->store,
 			"SELECT (SELECT count(*) FROM (SELECT pool, count(*) AS n FROM quota_hold"
 			" GROUP BY pool) q LEFT JOIN hold_counts h USING (pool)"
-			" WHERE h.value IS NOT q.n)"
+			" WHERE h.value IS DISTINCT FROM q.n)"
 			" + (SELECT count(*) FROM hold_counts h WHERE NOT EXISTS"
 			" (SELECT 1 FROM quota_hold q WHERE q.pool = h.pool))"
-			" + (SELECT count(*) FROM counts c LEFT JOIN (SELECT 'hold.' || CASE WHEN"
-			" pool GLOB 'client:*' THEN 'client' ELSE 'inbound' END AS name, count(*) "
-			"AS n"
-			" FROM quota_hold GROUP BY 1) q USING (name)"
+			" + (SELECT count(*) FROM (SELECT name, sum(value) AS value FROM counts"
+			" GROUP BY name) c LEFT JOIN (SELECT 'hold.' || CASE WHEN"
+			" pool LIKE 'client:%' THEN 'client' ELSE 'inbound' END AS name,"
+			" count(*) AS n FROM quota_hold GROUP BY 1) q USING (name)"
 			" WHERE c.name IN ('hold.client', 'hold.inbound')"
-			" AND c.value IS NOT coalesce(q.n, 0))",
-			-1, &st, NULL),
-		SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		off = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return off;
+			" AND c.value IS DISTINCT FROM coalesce(q.n, 0))",
+			NULL, off, 1),
+		1);
+	return strtoll(off[0], NULL, 10);
 }
 
 /* A client's new name is on probation: short lease and TTL, the full lease once used. */

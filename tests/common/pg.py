@@ -104,8 +104,13 @@ class Cluster:
                         "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"],
                        user=user.pw_uid, group=user.pw_gid, cwd=self.dir, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
-        with open(self.log, "w") as log:
-            os.chown(self.log, user.pw_uid, user.pw_gid)
+        open(self.log, "w").close()
+        os.chown(self.log, user.pw_uid, user.pw_gid)
+        self._launch()
+
+    def _launch(self):
+        user = pwd.getpwnam(USER)
+        with open(self.log, "a") as log:
             self.proc = subprocess.Popen(
                 [os.path.join(self.bindir, "postgres"), "-D", self.data, "-k", self.socket_dir,
                  "-c", "listen_addresses=", "-c", "fsync=off", "-c", "full_page_writes=off",
@@ -129,6 +134,13 @@ class Cluster:
                 return f.read()[-4000:]
         except OSError:
             return ""
+
+    def restart(self):
+        """Stops the server (fast shutdown, by its PID) and starts it again on the same data:
+        a new pg_postmaster_start_time(), every connection cut."""
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(30)
+        self._launch()
 
     def stop(self):
         """Fast shutdown (SIGINT) of the server this cluster started, by its PID; then the

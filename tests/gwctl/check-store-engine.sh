@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The store's interface names no engine (docs/store.md, "The store interface on two engines"):
 # no file of gwctld but the SQLite engine's own (store*.c and their private headers) includes or
-# calls SQLite, store.h and store_hold.h included, so that a second engine implements those two
-# headers and nothing else. usage: check-store-engine.sh GWCTL_DIR
+# calls SQLite, store.h, store_hold.h and store_ops.h included, so that a second engine implements
+# those headers and nothing else. usage: check-store-engine.sh GWCTL_DIR
 set -euo pipefail
 cd "$1"
 bad=()
 for f in *.c *.h; do
 	case $f in
-	store_hold.h) ;;
+	store_hold.h | store_ops.h) ;;
 	store*.c | store_*.h) continue ;;
 	esac
 	grep -qE 'sqlite3|SQLITE_' "$f" && bad+=("$f")

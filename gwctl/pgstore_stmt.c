@@ -1,0 +1,299 @@
+/* The PostgreSQL engine's statements: their SQL, preparing them, running them, their errors. */
+#include "pgstore_impl.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bucket.h"
+#include "log.h"
+
+#define LOCAL_COLUMNS  "id, kind, address, family, context, ref, name, expires, source"
+#define REMOTE_COLUMNS "id, kind, encoded, family, context, ref, name, expires, source"
+#define NOW_SECONDS    "extract(epoch FROM now())::bigint"
+/* SCHEMA_APPLICATION_ID, 0x49505246 ("IPRF"), as the first key of the reserve's locks */
+#define PG_APPLICATION_ID "1230000710"
+/* how long the change log keeps a row: a gateway away longer reloads every mapping */
+#define PG_LOG_KEEP_SECS "3600"
+
+/* Whether a value ("encoded:ADDRESS" or "ref:DECIMAL") is mapped or rests at `now`. */
+#define VALUE_BUSY(value, now)                                                             \
+	"(CASE WHEN " value " LIKE 'encoded:%'"                                            \
+	" THEN EXISTS (SELECT 1 FROM remote_mapping WHERE encoded = substr(" value ", 9))" \
+	" ELSE EXISTS (SELECT 1 FROM local_mapping WHERE ref = substr(" value ", 5)) END"  \
+	" OR EXISTS (SELECT 1 FROM quarantine q WHERE q.value = " value " AND q.until > " now "))"
+
+/*
+ * Those of the SQLite engine (store_open.c), in PostgreSQL's words. Inserts that a unique
+ * value may refuse say ON CONFLICT DO NOTHING and report no row (-EEXIST): a unique violation
+ * would abort the whole transaction, where SQLite fails the statement alone. Counts are summed
+ * over the gateways' rows (docs/store.md, "Several gateways").
+ */
+static const char *const pg_stmt_sql[PST_COUNT_MAX] = {
+	[PST_REMOTE_BY_ADDR] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping"
+			       " WHERE family = $1 AND context = $2 AND ref = $3",
+	[PST_REMOTE_BY_ENCODED] =
+		"SELECT " REMOTE_COLUMNS " FROM remote_mapping WHERE encoded = $1",
+	[PST_LOCAL_BY_REF] = "SELECT " LOCAL_COLUMNS " FROM local_mapping WHERE ref = $1",
+	[PST_LOCAL_BY_ADDRESS] = "SELECT " LOCAL_COLUMNS " FROM local_mapping WHERE address = $1"
+				 " ORDER BY kind, id LIMIT 1",
+	[PST_INSERT_LOCAL] =
+		"INSERT INTO local_mapping"
+		" (kind, address, family, context, ref, name, expires, source, created)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, " NOW_SECONDS ")"
+		" ON CONFLICT DO NOTHING RETURNING id",
+	[PST_INSERT_REMOTE] =
+		"INSERT INTO remote_mapping"
+		" (kind, encoded, family, context, ref, name, expires, source, created)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, " NOW_SECONDS ")"
+		" ON CONFLICT DO NOTHING RETURNING id",
+	[PST_DELETE_LOCAL] = "DELETE FROM local_mapping WHERE id = $1",
+	[PST_DELETE_REMOTE] = "DELETE FROM remote_mapping WHERE id = $1",
+	[PST_EXPIRY_LOCAL] = "UPDATE local_mapping SET expires = $2 WHERE id = $1 AND kind = 2",
+	[PST_EXPIRY_REMOTE] = "UPDATE remote_mapping SET expires = $2 WHERE id = $1 AND kind = 3",
+	[PST_QUARANTINE_ADD] = "INSERT INTO quarantine (value, until) VALUES ($1, $2)"
+			       " ON CONFLICT (value) DO UPDATE SET until = excluded.until",
+	[PST_QUARANTINE_HAS] = "SELECT 1 FROM quarantine WHERE value = $1 AND until > $2",
+	[PST_QUARANTINE_PURGE] = "DELETE FROM quarantine WHERE until <= $1",
+	/* the change log past an hour, by the sweep, a bounded bite at a time (docs/store.md) */
+	[PST_LOG_TRIM] =
+		"DELETE FROM change_log WHERE seq IN (SELECT seq FROM change_log"
+		" WHERE at < " NOW_SECONDS " - " PG_LOG_KEEP_SECS " ORDER BY seq LIMIT 10000)",
+	[PST_ENCODED_TAKEN] =
+		"SELECT coalesce(sum(value), 0) FROM counts"
+		" WHERE name IN ('encoded.' || $1::text, 'quarantine.encoded.' || $1::text)",
+	[PST_ENCODED_BUSY] =
+		"SELECT EXISTS (SELECT 1 FROM remote_mapping WHERE encoded = $1)"
+		" OR EXISTS (SELECT 1 FROM quarantine WHERE value = 'encoded:' || $1::text"
+		" AND until > $2)",
+	[PST_EXPIRED_LOCAL] = "SELECT " LOCAL_COLUMNS " FROM local_mapping"
+			      " WHERE expires IS NOT NULL AND expires <= $1 LIMIT $2",
+	[PST_EXPIRED_REMOTE] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping"
+			       " WHERE expires IS NOT NULL AND expires <= $1 LIMIT $2",
+	[PST_LIST_LOCAL] = "SELECT " LOCAL_COLUMNS " FROM local_mapping WHERE id > $1"
+			   " ORDER BY id LIMIT $2",
+	[PST_LIST_REMOTE] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping WHERE id > $1"
+			    " ORDER BY id LIMIT $2",
+	[PST_FIXED_LOCAL] = "SELECT " LOCAL_COLUMNS " FROM local_mapping WHERE kind = 1"
+			    " AND source LIKE '/%' AND id > $1 ORDER BY id LIMIT $2",
+	[PST_FIXED_REMOTE] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping WHERE kind = 4"
+			     " AND source LIKE '/%' AND id > $1 ORDER BY id LIMIT $2",
+	[PST_COUNT] = "SELECT name, sum(value) FROM counts GROUP BY name",
+	[PST_MARK_USED] = "UPDATE remote_mapping SET last_used = $2 WHERE id = $1"
+			  " AND (last_used IS NULL OR last_used < $2 - 60)",
+	[PST_INBOUND_COUNT] = "SELECT count(*) FROM remote_mapping"
+			      " WHERE kind = 3 AND source = 'dataplane'",
+	[PST_INBOUND_COUNT_PEER] = "SELECT count(*) FROM remote_mapping"
+				   " WHERE kind = 3 AND source = 'dataplane' AND context = $1",
+	[PST_INBOUND_IDLE] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping"
+			     " WHERE kind = 3 AND source = 'dataplane' AND last_used IS NULL"
+			     " ORDER BY created, id LIMIT 1",
+	[PST_INBOUND_IDLE_PEER] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping"
+				  " WHERE kind = 3 AND source = 'dataplane' AND last_used IS NULL"
+				  " AND context = $1 ORDER BY created, id LIMIT 1",
+	/* this gateway's oldest row of the pool, taken in one statement: no other gateway takes
+	 * from it, so nothing waits */
+	[PST_RESERVE_TAKE] = "WITH t AS (DELETE FROM reserve WHERE id = (SELECT id FROM reserve"
+			     " WHERE gateway = $4 AND pool = $1 AND seq <= $2 ORDER BY id LIMIT 1)"
+			     " RETURNING value)"
+			     " SELECT value, " VALUE_BUSY("t.value", "$3") " FROM t",
+	/*
+	 * value is UNIQUE across gateways: a value another gateway reserved is not added. One
+	 * that another gateway's open refill is adding is skipped, not waited for: two refills
+	 * adding the same random values in crossed order would deadlock. The lock (two keys: the
+	 * application id and the value's hash, apart from the migrations' one-key lock) is held
+	 * to the commit: one shared lock-table entry per value added (docs/store.md).
+	 */
+	[PST_RESERVE_ADD] =
+		"INSERT INTO reserve (gateway, value, pool, seq)"
+		" SELECT $5::text, $1::text, $2::text, $3::bigint"
+		" WHERE pg_try_advisory_xact_lock(" PG_APPLICATION_ID ", hashtext($1::text))"
+		" AND NOT " VALUE_BUSY("$1::text", "$4::bigint") " ON CONFLICT (value) DO NOTHING",
+	[PST_RESERVE_COUNT] = "SELECT count(*), count(*) FILTER (WHERE seq <= $2) FROM reserve"
+			      " WHERE gateway = $3 AND pool = $1",
+	[PST_HOLD_PUT] = "INSERT INTO quota_hold (value, pool, live, until) VALUES ($1, $2, $3, $4)"
+			 " ON CONFLICT (value) DO UPDATE SET pool = excluded.pool,"
+			 " live = excluded.live, until = excluded.until",
+	[PST_HOLD_DUE] = "SELECT value, until FROM quota_hold WHERE pool = $1 AND live = 1"
+			 " AND until <= $2 ORDER BY until LIMIT $3",
+	[PST_HOLD_PURGE_POOL] =
+		"DELETE FROM quota_hold WHERE pool = $1 AND live = 0 AND until <= $2",
+	[PST_HOLD_COUNT_POOL] = "SELECT coalesce(max(value), 0) FROM hold_counts WHERE pool = $1",
+	[PST_HOLD_COUNT_INBOUND] = "SELECT coalesce(sum(value), 0) FROM counts WHERE name = $1",
+	[PST_HOLD_GET] = "SELECT live, until FROM quota_hold WHERE value = $1",
+	[PST_HOLD_SET] = "UPDATE quota_hold SET live = $2, until = $3 WHERE value = $1",
+	[PST_HOLD_DELETE] = "DELETE FROM quota_hold WHERE value = $1",
+	[PST_HOLD_PURGE] = "DELETE FROM quota_hold WHERE live = 0 AND until <= $1",
+	[PST_HOLD_ADMISSION] =
+		"SELECT EXISTS (SELECT 1 FROM quota_hold WHERE pool = $1 AND live = 0"
+		" AND until <= $2),"
+		" (SELECT coalesce(max(value), 0) FROM hold_counts WHERE pool = $1),"
+		" (SELECT coalesce(sum(value), 0) FROM counts WHERE name = 'hold.client')",
+	/* this gateway's clean-stop mark; none yet: a gateway's first start */
+	[PST_STATE_CLEAN] = "SELECT value FROM store_state WHERE gateway = $1 AND name = 'clean'",
+	[PST_STATE_SET_CLEAN] = "INSERT INTO store_state (gateway, name, value)"
+				" VALUES ($1, 'clean', $2) ON CONFLICT (gateway, name)"
+				" DO UPDATE SET value = excluded.value",
+	/* an unclean stop: this gateway's reserved values rest, the others' blocks stay */
+	[PST_START_QUARANTINE] =
+		"INSERT INTO quarantine (value, until)"
+		" SELECT value, $2::bigint FROM reserve WHERE gateway = $1"
+		" ON CONFLICT (value)"
+		" DO UPDATE SET until = greatest(quarantine.until, excluded.until)",
+	[PST_START_UNRESERVE] = "DELETE FROM reserve WHERE gateway = $1",
+	[PST_START_EXTEND_LOCAL] = "UPDATE local_mapping SET expires = $1"
+				   " WHERE expires IS NOT NULL AND expires < $1",
+	[PST_START_EXTEND_REMOTE] = "UPDATE remote_mapping SET expires = $1"
+				    " WHERE expires IS NOT NULL AND expires < $1",
+	[PST_START_RENUMBER] = "UPDATE reserve SET seq = 0 WHERE gateway = $1 AND seq <> 0",
+};
+
+/* The name each statement is prepared under on the connection. */
+static void stmt_name(enum pst s, char buf[16])
+{
+	snprintf(buf, 16, "ipref_%d", (int)s);
+}
+
+int pg_errno(const PGresult *res)
+{
+	const char *state;
+
+	if (!res)
+		return -EIO; /* not sent: the connection is gone, or no memory for the result */
+	switch (PQresultStatus(res)) {
+	case PGRES_COMMAND_OK:
+	case PGRES_TUPLES_OK:
+		return 0;
+	default:
+		break;
+	}
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (!state)
+		return -EIO; /* the connection broke: libpq made the error itself */
+	if (strncmp(state, "23", 2) == 0)
+		return -EEXIST; /* a constraint refused the row, as the other engine says */
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+	    strcmp(state, "55P03") == 0)
+		return -EBUSY; /* serialization failure, deadlock, lock not available */
+	if (strcmp(state, "53100") == 0)
+		return -ENOSPC;
+	if (strcmp(state, "53200") == 0)
+		return -ENOMEM;
+	if (strcmp(state, "25006") == 0)
+		return -EROFS; /* a read-only transaction (a standby, or
+				  default_transaction_read_only) */
+	return -EIO;
+}
+
+const char *pg_int(char buf[PG_INT_TEXT], int64_t v)
+{
+	snprintf(buf, PG_INT_TEXT, "%" PRId64, v);
+	return buf;
+}
+
+int64_t pg_int_at(const PGresult *res, int r, int c)
+{
+	if (PQgetisnull(res, r, c))
+		return 0;
+	/* sums are numeric: "12" all the same; booleans read as 't' / 'f' */
+	const char *v = PQgetvalue(res, r, c);
+
+	if (v[0] == 't')
+		return 1;
+	return strtoll(v, NULL, 10);
+}
+
+int pg_prepare_all(struct pg_store *store, char *msg, size_t msg_size)
+{
+	char name[16];
+
+	for (int s = 0; s < PST_COUNT_MAX; s++) {
+		PGresult *res;
+		int rc;
+
+		stmt_name((enum pst)s, name);
+		res = PQprepare(store->conn, name, pg_stmt_sql[s], 0, NULL);
+		rc = pg_errno(res);
+		if (rc < 0)
+			snprintf(msg, msg_size, "the PostgreSQL store: unexpected schema: %s",
+				 PQerrorMessage(store->conn));
+		PQclear(res);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * A connection that was lost is made again, outside a transaction only (one that was open is
+ * gone with it: its commit failed) and not more often than the back-off allows, so that a
+ * database away costs each batch one quick -EIO, not a wait.
+ */
+int pg_ready(struct pg_store *store)
+{
+	int64_t now = ipr_clock_ms();
+	char msg[256];
+
+	if (PQstatus(store->conn) == CONNECTION_OK)
+		return 0;
+	if (store->txn_open || now < store->retry_ms)
+		return -EIO;
+	PQreset(store->conn);
+	if (PQstatus(store->conn) == CONNECTION_OK && pg_session(store, msg, sizeof(msg)) == 0 &&
+	    pg_prepare_all(store, msg, sizeof(msg)) == 0) {
+		store->backoff_ms = PG_BACKOFF_MIN_MS;
+		log_info("the PostgreSQL store: connected again");
+		return 0;
+	}
+	store->retry_ms = now + store->backoff_ms;
+	store->backoff_ms = store->backoff_ms * 2 > PG_BACKOFF_MAX_MS ? PG_BACKOFF_MAX_MS
+								      : store->backoff_ms * 2;
+	return -EIO;
+}
+
+/* Rows an INSERT, UPDATE or DELETE changed, as store_changes counts them. */
+static void count_changes(struct pg_store *store, const PGresult *res)
+{
+	const char *status = PQcmdStatus((PGresult *)res);
+
+	if (strncmp(status, "INSERT", 6) == 0 || strncmp(status, "UPDATE", 6) == 0 ||
+	    strncmp(status, "DELETE", 6) == 0)
+		store->changes += strtoull(PQcmdTuples((PGresult *)res), NULL, 10);
+}
+
+int pg_exec(struct pg_store *store, enum pst s, int n, const char *const *params, PGresult **out)
+{
+	char name[16];
+	PGresult *res;
+	int rc = pg_ready(store);
+
+	if (out)
+		*out = NULL;
+	if (rc < 0)
+		return rc;
+	stmt_name(s, name);
+	res = PQexecPrepared(store->conn, name, n, params, NULL, NULL, 0);
+	rc = pg_errno(res);
+	if (rc == 0)
+		count_changes(store, res);
+	if (rc == 0 && out)
+		*out = res;
+	else
+		PQclear(res);
+	return rc;
+}
+
+int pg_simple(struct pg_store *store, const char *sql)
+{
+	int rc = pg_ready(store);
+	PGresult *res;
+
+	if (rc < 0)
+		return rc;
+	res = PQexec(store->conn, sql);
+	rc = pg_errno(res);
+	PQclear(res);
+	return rc;
+}

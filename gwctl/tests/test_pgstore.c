@@ -1,0 +1,472 @@
+/* Tests of the PostgreSQL engine of the store: what SQLite cannot show, several gateways. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "pgstore_impl.h"
+#include "store_engine.h"
+#include "store_hold.h"
+
+/*
+ * tests/store-pg/test_engine.py passes a fresh database's conninfo in IPREF_TEST_PG; each
+ * test empties it first (test_store_reset).
+ */
+static const char *conninfo;
+
+static struct store *open_gw(const char *gateway)
+{
+	struct store *s = NULL;
+	char msg[512] = "";
+	int rc = pg_store_open(conninfo, gateway, &s, msg, sizeof(msg));
+
+	if (rc != 0)
+		fail_msg("pg_store_open: %d %s", rc, msg);
+	return s;
+}
+
+static struct ipr_mapping remote(const char *encoded, unsigned ref)
+{
+	struct ipr_mapping m = { .kind = IPR_MAP_DYNAMIC_REMOTE, .family = AF_INET };
+	char text[16];
+
+	assert_int_equal(inet_pton(AF_INET, encoded, m.address), 1);
+	assert_int_equal(ipr_context_parse("198.51.100.9", 12, &m.context, NULL), 0);
+	snprintf(text, sizeof(text), "%u", ref);
+	assert_int_equal(ipr_ref_parse(text, strlen(text), &m.ref, NULL), 0);
+	m.expires = 5000;
+	snprintf(m.source, sizeof(m.source), "test");
+	return m;
+}
+
+static int setup(void **state)
+{
+	test_store_reset();
+	return 0;
+}
+
+/* Bad settings fail at once with a sentence, never a wait: no server, an unparsable conninfo. */
+static void test_open_refusals(void **state)
+{
+	struct store *s = NULL;
+	char msg[512] = "";
+
+	assert_int_equal(pg_store_open("host=/nonexistent/ipref dbname=x connect_timeout=2", "gw",
+				       &s, msg, sizeof(msg)),
+			 -EIO);
+	assert_non_null(strstr(msg, "cannot connect"));
+	assert_int_equal(pg_store_open("host='unclosed", "gw", &s, msg, sizeof(msg)), -EINVAL);
+	assert_null(s);
+}
+
+/*
+ * A unique value taken fails the statement alone (-EEXIST, as SQLite's constraint failure):
+ * the transaction goes on and commits what else it did.
+ */
+static void test_unique_violation_keeps_transaction(void **state)
+{
+	struct store *s = open_gw("gw-a");
+	struct ipr_mapping a = remote("10.1.0.1", 100), b = remote("10.1.0.1", 101);
+	struct ipr_mapping c = remote("10.1.0.2", 102), found;
+
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_insert(s, &a), 0);
+	assert_int_equal(store_insert(s, &b), -EEXIST);
+	assert_true(store_in_transaction(s));
+	assert_int_equal(store_insert(s, &c), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_find_encoded(s, AF_INET, c.address, &found), 0);
+	assert_int_equal(found.id, c.id);
+	store_close(s);
+}
+
+/* An error that aborts the transaction ends it: in_transaction says so, commit fails. */
+static void test_aborted_transaction_fails_commit(void **state)
+{
+	struct store *s = open_gw("gw-a");
+	struct ipr_mapping a = remote("10.1.0.1", 100);
+
+	assert_int_equal(store_begin(s), 0);
+	a.kind = 9; /* a CHECK constraint: the whole transaction is aborted */
+	assert_int_equal(store_insert(s, &a), -EEXIST);
+	assert_false(store_in_transaction(s));
+	assert_int_equal(store_commit(s), -EIO);
+	/* and the next one works */
+	a.kind = IPR_MAP_DYNAMIC_REMOTE;
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_insert(s, &a), 0);
+	assert_int_equal(store_commit(s), 0);
+	store_close(s);
+}
+
+/* A savepoint undoes an error inside it, as on SQLite. */
+static void test_savepoint_undoes_error(void **state)
+{
+	struct store *s = open_gw("gw-a");
+	struct ipr_mapping a = remote("10.1.0.1", 100), bad = remote("10.1.0.3", 103), found;
+
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_insert(s, &a), 0);
+	assert_int_equal(store_savepoint(s), 0);
+	bad.kind = 9;
+	assert_true(store_insert(s, &bad) < 0);
+	store_rollback_to(s);
+	assert_true(store_in_transaction(s));
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_find_encoded(s, AF_INET, a.address, &found), 0);
+	store_close(s);
+}
+
+/* Each gateway takes only its own reserved values; a value another reserved is not added. */
+static void test_reserve_per_gateway(void **state)
+{
+	struct store *a = open_gw("gw-a"), *b = open_gw("gw-b");
+	char value[64];
+	uint64_t all, flushed;
+	bool busy;
+
+	assert_int_equal(store_begin(a), 0);
+	assert_int_equal(store_reserve_add(a, "encoded:10.1.0.0/24", "encoded:10.1.0.5", 1000), 1);
+	assert_int_equal(store_commit(a), 0);
+	assert_true(store_flushed(a));
+	assert_int_equal(store_begin(b), 0);
+	assert_int_equal(store_reserve_add(b, "encoded:10.1.0.0/24", "encoded:10.1.0.5", 1000), 0);
+	assert_int_equal(store_reserve_count(b, "encoded:10.1.0.0/24", &all, &flushed), 0);
+	assert_int_equal(all, 0);
+	assert_int_equal(store_reserve_take(b, "encoded:10.1.0.0/24", true, 1000, value,
+					    sizeof(value), &busy),
+			 -ENOENT);
+	assert_int_equal(store_commit(b), 0);
+	assert_int_equal(store_begin(a), 0);
+	assert_int_equal(store_reserve_count(a, "encoded:10.1.0.0/24", &all, &flushed), 0);
+	assert_int_equal(all, 1);
+	assert_int_equal(flushed, 1);
+	assert_int_equal(store_reserve_take(a, "encoded:10.1.0.0/24", true, 1000, value,
+					    sizeof(value), &busy),
+			 0);
+	assert_string_equal(value, "encoded:10.1.0.5");
+	assert_false(busy);
+	assert_int_equal(store_commit(a), 0);
+	store_close(a);
+	store_close(b);
+}
+
+/* An unclean stop quarantines that gateway's reserve only; the other's stays. */
+static void test_unclean_start_per_gateway(void **state)
+{
+	struct store *a = open_gw("gw-a"), *b = open_gw("gw-b");
+	struct store_start_report report;
+	uint64_t all;
+
+	assert_int_equal(store_start(a, 1000, 100, 50, &report), 0);
+	assert_false(report.unclean);
+	assert_int_equal(store_start(b, 1000, 100, 50, &report), 0);
+	assert_int_equal(store_begin(a), 0);
+	assert_int_equal(store_reserve_add(a, "ref:1-100", "ref:7", 1000), 1);
+	assert_int_equal(store_commit(a), 0);
+	assert_int_equal(store_begin(b), 0);
+	assert_int_equal(store_reserve_add(b, "ref:1-100", "ref:8", 1000), 1);
+	assert_int_equal(store_commit(b), 0);
+	assert_int_equal(store_mark_clean(b), 0);
+	store_close(a); /* no mark_clean: a stopped uncleanly */
+	store_close(b);
+
+	a = open_gw("gw-a");
+	b = open_gw("gw-b");
+	assert_int_equal(store_start(a, 2000, 100, 50, &report), 0);
+	assert_true(report.unclean);
+	assert_int_equal(report.reserved_quarantined, 1);
+	assert_int_equal(store_start(b, 2000, 100, 50, &report), 0);
+	assert_false(report.unclean);
+	assert_int_equal(store_reserve_count(a, "ref:1-100", &all, NULL), 0);
+	assert_int_equal(all, 0);
+	assert_int_equal(store_reserve_count(b, "ref:1-100", &all, NULL), 0);
+	assert_int_equal(all, 1);
+	assert_int_equal(store_ref_quarantined(a, &(struct ipr_ref){ .lo = 7 }, 2000), 1);
+	store_close(a);
+	store_close(b);
+}
+
+/* The server ends the connection: the statement fails with -EIO, the next transaction works. */
+static void test_connection_lost_and_back(void **state)
+{
+	struct store *s = open_gw("gw-a"), *admin = open_gw("admin");
+	char sql[128];
+	struct ipr_mapping a = remote("10.1.0.1", 100);
+	PGresult *res;
+	int rc = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", PQbackendPID(pg_of(s)->conn));
+	res = PQexec(pg_of(admin)->conn, sql);
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	assert_int_equal(store_begin(s), -EIO);
+	for (int i = 0; i < 100 && rc != 0; i++) {
+		rc = store_begin(s);
+		if (rc != 0)
+			usleep(50 * 1000);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(store_insert(s, &a), 0);
+	assert_int_equal(store_commit(s), 0);
+	store_close(s);
+	store_close(admin);
+}
+
+static void admin_sql(PGconn *admin, const char *sql)
+{
+	PGresult *res = PQexec(admin, sql);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(admin));
+	PQclear(res);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The database away (its connection cut, new ones refused): every call fails at once with
+ * -EIO, none waits or crashes, lookups and counts too; once it is back, the store works again
+ * by itself.
+ */
+static void test_database_away_and_back(void **state)
+{
+	struct store *s = open_gw("gw-a");
+	struct ipr_mapping a = remote("10.1.0.1", 100), found;
+	struct store_counts counts;
+	char sql[256];
+	PGconn *admin;
+	int64_t start;
+	int rc = -1;
+
+	/* from another database: PostgreSQL refuses to lock out the current one */
+	snprintf(sql, sizeof(sql), "%s dbname=postgres", conninfo);
+	admin = PQconnectdb(sql);
+	assert_int_equal(PQstatus(admin), CONNECTION_OK);
+	snprintf(sql, sizeof(sql), "ALTER DATABASE \"%s\" WITH ALLOW_CONNECTIONS false",
+		 PQdb(pg_of(s)->conn));
+	admin_sql(admin, sql);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", PQbackendPID(pg_of(s)->conn));
+	admin_sql(admin, sql);
+	start = now_ms();
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(store_begin(s), -EIO);
+		assert_false(store_in_transaction(s));
+		assert_int_equal(store_commit(s), -EIO);
+		assert_int_equal(store_find_encoded(s, AF_INET, a.address, &found), -EIO);
+		assert_int_equal(store_count(s, &counts), -EIO);
+		store_flush(s);
+	}
+	/* each failed at once: the reconnect waits out its back-off instead of the caller */
+	assert_true(now_ms() - start < 5000);
+	snprintf(sql, sizeof(sql), "ALTER DATABASE \"%s\" WITH ALLOW_CONNECTIONS true",
+		 PQdb(pg_of(s)->conn));
+	admin_sql(admin, sql);
+	for (int i = 0; i < 200 && rc != 0; i++) {
+		rc = store_begin(s);
+		if (rc != 0)
+			usleep(100 * 1000);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(store_insert(s, &a), 0);
+	assert_int_equal(store_commit(s), 0);
+	store_close(s);
+	PQfinish(admin);
+}
+
+/* The sweep's purge trims the change log past an hour, and keeps the newer rows. */
+static void test_sweep_trims_change_log(void **state)
+{
+	struct store *s = open_gw("gw-a");
+	struct ipr_mapping a = remote("10.1.0.1", 100), b = remote("10.1.0.2", 101);
+	PGresult *res;
+
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_insert(s, &a), 0);
+	assert_int_equal(store_commit(s), 0);
+	res = PQexec(pg_of(s)->conn, "UPDATE change_log SET at = at - 7200");
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_insert(s, &b), 0);
+	assert_int_equal(store_purge_quarantine(s, 1000), 0);
+	assert_int_equal(store_commit(s), 0);
+	res = PQexec(pg_of(s)->conn, "SELECT key FROM change_log");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(res), 1);
+	assert_string_equal(PQgetvalue(res, 0, 0), "10.1.0.2");
+	PQclear(res);
+	store_close(s);
+}
+
+/* Two gateways binding at once. */
+struct binder {
+	const char *gateway;
+	int first, count; /* the values it tries: 10.2.(i / 250).(i % 250 + 1) */
+	unsigned ref_base;
+	bool bound[1000];
+	int ok, taken, failed;
+};
+
+static void *bind_all(void *arg)
+{
+	struct binder *b = arg;
+	struct store *s = open_gw(b->gateway);
+
+	for (int i = b->first; i < b->first + b->count; i++) {
+		char text[32];
+		struct ipr_mapping m;
+		int rc;
+
+		snprintf(text, sizeof(text), "10.2.%d.%d", i / 250, i % 250 + 1);
+		m = remote(text, b->ref_base + (unsigned)i);
+		if (store_begin(s) < 0) {
+			b->failed++;
+			continue;
+		}
+		rc = store_insert(s, &m);
+		if (rc == 0)
+			rc = store_commit(s);
+		else
+			store_rollback(s);
+		if (rc == 0) {
+			b->bound[i] = true;
+			b->ok++;
+		} else if (rc == -EEXIST) {
+			b->taken++;
+		} else {
+			b->failed++;
+		}
+	}
+	store_close(s);
+	return NULL;
+}
+
+/*
+ * Two gateways binding the same 500 encoded addresses at once, each in transactions of its
+ * own: every value is bound exactly once, by one of them; the database holds 500 rows.
+ */
+static void test_two_gateways_never_bind_twice(void **state)
+{
+	static struct binder a = { .gateway = "gw-a", .first = 0, .count = 500, .ref_base = 1000 };
+	static struct binder b = { .gateway = "gw-b", .first = 0, .count = 500, .ref_base = 5000 };
+	struct store *s;
+	struct store_counts counts;
+	pthread_t ta, tb;
+
+	assert_int_equal(pthread_create(&ta, NULL, bind_all, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, bind_all, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	assert_int_equal(a.failed + b.failed, 0);
+	assert_int_equal(a.ok + b.ok, 500);
+	assert_int_equal(a.taken + b.taken, 500);
+	for (int i = 0; i < 500; i++)
+		assert_true(a.bound[i] != b.bound[i]);
+	s = open_gw("gw-c");
+	assert_int_equal(store_count(s, &counts), 0);
+	assert_int_equal(counts.by_kind[IPR_MAP_DYNAMIC_REMOTE], 500);
+	store_close(s);
+}
+
+/* Allocation on two gateways at once, each from its own reserve: no value twice. */
+struct allocator {
+	const char *gateway;
+	uint8_t got[400][16];
+	int ok, failed;
+};
+
+static void *allocate_all(void *arg)
+{
+	struct allocator *al = arg;
+	struct store *s = open_gw(al->gateway);
+	struct ipr_prefix range = { .family = AF_INET, .len = 22 };
+	unsigned ref_base = al->gateway[3] == 'a' ? 10000 : 20000;
+
+	assert_int_equal(inet_pton(AF_INET, "10.3.0.0", range.addr), 1);
+	for (int i = 0; i < 400; i++) {
+		struct ipr_mapping m = remote("10.3.0.1", ref_base + (unsigned)i);
+		int rc;
+
+		if (i % 32 == 0) {
+			if (store_begin(s) == 0 && alloc_refill_encoded(s, &range, 1000, 64) >= 0 &&
+			    store_commit(s) == 0)
+				;
+			else
+				store_rollback(s);
+		}
+		rc = store_begin(s);
+		if (rc == 0)
+			rc = alloc_encoded(s, &range, 1000, m.address);
+		if (rc == 0)
+			rc = store_insert(s, &m);
+		if (rc == 0)
+			rc = store_commit(s);
+		else
+			store_rollback(s);
+		if (rc == 0)
+			memcpy(al->got[al->ok++], m.address, 16);
+		else
+			al->failed++;
+	}
+	store_close(s);
+	return NULL;
+}
+
+static void test_two_gateways_allocate(void **state)
+{
+	static struct allocator a = { .gateway = "gw-a" }, b = { .gateway = "gw-b" };
+	pthread_t ta, tb;
+
+	assert_int_equal(pthread_create(&ta, NULL, allocate_all, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, allocate_all, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	/* a random pick both made at once loses on one side (-EEXIST): rare, allowed */
+	assert_true(a.ok + b.ok >= 790);
+	for (int i = 0; i < a.ok; i++)
+		for (int j = 0; j < b.ok; j++)
+			assert_memory_not_equal(a.got[i], b.got[j], 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_refusals),
+		cmocka_unit_test_setup(test_unique_violation_keeps_transaction, setup),
+		cmocka_unit_test_setup(test_aborted_transaction_fails_commit, setup),
+		cmocka_unit_test_setup(test_savepoint_undoes_error, setup),
+		cmocka_unit_test_setup(test_reserve_per_gateway, setup),
+		cmocka_unit_test_setup(test_unclean_start_per_gateway, setup),
+		cmocka_unit_test_setup(test_connection_lost_and_back, setup),
+		cmocka_unit_test_setup(test_database_away_and_back, setup),
+		cmocka_unit_test_setup(test_sweep_trims_change_log, setup),
+		cmocka_unit_test_setup(test_two_gateways_never_bind_twice, setup),
+		cmocka_unit_test_setup(test_two_gateways_allocate, setup),
+	};
+
+	conninfo = test_store_pg();
+	if (!conninfo) {
+		printf("SKIP: IPREF_TEST_PG (a PostgreSQL conninfo) is not set: run by"
+		       " tests/store-pg/test_engine.py in the suite store-pg\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""gwctld on the PostgreSQL store (`store = postgresql:CONNINFO`, docs/gwctl.conf.md): one
+gateway's mappings in the database, read back after a restart; two gateways on one store seeing
+each other's mappings and never handing out one value twice; an unclean stop of one quarantining
+its own reserve only; the database away failing requests with E_STORE and coming back by itself;
+the server restarted, recovered from as an unclean stop.
+A throwaway cluster (tests/common/pg.py); skips (77) without root or PostgreSQL's server.
+usage: test_gwctld.py GWCTLD GWCTL"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import traceback
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "common"))
+sys.path.insert(0, os.path.join(here, "..", "gwctl"))
+import pg  # noqa: E402
+import polling  # noqa: E402
+from ctl import Daemon, check  # noqa: E402
+
+GWCTLD, GWCTL = sys.argv[1], sys.argv[2]
+made = []  # the daemons of the running test, killed by PID at its end
+
+
+def gateway(cluster, db, name, root):
+    workdir = os.path.join(root, name)
+    os.mkdir(workdir)
+    d = Daemon(GWCTLD, workdir, f"store = postgresql:{cluster.conninfo(db)}\n"
+               f"gateway-id = {name}\n", gwctl=GWCTL)
+    made.append(d)
+    return d
+
+
+def one(cluster, db, sql):
+    """The first column of the first row, as text."""
+    return cluster.sql(db, sql)[0][0]
+
+
+def encode(d, ipref, ok=True):
+    run = d.cli("encode", ipref, ok=ok)
+    lines = [l.split()[1] for l in run.stdout.splitlines() if l.startswith("encoded:")]
+    return lines[0] if lines else run
+
+
+def test_one_gateway(cluster, root):
+    db = cluster.createdb("one")
+    d = gateway(cluster, db, "gw1", root).start()
+    first = d.cli("encode", "--name", "b6.example.net", "192.0.2.7 + 2466").stdout
+    encoded = [l.split()[1] for l in first.splitlines() if l.startswith("encoded:")][0]
+    check(not os.path.exists(d.db), "no SQLite file is made")
+    # psql shows what sqlite3 would
+    rows = cluster.sql(db, "SELECT kind, address, ipref, name, source FROM mappings")
+    check(["dynamic remote", encoded, "192.0.2.7 + 2466", "b6.example.net", "cli"] in rows, rows)
+    check(d.stop() == 0, "clean stop")
+    check(one(cluster, db, "SELECT value FROM store_state WHERE gateway = 'gw1'"
+              " AND name = 'clean'") == "1", "gw1 stopped clean")
+    d.start()
+    check(encode(d, "192.0.2.7 + 2466") == encoded, "the mapping survives the restart")
+    check("did not stop cleanly" not in open(d.log).read(), open(d.log).read())
+    d.stop()
+
+
+def test_two_gateways(cluster, root):
+    db = cluster.createdb("two")
+    a = gateway(cluster, db, "gw1", root).start()
+    b = gateway(cluster, db, "gw2", root).start()
+    e = encode(a, "192.0.2.7 + 1")
+    check(encode(b, "192.0.2.7 + 1") == e, "the other gateway finds the same mapping")
+    seen = {}
+    for i in range(2, 62):
+        for d in (a, b):
+            got = encode(d, f"192.0.2.{8 if d is a else 9} + {i}")
+            check(got not in seen, f"{got} handed out twice: {seen.get(got)} and {d.dir}")
+            seen[got] = d.dir
+    count = cluster.sql(db, "SELECT count(*), count(DISTINCT encoded) FROM remote_mapping")
+    check(count == [["121", "121"]], count)
+    gateways = cluster.sql(db, "SELECT DISTINCT gateway FROM reserve ORDER BY 1")
+    check(gateways == [["gw1"], ["gw2"]], gateways)
+    a.stop()
+    b.stop()
+
+
+def test_unclean_stop_quarantines_own_reserve(cluster, root):
+    db = cluster.createdb("unclean")
+    a = gateway(cluster, db, "gw1", root).start()
+    b = gateway(cluster, db, "gw2", root).start()
+    encode(a, "192.0.2.7 + 1")
+    encode(b, "192.0.2.7 + 2")
+    check(b.stop() == 0, "gw2 stops cleanly")  # its refills done: its reserve stays as it is
+    theirs = one(cluster, db, "SELECT count(*) FROM reserve WHERE gateway = 'gw2'")
+    check(int(theirs) > 0, "gw2 reserved values")
+    a.stop(signal.SIGKILL)
+    a.start()
+    log = open(a.log).read()
+    check("did not stop cleanly" in log, log)
+    check(one(cluster, db, "SELECT count(*) FROM reserve WHERE gateway = 'gw2'") == theirs,
+          "gw2's reserve untouched")
+    check(int(one(cluster, db, "SELECT count(*) FROM quarantine")) > 0, "gw1's rest")
+    a.stop()
+
+
+def test_database_away(cluster, root):
+    db = cluster.createdb("away")
+    d = gateway(cluster, db, "gw1", root).start()
+    encode(d, "192.0.2.7 + 1")
+    cluster.sql("postgres", f"ALTER DATABASE {db} WITH ALLOW_CONNECTIONS false")
+    cluster.sql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                f" WHERE datname = '{db}'")
+    run = encode(d, "192.0.2.7 + 2", ok=False)
+    check(not isinstance(run, str) and run.returncode != 0 and "store" in run.stderr,
+          getattr(run, "stderr", run))
+    check(d.proc.poll() is None, "gwctld goes on")
+    cluster.sql("postgres", f"ALTER DATABASE {db} WITH ALLOW_CONNECTIONS true")
+    polling.wait_until(lambda: isinstance(encode(d, "192.0.2.7 + 3", ok=False), str), 30,
+                       "allocations to work again")
+    d.stop()
+
+
+def test_server_restart(cluster, root):
+    """The server started again may have lost the last moments: recovered as an unclean stop."""
+    db = cluster.createdb("restart")
+    d = gateway(cluster, db, "gw1", root).start()
+    encode(d, "192.0.2.7 + 1")
+    polling.wait_until(lambda: int(one(cluster, db, "SELECT count(*) FROM reserve")) > 0, 30,
+                       "the reserve to be refilled")
+    cluster.restart()
+    polling.wait_until(lambda: isinstance(encode(d, "192.0.2.7 + 2", ok=False), str), 30,
+                       "allocations to work after the restart")
+    log = open(d.log).read()
+    check("the server started again" in log, log)
+    check(int(one(cluster, db, "SELECT count(*) FROM quarantine")) > 0, "the reserve rests")
+    d.stop()
+
+
+def main():
+    tests = [test_one_gateway, test_two_gateways, test_unclean_stop_quarantines_own_reserve,
+             test_database_away, test_server_restart]
+    failed = 0
+    with pg.Cluster() as cluster:
+        for t in tests:
+            root = tempfile.mkdtemp(prefix="ipref-pg-gwctld-")
+            try:
+                t(cluster, root)
+                print(f"ok   {t.__name__}")
+            except Exception:
+                failed += 1
+                print(f"FAIL {t.__name__}")
+                traceback.print_exc(file=sys.stdout)
+                for name in sorted(os.listdir(root)):
+                    log = os.path.join(root, name, "gwctld.log")
+                    if os.path.exists(log):
+                        print(f"--- {name}'s log:\n" + open(log).read())
+            finally:
+                for d in made:
+                    d.stop(signal.SIGKILL)
+                made.clear()
+                subprocess.run(["rm", "-rf", root])
+        if failed:
+            print("the server's log:\n" + cluster.server_log())
+    print(f"{len(tests) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+sys.exit(main())
