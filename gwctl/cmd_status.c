@@ -65,40 +65,6 @@ static void print_counters(const struct ipr_ctl_reply *reply, enum counters_form
 		json_end(&j, '}');
 }
 
-int cmd_status(int argc, char **argv)
-{
-	uint8_t buf[IPR_CTL_MSG_MAX];
-	struct ipr_ctl_reply reply;
-	struct ipr_ctl_iter it;
-	struct ipr_ctl_attr attr;
-	struct json_out j;
-	bool json;
-
-	if (cli_operands(argc, argv, &json) != argc)
-		return gwctl_usage_error("status");
-	if (simple_request(IPR_CTL_STATUS, buf, sizeof(buf), &reply) < 0)
-		return GWCTL_EXIT_FAILED;
-	if (!json) {
-		print_counters(&reply, COUNTERS_LINES, stdout);
-		return GWCTL_EXIT_OK;
-	}
-	json_init(&j, stdout, true);
-	json_object_begin(&j, NULL);
-	ipr_ctl_iter_init(&it, reply.attrs, reply.attrs_len);
-	while (ipr_ctl_iter_next(&it, &attr) > 0) {
-		struct ipr_ctl_fields f;
-		if (attr.type == IPR_CTL_A_COUNTER &&
-		    ipr_ctl_fields_parse(attr.value, attr.len, &f, NULL) == 0 &&
-		    ipr_ctl_has(&f, IPR_CTL_A_TEXT))
-			cli_status_json_line(&j, f.text);
-	}
-	json_end(&j, '}');
-	return GWCTL_EXIT_OK;
-}
-
-/* The dataplane reports every 2 s: three reports missed and it is taken for stuck. */
-#define HEALTH_MAX_AGE_DEFAULT_S 6
-
 /* A STATUS line's value for key ("key: value"), or NULL. */
 static const char *status_value(const struct ipr_ctl_reply *reply, const char *key,
 				struct ipr_ctl_fields *f)
@@ -118,6 +84,52 @@ static const char *status_value(const struct ipr_ctl_reply *reply, const char *k
 	return NULL;
 }
 
+/* A STATUS reply whose "store:" line says the store is unavailable: status fails, saying so. */
+static int store_trouble(const struct ipr_ctl_reply *reply)
+{
+	struct ipr_ctl_fields f;
+	const char *store = status_value(reply, "store", &f);
+
+	if (!store)
+		return GWCTL_EXIT_OK;
+	fprintf(stderr, "gwctl: status: the store is %s\n", store);
+	return GWCTL_EXIT_FAILED;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	uint8_t buf[IPR_CTL_MSG_MAX];
+	struct ipr_ctl_reply reply;
+	struct ipr_ctl_iter it;
+	struct ipr_ctl_attr attr;
+	struct json_out j;
+	bool json;
+
+	if (cli_operands(argc, argv, &json) != argc)
+		return gwctl_usage_error("status");
+	if (simple_request(IPR_CTL_STATUS, buf, sizeof(buf), &reply) < 0)
+		return GWCTL_EXIT_FAILED;
+	if (!json) {
+		print_counters(&reply, COUNTERS_LINES, stdout);
+		return store_trouble(&reply);
+	}
+	json_init(&j, stdout, true);
+	json_object_begin(&j, NULL);
+	ipr_ctl_iter_init(&it, reply.attrs, reply.attrs_len);
+	while (ipr_ctl_iter_next(&it, &attr) > 0) {
+		struct ipr_ctl_fields f;
+		if (attr.type == IPR_CTL_A_COUNTER &&
+		    ipr_ctl_fields_parse(attr.value, attr.len, &f, NULL) == 0 &&
+		    ipr_ctl_has(&f, IPR_CTL_A_TEXT))
+			cli_status_json_line(&j, f.text);
+	}
+	json_end(&j, '}');
+	return store_trouble(&reply);
+}
+
+/* The dataplane reports every 2 s: three reports missed and it is taken for stuck. */
+#define HEALTH_MAX_AGE_DEFAULT_S 6
+
 /*
  * gwctl health: exit 0 when the gateway can carry traffic (gwctld answers STATUS, which needs
  * its store; a dataplane is connected; it reported within max-age), else 1 with the reason:
@@ -129,16 +141,22 @@ int cmd_health(int argc, char **argv)
 	struct ipr_ctl_reply reply;
 	static const struct option options[] = {
 		{ "max-age", required_argument, NULL, 'a' },
+		{ "store", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ipr_ctl_fields f;
 	unsigned long long connected, age_ms;
 	double max_age = HEALTH_MAX_AGE_DEFAULT_S;
-	const char *value;
+	bool need_store = false;
+	const char *value, *store;
 	char *end;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "a:", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "a:s", options, NULL)) != -1) {
+		if (opt == 's') {
+			need_store = true;
+			continue;
+		}
 		if (opt != 'a')
 			return gwctl_usage_error("health");
 		errno = 0;
@@ -152,7 +170,16 @@ int cmd_health(int argc, char **argv)
 	if (optind != argc)
 		return gwctl_usage_error("health");
 	if (simple_request(IPR_CTL_STATUS, buf, sizeof(buf), &reply) < 0)
-		return GWCTL_EXIT_FAILED; /* the reason is printed: gwctld down, or its store */
+		return GWCTL_EXIT_FAILED; /* the reason is printed: gwctld is not running */
+	/*
+	 * The store away fails new names, not the flows the dataplane's tables carry, and a
+	 * shared store away fails every gateway alike: moving the addresses would help nothing.
+	 */
+	store = status_value(&reply, "store", &f);
+	if (store && need_store) {
+		fprintf(stderr, "gwctl: health: the store is %s\n", store);
+		return GWCTL_EXIT_FAILED;
+	}
 	value = status_value(&reply, "dataplanes-connected", &f);
 	if (!value || sscanf(value, "%llu", &connected) != 1) {
 		fprintf(stderr, "gwctl: health: gwctld does not say whether a dataplane is "
@@ -175,8 +202,9 @@ int cmd_health(int argc, char **argv)
 			(double)age_ms / 1000, max_age);
 		return GWCTL_EXIT_FAILED;
 	}
-	printf("ok: gwctld answers, %llu dataplane%s connected, last report %.1f s ago\n",
-	       connected, connected == 1 ? "" : "s", (double)age_ms / 1000);
+	printf("ok: gwctld answers, %llu dataplane%s connected, last report %.1f s ago%s\n",
+	       connected, connected == 1 ? "" : "s", (double)age_ms / 1000,
+	       store ? "; store unavailable (new names fail meanwhile)" : "");
 	return GWCTL_EXIT_OK;
 }
 

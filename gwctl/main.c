@@ -15,10 +15,12 @@
 static const struct gwctl_command commands[] = {
 	{ "status", "[--json]", "the daemon's version, store, ranges and counts",
 	  "  --json  one JSON object\n", cmd_status },
-	{ "health", "[--max-age SECONDS]",
+	{ "health", "[--max-age SECONDS] [--store]",
 	  "exit 0 when the gateway can carry traffic, 1 with the reason when not (for keepalived)",
 	  "  --max-age SECONDS  the oldest dataplane report taken as alive (default 6: three\n"
-	  "                     missed reports)\n",
+	  "                     missed reports)\n"
+	  "  --store            also fail while gwctld's store is unavailable (by default the\n"
+	  "                     gateway still carries the flows it knows)\n",
 	  cmd_health },
 	{ "list", "[--hex] [--json]", "every mapping",
 	  "  --hex   references as 16-bit hex groups\n"

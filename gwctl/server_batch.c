@@ -128,7 +128,23 @@ static bool run_transaction(struct server *srv)
 	return !doomed;
 }
 
-/* Nothing of this batch reached the disk: every answer becomes a store error. */
+/*
+ * STATUS changes nothing, so a failed batch need not fail it: answered again outside the
+ * transaction, it says what it can and that the store is unavailable. The shared store away
+ * must not make every gateway's health check fail at once (gwctl health, keepalived).
+ */
+static bool status_anyway(struct server *srv, struct batch_entry *e)
+{
+	struct client *c = &srv->clients[e->client];
+	int rc;
+
+	if (c->serial != e->serial || c->fd < 0)
+		return false;
+	rc = process_entry(srv, e);
+	return rc == 0 && e->reply_len > 0;
+}
+
+/* Nothing of this batch reached the disk: every answer becomes a store error, but STATUS. */
 static void doom_batch(struct server *srv)
 {
 	struct service *svc = srv->svc;
@@ -150,6 +166,8 @@ static void doom_batch(struct server *srv)
 		/* hdr is filled whenever the header was complete, whatever else is wrong */
 		if (ipr_ctl_decode(e->msg, e->len, &hdr, &attrs, &attrs_len) < 0)
 			attrs_len = 0;
+		else if (hdr.kind == IPR_CTL_STATUS && !e->oversized && status_anyway(srv, e))
+			continue;
 		svc->counters.errors[IPR_CTL_E_STORE]++;
 		e->reply_len = service_error_reply(e->reply, sizeof(e->reply), hdr.kind, hdr.id,
 						   IPR_CTL_E_STORE, why);

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.join(here, "..", "common"))
 sys.path.insert(0, os.path.join(here, "..", "gwctl"))
 import pg  # noqa: E402
 import polling  # noqa: E402
-from ctl import Daemon, check  # noqa: E402
+from ctl import SUBSCRIBE, Daemon, check  # noqa: E402
 
 GWCTLD, GWCTL = sys.argv[1], sys.argv[2]
 made = []  # the daemons of the running test, killed by PID at its end
@@ -105,6 +105,11 @@ def test_database_away(cluster, root):
     db = cluster.createdb("away")
     d = gateway(cluster, db, "gw1", root).start()
     encode(d, "192.0.2.7 + 1")
+    # as the dataplane does: subscribed, reporting (`gwctl health` wants both)
+    dataplane = d.client()
+    check(dataplane.call(SUBSCRIBE).status == 0, "subscribed")
+    check(dataplane.report_counters("dataplane", [("tun.rx", 1)]).status == 0, "reported")
+    check(d.cli("health").returncode == 0, "healthy before")
     cluster.sql("postgres", f"ALTER DATABASE {db} WITH ALLOW_CONNECTIONS false")
     cluster.sql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 f" WHERE datname = '{db}'")
@@ -112,6 +117,17 @@ def test_database_away(cluster, root):
     check(not isinstance(run, str) and run.returncode != 0 and "store" in run.stderr,
           getattr(run, "stderr", run))
     check(d.proc.poll() is None, "gwctld goes on")
+    # the shared store away is every gateway's trouble at once, and the dataplanes' tables stay
+    # in force: health stays good, so keepalived moves nothing (unless asked with --store);
+    # status answers with what it knows and fails, saying why
+    run = d.cli("health", ok=False)
+    check(run.returncode == 0 and "store unavailable" in run.stdout, run)
+    run = d.cli("health", "--store", ok=False)
+    check(run.returncode == 1 and "store" in run.stderr, run)
+    run = d.cli("status", ok=False)
+    check(run.returncode == 1 and "dataplanes-connected: 1" in run.stdout and
+          "store: unavailable" in run.stdout, run)
+    dataplane.close()
     cluster.sql("postgres", f"ALTER DATABASE {db} WITH ALLOW_CONNECTIONS true")
     polling.wait_until(lambda: isinstance(encode(d, "192.0.2.7 + 3", ok=False), str), 30,
                        "allocations to work again")
