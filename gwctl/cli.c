@@ -54,9 +54,14 @@ static int call(struct ipr_ctl_client *client, struct ipr_ctl_builder *b, uint8_
 	if (reply->hdr.status == IPR_CTL_E_NOT_FOUND && quiet_not_found)
 		return 1;
 	if (reply->hdr.status != IPR_CTL_OK) {
-		const char *detail = reply->fields.message[0] ? reply->fields.message : NULL;
-		fprintf(stderr, "gwctl: %s%s%s\n", ipr_ctl_status_text(reply->hdr.status),
-			detail ? ": " : "", detail ? detail : "");
+		const char *status = ipr_ctl_status_text(reply->hdr.status);
+		/* a message that only repeats the status ("the store could not commit") once */
+		const char *detail =
+			reply->fields.message[0] && strcmp(reply->fields.message, status)
+				? reply->fields.message
+				: NULL;
+		fprintf(stderr, "gwctl: %s%s%s\n", status, detail ? ": " : "",
+			detail ? detail : "");
 		return -1;
 	}
 	return 0;
