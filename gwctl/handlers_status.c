@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "handlers.h"
 
@@ -267,7 +268,15 @@ int handle_status(struct request *r)
 		total += counts.by_kind[k];
 	put_line(r->reply, "version: %s", VERSION_TEXT);
 	put_line(r->reply, "uptime: %lld s", (long long)(r->now - svc->started));
-	put_line(r->reply, "database: %s", svc->cfg.database);
+	/* never the conninfo: it may hold a password; the id defaults to the host name */
+	if (svc->cfg.store_conninfo[0] && !svc->cfg.gateway_id[0] &&
+	    gethostname(text, sizeof(text)) == 0) {
+		text[sizeof(text) - 1] = '\0';
+		put_line(r->reply, "database: postgresql, as gateway %s", text);
+	} else if (svc->cfg.store_conninfo[0]) {
+		put_line(r->reply, "database: postgresql, as gateway %s", svc->cfg.gateway_id);
+	} else
+		put_line(r->reply, "database: %s", svc->cfg.database);
 	put_line(r->reply, "socket: %s", svc->cfg.socket);
 	range_text(svc, 0, r->now, text, sizeof(text));
 	put_line(r->reply, "encoded-ipv4: %s", text);

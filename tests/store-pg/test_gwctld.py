@@ -127,6 +127,8 @@ def test_database_away(cluster, root):
     run = d.cli("status", ok=False)
     check(run.returncode == 1 and "dataplanes-connected: 1" in run.stdout and
           "store: unavailable" in run.stdout, run)
+    check("database: postgresql, as gateway gw1" in run.stdout and
+          cluster.conninfo(db) not in run.stdout, run)
     dataplane.close()
     cluster.sql("postgres", f"ALTER DATABASE {db} WITH ALLOW_CONNECTIONS true")
     polling.wait_until(lambda: isinstance(encode(d, "192.0.2.7 + 3", ok=False), str), 30,
