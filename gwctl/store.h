@@ -47,7 +47,9 @@ IPR_MUST_CHECK int store_open_reader_spec(const struct store_spec *spec, struct 
 void store_spec_text(const struct store_spec *spec, char *buf, size_t size);
 
 /*
- * Writes happen between begin and commit (BEGIN IMMEDIATE ... COMMIT, durable on return).
+ * Writes happen between begin and commit. A commit survives the daemon's crash on return;
+ * surviving a power loss waits for the next flush (store_flush, store_flushed), except where
+ * store_need_sync asked for it now (docs/store.md, Durability).
  * commit returns -ENOSPC, -EROFS, -EIO or -EBUSY when the store could not commit, and -ESTALE
  * for a transaction that wrote once the database file was found deleted or replaced under the
  * daemon (store_replaced; reads still commit); the transaction is then rolled back and nothing
