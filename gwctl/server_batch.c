@@ -140,6 +140,9 @@ static bool status_anyway(struct server *srv, struct batch_entry *e)
 
 	if (c->serial != e->serial || c->fd < 0)
 		return false;
+	/* counted once: the run inside the failed transaction (if it got that far) is undone */
+	if (e->reply_len > 0)
+		srv->svc->counters.requests[IPR_CTL_STATUS]--;
 	rc = process_entry(srv, e);
 	return rc == 0 && e->reply_len > 0;
 }

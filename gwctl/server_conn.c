@@ -208,6 +208,7 @@ static bool read_one(struct server *srv, size_t slot)
 	e->serial = c->serial;
 	e->oversized = (size_t)n > sizeof(e->msg);
 	e->deferred = false;
+	e->reply_len = 0; /* nothing answered yet (a batch that fails to begin answers none) */
 	e->len = e->oversized ? sizeof(e->msg) : (size_t)n;
 	srv->batch_len++;
 	return true;

@@ -110,6 +110,7 @@ def test_database_away(cluster, root):
     check(dataplane.call(SUBSCRIBE).status == 0, "subscribed")
     check(dataplane.report_counters("dataplane", [("tun.rx", 1)]).status == 0, "reported")
     check(d.cli("health").returncode == 0, "healthy before")
+    asked = d.stats()["gwctld.requests.status"]
     cluster.sql("postgres", f"ALTER DATABASE {db} WITH ALLOW_CONNECTIONS false")
     cluster.sql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 f" WHERE datname = '{db}'")
@@ -133,6 +134,9 @@ def test_database_away(cluster, root):
     cluster.sql("postgres", f"ALTER DATABASE {db} WITH ALLOW_CONNECTIONS true")
     polling.wait_until(lambda: isinstance(encode(d, "192.0.2.7 + 3", ok=False), str), 30,
                        "allocations to work again")
+    # the three STATUS requests of the outage, each answered again outside its failed batch,
+    # are counted once each
+    check(d.stats()["gwctld.requests.status"] == asked + 3, d.stats())
     d.stop()
 
 
