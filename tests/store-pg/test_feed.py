@@ -7,33 +7,24 @@ gw1 to the event on gw2 over 100 changes (median and p99; printed, never asserte
 A throwaway cluster (tests/common/pg.py); skips (77) without root or PostgreSQL's server.
 usage: test_feed.py GWCTLD GWCTL"""
 import os
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
 sys.path.insert(0, os.path.join(here, "..", "common"))
 sys.path.insert(0, os.path.join(here, "..", "gwctl"))
-import pg  # noqa: E402
+import gateways  # noqa: E402
 import polling  # noqa: E402
 from ctl import (A_ENCODED, A_REF, EV_ADDED, EV_REMOVED, EV_SNAPSHOT_DONE, OK, REPLY,  # noqa: E402
-                 SUBSCRIBE, Daemon, check, ip_text)
+                 SUBSCRIBE, check, ip_text)
 
 GWCTLD, GWCTL = sys.argv[1], sys.argv[2]
-made = []  # the daemons of the running test, killed by PID at its end
 
 
 def gateway(cluster, db, name, root):
-    workdir = os.path.join(root, name)
-    os.mkdir(workdir)
-    d = Daemon(GWCTLD, workdir, f"store = postgresql:{cluster.conninfo(db)}\n"
-               f"gateway-id = {name}\n", gwctl=GWCTL)
-    made.append(d)
-    return d.start()
+    return gateways.gateway(GWCTLD, GWCTL, cluster, db, name, root).start()
 
 
 def encode(d, ipref):
@@ -136,32 +127,4 @@ def measure(gw1, sub, sub_id):
           f"p99 {delays[int(len(delays) * 0.99) - 1]:.1f} ms, max {delays[-1]:.1f} ms")
 
 
-def main():
-    tests = [test_feed]
-    failed = 0
-    with pg.Cluster() as cluster:
-        for t in tests:
-            root = tempfile.mkdtemp(prefix="ipref-pg-feed-")
-            try:
-                t(cluster, root)
-                print(f"ok   {t.__name__}")
-            except Exception:
-                failed += 1
-                print(f"FAIL {t.__name__}")
-                traceback.print_exc(file=sys.stdout)
-                for name in sorted(os.listdir(root)):
-                    log = os.path.join(root, name, "gwctld.log")
-                    if os.path.exists(log):
-                        print(f"--- {name}'s log:\n" + open(log).read())
-            finally:
-                for d in made:
-                    d.stop(signal.SIGKILL)
-                made.clear()
-                subprocess.run(["rm", "-rf", root])
-        if failed:
-            print("the server's log:\n" + cluster.server_log())
-    print(f"{len(tests) - failed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
-sys.exit(main())
+sys.exit(gateways.run([test_feed], "ipref-pg-feed-"))
