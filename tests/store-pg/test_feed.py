@@ -2,7 +2,7 @@
 """Every gateway sees every change (docs/store.md, "Hearing the other gateways"): two gwctld on
 one PostgreSQL store; a subscriber of gw2, as the dataplane is, hears a mapping made on gw1 as
 EV_ADDED (the same encoded address) and its unmap as EV_REMOVED, gw2's own changes once only,
-and the feed again after the database connections are cut. Prints the delay from a request on
+a rename and a delete by hand in psql, and the feed again after the database connections are cut. Prints the delay from a request on
 gw1 to the event on gw2 over 100 changes (median and p99; printed, never asserted).
 A throwaway cluster (tests/common/pg.py); skips (77) without root or PostgreSQL's server.
 usage: test_feed.py GWCTLD GWCTL"""
@@ -85,6 +85,19 @@ def test_feed(cluster, root):
     stats = gw2.stats()
     check(stats["gwctld.peers_feed.added"] >= 2 and stats["gwctld.peers_feed.removed"] >= 1,
           stats)
+
+    # by hand in psql (gateway ''): an encoded address renamed is the old one removed and the
+    # new one added (migrations 9 and 10); a row deleted is removed
+    renamed = "10.255.255.254" if "." in marker else "fd00::fffe"
+    cluster.sql(db, f"UPDATE remote_mapping SET encoded = '{renamed}' WHERE encoded = '{marker}'")
+    # the rename: EV_REMOVED of the old address, then EV_ADDED of the new one
+    first, second = event(sub, sub_id), event(sub, sub_id)
+    check((first.kind, ip_text(first.get(A_ENCODED))) == (EV_REMOVED, marker) and
+          (second.kind, ip_text(second.get(A_ENCODED))) == (EV_ADDED, renamed),
+          f"a rename by hand: {hex(first.kind)} {first.attrs} {hex(second.kind)} {second.attrs}")
+    cluster.sql(db, f"DELETE FROM remote_mapping WHERE encoded = '{renamed}'")
+    ev = event(sub, sub_id)
+    check(ev.kind == EV_REMOVED and ip_text(ev.get(A_ENCODED)) == renamed, "a delete by hand")
 
     # the database connections cut: the feed reconnects and reads what it missed
     cluster.sql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
