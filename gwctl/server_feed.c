@@ -79,9 +79,10 @@ int server_feed_wait_ms(const struct server *srv)
 	return wait > INT_MAX ? INT_MAX : (int)wait;
 }
 
+/* Only what server_feed_apply can do now: nothing to spin on while it cannot. */
 bool server_feed_waiting(const struct server *srv)
 {
-	return peers_feed_waiting(srv->feed);
+	return peers_feed_waiting(srv->feed) && !store_in_transaction(srv->svc->store);
 }
 
 /* Between batches only: a batch's transaction must not see, nor hold up, the feed's reads. */
