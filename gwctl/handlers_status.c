@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "handlers.h"
+#include "peers_feed.h"
 
 #define VERSION_TEXT "gwctld " IPR_VERSION
 
@@ -111,6 +112,14 @@ static const struct stats_counter stats_counters[] = {
 	SERVICE("gwctld.subscribers.dropped", subscribers_dropped),
 	SERVICE("gwctld.layout.changes", layout_changes),
 	SERVICE("gwctld.layout.closed", layout_closed),
+	SERVICE("gwctld.peers_feed.changes", peers_feed_changes),
+	SERVICE("gwctld.peers_feed.own", peers_feed_own),
+	SERVICE("gwctld.peers_feed.added", peers_feed_added),
+	SERVICE("gwctld.peers_feed.removed", peers_feed_removed),
+	SERVICE("gwctld.peers_feed.bad", peers_feed_bad),
+	SERVICE("gwctld.peers_feed.dropped", peers_feed_dropped),
+	SERVICE("gwctld.peers_feed.connects", peers_feed_connects),
+	SERVICE("gwctld.peers_feed.failures", peers_feed_failures),
 };
 
 int handle_stats(struct request *r)
@@ -277,6 +286,10 @@ int handle_status(struct request *r)
 		put_line(r->reply, "database: postgresql, as gateway %s", svc->cfg.gateway_id);
 	} else
 		put_line(r->reply, "database: %s", svc->cfg.database);
+	if (svc->feed) {
+		peers_feed_describe(svc->feed, text, sizeof(text));
+		put_line(r->reply, "peers-feed: %s", text);
+	}
 	put_line(r->reply, "socket: %s", svc->cfg.socket);
 	range_text(svc, 0, r->now, text, sizeof(text));
 	put_line(r->reply, "encoded-ipv4: %s", text);

@@ -14,8 +14,10 @@
 /* How long one attempt to connect may take before it counts as failed. */
 #define CONNECT_TIMEOUT_MS 5000
 
-static const char LOG_SQL[] = "SELECT seq, next_cursor, gateway, tbl, op, key"
+static const char LOG_SQL[] = "SELECT seq, next_cursor, gateway, tbl, op, key,"
+			      " kind, family, address, context, ref"
 			      " FROM ipref_changes_since($1::xid8)";
+#define LOG_COLUMNS 11
 
 struct pgstore_conn {
 	char *conninfo;
@@ -245,7 +247,7 @@ static int take_rows(struct pgstore_conn *c, PGresult *res)
 {
 	int rows = PQntuples(res);
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 6)
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != LOG_COLUMNS)
 		return -EIO;
 	for (int i = 0; i < rows; i++) {
 		struct pgstore_change ch = {
@@ -254,6 +256,12 @@ static int take_rows(struct pgstore_conn *c, PGresult *res)
 			.table = PQgetvalue(res, i, 3),
 			.op = PQgetvalue(res, i, 4),
 			.key = PQgetvalue(res, i, 5),
+			/* NULL but for a delete's old row (migration 10): 0 and "" then */
+			.kind = (int)strtol(PQgetvalue(res, i, 6), NULL, 10),
+			.family = (int)strtol(PQgetvalue(res, i, 7), NULL, 10),
+			.address = PQgetvalue(res, i, 8),
+			.context = PQgetvalue(res, i, 9),
+			.ref = PQgetvalue(res, i, 10),
 		};
 		c->stats.changes++;
 		if (c->config.on_change)

@@ -17,7 +17,8 @@
  * change is missed while the database was away. A lost connection is retried with back-off
  * (doubling from backoff_min_ms to backoff_max_ms, reset once connected).
  *
- * Not yet the store's engine: gwctld's store (store.c) does not use it yet.
+ * gwctld's peers feed (peers_feed.c) drives one beside the store's own connection, to tell its
+ * dataplane what the other gateways changed.
  */
 struct pgstore_conn;
 
@@ -28,6 +29,12 @@ struct pgstore_change {
 	const char *table;   /* local_mapping, remote_mapping, quarantine */
 	const char *op;	     /* insert, update, delete */
 	const char *key;     /* the row's unique value: ref, encoded, value */
+	/* a deleted mapping's identity (0 and "" otherwise): its row can no longer be read */
+	int kind;
+	int family;	     /* 4 or 6 */
+	const char *address; /* local_mapping's address, remote_mapping's encoded one */
+	const char *context;
+	const char *ref;
 };
 
 struct pgstore_conn_config {

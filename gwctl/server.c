@@ -101,7 +101,7 @@ int server_open(struct server **out, struct service *svc, int listen_fd, char *m
 	srv->svc = svc;
 	srv->listen_fd = srv->epoll_fd = srv->signal_fd = srv->timer_fd = srv->idle_fd =
 		srv->flush_fd = -1;
-	srv->watch.inotify_fd = srv->watch.timer_fd = -1;
+	srv->watch.inotify_fd = srv->watch.timer_fd = srv->feed_fd = -1;
 	srv->client_cap = svc->cfg.max_clients;
 	srv->clients = calloc(srv->client_cap, sizeof(*srv->clients));
 	srv->batch = calloc(svc->cfg.commit_batch, sizeof(*srv->batch));
@@ -129,6 +129,8 @@ int server_open(struct server **out, struct service *svc, int listen_fd, char *m
 	/* the sources as they are now, before the first request */
 	reloader_ask(srv->reloader, false);
 	rc = arm_all(srv);
+	if (rc == 0)
+		rc = server_feed_open(srv, msg, msg_size);
 	if (rc < 0)
 		goto out;
 	*out = srv;
@@ -161,6 +163,7 @@ void server_free(struct server *srv)
 		close(srv->idle_fd);
 	if (srv->flush_fd >= 0)
 		close(srv->flush_fd);
+	server_feed_close(srv);
 	watch_close(&srv->watch);
 	reloader_free(srv->reloader);
 	free(srv->clients);
@@ -186,7 +189,7 @@ static void handle_signals(struct server *srv)
 static bool work_left(const struct server *srv)
 {
 	return server_clients_waiting(srv) || srv->sweep_due || srv->refill_due ||
-	       reloader_busy(srv->reloader);
+	       reloader_busy(srv->reloader) || server_feed_waiting(srv);
 }
 
 static void read_tick(int fd)
@@ -225,6 +228,9 @@ static void dispatch(struct server *srv, const struct epoll_event *ev)
 		return;
 	case TAG_IDLE:
 		server_close_idle(srv);
+		return;
+	case TAG_FEED:
+		srv->feed_ready = true;
 		return;
 	case TAG_FLUSH:
 		read_tick(srv->flush_fd);
@@ -269,6 +275,7 @@ static void do_work(struct server *srv)
 		server_process_batch(srv);
 	else if (srv->refill_due)
 		server_refill_reserve(srv);
+	server_feed_apply(srv); /* between batches: never inside one's transaction */
 	follow_sources(srv);
 	server_stream_snapshots(srv);
 	for (size_t i = 0; i < srv->client_cap; i++) {
@@ -283,11 +290,15 @@ int server_run(struct server *srv)
 
 	log_info("serving on %s", srv->svc->cfg.socket);
 	while (!srv->stop) {
-		int n = epoll_wait(srv->epoll_fd, events, 64, work_left(srv) ? 0 : -1);
+		/* the feed's timeouts (its next attempt, its resync) bound the sleep */
+		int n = epoll_wait(srv->epoll_fd, events, 64,
+				   work_left(srv) ? 0 : server_feed_wait_ms(srv));
 		if (n < 0 && errno != EINTR)
 			return -errno;
+		srv->feed_ready = false;
 		for (int i = 0; i < n; i++)
 			dispatch(srv, &events[i]);
+		server_feed_poll(srv, srv->feed_ready);
 		do_work(srv);
 	}
 	return 0;

@@ -14,6 +14,7 @@
 #include "reload.h"
 #include "server.h"
 #include "watch.h"
+#include "peers_feed.h"
 
 /* Bytes a client may have waiting to be sent before it counts as stuck. */
 #define QUEUE_CAP (2u << 20)
@@ -29,6 +30,7 @@ enum {
 	TAG_IDLE = -7,
 	TAG_RELOAD = -8,
 	TAG_FLUSH = -9,
+	TAG_FEED = -10,
 };
 
 struct client {
@@ -87,6 +89,13 @@ struct server {
 	size_t batch_len;
 	size_t next_slot; /* where the next batch's first round starts, so no slot always leads */
 	uint8_t scratch[IPR_CTL_MSG_MAX];
+	/* the other gateways' changes (PostgreSQL store; NULL on SQLite) and its socket's arming */
+	struct peers_feed *feed;
+	int feed_fd;		  /* the socket armed in epoll, -1: none */
+	uint32_t feed_events;	  /* what it is armed for */
+	bool feed_ready;	  /* its socket was ready in this round of events */
+	int64_t feed_due_ms;	  /* when the feed wants processing without its socket, -1: never */
+	uint64_t feed_reconnects; /* connects + failures when it was armed: a new socket since */
 };
 
 /* Adds or changes fd in the loop's epoll set under tag. */
@@ -120,6 +129,18 @@ void server_publish_pending(struct server *srv);
 void server_tell_layout(struct server *srv);
 /* Snapshot pages to subscribers, as fast as they read them. */
 void server_stream_snapshots(struct server *srv);
+
+/* server_feed.c: the other gateways' changes (peers_feed.h) driven by the loop. */
+IPR_MUST_CHECK int server_feed_open(struct server *srv, char *msg, size_t msg_size);
+void server_feed_close(struct server *srv);
+/* After the events: processes the feed when its socket was ready or its time came. */
+void server_feed_poll(struct server *srv, bool ready);
+/* ms epoll_wait may sleep for the feed (-1: until its socket). */
+int server_feed_wait_ms(const struct server *srv);
+/* Changes heard and not yet told. */
+bool server_feed_waiting(const struct server *srv);
+/* Between batches: the changes heard read again and told to the subscribers. */
+void server_feed_apply(struct server *srv);
 
 /* server_batch.c: requests, sweeping and a reload's slices in one transaction, one commit. */
 void server_process_batch(struct server *srv);

@@ -45,6 +45,8 @@ IPR_MUST_CHECK int store_open_reader_spec(const struct store_spec *spec, struct 
 					  char *msg, size_t msg_size);
 /* What the spec names, for messages: the path, or "postgresql (gateway NAME)". */
 void store_spec_text(const struct store_spec *spec, char *buf, size_t size);
+/* The gateway's id in the shared store: the one configured, else the host name. */
+void store_spec_gateway(const struct store_spec *spec, char *buf, size_t size);
 
 /*
  * Writes happen between begin and commit. A commit survives the daemon's crash on return;

@@ -21,8 +21,7 @@ int store_open_reader(const char *path, struct store **out, char *msg, size_t ms
 	return sqlite_store_open_reader(path, out, msg, msg_size);
 }
 
-/* The gateway's id in the shared store: the one configured, else the host name. */
-static void gateway_of(const struct store_spec *spec, char *buf, size_t size)
+void store_spec_gateway(const struct store_spec *spec, char *buf, size_t size)
 {
 	if (spec->gateway && spec->gateway[0]) {
 		snprintf(buf, size, "%s", spec->gateway);
@@ -46,7 +45,7 @@ static int open_spec(const struct store_spec *spec, bool reader, struct store **
 	if (!is_pg(spec))
 		return reader ? store_open_reader(spec->path, out, msg, msg_size)
 			      : store_open(spec->path, out, msg, msg_size);
-	gateway_of(spec, gateway, sizeof(gateway));
+	store_spec_gateway(spec, gateway, sizeof(gateway));
 #ifdef IPR_HAVE_PGSTORE
 	return reader ? pg_store_open_reader(spec->conninfo, gateway, out, msg, msg_size)
 		      : pg_store_open(spec->conninfo, gateway, out, msg, msg_size);
@@ -77,7 +76,7 @@ void store_spec_text(const struct store_spec *spec, char *buf, size_t size)
 		snprintf(buf, size, "%s", spec->path);
 		return;
 	}
-	gateway_of(spec, gateway, sizeof(gateway));
+	store_spec_gateway(spec, gateway, sizeof(gateway));
 	snprintf(buf, size, "postgresql (gateway %s)", gateway);
 }
 

@@ -8,29 +8,21 @@ A throwaway cluster (tests/common/pg.py); skips (77) without root or PostgreSQL'
 usage: test_gwctld.py GWCTLD GWCTL"""
 import os
 import signal
-import subprocess
 import sys
-import tempfile
-import traceback
 
 here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
 sys.path.insert(0, os.path.join(here, "..", "common"))
 sys.path.insert(0, os.path.join(here, "..", "gwctl"))
-import pg  # noqa: E402
+import gateways  # noqa: E402
 import polling  # noqa: E402
-from ctl import SUBSCRIBE, Daemon, check  # noqa: E402
+from ctl import SUBSCRIBE, check  # noqa: E402
 
 GWCTLD, GWCTL = sys.argv[1], sys.argv[2]
-made = []  # the daemons of the running test, killed by PID at its end
 
 
 def gateway(cluster, db, name, root):
-    workdir = os.path.join(root, name)
-    os.mkdir(workdir)
-    d = Daemon(GWCTLD, workdir, f"store = postgresql:{cluster.conninfo(db)}\n"
-               f"gateway-id = {name}\n", gwctl=GWCTL)
-    made.append(d)
-    return d
+    return gateways.gateway(GWCTLD, GWCTL, cluster, db, name, root)
 
 
 def one(cluster, db, sql):
@@ -156,33 +148,6 @@ def test_server_restart(cluster, root):
     d.stop()
 
 
-def main():
-    tests = [test_one_gateway, test_two_gateways, test_unclean_stop_quarantines_own_reserve,
-             test_database_away, test_server_restart]
-    failed = 0
-    with pg.Cluster() as cluster:
-        for t in tests:
-            root = tempfile.mkdtemp(prefix="ipref-pg-gwctld-")
-            try:
-                t(cluster, root)
-                print(f"ok   {t.__name__}")
-            except Exception:
-                failed += 1
-                print(f"FAIL {t.__name__}")
-                traceback.print_exc(file=sys.stdout)
-                for name in sorted(os.listdir(root)):
-                    log = os.path.join(root, name, "gwctld.log")
-                    if os.path.exists(log):
-                        print(f"--- {name}'s log:\n" + open(log).read())
-            finally:
-                for d in made:
-                    d.stop(signal.SIGKILL)
-                made.clear()
-                subprocess.run(["rm", "-rf", root])
-        if failed:
-            print("the server's log:\n" + cluster.server_log())
-    print(f"{len(tests) - failed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
-sys.exit(main())
+sys.exit(gateways.run([test_one_gateway, test_two_gateways,
+                       test_unclean_stop_quarantines_own_reserve, test_database_away,
+                       test_server_restart], "ipref-pg-gwctld-"))
