@@ -40,10 +40,6 @@ UNMAPPED = {4: "10.240.0.77", 6: "fdee::77"}
 SMALL_MTU = 1300  # the Internet link to gateway B, when a test narrows it
 
 
-def stat(gw, name):
-    return int(gw.stats().get(name, 0))
-
-
 def wait_tokens():
     """Lets the gateways' ICMP buckets fill again after a test that used them."""
     time.sleep(ICMP_BURST / ICMP_RATE + 0.2)
@@ -62,7 +58,9 @@ def test_time_exceeded_at_gateway(a, b, workdir):
 def test_unreachable_unmapped(a, b, workdir):
     # an encoded address nobody mapped: "host unreachable" from the gateway's address in the
     # encoded range (the one every allocator keeps for it), and never twice per packet
-    before = stat(a, "dataplane.icmp.sent")
+    # two fresh reports: every answer sent before is counted in before (a stale one would make
+    # the exact count below wrong)
+    before = polling.wait_reports(a.stats)[0].get("dataplane.icmp.sent", 0)
     out = sh("ping", "-c", "2", "-i", "0.3", "-W", "1", UNMAPPED[4], ns="ha", check=False).stdout
     check("From 10.240.0.1" in out and "Destination Host Unreachable" in out, out)
     out = sh("ping", "-c", "2", "-i", "0.3", "-W", "1", UNMAPPED[6], ns="ha", check=False).stdout
@@ -94,7 +92,8 @@ def test_protocol_unreachable(a, b, workdir):
     # IPv6 says it with Parameter Problem, "unrecognized Next Header"
     out = sh("python3", "-c", RAW_PROTO, ENCODED_AT_A[(6, 6, 6)], ns="ha").stdout
     check("fdee::1 4 1" in out, f"ICMPv6 parameter problem: {out!r}")
-    check(stat(a, "dataplane.drop.protocol") >= 2, a.stats())
+    # counters arrive every 2 s: poll for the report rather than read the last one
+    check(a.wait_stat("dataplane.drop.protocol", 2) >= 2, a.stats())
     wait_tokens()
 
 
@@ -248,8 +247,8 @@ def test_path_mtu_df(a, b, workdir):
                 ok = sh("python3", "-c", BIG_UDP, ea, str(mtu - hdr), ns="ha", timeout=40).stdout
                 check(ok.startswith("echoed"), f"{ea}: UDP at MTU {mtu}: {ok!r}")
             print(f"     {ea}: the host was told MTU {mtu}, and packets of that size pass")
-        check(stat(a, "dataplane.peers.pmtu_learned") >= 2, a.stats())
-        check(stat(a, "dataplane.drop.path_mtu") >= 2, a.stats())
+        check(a.wait_stat("dataplane.peers.pmtu_learned", 2) >= 2, a.stats())
+        check(a.wait_stat("dataplane.drop.path_mtu", 2) >= 2, a.stats())
     wait_tokens()
 
 
@@ -258,16 +257,20 @@ def test_path_mtu_fragments(a, b, workdir):
     # as IPv4 fragments (or IPv6 Fragment headers) and the host reassembles them. IPv6 hosts
     # never go below 1280 bytes, so the gateway cuts what they send within that too.
     with narrowed_path():
-        before = stat(a, "dataplane.frag.datagrams")
+        # two fresh reports: every datagram cut before is counted in before
+        before = polling.wait_reports(a.stats)[0].get("dataplane.frag.datagrams", 0)
         out = sh("ping", "-c", "6", "-i", "0.3", "-W", "2", "-M", "dont", "-s", "1368",
                  ENCODED_AT_A[(4, 4, 4)], ns="ha", check=False)
         check(out.returncode == 0, out.stdout + out.stderr)
         for key in ((6, 6, 6), (6, 4, 6), (4, 6, 4)):
             out = sh("python3", "-c", BIG_UDP, ENCODED_AT_A[key], ns="ha", timeout=40).stdout
             check(out.startswith("echoed"), f"large datagram via {ENCODED_AT_A[key]}: {out!r}")
-        check(stat(a, "dataplane.frag.datagrams") > before, a.stats())
-        check(stat(a, "dataplane.frag.pieces") >= 2 * stat(a, "dataplane.frag.datagrams"),
-              a.stats())
+        # both counters from one report, one that counts this test's traffic (two reads could
+        # straddle a report: pieces from the older one, datagrams from the newer, as CI saw)
+        after = polling.wait_reports(a.stats)[0]
+        check(after.get("dataplane.frag.datagrams", 0) > before, after)
+        check(after.get("dataplane.frag.pieces", 0) >= 2 * after["dataplane.frag.datagrams"],
+              after)
 
 
 def test_tracepath(a, b, workdir):
