@@ -33,25 +33,34 @@ enum counters_format {
 	COUNTERS_PROMETHEUS, /* the text exposition format */
 };
 
+/* The reply's next COUNTER nest with TEXT (a status line, or a counter with its VALUE). */
+static bool next_counter(struct ipr_ctl_iter *it, struct ipr_ctl_fields *f)
+{
+	struct ipr_ctl_attr attr;
+
+	while (ipr_ctl_iter_next(it, &attr) > 0) {
+		if (attr.type == IPR_CTL_A_COUNTER &&
+		    ipr_ctl_fields_parse(attr.value, attr.len, f, NULL) == 0 &&
+		    ipr_ctl_has(f, IPR_CTL_A_TEXT))
+			return true;
+	}
+	return false;
+}
+
 /* Walks the COUNTER nests of a reply: each has TEXT and, for stats, VALUE. */
 static void print_counters(const struct ipr_ctl_reply *reply, enum counters_format format,
 			   FILE *out)
 {
 	bool json = format == COUNTERS_JSON;
 	struct ipr_ctl_iter it;
-	struct ipr_ctl_attr attr;
+	struct ipr_ctl_fields f;
 	struct json_out j;
 
 	json_init(&j, out, true);
 	if (json)
 		json_object_begin(&j, NULL);
 	ipr_ctl_iter_init(&it, reply->attrs, reply->attrs_len);
-	while (ipr_ctl_iter_next(&it, &attr) > 0) {
-		struct ipr_ctl_fields f;
-		if (attr.type != IPR_CTL_A_COUNTER ||
-		    ipr_ctl_fields_parse(attr.value, attr.len, &f, NULL) < 0 ||
-		    !ipr_ctl_has(&f, IPR_CTL_A_TEXT))
-			continue;
+	while (next_counter(&it, &f)) {
 		if (json)
 			json_u64(&j, f.text, f.value);
 		else if (format == COUNTERS_PROMETHEUS)
@@ -71,14 +80,10 @@ static const char *status_value(const struct ipr_ctl_reply *reply, const char *k
 {
 	size_t n = strlen(key);
 	struct ipr_ctl_iter it;
-	struct ipr_ctl_attr attr;
 
 	ipr_ctl_iter_init(&it, reply->attrs, reply->attrs_len);
-	while (ipr_ctl_iter_next(&it, &attr) > 0) {
-		if (attr.type == IPR_CTL_A_COUNTER &&
-		    ipr_ctl_fields_parse(attr.value, attr.len, f, NULL) == 0 &&
-		    ipr_ctl_has(f, IPR_CTL_A_TEXT) && !strncmp(f->text, key, n) &&
-		    !strncmp(f->text + n, ": ", 2))
+	while (next_counter(&it, f)) {
+		if (!strncmp(f->text, key, n) && !strncmp(f->text + n, ": ", 2))
 			return f->text + n + 2;
 	}
 	return NULL;
@@ -101,7 +106,7 @@ int cmd_status(int argc, char **argv)
 	uint8_t buf[IPR_CTL_MSG_MAX];
 	struct ipr_ctl_reply reply;
 	struct ipr_ctl_iter it;
-	struct ipr_ctl_attr attr;
+	struct ipr_ctl_fields f;
 	struct json_out j;
 	bool json;
 
@@ -116,13 +121,8 @@ int cmd_status(int argc, char **argv)
 	json_init(&j, stdout, true);
 	json_object_begin(&j, NULL);
 	ipr_ctl_iter_init(&it, reply.attrs, reply.attrs_len);
-	while (ipr_ctl_iter_next(&it, &attr) > 0) {
-		struct ipr_ctl_fields f;
-		if (attr.type == IPR_CTL_A_COUNTER &&
-		    ipr_ctl_fields_parse(attr.value, attr.len, &f, NULL) == 0 &&
-		    ipr_ctl_has(&f, IPR_CTL_A_TEXT))
-			cli_status_json_line(&j, f.text);
-	}
+	while (next_counter(&it, &f))
+		cli_status_json_line(&j, f.text);
 	json_end(&j, '}');
 	return store_trouble(&reply);
 }
@@ -131,8 +131,8 @@ int cmd_status(int argc, char **argv)
 #define HEALTH_MAX_AGE_DEFAULT_S 6
 
 /*
- * gwctl health: exit 0 when the gateway can carry traffic (gwctld answers STATUS, which needs
- * its store; a dataplane is connected; it reported within max-age), else 1 with the reason:
+ * gwctl health: exit 0 when the gateway can carry traffic (gwctld answers STATUS; a dataplane
+ * is connected; it reported within max-age; with --store, the store is readable), else 1:
  * the check keepalived runs to move a site's addresses away from a gateway that cannot.
  */
 int cmd_health(int argc, char **argv)

@@ -4,7 +4,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "handlers.h"
 #include "peers_feed.h"
@@ -278,12 +277,12 @@ int handle_status(struct request *r)
 	put_line(r->reply, "version: %s", VERSION_TEXT);
 	put_line(r->reply, "uptime: %lld s", (long long)(r->now - svc->started));
 	/* never the conninfo: it may hold a password; the id defaults to the host name */
-	if (svc->cfg.store_conninfo[0] && !svc->cfg.gateway_id[0] &&
-	    gethostname(text, sizeof(text)) == 0) {
-		text[sizeof(text) - 1] = '\0';
+	if (svc->cfg.store_conninfo[0]) {
+		const struct store_spec spec = { svc->cfg.database, svc->cfg.store_conninfo,
+						 svc->cfg.gateway_id };
+
+		store_spec_gateway(&spec, text, sizeof(text));
 		put_line(r->reply, "database: postgresql, as gateway %s", text);
-	} else if (svc->cfg.store_conninfo[0]) {
-		put_line(r->reply, "database: postgresql, as gateway %s", svc->cfg.gateway_id);
 	} else
 		put_line(r->reply, "database: %s", svc->cfg.database);
 	if (svc->feed) {
