@@ -52,6 +52,16 @@ static bool kept(struct module_qstate *qstate, struct ipref_thread *thread)
 			    sub_flags(qstate), *qstate->env->now, 0, &kept) == 0;
 }
 
+/* The RDATA of a packed RRset's records, without their 2-byte length prefixes, in region. */
+static struct synth_rdata *rdata_items(struct regional *region, const struct packed_rrset_data *d)
+{
+	struct synth_rdata *items = regional_alloc(region, d->count * sizeof(*items));
+
+	for (size_t i = 0; items && i < d->count; i++)
+		items[i] = (struct synth_rdata){ d->rr_data[i] + 2, d->rr_len[i] - 2 };
+	return items;
+}
+
 /*
  * A TXT lookup the module started (launch, txtlookup_mark), now answered: what it found goes to
  * the thread's table (txtkeep.h), for the question that started it and the same name's
@@ -81,11 +91,9 @@ static void keep(struct module_qstate *qstate, struct ipref_thread *thread)
 						       : (uint32_t)msg->rep->ttl;
 	if (rrset && msg->rep->an_numrrsets == 1) {
 		d = rrset->entry.data;
-		items = regional_alloc(qstate->region, d->count * sizeof(*items));
+		items = rdata_items(qstate->region, d);
 		if (!items)
 			return;
-		for (size_t i = 0; i < d->count; i++)
-			items[i] = (struct synth_rdata){ d->rr_data[i] + 2, d->rr_len[i] - 2 };
 		answer.items = items;
 		answer.count = d->count;
 		answer.ttl = (uint32_t)d->ttl;
@@ -257,13 +265,11 @@ void txtlookup_take(struct module_qstate *super, struct ipref_query *iq,
 	if (!rrset)
 		return;
 	d = rrset->entry.data;
-	items = regional_alloc(super->region, d->count * sizeof(*items));
+	items = rdata_items(super->region, d);
 	if (!items) {
 		iq->txt_found = -ENOMEM;
 		return;
 	}
-	for (size_t i = 0; i < d->count; i++)
-		items[i] = (struct synth_rdata){ d->rr_data[i] + 2, d->rr_len[i] - 2 };
 	txt_records(iq, thread, items, d->count, (uint32_t)d->ttl);
 	if (iq->txt_found != 0)
 		return;
