@@ -37,6 +37,13 @@ static const char *const session_sql[] = {
 	"SET synchronous_commit = off",
 	/* no statement waits for ever on a lock another gateway holds */
 	"SET statement_timeout = '10s'",
+	/* a gateway is never idle inside its own transaction: one whose session waits there was
+	 * cut off or stopped mid-batch, and the server could hold its locks, and so every other
+	 * gateway's writes, until TCP gives up on it after hours; ended instead */
+	"SET idle_in_transaction_session_timeout = '2s'",
+	/* the site's write lock or a row held longer than that: the batch fails now (its
+	 * requests answered E_STORE), not the event loop held for statement_timeout */
+	"SET lock_timeout = '3s'",
 };
 
 int pg_session(struct pg_store *store, char *msg, size_t msg_size)

@@ -14,6 +14,18 @@
  */
 #define SYNC_HERE "SET LOCAL synchronous_commit = on"
 
+/*
+ * Every transaction of the engine that writes rows other gateways write too begins so: the
+ * site's write lock (one key, apart from the migrations' and the refills' keys), held to its
+ * end, so the gateways' transactions run one after another. A batch touches shared rows (the
+ * counts, a LAN client's hold count, the mapping of a name both were asked for) in the order
+ * its requests came; two gateways' batches taking them in crossed orders deadlocked, and
+ * PostgreSQL broke each deadlock by failing one whole batch (docs/store.md). A transaction
+ * lasts a batch, about a millisecond; the gateways of a site led by keepalived write from one
+ * of them at a time anyway.
+ */
+#define BEGIN_WRITE "BEGIN; SELECT pg_advisory_xact_lock(4950524657)"
+
 /* A statement whose failure the next one meets anyway (a rollback on a broken connection). */
 static void run_quietly(struct pg_store *store, const char *sql)
 {
@@ -33,7 +45,7 @@ static int commit(struct pg_store *store, bool sync);
 static int recover_restart(struct pg_store *store)
 {
 	struct store_start_report report = { 0 };
-	int rc = pg_simple(store, "BEGIN");
+	int rc = pg_simple(store, BEGIN_WRITE);
 
 	if (rc == 0)
 		rc = recover(store, (int64_t)time(NULL), store->lease_secs, store->quarantine_secs,
@@ -70,7 +82,7 @@ int pg_store_begin(struct store *base)
 	if (rc == 0 && store->server_restarted && store->started)
 		rc = recover_restart(store);
 	if (rc == 0)
-		rc = pg_simple(store, "BEGIN");
+		rc = pg_simple(store, BEGIN_WRITE);
 	if (rc == 0)
 		store->txn_open = true;
 	return rc;

@@ -68,10 +68,16 @@ def require():
 
 
 class Cluster:
-    """with Cluster() as pg: a running server; pg.sql(...), pg.session(), pg.createdb(name)."""
+    """with Cluster() as pg: a running server; pg.sql(...), pg.session(), pg.createdb(name).
 
-    def __init__(self):
+    Cluster(namespace=NS, listen=ADDRESS) runs the server inside network namespace NS (made by
+    the caller), listening on TCP at ADDRESS besides its socket and trusting any client there,
+    as a site's database host would be reached by its gateways: cutting the namespace's links
+    cuts the gateways off it."""
+
+    def __init__(self, namespace=None, listen=None):
         self.bindir, self.psql = require()
+        self.namespace, self.listen = namespace, listen
         self.dir = None
         self.proc = None
 
@@ -104,19 +110,30 @@ class Cluster:
                         "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"],
                        user=user.pw_uid, group=user.pw_gid, cwd=self.dir, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+        if self.listen:
+            with open(os.path.join(self.data, "pg_hba.conf"), "a") as f:
+                f.write("host all all all trust\n")
         open(self.log, "w").close()
         os.chown(self.log, user.pw_uid, user.pw_gid)
         self._launch()
 
     def _launch(self):
         user = pwd.getpwnam(USER)
+        server = [os.path.join(self.bindir, "postgres"), "-D", self.data, "-k", self.socket_dir,
+                  "-c", f"listen_addresses={self.listen or ''}", "-c", "fsync=off",
+                  "-c", "full_page_writes=off", "-c", "max_connections=40",
+                  "-c", "shared_buffers=16MB"]
+        as_user = {"user": user.pw_uid, "group": user.pw_gid}
+        if self.namespace:
+            # entering a namespace needs root: setpriv drops to the user after it, and both
+            # exec, so the PID is the server's own
+            server = ["ip", "netns", "exec", self.namespace, "setpriv", f"--reuid={user.pw_uid}",
+                      f"--regid={user.pw_gid}", "--clear-groups"] + server
+            as_user = {}
         with open(self.log, "a") as log:
-            self.proc = subprocess.Popen(
-                [os.path.join(self.bindir, "postgres"), "-D", self.data, "-k", self.socket_dir,
-                 "-c", "listen_addresses=", "-c", "fsync=off", "-c", "full_page_writes=off",
-                 "-c", "max_connections=40", "-c", "shared_buffers=16MB"],
-                user=user.pw_uid, group=user.pw_gid, cwd=self.dir, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(server, cwd=self.dir, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True,
+                                         **as_user)
         wait_until(self._ready, 60, lambda: "the PostgreSQL server to accept connections; "
                    f"its log:\n{self.server_log()}")
 
@@ -138,8 +155,16 @@ class Cluster:
     def restart(self):
         """Stops the server (fast shutdown, by its PID) and starts it again on the same data:
         a new pg_postmaster_start_time(), every connection cut."""
+        self.halt()
+        self.start()
+
+    def halt(self):
+        """Stops the server (fast shutdown, by its PID), keeping its data for start()."""
         self.proc.send_signal(signal.SIGINT)
         self.proc.wait(30)
+
+    def start(self):
+        """Starts a halted server again on the same data, once it accepts connections."""
         self._launch()
 
     def stop(self):
@@ -157,8 +182,9 @@ class Cluster:
             self.dir = None
 
     def conninfo(self, db):
-        """A libpq connection string for database db (the form gwctl.conf will hold)."""
-        return f"host={self.socket_dir} user={USER} dbname={db}"
+        """A libpq connection string for database db (the form gwctl.conf will hold): over
+        TCP to the listening address when there is one, else the socket."""
+        return f"host={self.listen or self.socket_dir} user={USER} dbname={db}"
 
     def _psql_cmd(self, db):
         return [self.psql, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", self.socket_dir,

@@ -61,12 +61,43 @@ def reverse_zones(family):
     return '    local-zone: "e.e.e.e.e.e.d.f.ip6.arpa." transparent\n'
 
 
+def unbound_conf(d, build, interfaces, family, domains, extra=""):
+    """A gateway's unbound.conf, its files in folder d: the ipref module of build, listening on
+    127.0.0.1 and interfaces, with a stub zone to NSD for each of domains; extra: more lines
+    of its server section."""
+    listen = "".join(f"    interface: {a}\n" for a in ["127.0.0.1"] + list(interfaces))
+    stubs = "".join(f'stub-zone:\n    name: "{n}"\n    stub-addr: {NSD_ADDR[0]}\n'
+                    for n in domains)
+    return f"""server:
+{listen}    access-control: 10.0.0.0/8 allow
+    access-control: fd00::/8 allow
+    username: ""
+    chroot: ""
+    directory: "{d}"
+    pidfile: "{d}/unbound.pid"
+    logfile: "{d}/unbound.log"
+    use-syslog: no
+    root-hints: ""
+    num-threads: 2
+    module-config: "dynlib validator iterator"
+    ede: yes
+    qname-minimisation: no
+{reverse_zones(family)}{extra}remote-control:
+    control-enable: yes
+    control-interface: "{d}/unbound.ctl"
+dynlib:
+    dynlib-file: "{build}/resolver/ipref.so"
+{stubs}"""
+
+
 class Failed(Exception):
     pass
 
 
 class Sites:
-    def __init__(self, build, unbound_build, log=print):
+    def __init__(self, build, unbound_build, log=print, extra_zones=None):
+        """extra_zones: {zone name: zone file text} that NSD serves besides the sites'."""
+        self.extra_zones = dict(extra_zones or {})
         self.build = os.path.abspath(build)
         self.unbound_build = os.path.abspath(unbound_build)
         self.say = log
@@ -157,6 +188,11 @@ remote-control:
             for site in "abc":
                 f.write(f'zone:\n    name: {DOMAIN[site]}\n'
                         f'    zonefile: "{self.public_zone(site)}"\n')
+            for name, text in self.extra_zones.items():
+                path = os.path.join(zones, f"{name}.zone")
+                with open(path, "w") as z:
+                    z.write(text)
+                f.write(f'zone:\n    name: {name}\n    zonefile: "{path}"\n')
         self.spawn("nsd", "inet", ["nsd", "-d", "-c", conf], "nsd.log")
         self.wait_for("NSD", lambda: "198.18.1.1" in self.sh(
             "dig", "+short", "+time=1", "+tries=1", f"@{NSD_ADDR[0]}", "gw." + DOMAIN["a"],
@@ -220,8 +256,11 @@ remote-control:
     def sock(self, site):
         return os.path.join(self.dir(site), "gwctl.sock")
 
-    def write_gateway_files(self, site):
-        g = self.gateways[site]
+    def write_gateway_files(self, site, g=None, interfaces=None, settings="", unbound_extra=""):
+        """Site's gateway files in the folder of g (by default the site's gateway): gwctl.conf
+        (then settings, whole lines), dataplane.conf, resolver.conf and unbound.conf listening
+        on interfaces (by default the site's LAN gateway address), with unbound_extra lines."""
+        g = g or self.gateways[site]
         d = g.dir
         _, host, addr, family = LAN[site]
         internal = os.path.join(d, "internal.zone")
@@ -233,36 +272,17 @@ remote-control:
                   "encoded-ipv4 = none\nencoded-ipv6 = fdee:eeee::/64\n")
         g.write_gwctl_conf(f"gateway = {WAN[site][0]}\ngateway = {WAN[site][1]}\n"
                            f"gateway-name = gw.{DOMAIN[site]}\n{ranges}"
-                           f"zone = {self.public_zone(site)} {internal}\nlog-level = info\n")
+                           f"zone = {self.public_zone(site)} {internal}\nlog-level = info\n"
+                           f"{settings}")
         g.write_dataplane_conf()
         g.write_resolver_conf()
-        gw_lan = LAN[site][0]
-        reverse = reverse_zones(family)
-        stubs = "".join(f'stub-zone:\n    name: "{DOMAIN[s]}"\n    stub-addr: {NSD_ADDR[0]}\n'
-                        for s in "abc")
         with open(os.path.join(d, "unbound.conf"), "w") as f:
-            f.write(f"""server:
-    interface: 127.0.0.1
-    interface: {gw_lan}
-    access-control: 10.0.0.0/8 allow
-    access-control: fd00::/8 allow
-    username: ""
-    chroot: ""
-    directory: "{d}"
-    pidfile: "{d}/unbound.pid"
-    logfile: "{d}/unbound.log"
-    use-syslog: no
-    root-hints: ""
-    num-threads: 2
-    module-config: "dynlib validator iterator"
-    ede: yes
-    qname-minimisation: no
-{reverse}remote-control:
-    control-enable: yes
-    control-interface: "{d}/unbound.ctl"
-dynlib:
-    dynlib-file: "{self.build}/resolver/ipref.so"
-{stubs}""")
+            f.write(unbound_conf(d, self.build, interfaces or [LAN[site][0]], family,
+                                 self.stub_domains(), unbound_extra))
+
+    def stub_domains(self):
+        """The zones NSD serves, which a gateway's Unbound asks it for."""
+        return list(DOMAIN.values()) + list(self.extra_zones)
 
     def start_gwctld(self, site):
         self.gateways[site].start_gwctld()

@@ -129,9 +129,14 @@ class Cluster:
             self._gateway(name, VIP_PUBLIC, a_hosts)
         self._gateway("gb", GB_PUBLIC,
                       f"{HB} hb #= pub + 2001\n{HA_AT_B} ha #= ext {VIP_PUBLIC} + 3001\n")
-        for g in self.gw.values():
-            self.procs.append(g.start_gwctld())
-            self.procs.append(g.start_dataplane())
+        for name in self.gw:
+            self.start_daemons(name)
+
+    def start_daemons(self, name):
+        """The gateway's daemons, each once it serves."""
+        g = self.gw[name]
+        self.procs.append(g.start_gwctld())
+        self.procs.append(g.start_dataplane())
 
     def start_keepalived(self, name):
         g = self.gw[name]
@@ -191,9 +196,11 @@ class Cluster:
         self.sh("ip", "route", "del", "default", "metric", "50", ns=name, check=False)
         for dev in ("lan", "wan"):
             self.sh("ip", "link", "set", dev, "up", ns=name)
+        # the gateway's own default route went with its link, as its configuration brings it
+        # back at a boot
+        self.sh("ip", "route", "replace", "default", "via", WAN_ROUTER, "metric", "100", ns=name)
+        self.start_daemons(name)
         g = self.gw[name]
-        self.procs.append(g.start_gwctld())
-        self.procs.append(g.start_dataplane())
         log = os.path.join(g.dir, "keepalived.log")
         seen = os.path.getsize(log) if os.path.exists(log) else 0
         self.start_keepalived(name)

@@ -77,16 +77,17 @@ def serve(c):
     return hashlib.sha256(open(page, "rb").read()).hexdigest()
 
 
-def failover(c, leader, backup, want):
-    """Cuts the leader during a download and a ping; returns what was measured."""
+def failover(c, leader, backup, want, target=HB_AT_A):
+    """Cuts the leader during a download from hb and a ping of it, both to target (an address
+    or a name); returns what was measured."""
     result = {}
 
     def download():
-        result["download"] = c.sh("python3", "-c", CLIENT, f"http://{HB_AT_A}:8080/blob",
+        result["download"] = c.sh("python3", "-c", CLIENT, f"http://{target}:8080/blob",
                                   str(RATE), ns="ha", check=False, timeout=120)
     client = threading.Thread(target=download)
     pinger = subprocess.Popen(["ip", "netns", "exec", c.ns["ha"], "ping", "-D", "-i", "0.01",
-                               "-W", "1", "-w", "9", HB_AT_A],
+                               "-W", "1", "-w", "9", target],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     c.procs.append(pinger)
     client.start()

@@ -9,6 +9,8 @@ usage: test_gwctld.py GWCTLD GWCTL"""
 import os
 import signal
 import sys
+import threading
+import time
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
@@ -34,6 +36,12 @@ def encode(d, ipref, ok=True):
     run = d.cli("encode", ipref, ok=ok)
     lines = [l.split()[1] for l in run.stdout.splitlines() if l.startswith("encoded:")]
     return lines[0] if lines else run
+
+
+def mapped(d, ipref):
+    """ipref's encoded address from gateway d, None when it failed."""
+    got = encode(d, ipref, ok=False)
+    return got if isinstance(got, str) else None
 
 
 def test_one_gateway(cluster, root):
@@ -148,6 +156,63 @@ def test_server_restart(cluster, root):
     d.stop()
 
 
+def freeze_in_transaction(cluster, db, d, tries=300):
+    """Stops d (SIGSTOP) at a moment its session is inside a transaction that has written (a
+    transaction ID assigned: it holds locks), as a gateway cut off or frozen mid-batch."""
+    inside = ("SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' AND "
+              "state = 'idle in transaction' AND backend_xid IS NOT NULL" % db)
+    for _ in range(tries):
+        os.kill(d.proc.pid, signal.SIGSTOP)
+        try:
+            polling.wait_until(lambda: one(cluster, db, inside) == "1", 0.3, "in a transaction")
+            return
+        except AssertionError:
+            os.kill(d.proc.pid, signal.SIGCONT)
+            time.sleep(0.01)
+    raise AssertionError(f"gw1 never stopped inside a transaction in {tries} tries")
+
+
+def test_gateway_frozen_mid_batch(cluster, root):
+    """A gateway stopped inside its transaction (cut off mid-batch: the server never hears its
+    connection close) must not hold the other gateways' writes: asked for the very name the
+    frozen batch was mapping, the other answers within seconds, once the server ended the
+    frozen session; the frozen one, woken, recovers and finds the other's mapping."""
+    db = cluster.createdb("frozen")
+    a = gateway(cluster, db, "gw1", root).start()
+    b = gateway(cluster, db, "gw2", root).start()
+    encode(b, "192.0.2.9 + 1")
+    asked = [0]  # the reference of gw1's request in flight
+    busy = threading.Event()
+
+    def allocate():  # gw1 kept busy with new mappings, one request in flight at a time
+        c = a.client()
+        busy.set()
+        try:
+            while True:
+                asked[0] += 1
+                c.get_ea("192.0.2.8", 10000 + asked[0])
+        except OSError:
+            pass  # gw1 frozen: the call timed out
+    threading.Thread(target=allocate, daemon=True).start()
+    busy.wait(10)
+    freeze_in_transaction(cluster, db, a)
+    ipref = f"192.0.2.8 + {10000 + asked[0]}"  # inserted by the frozen, uncommitted batch
+    try:
+        start = time.monotonic()
+        got = polling.wait_until(lambda: mapped(b, ipref), 30,
+                                 f"gw2 to map {ipref} while gw1 is frozen mapping it",
+                                 interval=0.2)
+        print(f"     gw2 mapped it {time.monotonic() - start:.1f} s after gw1 froze")
+    finally:
+        os.kill(a.proc.pid, signal.SIGCONT)
+    polling.wait_until(lambda: mapped(a, ipref) == got, 30,
+                       "gw1, woken, to find gw2's mapping")
+    count = cluster.sql(db, "SELECT count(*) = count(DISTINCT encoded) FROM remote_mapping")
+    check(count == [["t"]], "no value bound twice")
+    a.stop()
+    b.stop()
+
+
 sys.exit(gateways.run([test_one_gateway, test_two_gateways,
                        test_unclean_stop_quarantines_own_reserve, test_database_away,
-                       test_server_restart], "ipref-pg-gwctld-"))
+                       test_server_restart, test_gateway_frozen_mid_batch], "ipref-pg-gwctld-"))
