@@ -6,6 +6,9 @@
 # the medians as
 # Markdown: the time from the cut until the other gateway holds both addresses, the pings lost
 # and the longest gap between ping replies (the path's outage as a host sees it).
+# STORE=shared runs tests/failover/test_shared_store.py instead: the two gateways on one
+# PostgreSQL store, every mapping made on demand by name through their resolvers (a build with
+# the resolver module and the dynlib Unbound of tools/setup; no dataplane-only kill).
 # Usage (root): bash bench/failover.sh    (BUILD=build by default: any build of the suite)
 set -euo pipefail
 
@@ -21,12 +24,21 @@ if [[ ! -f $build/build.ninja ]]; then
 	meson setup "$build" --buildtype=release -Dtests=disabled >/dev/null
 fi
 ninja -C "$build" gwctl/gwctld gwctl/gwctl dataplane/ipref-dataplane >/dev/null
+run_test() {
+	if [[ ${STORE:-} == shared ]]; then
+		ninja -C "$build" resolver/ipref.so >/dev/null
+		python3 tests/failover/test_shared_store.py "$build" \
+			"${UNBOUND_BUILD:-.cache/unbound/current/build}" docs/store.md
+	else
+		python3 tests/failover/test_failover.py "$build/gwctl/gwctld" "$build/gwctl/gwctl" \
+			"$build/dataplane/ipref-dataplane" docs/store.md
+	fi
+}
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for round in $(seq "$rounds"); do
-	if ! python3 tests/failover/test_failover.py "$build/gwctl/gwctld" "$build/gwctl/gwctl" \
-		"$build/dataplane/ipref-dataplane" docs/store.md >"$out.run" 2>&1; then
+	if ! run_test >"$out.run" 2>&1; then
 		echo "round $round failed:" >&2
 		tail -20 "$out.run" >&2
 		rm -f "$out.run"
