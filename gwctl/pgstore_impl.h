@@ -15,6 +15,8 @@
 /* a lost connection is tried again after a wait that doubles between these (ms) */
 #define PG_BACKOFF_MIN_MS 500
 #define PG_BACKOFF_MAX_MS 30000
+/* a reconnect not done in this long is given up (ms): the connect_timeout of the first one */
+#define PG_CONNECT_MS 5000
 
 /* The statements of pg_stmt_sql (pgstore_stmt.c), prepared on every connection. */
 enum pst {
@@ -76,7 +78,11 @@ struct pg_store {
 	bool txn_open;	     /* between store_begin and its commit or rollback */
 	int64_t retry_ms;    /* a lost connection is not tried again before (ipr_clock_ms) */
 	uint32_t backoff_ms; /* the wait after the next failed reconnect */
-	uint64_t changes;    /* rows our statements changed since open */
+	/* a reconnect under way, without blocking: what PQresetPoll waits for, and until when */
+	bool connecting;
+	PostgresPollingStatusType polling;
+	int64_t connect_deadline_ms;
+	uint64_t changes; /* rows our statements changed since open */
 	uint64_t bad_rows;
 	/* commits are numbered; flushed_gen: the newest that a synchronous commit covered */
 	uint64_t commit_gen;

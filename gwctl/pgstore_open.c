@@ -11,9 +11,11 @@
 /*
  * What the store's connection uses unless the conninfo says otherwise (its own values come
  * after these and win): a server that does not answer fails a connect in 5 s, and one that
- * vanished without closing the connection fails a statement in about 10 s (TCP), never a wait
- * without end. The connection is blocking, as the SQLite engine's calls are: each statement is
- * one round trip made by the event loop (docs/store.md, "The store interface on two engines").
+ * vanished without closing the connection fails a statement once 2 s pass without its data
+ * acknowledged (tcp_user_timeout), or is found gone within 9 s while idle (keepalives): never a
+ * wait without end, and no wait on a statement long enough for `gwctl health` to fail twice. The
+ * connection is blocking, as the SQLite engine's calls are: each statement is one round trip made
+ * by the event loop (docs/store.md, "The store interface on two engines").
  */
 static const char *const default_keys[] = {
 	"connect_timeout",
@@ -25,7 +27,7 @@ static const char *const default_keys[] = {
 	NULL,
 };
 static const char *const default_values[] = {
-	"5", "5", "2", "2", "10000", NULL, NULL,
+	"5", "5", "2", "2", "2000", NULL, NULL,
 };
 
 /* The session's settings, run on every connection made (the first and each reconnect). */

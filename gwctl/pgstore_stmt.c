@@ -2,6 +2,7 @@
 #include "pgstore_impl.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,31 +227,70 @@ int pg_prepare_all(struct pg_store *store, char *msg, size_t msg_size)
 	return 0;
 }
 
+/* libpq asks PQresetPoll to be called only once the socket is ready for what it waits for. */
+static bool socket_ready(const struct pg_store *store)
+{
+	struct pollfd p = {
+		.fd = PQsocket(store->conn),
+		.events = store->polling == PGRES_POLLING_WRITING ? POLLOUT : POLLIN,
+	};
+
+	if (p.fd < 0)
+		return true; /* no socket yet: the poll makes the next one */
+	return poll(&p, 1, 0) > 0;
+}
+
+static int reconnect_failed(struct pg_store *store, int64_t now)
+{
+	store->connecting = false;
+	store->retry_ms = now + store->backoff_ms;
+	store->backoff_ms = store->backoff_ms * 2 > PG_BACKOFF_MAX_MS ? PG_BACKOFF_MAX_MS
+								      : store->backoff_ms * 2;
+	return -EIO;
+}
+
 /*
  * A connection that was lost is made again, outside a transaction only (one that was open is
  * gone with it: its commit failed) and not more often than the back-off allows, so that a
- * database away costs each batch one quick -EIO, not a wait.
+ * database away costs each batch one quick -EIO, not a wait. The connect itself never blocks:
+ * it is started (PQresetStart) and moved on (PQresetPoll) by each call that finds the socket
+ * ready, here and at the flusher's tick (pg_store_flush), and given up after PG_CONNECT_MS.
+ * A blocking connect held the event loop up to connect_timeout (5 s) against a host that does
+ * not answer, long enough for `gwctl health` to fail on every gateway of the site at once and
+ * keepalived to take the addresses from all of them. Once connected, the session's settings
+ * and statements are a few quick round trips to a server that has just answered.
  */
 int pg_ready(struct pg_store *store)
 {
 	int64_t now = ipr_clock_ms();
 	char msg[256];
 
-	if (PQstatus(store->conn) == CONNECTION_OK)
+	if (!store->connecting && PQstatus(store->conn) == CONNECTION_OK)
 		return 0;
-	if (store->txn_open || now < store->retry_ms)
+	if (store->txn_open)
 		return -EIO;
-	PQreset(store->conn);
-	if (PQstatus(store->conn) == CONNECTION_OK && pg_session(store, msg, sizeof(msg)) == 0 &&
-	    pg_prepare_all(store, msg, sizeof(msg)) == 0) {
-		store->backoff_ms = PG_BACKOFF_MIN_MS;
-		log_info("the PostgreSQL store: connected again");
-		return 0;
+	if (!store->connecting) {
+		if (now < store->retry_ms)
+			return -EIO;
+		if (!PQresetStart(store->conn))
+			return reconnect_failed(store, now);
+		store->connecting = true;
+		store->polling =
+			PGRES_POLLING_WRITING; /* what PQresetStart leaves it waiting for */
+		store->connect_deadline_ms = now + PG_CONNECT_MS;
 	}
-	store->retry_ms = now + store->backoff_ms;
-	store->backoff_ms = store->backoff_ms * 2 > PG_BACKOFF_MAX_MS ? PG_BACKOFF_MAX_MS
-								      : store->backoff_ms * 2;
-	return -EIO;
+	if (socket_ready(store))
+		store->polling = PQresetPoll(store->conn);
+	if (store->polling == PGRES_POLLING_FAILED)
+		return reconnect_failed(store, now);
+	if (store->polling != PGRES_POLLING_OK)
+		return now >= store->connect_deadline_ms ? reconnect_failed(store, now) : -EIO;
+	store->connecting = false;
+	if (pg_session(store, msg, sizeof(msg)) < 0 || pg_prepare_all(store, msg, sizeof(msg)) < 0)
+		return reconnect_failed(store, now);
+	store->backoff_ms = PG_BACKOFF_MIN_MS;
+	log_info("the PostgreSQL store: connected again");
+	return 0;
 }
 
 /* Rows an INSERT, UPDATE or DELETE changed, as store_changes counts them. */

@@ -149,6 +149,10 @@ void pg_store_flush(struct store *base)
 	struct pg_store *store = pg_of(base);
 	int rc;
 
+	/* the tick also moves a reconnect on, when no request comes to */
+	if (!store->txn_open && (store->connecting || PQstatus(store->conn) != CONNECTION_OK) &&
+	    pg_ready(store) < 0)
+		return;
 	if (store->txn_open || store->flushed_gen >= store->commit_gen)
 		return;
 	rc = pg_simple(store,

@@ -129,11 +129,19 @@ static bool run_transaction(struct server *srv)
 }
 
 /*
- * STATUS changes nothing, so a failed batch need not fail it: answered again outside the
- * transaction, it says what it can and that the store is unavailable. The shared store away
- * must not make every gateway's health check fail at once (gwctl health, keepalived).
+ * What changes nothing in the store need not fail with its batch: answered again outside the
+ * transaction. STATUS says what it can and that the store is unavailable; a component's
+ * counters (REPORT_COUNTERS) and the ranges (RANGES) live in memory. The shared store away
+ * must not make every gateway's health check fail at once (gwctl health, keepalived): it
+ * fails when the dataplane's last report is too old, and a dataplane's reports refused with
+ * their batches for 6 s took the addresses from every gateway of the site.
  */
-static bool status_anyway(struct server *srv, struct batch_entry *e)
+static bool answers_without_store(enum ipr_ctl_kind kind)
+{
+	return kind == IPR_CTL_STATUS || kind == IPR_CTL_REPORT_COUNTERS || kind == IPR_CTL_RANGES;
+}
+
+static bool answer_anyway(struct server *srv, struct batch_entry *e, enum ipr_ctl_kind kind)
 {
 	struct client *c = &srv->clients[e->client];
 	int rc;
@@ -142,12 +150,12 @@ static bool status_anyway(struct server *srv, struct batch_entry *e)
 		return false;
 	/* counted once: the run inside the failed transaction (if it got that far) is undone */
 	if (e->reply_len > 0)
-		srv->svc->counters.requests[IPR_CTL_STATUS]--;
+		srv->svc->counters.requests[kind]--;
 	rc = process_entry(srv, e);
 	return rc == 0 && e->reply_len > 0;
 }
 
-/* Nothing of this batch reached the disk: every answer becomes a store error, but STATUS. */
+/* Nothing of this batch reached the disk: every answer becomes a store error, but those. */
 static void doom_batch(struct server *srv)
 {
 	struct service *svc = srv->svc;
@@ -169,7 +177,8 @@ static void doom_batch(struct server *srv)
 		/* hdr is filled whenever the header was complete, whatever else is wrong */
 		if (ipr_ctl_decode(e->msg, e->len, &hdr, &attrs, &attrs_len) < 0)
 			attrs_len = 0;
-		else if (hdr.kind == IPR_CTL_STATUS && !e->oversized && status_anyway(srv, e))
+		else if (answers_without_store(hdr.kind) && !e->oversized &&
+			 answer_anyway(srv, e, hdr.kind))
 			continue;
 		svc->counters.errors[IPR_CTL_E_STORE]++;
 		e->reply_len = service_error_reply(e->reply, sizeof(e->reply), hdr.kind, hdr.id,

@@ -14,6 +14,9 @@ LAN (shared_site.py). Every mapping here is made on demand, by a name asked of t
 - PostgreSQL stopped and started during a download: the download goes on; a new name fails
   with SERVFAIL and EDE 14 meanwhile and resolves once the database is back, by itself; every
   mapping made before is still there.
+- The database's host lost (its link down, so nothing answers or refuses) during a download:
+  the download goes on, the leader keeps the addresses, a new name fails, and resolves once
+  the host is back.
 
 Needs root, keepalived, NSD, PostgreSQL and network namespaces (exit 77).
 usage: test_shared_store.py BUILD_DIR UNBOUND_BUILD STORE_MD"""
@@ -169,6 +172,47 @@ def test_database_restarted(c, want):
           f"then resolved ({back[0]}); {len(before)} mappings kept")
 
 
+def test_database_host_lost(c, want):
+    """The database's host lost (its link down: the gateways' packets to it vanish, nothing
+    refuses them) during a download, then back: the download goes on, the leader keeps the
+    addresses all along (its health check must not fail on a store that hangs), a new name
+    fails meanwhile, and resolves once the host is back."""
+    leader = c.leader()
+    result = {}
+
+    def download():
+        result["run"] = c.sh("python3", "-c", CLIENT, f"http://{B6}:8080/blob", str(4 << 20),
+                             ns="ha", check=False, timeout=120)
+    client = threading.Thread(target=download)
+    client.start()
+    time.sleep(2)
+    c.sh("ip", "link", "set", "eth0", "down", ns="db")
+    try:
+        lost_at, moved = time.monotonic(), []
+        down = dig(c, VIP_LAN, f"spare1.{NAMES}")
+        check("status: SERVFAIL" in down, f"a new name while the database is lost: {down}")
+        while time.monotonic() - lost_at < 15:
+            if c.leader() != leader:
+                moved.append(round(time.monotonic() - lost_at, 1))
+            time.sleep(0.25)
+        check(not moved, f"the addresses left {leader} while the database was lost "
+              f"(at {moved[:3]} s): " + c.tail(leader))
+    finally:
+        c.sh("ip", "link", "set", "eth0", "up", ns="db")
+    polling.wait_until(
+        lambda: a_records(dig(c, VIP_LAN, f"spare1.{NAMES}")).get(f"spare1.{NAMES}"), 60,
+        lambda: "the new name to resolve after the database's host came back: " +
+        dig(c, VIP_LAN, f"spare1.{NAMES}") + c.tail(c.leader() or "ga1"))
+    client.join(timeout=150)
+    run = result.get("run")
+    check(run is not None and run.returncode == 0,
+          f"the download failed while the database was lost: {run and (run.stdout + run.stderr)}")
+    got, digest = run.stdout.split()
+    check(int(got) == SIZE and digest == want, f"the download arrived broken: {run.stdout}")
+    print(f"ok   the database's host lost during a download: {leader} kept the addresses, a new "
+          f"name failed, then resolved")
+
+
 def main():
     if os.geteuid() != 0:
         print("SKIP: the shared-store failover test needs root for network namespaces, TUN "
@@ -192,7 +236,8 @@ def main():
         test_both_gateways_allocate_at_once(c)
         test_failover_by_name(c, want)
         test_database_restarted(c, want)
-        print("3 passed, 0 failed")
+        test_database_host_lost(c, want)
+        print("4 passed, 0 failed")
         return 0
     except Exception:
         import traceback

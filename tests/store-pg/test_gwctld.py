@@ -118,6 +118,10 @@ def test_database_away(cluster, root):
     check(not isinstance(run, str) and run.returncode != 0 and "store" in run.stderr,
           getattr(run, "stderr", run))
     check(d.proc.poll() is None, "gwctld goes on")
+    # the dataplane's reports live in memory: taken while the store is away, or its report
+    # ages and `gwctl health` fails on every gateway of the site at once
+    check(dataplane.report_counters("dataplane", [("tun.rx", 2)]).status == 0,
+          "a report taken while the store is away")
     # the shared store away is every gateway's trouble at once, and the dataplanes' tables stay
     # in force: health stays good, so keepalived moves nothing (unless asked with --store);
     # status answers with what it knows and fails, saying why
