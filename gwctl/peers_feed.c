@@ -165,6 +165,19 @@ bool peers_feed_waiting(const struct peers_feed *f)
 	return f && (f->lost || (!f->stalled && (f->len || f->overflowed)));
 }
 
+/*
+ * The startup window: a subscriber's snapshot read before the first cursor would miss a change
+ * another gateway committed between the two, as the feed reads only what comes after its
+ * cursor. So snapshots wait for it (server_stream_snapshots); a change committed before the
+ * cursor is then in the snapshot, one after it is read by the feed (both: told twice, which a
+ * subscriber takes as it takes any repeat). Reconnects keep the cursor, so only the first
+ * connect matters.
+ */
+bool peers_feed_started(const struct peers_feed *f)
+{
+	return !f || pgstore_conn_started(f->conn);
+}
+
 /* The row as it is now: 0 (in *m), -ENOENT when gone, -EBADMSG for a key that is not one. */
 static int read_row(struct store *store, const struct heard *h, struct ipr_mapping *m)
 {
@@ -300,6 +313,12 @@ bool peers_feed_waiting(const struct peers_feed *f)
 {
 	(void)f;
 	return false;
+}
+
+bool peers_feed_started(const struct peers_feed *f)
+{
+	(void)f;
+	return true;
 }
 
 size_t peers_feed_apply(struct peers_feed *f)

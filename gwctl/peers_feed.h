@@ -36,6 +36,11 @@ void peers_feed_process(struct peers_feed *f, int64_t now_ms);
 /* Changes queued and not yet applied, or a start-over due. */
 bool peers_feed_waiting(const struct peers_feed *f);
 /*
+ * Has the feed read where its reading starts (true without a feed)? A subscriber's snapshot
+ * must not be read before: a change committed in between would be in neither.
+ */
+bool peers_feed_started(const struct peers_feed *f);
+/*
  * Outside any transaction: reads each queued change's row again and records it (service_record)
  * for the caller to publish. Returns how many it recorded; a change whose row could not be read
  * (the store away) stays queued for the next call.

@@ -213,7 +213,8 @@ static bool get_xid(const PGresult *res, int row, int col, uint64_t *out)
 
 /*
  * The cursor of "from now on": every transaction older than this one's snapshot has ended, so
- * its changes are in any copy of the tables read after this.
+ * its changes are in any copy of the tables read after this (the subscribers' snapshots wait
+ * for it: pgstore_conn_started).
  */
 static bool read_horizon(struct pgstore_conn *c)
 {
@@ -228,8 +229,9 @@ static bool read_horizon(struct pgstore_conn *c)
 
 /*
  * Connected: name the gateway for the triggers, migrate, listen; the first connect starts
- * reading the log from now (the caller loads the tables themselves), a reconnect from where
- * the last read ended, so what changed meanwhile is read at once.
+ * reading the log from now (the caller loads the tables themselves, after this), a reconnect
+ * from where the last read ended, so what changed meanwhile is read at once. When LISTEN
+ * comes does not matter: a NOTIFY only hastens a read, and the reads go by the cursor.
  */
 static void on_connected(struct pgstore_conn *c, int64_t now_ms)
 {
@@ -481,4 +483,9 @@ void pgstore_conn_stats(const struct pgstore_conn *c, struct pgstore_conn_stats 
 unsigned pgstore_conn_version(const struct pgstore_conn *c)
 {
 	return c->version;
+}
+
+bool pgstore_conn_started(const struct pgstore_conn *c)
+{
+	return c->started;
 }

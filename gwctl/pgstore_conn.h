@@ -95,5 +95,10 @@ const char *pgstore_conn_error(const struct pgstore_conn *c);
 void pgstore_conn_stats(const struct pgstore_conn *c, struct pgstore_conn_stats *out);
 /* The schema version found or made at the last connect (0 before). */
 unsigned pgstore_conn_version(const struct pgstore_conn *c);
+/*
+ * Has the first connect read where the log's reading starts? Every change committed after
+ * that is passed to on_change (or on_lost): a copy of the tables read after it misses none.
+ */
+bool pgstore_conn_started(const struct pgstore_conn *c);
 
 #endif

@@ -219,7 +219,9 @@ static void test_trimmed_log(void **state)
 	struct pgstore_conn_stats st;
 	uint64_t reads;
 
+	assert_false(pgstore_conn_started(a));
 	DRIVE(a, pgstore_conn_state(a) == PGSTORE_READY);
+	assert_true(pgstore_conn_started(a));
 	bind_encoded(w, "10.249.51.1", "51");
 	DRIVE(a, seen.count == 1);
 	sql(w, "DELETE FROM change_log");
