@@ -250,6 +250,8 @@ def test_startup_window(cluster, root):
     role = limited_role(cluster, "feed_startup", 1)
     gw1 = gateway(cluster, db, "gw1", root)
     gw2 = gateway_as(cluster, db, "gw2", root, role)
+    # (gw2's first reload opens a reader connection of its own: refused too, and logged;
+    # nothing here needs it)
     polling.wait_until(lambda: gw2.stats().get("gwctld.peers_feed.failures", 0) >= 1, 30,
                        "gw2's feed to be refused")
     mirror = Mirror(gw2)
