@@ -117,6 +117,7 @@ static const struct stats_counter stats_counters[] = {
 	SERVICE("gwctld.peers_feed.removed", peers_feed_removed),
 	SERVICE("gwctld.peers_feed.bad", peers_feed_bad),
 	SERVICE("gwctld.peers_feed.dropped", peers_feed_dropped),
+	SERVICE("gwctld.peers_feed.resyncs", peers_feed_resyncs),
 	SERVICE("gwctld.peers_feed.connects", peers_feed_connects),
 	SERVICE("gwctld.peers_feed.failures", peers_feed_failures),
 };

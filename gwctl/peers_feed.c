@@ -36,6 +36,7 @@ struct peers_feed {
 	struct heard *queue;
 	size_t len, cap;
 	uint64_t overflowed; /* changes not kept since the last apply */
+	bool lost;	     /* the log lost changes before they were read: start over */
 	bool stalled;	     /* the store could not be read: wait for the next process */
 };
 
@@ -84,6 +85,14 @@ static void on_change(void *arg, const struct pgstore_change *ch)
 	}
 }
 
+/* on_lost: the log was trimmed past changes not read yet (docs/store.md, "The peers feed"). */
+static void on_lost(void *arg)
+{
+	struct peers_feed *f = arg;
+
+	f->lost = true;
+}
+
 int peers_feed_open(struct service *svc, struct peers_feed **out, char *msg, size_t msg_size)
 {
 	struct store_spec spec = { svc->cfg.database, svc->cfg.store_conninfo,
@@ -106,6 +115,7 @@ int peers_feed_open(struct service *svc, struct peers_feed **out, char *msg, siz
 		.backoff_max_ms = 5000,
 		.resync_ms = 1000,
 		.on_change = on_change,
+		.on_lost = on_lost,
 		.arg = f,
 	};
 	rc = pgstore_conn_new(&cfg, &f->conn, msg, msg_size);
@@ -152,7 +162,20 @@ void peers_feed_process(struct peers_feed *f, int64_t now_ms)
 
 bool peers_feed_waiting(const struct peers_feed *f)
 {
-	return f && !f->stalled && (f->len || f->overflowed);
+	return f && (f->lost || (!f->stalled && (f->len || f->overflowed)));
+}
+
+/*
+ * The startup window: a subscriber's snapshot read before the first cursor would miss a change
+ * another gateway committed between the two, as the feed reads only what comes after its
+ * cursor. So snapshots wait for it (server_stream_snapshots); a change committed before the
+ * cursor is then in the snapshot, one after it is read by the feed (both: told twice, which a
+ * subscriber takes as it takes any repeat). Reconnects keep the cursor, so only the first
+ * connect matters.
+ */
+bool peers_feed_started(const struct peers_feed *f)
+{
+	return !f || pgstore_conn_started(f->conn);
 }
 
 /* The row as it is now: 0 (in *m), -ENOENT when gone, -EBADMSG for a key that is not one. */
@@ -196,11 +219,17 @@ size_t peers_feed_apply(struct peers_feed *f)
 	if (!f)
 		return 0;
 	svc = f->svc;
-	if (f->overflowed) {
-		/* what was missed is unknown: the subscribers are closed and start over */
+	if (f->overflowed || f->lost) {
+		/*
+		 * What was missed is unknown: the subscribers are closed and start over from a
+		 * snapshot, read after this, so after every change the log lost or the queue
+		 * dropped (all committed before the read that told of them).
+		 */
 		svc->counters.peers_feed_dropped += f->overflowed;
+		svc->counters.peers_feed_resyncs += f->lost;
 		svc->pending_overflow = true;
 		f->overflowed = 0;
+		f->lost = false;
 		f->len = 0;
 		return 0;
 	}
@@ -284,6 +313,12 @@ bool peers_feed_waiting(const struct peers_feed *f)
 {
 	(void)f;
 	return false;
+}
+
+bool peers_feed_started(const struct peers_feed *f)
+{
+	(void)f;
+	return true;
 }
 
 size_t peers_feed_apply(struct peers_feed *f)

@@ -16,6 +16,8 @@ struct service;
  * (pgstore_conn.h) listens for the change log's notifications; each change another gateway (or
  * a hand in psql) made to a mapping is queued, and peers_feed_apply, between batches, reads the
  * row again and records it for the subscribers as EV_ADDED, or EV_REMOVED when it is gone.
+ * When what was missed is unknown (the queue overflowed, or the log was trimmed past changes
+ * not read yet) the subscribers are closed instead, to subscribe again and read a snapshot.
  * On SQLite (one gateway) there is no feed: peers_feed_open gives NULL and every function
  * takes NULL as a feed with nothing to do.
  */
@@ -31,8 +33,13 @@ int64_t peers_feed_timeout_ms(const struct peers_feed *f, int64_t now_ms);
 /* Does what is due on the connection: its changes are queued, never applied here. */
 void peers_feed_process(struct peers_feed *f, int64_t now_ms);
 
-/* Changes queued and not yet applied. */
+/* Changes queued and not yet applied, or a start-over due. */
 bool peers_feed_waiting(const struct peers_feed *f);
+/*
+ * Has the feed read where its reading starts (true without a feed)? A subscriber's snapshot
+ * must not be read before: a change committed in between would be in neither.
+ */
+bool peers_feed_started(const struct peers_feed *f);
 /*
  * Outside any transaction: reads each queued change's row again and records it (service_record)
  * for the caller to publish. Returns how many it recorded; a change whose row could not be read

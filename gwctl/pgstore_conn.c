@@ -2,6 +2,7 @@
 #include "pgstore_conn.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <stdio.h>
@@ -14,10 +15,38 @@
 /* How long one attempt to connect may take before it counts as failed. */
 #define CONNECT_TIMEOUT_MS 5000
 
-static const char LOG_SQL[] = "SELECT seq, next_cursor, gateway, tbl, op, key,"
-			      " kind, family, address, context, ref"
-			      " FROM ipref_changes_since($1::xid8)";
-#define LOG_COLUMNS 11
+/*
+ * The log's rows after the cursor (ipref_changes_since) and, on every row and read in the same
+ * snapshot, the horizon (the next cursor) and how far the log was trimmed (change_log_trimmed,
+ * migration 11). A read with no change still gives one row, its change's columns NULL, so that
+ * both are known; WITH ORDINALITY keeps the function's order (by transaction, then seq).
+ */
+static const char LOG_SQL[] =
+	"SELECT c.seq, c.gateway, c.tbl, c.op, c.key, c.kind, c.family, c.address, c.context,"
+	" c.ref, h.horizon, h.trimmed"
+	" FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon,"
+	" (SELECT upto FROM change_log_trimmed)::text AS trimmed) h"
+	" LEFT JOIN ipref_changes_since($1::xid8) WITH ORDINALITY c ON true"
+	" ORDER BY c.ordinality";
+enum {
+	COL_SEQ,
+	COL_GATEWAY,
+	COL_TABLE,
+	COL_OP,
+	COL_KEY,
+	COL_KIND,
+	COL_FAMILY,
+	COL_ADDRESS,
+	COL_CONTEXT,
+	COL_REF,
+	COL_HORIZON,
+	COL_TRIMMED,
+	LOG_COLUMNS
+};
+
+/* Where the first read starts, and how far the log was trimmed then (not a loss: before us). */
+static const char HORIZON_SQL[] = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text,"
+				  " (SELECT upto FROM change_log_trimmed)::text";
 
 struct pgstore_conn {
 	char *conninfo;
@@ -33,7 +62,9 @@ struct pgstore_conn {
 	bool reading;	      /* a read of the log is in flight */
 	bool dirty;	      /* a NOTIFY came (or a reconnect): read the log */
 	bool flushing;	      /* a query is still being sent */
-	char cursor[32];      /* xid8 the next read starts at; "" before the first connect */
+	bool started;	      /* the first connect read the horizon: cursor holds */
+	uint64_t cursor;      /* xid8 the next read starts at: every older change was read */
+	uint64_t trimmed;     /* change_log_trimmed's value judged already */
 	unsigned version;
 	char error[256];
 	struct pgstore_conn_stats stats;
@@ -166,22 +197,41 @@ static bool exec_ok(struct pgstore_conn *c, const char *sql, int nparams, const 
 	return ok;
 }
 
-/* The cursor of "from now on": every transaction older than this one's snapshot has ended. */
+/* An xid8 as the server writes it (NULL: 0); false for anything else. */
+static bool get_xid(const PGresult *res, int row, int col, uint64_t *out)
+{
+	const char *text = PQgetvalue(res, row, col);
+	char *end;
+
+	*out = 0;
+	if (PQgetisnull(res, row, col))
+		return true;
+	errno = 0;
+	*out = strtoull(text, &end, 10);
+	return errno == 0 && end != text && *end == '\0';
+}
+
+/*
+ * The cursor of "from now on": every transaction older than this one's snapshot has ended, so
+ * its changes are in any copy of the tables read after this (the subscribers' snapshots wait
+ * for it: pgstore_conn_started).
+ */
 static bool read_horizon(struct pgstore_conn *c)
 {
-	PGresult *res = PQexec(c->pg, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
-	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+	PGresult *res = PQexec(c->pg, HORIZON_SQL);
 
-	if (ok)
-		snprintf(c->cursor, sizeof(c->cursor), "%s", PQgetvalue(res, 0, 0));
+	c->started = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		     PQnfields(res) == 2 && get_xid(res, 0, 0, &c->cursor) &&
+		     get_xid(res, 0, 1, &c->trimmed);
 	PQclear(res);
-	return ok;
+	return c->started;
 }
 
 /*
  * Connected: name the gateway for the triggers, migrate, listen; the first connect starts
- * reading the log from now (the caller loads the tables themselves), a reconnect from where
- * the last read ended, so what changed meanwhile is read at once.
+ * reading the log from now (the caller loads the tables themselves, after this), a reconnect
+ * from where the last read ended, so what changed meanwhile is read at once. When LISTEN
+ * comes does not matter: a NOTIFY only hastens a read, and the reads go by the cursor.
  */
 static void on_connected(struct pgstore_conn *c, int64_t now_ms)
 {
@@ -204,7 +254,7 @@ static void on_connected(struct pgstore_conn *c, int64_t now_ms)
 		fail(c, now_ms, "cannot LISTEN");
 		return;
 	}
-	if (!c->cursor[0] && !read_horizon(c)) {
+	if (!c->started && !read_horizon(c)) {
 		fail(c, now_ms, "cannot read the change log's horizon");
 		return;
 	}
@@ -223,9 +273,11 @@ static void on_connected(struct pgstore_conn *c, int64_t now_ms)
 
 static void send_read(struct pgstore_conn *c, int64_t now_ms)
 {
-	const char *params[] = { c->cursor };
+	char cursor[24];
+	const char *params[] = { cursor };
 	int flushed;
 
+	snprintf(cursor, sizeof(cursor), "%" PRIu64, c->cursor);
 	if (!PQsendQueryParams(c->pg, LOG_SQL, 1, NULL, params, NULL, NULL, 0)) {
 		fail(c, now_ms, "cannot read the change log");
 		return;
@@ -242,33 +294,57 @@ static void send_read(struct pgstore_conn *c, int64_t now_ms)
 	c->stats.log_reads++;
 }
 
-/* Rows of one result: each to on_change, and the cursor past them. */
+/*
+ * Lost: a trim not judged yet removed a row at or past the cursor, one not read (every row
+ * below the cursor was), or the horizon went back (another database behind the conninfo, a
+ * restored one). Exact but for a transaction that wrote to the tables and stayed open past a
+ * trim that raised change_log_trimmed above the cursor (a trim judged already, at the first
+ * connect or at a loss): a later trim of that transaction's rows raises nothing.
+ */
+static bool lost(const struct pgstore_conn *c, uint64_t horizon, uint64_t trimmed)
+{
+	return (trimmed > c->trimmed && trimmed >= c->cursor) || horizon < c->cursor;
+}
+
+/* Rows of one result: each to on_change, and the cursor past them; or on_lost. */
 static int take_rows(struct pgstore_conn *c, PGresult *res)
 {
 	int rows = PQntuples(res);
+	uint64_t horizon, trimmed;
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != LOG_COLUMNS)
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != LOG_COLUMNS || rows < 1 ||
+	    !get_xid(res, 0, COL_HORIZON, &horizon) || !get_xid(res, 0, COL_TRIMMED, &trimmed))
 		return -EIO;
+	if (lost(c, horizon, trimmed)) {
+		/* these rows are part of what changed only: the caller starts from the tables */
+		c->stats.lost++;
+		if (c->config.on_lost)
+			c->config.on_lost(c->config.arg);
+		rows = 0;
+	}
 	for (int i = 0; i < rows; i++) {
+		if (PQgetisnull(res, i, COL_SEQ))
+			continue; /* the one row of a read with no change */
 		struct pgstore_change ch = {
-			.seq = strtoll(PQgetvalue(res, i, 0), NULL, 10),
-			.gateway = PQgetvalue(res, i, 2),
-			.table = PQgetvalue(res, i, 3),
-			.op = PQgetvalue(res, i, 4),
-			.key = PQgetvalue(res, i, 5),
+			.seq = strtoll(PQgetvalue(res, i, COL_SEQ), NULL, 10),
+			.gateway = PQgetvalue(res, i, COL_GATEWAY),
+			.table = PQgetvalue(res, i, COL_TABLE),
+			.op = PQgetvalue(res, i, COL_OP),
+			.key = PQgetvalue(res, i, COL_KEY),
 			/* NULL but for a delete's old row (migration 10): 0 and "" then */
-			.kind = (int)strtol(PQgetvalue(res, i, 6), NULL, 10),
-			.family = (int)strtol(PQgetvalue(res, i, 7), NULL, 10),
-			.address = PQgetvalue(res, i, 8),
-			.context = PQgetvalue(res, i, 9),
-			.ref = PQgetvalue(res, i, 10),
+			.kind = (int)strtol(PQgetvalue(res, i, COL_KIND), NULL, 10),
+			.family = (int)strtol(PQgetvalue(res, i, COL_FAMILY), NULL, 10),
+			.address = PQgetvalue(res, i, COL_ADDRESS),
+			.context = PQgetvalue(res, i, COL_CONTEXT),
+			.ref = PQgetvalue(res, i, COL_REF),
 		};
 		c->stats.changes++;
 		if (c->config.on_change)
 			c->config.on_change(c->config.arg, &ch);
 	}
-	if (rows > 0)
-		snprintf(c->cursor, sizeof(c->cursor), "%s", PQgetvalue(res, rows - 1, 1));
+	/* every transaction below the horizon has ended: its rows were among these */
+	c->cursor = horizon;
+	c->trimmed = trimmed;
 	return 0;
 }
 
@@ -407,4 +483,9 @@ void pgstore_conn_stats(const struct pgstore_conn *c, struct pgstore_conn_stats 
 unsigned pgstore_conn_version(const struct pgstore_conn *c)
 {
 	return c->version;
+}
+
+bool pgstore_conn_started(const struct pgstore_conn *c)
+{
+	return c->started;
 }

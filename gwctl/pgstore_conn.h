@@ -15,7 +15,10 @@
  * LISTENs on ipref_changes, and reads the change log (ipref_changes_since) after every
  * notification, every resync_ms, and after every reconnect from where it had got to, so no
  * change is missed while the database was away. A lost connection is retried with back-off
- * (doubling from backoff_min_ms to backoff_max_ms, reset once connected).
+ * (doubling from backoff_min_ms to backoff_max_ms, reset once connected). When the log was
+ * trimmed past rows it had not read yet (away longer than the log keeps them), or the database
+ * is not the one the cursor came from, what was missed is unknown: on_lost says so, and the
+ * reading goes on from the present (the caller reloads what the log describes).
  *
  * gwctld's peers feed (peers_feed.c) drives one beside the store's own connection, to tell its
  * dataplane what the other gateways changed.
@@ -44,6 +47,8 @@ struct pgstore_conn_config {
 	uint32_t backoff_max_ms;
 	uint32_t resync_ms; /* read the log this often even without a notification */
 	void (*on_change)(void *arg, const struct pgstore_change *change);
+	/* rows lost before they were read (NULL: ignored); the rows of that read are not passed */
+	void (*on_lost)(void *arg);
 	void *arg;
 };
 
@@ -59,6 +64,7 @@ struct pgstore_conn_stats {
 	uint64_t notifications; /* NOTIFYs received */
 	uint64_t log_reads;	/* reads of the change log */
 	uint64_t changes;	/* rows of it passed to on_change */
+	uint64_t lost;		/* reads that found rows lost before they were read */
 };
 
 /*
@@ -89,5 +95,10 @@ const char *pgstore_conn_error(const struct pgstore_conn *c);
 void pgstore_conn_stats(const struct pgstore_conn *c, struct pgstore_conn_stats *out);
 /* The schema version found or made at the last connect (0 before). */
 unsigned pgstore_conn_version(const struct pgstore_conn *c);
+/*
+ * Has the first connect read where the log's reading starts? Every change committed after
+ * that is passed to on_change (or on_lost): a copy of the tables read after it misses none.
+ */
+bool pgstore_conn_started(const struct pgstore_conn *c);
 
 #endif

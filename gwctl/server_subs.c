@@ -113,6 +113,9 @@ void server_stream_snapshots(struct server *srv)
 	struct ipr_mapping page[SNAPSHOT_PAGE];
 	struct ipr_ctl_builder b = { .buf = srv->scratch };
 
+	/* not before the peers feed's first cursor: a change in between would be in neither */
+	if (!peers_feed_started(srv->feed))
+		return;
 	for (size_t i = 0; i < srv->client_cap; i++) {
 		struct client *c = &srv->clients[i];
 		while (c->fd >= 0 && c->subscribed && !c->snapshot_done &&

@@ -45,12 +45,13 @@ struct service_counters {
 	uint64_t layout_changes;       /* reloads that changed the ranges or gateway addresses */
 	uint64_t layout_closed;	       /* connections closed to have their RANGES asked again */
 	/* the other gateways' changes (peers_feed.h): heard, ours skipped, told, unreadable */
-	uint64_t peers_feed_changes;  /* changes to mappings by other gateways or by hand */
-	uint64_t peers_feed_own;      /* this gateway's own, told at their commit already */
-	uint64_t peers_feed_added;    /* told as EV_ADDED (the row read again) */
-	uint64_t peers_feed_removed;  /* told as EV_REMOVED (the row gone) */
-	uint64_t peers_feed_bad;      /* keys or logged rows that were not valid */
-	uint64_t peers_feed_dropped;  /* not kept (queue full): subscribers started over */
+	uint64_t peers_feed_changes; /* changes to mappings by other gateways or by hand */
+	uint64_t peers_feed_own;     /* this gateway's own, told at their commit already */
+	uint64_t peers_feed_added;   /* told as EV_ADDED (the row read again) */
+	uint64_t peers_feed_removed; /* told as EV_REMOVED (the row gone) */
+	uint64_t peers_feed_bad;     /* keys or logged rows that were not valid */
+	uint64_t peers_feed_dropped; /* not kept (queue full): subscribers started over */
+	uint64_t peers_feed_resyncs; /* the log trimmed past the cursor: subscribers started over */
 	uint64_t peers_feed_connects; /* the feed's connections made ready */
 	uint64_t peers_feed_failures; /* its attempts failed and connections lost */
 };

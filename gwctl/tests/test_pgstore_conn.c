@@ -27,6 +27,7 @@ static const char *spare_conninfo;
 
 struct seen {
 	int count;
+	int lost;
 	char key[64];
 	char gateway[64];
 	char table[32];
@@ -44,6 +45,13 @@ static void on_change(void *arg, const struct pgstore_change *ch)
 	snprintf(s->op, sizeof(s->op), "%s", ch->op);
 }
 
+static void on_lost(void *arg)
+{
+	struct seen *s = arg;
+
+	s->lost++;
+}
+
 static struct pgstore_conn *conn_new(const char *info, const char *gateway, struct seen *seen)
 {
 	struct pgstore_conn_config cfg = {
@@ -54,6 +62,7 @@ static struct pgstore_conn *conn_new(const char *info, const char *gateway, stru
 		.resync_ms =
 			60000, /* longer than any test: reads come from NOTIFY or a reconnect */
 		.on_change = on_change,
+		.on_lost = on_lost,
 		.arg = seen,
 	};
 	struct pgstore_conn *c;
@@ -195,6 +204,66 @@ static void test_reconnect_resyncs(void **state)
 	pgstore_conn_free(a);
 }
 
+/*
+ * The log trimmed: rows read already are no loss; a row not read yet is, told once (on_lost,
+ * none of that read's rows passed), and the reading goes on from the present; a trim of rows
+ * a transaction still open holds back is a loss too, and told once only, though the open
+ * transaction keeps the cursor below what the trim removed.
+ */
+static void test_trimmed_log(void **state)
+{
+	struct seen seen = { 0 };
+	struct pgstore_conn *a = conn_new(conninfo, "gw-a", &seen);
+	PGconn *w = plain(conninfo, "gw-w");
+	PGconn *h = plain(conninfo, "gw-h");
+	struct pgstore_conn_stats st;
+	uint64_t reads;
+
+	assert_false(pgstore_conn_started(a));
+	DRIVE(a, pgstore_conn_state(a) == PGSTORE_READY);
+	assert_true(pgstore_conn_started(a));
+	bind_encoded(w, "10.249.51.1", "51");
+	DRIVE(a, seen.count == 1);
+	sql(w, "DELETE FROM change_log");
+	bind_encoded(w, "10.249.51.2", "52");
+	DRIVE(a, seen.count == 2);
+	assert_int_equal(seen.lost, 0);
+
+	/* a is not turned: .3 is trimmed before a read it */
+	bind_encoded(w, "10.249.51.3", "53");
+	sql(w, "DELETE FROM change_log WHERE key = '10.249.51.3'");
+	bind_encoded(w, "10.249.51.4", "54");
+	DRIVE(a, seen.lost == 1);
+	assert_int_equal(seen.count, 2); /* .4 came with the loss: the caller reloads */
+	bind_encoded(w, "10.249.51.5", "55");
+	DRIVE(a, seen.count == 3);
+	assert_string_equal(seen.key, "10.249.51.5");
+	assert_int_equal(seen.lost, 1);
+
+	/* h's transaction holds the cursor back; .7, after it, is trimmed before it can be read */
+	sql(h, "BEGIN");
+	bind_encoded(h, "10.249.51.6", "56");
+	bind_encoded(w, "10.249.51.7", "57");
+	sql(w, "DELETE FROM change_log WHERE key = '10.249.51.7'");
+	DRIVE(a, seen.lost == 2);
+	/* a read after .8 (its NOTIFY): .8 held back too, and no loss again */
+	bind_encoded(w, "10.249.51.8", "58");
+	pgstore_conn_stats(a, &st);
+	reads = st.log_reads;
+	DRIVE(a, (pgstore_conn_stats(a, &st),
+		  st.log_reads > reads && pgstore_conn_timeout_ms(a, ipr_clock_ms()) > 0));
+	assert_int_equal(seen.lost, 2);
+	assert_int_equal(seen.count, 3);
+	sql(h, "COMMIT");
+	DRIVE(a, seen.count == 5 && strcmp(seen.key, "10.249.51.8") == 0);
+	assert_int_equal(seen.lost, 2);
+	pgstore_conn_stats(a, &st);
+	assert_int_equal(st.lost, 2);
+	PQfinish(h);
+	PQfinish(w);
+	pgstore_conn_free(a);
+}
+
 /* No server: every attempt fails quickly, the waits double up to their bound, nothing blocks. */
 static void test_database_away(void **state)
 {
@@ -294,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_connect_and_migrate),
 		cmocka_unit_test(test_hears_other_gateway),
 		cmocka_unit_test(test_reconnect_resyncs),
+		cmocka_unit_test(test_trimmed_log),
 		cmocka_unit_test(test_foreign_and_newer),
 	};
 	const struct CMUnitTest without[] = {

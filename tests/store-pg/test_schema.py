@@ -16,9 +16,10 @@ from polling import wait_until  # noqa: E402
 
 SCHEMA = sys.argv[1]
 PG_SCHEMA = os.path.join(SCHEMA, "pg")
-# What only the shared store has: its version row, the change log, and the gateway of a
-# reserved value, of a clean-stop mark and of a count's row (each gateway counts in its own).
-PG_ONLY_TABLES = {"ipref_schema", "change_log"}
+# What only the shared store has: its version row, the change log and how far it was trimmed,
+# and the gateway of a reserved value, of a clean-stop mark and of a count's row (each gateway
+# counts in its own).
+PG_ONLY_TABLES = {"ipref_schema", "change_log", "change_log_trimmed"}
 PG_ONLY_COLUMNS = {("reserve", "gateway"), ("store_state", "gateway"), ("counts", "gateway")}
 VIEWS = ["mappings", "quarantined"]
 
@@ -327,6 +328,32 @@ def renames(cluster, db):
                 "DELETE FROM remote_mapping WHERE encoded = '10.249.42.4'")
 
 
+def trimmed(cluster, db):
+    """How far the change log was trimmed (migration 11), for a reader to know it lost rows:
+    the highest txid any deleted row had, never lowered; a TRUNCATE raises it above every row
+    the log can have held."""
+    def upto():
+        return int(cluster.sql(db, "SELECT upto FROM change_log_trimmed")[0][0])
+
+    for n in (1, 2):
+        cluster.sql(db, BIND.format(ctx="192.0.2.63", ref=str(n)).replace("40.1", f"43.{n}"))
+    older, newer = [int(r[0]) for r in cluster.sql(
+        db, "SELECT txid FROM change_log WHERE key IN ('10.249.43.1', '10.249.43.2')"
+        " ORDER BY txid")]
+    before = upto()
+    cluster.sql(db, "DELETE FROM change_log WHERE seq < 0")
+    check(upto() == before, "a trim that removes nothing leaves change_log_trimmed")
+    cluster.sql(db, "DELETE FROM change_log WHERE key = '10.249.43.2'")
+    check(upto() == newer, f"a trim raises it to the txid of the newest row it removed: "
+          f"{upto()} {newer}")
+    cluster.sql(db, "DELETE FROM change_log WHERE key = '10.249.43.1'")
+    check(upto() == newer, f"a trim of older rows leaves it: {upto()} {older} {newer}")
+    cluster.sql(db, "DELETE FROM remote_mapping WHERE encoded LIKE '10.249.43.%'")
+    last = int(cluster.sql(db, "SELECT max(txid::text::bigint) FROM change_log")[0][0])
+    cluster.sql(db, "TRUNCATE change_log")
+    check(upto() > last, f"a TRUNCATE raises it above every row: {upto()} {last}")
+
+
 # The counts the tables' rows make, as QUERIES["counts"] reads them, in each engine.
 LITE_TRUE_COUNTS = """
 SELECT 'mappings.' || kind, count(*) FROM (SELECT kind FROM local_mapping
@@ -413,6 +440,7 @@ def main():
         concurrent_bind(cluster, pgdb)
         notify(cluster, pgdb)
         renames(cluster, pgdb)
+        trimmed(cluster, pgdb)
         many_binders(cluster, pgdb)
         counts_true(cluster, pgdb)
         recount(cluster)
