@@ -129,16 +129,38 @@ def test_failover_by_name(c, want):
         c.restore(leader)
 
 
+class Download:
+    """A download of the 60 MB blob from b6 by name, by a1, at rate bytes a second, in a
+    thread; check() waits for it and requires it whole."""
+
+    def __init__(self, c, rate):
+        self.result = {}
+        self.thread = threading.Thread(target=lambda: self.result.update(run=c.sh(
+            "python3", "-c", CLIENT, f"http://{B6}:8080/blob", str(rate), ns="ha",
+            check=False, timeout=120)))
+        self.thread.start()
+
+    def check(self, want, across):
+        self.thread.join(timeout=150)
+        run = self.result.get("run")
+        check(run is not None and run.returncode == 0,
+              f"the download failed {across}: {run and (run.stdout + run.stderr)}")
+        got, digest = run.stdout.split()
+        check(int(got) == SIZE and digest == want, f"the download arrived broken: {run.stdout}")
+
+
+def resolves_again(c, name, after):
+    """name's encoded address from the site's resolver, waited for (up to 60 s)."""
+    return polling.wait_until(
+        lambda: a_records(dig(c, VIP_LAN, name)).get(name), 60,
+        lambda: f"{name} to resolve after {after}: " + dig(c, VIP_LAN, name) +
+        c.tail(c.leader() or "ga1"))[0]
+
+
 def test_database_restarted(c, want):
     """The database stopped during a download and started again."""
     before = c.sql("SELECT encoded, context, ref FROM remote_mapping ORDER BY encoded")
-    result = {}
-
-    def download():
-        result["run"] = c.sh("python3", "-c", CLIENT, f"http://{B6}:8080/blob", str(8 << 20),
-                             ns="ha", check=False, timeout=120)
-    client = threading.Thread(target=download)
-    client.start()
+    download = Download(c, 8 << 20)
     time.sleep(2)
     c.pg.halt()
     try:
@@ -155,21 +177,13 @@ def test_database_restarted(c, want):
         check(c.leader() in ("ga1", "ga2"), "a gateway keeps the addresses")
     finally:
         c.pg.start()
-    back = polling.wait_until(
-        lambda: a_records(dig(c, VIP_LAN, f"spare0.{NAMES}")).get(f"spare0.{NAMES}"), 60,
-        lambda: "the new name to resolve after the database came back: " +
-        dig(c, VIP_LAN, f"spare0.{NAMES}") + c.tail(c.leader() or "ga1"))
-    client.join(timeout=150)
-    run = result.get("run")
-    check(run is not None and run.returncode == 0,
-          f"the download failed across the restart: {run and (run.stdout + run.stderr)}")
-    got, digest = run.stdout.split()
-    check(int(got) == SIZE and digest == want, f"the download arrived broken: {run.stdout}")
+    back = resolves_again(c, f"spare0.{NAMES}", "the database came back")
+    download.check(want, "across the restart")
     after = c.sql("SELECT encoded, context, ref FROM remote_mapping ORDER BY encoded")
     lost = [r for r in before if r not in after]
     check(not lost, f"mappings lost across the restart: {lost[:5]}")
     print(f"ok   the database restarted during a download: a new name failed with EDE 14, "
-          f"then resolved ({back[0]}); {len(before)} mappings kept")
+          f"then resolved ({back}); {len(before)} mappings kept")
 
 
 def test_database_host_lost(c, want):
@@ -178,13 +192,7 @@ def test_database_host_lost(c, want):
     addresses all along (its health check must not fail on a store that hangs), a new name
     fails meanwhile, and resolves once the host is back."""
     leader = c.leader()
-    result = {}
-
-    def download():
-        result["run"] = c.sh("python3", "-c", CLIENT, f"http://{B6}:8080/blob", str(4 << 20),
-                             ns="ha", check=False, timeout=120)
-    client = threading.Thread(target=download)
-    client.start()
+    download = Download(c, 4 << 20)
     time.sleep(2)
     c.sh("ip", "link", "set", "eth0", "down", ns="db")
     try:
@@ -199,16 +207,8 @@ def test_database_host_lost(c, want):
               f"(at {moved[:3]} s): " + c.tail(leader))
     finally:
         c.sh("ip", "link", "set", "eth0", "up", ns="db")
-    polling.wait_until(
-        lambda: a_records(dig(c, VIP_LAN, f"spare1.{NAMES}")).get(f"spare1.{NAMES}"), 60,
-        lambda: "the new name to resolve after the database's host came back: " +
-        dig(c, VIP_LAN, f"spare1.{NAMES}") + c.tail(c.leader() or "ga1"))
-    client.join(timeout=150)
-    run = result.get("run")
-    check(run is not None and run.returncode == 0,
-          f"the download failed while the database was lost: {run and (run.stdout + run.stderr)}")
-    got, digest = run.stdout.split()
-    check(int(got) == SIZE and digest == want, f"the download arrived broken: {run.stdout}")
+    resolves_again(c, f"spare1.{NAMES}", "the database's host came back")
+    download.check(want, "while the database was lost")
     print(f"ok   the database's host lost during a download: {leader} kept the addresses, a new "
           f"name failed, then resolved")
 
