@@ -116,7 +116,12 @@ static int migrate_one(PGconn *conn, unsigned *version, bool *done, char *msg, s
 	*done = rc == 0 && *version == pgstore_schema_version;
 	if (rc < 0 || *done)
 		goto out;
-	rc = exec_ok(conn, pgstore_schema_migrations[*version], msg, msg_size);
+	/* after the gateways' transactions running now, and before any new one: a migration's
+	 * table locks taken in its own order could otherwise cross theirs (migration 8 locks
+	 * quota_hold and quarantine one after the other) */
+	rc = exec_ok(conn, PG_WRITE_LOCK_SQL, msg, msg_size);
+	if (rc == 0)
+		rc = exec_ok(conn, pgstore_schema_migrations[*version], msg, msg_size);
 	if (rc < 0)
 		goto out;
 	snprintf(set, sizeof(set), "UPDATE ipref_schema SET version = %u", *version + 1);

@@ -7,6 +7,14 @@
 
 #include "err.h"
 
+/*
+ * The site's write lock: every transaction of gwctld's that writes rows other gateways write
+ * too takes it first and holds it to its end (pgstore_txn.c), a migration too, so that no
+ * two lock the same rows in crossed orders. A key of its own, apart from the migrations' one
+ * (the application id) and the refills' two-key locks.
+ */
+#define PG_WRITE_LOCK_SQL "SELECT pg_advisory_xact_lock(4950524657)"
+
 /* pgstore_schema_migrations[i] brings a store from version i to i + 1 (schema/pg/README.md). */
 extern const char *const pgstore_schema_migrations[];
 extern const unsigned pgstore_schema_version;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "pgstore_schema.h"
 
 /*
  * A commit whose values must be on disk when it returns (a refill's, one that bound a value
@@ -15,16 +16,15 @@
 #define SYNC_HERE "SET LOCAL synchronous_commit = on"
 
 /*
- * Every transaction of the engine that writes rows other gateways write too begins so: the
- * site's write lock (one key, apart from the migrations' and the refills' keys), held to its
- * end, so the gateways' transactions run one after another. A batch touches shared rows (the
+ * Every transaction of the engine begins so, under the site's write lock (pgstore_schema.h),
+ * so the gateways' transactions run one after another. A batch touches shared rows (the
  * counts, a LAN client's hold count, the mapping of a name both were asked for) in the order
  * its requests came; two gateways' batches taking them in crossed orders deadlocked, and
  * PostgreSQL broke each deadlock by failing one whole batch (docs/store.md). A transaction
  * lasts a batch, about a millisecond; the gateways of a site led by keepalived write from one
  * of them at a time anyway.
  */
-#define BEGIN_WRITE "BEGIN; SELECT pg_advisory_xact_lock(4950524657)"
+#define BEGIN_WRITE "BEGIN; " PG_WRITE_LOCK_SQL
 
 /* A statement whose failure the next one meets anyway (a rollback on a broken connection). */
 static void run_quietly(struct pg_store *store, const char *sql)
