@@ -139,10 +139,12 @@ int handle_stats(struct request *r)
 			       [FROM_DURABILITY] = &durability,
 			       [FROM_START] = &start };
 	char name[64];
-	int rc = store_count(svc->store, &counts);
+	/*
+	 * A store that cannot be read leaves every counter but its counts worth reading, the more
+	 * so while it is away: the counts are left out, not the reply (as STATUS answers).
+	 */
+	bool counted = store_count(svc->store, &counts) == 0;
 
-	if (rc < 0)
-		return handler_store_failed(r, rc);
 	store_durability(svc->store, &durability);
 	for (int k = 1; k <= IPR_CTL_KIND_MAX; k++) {
 		snprintf(name, sizeof(name), "gwctld.requests.%s", kind_names[k]);
@@ -156,16 +158,20 @@ int handle_stats(struct request *r)
 		const struct stats_counter *e = &stats_counters[i];
 		uint64_t value;
 
+		if (e->from == FROM_COUNTS && !counted)
+			continue;
+
 		memcpy(&value, (const char *)from[e->from] + e->offset, sizeof(value));
 		ipr_ctl_put_counter(r->reply, e->name, value);
 	}
-	for (int k = IPR_MAP_PUBLISHED; k <= IPR_MAP_STATIC_EXTERNAL; k++) {
+	for (int k = IPR_MAP_PUBLISHED; k <= IPR_MAP_STATIC_EXTERNAL && counted; k++) {
 		snprintf(name, sizeof(name), "gwctld.mappings.%s", ipr_mapping_kind_name(k));
 		for (char *p = name; *p; p++)
 			*p = *p == ' ' ? '_' : *p;
 		ipr_ctl_put_counter(r->reply, name, counts.by_kind[k]);
 	}
-	ipr_ctl_put_counter(r->reply, "gwctld.mappings.quarantined", counts.quarantined);
+	if (counted)
+		ipr_ctl_put_counter(r->reply, "gwctld.mappings.quarantined", counts.quarantined);
 	reports_each(&svc->reports, ipr_ctl_put_counter, r->reply);
 	return 0;
 }

@@ -122,6 +122,10 @@ def test_database_away(cluster, root):
     # ages and `gwctl health` fails on every gateway of the site at once
     check(dataplane.report_counters("dataplane", [("tun.rx", 2)]).status == 0,
           "a report taken while the store is away")
+    # the counters too, but the store's counts, which cannot be read
+    away = d.stats()
+    check(away.get("dataplane.tun.rx") == 2 and "gwctld.errors.store" in away and
+          "gwctld.mappings.dynamic_remote" not in away, away)
     # the shared store away is every gateway's trouble at once, and the dataplanes' tables stay
     # in force: health stays good, so keepalived moves nothing (unless asked with --store);
     # status answers with what it knows and fails, saying why
