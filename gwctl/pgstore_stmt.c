@@ -275,8 +275,8 @@ int pg_ready(struct pg_store *store)
 		if (!PQresetStart(store->conn))
 			return reconnect_failed(store, now);
 		store->connecting = true;
-		store->polling =
-			PGRES_POLLING_WRITING; /* what PQresetStart leaves it waiting for */
+		/* what PQresetStart leaves it waiting for: the socket's connect */
+		store->polling = PGRES_POLLING_WRITING;
 		store->connect_deadline_ms = now + PG_CONNECT_MS;
 	}
 	if (socket_ready(store))

@@ -132,10 +132,10 @@ static bool run_transaction(struct server *srv)
  * What changes nothing in the store need not fail with its batch: answered again outside the
  * transaction. STATUS says what it can and that the store is unavailable, STATS gives every
  * counter but the store's counts; a component's counters (REPORT_COUNTERS) and the ranges
- * (RANGES) live in memory. The shared store away
- * must not make every gateway's health check fail at once (gwctl health, keepalived): it
- * fails when the dataplane's last report is too old, and a dataplane's reports refused with
- * their batches for 6 s took the addresses from every gateway of the site.
+ * (RANGES) live in memory. The shared store away must not make every gateway's health check
+ * fail at once (gwctl health, keepalived): it fails when the dataplane's last report is too
+ * old, and a dataplane's reports refused with their batches for 6 s took the addresses from
+ * every gateway of the site.
  */
 static bool answers_without_store(enum ipr_ctl_kind kind)
 {
