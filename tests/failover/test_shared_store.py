@@ -33,10 +33,9 @@ sys.path.insert(0, os.path.join(here, "..", "common"))
 import netns  # noqa: E402
 import pg  # noqa: E402
 import polling  # noqa: E402
+from cluster import VIP_LAN  # noqa: E402
 from shared_site import A1, B6, NAME_REF, NAMES, OWN_LAN, SharedSite  # noqa: E402
 from test_failover import CLIENT, SIZE, check, failover, serve  # noqa: E402
-
-from cluster import VIP_LAN  # noqa: E402
 
 CLIENTS = 4  # LAN clients per gateway, each asking a quarter of the names
 NAME_COUNT = 200
