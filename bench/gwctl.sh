@@ -65,11 +65,13 @@ pg_start() {
 	(cd "$pg_dir" && setpriv --reuid=postgres --regid=postgres --init-groups \
 		"$bindir/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 --locale=C \
 		--no-sync >/dev/null)
+	# started from its folder (the postgres user may not read ours), $! the postmaster itself
+	cd "$pg_dir"
 	# shellcheck disable=SC2086 # PG_SETTINGS is words of the command line
-	(cd "$pg_dir" && exec setpriv --reuid=postgres --regid=postgres --init-groups \
-		"$bindir/postgres" -D "$pg_dir/data" -k "$pg_dir/run" -c listen_addresses= \
-		${PG_SETTINGS:-}) >>"$pg_dir/server.log" 2>&1 &
+	setpriv --reuid=postgres --regid=postgres --init-groups "$bindir/postgres" -D "$pg_dir/data" \
+		-k "$pg_dir/run" -c listen_addresses= ${PG_SETTINGS:-} >>"$pg_dir/server.log" 2>&1 &
 	pg_pid=$!
+	cd "$top"
 	until pg_sql postgres 'SELECT 1' >/dev/null 2>&1; do
 		kill -0 "$pg_pid" 2>/dev/null || { cat "$pg_dir/server.log"; exit 1; }
 		sleep 0.1

@@ -15,6 +15,9 @@
 /* a lost connection is tried again after a wait that doubles between these (ms) */
 #define PG_BACKOFF_MIN_MS 500
 #define PG_BACKOFF_MAX_MS 30000
+/* pools whose reserve is tracked in memory (the daemon has one per range, a few at most) */
+#define PG_POOLS_KEPT	 8
+#define PG_POOL_TEXT_MAX 128
 
 /* The statements of pg_stmt_sql (pgstore_stmt.c), prepared on every connection. */
 enum pst {
@@ -47,6 +50,8 @@ enum pst {
 	PST_INBOUND_IDLE,
 	PST_INBOUND_IDLE_PEER,
 	PST_RESERVE_TAKE,
+	PST_RESERVE_DELETE,
+	PST_RESERVE_DELETE_TAKEN,
 	PST_RESERVE_ADD,
 	PST_RESERVE_COUNT,
 	PST_HOLD_PUT,
@@ -94,6 +99,22 @@ struct pg_store {
 	uint32_t lease_secs;
 	uint32_t quarantine_secs;
 	struct store_durability stats;
+	/*
+	 * This gateway's reserve, pool by pool (no other gateway takes from its rows). count:
+	 * its rows, kept as takes and adds succeed, -1 unknown (counted at the next ask; any
+	 * rollback forgets it). A take reads the oldest row after taken_to and deletes nothing:
+	 * the rows up to taken_to go at commit, one DELETE a pool. Deleting one row a take made
+	 * every later take of the transaction walk the index past the rows it had deleted, which
+	 * it still sees (over half the server's time an allocation). floor: every row of the
+	 * pool up to it is gone, deleted by a commit, so takes seek past it rather than walk
+	 * the index entries of rows deleted but not yet vacuumed.
+	 */
+	struct pg_pool {
+		char pool[PG_POOL_TEXT_MAX];
+		int64_t count;
+		int64_t floor;
+		int64_t taken_to;
+	} pools[PG_POOLS_KEPT];
 };
 _Static_assert(offsetof(struct pg_store, base) == 0, "the handle comes first");
 
@@ -106,6 +127,13 @@ static inline const struct pg_store *pg_of_const(const struct store *base)
 {
 	return (const struct pg_store *)base;
 }
+
+/* Every pool's count and floor unknown, nothing taken: after opening, a recovery, a reconnect. */
+void pg_pools_forget(struct pg_store *store);
+/* Deletes what the open transaction took from each pool: before its COMMIT. 0 or -errno. */
+IPR_MUST_CHECK int pg_pools_delete_taken(struct pg_store *store);
+/* After a commit (committed true) or a rollback: the floors move up, or the takes are undone. */
+void pg_pools_settle(struct pg_store *store, bool committed);
 
 /* A result's error as the store's -errno: what the SQLite engine returns for the same. */
 int pg_errno(const PGresult *res);

@@ -93,12 +93,16 @@ static const char *const pg_stmt_sql[PST_COUNT_MAX] = {
 	[PST_INBOUND_IDLE_PEER] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping"
 				  " WHERE kind = 3 AND source = 'dataplane' AND last_used IS NULL"
 				  " AND context = $1 ORDER BY created, id LIMIT 1",
-	/* this gateway's oldest row of the pool, taken in one statement: no other gateway takes
-	 * from it, so nothing waits */
-	[PST_RESERVE_TAKE] = "WITH t AS (DELETE FROM reserve WHERE id = (SELECT id FROM reserve"
-			     " WHERE gateway = $4 AND pool = $1 AND seq <= $2 ORDER BY id LIMIT 1)"
-			     " RETURNING value)"
-			     " SELECT value, " VALUE_BUSY("t.value", "$3") " FROM t",
+	/* this gateway's oldest row of the pool after those the transaction took ($5), and
+	 * whether its value is busy now: no other gateway takes from it, so nothing waits; the
+	 * row is deleted at commit (PST_RESERVE_DELETE_TAKEN) */
+	[PST_RESERVE_TAKE] = "WITH t AS (SELECT id, value FROM reserve WHERE gateway = $4"
+			     " AND pool = $1 AND id > $5 AND seq <= $2 ORDER BY id LIMIT 1)"
+			     " SELECT t.id, t.value, " VALUE_BUSY("t.value", "$3") " FROM t",
+	[PST_RESERVE_DELETE] = "DELETE FROM reserve WHERE id = $1",
+	/* the rows a transaction took: the oldest of the pool, after the floor ($3) */
+	[PST_RESERVE_DELETE_TAKEN] = "DELETE FROM reserve WHERE gateway = $1 AND pool = $2"
+				     " AND id > $3 AND id <= $4",
 	/*
 	 * value is UNIQUE across gateways: a value another gateway reserved is not added. One
 	 * that another gateway's open refill is adding is skipped, not waited for: two refills
@@ -111,8 +115,9 @@ static const char *const pg_stmt_sql[PST_COUNT_MAX] = {
 		" SELECT $5::text, $1::text, $2::text, $3::bigint"
 		" WHERE pg_try_advisory_xact_lock(" PG_APPLICATION_ID ", hashtext($1::text))"
 		" AND NOT " VALUE_BUSY("$1::text", "$4::bigint") " ON CONFLICT (value) DO NOTHING",
+	/* not counting the rows the open transaction took ($4), deleted at its commit */
 	[PST_RESERVE_COUNT] = "SELECT count(*), count(*) FILTER (WHERE seq <= $2) FROM reserve"
-			      " WHERE gateway = $3 AND pool = $1",
+			      " WHERE gateway = $3 AND pool = $1 AND id > $4",
 	[PST_HOLD_PUT] = "INSERT INTO quota_hold (value, pool, live, until) VALUES ($1, $2, $3, $4)"
 			 " ON CONFLICT (value) DO UPDATE SET pool = excluded.pool,"
 			 " live = excluded.live, until = excluded.until",
@@ -244,6 +249,7 @@ int pg_ready(struct pg_store *store)
 	if (PQstatus(store->conn) == CONNECTION_OK && pg_session(store, msg, sizeof(msg)) == 0 &&
 	    pg_prepare_all(store, msg, sizeof(msg)) == 0) {
 		store->backoff_ms = PG_BACKOFF_MIN_MS;
+		pg_pools_forget(store); /* rows may have gone meanwhile (a restarted server) */
 		log_info("the PostgreSQL store: connected again");
 		return 0;
 	}

@@ -98,32 +98,104 @@ int pg_store_count(struct store *base, struct store_counts *counts)
 	return rc;
 }
 
+/* The pool's slot, or NULL when it has none (more pools than slots: then nothing is kept). */
+static struct pg_pool *pool_slot(struct pg_store *store, const char *pool)
+{
+	size_t i;
+
+	for (i = 0; i < PG_POOLS_KEPT && store->pools[i].pool[0]; i++) {
+		if (strcmp(store->pools[i].pool, pool) == 0)
+			return &store->pools[i];
+	}
+	if (i == PG_POOLS_KEPT || strlen(pool) >= PG_POOL_TEXT_MAX)
+		return NULL;
+	snprintf(store->pools[i].pool, PG_POOL_TEXT_MAX, "%s", pool);
+	store->pools[i].count = -1;
+	store->pools[i].floor = store->pools[i].taken_to = 0;
+	return &store->pools[i];
+}
+
+void pg_pools_forget(struct pg_store *store)
+{
+	for (size_t i = 0; i < PG_POOLS_KEPT; i++) {
+		store->pools[i].count = -1;
+		store->pools[i].floor = store->pools[i].taken_to = 0;
+	}
+}
+
+int pg_pools_delete_taken(struct pg_store *store)
+{
+	char floor[PG_INT_TEXT], to[PG_INT_TEXT];
+	int rc = 0;
+
+	for (size_t i = 0; i < PG_POOLS_KEPT && store->pools[i].pool[0] && rc == 0; i++) {
+		struct pg_pool *p = &store->pools[i];
+		const char *params[] = { store->gateway, p->pool, pg_int(floor, p->floor),
+					 pg_int(to, p->taken_to) };
+
+		if (p->taken_to > p->floor)
+			rc = pg_exec(store, PST_RESERVE_DELETE_TAKEN, 4, params, NULL);
+	}
+	return rc;
+}
+
+void pg_pools_settle(struct pg_store *store, bool committed)
+{
+	for (size_t i = 0; i < PG_POOLS_KEPT; i++) {
+		struct pg_pool *p = &store->pools[i];
+
+		if (committed) {
+			p->floor = p->taken_to;
+		} else {
+			/* the rows taken are back, and the adds undone: counted again */
+			p->taken_to = p->floor;
+			p->count = -1;
+		}
+	}
+}
+
 /*
  * The reserve: this gateway's rows only (the gateway column), so that two gateways never
  * contend for a value. Values are usable once a synchronous commit covered them: the refill's
- * own, so flushed_only takes any row a finished commit added.
+ * own, so flushed_only takes any row a finished commit added. Rows are added in the order of
+ * their commits, so a row a flush did not cover has none it covered after it: what the pass
+ * over flushed rows skips, the commit's DELETE of the rows up to the one taken never removes.
  */
 int pg_store_reserve_take(struct store *base, const char *pool, bool flushed_only, int64_t now,
 			  char *value, size_t size, bool *busy)
 {
 	struct pg_store *store = pg_of(base);
-	char seq[PG_INT_TEXT], at[PG_INT_TEXT];
+	struct pg_pool *slot = pool_slot(store, pool);
+	char seq[PG_INT_TEXT], at[PG_INT_TEXT], after[PG_INT_TEXT], id[PG_INT_TEXT];
 	const char *params[] = {
 		pool,
 		pg_int(seq, flushed_only ? (int64_t)store->flushed_gen : INT64_MAX),
 		pg_int(at, now),
 		store->gateway,
+		pg_int(after, slot ? slot->taken_to : 0),
 	};
 	PGresult *res;
-	int rc = pg_exec(store, PST_RESERVE_TAKE, 4, params, &res);
+	int64_t row = 0;
+	int rc = pg_exec(store, PST_RESERVE_TAKE, 5, params, &res);
 
 	if (rc == 0 && PQntuples(res) == 0)
 		rc = -ENOENT;
 	if (rc == 0) {
-		snprintf(value, size, "%s", PQgetvalue(res, 0, 0));
-		*busy = pg_int_at(res, 0, 1) != 0;
+		row = pg_int_at(res, 0, 0);
+		snprintf(value, size, "%s", PQgetvalue(res, 0, 1));
+		*busy = pg_int_at(res, 0, 2) != 0;
 	}
 	PQclear(res);
+	if (rc < 0)
+		return rc;
+	if (slot) {
+		slot->taken_to = row; /* deleted with the others at commit */
+		slot->count = slot->count > 0 ? slot->count - 1 : -1; /* none kept: counted again */
+	} else {
+		const char *del[] = { pg_int(id, row) };
+
+		rc = pg_exec(store, PST_RESERVE_DELETE, 1, del, NULL);
+	}
 	if (rc == 0 && !flushed_only)
 		pg_store_need_sync(base);
 	return rc;
@@ -132,6 +204,7 @@ int pg_store_reserve_take(struct store *base, const char *pool, bool flushed_onl
 int pg_store_reserve_add(struct store *base, const char *pool, const char *value, int64_t now)
 {
 	struct pg_store *store = pg_of(base);
+	struct pg_pool *slot;
 	char seq[PG_INT_TEXT], at[PG_INT_TEXT];
 	const char *params[] = {
 		value,
@@ -148,21 +221,33 @@ int pg_store_reserve_add(struct store *base, const char *pool, const char *value
 	if (store->changes == before)
 		return 0; /* mapped, resting, or reserved already (by this or another gateway) */
 	store->refilled = true;
+	slot = pool_slot(store, pool);
+	if (slot && slot->count >= 0)
+		slot->count++;
 	return 1;
 }
 
 int pg_store_reserve_count(struct store *base, const char *pool, uint64_t *all, uint64_t *flushed)
 {
 	struct pg_store *store = pg_of(base);
-	char seq[PG_INT_TEXT];
-	const char *params[] = { pool, pg_int(seq, (int64_t)store->flushed_gen), store->gateway };
+	struct pg_pool *slot = pool_slot(store, pool);
+	char seq[PG_INT_TEXT], after[PG_INT_TEXT];
+	const char *params[] = { pool, pg_int(seq, (int64_t)store->flushed_gen), store->gateway,
+				 pg_int(after, slot ? slot->taken_to : 0) };
 	PGresult *res;
-	int rc = pg_exec(store, PST_RESERVE_COUNT, 3, params, &res);
+	int rc;
 
+	if (!flushed && slot && slot->count >= 0) {
+		*all = (uint64_t)slot->count;
+		return 0;
+	}
+	rc = pg_exec(store, PST_RESERVE_COUNT, 4, params, &res);
 	if (rc == 0) {
 		*all = (uint64_t)pg_int_at(res, 0, 0);
 		if (flushed)
 			*flushed = (uint64_t)pg_int_at(res, 0, 1);
+		if (slot)
+			slot->count = (int64_t)*all;
 	}
 	PQclear(res);
 	return rc;
