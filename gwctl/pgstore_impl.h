@@ -18,6 +18,8 @@
 /* pools whose reserve is tracked in memory (the daemon has one per range, a few at most) */
 #define PG_POOLS_KEPT	 8
 #define PG_POOL_TEXT_MAX 128
+/* reserved rows a take reads at once, handed out by the takes after it in the transaction */
+#define PG_TAKE_AHEAD 64
 
 /* The statements of pg_stmt_sql (pgstore_stmt.c), prepared on every connection. */
 enum pst {
@@ -49,7 +51,7 @@ enum pst {
 	PST_INBOUND_COUNT_PEER,
 	PST_INBOUND_IDLE,
 	PST_INBOUND_IDLE_PEER,
-	PST_RESERVE_TAKE,
+	PST_RESERVE_AHEAD,
 	PST_RESERVE_DELETE,
 	PST_RESERVE_DELETE_TAKEN,
 	PST_RESERVE_ADD,
@@ -108,12 +110,24 @@ struct pg_store {
 	 * it still sees (over half the server's time an allocation). floor: every row of the
 	 * pool up to it is gone, deleted by a commit, so takes seek past it rather than walk
 	 * the index entries of rows deleted but not yet vacuumed.
+	 *
+	 * ahead[next..n): the rows after taken_to, oldest first, read by one statement with
+	 * whether each value was mapped or resting then, so that the takes of a batch cost one
+	 * round trip, not one each. Only the transaction that read them uses them (its commit,
+	 * rollback or savepoint's rollback forgets them): the check is as fresh as a batch.
 	 */
 	struct pg_pool {
 		char pool[PG_POOL_TEXT_MAX];
 		int64_t count;
 		int64_t floor;
 		int64_t taken_to;
+		unsigned next, n;
+		struct pg_reserved {
+			int64_t id;
+			int64_t seq;
+			bool busy;
+			char value[PG_POOL_TEXT_MAX];
+		} ahead[PG_TAKE_AHEAD];
 	} pools[PG_POOLS_KEPT];
 };
 _Static_assert(offsetof(struct pg_store, base) == 0, "the handle comes first");

@@ -93,12 +93,13 @@ static const char *const pg_stmt_sql[PST_COUNT_MAX] = {
 	[PST_INBOUND_IDLE_PEER] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping"
 				  " WHERE kind = 3 AND source = 'dataplane' AND last_used IS NULL"
 				  " AND context = $1 ORDER BY created, id LIMIT 1",
-	/* this gateway's oldest row of the pool after those the transaction took ($5), and
-	 * whether its value is busy now: no other gateway takes from it, so nothing waits; the
-	 * row is deleted at commit (PST_RESERVE_DELETE_TAKEN) */
-	[PST_RESERVE_TAKE] = "WITH t AS (SELECT id, value FROM reserve WHERE gateway = $4"
-			     " AND pool = $1 AND id > $5 AND seq <= $2 ORDER BY id LIMIT 1)"
-			     " SELECT t.id, t.value, " VALUE_BUSY("t.value", "$3") " FROM t",
+	/* this gateway's oldest rows of the pool after those the transaction took ($4), and
+	 * whether each value is busy now: no other gateway takes from them, so nothing waits;
+	 * the rows taken are deleted at commit (PST_RESERVE_DELETE_TAKEN) */
+	[PST_RESERVE_AHEAD] = "WITH t AS (SELECT id, seq, value FROM reserve WHERE gateway = $3"
+			      " AND pool = $1 AND id > $4 ORDER BY id LIMIT $5)"
+			      " SELECT t.id, t.seq, t.value, " VALUE_BUSY(
+				      "t.value", "$2") " FROM t ORDER BY t.id",
 	[PST_RESERVE_DELETE] = "DELETE FROM reserve WHERE id = $1",
 	/* the rows a transaction took: the oldest of the pool, after the floor ($3) */
 	[PST_RESERVE_DELETE_TAKEN] = "DELETE FROM reserve WHERE gateway = $1 AND pool = $2"

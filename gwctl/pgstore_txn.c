@@ -316,8 +316,10 @@ void pg_store_rollback_to(struct store *base)
 
 	/* counts only: deleting at commit what was taken before the savepoint is still right,
 	 * and deleting a row given back after it only shortens the reserve */
-	for (size_t i = 0; i < PG_POOLS_KEPT; i++)
+	for (size_t i = 0; i < PG_POOLS_KEPT; i++) {
 		store->pools[i].count = -1;
+		store->pools[i].next = store->pools[i].n = 0; /* read in what is undone */
+	}
 	if (store->txn_open && (st == PQTRANS_INTRANS || st == PQTRANS_INERROR) &&
 	    pg_simple(store, "ROLLBACK TO part") == 0)
 		run_quietly(store, "RELEASE part");

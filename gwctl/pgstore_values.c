@@ -112,6 +112,7 @@ static struct pg_pool *pool_slot(struct pg_store *store, const char *pool)
 	snprintf(store->pools[i].pool, PG_POOL_TEXT_MAX, "%s", pool);
 	store->pools[i].count = -1;
 	store->pools[i].floor = store->pools[i].taken_to = 0;
+	store->pools[i].next = store->pools[i].n = 0;
 	return &store->pools[i];
 }
 
@@ -120,6 +121,7 @@ void pg_pools_forget(struct pg_store *store)
 	for (size_t i = 0; i < PG_POOLS_KEPT; i++) {
 		store->pools[i].count = -1;
 		store->pools[i].floor = store->pools[i].taken_to = 0;
+		store->pools[i].next = store->pools[i].n = 0;
 	}
 }
 
@@ -144,6 +146,7 @@ void pg_pools_settle(struct pg_store *store, bool committed)
 	for (size_t i = 0; i < PG_POOLS_KEPT; i++) {
 		struct pg_pool *p = &store->pools[i];
 
+		p->next = p->n = 0; /* read in the transaction that ends */
 		if (committed) {
 			p->floor = p->taken_to;
 		} else {
@@ -155,50 +158,78 @@ void pg_pools_settle(struct pg_store *store, bool committed)
 }
 
 /*
+ * Reads up to max rows of the pool after the row `after`, oldest first, with whether each
+ * value is mapped or resting at `now`, into out; returns how many, or -errno.
+ */
+static int read_ahead(struct pg_store *store, const char *pool, int64_t after, int64_t now,
+		      struct pg_reserved *out, unsigned max)
+{
+	char at[PG_INT_TEXT], from[PG_INT_TEXT], limit[PG_INT_TEXT];
+	const char *params[] = { pool, pg_int(at, now), store->gateway, pg_int(from, after),
+				 pg_int(limit, max) };
+	PGresult *res;
+	int rc = pg_exec(store, PST_RESERVE_AHEAD, 5, params, &res);
+	unsigned n = 0;
+
+	for (int r = 0; rc == 0 && r < PQntuples(res) && n < max; r++, n++) {
+		out[n].id = pg_int_at(res, r, 0);
+		out[n].seq = pg_int_at(res, r, 1);
+		snprintf(out[n].value, sizeof(out[n].value), "%s", PQgetvalue(res, r, 2));
+		out[n].busy = pg_int_at(res, r, 3) != 0;
+	}
+	PQclear(res);
+	return rc < 0 ? rc : (int)n;
+}
+
+/*
  * The reserve: this gateway's rows only (the gateway column), so that two gateways never
  * contend for a value. Values are usable once a synchronous commit covered them: the refill's
  * own, so flushed_only takes any row a finished commit added. Rows are added in the order of
- * their commits, so a row a flush did not cover has none it covered after it: what the pass
- * over flushed rows skips, the commit's DELETE of the rows up to the one taken never removes.
+ * their commits, so a row a flush did not cover has none it covered after it: the oldest row
+ * not covered ends the pass over covered ones, and the commit's DELETE of the rows up to the
+ * one taken never removes one that was not handed out.
  */
 int pg_store_reserve_take(struct store *base, const char *pool, bool flushed_only, int64_t now,
 			  char *value, size_t size, bool *busy)
 {
 	struct pg_store *store = pg_of(base);
 	struct pg_pool *slot = pool_slot(store, pool);
-	char seq[PG_INT_TEXT], at[PG_INT_TEXT], after[PG_INT_TEXT], id[PG_INT_TEXT];
-	const char *params[] = {
-		pool,
-		pg_int(seq, flushed_only ? (int64_t)store->flushed_gen : INT64_MAX),
-		pg_int(at, now),
-		store->gateway,
-		pg_int(after, slot ? slot->taken_to : 0),
-	};
-	PGresult *res;
-	int64_t row = 0;
-	int rc = pg_exec(store, PST_RESERVE_TAKE, 5, params, &res);
+	struct pg_reserved one, *row = &one;
+	char id[PG_INT_TEXT];
+	int rc;
 
-	if (rc == 0 && PQntuples(res) == 0)
-		rc = -ENOENT;
-	if (rc == 0) {
-		row = pg_int_at(res, 0, 0);
-		snprintf(value, size, "%s", PQgetvalue(res, 0, 1));
-		*busy = pg_int_at(res, 0, 2) != 0;
+	if (slot && slot->next == slot->n) {
+		rc = read_ahead(store, pool, slot->taken_to, now, slot->ahead, PG_TAKE_AHEAD);
+		if (rc < 0)
+			return rc;
+		slot->next = 0;
+		slot->n = (unsigned)rc;
 	}
-	PQclear(res);
-	if (rc < 0)
-		return rc;
 	if (slot) {
-		slot->taken_to = row; /* deleted with the others at commit */
+		row = slot->next < slot->n ? &slot->ahead[slot->next] : NULL;
+	} else {
+		rc = read_ahead(store, pool, 0, now, &one, 1);
+		if (rc <= 0)
+			return rc < 0 ? rc : -ENOENT;
+	}
+	if (!row || (flushed_only && row->seq > (int64_t)store->flushed_gen))
+		return -ENOENT;
+	snprintf(value, size, "%s", row->value);
+	*busy = row->busy;
+	if (slot) {
+		slot->next++;
+		slot->taken_to = row->id; /* deleted with the others at commit */
 		slot->count = slot->count > 0 ? slot->count - 1 : -1; /* none kept: counted again */
 	} else {
-		const char *del[] = { pg_int(id, row) };
+		const char *del[] = { pg_int(id, row->id) };
 
 		rc = pg_exec(store, PST_RESERVE_DELETE, 1, del, NULL);
+		if (rc < 0)
+			return rc;
 	}
-	if (rc == 0 && !flushed_only)
+	if (!flushed_only)
 		pg_store_need_sync(base);
-	return rc;
+	return 0;
 }
 
 int pg_store_reserve_add(struct store *base, const char *pool, const char *value, int64_t now)
