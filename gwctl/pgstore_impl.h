@@ -55,6 +55,7 @@ enum pst {
 	PST_RESERVE_DELETE,
 	PST_RESERVE_DELETE_TAKEN,
 	PST_RESERVE_ADD,
+	PST_RESERVE_ADD_MANY,
 	PST_RESERVE_COUNT,
 	PST_HOLD_PUT,
 	PST_HOLD_DUE,
@@ -189,6 +190,8 @@ void pg_store_durability(const struct store *base, struct store_durability *out)
 int pg_store_reserve_take(struct store *base, const char *pool, bool flushed_only, int64_t now,
 			  char *value, size_t size, bool *busy);
 int pg_store_reserve_add(struct store *base, const char *pool, const char *value, int64_t now);
+int pg_store_reserve_add_many(struct store *base, const char *pool, const char *const *values,
+			      size_t n, int64_t now);
 int pg_store_reserve_count(struct store *base, const char *pool, uint64_t *all, uint64_t *flushed);
 void pg_store_need_sync(struct store *base);
 bool pg_store_replaced(const struct store *base);

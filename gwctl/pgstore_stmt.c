@@ -116,6 +116,14 @@ static const char *const pg_stmt_sql[PST_COUNT_MAX] = {
 		" SELECT $5::text, $1::text, $2::text, $3::bigint"
 		" WHERE pg_try_advisory_xact_lock(" PG_APPLICATION_ID ", hashtext($1::text))"
 		" AND NOT " VALUE_BUSY("$1::text", "$4::bigint") " ON CONFLICT (value) DO NOTHING",
+	/* the same for each value of the array $1, in its order, in one round trip */
+	[PST_RESERVE_ADD_MANY] =
+		"INSERT INTO reserve (gateway, value, pool, seq)"
+		" SELECT $5::text, v.value, $2::text, $3::bigint"
+		" FROM unnest($1::text[]) WITH ORDINALITY AS v(value, i)"
+		" WHERE pg_try_advisory_xact_lock(" PG_APPLICATION_ID ", hashtext(v.value))"
+		" AND NOT " VALUE_BUSY("v.value", "$4::bigint") " ORDER BY v.i"
+								" ON CONFLICT (value) DO NOTHING",
 	/* not counting the rows the open transaction took ($4), deleted at its commit */
 	[PST_RESERVE_COUNT] = "SELECT count(*), count(*) FILTER (WHERE seq <= $2) FROM reserve"
 			      " WHERE gateway = $3 AND pool = $1 AND id > $4",

@@ -258,6 +258,71 @@ int pg_store_reserve_add(struct store *base, const char *pool, const char *value
 	return 1;
 }
 
+/* Values a statement of PST_RESERVE_ADD_MANY adds at most, and the array's text for them. */
+#define ADD_MANY_MAX  64
+#define ADD_MANY_TEXT (ADD_MANY_MAX * (2 * PG_POOL_TEXT_MAX + 3) + 3)
+
+/*
+ * values[0..n) as a PostgreSQL array's text, each quoted, its quotes and backslashes escaped
+ * (the values are the allocator's own, but a parameter is never trusted to need no quoting).
+ */
+static int array_text(const char *const *values, size_t n, char *out, size_t size)
+{
+	size_t at = 0;
+
+	out[at++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(values[i]) >= PG_POOL_TEXT_MAX)
+			return -EINVAL;
+		if (i)
+			out[at++] = ',';
+		out[at++] = '"';
+		for (const char *c = values[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				out[at++] = '\\';
+			out[at++] = *c;
+		}
+		out[at++] = '"';
+	}
+	out[at++] = '}';
+	out[at] = '\0';
+	return at < size ? 0 : -EOVERFLOW;
+}
+
+int pg_store_reserve_add_many(struct store *base, const char *pool, const char *const *values,
+			      size_t n, int64_t now)
+{
+	struct pg_store *store = pg_of(base);
+	struct pg_pool *slot = pool_slot(store, pool);
+	char array[ADD_MANY_TEXT], seq[PG_INT_TEXT], at[PG_INT_TEXT];
+	const char *params[] = {
+		array,
+		pool,
+		pg_int(seq, (int64_t)store->commit_gen + 1), /* the commit to come */
+		pg_int(at, now),
+		store->gateway,
+	};
+	int added = 0;
+
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < ADD_MANY_MAX ? n - done : ADD_MANY_MAX;
+		uint64_t before = store->changes;
+		int rc = array_text(values + done, k, array, sizeof(array));
+
+		if (rc == 0)
+			rc = pg_exec(store, PST_RESERVE_ADD_MANY, 5, params, NULL);
+		if (rc < 0)
+			return rc;
+		added += (int)(store->changes - before);
+		done += k;
+	}
+	if (added)
+		store->refilled = true;
+	if (slot && slot->count >= 0)
+		slot->count += added;
+	return added;
+}
+
 int pg_store_reserve_count(struct store *base, const char *pool, uint64_t *all, uint64_t *flushed)
 {
 	struct pg_store *store = pg_of(base);
