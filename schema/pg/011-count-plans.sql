@@ -26,3 +26,27 @@ BEGIN
     DELETE FROM hold_counts WHERE pool = counted AND value <= 0;
 END
 $$;
+
+-- A remote mapping's two counts in one statement rather than two calls of ipref_count: each
+-- call is a query of the trigger's, then one of the function's (as migration 3, one keyed
+-- upsert a count; the two rows are distinct, so one statement may change both).
+CREATE OR REPLACE FUNCTION remote_mapping_count() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        INSERT INTO counts (name, value, gateway)
+        VALUES ('mappings.' || OLD.kind, -1, coalesce(current_setting('ipref.gateway', true), '')),
+               ('encoded.' || OLD.family, -1, coalesce(current_setting('ipref.gateway', true), ''))
+        ON CONFLICT (name, gateway) DO UPDATE SET value = counts.value + excluded.value;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO counts (name, value, gateway)
+        VALUES ('mappings.' || NEW.kind, 1, coalesce(current_setting('ipref.gateway', true), '')),
+               ('encoded.' || NEW.family, 1, coalesce(current_setting('ipref.gateway', true), ''))
+        ON CONFLICT (name, gateway) DO UPDATE SET value = counts.value + excluded.value;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION remote_mapping_count() IS
+    'mappings.KIND and encoded.FAMILY, one upsert of both rows (migrations 3, 6 and 11)';
