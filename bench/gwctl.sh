@@ -4,6 +4,17 @@
 # the event loop (a 200,000-record reload, STATUS with 1,000,000 mappings). Prints a Markdown
 # report for docs/BENCHMARKS.md.
 #
+# BENCH_ONLY=pg runs the durable allocations by the resolver's path on the SQLite store and on
+# the PostgreSQL store (docs/store.md, "Several gateways") in the same run: BENCH_ROUNDS rounds
+# of each, interleaved (their order alternates), without LAN clients and with BENCH_CLIENTS
+# (default 1000), each round into a fresh database, and the ratio PostgreSQL / SQLite. The
+# PostgreSQL server is a throwaway cluster the script starts (initdb as the postgres user into
+# a folder of its own beside the SQLite store, a Unix socket there only) and stops by its PID
+# at the end; it runs with the server's defaults (fsync, synchronous_commit, shared_buffers as
+# Debian ships them) but for listening only on that socket, and PG_SETTINGS="-c NAME=VALUE
+# ..." adds settings of the postgres command line. Needs root; otherwise only SQLite is
+# measured, saying so.
+#
 # BENCH_ONLY=alloc runs only the durable allocations by the resolver's path (GET_EA, 4 x 64 in
 # flight), BENCH_ROUNDS rounds (default 3), interleaved with GWCTLD_BEFORE's when given, each
 # round into a fresh store; BENCH_CLIENTS=N has those requests name N LAN clients in turn, as
@@ -32,12 +43,64 @@ gwctl=build-bench/gwctl/gwctl
 work=$(mktemp -d /var/tmp/ipref-bench-XXXXXX)
 pid=
 probe_pid=
+pg_pid=
+pg_dir=
 cleanup() {
 	[[ -n $probe_pid ]] && kill "$probe_pid" 2>/dev/null
 	[[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	pg_stop
 	rm -rf "$work"
 }
 trap cleanup EXIT
+
+# pg_start: a throwaway PostgreSQL cluster on a Unix socket in $pg_dir/run, its postmaster $pg_pid
+pg_start() {
+	local bindir
+	bindir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -t/ -k4,4n | tail -n 1)
+	pg_dir=$(mktemp -d /var/tmp/ipref-bench-pg-XXXXXX)
+	chmod 755 "$pg_dir"
+	install -d -m 700 -o postgres -g postgres "$pg_dir/data" "$pg_dir/run"
+	# trust on the socket only: the folder is the cluster's, and it listens nowhere else;
+	# --no-sync spares initdb's own fsync of the new files, not the server's
+	(cd "$pg_dir" && setpriv --reuid=postgres --regid=postgres --init-groups \
+		"$bindir/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 --locale=C \
+		--no-sync >/dev/null)
+	# started from its folder (the postgres user may not read ours), $! the postmaster itself
+	cd "$pg_dir"
+	# shellcheck disable=SC2086 # PG_SETTINGS is words of the command line
+	setpriv --reuid=postgres --regid=postgres --init-groups "$bindir/postgres" -D "$pg_dir/data" \
+		-k "$pg_dir/run" -c listen_addresses= ${PG_SETTINGS:-} >>"$pg_dir/server.log" 2>&1 &
+	pg_pid=$!
+	cd "$top"
+	until pg_sql postgres 'SELECT 1' >/dev/null 2>&1; do
+		kill -0 "$pg_pid" 2>/dev/null || { cat "$pg_dir/server.log"; exit 1; }
+		sleep 0.1
+	done
+	echo "PostgreSQL $(pg_sql postgres 'SHOW server_version'): fsync $(pg_sql postgres 'SHOW fsync')," \
+		"synchronous_commit $(pg_sql postgres 'SHOW synchronous_commit')," \
+		"wal_writer_delay $(pg_sql postgres 'SHOW wal_writer_delay')," \
+		"shared_buffers $(pg_sql postgres 'SHOW shared_buffers')${PG_SETTINGS:+, set: $PG_SETTINGS}." >&2
+}
+
+pg_stop() { # a fast shutdown of the cluster pg_start made, by its PID; then its folder goes
+	if [[ -n $pg_pid ]]; then
+		kill -INT "$pg_pid" 2>/dev/null && wait "$pg_pid" 2>/dev/null
+		pg_pid=
+	fi
+	[[ -z $pg_dir ]] || rm -rf "$pg_dir"
+	pg_dir=
+}
+
+pg_sql() { # pg_sql DB SQL: one statement, its rows unaligned
+	psql -X -q -At -v ON_ERROR_STOP=1 -h "$pg_dir/run" -U postgres -d "$1" -c "$2"
+}
+
+pg_cpu_ticks() { # the PostgreSQL server's CPU time so far: its postmaster and every process of it
+	local p
+	for p in "$pg_pid" $(pgrep -P "$pg_pid"); do
+		cat "/proc/$p/stat" 2>/dev/null
+	done | awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
+}
 
 start_daemon() { # start_daemon DB [GWCTLD [CONFIG-LINE]]
 	local db=$1 daemon=${2:-$gwctld} t0
@@ -190,25 +253,38 @@ cpu_ticks() { # the daemon's CPU time so far (all its threads, user and system),
 	awk '{ print $14 + $15 }' "/proc/$pid/stat"
 }
 
-# alloc_round GWCTLD: one round of new allocations into a fresh store (4 x 64 in flight, then
-# 1 in flight), as one line of NAME=VALUE fields
+per_alloc() { # per_alloc TICKS-AFTER TICKS-BEFORE: microseconds of CPU per allocation
+	awk -v a="$1" -v b="$2" -v n="$allocations" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { printf "%.1f", (a - b) * 1e6 / hz / n }'
+}
+
+# alloc_round GWCTLD [PG-DATABASE]: one round of new allocations into a fresh store (4 x 64 in
+# flight, then 1 in flight), SQLite's or, given a database, the PostgreSQL cluster's (fresh
+# too); as one line of NAME=VALUE fields. $clients: LAN clients named (default BENCH_CLIENTS).
 alloc_round() {
-	local piped serial t0 cpu
+	local piped serial t0 pg0 cpu pg_cpu='' store=''
 	rm -f "$work"/alloc.db*
-	start_daemon "$work/alloc.db" "$1"
+	if [[ -n ${2:-} ]]; then
+		pg_sql postgres "CREATE DATABASE $2"
+		store="store = postgresql:host=$pg_dir/run user=postgres dbname=$2
+gateway-id = bench"
+	fi
+	start_daemon "$work/alloc.db" "$1" "$store"
 	t0=$(cpu_ticks)
+	[[ -z $store ]] || pg0=$(pg_cpu_ticks)
 	# the client's CPU too: it shares the two cores with the daemon
 	piped=$(/usr/bin/time -f "%U %S" -o "$work/client.time" \
-		"$bench" "$work/gwctl.sock" alloc "$allocations" 4 64 "${BENCH_CLIENTS:-0}")
+		"$bench" "$work/gwctl.sock" alloc "$allocations" 4 64 "${clients:-${BENCH_CLIENTS:-0}}")
 	# CPU per allocation depends far less on the other load of a shared machine than a rate
-	cpu=$(awk -v a="$(cpu_ticks)" -v b="$t0" -v n="$allocations" -v hz="$(getconf CLK_TCK)" \
-		'BEGIN { printf "%.1f", (a - b) * 1e6 / hz / n }')
+	cpu=$(per_alloc "$(cpu_ticks)" "$t0")
+	[[ -z $store ]] || pg_cpu=$(per_alloc "$(pg_cpu_ticks)" "$pg0")
 	client_cpu=$(awk -v n="$allocations" '{ printf "%.1f", ($1 + $2) * 1e6 / n }' "$work/client.time")
 	serial=$("$bench" "$work/gwctl.sock" alloc 5000 1 1)
 	echo "rate=$(field rate "$piped") serial=$(field rate "$serial") cpu=$cpu client=$client_cpu" \
 		"flushes=$(stat_of gwctld.store.flushes) sync_commits=$(stat_of gwctld.store.sync_commits)" \
-		"commits=$(stat_of gwctld.store.commits)"
+		"commits=$(stat_of gwctld.store.commits)${pg_cpu:+ server=$pg_cpu}"
 	stop_daemon
+	[[ -z $store ]] || pg_sql postgres "DROP DATABASE $2"
 }
 
 alloc_table() {
@@ -228,6 +304,65 @@ alloc_table() {
 			"$(cut -d' ' -f1 /proc/loadavg) |"
 	done
 }
+
+# pg_table: allocations on SQLite and on PostgreSQL, interleaved, without and with LAN clients
+pg_table() {
+	local rounds=${BENCH_ROUNDS:-3} i c e lite pg n=0 order rates=
+	local -a variants=(0 "${BENCH_CLIENTS:-1000}")
+	if [[ $(id -u) != 0 ]]; then
+		echo "Skipping the PostgreSQL store: its throwaway cluster runs as the postgres user" \
+			"(initdb, postgres), which needs root; measuring SQLite only." >&2
+	else
+		pg_start
+	fi
+	echo "| round | LAN clients | SQLite: 4 x 64 in flight | PostgreSQL | ratio | SQLite: 1 in flight | PostgreSQL | ratio | gwctld CPU per allocation: SQLite | PostgreSQL | postgres server CPU per allocation | client CPU per allocation: SQLite | PostgreSQL | load average |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	for ((i = 1; i <= rounds; i++)); do
+		for c in "${variants[@]}"; do
+			n=$((n + 1))
+			pg=
+			# the order alternates, so that a drift of the machine's load favours neither
+			if ((n % 2)); then order="lite pg"; else order="pg lite"; fi
+			for e in $order; do
+				if [[ $e == lite ]]; then
+					lite=$(clients=$c alloc_round "$gwctld")
+				elif [[ -n $pg_pid ]]; then
+					pg=$(clients=$c alloc_round "$gwctld" "ipref_bench_$n")
+				fi
+			done
+			r() { field "$1" "$2"; }
+			q() { [[ -n $pg ]] && awk -v a="$(r "$1" "$pg")" -v b="$(r "$1" "$lite")" 'BEGIN { printf "%.2f", a / b }'; }
+			echo "| $i | $c | $(r rate "$lite")/s | ${pg:+$(r rate "$pg")/s (commits $(r commits "$pg"), synchronous $(r flushes "$pg"))} | $(q rate) |" \
+				"$(r serial "$lite")/s | ${pg:+$(r serial "$pg")/s} | $(q serial) |" \
+				"$(r cpu "$lite") us | ${pg:+$(r cpu "$pg") us} | ${pg:+$(r server "$pg") us} |" \
+				"$(r client "$lite") us | ${pg:+$(r client "$pg") us} | $(cut -d' ' -f1 /proc/loadavg) |"
+			[[ -z $pg ]] || rates+="$c $(r rate "$lite") $(r rate "$pg")"$'\n'
+		done
+	done
+	[[ -n $rates ]] || return 0
+	echo
+	# the spread of the rounds: lowest, median and highest of each engine's rate and of the ratio
+	awk 'function spread(k, what, a, n, i, j, t) {
+		n = split(v[k, what], a, " ")
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return sprintf(what == "ratio" ? "%.3f / %.3f / %.3f" : "%d / %d / %d", a[1], a[int((n + 1) / 2)], a[n])
+	}
+	NF == 3 { v[$1, "lite"] = v[$1, "lite"] " " $2; v[$1, "pg"] = v[$1, "pg"] " " $3
+		  v[$1, "ratio"] = v[$1, "ratio"] " " $3 / $2; if (!($1 in seen)) { seen[$1]; order[++k] = $1 } }
+	END {
+		print "| LAN clients | SQLite, lowest / median / highest | PostgreSQL | ratio PostgreSQL / SQLite |"
+		print "|---|---|---|---|"
+		for (i = 1; i <= k; i++)
+			printf "| %s | %s /s | %s /s | %s |\n", order[i], spread(order[i], "lite"),
+			       spread(order[i], "pg"), spread(order[i], "ratio")
+	}' <<<"$rates"
+}
+
+if [[ ${BENCH_ONLY:-} == pg ]]; then
+	pg_table
+	exit 0
+fi
 
 if [[ ${BENCH_ONLY:-} == alloc ]]; then
 	alloc_table

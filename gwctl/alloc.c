@@ -315,15 +315,21 @@ static uint64_t pool_target(uint64_t range_size)
 	return target < 1 ? 1 : target > ALLOC_POOL_MAX ? ALLOC_POOL_MAX : target;
 }
 
+/* Candidates a refill hands the store at once (one statement on PostgreSQL). */
+#define REFILL_DRAW 64
+
 /*
  * Adds up to max values to a pool short of its target; returns how many, or -errno. pick gives
  * a random candidate, unchecked: the statement that reserves it skips one mapped or resting.
+ * Candidates go to the store REFILL_DRAW at a time; RANDOM_TRIES of them in a row not added
+ * (a nearly full range) end the refill, as they end a pick.
  */
 static int refill(struct store *store, const char *pool, uint64_t range_size, size_t max,
 		  int64_t now, int (*pick)(void *arg, char *value, size_t size), void *arg)
 {
 	uint64_t all, target = pool_target(range_size);
-	char value[POOL_KEY_MAX];
+	char draw[REFILL_DRAW][POOL_KEY_MAX];
+	const char *values[REFILL_DRAW];
 	int rc, added = 0, misses = 0;
 
 	rc = store_reserve_count(store, pool, &all, NULL);
@@ -334,17 +340,24 @@ static int refill(struct store *store, const char *pool, uint64_t range_size, si
 	if (all >= target - target / 4)
 		return 0;
 	while (all + (uint64_t)added < target && (size_t)added < max) {
-		rc = pick(arg, value, sizeof(value));
-		if (rc == 0)
-			rc = store_reserve_add(store, pool, value, now);
-		if (rc < 0)
-			return rc == -ENOSPC ? added : rc;
-		if (rc == 0 && ++misses == RANDOM_TRIES)
-			break; /* nearly full: what is left is picked when asked for */
-		if (rc == 1) {
-			added++;
-			misses = 0;
+		uint64_t want = target - all - (uint64_t)added;
+		size_t n = 0;
+
+		if (want > max - (size_t)added)
+			want = max - (size_t)added;
+		for (; n < REFILL_DRAW && n < want; n++) {
+			rc = pick(arg, draw[n], sizeof(draw[n]));
+			if (rc < 0)
+				return rc == -ENOSPC ? added : rc;
+			values[n] = draw[n];
 		}
+		rc = store_reserve_add_many(store, pool, values, n, now);
+		if (rc < 0)
+			return rc;
+		added += rc;
+		misses = rc ? 0 : misses + (int)n;
+		if (misses >= RANDOM_TRIES)
+			break; /* nearly full: what is left is picked when asked for */
 	}
 	return added;
 }

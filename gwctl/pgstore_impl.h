@@ -17,6 +17,11 @@
 #define PG_BACKOFF_MAX_MS 30000
 /* a reconnect not done in this long is given up (ms): the connect_timeout of the first one */
 #define PG_CONNECT_MS 5000
+/* pools whose reserve is tracked in memory (the daemon has one per range, a few at most) */
+#define PG_POOLS_KEPT	 8
+#define PG_POOL_TEXT_MAX 128
+/* reserved rows a take reads at once, handed out by the takes after it in the transaction */
+#define PG_TAKE_AHEAD 64
 
 /* The statements of pg_stmt_sql (pgstore_stmt.c), prepared on every connection. */
 enum pst {
@@ -48,8 +53,11 @@ enum pst {
 	PST_INBOUND_COUNT_PEER,
 	PST_INBOUND_IDLE,
 	PST_INBOUND_IDLE_PEER,
-	PST_RESERVE_TAKE,
+	PST_RESERVE_AHEAD,
+	PST_RESERVE_DELETE,
+	PST_RESERVE_DELETE_TAKEN,
 	PST_RESERVE_ADD,
+	PST_RESERVE_ADD_MANY,
 	PST_RESERVE_COUNT,
 	PST_HOLD_PUT,
 	PST_HOLD_DUE,
@@ -100,6 +108,34 @@ struct pg_store {
 	uint32_t lease_secs;
 	uint32_t quarantine_secs;
 	struct store_durability stats;
+	/*
+	 * This gateway's reserve, pool by pool (no other gateway takes from its rows). count:
+	 * its rows, kept as takes and adds succeed, -1 unknown (counted at the next ask; any
+	 * rollback forgets it). A take reads the oldest row after taken_to and deletes nothing:
+	 * the rows up to taken_to go at commit, one DELETE a pool. Deleting one row a take made
+	 * every later take of the transaction walk the index past the rows it had deleted, which
+	 * it still sees (over half the server's time an allocation). floor: every row of the
+	 * pool up to it is gone, deleted by a commit, so takes seek past it rather than walk
+	 * the index entries of rows deleted but not yet vacuumed.
+	 *
+	 * ahead[next..n): the rows after taken_to, oldest first, read by one statement with
+	 * whether each value was mapped or resting then, so that the takes of a batch cost one
+	 * round trip, not one each. Only the transaction that read them uses them (its commit,
+	 * rollback or savepoint's rollback forgets them): the check is as fresh as a batch.
+	 */
+	struct pg_pool {
+		char pool[PG_POOL_TEXT_MAX];
+		int64_t count;
+		int64_t floor;
+		int64_t taken_to;
+		unsigned next, n;
+		struct pg_reserved {
+			int64_t id;
+			int64_t seq;
+			bool busy;
+			char value[PG_POOL_TEXT_MAX];
+		} ahead[PG_TAKE_AHEAD];
+	} pools[PG_POOLS_KEPT];
 };
 _Static_assert(offsetof(struct pg_store, base) == 0, "the handle comes first");
 
@@ -112,6 +148,13 @@ static inline const struct pg_store *pg_of_const(const struct store *base)
 {
 	return (const struct pg_store *)base;
 }
+
+/* Every pool's count and floor unknown, nothing taken: after opening, a recovery, a reconnect. */
+void pg_pools_forget(struct pg_store *store);
+/* Deletes what the open transaction took from each pool: before its COMMIT. 0 or -errno. */
+IPR_MUST_CHECK int pg_pools_delete_taken(struct pg_store *store);
+/* After a commit (committed true) or a rollback: the floors move up, or the takes are undone. */
+void pg_pools_settle(struct pg_store *store, bool committed);
 
 /* A result's error as the store's -errno: what the SQLite engine returns for the same. */
 int pg_errno(const PGresult *res);
@@ -153,6 +196,8 @@ void pg_store_durability(const struct store *base, struct store_durability *out)
 int pg_store_reserve_take(struct store *base, const char *pool, bool flushed_only, int64_t now,
 			  char *value, size_t size, bool *busy);
 int pg_store_reserve_add(struct store *base, const char *pool, const char *value, int64_t now);
+int pg_store_reserve_add_many(struct store *base, const char *pool, const char *const *values,
+			      size_t n, int64_t now);
 int pg_store_reserve_count(struct store *base, const char *pool, uint64_t *all, uint64_t *flushed);
 void pg_store_need_sync(struct store *base);
 bool pg_store_replaced(const struct store *base);

@@ -129,6 +129,7 @@ static int open_engine(const char *conninfo, const char *gateway, bool reader, s
 	}
 	store->base.ops = &pg_store_ops;
 	store->backoff_ms = PG_BACKOFF_MIN_MS;
+	pg_pools_forget(store);
 	snprintf(store->gateway, sizeof(store->gateway), "%s", gateway);
 	memcpy(values, default_values, sizeof(values));
 	values[5] = conninfo; /* dbname: expanded, its keywords over the defaults before it */

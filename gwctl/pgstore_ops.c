@@ -15,6 +15,7 @@ const struct store_ops pg_store_ops = {
 	.durability = pg_store_durability,
 	.reserve_take = pg_store_reserve_take,
 	.reserve_add = pg_store_reserve_add,
+	.reserve_add_many = pg_store_reserve_add_many,
 	.reserve_count = pg_store_reserve_count,
 	.need_sync = pg_store_need_sync,
 	.replaced = pg_store_replaced,

@@ -19,12 +19,21 @@
 /* how long the change log keeps a row: a gateway away longer reloads every mapping */
 #define PG_LOG_KEEP_SECS "3600"
 
-/* Whether a value ("encoded:ADDRESS" or "ref:DECIMAL") is mapped or rests at `now`. */
-#define VALUE_BUSY(value, now)                                                             \
-	"(CASE WHEN " value " LIKE 'encoded:%'"                                            \
-	" THEN EXISTS (SELECT 1 FROM remote_mapping WHERE encoded = substr(" value ", 9))" \
-	" ELSE EXISTS (SELECT 1 FROM local_mapping WHERE ref = substr(" value ", 5)) END"  \
-	" OR EXISTS (SELECT 1 FROM quarantine q WHERE q.value = " value " AND q.until > " now "))"
+/*
+ * Whether a value ("encoded:ADDRESS" or "ref:DECIMAL") is mapped or rests at `now`, looked up
+ * value by value by the unique indexes. Scalar subqueries, not EXISTS: the planner may run an
+ * EXISTS over many rows (the 64 values of a refill or a take) as one hash of the whole table,
+ * and a prepared statement keeps that plan: planned while remote_mapping was small (a new
+ * store), it read every mapping at each refill once there were 50,000 (120 us a value).
+ */
+#define VALUE_BUSY(value, now)                                                         \
+	"(CASE WHEN " value " LIKE 'encoded:%'"                                        \
+	" THEN (SELECT 1 FROM remote_mapping WHERE encoded = substr(" value ", 9)"     \
+	" LIMIT 1) IS NOT NULL"                                                        \
+	" ELSE (SELECT 1 FROM local_mapping WHERE ref = substr(" value ", 5) LIMIT 1)" \
+	" IS NOT NULL END"                                                             \
+	" OR (SELECT 1 FROM quarantine q WHERE q.value = " value " AND q.until > " now \
+	" LIMIT 1) IS NOT NULL)"
 
 /*
  * Those of the SQLite engine (store_open.c), in PostgreSQL's words. Inserts that a unique
@@ -94,12 +103,17 @@ static const char *const pg_stmt_sql[PST_COUNT_MAX] = {
 	[PST_INBOUND_IDLE_PEER] = "SELECT " REMOTE_COLUMNS " FROM remote_mapping"
 				  " WHERE kind = 3 AND source = 'dataplane' AND last_used IS NULL"
 				  " AND context = $1 ORDER BY created, id LIMIT 1",
-	/* this gateway's oldest row of the pool, taken in one statement: no other gateway takes
-	 * from it, so nothing waits */
-	[PST_RESERVE_TAKE] = "WITH t AS (DELETE FROM reserve WHERE id = (SELECT id FROM reserve"
-			     " WHERE gateway = $4 AND pool = $1 AND seq <= $2 ORDER BY id LIMIT 1)"
-			     " RETURNING value)"
-			     " SELECT value, " VALUE_BUSY("t.value", "$3") " FROM t",
+	/* this gateway's oldest rows of the pool after those the transaction took ($4), and
+	 * whether each value is busy now: no other gateway takes from them, so nothing waits;
+	 * the rows taken are deleted at commit (PST_RESERVE_DELETE_TAKEN) */
+	[PST_RESERVE_AHEAD] = "WITH t AS (SELECT id, seq, value FROM reserve WHERE gateway = $3"
+			      " AND pool = $1 AND id > $4 ORDER BY id LIMIT $5)"
+			      " SELECT t.id, t.seq, t.value, " VALUE_BUSY(
+				      "t.value", "$2") " FROM t ORDER BY t.id",
+	[PST_RESERVE_DELETE] = "DELETE FROM reserve WHERE id = $1",
+	/* the rows a transaction took: the oldest of the pool, after the floor ($3) */
+	[PST_RESERVE_DELETE_TAKEN] = "DELETE FROM reserve WHERE gateway = $1 AND pool = $2"
+				     " AND id > $3 AND id <= $4",
 	/*
 	 * value is UNIQUE across gateways: a value another gateway reserved is not added. One
 	 * that another gateway's open refill is adding is skipped, not waited for: two refills
@@ -112,8 +126,17 @@ static const char *const pg_stmt_sql[PST_COUNT_MAX] = {
 		" SELECT $5::text, $1::text, $2::text, $3::bigint"
 		" WHERE pg_try_advisory_xact_lock(" PG_APPLICATION_ID ", hashtext($1::text))"
 		" AND NOT " VALUE_BUSY("$1::text", "$4::bigint") " ON CONFLICT (value) DO NOTHING",
+	/* the same for each value of the array $1, in its order, in one round trip */
+	[PST_RESERVE_ADD_MANY] =
+		"INSERT INTO reserve (gateway, value, pool, seq)"
+		" SELECT $5::text, v.value, $2::text, $3::bigint"
+		" FROM unnest($1::text[]) WITH ORDINALITY AS v(value, i)"
+		" WHERE pg_try_advisory_xact_lock(" PG_APPLICATION_ID ", hashtext(v.value))"
+		" AND NOT " VALUE_BUSY("v.value", "$4::bigint") " ORDER BY v.i"
+								" ON CONFLICT (value) DO NOTHING",
+	/* not counting the rows the open transaction took ($4), deleted at its commit */
 	[PST_RESERVE_COUNT] = "SELECT count(*), count(*) FILTER (WHERE seq <= $2) FROM reserve"
-			      " WHERE gateway = $3 AND pool = $1",
+			      " WHERE gateway = $3 AND pool = $1 AND id > $4",
 	[PST_HOLD_PUT] = "INSERT INTO quota_hold (value, pool, live, until) VALUES ($1, $2, $3, $4)"
 			 " ON CONFLICT (value) DO UPDATE SET pool = excluded.pool,"
 			 " live = excluded.live, until = excluded.until",
@@ -289,6 +312,7 @@ int pg_ready(struct pg_store *store)
 	if (pg_session(store, msg, sizeof(msg)) < 0 || pg_prepare_all(store, msg, sizeof(msg)) < 0)
 		return reconnect_failed(store, now);
 	store->backoff_ms = PG_BACKOFF_MIN_MS;
+	pg_pools_forget(store); /* rows may have gone meanwhile (a restarted server) */
 	log_info("the PostgreSQL store: connected again");
 	return 0;
 }

@@ -72,6 +72,8 @@ int pg_store_begin(struct store *base)
 	int rc;
 
 	/* a transaction the server ended after an error, or one left open: gone first */
+	if (store->txn_open || PQtransactionStatus(store->conn) != PQTRANS_IDLE)
+		pg_pools_settle(store, false);
 	if (PQtransactionStatus(store->conn) != PQTRANS_IDLE &&
 	    PQstatus(store->conn) == CONNECTION_OK)
 		run_quietly(store, "ROLLBACK");
@@ -110,13 +112,16 @@ int pg_store_commit(struct store *base)
 {
 	struct pg_store *store = pg_of(base);
 	bool sync = store->sync_this || store->refilled;
-	int rc = store->txn_open ? commit(store, sync) : -EIO;
+	int rc = store->txn_open ? pg_pools_delete_taken(store) : -EIO;
 
+	if (rc == 0)
+		rc = commit(store, sync);
 	store->txn_open = false;
 	if (rc < 0) {
 		pg_store_rollback(base);
 		return rc;
 	}
+	pg_pools_settle(store, true);
 	store->commit_gen++;
 	if (sync) {
 		store->flushed_gen = store->commit_gen;
@@ -133,6 +138,7 @@ void pg_store_rollback(struct store *base)
 	struct pg_store *store = pg_of(base);
 
 	store->txn_open = false;
+	pg_pools_settle(store, false);
 	if (PQstatus(store->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(store->conn) != PQTRANS_IDLE)
 		run_quietly(store, "ROLLBACK");
@@ -210,6 +216,7 @@ static int recover(struct pg_store *store, int64_t now, uint32_t lease_secs,
 	int rc;
 
 	report->unclean = true;
+	pg_pools_forget(store); /* this gateway's rows go */
 	rc = run_gw(store, PST_START_QUARANTINE, 2, now + lease_secs + quarantine_secs, NULL);
 	if (rc == 0)
 		rc = run_gw(store, PST_START_UNRESERVE, 1, 0, &report->reserved_quarantined);
@@ -238,6 +245,7 @@ int pg_store_start(struct store *base, int64_t now, uint32_t lease_secs, uint32_
 	store->quarantine_secs = quarantine_secs;
 	store->started = true;
 	store->server_restarted = false; /* the start's own recovery covers it */
+	pg_pools_forget(store);
 	rc = pg_store_begin(base);
 	if (rc == 0)
 		rc = pg_exec(store, PST_STATE_CLEAN, 1, params, &res);
@@ -322,6 +330,12 @@ void pg_store_rollback_to(struct store *base)
 	struct pg_store *store = pg_of(base);
 	PGTransactionStatusType st = PQtransactionStatus(store->conn);
 
+	/* counts only: deleting at commit what was taken before the savepoint is still right,
+	 * and deleting a row given back after it only shortens the reserve */
+	for (size_t i = 0; i < PG_POOLS_KEPT; i++) {
+		store->pools[i].count = -1;
+		store->pools[i].next = store->pools[i].n = 0; /* read in what is undone */
+	}
 	if (store->txn_open && (st == PQTRANS_INTRANS || st == PQTRANS_INERROR) &&
 	    pg_simple(store, "ROLLBACK TO part") == 0)
 		run_quietly(store, "RELEASE part");

@@ -98,40 +98,144 @@ int pg_store_count(struct store *base, struct store_counts *counts)
 	return rc;
 }
 
+/* The pool's slot, or NULL when it has none (more pools than slots: then nothing is kept). */
+static struct pg_pool *pool_slot(struct pg_store *store, const char *pool)
+{
+	size_t i;
+
+	for (i = 0; i < PG_POOLS_KEPT && store->pools[i].pool[0]; i++) {
+		if (strcmp(store->pools[i].pool, pool) == 0)
+			return &store->pools[i];
+	}
+	if (i == PG_POOLS_KEPT || strlen(pool) >= PG_POOL_TEXT_MAX)
+		return NULL;
+	snprintf(store->pools[i].pool, PG_POOL_TEXT_MAX, "%s", pool);
+	store->pools[i].count = -1;
+	store->pools[i].floor = store->pools[i].taken_to = 0;
+	store->pools[i].next = store->pools[i].n = 0;
+	return &store->pools[i];
+}
+
+void pg_pools_forget(struct pg_store *store)
+{
+	for (size_t i = 0; i < PG_POOLS_KEPT; i++) {
+		store->pools[i].count = -1;
+		store->pools[i].floor = store->pools[i].taken_to = 0;
+		store->pools[i].next = store->pools[i].n = 0;
+	}
+}
+
+int pg_pools_delete_taken(struct pg_store *store)
+{
+	char floor[PG_INT_TEXT], to[PG_INT_TEXT];
+	int rc = 0;
+
+	for (size_t i = 0; i < PG_POOLS_KEPT && store->pools[i].pool[0] && rc == 0; i++) {
+		struct pg_pool *p = &store->pools[i];
+		const char *params[] = { store->gateway, p->pool, pg_int(floor, p->floor),
+					 pg_int(to, p->taken_to) };
+
+		if (p->taken_to > p->floor)
+			rc = pg_exec(store, PST_RESERVE_DELETE_TAKEN, 4, params, NULL);
+	}
+	return rc;
+}
+
+void pg_pools_settle(struct pg_store *store, bool committed)
+{
+	for (size_t i = 0; i < PG_POOLS_KEPT; i++) {
+		struct pg_pool *p = &store->pools[i];
+
+		p->next = p->n = 0; /* read in the transaction that ends */
+		if (committed) {
+			p->floor = p->taken_to;
+		} else {
+			/* the rows taken are back, and the adds undone: counted again */
+			p->taken_to = p->floor;
+			p->count = -1;
+		}
+	}
+}
+
+/*
+ * Reads up to max rows of the pool after the row `after`, oldest first, with whether each
+ * value is mapped or resting at `now`, into out; returns how many, or -errno.
+ */
+static int read_ahead(struct pg_store *store, const char *pool, int64_t after, int64_t now,
+		      struct pg_reserved *out, unsigned max)
+{
+	char at[PG_INT_TEXT], from[PG_INT_TEXT], limit[PG_INT_TEXT];
+	const char *params[] = { pool, pg_int(at, now), store->gateway, pg_int(from, after),
+				 pg_int(limit, max) };
+	PGresult *res;
+	int rc = pg_exec(store, PST_RESERVE_AHEAD, 5, params, &res);
+	unsigned n = 0;
+
+	for (int r = 0; rc == 0 && r < PQntuples(res) && n < max; r++, n++) {
+		out[n].id = pg_int_at(res, r, 0);
+		out[n].seq = pg_int_at(res, r, 1);
+		snprintf(out[n].value, sizeof(out[n].value), "%s", PQgetvalue(res, r, 2));
+		out[n].busy = pg_int_at(res, r, 3) != 0;
+	}
+	PQclear(res);
+	return rc < 0 ? rc : (int)n;
+}
+
 /*
  * The reserve: this gateway's rows only (the gateway column), so that two gateways never
  * contend for a value. Values are usable once a synchronous commit covered them: the refill's
- * own, so flushed_only takes any row a finished commit added.
+ * own, so flushed_only takes any row a finished commit added. Rows are added in the order of
+ * their commits, so a row a flush did not cover has none it covered after it: the oldest row
+ * not covered ends the pass over covered ones, and the commit's DELETE of the rows up to the
+ * one taken never removes one that was not handed out.
  */
 int pg_store_reserve_take(struct store *base, const char *pool, bool flushed_only, int64_t now,
 			  char *value, size_t size, bool *busy)
 {
 	struct pg_store *store = pg_of(base);
-	char seq[PG_INT_TEXT], at[PG_INT_TEXT];
-	const char *params[] = {
-		pool,
-		pg_int(seq, flushed_only ? (int64_t)store->flushed_gen : INT64_MAX),
-		pg_int(at, now),
-		store->gateway,
-	};
-	PGresult *res;
-	int rc = pg_exec(store, PST_RESERVE_TAKE, 4, params, &res);
+	struct pg_pool *slot = pool_slot(store, pool);
+	struct pg_reserved one, *row = &one;
+	char id[PG_INT_TEXT];
+	int rc;
 
-	if (rc == 0 && PQntuples(res) == 0)
-		rc = -ENOENT;
-	if (rc == 0) {
-		snprintf(value, size, "%s", PQgetvalue(res, 0, 0));
-		*busy = pg_int_at(res, 0, 1) != 0;
+	if (slot && slot->next == slot->n) {
+		rc = read_ahead(store, pool, slot->taken_to, now, slot->ahead, PG_TAKE_AHEAD);
+		if (rc < 0)
+			return rc;
+		slot->next = 0;
+		slot->n = (unsigned)rc;
 	}
-	PQclear(res);
-	if (rc == 0 && !flushed_only)
+	if (slot) {
+		row = slot->next < slot->n ? &slot->ahead[slot->next] : NULL;
+	} else {
+		rc = read_ahead(store, pool, 0, now, &one, 1);
+		if (rc <= 0)
+			return rc < 0 ? rc : -ENOENT;
+	}
+	if (!row || (flushed_only && row->seq > (int64_t)store->flushed_gen))
+		return -ENOENT;
+	snprintf(value, size, "%s", row->value);
+	*busy = row->busy;
+	if (slot) {
+		slot->next++;
+		slot->taken_to = row->id; /* deleted with the others at commit */
+		slot->count = slot->count > 0 ? slot->count - 1 : -1; /* none kept: counted again */
+	} else {
+		const char *del[] = { pg_int(id, row->id) };
+
+		rc = pg_exec(store, PST_RESERVE_DELETE, 1, del, NULL);
+		if (rc < 0)
+			return rc;
+	}
+	if (!flushed_only)
 		pg_store_need_sync(base);
-	return rc;
+	return 0;
 }
 
 int pg_store_reserve_add(struct store *base, const char *pool, const char *value, int64_t now)
 {
 	struct pg_store *store = pg_of(base);
+	struct pg_pool *slot;
 	char seq[PG_INT_TEXT], at[PG_INT_TEXT];
 	const char *params[] = {
 		value,
@@ -148,21 +252,98 @@ int pg_store_reserve_add(struct store *base, const char *pool, const char *value
 	if (store->changes == before)
 		return 0; /* mapped, resting, or reserved already (by this or another gateway) */
 	store->refilled = true;
+	slot = pool_slot(store, pool);
+	if (slot && slot->count >= 0)
+		slot->count++;
 	return 1;
+}
+
+/* Values a statement of PST_RESERVE_ADD_MANY adds at most, and the array's text for them. */
+#define ADD_MANY_MAX  64
+#define ADD_MANY_TEXT (ADD_MANY_MAX * (2 * PG_POOL_TEXT_MAX + 3) + 3)
+
+/*
+ * values[0..n) as a PostgreSQL array's text, each quoted, its quotes and backslashes escaped
+ * (the values are the allocator's own, but a parameter is never trusted to need no quoting).
+ */
+static int array_text(const char *const *values, size_t n, char *out, size_t size)
+{
+	size_t at = 0;
+
+	out[at++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(values[i]) >= PG_POOL_TEXT_MAX)
+			return -EINVAL;
+		if (i)
+			out[at++] = ',';
+		out[at++] = '"';
+		for (const char *c = values[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				out[at++] = '\\';
+			out[at++] = *c;
+		}
+		out[at++] = '"';
+	}
+	out[at++] = '}';
+	out[at] = '\0';
+	return at < size ? 0 : -EOVERFLOW;
+}
+
+int pg_store_reserve_add_many(struct store *base, const char *pool, const char *const *values,
+			      size_t n, int64_t now)
+{
+	struct pg_store *store = pg_of(base);
+	struct pg_pool *slot = pool_slot(store, pool);
+	char array[ADD_MANY_TEXT], seq[PG_INT_TEXT], at[PG_INT_TEXT];
+	const char *params[] = {
+		array,
+		pool,
+		pg_int(seq, (int64_t)store->commit_gen + 1), /* the commit to come */
+		pg_int(at, now),
+		store->gateway,
+	};
+	int added = 0;
+
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < ADD_MANY_MAX ? n - done : ADD_MANY_MAX;
+		uint64_t before = store->changes;
+		int rc = array_text(values + done, k, array, sizeof(array));
+
+		if (rc == 0)
+			rc = pg_exec(store, PST_RESERVE_ADD_MANY, 5, params, NULL);
+		if (rc < 0)
+			return rc;
+		added += (int)(store->changes - before);
+		done += k;
+	}
+	if (added)
+		store->refilled = true;
+	if (slot && slot->count >= 0)
+		slot->count += added;
+	return added;
 }
 
 int pg_store_reserve_count(struct store *base, const char *pool, uint64_t *all, uint64_t *flushed)
 {
 	struct pg_store *store = pg_of(base);
-	char seq[PG_INT_TEXT];
-	const char *params[] = { pool, pg_int(seq, (int64_t)store->flushed_gen), store->gateway };
+	struct pg_pool *slot = pool_slot(store, pool);
+	char seq[PG_INT_TEXT], after[PG_INT_TEXT];
+	const char *params[] = { pool, pg_int(seq, (int64_t)store->flushed_gen), store->gateway,
+				 pg_int(after, slot ? slot->taken_to : 0) };
 	PGresult *res;
-	int rc = pg_exec(store, PST_RESERVE_COUNT, 3, params, &res);
+	int rc;
 
+	if (!flushed && slot && slot->count >= 0) {
+		*all = (uint64_t)slot->count;
+		return 0;
+	}
+	rc = pg_exec(store, PST_RESERVE_COUNT, 4, params, &res);
 	if (rc == 0) {
 		*all = (uint64_t)pg_int_at(res, 0, 0);
 		if (flushed)
 			*flushed = (uint64_t)pg_int_at(res, 0, 1);
+		if (slot)
+			slot->count = (int64_t)*all;
 	}
 	PQclear(res);
 	return rc;

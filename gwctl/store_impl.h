@@ -124,6 +124,8 @@ void sqlite_store_durability(const struct store *base, struct store_durability *
 int sqlite_store_reserve_take(struct store *base, const char *pool, bool flushed_only, int64_t now,
 			      char *value, size_t size, bool *busy);
 int sqlite_store_reserve_add(struct store *base, const char *pool, const char *value, int64_t now);
+int sqlite_store_reserve_add_many(struct store *base, const char *pool, const char *const *values,
+				  size_t n, int64_t now);
 int sqlite_store_reserve_count(struct store *base, const char *pool, uint64_t *all,
 			       uint64_t *flushed);
 void sqlite_store_need_sync(struct store *base);

@@ -219,6 +219,12 @@ int store_reserve_add(struct store *store, const char *pool, const char *value, 
 	return store->ops->reserve_add(store, pool, value, now);
 }
 
+int store_reserve_add_many(struct store *store, const char *pool, const char *const *values,
+			   size_t n, int64_t now)
+{
+	return store->ops->reserve_add_many(store, pool, values, n, now);
+}
+
 int store_reserve_count(struct store *store, const char *pool, uint64_t *all, uint64_t *flushed)
 {
 	return store->ops->reserve_count(store, pool, all, flushed);

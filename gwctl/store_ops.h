@@ -30,6 +30,8 @@ struct store_ops {
 	int (*reserve_take)(struct store *store, const char *pool, bool flushed_only, int64_t now,
 			    char *value, size_t size, bool *busy);
 	int (*reserve_add)(struct store *store, const char *pool, const char *value, int64_t now);
+	int (*reserve_add_many)(struct store *store, const char *pool, const char *const *values,
+				size_t n, int64_t now);
 	int (*reserve_count)(struct store *store, const char *pool, uint64_t *all,
 			     uint64_t *flushed);
 	void (*need_sync)(struct store *store);

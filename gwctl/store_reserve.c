@@ -98,6 +98,22 @@ int sqlite_store_reserve_add(struct store *base, const char *pool, const char *v
 	return 1;
 }
 
+/* A statement each: SQLite's are calls in the daemon's own process, not round trips. */
+int sqlite_store_reserve_add_many(struct store *base, const char *pool, const char *const *values,
+				  size_t n, int64_t now)
+{
+	int added = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int rc = sqlite_store_reserve_add(base, pool, values[i], now);
+
+		if (rc < 0)
+			return rc;
+		added += rc;
+	}
+	return added;
+}
+
 int sqlite_store_reserve_count(struct store *base, const char *pool, uint64_t *all,
 			       uint64_t *flushed)
 {

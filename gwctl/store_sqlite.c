@@ -15,6 +15,7 @@ const struct store_ops sqlite_store_ops = {
 	.durability = sqlite_store_durability,
 	.reserve_take = sqlite_store_reserve_take,
 	.reserve_add = sqlite_store_reserve_add,
+	.reserve_add_many = sqlite_store_reserve_add_many,
 	.reserve_count = sqlite_store_reserve_count,
 	.need_sync = sqlite_store_need_sync,
 	.replaced = sqlite_store_replaced,

@@ -162,6 +162,58 @@ static void test_reserve_per_gateway(void **state)
 	store_close(b);
 }
 
+/*
+ * Many values reserved by one statement: each as one add would (not a value mapped, resting,
+ * reserved by another gateway, or twice), in their order, and quoted whatever they hold.
+ */
+static void test_reserve_add_many(void **state)
+{
+	struct store *a = open_gw("gw-a"), *b = open_gw("gw-b");
+	const char *pool = "encoded:10.1.0.0/24";
+	struct ipr_mapping mapped = remote("10.1.0.6", 106);
+	const char *values[] = { "encoded:10.1.0.5", "encoded:10.1.0.5", "encoded:10.1.0.6",
+				 "encoded:10.1.0.7", "encoded:10.1.0.8", "encoded:\"odd\\,{x}",
+				 "encoded:10.1.0.9" };
+	const char *want[] = { "encoded:10.1.0.5", "encoded:\"odd\\,{x}", "encoded:10.1.0.9" };
+	char value[64];
+	uint64_t all, flushed;
+	bool busy;
+
+	assert_int_equal(store_begin(b), 0);
+	assert_int_equal(store_insert(b, &mapped), 0);
+	assert_int_equal(store_reserve_add(b, pool, "encoded:10.1.0.7", 1000), 1);
+	assert_int_equal(test_store_sql(b,
+					"INSERT INTO quarantine VALUES ('encoded:10.1.0.8', 5000)",
+					NULL, NULL, 0),
+			 0);
+	assert_int_equal(store_commit(b), 0);
+	assert_int_equal(store_begin(a), 0);
+	assert_int_equal(store_reserve_count(a, pool, &all, NULL), 0);
+	assert_int_equal(all, 0);
+	assert_int_equal(store_reserve_add_many(a, pool, values, 7, 1000), 3);
+	/* the count kept in memory follows, and agrees with the table's */
+	assert_int_equal(store_reserve_count(a, pool, &all, NULL), 0);
+	assert_int_equal(all, 3);
+	assert_int_equal(store_commit(a), 0);
+	assert_int_equal(store_reserve_count(a, pool, &all, &flushed), 0);
+	assert_int_equal(all, 3);
+	assert_int_equal(flushed, 3);
+	assert_int_equal(store_begin(a), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(
+			store_reserve_take(a, pool, true, 1000, value, sizeof(value), &busy), 0);
+		assert_string_equal(value, want[i]);
+		assert_false(busy);
+	}
+	assert_int_equal(store_reserve_take(a, pool, true, 1000, value, sizeof(value), &busy),
+			 -ENOENT);
+	assert_int_equal(store_commit(a), 0);
+	assert_int_equal(store_reserve_count(a, pool, &all, &flushed), 0);
+	assert_int_equal(all, 0);
+	store_close(a);
+	store_close(b);
+}
+
 /* An unclean stop quarantines that gateway's reserve only; the other's stays. */
 static void test_unclean_start_per_gateway(void **state)
 {
@@ -454,6 +506,7 @@ int main(void)
 		cmocka_unit_test_setup(test_aborted_transaction_fails_commit, setup),
 		cmocka_unit_test_setup(test_savepoint_undoes_error, setup),
 		cmocka_unit_test_setup(test_reserve_per_gateway, setup),
+		cmocka_unit_test_setup(test_reserve_add_many, setup),
 		cmocka_unit_test_setup(test_unclean_start_per_gateway, setup),
 		cmocka_unit_test_setup(test_connection_lost_and_back, setup),
 		cmocka_unit_test_setup(test_database_away_and_back, setup),
