@@ -396,16 +396,15 @@ static void service(struct pgstore_conn *c, int64_t now_ms)
 		send_read(c, now_ms);
 }
 
-/* libpq asks PQconnectPoll to be called only once the socket is ready for what it waits for. */
-static bool socket_ready(const struct pgstore_conn *c)
+bool pgstore_poll_ready(PGconn *pg, PostgresPollingStatusType polling)
 {
 	struct pollfd p = {
-		.fd = PQsocket(c->pg),
-		.events = c->polling == PGRES_POLLING_WRITING ? POLLOUT : POLLIN,
+		.fd = PQsocket(pg),
+		.events = polling == PGRES_POLLING_WRITING ? POLLOUT : POLLIN,
 	};
 
 	if (p.fd < 0)
-		return true; /* no socket yet: PQconnectPoll makes the next one */
+		return true; /* no socket yet: the poll makes the next one */
 	return poll(&p, 1, 0) > 0;
 }
 
@@ -417,7 +416,7 @@ void pgstore_conn_process(struct pgstore_conn *c, int64_t now_ms)
 			start_connect(c, now_ms);
 		break;
 	case PGSTORE_CONNECTING:
-		if (!socket_ready(c)) {
+		if (!pgstore_poll_ready(c->pg, c->polling)) {
 			if (now_ms >= c->deadline_ms)
 				fail(c, now_ms, "timed out connecting");
 			break;

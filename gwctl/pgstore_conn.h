@@ -2,6 +2,7 @@
 #ifndef GWCTL_PGSTORE_CONN_H
 #define GWCTL_PGSTORE_CONN_H
 
+#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,5 +101,12 @@ unsigned pgstore_conn_version(const struct pgstore_conn *c);
  * that is passed to on_change (or on_lost): a copy of the tables read after it misses none.
  */
 bool pgstore_conn_started(const struct pgstore_conn *c);
+
+/*
+ * Whether a connect under way may be polled now (PQconnectPoll, PQresetPoll): libpq asks to be
+ * called only once the socket is ready for what the last poll said it waits for (writing, the
+ * first time). Never waits. Also the store's own reconnect (pgstore_stmt.c).
+ */
+bool pgstore_poll_ready(PGconn *pg, PostgresPollingStatusType polling);
 
 #endif

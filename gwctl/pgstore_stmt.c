@@ -2,7 +2,6 @@
 #include "pgstore_impl.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 
 #include "bucket.h"
 #include "log.h"
+#include "pgstore_conn.h"
 
 #define LOCAL_COLUMNS  "id, kind, address, family, context, ref, name, expires, source"
 #define REMOTE_COLUMNS "id, kind, encoded, family, context, ref, name, expires, source"
@@ -115,18 +115,14 @@ static const char *const pg_stmt_sql[PST_COUNT_MAX] = {
 	[PST_RESERVE_DELETE_TAKEN] = "DELETE FROM reserve WHERE gateway = $1 AND pool = $2"
 				     " AND id > $3 AND id <= $4",
 	/*
-	 * value is UNIQUE across gateways: a value another gateway reserved is not added. One
+	 * Each value of the array $1, in its order, in one round trip (a refill's 64 candidates;
+	 * a single add is a list of one). value is UNIQUE across gateways: a value another
+	 * gateway reserved is not added. One
 	 * that another gateway's open refill is adding is skipped, not waited for: two refills
 	 * adding the same random values in crossed order would deadlock. The lock (two keys: the
 	 * application id and the value's hash, apart from the migrations' one-key lock) is held
 	 * to the commit: one shared lock-table entry per value added (docs/store.md).
 	 */
-	[PST_RESERVE_ADD] =
-		"INSERT INTO reserve (gateway, value, pool, seq)"
-		" SELECT $5::text, $1::text, $2::text, $3::bigint"
-		" WHERE pg_try_advisory_xact_lock(" PG_APPLICATION_ID ", hashtext($1::text))"
-		" AND NOT " VALUE_BUSY("$1::text", "$4::bigint") " ON CONFLICT (value) DO NOTHING",
-	/* the same for each value of the array $1, in its order, in one round trip */
 	[PST_RESERVE_ADD_MANY] =
 		"INSERT INTO reserve (gateway, value, pool, seq)"
 		" SELECT $5::text, v.value, $2::text, $3::bigint"
@@ -250,19 +246,6 @@ int pg_prepare_all(struct pg_store *store, char *msg, size_t msg_size)
 	return 0;
 }
 
-/* libpq asks PQresetPoll to be called only once the socket is ready for what it waits for. */
-static bool socket_ready(const struct pg_store *store)
-{
-	struct pollfd p = {
-		.fd = PQsocket(store->conn),
-		.events = store->polling == PGRES_POLLING_WRITING ? POLLOUT : POLLIN,
-	};
-
-	if (p.fd < 0)
-		return true; /* no socket yet: the poll makes the next one */
-	return poll(&p, 1, 0) > 0;
-}
-
 static int reconnect_failed(struct pg_store *store, int64_t now)
 {
 	store->connecting = false;
@@ -302,7 +285,7 @@ int pg_ready(struct pg_store *store)
 		store->polling = PGRES_POLLING_WRITING;
 		store->connect_deadline_ms = now + PG_CONNECT_MS;
 	}
-	if (socket_ready(store))
+	if (pgstore_poll_ready(store->conn, store->polling))
 		store->polling = PQresetPoll(store->conn);
 	if (store->polling == PGRES_POLLING_FAILED)
 		return reconnect_failed(store, now);

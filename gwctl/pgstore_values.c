@@ -232,32 +232,6 @@ int pg_store_reserve_take(struct store *base, const char *pool, bool flushed_onl
 	return 0;
 }
 
-int pg_store_reserve_add(struct store *base, const char *pool, const char *value, int64_t now)
-{
-	struct pg_store *store = pg_of(base);
-	struct pg_pool *slot;
-	char seq[PG_INT_TEXT], at[PG_INT_TEXT];
-	const char *params[] = {
-		value,
-		pool,
-		pg_int(seq, (int64_t)store->commit_gen + 1), /* the commit to come */
-		pg_int(at, now),
-		store->gateway,
-	};
-	uint64_t before = store->changes;
-	int rc = pg_exec(store, PST_RESERVE_ADD, 5, params, NULL);
-
-	if (rc < 0)
-		return rc;
-	if (store->changes == before)
-		return 0; /* mapped, resting, or reserved already (by this or another gateway) */
-	store->refilled = true;
-	slot = pool_slot(store, pool);
-	if (slot && slot->count >= 0)
-		slot->count++;
-	return 1;
-}
-
 /* Values a statement of PST_RESERVE_ADD_MANY adds at most, and the array's text for them. */
 #define ADD_MANY_MAX  64
 #define ADD_MANY_TEXT (ADD_MANY_MAX * (2 * PG_POOL_TEXT_MAX + 3) + 3)
@@ -321,6 +295,12 @@ int pg_store_reserve_add_many(struct store *base, const char *pool, const char *
 	if (slot && slot->count >= 0)
 		slot->count += added;
 	return added;
+}
+
+/* One value is a list of one: the same statement, checked the same way. */
+int pg_store_reserve_add(struct store *base, const char *pool, const char *value, int64_t now)
+{
+	return pg_store_reserve_add_many(base, pool, &value, 1, now);
 }
 
 int pg_store_reserve_count(struct store *base, const char *pool, uint64_t *all, uint64_t *flushed)
