@@ -102,8 +102,13 @@ static int migrate_one(PGconn *conn, unsigned *version, bool *done, char *msg, s
 
 	if (rc < 0)
 		return rc;
+	/* a migration may rewrite a large table and wait for the gateways' batches: the session's
+	 * short limits, meant for the event loop's statements, are not for it */
+	rc = exec_ok(conn, "SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0", msg,
+		     msg_size);
 	snprintf(set, sizeof(set), LOCK_SQL, SCHEMA_APPLICATION_ID);
-	rc = exec_ok(conn, set, msg, msg_size);
+	if (rc == 0)
+		rc = exec_ok(conn, set, msg, msg_size);
 	if (rc == 0)
 		rc = read_version(conn, version, msg, msg_size);
 	if (rc == 0 && *version > pgstore_schema_version) {

@@ -12,10 +12,11 @@
  * What the store's connection uses unless the conninfo says otherwise (its own values come
  * after these and win): a server that does not answer fails a connect in 5 s, and one that
  * vanished without closing the connection fails a statement once 2 s pass without its data
- * acknowledged (tcp_user_timeout), or is found gone within 9 s while idle (keepalives): never a
- * wait without end, and no wait on a statement long enough for `gwctl health` to fail twice. The
- * connection is blocking, as the SQLite engine's calls are: each statement is one round trip made
- * by the event loop (docs/store.md, "The store interface on two engines").
+ * acknowledged (tcp_user_timeout), or is found gone within 9 s while idle (keepalives). A server
+ * that keeps the connection but answers nothing (frozen, its storage stalled) is given up on
+ * after PG_ANSWER_WAIT_MS (pgstore_wait.c): never a wait without end, and no wait on a statement
+ * long enough for `gwctl health` to fail. Each statement is one round trip made by the event
+ * loop, as the SQLite engine's calls are (docs/store.md, "The store interface on two engines").
  */
 static const char *const default_keys[] = {
 	"connect_timeout",
@@ -37,15 +38,16 @@ static const char *const session_sql[] = {
 	/* commits survive gwctld, and reach the disk within 3 x wal_writer_delay; those that must
 	 * be on disk at once say so (pgstore_txn.c) */
 	"SET synchronous_commit = off",
-	/* no statement waits for ever on a lock another gateway holds */
-	"SET statement_timeout = '10s'",
+	/* a statement the server itself ends before gwctld's wait for it does (PG_ANSWER_WAIT_MS):
+	 * an error, the connection kept */
+	"SET statement_timeout = '1400ms'",
 	/* a gateway is never idle inside its own transaction: one whose session waits there was
 	 * cut off or stopped mid-batch, and the server could hold its locks, and so every other
 	 * gateway's writes, until TCP gives up on it after hours; ended instead */
 	"SET idle_in_transaction_session_timeout = '2s'",
-	/* the site's write lock or a row held longer than that: the batch fails now (its
-	 * requests answered E_STORE), not the event loop held for statement_timeout */
-	"SET lock_timeout = '3s'",
+	/* the site's write lock or a row held longer than a second: the batch fails (its
+	 * requests answered E_STORE), and the event loop waits no longer */
+	"SET lock_timeout = '1s'",
 };
 
 int pg_session(struct pg_store *store, char *msg, size_t msg_size)
@@ -55,18 +57,21 @@ int pg_session(struct pg_store *store, char *msg, size_t msg_size)
 	int rc = 0;
 
 	for (size_t i = 0; i < sizeof(session_sql) / sizeof(session_sql[0]) && rc == 0; i++) {
-		res = PQexec(store->conn, session_sql[i]);
+		res = pg_await(store, PQsendQuery(store->conn, session_sql[i]));
 		rc = pg_errno(res);
 		PQclear(res);
 	}
 	if (rc == 0) {
-		res = PQexecParams(store->conn, "SELECT set_config('ipref.gateway', $1, false)", 1,
-				   NULL, params, NULL, NULL, 0);
+		res = pg_await(store,
+			       PQsendQueryParams(store->conn,
+						 "SELECT set_config('ipref.gateway', $1, false)", 1,
+						 NULL, params, NULL, NULL, 0));
 		rc = pg_errno(res);
 		PQclear(res);
 	}
 	if (rc == 0) {
-		res = PQexec(store->conn, "SELECT pg_postmaster_start_time()::text");
+		res = pg_await(store,
+			       PQsendQuery(store->conn, "SELECT pg_postmaster_start_time()::text"));
 		rc = pg_errno(res);
 		if (rc == 0 && PQntuples(res) == 1) {
 			const char *started = PQgetvalue(res, 0, 0);

@@ -234,7 +234,7 @@ int pg_prepare_all(struct pg_store *store, char *msg, size_t msg_size)
 		int rc;
 
 		stmt_name((enum pst)s, name);
-		res = PQprepare(store->conn, name, pg_stmt_sql[s], 0, NULL);
+		res = pg_await(store, PQsendPrepare(store->conn, name, pg_stmt_sql[s], 0, NULL));
 		rc = pg_errno(res);
 		if (rc < 0)
 			snprintf(msg, msg_size, "the PostgreSQL store: unexpected schema: %s",
@@ -321,7 +321,7 @@ int pg_exec(struct pg_store *store, enum pst s, int n, const char *const *params
 	if (rc < 0)
 		return rc;
 	stmt_name(s, name);
-	res = PQexecPrepared(store->conn, name, n, params, NULL, NULL, 0);
+	res = pg_await(store, PQsendQueryPrepared(store->conn, name, n, params, NULL, NULL, 0));
 	rc = pg_errno(res);
 	if (rc == 0)
 		count_changes(store, res);
@@ -339,7 +339,7 @@ int pg_simple(struct pg_store *store, const char *sql)
 
 	if (rc < 0)
 		return rc;
-	res = PQexec(store->conn, sql);
+	res = pg_await(store, PQsendQuery(store->conn, sql));
 	rc = pg_errno(res);
 	PQclear(res);
 	return rc;

@@ -100,7 +100,7 @@ static int commit(struct pg_store *store, bool sync)
 		rc = pg_simple(store, SYNC_HERE);
 	if (rc < 0)
 		return rc;
-	res = PQexec(store->conn, "COMMIT");
+	res = pg_await(store, PQsendQuery(store->conn, "COMMIT"));
 	rc = pg_errno(res);
 	if (rc == 0 && strcmp(PQcmdStatus(res), "COMMIT") != 0)
 		rc = -EIO;

@@ -90,9 +90,10 @@ void store_flush(struct store *store);
 bool store_flushed(const struct store *store);
 
 struct store_durability {
-	uint64_t flushes;	 /* syncs of the WAL by the flusher or on the spot */
-	uint64_t flush_failures; /* syncs that failed (retried at the next flush) */
-	uint64_t sync_commits;	 /* commits that synced on the spot: a value the reserve lacked */
+	uint64_t flushes;	  /* syncs of the WAL by the flusher or on the spot */
+	uint64_t flush_failures;  /* syncs that failed (retried at the next flush) */
+	uint64_t sync_commits;	  /* commits that synced on the spot: a value the reserve lacked */
+	uint64_t answer_timeouts; /* statements a database server did not answer in time */
 };
 void store_durability(const struct store *store, struct store_durability *out);
 

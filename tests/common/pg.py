@@ -167,6 +167,30 @@ class Cluster:
         """Starts a halted server again on the same data, once it accepts connections."""
         self._launch()
 
+    def _server_pids(self):
+        """The postmaster and its children (each of which runs in a session of its own)."""
+        pids = [self.proc.pid]
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if entry.isdigit() and int(fields[1]) == self.proc.pid:
+                pids.append(int(entry))
+        return pids
+
+    def freeze(self):
+        """Stops every process of the server (SIGSTOP, the postmaster first, so that it starts
+        no more): alive, its sockets open and accepting, answering nothing, as a storage stall
+        or a paused virtual machine leaves a database server. thaw() lets it run on."""
+        for pid in self._server_pids():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self):
+        for pid in self._server_pids():
+            os.kill(pid, signal.SIGCONT)
+
     def stop(self):
         """Fast shutdown (SIGINT) of the server this cluster started, by its PID; then the
         folder goes."""

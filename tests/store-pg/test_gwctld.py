@@ -164,6 +164,40 @@ def test_server_restart(cluster, root):
     d.stop()
 
 
+def test_server_frozen(cluster, root):
+    """The database server frozen (alive, its sockets open, answering nothing: a storage stall,
+    a paused virtual machine) must not hold gwctld's event loop: a new mapping's request fails
+    with the store's error rather than waiting on the server, `gwctl health` answers while the
+    server stays frozen (keepalived would otherwise take the addresses from every gateway of
+    the site at once), and once the server runs again allocations work by themselves."""
+    db = cluster.createdb("frozen_server")
+    d = gateway(cluster, db, "gw1", root).start()
+    encode(d, "192.0.2.7 + 1")
+    dataplane = d.client()  # `gwctl health` wants a subscribed dataplane and its reports
+    check(dataplane.call(SUBSCRIBE).status == 0, "subscribed")
+    check(dataplane.report_counters("dataplane", [("tun.rx", 1)]).status == 0, "reported")
+    cluster.freeze()
+    try:
+        # the request reaches the server, which never answers it: the CLI's own timeout (5 s)
+        # says "timed out" where the loop waited, the store's error where it gave up
+        run = encode(d, "192.0.2.7 + 2", ok=False)
+        check(not isinstance(run, str) and "store" in run.stderr, getattr(run, "stderr", run))
+        check(dataplane.report_counters("dataplane", [("tun.rx", 2)]).status == 0,
+              "a report taken while the server is frozen")
+        run = d.cli("health", ok=False)
+        check(run.returncode == 0, f"health while the server is frozen: {run}")
+        run = d.cli("status", ok=False)
+        check("store: unavailable" in run.stdout, run)
+    finally:
+        cluster.thaw()
+    dataplane.close()
+    polling.wait_until(lambda: mapped(d, "192.0.2.7 + 3"), 30,
+                       "allocations to work again once the server runs")
+    count = cluster.sql(db, "SELECT count(*) = count(DISTINCT encoded) FROM remote_mapping")
+    check(count == [["t"]], "no value bound twice")
+    d.stop()
+
+
 def freeze_in_transaction(cluster, db, d, tries=300):
     """Stops d (SIGSTOP) at a moment its session is inside a transaction that has written (a
     transaction ID assigned: it holds locks), as a gateway cut off or frozen mid-batch."""
@@ -223,4 +257,5 @@ def test_gateway_frozen_mid_batch(cluster, root):
 
 sys.exit(gateways.run([test_one_gateway, test_two_gateways,
                        test_unclean_stop_quarantines_own_reserve, test_database_away,
-                       test_server_restart, test_gateway_frozen_mid_batch], "ipref-pg-gwctld-"))
+                       test_server_restart, test_server_frozen, test_gateway_frozen_mid_batch],
+                      "ipref-pg-gwctld-"))
