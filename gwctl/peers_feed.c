@@ -158,6 +158,8 @@ void peers_feed_process(struct peers_feed *f, int64_t now_ms)
 	pgstore_conn_stats(f->conn, &st);
 	f->svc->counters.peers_feed_connects = st.connects;
 	f->svc->counters.peers_feed_failures = st.failures;
+	f->svc->counters.peers_feed_reads = st.log_reads;
+	f->svc->counters.peers_feed_full_reads = st.full_reads;
 }
 
 bool peers_feed_waiting(const struct peers_feed *f)

@@ -215,7 +215,7 @@ def test_trimmed_log(cluster, root):
     set_limit(cluster, role, 1)
     failures = gw2.stats()["gwctld.peers_feed.failures"]
     cluster.sql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                f" WHERE usename = '{role}' AND query LIKE '%ipref_changes_since%'")
+                f" WHERE usename = '{role}' AND query LIKE '%ipref_changes_after%'")
     polling.wait_until(lambda: gw2.stats()["gwctld.peers_feed.failures"] > failures, 30,
                        "gw2's feed to lose its connection")
     added = [encode(gw1, f"192.0.2.10 + {n}") for n in (2, 3)]
@@ -239,6 +239,55 @@ def test_trimmed_log(cluster, root):
     check(mirror.resubscribes == 1, "no second start-over")
     mirror.close()
     gw1.stop()
+    gw2.stop()
+
+
+def test_catch_up_in_bites(cluster, root):
+    """gw2's feed held off while another gateway puts 5,000 mappings in (more than two bites of
+    2,000, in three transactions): back, gw2 reads them in bites, the next at once while one
+    comes back full, and its subscriber holds every one, with no start-over."""
+    db = cluster.createdb("bites")
+    role = limited_role(cluster, "feed_bites", -1)
+    gw2 = gateway_as(cluster, db, "gw2", root, role)
+    polling.wait_until(lambda: feed_ready(gw2), 30, "gw2's peers feed to be ready")
+    mirror = Mirror(gw2)
+    first = encode(gw2, "192.0.2.10 + 1")
+    mirror.until(first)
+    before = gw2.stats()
+
+    set_limit(cluster, role, 1)
+    cluster.sql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                f" WHERE usename = '{role}' AND query LIKE '%ipref_changes_after%'")
+    polling.wait_until(lambda: gw2.stats()["gwctld.peers_feed.failures"] >
+                       before["gwctld.peers_feed.failures"], 30,
+                       "gw2's feed to lose its connection")
+    added = []
+    for block, count in ((0, 2100), (1, 1700), (2, 1200)):
+        cluster.sql(db, "SET ipref.gateway = 'gw1';"
+                    "INSERT INTO remote_mapping (kind, encoded, family, context, ref, expires,"
+                    " source, created) SELECT 3, '10.250.' || "
+                    f"({block} * 20 + g / 250) || '.' || (g % 250 + 1), 4, '192.0.2.72',"
+                    f" ({block} * 10000 + g + 1)::text, 2000000000, 'resolver', 1"
+                    f" FROM generate_series(0, {count - 1}) g")
+        added += [f"10.250.{block * 20 + g // 250}.{g % 250 + 1}" for g in range(count)]
+    set_limit(cluster, role, -1)
+
+    mirror.until(added[-1], seconds=120)
+    missing = [a for a in added if a not in mirror.held]
+    check(not missing, f"gw2's subscriber holds all 5,000: {len(missing)} missing")
+    check(mirror.resubscribes == 0, f"no start-over: {mirror.resubscribes}")
+    stats = gw2.stats()
+    got = {k: stats[k] - before[k] for k in ("gwctld.peers_feed.changes",
+                                             "gwctld.peers_feed.reads",
+                                             "gwctld.peers_feed.full_reads",
+                                             "gwctld.peers_feed.dropped",
+                                             "gwctld.peers_feed.resyncs")}
+    check(got["gwctld.peers_feed.changes"] == 5000, f"each heard once: {got}")
+    check(got["gwctld.peers_feed.full_reads"] >= 2 and got["gwctld.peers_feed.reads"] >= 3,
+          f"in bites of 2,000, full ones followed at once: {got}")
+    check(got["gwctld.peers_feed.dropped"] == 0 and got["gwctld.peers_feed.resyncs"] == 0,
+          f"nothing dropped or lost: {got}")
+    mirror.close()
     gw2.stop()
 
 
@@ -296,4 +345,5 @@ def measure(gw1, sub, sub_id):
           f"p99 {delays[int(len(delays) * 0.99) - 1]:.1f} ms, max {delays[-1]:.1f} ms")
 
 
-sys.exit(gateways.run([test_feed, test_trimmed_log, test_startup_window], "ipref-pg-feed-"))
+sys.exit(gateways.run([test_feed, test_trimmed_log, test_catch_up_in_bites,
+                       test_startup_window], "ipref-pg-feed-"))
