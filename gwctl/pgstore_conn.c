@@ -20,8 +20,10 @@
  * ($1, $2: transaction, sequence), not this gateway's ($4), and, on every row and read in the
  * same snapshot, the horizon (every transaction below it has ended) and how far the log was
  * trimmed (change_log_trimmed, migrations 11 and 13). A read with no change still gives one
- * row, its change's columns NULL, so that both are known; WITH ORDINALITY keeps the function's
- * order (by transaction, then seq).
+ * row, its change's columns NULL, so that both are known. Ordered here again, by transaction
+ * then seq, rather than kept by WITH ORDINALITY: that keeps PostgreSQL from inlining the
+ * function, which then runs a plan made without the cursor's values (15 to 40 ms a bite of
+ * a log of 100,000 rows, against 1.6 ms inlined, its index scanned from the cursor).
  */
 static const char LOG_SQL[] =
 	"SELECT c.txid::text, c.seq, c.gateway, c.tbl, c.op, c.key, c.kind, c.family, c.address,"
@@ -29,9 +31,8 @@ static const char LOG_SQL[] =
 	" FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon,"
 	" (SELECT upto FROM change_log_trimmed)::text AS trimmed,"
 	" (SELECT upto_seq FROM change_log_trimmed) AS trimmed_seq) h"
-	" LEFT JOIN ipref_changes_after($1::xid8, $2::bigint, $3::integer, $4)"
-	" WITH ORDINALITY c ON true"
-	" ORDER BY c.ordinality";
+	" LEFT JOIN ipref_changes_after($1::xid8, $2::bigint, $3::integer, $4) c ON true"
+	" ORDER BY c.txid, c.seq";
 enum {
 	COL_TXID,
 	COL_SEQ,

@@ -10,8 +10,11 @@
 -- migration 1), and not the reader's own (gateway reader; NULL: all). Own rows left out before
 -- the LIMIT: a bite counts only rows sent. A bite that comes back full ends at its last row's
 -- (txid, seq), the next cursor; one that does not has read every row below xmin, so the next
--- cursor is (xmin, 0) (seq starts at 1). ipref_changes_since stays, for a gwctld still running
--- the older reader while a newer one migrates.
+-- cursor is (xmin, 0) (seq starts at 1). Read it as a plain FROM item and order outside (not
+-- WITH ORDINALITY): PostgreSQL then inlines it and scans change_log_txid from the cursor, where
+-- the function run as such plans without the cursor's values (15 to 40 ms a bite of a log of
+-- 100,000 rows against 1.6 ms). ipref_changes_since stays, for a gwctld still running the older
+-- reader while a newer one migrates.
 CREATE FUNCTION ipref_changes_after(after_txid xid8, after_seq bigint, bite integer, reader text)
 RETURNS TABLE (txid xid8, seq bigint, gateway text, tbl text, op text, key text,
                kind integer, family integer, address text, context text, ref text)
