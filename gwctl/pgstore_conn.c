@@ -79,6 +79,7 @@ struct pgstore_conn {
 	int64_t next_read_ms;	  /* READY: the log is read by then even without a NOTIFY */
 	bool reading;		  /* a read of the log is in flight */
 	bool dirty;		  /* a NOTIFY came (or a reconnect): read the log */
+	bool held;		  /* a read is due, but the caller had no room: none till it has */
 	bool flushing;		  /* a query is still being sent */
 	bool started;		  /* the first connect read the horizon: cursor holds */
 	struct log_place cursor;  /* every row up to here was read: the next read starts after */
@@ -187,7 +188,7 @@ static void fail(struct pgstore_conn *c, int64_t now_ms, const char *what)
 		PQfinish(c->pg);
 	c->pg = NULL;
 	c->state = PGSTORE_DOWN;
-	c->reading = c->flushing = false;
+	c->reading = c->flushing = c->held = false;
 	c->deadline_ms = now_ms + c->backoff_ms;
 	c->backoff_ms = c->backoff_ms > c->config.backoff_max_ms / 2 ? c->config.backoff_max_ms
 								     : c->backoff_ms * 2;
@@ -474,7 +475,11 @@ static void service(struct pgstore_conn *c, int64_t now_ms)
 	} while (c->reading && pgstore_poll_ready(c->pg, PGRES_POLLING_READING));
 	/* one read with the rows may have come before them: the next read tells */
 	take_notifies(c);
-	if (!c->reading && (c->dirty || now_ms >= c->next_read_ms))
+	if (c->reading || (!c->dirty && now_ms < c->next_read_ms))
+		return;
+	/* a catch-up comes no faster than the caller takes it in: no bite is dropped for room */
+	c->held = c->config.has_room && !c->config.has_room(c->config.arg);
+	if (!c->held)
 		send_read(c, now_ms);
 }
 
@@ -539,8 +544,8 @@ int64_t pgstore_conn_timeout_ms(const struct pgstore_conn *c, int64_t now_ms)
 		due = c->deadline_ms;
 		break;
 	case PGSTORE_READY:
-		if (c->reading)
-			return -1;
+		if (c->reading || c->held)
+			return -1; /* held: the caller calls again once it has room */
 		due = c->dirty ? now_ms : c->next_read_ms;
 		break;
 	default:
@@ -567,6 +572,11 @@ void pgstore_conn_stats(const struct pgstore_conn *c, struct pgstore_conn_stats 
 unsigned pgstore_conn_version(const struct pgstore_conn *c)
 {
 	return c->version;
+}
+
+bool pgstore_conn_held(const struct pgstore_conn *c)
+{
+	return c->state == PGSTORE_READY && c->held;
 }
 
 bool pgstore_conn_started(const struct pgstore_conn *c)

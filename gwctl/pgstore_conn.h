@@ -60,6 +60,12 @@ struct pgstore_conn_config {
 	void (*on_change)(void *arg, const struct pgstore_change *change);
 	/* rows lost before they were read (NULL: ignored); the rows of that read are not passed */
 	void (*on_lost)(void *arg);
+	/*
+	 * Whether a bite more of on_change calls can be taken now (NULL: always), asked before
+	 * each read: while not, no read is sent (pgstore_conn_held), and the caller calls
+	 * pgstore_conn_process again once it has room.
+	 */
+	bool (*has_room)(void *arg);
 	void *arg;
 };
 
@@ -105,6 +111,8 @@ enum pgstore_state pgstore_conn_state(const struct pgstore_conn *c);
 /* The last failure in a sentence ("" when none since the last connect). */
 const char *pgstore_conn_error(const struct pgstore_conn *c);
 void pgstore_conn_stats(const struct pgstore_conn *c, struct pgstore_conn_stats *out);
+/* Is a read due but held back, has_room having said no? */
+bool pgstore_conn_held(const struct pgstore_conn *c);
 /* The schema version found or made at the last connect (0 before). */
 unsigned pgstore_conn_version(const struct pgstore_conn *c);
 /*

@@ -38,6 +38,7 @@ struct seen {
 	struct pgstore_conn *conn; /* set: each change's read is kept (the stats' log_reads) */
 	char keys[KEPT_MAX][24];
 	uint64_t read_of[KEPT_MAX];
+	int room; /* has_room: bites more the caller takes (< 0: any) */
 	/* at the change of this count (0: never), before the next read, run this on this link */
 	int hook_at;
 	PGconn *hook_pg;
@@ -65,6 +66,15 @@ static void on_change(void *arg, const struct pgstore_change *ch)
 		sql(s->hook_pg, s->hook_sql);
 }
 
+static bool has_room(void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->room < 0)
+		return true;
+	return s->room > 0 && s->room--;
+}
+
 static void on_lost(void *arg)
 {
 	struct seen *s = arg;
@@ -84,6 +94,7 @@ static struct pgstore_conn *conn_bites(const char *info, const char *gateway, st
 			60000, /* longer than any test: reads come from NOTIFY or a reconnect */
 		.on_change = on_change,
 		.on_lost = on_lost,
+		.has_room = has_room,
 		.arg = seen,
 		.bite_rows = bite_rows,
 	};
@@ -160,7 +171,7 @@ static void bind_encoded(PGconn *pg, const char *encoded, const char *ref)
 /* Connects, migrates a fresh database; a second gateway finds it migrated and changes nothing. */
 static void test_connect_and_migrate(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	struct pgstore_conn *a = conn_new(conninfo, "gw-a", &seen);
 	struct pgstore_conn *b = conn_new(conninfo, "gw-b", &seen);
 	struct pgstore_conn_stats st;
@@ -181,7 +192,7 @@ static void test_connect_and_migrate(void **state)
 /* Another gateway's binding reaches this one through NOTIFY and the change log. */
 static void test_hears_other_gateway(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	struct pgstore_conn *a = conn_new(conninfo, "gw-a", &seen);
 	PGconn *w = plain(conninfo, "gw-w");
 	struct pgstore_conn_stats st;
@@ -206,7 +217,7 @@ static void test_hears_other_gateway(void **state)
  */
 static void test_reconnect_resyncs(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	struct pgstore_conn *a = conn_new(conninfo, "gw-a", &seen);
 	PGconn *w = plain(conninfo, "gw-w");
 	struct pgstore_conn_stats st;
@@ -239,7 +250,7 @@ static void test_reconnect_resyncs(void **state)
  */
 static void test_trimmed_log(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	struct pgstore_conn *a = conn_new(conninfo, "gw-a", &seen);
 	PGconn *w = plain(conninfo, "gw-w");
 	PGconn *h = plain(conninfo, "gw-h");
@@ -332,7 +343,7 @@ static void assert_run(const struct seen *seen, int first, int net, int count)
  */
 static void test_reads_in_bites(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	struct pgstore_conn *a = conn_bites(conninfo, "gw-a", &seen, 10);
 	PGconn *w = plain(conninfo, "gw-w");
 	PGconn *own = plain(conninfo, "gw-a");
@@ -375,7 +386,7 @@ static void test_reads_in_bites(void **state)
  */
 static void test_trim_between_bites(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	struct pgstore_conn *a = conn_bites(conninfo, "gw-a", &seen, 10);
 	PGconn *w = plain(conninfo, "gw-w");
 	PGconn *t = plain(conninfo, "");
@@ -412,13 +423,56 @@ static void test_trim_between_bites(void **state)
 }
 
 /*
+ * A caller without room for another bite holds the reading back: no read is sent, none is due
+ * (the caller calls again once it has room), notifications meanwhile change nothing; with room
+ * again, the catch-up goes on where it stopped, nothing lost or told twice.
+ */
+static void test_held_for_room(void **state)
+{
+	struct seen seen = { .room = -1 };
+	struct pgstore_conn *a = conn_bites(conninfo, "gw-a", &seen, 10);
+	PGconn *w = plain(conninfo, "gw-w");
+	struct pgstore_conn_stats st;
+	uint64_t reads;
+
+	seen.conn = a;
+	DRIVE(a, pgstore_conn_state(a) == PGSTORE_READY);
+	IDLE(a);
+	seen.room = 2; /* two reads: the one the NOTIFY asks for, and the bite after it */
+	bind_many(w, 70, 35);
+	DRIVE(a, pgstore_conn_held(a));
+	assert_int_equal(seen.count, 20); /* two full bites */
+	assert_int_equal(pgstore_conn_timeout_ms(a, ipr_clock_ms()), -1);
+	pgstore_conn_stats(a, &st);
+	reads = st.log_reads;
+	bind_encoded(w, "10.249.71.1", "71001"); /* its NOTIFY: still held */
+	DRIVE(a, (pgstore_conn_stats(a, &st), st.notifications > 0 && pgstore_conn_held(a)));
+	for (int i = 0; i < 5; i++)
+		turn(a);
+	pgstore_conn_stats(a, &st);
+	assert_int_equal(st.log_reads, reads);
+	assert_int_equal(seen.count, 20);
+	seen.room = -1;
+	pgstore_conn_process(a, ipr_clock_ms());
+	assert_false(pgstore_conn_held(a));
+	DRIVE(a, seen.count >= 36);
+	IDLE(a);
+	assert_int_equal(seen.count, 36);
+	assert_run(&seen, 0, 70, 35);
+	assert_string_equal(seen.keys[35], "10.249.71.1");
+	assert_int_equal(seen.lost, 0);
+	PQfinish(w);
+	pgstore_conn_free(a);
+}
+
+/*
  * A read whose answer is all in the socket already is taken in by one call of process, not a
  * socket buffer of libpq's a call (a turn of the caller's loop each): its backend, done sending,
  * is seen idle before the call.
  */
 static void test_drains_each_turn(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	char info[512];
 	struct pgstore_conn *a;
 	PGconn *w = plain(conninfo, "gw-w");
@@ -467,7 +521,7 @@ static void test_drains_each_turn(void **state)
 /* No server: every attempt fails quickly, the waits double up to their bound, nothing blocks. */
 static void test_database_away(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	struct pgstore_conn *a =
 		conn_new("host=/nonexistent-ipref-socket-dir dbname=x", "gw-a", &seen);
 	struct pgstore_conn_stats st;
@@ -506,7 +560,7 @@ static void test_database_away(void **state)
 /* Databases of other applications, and one a newer gwctld migrated: refused, left alone. */
 static void test_foreign_and_newer(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	PGconn *w = plain(spare_conninfo, "");
 	struct pgstore_conn *a;
 	struct pgstore_conn_stats st;
@@ -566,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_trimmed_log),
 		cmocka_unit_test(test_reads_in_bites),
 		cmocka_unit_test(test_trim_between_bites),
+		cmocka_unit_test(test_held_for_room),
 		cmocka_unit_test(test_drains_each_turn),
 		cmocka_unit_test(test_foreign_and_newer),
 	};

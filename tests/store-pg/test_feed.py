@@ -291,6 +291,52 @@ def test_catch_up_in_bites(cluster, root):
     gw2.stop()
 
 
+def test_long_catch_up(cluster, root):
+    """A catch-up far longer than the queue of changes waiting (16,384): 100,000 rows of the
+    log (written into it directly, of keys no table holds: each is read again and found gone)
+    come while gw2's feed is held off. Back, its bites come no faster than gw2 applies them,
+    so none is dropped and its subscriber is not told to start over."""
+    db = cluster.createdb("longcatchup")
+    role = limited_role(cluster, "feed_long", -1)
+    gw2 = gateway_as(cluster, db, "gw2", root, role)
+    polling.wait_until(lambda: feed_ready(gw2), 30, "gw2's peers feed to be ready")
+    mirror = Mirror(gw2)
+    first = encode(gw2, "192.0.2.10 + 1")
+    mirror.until(first)
+    before = gw2.stats()
+
+    set_limit(cluster, role, 1)
+    cluster.sql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                f" WHERE usename = '{role}' AND query LIKE '%ipref_changes_after%'")
+    polling.wait_until(lambda: gw2.stats()["gwctld.peers_feed.failures"] >
+                       before["gwctld.peers_feed.failures"], 30,
+                       "gw2's feed to lose its connection")
+    cluster.sql(db, "INSERT INTO change_log (gateway, tbl, op, key) SELECT 'gw1',"
+                " 'remote_mapping', 'insert', '10.251.' || (g / 250) || '.' || (g % 250 + 1)"
+                " FROM generate_series(0, 99999) g")
+    set_limit(cluster, role, -1)
+    last = encode(gw2, "192.0.2.10 + 2")  # its own: told at its commit, whatever the feed does
+
+    def heard():
+        return gw2.stats()["gwctld.peers_feed.changes"] - before["gwctld.peers_feed.changes"]
+    polling.wait_until(lambda: heard() >= 100000 and not gw2.stats()["gwctld.peers_feed.dropped"]
+                       or gw2.stats()["gwctld.peers_feed.dropped"], 240,
+                       "gw2's feed to hear the 100,000 rows")
+    mirror.until(last)
+    stats = gw2.stats()
+    got = {k: stats[k] - before[k] for k in ("gwctld.peers_feed.changes",
+                                             "gwctld.peers_feed.full_reads",
+                                             "gwctld.peers_feed.dropped",
+                                             "gwctld.peers_feed.resyncs")}
+    check(got["gwctld.peers_feed.dropped"] == 0 and got["gwctld.peers_feed.resyncs"] == 0,
+          f"none dropped: {got}")
+    check(got["gwctld.peers_feed.full_reads"] >= 50, f"in bites: {got}")
+    print(f"long catch-up: {got}")
+    check(mirror.resubscribes == 0, f"no start-over: {mirror.resubscribes}")
+    mirror.close()
+    gw2.stop()
+
+
 def test_startup_window(cluster, root):
     """A subscriber of gw2 comes before gw2's feed first connects (held off here by its role's
     connection limit); gw1 commits a change; then gw2's feed connects. The change must reach the
@@ -346,4 +392,4 @@ def measure(gw1, sub, sub_id):
 
 
 sys.exit(gateways.run([test_feed, test_trimmed_log, test_catch_up_in_bites,
-                       test_startup_window], "ipref-pg-feed-"))
+                       test_long_catch_up, test_startup_window], "ipref-pg-feed-"))
