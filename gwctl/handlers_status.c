@@ -121,6 +121,8 @@ static const struct stats_counter stats_counters[] = {
 	SERVICE("gwctld.peers_feed.resyncs", peers_feed_resyncs),
 	SERVICE("gwctld.peers_feed.connects", peers_feed_connects),
 	SERVICE("gwctld.peers_feed.failures", peers_feed_failures),
+	SERVICE("gwctld.peers_feed.reads", peers_feed_reads),
+	SERVICE("gwctld.peers_feed.full_reads", peers_feed_full_reads),
 };
 
 int handle_stats(struct request *r)

@@ -85,6 +85,18 @@ static void on_change(void *arg, const struct pgstore_change *ch)
 	}
 }
 
+/* A bite more fits in the queue (the quarantine's rows and ours are not even kept). */
+static bool room(const struct peers_feed *f)
+{
+	return f->len + PGSTORE_BITE_ROWS <= QUEUE_MAX;
+}
+
+/* has_room: asked before each read of the log */
+static bool has_room(void *arg)
+{
+	return room(arg);
+}
+
 /* on_lost: the log was trimmed past changes not read yet (docs/store.md, "The peers feed"). */
 static void on_lost(void *arg)
 {
@@ -116,6 +128,7 @@ int peers_feed_open(struct service *svc, struct peers_feed **out, char *msg, siz
 		.resync_ms = 1000,
 		.on_change = on_change,
 		.on_lost = on_lost,
+		.has_room = has_room,
 		.arg = f,
 	};
 	rc = pgstore_conn_new(&cfg, &f->conn, msg, msg_size);
@@ -158,6 +171,13 @@ void peers_feed_process(struct peers_feed *f, int64_t now_ms)
 	pgstore_conn_stats(f->conn, &st);
 	f->svc->counters.peers_feed_connects = st.connects;
 	f->svc->counters.peers_feed_failures = st.failures;
+	f->svc->counters.peers_feed_reads = st.log_reads;
+	f->svc->counters.peers_feed_full_reads = st.full_reads;
+}
+
+bool peers_feed_room_again(const struct peers_feed *f)
+{
+	return f && pgstore_conn_held(f->conn) && room(f);
 }
 
 bool peers_feed_waiting(const struct peers_feed *f)
@@ -310,6 +330,12 @@ void peers_feed_process(struct peers_feed *f, int64_t now_ms)
 }
 
 bool peers_feed_waiting(const struct peers_feed *f)
+{
+	(void)f;
+	return false;
+}
+
+bool peers_feed_room_again(const struct peers_feed *f)
 {
 	(void)f;
 	return false;

@@ -33,6 +33,12 @@ int64_t peers_feed_timeout_ms(const struct peers_feed *f, int64_t now_ms);
 /* Does what is due on the connection: its changes are queued, never applied here. */
 void peers_feed_process(struct peers_feed *f, int64_t now_ms);
 
+/*
+ * Was the next read of the log held back for want of room in the queue, and is there room
+ * now (peers_feed_apply made some)? peers_feed_process is then due at once: a catch-up is read
+ * no faster than it is applied, and nothing is dropped for room.
+ */
+bool peers_feed_room_again(const struct peers_feed *f);
 /* Changes queued and not yet applied, or a start-over due. */
 bool peers_feed_waiting(const struct peers_feed *f);
 /*

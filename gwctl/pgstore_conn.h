@@ -13,9 +13,11 @@
  * One connection of a gateway to the site's shared store (docs/store.md, "Several gateways"),
  * driven by the caller's event loop and never blocking it, but for the migrations run once
  * connected: connects from a libpq conninfo (PQconnectStart), brings the schema up to date,
- * LISTENs on ipref_changes, and reads the change log (ipref_changes_since) after every
+ * LISTENs on ipref_changes, and reads the change log (ipref_changes_after) after every
  * notification, every resync_ms, and after every reconnect from where it had got to, so no
- * change is missed while the database was away. A lost connection is retried with back-off
+ * change is missed while the database was away. A read returns at most bite_rows rows; one
+ * that came back full is followed by the next at once, so a long catch-up is many short reads,
+ * none holding its snapshot (and vacuum) for long. A lost connection is retried with back-off
  * (doubling from backoff_min_ms to backoff_max_ms, reset once connected). When the log was
  * trimmed past rows it had not read yet (away longer than the log keeps them), or the database
  * is not the one the cursor came from, what was missed is unknown: on_lost says so, and the
@@ -25,6 +27,12 @@
  * dataplane what the other gateways changed.
  */
 struct pgstore_conn;
+
+/*
+ * Rows a read of the log returns at most, unless the config says: some 200 KB of answer, taken
+ * in at one turn of the loop in a few milliseconds; a catch-up of 100,000 rows is 50 reads.
+ */
+#define PGSTORE_BITE_ROWS 2000
 
 /* One row of the change log: what another (or this) gateway changed; read the row for more. */
 struct pgstore_change {
@@ -47,9 +55,17 @@ struct pgstore_conn_config {
 	uint32_t backoff_min_ms;
 	uint32_t backoff_max_ms;
 	uint32_t resync_ms; /* read the log this often even without a notification */
+	/* rows a read of the log returns at most (0: PGSTORE_BITE_ROWS); a full one asks again */
+	uint32_t bite_rows;
 	void (*on_change)(void *arg, const struct pgstore_change *change);
 	/* rows lost before they were read (NULL: ignored); the rows of that read are not passed */
 	void (*on_lost)(void *arg);
+	/*
+	 * Whether a bite more of on_change calls can be taken now (NULL: always), asked before
+	 * each read: while not, no read is sent (pgstore_conn_held), and the caller calls
+	 * pgstore_conn_process again once it has room.
+	 */
+	bool (*has_room)(void *arg);
 	void *arg;
 };
 
@@ -63,7 +79,8 @@ struct pgstore_conn_stats {
 	uint64_t connects;	/* connections made ready */
 	uint64_t failures;	/* attempts that failed and connections lost */
 	uint64_t notifications; /* NOTIFYs received */
-	uint64_t log_reads;	/* reads of the change log */
+	uint64_t log_reads;	/* reads of the change log (bites) */
+	uint64_t full_reads;	/* of them, those that came back full: the next asked at once */
 	uint64_t changes;	/* rows of it passed to on_change */
 	uint64_t lost;		/* reads that found rows lost before they were read */
 };
@@ -94,6 +111,8 @@ enum pgstore_state pgstore_conn_state(const struct pgstore_conn *c);
 /* The last failure in a sentence ("" when none since the last connect). */
 const char *pgstore_conn_error(const struct pgstore_conn *c);
 void pgstore_conn_stats(const struct pgstore_conn *c, struct pgstore_conn_stats *out);
+/* Is a read due but held back, has_room having said no? */
+bool pgstore_conn_held(const struct pgstore_conn *c);
 /* The schema version found or made at the last connect (0 before). */
 unsigned pgstore_conn_version(const struct pgstore_conn *c);
 /*

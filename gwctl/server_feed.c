@@ -94,6 +94,8 @@ void server_feed_apply(struct server *srv)
 	    svc->pending_count || svc->pending_overflow)
 		return;
 	peers_feed_apply(srv->feed);
+	if (peers_feed_room_again(srv->feed))
+		srv->feed_due_ms = 0; /* the feed asks for its next bite at the next turn */
 	if (svc->pending_count || svc->pending_overflow)
 		server_publish_pending(srv);
 }

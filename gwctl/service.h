@@ -52,8 +52,10 @@ struct service_counters {
 	uint64_t peers_feed_bad;     /* keys or logged rows that were not valid */
 	uint64_t peers_feed_dropped; /* not kept (queue full): subscribers started over */
 	uint64_t peers_feed_resyncs; /* the log trimmed past the cursor: subscribers started over */
-	uint64_t peers_feed_connects; /* the feed's connections made ready */
-	uint64_t peers_feed_failures; /* its attempts failed and connections lost */
+	uint64_t peers_feed_connects;	/* the feed's connections made ready */
+	uint64_t peers_feed_failures;	/* its attempts failed and connections lost */
+	uint64_t peers_feed_reads;	/* its reads of the change log, a bite each */
+	uint64_t peers_feed_full_reads; /* of them, full: the next bite asked at once */
 };
 
 /* A change to the mapping set, told to subscribers once it is committed. */

@@ -25,6 +25,9 @@
 static const char *conninfo;
 static const char *spare_conninfo;
 
+/* Changes kept in order by the tests of bites, with the read each came in. */
+#define KEPT_MAX 256
+
 struct seen {
 	int count;
 	int lost;
@@ -32,17 +35,44 @@ struct seen {
 	char gateway[64];
 	char table[32];
 	char op[16];
+	struct pgstore_conn *conn; /* set: each change's read is kept (the stats' log_reads) */
+	char keys[KEPT_MAX][24];
+	uint64_t read_of[KEPT_MAX];
+	int room; /* has_room: bites more the caller takes (< 0: any) */
+	/* at the change of this count (0: never), before the next read, run this on this link */
+	int hook_at;
+	PGconn *hook_pg;
+	const char *hook_sql;
 };
+
+static void sql(PGconn *pg, const char *text);
 
 static void on_change(void *arg, const struct pgstore_change *ch)
 {
 	struct seen *s = arg;
 
+	if (s->conn && s->count < KEPT_MAX) {
+		struct pgstore_conn_stats st;
+		pgstore_conn_stats(s->conn, &st);
+		snprintf(s->keys[s->count], sizeof(s->keys[0]), "%s", ch->key);
+		s->read_of[s->count] = st.log_reads;
+	}
 	s->count++;
 	snprintf(s->key, sizeof(s->key), "%s", ch->key);
 	snprintf(s->gateway, sizeof(s->gateway), "%s", ch->gateway);
 	snprintf(s->table, sizeof(s->table), "%s", ch->table);
 	snprintf(s->op, sizeof(s->op), "%s", ch->op);
+	if (s->hook_at && s->count == s->hook_at)
+		sql(s->hook_pg, s->hook_sql);
+}
+
+static bool has_room(void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->room < 0)
+		return true;
+	return s->room > 0 && s->room--;
 }
 
 static void on_lost(void *arg)
@@ -52,7 +82,8 @@ static void on_lost(void *arg)
 	s->lost++;
 }
 
-static struct pgstore_conn *conn_new(const char *info, const char *gateway, struct seen *seen)
+static struct pgstore_conn *conn_bites(const char *info, const char *gateway, struct seen *seen,
+				       uint32_t bite_rows)
 {
 	struct pgstore_conn_config cfg = {
 		.conninfo = info,
@@ -63,13 +94,20 @@ static struct pgstore_conn *conn_new(const char *info, const char *gateway, stru
 			60000, /* longer than any test: reads come from NOTIFY or a reconnect */
 		.on_change = on_change,
 		.on_lost = on_lost,
+		.has_room = has_room,
 		.arg = seen,
+		.bite_rows = bite_rows,
 	};
 	struct pgstore_conn *c;
 	char msg[256];
 
 	assert_int_equal(pgstore_conn_new(&cfg, &c, msg, sizeof(msg)), 0);
 	return c;
+}
+
+static struct pgstore_conn *conn_new(const char *info, const char *gateway, struct seen *seen)
+{
+	return conn_bites(info, gateway, seen, 0);
 }
 
 /* One turn of an event loop: poll the socket for what it wants, up to the timeout, process. */
@@ -133,7 +171,7 @@ static void bind_encoded(PGconn *pg, const char *encoded, const char *ref)
 /* Connects, migrates a fresh database; a second gateway finds it migrated and changes nothing. */
 static void test_connect_and_migrate(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	struct pgstore_conn *a = conn_new(conninfo, "gw-a", &seen);
 	struct pgstore_conn *b = conn_new(conninfo, "gw-b", &seen);
 	struct pgstore_conn_stats st;
@@ -154,7 +192,7 @@ static void test_connect_and_migrate(void **state)
 /* Another gateway's binding reaches this one through NOTIFY and the change log. */
 static void test_hears_other_gateway(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	struct pgstore_conn *a = conn_new(conninfo, "gw-a", &seen);
 	PGconn *w = plain(conninfo, "gw-w");
 	struct pgstore_conn_stats st;
@@ -179,7 +217,7 @@ static void test_hears_other_gateway(void **state)
  */
 static void test_reconnect_resyncs(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	struct pgstore_conn *a = conn_new(conninfo, "gw-a", &seen);
 	PGconn *w = plain(conninfo, "gw-w");
 	struct pgstore_conn_stats st;
@@ -212,7 +250,7 @@ static void test_reconnect_resyncs(void **state)
  */
 static void test_trimmed_log(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	struct pgstore_conn *a = conn_new(conninfo, "gw-a", &seen);
 	PGconn *w = plain(conninfo, "gw-w");
 	PGconn *h = plain(conninfo, "gw-h");
@@ -271,10 +309,219 @@ static void test_trimmed_log(void **state)
 	pgstore_conn_free(a);
 }
 
+/* Binds count encoded addresses 10.249.NET.1 up (refs NET * 1000 up) in one transaction. */
+static void bind_many(PGconn *pg, int net, int count)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "INSERT INTO remote_mapping (kind, encoded, family, context, ref, expires, source,"
+		 " created) SELECT 3, '10.249.%d.' || g, 4, '192.0.2.71', (%d * 1000 + g)::text,"
+		 " 2000000000, 'resolver', 1 FROM generate_series(1, %d) g",
+		 net, net, count);
+	sql(pg, text);
+}
+
+/* The changes kept were 10.249.NET.1 up to .COUNT, in order, from index first on. */
+static void assert_run(const struct seen *seen, int first, int net, int count)
+{
+	for (int i = 0; i < count; i++) {
+		char want[24];
+		snprintf(want, sizeof(want), "10.249.%d.%d", net, i + 1);
+		assert_string_equal(seen->keys[first + i], want);
+	}
+}
+
+/* No read in flight, none due: what is written now waits for the test to turn the loop. */
+#define IDLE(c) DRIVE(c, pgstore_conn_timeout_ms(c, ipr_clock_ms()) > 0)
+
+/*
+ * Many more rows than a bite, of three transactions, come while the feed is held off (not
+ * turned): each is passed once, in the order of the log (transaction, then sequence), in
+ * several reads none of which returned more than the bite; this gateway's own rows, written
+ * between, are never passed, and do not count against a bite.
+ */
+static void test_reads_in_bites(void **state)
+{
+	struct seen seen = { .room = -1 };
+	struct pgstore_conn *a = conn_bites(conninfo, "gw-a", &seen, 10);
+	PGconn *w = plain(conninfo, "gw-w");
+	PGconn *own = plain(conninfo, "gw-a");
+	struct pgstore_conn_stats st;
+	uint64_t reads, per_read = 0, most = 0;
+
+	seen.conn = a;
+	DRIVE(a, pgstore_conn_state(a) == PGSTORE_READY);
+	IDLE(a);
+	pgstore_conn_stats(a, &st);
+	reads = st.log_reads;
+	bind_many(w, 60, 23);
+	bind_many(own, 63, 12);
+	bind_many(w, 61, 7);
+	bind_many(w, 62, 15);
+	DRIVE(a, seen.count >= 45);
+	IDLE(a);
+	assert_int_equal(seen.count, 45);
+	assert_run(&seen, 0, 60, 23);
+	assert_run(&seen, 23, 61, 7);
+	assert_run(&seen, 30, 62, 15);
+	for (int i = 0; i < seen.count; i++) {
+		per_read = i > 0 && seen.read_of[i] == seen.read_of[i - 1] ? per_read + 1 : 1;
+		most = per_read > most ? per_read : most;
+	}
+	pgstore_conn_stats(a, &st);
+	assert_true(most <= 10);
+	assert_true(st.log_reads - reads >= 5); /* 45 rows, 10 a read */
+	assert_int_equal(st.changes, 45);
+	assert_int_equal(seen.lost, 0);
+	PQfinish(own);
+	PQfinish(w);
+	pgstore_conn_free(a);
+}
+
+/*
+ * A trim between two bites of one catch-up: of rows read already (the first bite's), no loss,
+ * every row passed; of rows not read yet, in the transaction the last bite ended in, one loss,
+ * told once, the rest of that catch-up not passed, and what comes after passed again.
+ */
+static void test_trim_between_bites(void **state)
+{
+	struct seen seen = { .room = -1 };
+	struct pgstore_conn *a = conn_bites(conninfo, "gw-a", &seen, 10);
+	PGconn *w = plain(conninfo, "gw-w");
+	PGconn *t = plain(conninfo, "");
+
+	seen.conn = a;
+	DRIVE(a, pgstore_conn_state(a) == PGSTORE_READY);
+	IDLE(a);
+	/* the trim runs as the first bite's last row is passed: before the next bite is asked */
+	seen.hook_at = 10;
+	seen.hook_pg = t;
+	seen.hook_sql = "DELETE FROM change_log WHERE key IN ('10.249.64.3', '10.249.64.10')";
+	bind_many(w, 64, 30);
+	DRIVE(a, seen.count >= 30);
+	IDLE(a);
+	assert_int_equal(seen.count, 30);
+	assert_int_equal(seen.lost, 0);
+	assert_run(&seen, 0, 64, 30);
+
+	seen.hook_sql = "DELETE FROM change_log WHERE key = '10.249.65.25'";
+	seen.hook_at = 40;
+	bind_many(w, 65, 30);
+	DRIVE(a, seen.lost == 1);
+	IDLE(a);
+	assert_int_equal(seen.count, 40); /* the loss: the caller reloads from the tables */
+	assert_int_equal(seen.lost, 1);
+	bind_encoded(w, "10.249.66.1", "66001");
+	DRIVE(a, seen.count == 41);
+	IDLE(a);
+	assert_string_equal(seen.key, "10.249.66.1");
+	assert_int_equal(seen.lost, 1);
+	PQfinish(t);
+	PQfinish(w);
+	pgstore_conn_free(a);
+}
+
+/*
+ * A caller without room for another bite holds the reading back: no read is sent, none is due
+ * (the caller calls again once it has room), notifications meanwhile change nothing; with room
+ * again, the catch-up goes on where it stopped, nothing lost or told twice.
+ */
+static void test_held_for_room(void **state)
+{
+	struct seen seen = { .room = -1 };
+	struct pgstore_conn *a = conn_bites(conninfo, "gw-a", &seen, 10);
+	PGconn *w = plain(conninfo, "gw-w");
+	struct pgstore_conn_stats st;
+	uint64_t reads;
+
+	seen.conn = a;
+	DRIVE(a, pgstore_conn_state(a) == PGSTORE_READY);
+	IDLE(a);
+	seen.room = 2; /* two reads: the one the NOTIFY asks for, and the bite after it */
+	bind_many(w, 70, 35);
+	DRIVE(a, pgstore_conn_held(a));
+	assert_int_equal(seen.count, 20); /* two full bites */
+	assert_int_equal(pgstore_conn_timeout_ms(a, ipr_clock_ms()), -1);
+	pgstore_conn_stats(a, &st);
+	reads = st.log_reads;
+	bind_encoded(w, "10.249.71.1", "71001"); /* its NOTIFY: still held */
+	DRIVE(a, (pgstore_conn_stats(a, &st), st.notifications > 0 && pgstore_conn_held(a)));
+	for (int i = 0; i < 5; i++)
+		turn(a);
+	pgstore_conn_stats(a, &st);
+	assert_int_equal(st.log_reads, reads);
+	assert_int_equal(seen.count, 20);
+	seen.room = -1;
+	pgstore_conn_process(a, ipr_clock_ms());
+	assert_false(pgstore_conn_held(a));
+	DRIVE(a, seen.count >= 36);
+	IDLE(a);
+	assert_int_equal(seen.count, 36);
+	assert_run(&seen, 0, 70, 35);
+	assert_string_equal(seen.keys[35], "10.249.71.1");
+	assert_int_equal(seen.lost, 0);
+	PQfinish(w);
+	pgstore_conn_free(a);
+}
+
+/*
+ * A read whose answer is all in the socket already is taken in by one call of process, not a
+ * socket buffer of libpq's a call (a turn of the caller's loop each): its backend, done sending,
+ * is seen idle before the call.
+ */
+static void test_drains_each_turn(void **state)
+{
+	struct seen seen = { .room = -1 };
+	char info[512];
+	struct pgstore_conn *a;
+	PGconn *w = plain(conninfo, "gw-w");
+	struct pgstore_conn_stats st;
+	uint64_t reads;
+	const char *activity = "SELECT 1 FROM pg_stat_activity WHERE application_name ="
+			       " 'ipref-drain' AND state = 'idle' AND state_change > ";
+	char text[512], since[64];
+	PGresult *res;
+
+	snprintf(info, sizeof(info), "%s application_name=ipref-drain", conninfo);
+	a = conn_new(info, "gw-a", &seen);
+	DRIVE(a, pgstore_conn_state(a) == PGSTORE_READY);
+	IDLE(a);
+	res = PQexec(w, "SELECT now()::text");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	snprintf(since, sizeof(since), "'%s'", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	pgstore_conn_stats(a, &st);
+	reads = st.log_reads;
+	bind_many(w, 67, 250); /* some 25 KB of answer, more than libpq reads at once (16 KB) */
+	bind_many(w, 68, 250);
+	bind_many(w, 69, 250);
+	DRIVE(a, (pgstore_conn_stats(a, &st), st.log_reads > reads));
+	/* the answer sent whole: the backend idle since */
+	snprintf(text, sizeof(text), "%s%s", activity, since);
+	for (int64_t end = ipr_clock_ms() + 30000;;) {
+		res = PQexec(w, text);
+		assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+		int idle = PQntuples(res);
+		PQclear(res);
+		if (idle || ipr_clock_ms() > end)
+			break;
+		poll(NULL, 0, 10);
+	}
+	if (seen.count < 750) {
+		struct pollfd p = { .fd = pgstore_conn_fd(a, &(bool){ false }), .events = POLLIN };
+		assert_int_equal(poll(&p, 1, 30000), 1);
+		pgstore_conn_process(a, ipr_clock_ms());
+	}
+	assert_int_equal(seen.count, 750);
+	PQfinish(w);
+	pgstore_conn_free(a);
+}
+
 /* No server: every attempt fails quickly, the waits double up to their bound, nothing blocks. */
 static void test_database_away(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	struct pgstore_conn *a =
 		conn_new("host=/nonexistent-ipref-socket-dir dbname=x", "gw-a", &seen);
 	struct pgstore_conn_stats st;
@@ -313,7 +560,7 @@ static void test_database_away(void **state)
 /* Databases of other applications, and one a newer gwctld migrated: refused, left alone. */
 static void test_foreign_and_newer(void **state)
 {
-	struct seen seen = { 0 };
+	struct seen seen = { .room = -1 };
 	PGconn *w = plain(spare_conninfo, "");
 	struct pgstore_conn *a;
 	struct pgstore_conn_stats st;
@@ -371,6 +618,10 @@ int main(void)
 		cmocka_unit_test(test_hears_other_gateway),
 		cmocka_unit_test(test_reconnect_resyncs),
 		cmocka_unit_test(test_trimmed_log),
+		cmocka_unit_test(test_reads_in_bites),
+		cmocka_unit_test(test_trim_between_bites),
+		cmocka_unit_test(test_held_for_room),
+		cmocka_unit_test(test_drains_each_turn),
 		cmocka_unit_test(test_foreign_and_newer),
 	};
 	const struct CMUnitTest without[] = {

@@ -7,7 +7,9 @@ cut. Prints the delay from a request on gw1 to the event on gw2 over 100 changes
 p99; printed, never asserted). Two gaps closed: gw2's feed kept away while gw1 changes things
 and the log is trimmed past gw2's cursor (its subscribers start again from a snapshot, the
 changes the log lost included); and a change gw1 commits after a subscriber of gw2 came but
-before gw2's feed first connected (the snapshot waits for the feed's first cursor). gw2's feed
+before gw2's feed first connected (the snapshot waits for the feed's first cursor). And a
+catch-up read in bites: 5,000 mappings and 100,000 rows of the log written while gw2's feed was
+held off, each heard once, nothing dropped, no start-over. gw2's feed
 is held off by a role of its own whose CONNECTION LIMIT leaves room for its store's connection
 only.
 A throwaway cluster (tests/common/pg.py); skips (77) without root or PostgreSQL's server.
@@ -54,6 +56,16 @@ def gateway_as(cluster, db, name, root, role):
 
 def set_limit(cluster, role, limit):
     cluster.sql("postgres", f"ALTER ROLE {role} CONNECTION LIMIT {limit}")
+
+
+def hold_off(cluster, role, gw):
+    """gw's feed cut and kept away: its role has room for gw's store's connection only."""
+    failures = gw.stats()["gwctld.peers_feed.failures"]
+    set_limit(cluster, role, 1)
+    cluster.sql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                f" WHERE usename = '{role}' AND query LIKE '%ipref_changes_after%'")
+    polling.wait_until(lambda: gw.stats()["gwctld.peers_feed.failures"] > failures, 30,
+                       "the feed to lose its connection")
 
 
 class Mirror:
@@ -211,13 +223,7 @@ def test_trimmed_log(cluster, root):
     gone = encode(gw1, "192.0.2.10 + 1")
     mirror.until(gone)
 
-    # gw2's feed cut and kept away: its role has room for gw2's store's connection only
-    set_limit(cluster, role, 1)
-    failures = gw2.stats()["gwctld.peers_feed.failures"]
-    cluster.sql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                f" WHERE usename = '{role}' AND query LIKE '%ipref_changes_since%'")
-    polling.wait_until(lambda: gw2.stats()["gwctld.peers_feed.failures"] > failures, 30,
-                       "gw2's feed to lose its connection")
+    hold_off(cluster, role, gw2)
     added = [encode(gw1, f"192.0.2.10 + {n}") for n in (2, 3)]
     gw1.cli("unmap", gone)
     # the sweep's trim, by hand: every row so far; then a row newer than gw2's cursor is left
@@ -239,6 +245,90 @@ def test_trimmed_log(cluster, root):
     check(mirror.resubscribes == 1, "no second start-over")
     mirror.close()
     gw1.stop()
+    gw2.stop()
+
+
+def lone_gw2(cluster, db, root, role):
+    """gw2 alone on db (the other gateway is psql's), its feed ready, a subscriber past a
+    mapping of gw2's own; and its counters then."""
+    gw2 = gateway_as(cluster, db, "gw2", root, role)
+    polling.wait_until(lambda: feed_ready(gw2), 30, "gw2's peers feed to be ready")
+    mirror = Mirror(gw2)
+    mirror.until(encode(gw2, "192.0.2.10 + 1"))
+    return gw2, mirror, gw2.stats()
+
+
+def test_catch_up_in_bites(cluster, root):
+    """gw2's feed held off while another gateway puts 5,000 mappings in (more than two bites of
+    2,000, in three transactions): back, gw2 reads them in bites, the next at once while one
+    comes back full, and its subscriber holds every one, with no start-over."""
+    db = cluster.createdb("bites")
+    role = limited_role(cluster, "feed_bites", -1)
+    gw2, mirror, before = lone_gw2(cluster, db, root, role)
+
+    hold_off(cluster, role, gw2)
+    added = []
+    for block, count in ((0, 2100), (1, 1700), (2, 1200)):
+        cluster.sql(db, "SET ipref.gateway = 'gw1';"
+                    "INSERT INTO remote_mapping (kind, encoded, family, context, ref, expires,"
+                    " source, created) SELECT 3, '10.250.' || "
+                    f"({block} * 20 + g / 250) || '.' || (g % 250 + 1), 4, '192.0.2.72',"
+                    f" ({block} * 10000 + g + 1)::text, 2000000000, 'resolver', 1"
+                    f" FROM generate_series(0, {count - 1}) g")
+        added += [f"10.250.{block * 20 + g // 250}.{g % 250 + 1}" for g in range(count)]
+    set_limit(cluster, role, -1)
+
+    mirror.until(added[-1], seconds=120)
+    missing = [a for a in added if a not in mirror.held]
+    check(not missing, f"gw2's subscriber holds all 5,000: {len(missing)} missing")
+    check(mirror.resubscribes == 0, f"no start-over: {mirror.resubscribes}")
+    stats = gw2.stats()
+    got = {k: stats[k] - before[k] for k in ("gwctld.peers_feed.changes",
+                                             "gwctld.peers_feed.reads",
+                                             "gwctld.peers_feed.full_reads",
+                                             "gwctld.peers_feed.dropped",
+                                             "gwctld.peers_feed.resyncs")}
+    check(got["gwctld.peers_feed.changes"] == 5000, f"each heard once: {got}")
+    check(got["gwctld.peers_feed.full_reads"] >= 2 and got["gwctld.peers_feed.reads"] >= 3,
+          f"in bites of 2,000, full ones followed at once: {got}")
+    check(got["gwctld.peers_feed.dropped"] == 0 and got["gwctld.peers_feed.resyncs"] == 0,
+          f"nothing dropped or lost: {got}")
+    mirror.close()
+    gw2.stop()
+
+
+def test_long_catch_up(cluster, root):
+    """A catch-up far longer than the queue of changes waiting (16,384): 100,000 rows of the
+    log (written into it directly, of keys no table holds: each is read again and found gone)
+    come while gw2's feed is held off. Back, its bites come no faster than gw2 applies them,
+    so none is dropped and its subscriber is not told to start over."""
+    db = cluster.createdb("longcatchup")
+    role = limited_role(cluster, "feed_long", -1)
+    gw2, mirror, before = lone_gw2(cluster, db, root, role)
+
+    hold_off(cluster, role, gw2)
+    cluster.sql(db, "INSERT INTO change_log (gateway, tbl, op, key) SELECT 'gw1',"
+                " 'remote_mapping', 'insert', '10.251.' || (g / 250) || '.' || (g % 250 + 1)"
+                " FROM generate_series(0, 99999) g")
+    set_limit(cluster, role, -1)
+    last = encode(gw2, "192.0.2.10 + 2")  # its own: told at its commit, whatever the feed does
+
+    def heard():
+        return gw2.stats()["gwctld.peers_feed.changes"] - before["gwctld.peers_feed.changes"]
+    polling.wait_until(lambda: heard() >= 100000 or gw2.stats()["gwctld.peers_feed.dropped"],
+                       240, "gw2's feed to hear the 100,000 rows (or drop some)")
+    mirror.until(last)
+    stats = gw2.stats()
+    got = {k: stats[k] - before[k] for k in ("gwctld.peers_feed.changes",
+                                             "gwctld.peers_feed.full_reads",
+                                             "gwctld.peers_feed.dropped",
+                                             "gwctld.peers_feed.resyncs")}
+    check(got["gwctld.peers_feed.dropped"] == 0 and got["gwctld.peers_feed.resyncs"] == 0,
+          f"none dropped: {got}")
+    check(got["gwctld.peers_feed.full_reads"] >= 50, f"in bites: {got}")
+    print(f"long catch-up: {got}")
+    check(mirror.resubscribes == 0, f"no start-over: {mirror.resubscribes}")
+    mirror.close()
     gw2.stop()
 
 
@@ -296,4 +386,5 @@ def measure(gw1, sub, sub_id):
           f"p99 {delays[int(len(delays) * 0.99) - 1]:.1f} ms, max {delays[-1]:.1f} ms")
 
 
-sys.exit(gateways.run([test_feed, test_trimmed_log, test_startup_window], "ipref-pg-feed-"))
+sys.exit(gateways.run([test_feed, test_trimmed_log, test_catch_up_in_bites,
+                       test_long_catch_up, test_startup_window], "ipref-pg-feed-"))

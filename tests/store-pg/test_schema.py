@@ -354,6 +354,50 @@ def trimmed(cluster, db):
     check(upto() > last, f"a TRUNCATE raises it above every row: {upto()} {last}")
 
 
+def bites(cluster, db):
+    """The log read in bites (migration 13): at most a bite of rows after a (txid, seq)
+    cursor, in the log's order, never the reader's own; and how far the log was trimmed, to the
+    row, for a bite that ended inside a transaction."""
+    def bite(txid, seq, n, reader):
+        return cluster.sql(db, f"SELECT txid, seq, gateway, key FROM ipref_changes_after("
+                           f"'{txid}', {seq}, {n}, {reader})")
+
+    def upto():
+        return tuple(int(v) for v in cluster.sql(
+            db, "SELECT upto, upto_seq FROM change_log_trimmed")[0])
+
+    start = cluster.sql(db, "SELECT pg_snapshot_xmin(pg_current_snapshot())")[0][0]
+    for gateway, net, n in (("gw-a", 44, 5), ("gw-b", 45, 3), ("gw-a", 46, 4)):
+        cluster.sql(db, f"SET ipref.gateway = '{gateway}';"
+                    "INSERT INTO remote_mapping (kind, encoded, family, context, ref, expires,"
+                    f" source, created) SELECT 3, '10.249.{net}.' || g, 4, '192.0.2.64',"
+                    f" ({net} * 100 + g)::text, 2000000000, 'resolver', 1"
+                    f" FROM generate_series(1, {n}) g")
+    everything = bite(start, 0, 1000, "NULL")
+    keys = [r[3] for r in everything]
+    check(keys == [f"10.249.{net}.{g}" for net, n in ((44, 5), (45, 3), (46, 4))
+                   for g in range(1, n + 1)], f"a bite large enough reads all, in order: {keys}")
+    read, txid, seq = [], start, 0
+    while True:
+        rows = bite(txid, seq, 4, "'gw-b'")
+        check(len(rows) <= 4, f"a bite returns at most its rows: {len(rows)}")
+        read += [r[3] for r in rows]
+        if len(rows) < 4:
+            break
+        txid, seq = rows[-1][0], rows[-1][1]
+    check(read == [k for k, r in zip(keys, everything) if r[2] != "gw-b"],
+          f"bites after each other's last row read each row once, not the reader's: {read}")
+    first, middle = everything[0], everything[2]
+    before = upto()
+    cluster.sql(db, f"DELETE FROM change_log WHERE seq = {middle[1]}")
+    check(upto() == (int(middle[0]), int(middle[1])),
+          f"a trim records the transaction and seq of the newest row it removed: {upto()}")
+    cluster.sql(db, f"DELETE FROM change_log WHERE seq = {first[1]}")
+    check(upto() == (int(middle[0]), int(middle[1])) and upto() > before,
+          f"an older row of the same transaction leaves it: {upto()}")
+    cluster.sql(db, "DELETE FROM remote_mapping WHERE encoded LIKE '10.249.4_.%'")
+
+
 # The counts the tables' rows make, as QUERIES["counts"] reads them, in each engine.
 LITE_TRUE_COUNTS = """
 SELECT 'mappings.' || kind, count(*) FROM (SELECT kind FROM local_mapping
@@ -441,6 +485,7 @@ def main():
         notify(cluster, pgdb)
         renames(cluster, pgdb)
         trimmed(cluster, pgdb)
+        bites(cluster, pgdb)
         many_binders(cluster, pgdb)
         counts_true(cluster, pgdb)
         recount(cluster)
