@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "pgstore_await.h"
 #include "pgstore_schema.h"
 
 /* How long one attempt to connect may take before it counts as failed. */
@@ -210,7 +211,9 @@ static void start_connect(struct pgstore_conn *c, int64_t now_ms)
 
 static bool exec_ok(struct pgstore_conn *c, const char *sql, int nparams, const char *const *params)
 {
-	PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	PGresult *res = pgstore_await(
+		c->pg, PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0),
+		PG_ANSWER_WAIT_MS, NULL);
 	ExecStatusType st = PQresultStatus(res);
 	bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 
@@ -265,7 +268,8 @@ static bool after(struct log_place a, struct log_place b)
  */
 static bool read_horizon(struct pgstore_conn *c)
 {
-	PGresult *res = PQexec(c->pg, HORIZON_SQL);
+	PGresult *res =
+		pgstore_await(c->pg, PQsendQuery(c->pg, HORIZON_SQL), PG_ANSWER_WAIT_MS, NULL);
 
 	c->cursor.seq = 0;
 	c->started = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
@@ -293,7 +297,7 @@ static void on_connected(struct pgstore_conn *c, int64_t now_ms)
 		fail(c, now_ms, "cannot set ipref.gateway");
 		return;
 	}
-	rc = pgstore_migrate(c->pg, &c->version, msg, sizeof(msg));
+	rc = pgstore_migrate(c->pg, PG_ANSWER_WAIT_MS, &c->version, msg, sizeof(msg));
 	if (rc < 0) {
 		fail(c, now_ms, msg);
 		return;

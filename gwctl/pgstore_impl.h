@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "pgstore.h"
+#include "pgstore_await.h"
 #include "store_ops.h"
 
 #define PG_GATEWAY_MAX 64 /* a gateway's id and its NUL */
@@ -17,14 +18,6 @@
 #define PG_BACKOFF_MAX_MS 30000
 /* a reconnect not done in this long is given up (ms): the connect_timeout of the first one */
 #define PG_CONNECT_MS 5000
-/*
- * The longest the event loop waits for a statement's answer (ms): keepalived's health check
- * (docs/store.md: every second, 2 s to answer, two failures) must never fail because a shared
- * database server hangs, or it would fail on every gateway of the site at once. The session's
- * lock_timeout and statement_timeout end a slow statement on the server's side sooner, with
- * the connection kept; past this, the connection is given up (pgstore_wait.c).
- */
-#define PG_ANSWER_WAIT_MS 1500
 /* pools whose reserve is tracked in memory (the daemon has one per range, a few at most) */
 #define PG_POOLS_KEPT	 8
 #define PG_POOL_TEXT_MAX 128
@@ -176,10 +169,9 @@ IPR_MUST_CHECK int pg_exec(struct pg_store *store, enum pst s, int n, const char
 /* The connection usable: made again if it was lost (outside a transaction, with back-off). */
 IPR_MUST_CHECK int pg_ready(struct pg_store *store);
 /*
- * The answer to the statement just sent (sent: what PQsend* returned), waited for at most
- * PG_ANSWER_WAIT_MS: the first failed result of a string of statements, else the last one,
- * for the caller to PQclear; NULL when nothing was sent or the wait was given up (then the
- * connection is closed, and the next pg_ready makes it again).
+ * The answer to the statement just sent on the store's connection (pgstore_await with
+ * PG_ANSWER_WAIT_MS); a wait given up on is logged and counted, and the next pg_ready makes the
+ * connection again.
  */
 PGresult *pg_await(struct pg_store *store, int sent);
 /* A fixed statement of no parameters (BEGIN, COMMIT, SAVEPOINT ...): 0 or -errno. */

@@ -153,7 +153,7 @@ static int open_engine(const char *conninfo, const char *gateway, bool reader, s
 		rc = -EIO;
 	}
 	if (rc == 0 && !reader)
-		rc = pgstore_migrate(store->conn, NULL, msg, msg_size);
+		rc = pgstore_migrate(store->conn, -1, NULL, msg, msg_size);
 	if (rc == 0)
 		rc = pg_prepare_all(store, msg, msg_size);
 	if (rc < 0)

@@ -22,11 +22,14 @@ extern const unsigned pgstore_schema_version;
 /*
  * Brings the database of conn up to date: each migration the table ipref_schema says is not
  * applied runs in one transaction that also records it, under an advisory lock, so gateways
- * starting together migrate once. Blocks (a migration may take a while on a large store); run
- * at start. Refuses, with a sentence in msg, a database of another application (-EPROTO) or one
- * a newer gwctld migrated (-EPROTONOSUPPORT); -EIO when the server failed a statement.
- * *version (may be NULL) is the version found or made.
+ * starting together migrate once. Blocks: each answer is waited for at most wait_ms, with no
+ * bound when negative (at start: a migration may take a while on a large store; inside the
+ * event loop, the peers feed's reconnect, which finds the schema current or gives up). Refuses,
+ * with a sentence in msg, a database of another application (-EPROTO) or one a newer gwctld
+ * migrated (-EPROTONOSUPPORT); -EIO when the server failed a statement or did not answer in
+ * time. *version (may be NULL) is the version found or made.
  */
-IPR_MUST_CHECK int pgstore_migrate(PGconn *conn, unsigned *version, char *msg, size_t msg_size);
+IPR_MUST_CHECK int pgstore_migrate(PGconn *conn, int wait_ms, unsigned *version, char *msg,
+				   size_t msg_size);
 
 #endif

@@ -300,6 +300,25 @@ int pg_ready(struct pg_store *store)
 	return 0;
 }
 
+/*
+ * A COMMIT given up on may have committed: its requests were answered E_STORE all the same, and
+ * a mapping they made is found by the next request for it (the unique constraints refuse a
+ * second one).
+ */
+PGresult *pg_await(struct pg_store *store, int sent)
+{
+	bool gave_up = false;
+	PGresult *res = pgstore_await(store->conn, sent, PG_ANSWER_WAIT_MS, &gave_up);
+
+	if (gave_up) {
+		store->stats.answer_timeouts++;
+		log_warn("the PostgreSQL store: no answer within %d ms: the connection is given up "
+			 "and made again",
+			 PG_ANSWER_WAIT_MS);
+	}
+	return res;
+}
+
 /* Rows an INSERT, UPDATE or DELETE changed, as store_changes counts them. */
 static void count_changes(struct pg_store *store, const PGresult *res)
 {

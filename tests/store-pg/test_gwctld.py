@@ -21,6 +21,7 @@ import polling  # noqa: E402
 from ctl import SUBSCRIBE, check  # noqa: E402
 
 GWCTLD, GWCTL = sys.argv[1], sys.argv[2]
+MIGRATION_LOCK = 0x49505246  # the migrations' advisory lock: the application id, "IPRF"
 
 
 def gateway(cluster, db, name, root):
@@ -198,6 +199,38 @@ def test_server_frozen(cluster, root):
     d.stop()
 
 
+def test_feed_reconnect_bounded(cluster, root):
+    """The peers feed's connection, made again inside the event loop, runs the migrations'
+    check under the site's migration lock: held elsewhere (another gateway's long migration,
+    here a session that took it and waits), the reconnect must not hold the loop, and `gwctl
+    status` answers meanwhile; the feed connects once the lock is free."""
+    db = cluster.createdb("feed_lock")
+    d = gateway(cluster, db, "gw1", root).start()
+    encode(d, "192.0.2.7 + 1")
+    polling.wait_until(lambda: "peers-feed: ready" in d.cli("status", ok=False).stdout, 30,
+                       "the feed to connect")
+    holder = cluster.session(db)
+    try:
+        holder.run(f"BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+        cluster.sql(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE"
+                    " pid <> pg_backend_pid() AND (query LIKE 'LISTEN%'"
+                    " OR query LIKE '%ipref_changes%')")
+        waiting = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                   " AND wait_event = 'advisory'")
+        polling.wait_until(lambda: one(cluster, db, waiting) != "0", 30,
+                           "the feed's reconnect to wait for the migration lock")
+        run = d.cli("status", ok=False)
+        check("peers-feed: " in run.stdout and "ready" not in run.stdout.split("peers-feed: ")[1]
+              .split("\n")[0], f"status while the feed waits for the lock: {run}")
+        check(encode(d, "192.0.2.7 + 2") is not None, "allocations go on meanwhile")
+    finally:
+        holder.run("COMMIT")
+        holder.close()
+    polling.wait_until(lambda: "peers-feed: ready" in d.cli("status", ok=False).stdout, 30,
+                       "the feed to connect once the lock is free")
+    d.stop()
+
+
 def freeze_in_transaction(cluster, db, d, tries=300):
     """Stops d (SIGSTOP) at a moment its session is inside a transaction that has written (a
     transaction ID assigned: it holds locks), as a gateway cut off or frozen mid-batch."""
@@ -257,5 +290,6 @@ def test_gateway_frozen_mid_batch(cluster, root):
 
 sys.exit(gateways.run([test_one_gateway, test_two_gateways,
                        test_unclean_stop_quarantines_own_reserve, test_database_away,
-                       test_server_restart, test_server_frozen, test_gateway_frozen_mid_batch],
+                       test_server_restart, test_server_frozen, test_feed_reconnect_bounded,
+                       test_gateway_frozen_mid_batch],
                       "ipref-pg-gwctld-"))
