@@ -31,6 +31,7 @@ enum pst {
 	PST_LOCAL_BY_ADDRESS,
 	PST_INSERT_LOCAL,
 	PST_INSERT_REMOTE,
+	PST_BIND_REMOTE,
 	PST_DELETE_LOCAL,
 	PST_DELETE_REMOTE,
 	PST_EXPIRY_LOCAL,
@@ -194,6 +195,8 @@ bool pg_store_flushed(const struct store *base);
 void pg_store_durability(const struct store *base, struct store_durability *out);
 int pg_store_reserve_take(struct store *base, const char *pool, bool flushed_only, int64_t now,
 			  char *value, size_t size, bool *busy);
+int pg_store_reserve_peek(struct store *base, const char *pool, int64_t now, char *value,
+			  size_t size, bool *busy);
 int pg_store_reserve_add(struct store *base, const char *pool, const char *value, int64_t now);
 int pg_store_reserve_add_many(struct store *base, const char *pool, const char *const *values,
 			      size_t n, int64_t now);
@@ -210,6 +213,7 @@ int pg_store_find_ref(struct store *base, const struct ipr_ref *ref, struct ipr_
 int pg_store_find_local(struct store *base, int family, const uint8_t *address,
 			struct ipr_mapping *out);
 int pg_store_insert(struct store *base, struct ipr_mapping *m);
+int pg_store_bind_remote(struct store *base, struct ipr_mapping *m);
 int pg_store_delete(struct store *base, const struct ipr_mapping *m, int64_t quarantine_until);
 int pg_store_set_expiry(struct store *base, const struct ipr_mapping *m, int64_t expires);
 int pg_store_encoded_quarantined(struct store *base, int family, const uint8_t *encoded,

@@ -214,6 +214,12 @@ int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
 	return store->ops->reserve_take(store, pool, flushed_only, now, value, size, busy);
 }
 
+int store_reserve_peek(struct store *store, const char *pool, int64_t now, char *value, size_t size,
+		       bool *busy)
+{
+	return store->ops->reserve_peek(store, pool, now, value, size, busy);
+}
+
 int store_reserve_add(struct store *store, const char *pool, const char *value, int64_t now)
 {
 	return store->ops->reserve_add(store, pool, value, now);
@@ -276,6 +282,11 @@ int store_find_local(struct store *store, int family, const uint8_t *address,
 int store_insert(struct store *store, struct ipr_mapping *m)
 {
 	return store->ops->insert(store, m);
+}
+
+int store_bind_remote(struct store *store, struct ipr_mapping *m)
+{
+	return store->ops->bind_remote(store, m);
 }
 
 int store_delete(struct store *store, const struct ipr_mapping *m, int64_t quarantine_until)
