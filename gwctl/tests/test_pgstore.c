@@ -368,6 +368,69 @@ static void test_sweep_trims_change_log(void **state)
 	store_close(s);
 }
 
+/* Rows of a query as one text: each row's columns joined by '|', rows by ';'. */
+static void query_text(struct store *s, const char *sql, char *out, size_t size)
+{
+	PGresult *res = PQexec(pg_of(s)->conn, sql);
+	size_t at = 0;
+
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	out[0] = '\0';
+	for (int r = 0; r < PQntuples(res); r++)
+		for (int c = 0; c < PQnfields(res); c++)
+			at += (size_t)snprintf(out + at, size - at, "%s%s", PQgetvalue(res, r, c),
+					       c + 1 < PQnfields(res) ? "|" : ";");
+	PQclear(res);
+}
+
+/*
+ * A remote mapping's insert (by either statement) and delete: its change-log rows, its counts
+ * on this gateway's rows and a NOTIFY, as the triggers of migrations 3, 10 and 12 wrote them
+ * before migration 14 made the insert's one trigger.
+ */
+static void test_remote_insert_logs_and_counts(void **state)
+{
+	struct store *s = open_gw("gw-a");
+	struct ipr_mapping a = remote("10.1.0.1", 100), b = remote("10.1.0.2", 101);
+	char text[512];
+	PGnotify *note;
+	PGresult *res = PQexec(pg_of(s)->conn, "LISTEN ipref_changes");
+
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_insert(s, &a), 0);
+	assert_int_equal(store_bind_remote(s, &b), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(PQconsumeInput(pg_of(s)->conn), 1);
+	note = PQnotifies(pg_of(s)->conn);
+	assert_non_null(note);
+	PQfreemem(note);
+	query_text(s,
+		   "SELECT gateway, tbl, op, key, coalesce(kind, 0) FROM change_log"
+		   " ORDER BY seq",
+		   text, sizeof(text));
+	assert_string_equal(text, "gw-a|remote_mapping|insert|10.1.0.1|0;"
+				  "gw-a|remote_mapping|insert|10.1.0.2|0;");
+	query_text(s,
+		   "SELECT name, value FROM counts WHERE gateway = 'gw-a'"
+		   " AND name IN ('mappings.3', 'encoded.4') ORDER BY name",
+		   text, sizeof(text));
+	assert_string_equal(text, "encoded.4|2;mappings.3|2;");
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_delete(s, &a, 0), 0);
+	assert_int_equal(store_commit(s), 0);
+	query_text(s,
+		   "SELECT name, value FROM counts WHERE gateway = 'gw-a'"
+		   " AND name IN ('mappings.3', 'encoded.4') ORDER BY name",
+		   text, sizeof(text));
+	assert_string_equal(text, "encoded.4|1;mappings.3|1;");
+	query_text(s, "SELECT op, key, kind FROM change_log WHERE op = 'delete'", text,
+		   sizeof(text));
+	assert_string_equal(text, "delete|10.1.0.1|3;");
+	store_close(s);
+}
+
 /* Two gateways binding at once. */
 struct binder {
 	const char *gateway;
@@ -602,6 +665,7 @@ int main(void)
 		cmocka_unit_test_setup(test_two_gateways_never_bind_twice, setup),
 		cmocka_unit_test_setup(test_two_gateways_allocate, setup),
 		cmocka_unit_test_setup(test_two_gateways_bind_at_once, setup),
+		cmocka_unit_test_setup(test_remote_insert_logs_and_counts, setup),
 	};
 
 	conninfo = test_store_pg();
