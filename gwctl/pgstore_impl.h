@@ -241,7 +241,7 @@ int pg_store_hold_get(struct store *base, const char *value, bool *live, int64_t
 int pg_store_hold_delete(struct store *base, const char *value);
 int pg_store_hold_due(struct store *base, const char *pool, int64_t by, struct store_hold *out,
 		      unsigned max);
-int pg_store_hold_admission(struct store *base, const char *pool, int64_t now,
+int pg_store_hold_admission(struct store *base, const char *pool, int64_t now, int64_t due_by,
 			    struct store_hold_admission *out);
 int pg_store_hold_purge_pool(struct store *base, const char *pool, int64_t now, uint64_t *purged);
 int pg_store_hold_purge(struct store *base, int64_t now);

@@ -166,7 +166,8 @@ static const char *const pg_stmt_sql[PST_COUNT_MAX] = {
 		"SELECT EXISTS (SELECT 1 FROM quota_hold WHERE pool = $1 AND live = 0"
 		" AND until <= $2),"
 		" (SELECT coalesce(max(value), 0) FROM hold_counts WHERE pool = $1),"
-		" (SELECT coalesce(sum(value), 0) FROM counts WHERE name = 'hold.client')",
+		" (SELECT coalesce(sum(value), 0) FROM counts WHERE name = 'hold.client'),"
+		" EXISTS (SELECT 1 FROM quota_hold WHERE pool = $1 AND live = 1 AND until <= $3)",
 	/* this gateway's clean-stop mark; none yet: a gateway's first start */
 	[PST_STATE_CLEAN] = "SELECT value FROM store_state WHERE gateway = $1 AND name = 'clean'",
 	[PST_STATE_SET_CLEAN] = "INSERT INTO store_state (gateway, name, value)"

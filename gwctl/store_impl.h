@@ -170,7 +170,7 @@ int sqlite_store_hold_get(struct store *base, const char *value, bool *live, int
 int sqlite_store_hold_delete(struct store *base, const char *value);
 int sqlite_store_hold_due(struct store *base, const char *pool, int64_t by, struct store_hold *out,
 			  unsigned max);
-int sqlite_store_hold_admission(struct store *base, const char *pool, int64_t now,
+int sqlite_store_hold_admission(struct store *base, const char *pool, int64_t now, int64_t due_by,
 				struct store_hold_admission *out);
 int sqlite_store_hold_purge_pool(struct store *base, const char *pool, int64_t now,
 				 uint64_t *purged);

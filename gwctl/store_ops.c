@@ -402,10 +402,10 @@ int store_hold_due(struct store *store, const char *pool, int64_t by, struct sto
 	return store->ops->hold_due(store, pool, by, out, max);
 }
 
-int store_hold_admission(struct store *store, const char *pool, int64_t now,
+int store_hold_admission(struct store *store, const char *pool, int64_t now, int64_t due_by,
 			 struct store_hold_admission *out)
 {
-	return store->ops->hold_admission(store, pool, now, out);
+	return store->ops->hold_admission(store, pool, now, due_by, out);
 }
 
 int store_hold_purge_pool(struct store *store, const char *pool, int64_t now, uint64_t *purged)

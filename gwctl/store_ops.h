@@ -76,7 +76,7 @@ struct store_ops {
 	int (*hold_delete)(struct store *store, const char *value);
 	int (*hold_due)(struct store *store, const char *pool, int64_t by, struct store_hold *out,
 			unsigned max);
-	int (*hold_admission)(struct store *store, const char *pool, int64_t now,
+	int (*hold_admission)(struct store *store, const char *pool, int64_t now, int64_t due_by,
 			      struct store_hold_admission *out);
 	int (*hold_purge_pool)(struct store *store, const char *pool, int64_t now,
 			       uint64_t *purged);
