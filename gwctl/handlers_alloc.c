@@ -74,11 +74,12 @@ static int reply_bound(struct request *r, const struct ipr_mapping *m, uint64_t 
 }
 
 /*
- * Stores a mapping whose value the allocator just chose (rc is the allocator's result). An
- * exhausted range is remembered in *full until the next sweep or unmap.
+ * Stores a mapping whose value the allocator just chose (rc is the allocator's result), and
+ * with it the hold of a LAN client's pool when hold_pool is set (one statement on PostgreSQL).
+ * An exhausted range is remembered in *full until the next sweep or unmap.
  */
 static int insert_allocated(struct request *r, int rc, struct ipr_mapping *m, bool *full,
-			    uint64_t *allocated, const char *exhausted)
+			    uint64_t *allocated, const char *exhausted, const char *hold_pool)
 {
 	struct service *svc = r->svc;
 
@@ -87,8 +88,16 @@ static int insert_allocated(struct request *r, int rc, struct ipr_mapping *m, bo
 		svc->counters.exhausted++;
 		return handler_fail(r, IPR_CTL_E_EXHAUSTED, exhausted);
 	}
-	if (rc == 0)
+	if (rc == 0 && hold_pool) {
+		struct quota_limits lim;
+
+		service_quota_limits(svc, &lim);
+		rc = store_insert_held(svc->store, m, hold_pool, quota_client_hold_until(m, &lim));
+		if (rc == 0)
+			svc->quota_counters.probation++;
+	} else if (rc == 0) {
 		rc = store_insert(svc->store, m);
+	}
 	if (rc < 0)
 		return handler_store_failed(r, rc);
 	return reply_bound(r, m, allocated);
@@ -315,18 +324,8 @@ int handle_get_ea(struct request *r)
 	rc = *full ? -ENOSPC
 		   : alloc_encoded(svc->store, &svc->range[handler_family_index(family)], r->now,
 				   m.address);
-	rc = insert_allocated(r, rc, &m, full, &svc->counters.allocated_encoded,
-			      "the encoded range is exhausted");
-	if (rc == 0 && r->status == IPR_CTL_OK && pool[0]) {
-		struct quota_limits lim;
-
-		service_quota_limits(svc, &lim);
-		rc = quota_client_hold(svc->store, pool, &m, &lim);
-		if (rc < 0)
-			return handler_store_failed(r, rc);
-		svc->quota_counters.probation++;
-	}
-	return rc;
+	return insert_allocated(r, rc, &m, full, &svc->counters.allocated_encoded,
+				"the encoded range is exhausted", pool[0] ? pool : NULL);
 }
 
 /* The context our dynamic references are published under: our first address, or 0.0.0.0. */
@@ -368,7 +367,7 @@ int handle_get_ref(struct request *r)
 			    : alloc_ref(svc->store, &svc->cfg.dynamic_ref_min,
 					&svc->cfg.dynamic_ref_max, r->now, &m.ref);
 	return insert_allocated(r, rc, &m, &svc->refs_full, &svc->counters.allocated_refs,
-				"the dynamic reference range is exhausted");
+				"the dynamic reference range is exhausted", NULL);
 }
 
 /*

@@ -32,6 +32,7 @@ enum pst {
 	PST_INSERT_LOCAL,
 	PST_INSERT_REMOTE,
 	PST_BIND_REMOTE,
+	PST_INSERT_REMOTE_HELD,
 	PST_DELETE_LOCAL,
 	PST_DELETE_REMOTE,
 	PST_EXPIRY_LOCAL,
@@ -214,6 +215,8 @@ int pg_store_find_local(struct store *base, int family, const uint8_t *address,
 			struct ipr_mapping *out);
 int pg_store_insert(struct store *base, struct ipr_mapping *m);
 int pg_store_bind_remote(struct store *base, struct ipr_mapping *m);
+int pg_store_insert_held(struct store *base, struct ipr_mapping *m, const char *pool,
+			 int64_t until);
 int pg_store_delete(struct store *base, const struct ipr_mapping *m, int64_t quarantine_until);
 int pg_store_set_expiry(struct store *base, const struct ipr_mapping *m, int64_t expires);
 int pg_store_encoded_quarantined(struct store *base, int family, const uint8_t *encoded,

@@ -147,6 +147,28 @@ int pg_store_insert(struct store *base, struct ipr_mapping *m)
 	return rc;
 }
 
+int pg_store_insert_held(struct store *base, struct ipr_mapping *m, const char *pool, int64_t until)
+{
+	struct pg_store *store = pg_of(base);
+	struct row_params p;
+	char at[PG_INT_TEXT];
+	const char *params[10];
+	PGresult *res;
+	int rc;
+
+	row_params(m, &p);
+	memcpy(params, p.params, sizeof(p.params));
+	params[8] = pool;
+	params[9] = pg_int(at, until);
+	rc = pg_exec(store, PST_INSERT_REMOTE_HELD, 10, params, &res);
+	if (rc == 0 && PQntuples(res) == 0)
+		rc = -EEXIST; /* ON CONFLICT DO NOTHING: nothing added, nothing held */
+	if (rc == 0)
+		m->id = pg_int_at(res, 0, 0);
+	PQclear(res);
+	return rc;
+}
+
 /*
  * PST_BIND_REMOTE answers the row it added (its last column true) or the mapping of the
  * address it found (false), or nothing: the value was taken, or a transaction the statement's

@@ -28,6 +28,7 @@ const struct store_ops pg_store_ops = {
 	.find_local = pg_store_find_local,
 	.insert = pg_store_insert,
 	.bind_remote = pg_store_bind_remote,
+	.insert_held = pg_store_insert_held,
 	.delete = pg_store_delete,
 	.set_expiry = pg_store_set_expiry,
 	.encoded_quarantined = pg_store_encoded_quarantined,

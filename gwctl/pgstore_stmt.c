@@ -75,6 +75,18 @@ static const char *const pg_stmt_sql[PST_COUNT_MAX] = {
 		" ON CONFLICT DO NOTHING RETURNING " REMOTE_COLUMNS ")"
 		" SELECT " REMOTE_COLUMNS ", true FROM added"
 		" UNION ALL SELECT " REMOTE_COLUMNS ", false FROM found",
+	/* PST_INSERT_REMOTE and PST_HOLD_PUT of its encoded address, when the row went in */
+	[PST_INSERT_REMOTE_HELD] =
+		"WITH added AS (INSERT INTO remote_mapping"
+		" (kind, encoded, family, context, ref, name, expires, source, created)"
+		" VALUES ($1::integer, $2::text, $3::integer, $4::text, $5::text, $6::text,"
+		" $7::bigint, $8::text, " NOW_SECONDS
+		") ON CONFLICT DO NOTHING RETURNING id, encoded),"
+		" held AS (INSERT INTO quota_hold (value, pool, live, until)"
+		" SELECT encoded, $9::text, 1, $10::bigint FROM added"
+		" ON CONFLICT (value) DO UPDATE SET pool = excluded.pool,"
+		" live = excluded.live, until = excluded.until)"
+		" SELECT id FROM added",
 	[PST_DELETE_LOCAL] = "DELETE FROM local_mapping WHERE id = $1",
 	[PST_DELETE_REMOTE] = "DELETE FROM remote_mapping WHERE id = $1",
 	[PST_EXPIRY_LOCAL] = "UPDATE local_mapping SET expires = $2 WHERE id = $1 AND kind = 2",

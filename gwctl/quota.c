@@ -126,10 +126,15 @@ int quota_client_admit(struct store *store, const char *pool, const struct quota
 	return 0;
 }
 
+int64_t quota_client_hold_until(const struct ipr_mapping *m, const struct quota_limits *lim)
+{
+	return m->expires + lim->probation_secs;
+}
+
 int quota_client_hold(struct store *store, const char *pool, const struct ipr_mapping *m,
 		      const struct quota_limits *lim)
 {
-	return hold(store, pool, m, true, m->expires + lim->probation_secs);
+	return hold(store, pool, m, true, quota_client_hold_until(m, lim));
 }
 
 int quota_on_probation(struct store *store, const struct ipr_mapping *m)

@@ -159,6 +159,13 @@ IPR_MUST_CHECK int store_insert(struct store *store, struct ipr_mapping *m);
  * and the insert were two (docs/store.md); the lookup, then the insert, on SQLite.
  */
 IPR_MUST_CHECK int store_bind_remote(struct store *store, struct ipr_mapping *m);
+/*
+ * store_insert of a remote mapping m and, once it is in, store_hold_put(pool, its encoded
+ * address, live, until): a LAN client's new name on probation. One statement and one round trip
+ * on PostgreSQL, where they were two; -EEXIST (nothing held) when a unique value is taken.
+ */
+IPR_MUST_CHECK int store_insert_held(struct store *store, struct ipr_mapping *m, const char *pool,
+				     int64_t until);
 /* Removes m; quarantine_until > 0 also rests its allocated value until then. */
 IPR_MUST_CHECK int store_delete(struct store *store, const struct ipr_mapping *m,
 				int64_t quarantine_until);

@@ -140,6 +140,17 @@ int sqlite_store_insert(struct store *base, struct ipr_mapping *m)
 	return rc;
 }
 
+/* The insert, then the hold: two calls in this process, no round trip to save. */
+int sqlite_store_insert_held(struct store *base, struct ipr_mapping *m, const char *pool,
+			     int64_t until)
+{
+	char value[INET6_ADDRSTRLEN];
+	int rc = sqlite_store_insert(base, m);
+
+	address_text(m->family, m->address, value);
+	return rc < 0 ? rc : sqlite_store_hold_put(base, pool, value, true, until);
+}
+
 /* The lookup, then the insert: two calls in this process, no round trip to save. */
 int sqlite_store_bind_remote(struct store *base, struct ipr_mapping *m)
 {

@@ -289,6 +289,11 @@ int store_bind_remote(struct store *store, struct ipr_mapping *m)
 	return store->ops->bind_remote(store, m);
 }
 
+int store_insert_held(struct store *store, struct ipr_mapping *m, const char *pool, int64_t until)
+{
+	return store->ops->insert_held(store, m, pool, until);
+}
+
 int store_delete(struct store *store, const struct ipr_mapping *m, int64_t quarantine_until)
 {
 	return store->ops->delete (store, m, quarantine_until);

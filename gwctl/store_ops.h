@@ -49,6 +49,8 @@ struct store_ops {
 			  struct ipr_mapping *out);
 	int (*insert)(struct store *store, struct ipr_mapping *m);
 	int (*bind_remote)(struct store *store, struct ipr_mapping *m);
+	int (*insert_held)(struct store *store, struct ipr_mapping *m, const char *pool,
+			   int64_t until);
 	int (*delete)(struct store *store, const struct ipr_mapping *m, int64_t quarantine_until);
 	int (*set_expiry)(struct store *store, const struct ipr_mapping *m, int64_t expires);
 	int (*encoded_quarantined)(struct store *store, int family, const uint8_t *encoded,
