@@ -182,14 +182,6 @@ static int read_ahead(struct pg_store *store, const char *pool, int64_t after, i
 }
 
 /*
- * The reserve: this gateway's rows only (the gateway column), so that two gateways never
- * contend for a value. Values are usable once a synchronous commit covered them: the refill's
- * own, so flushed_only takes any row a finished commit added. Rows are added in the order of
- * their commits, so a row a flush did not cover has none it covered after it: the oldest row
- * not covered ends the pass over covered ones, and the commit's DELETE of the rows up to the
- * one taken never removes one that was not handed out.
- */
-/*
  * The pool's next row for a take: read ahead when the transaction has none left of it in
  * memory (into one when the pool has no slot). *row: NULL when the pool has none.
  */
@@ -217,6 +209,14 @@ static int next_row(struct pg_store *store, const char *pool, struct pg_pool *sl
 	return 0;
 }
 
+/*
+ * The reserve: this gateway's rows only (the gateway column), so that two gateways never
+ * contend for a value. Values are usable once a synchronous commit covered them: the refill's
+ * own, so flushed_only takes any row a finished commit added. Rows are added in the order of
+ * their commits, so a row a flush did not cover has none it covered after it: the oldest row
+ * not covered ends the pass over covered ones, and the commit's DELETE of the rows up to the
+ * one taken never removes one that was not handed out.
+ */
 int pg_store_reserve_take(struct store *base, const char *pool, bool flushed_only, int64_t now,
 			  char *value, size_t size, bool *busy)
 {
