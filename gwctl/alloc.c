@@ -251,6 +251,25 @@ static int take_encoded(struct store *store, const struct ipr_prefix *range, int
 	return -ENOENT;
 }
 
+int alloc_encoded_next(struct store *store, const struct ipr_prefix *range, int64_t now,
+		       uint8_t out[16])
+{
+	char pool[POOL_KEY_MAX], value[POOL_KEY_MAX], canonical[POOL_KEY_MAX];
+	bool busy;
+	int rc;
+
+	range_pool(range, pool, sizeof(pool));
+	rc = store_reserve_peek(store, pool, now, value, sizeof(value), &busy);
+	if (rc < 0)
+		return rc == -ENOTSUP ? -ENOENT : rc;
+	memset(out, 0, 16);
+	if (busy || strncmp(value, "encoded:", 8) != 0 ||
+	    inet_pton(range->family, value + strlen("encoded:"), out) != 1)
+		return -ENOENT;
+	encoded_key(range->family, out, canonical, sizeof(canonical));
+	return strcmp(canonical, value) == 0 ? 0 : -ENOENT;
+}
+
 int alloc_encoded(struct store *store, const struct ipr_prefix *range, int64_t now, uint8_t out[16])
 {
 	int rc = take_encoded(store, range, now, out);

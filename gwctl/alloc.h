@@ -18,6 +18,16 @@
 IPR_MUST_CHECK int alloc_encoded(struct store *store, const struct ipr_prefix *range, int64_t now,
 				 uint8_t out[16]);
 
+/*
+ * The encoded address alloc_encoded would take next from the reserve, left there: 0 when it is
+ * one a flush covered, free when the transaction read it (ipr_prefix_place's rules aside, which
+ * held when it was reserved) and in canonical text, so that binding it needs no more checks;
+ * -ENOENT otherwise (none, or one alloc_encoded must check or drop), or where the store has no
+ * peek (SQLite). Once it is bound, alloc_encoded in the same transaction takes that value.
+ */
+IPR_MUST_CHECK int alloc_encoded_next(struct store *store, const struct ipr_prefix *range,
+				      int64_t now, uint8_t out[16]);
+
 /* Picks a free reference in [min, max] the same way. */
 IPR_MUST_CHECK int alloc_ref(struct store *store, const struct ipr_ref *min,
 			     const struct ipr_ref *max, int64_t now, struct ipr_ref *out);

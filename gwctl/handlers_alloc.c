@@ -64,12 +64,22 @@ static void new_dynamic(struct request *r, struct ipr_mapping *m, enum ipr_mappi
 		 handler_source(r->f, "request"));
 }
 
+/* A mapping just bound: counted, announced and the answer. */
+static int reply_bound(struct request *r, const struct ipr_mapping *m, uint64_t *allocated)
+{
+	(*allocated)++;
+	service_record(r->svc, IPR_CTL_EV_ADDED, m);
+	handler_put_mapping(r, m);
+	return 0;
+}
+
 /*
- * Stores a mapping whose value the allocator just chose (rc is the allocator's result). An
- * exhausted range is remembered in *full until the next sweep or unmap.
+ * Stores a mapping whose value the allocator just chose (rc is the allocator's result), and
+ * with it the hold of a LAN client's pool when hold_pool is set (one statement on PostgreSQL).
+ * An exhausted range is remembered in *full until the next sweep or unmap.
  */
 static int insert_allocated(struct request *r, int rc, struct ipr_mapping *m, bool *full,
-			    uint64_t *allocated, const char *exhausted)
+			    uint64_t *allocated, const char *exhausted, const char *hold_pool)
 {
 	struct service *svc = r->svc;
 
@@ -78,14 +88,19 @@ static int insert_allocated(struct request *r, int rc, struct ipr_mapping *m, bo
 		svc->counters.exhausted++;
 		return handler_fail(r, IPR_CTL_E_EXHAUSTED, exhausted);
 	}
-	if (rc == 0)
+	if (rc == 0 && hold_pool) {
+		struct quota_limits lim;
+
+		service_quota_limits(svc, &lim);
+		rc = store_insert_held(svc->store, m, hold_pool, quota_client_hold_until(m, &lim));
+		if (rc == 0)
+			svc->quota_counters.probation++;
+	} else if (rc == 0) {
 		rc = store_insert(svc->store, m);
+	}
 	if (rc < 0)
 		return handler_store_failed(r, rc);
-	(*allocated)++;
-	service_record(svc, IPR_CTL_EV_ADDED, m);
-	handler_put_mapping(r, m);
-	return 0;
+	return reply_bound(r, m, allocated);
 }
 
 static bool context_from_fields(const struct ipr_ctl_fields *f, struct ipr_context *context)
@@ -208,6 +223,49 @@ static int client_room(struct request *r, const char *pool, bool *refused)
 			    "new names of all clients hold their share of the range");
 }
 
+/*
+ * GET_EA without a quota to ask, in one statement where the store can (PostgreSQL: one round
+ * trip, where the lookup and the insert were two): the value the reserve gives next is bound
+ * unless the address is mapped already, then taken. -EAGAIN: not done, the usual way follows
+ * (no such value, or it was taken meanwhile: then it is dropped from the reserve first, so
+ * that the usual way's take does not bind it again).
+ */
+static int get_ea_at_once(struct request *r, struct ipr_mapping *m, int family)
+{
+	struct service *svc = r->svc;
+	const struct ipr_prefix *range = &svc->range[handler_family_index(family)];
+	uint8_t taken[16];
+	int rc;
+
+	if (svc->range_full[handler_family_index(family)])
+		return -EAGAIN;
+	rc = alloc_encoded_next(svc->store, range, r->now, m->address);
+	if (rc == -ENOENT)
+		return -EAGAIN;
+	if (rc < 0)
+		return handler_store_failed(r, rc);
+	new_dynamic(r, m, IPR_MAP_DYNAMIC_REMOTE);
+	m->family = family;
+	m->ref = r->f->ref;
+	rc = store_bind_remote(svc->store, m);
+	if (rc == 1)
+		return reply_existing(r, m);
+	if (rc == 0 || rc == -EEXIST) {
+		int taken_rc = alloc_encoded(svc->store, range, r->now, taken);
+
+		/* the same transaction, nothing taken between: the value peeked */
+		if (taken_rc == 0 && memcmp(taken, m->address, 16) != 0)
+			taken_rc = -EIO;
+		if (taken_rc < 0)
+			return handler_store_failed(r, taken_rc);
+		if (rc == -EEXIST)
+			return -EAGAIN;
+	}
+	if (rc < 0)
+		return handler_store_failed(r, rc);
+	return reply_bound(r, m, &svc->counters.allocated_encoded);
+}
+
 int handle_get_ea(struct request *r)
 {
 	struct service *svc = r->svc;
@@ -229,6 +287,17 @@ int handle_get_ea(struct request *r)
 	if (!svc->has_range[handler_family_index(family)])
 		return handler_fail(r, IPR_CTL_E_NO_RANGE, "no encoded range of that family");
 
+	bool quota = strcmp(handler_source(r->f, ""), "dataplane") == 0 ||
+		     ipr_ctl_has(r->f, IPR_CTL_A_CLIENT);
+	if (!quota) {
+		struct ipr_context context = m.context;
+
+		rc = get_ea_at_once(r, &m, family);
+		if (rc != -EAGAIN)
+			return rc;
+		memset(&m, 0, sizeof(m));
+		m.context = context;
+	}
 	rc = store_find_remote(svc->store, family, &m.context, &r->f->ref, &m);
 	if (rc != -ENOENT)
 		return rc == 0 ? reply_existing(r, &m) : handler_store_failed(r, rc);
@@ -255,18 +324,8 @@ int handle_get_ea(struct request *r)
 	rc = *full ? -ENOSPC
 		   : alloc_encoded(svc->store, &svc->range[handler_family_index(family)], r->now,
 				   m.address);
-	rc = insert_allocated(r, rc, &m, full, &svc->counters.allocated_encoded,
-			      "the encoded range is exhausted");
-	if (rc == 0 && r->status == IPR_CTL_OK && pool[0]) {
-		struct quota_limits lim;
-
-		service_quota_limits(svc, &lim);
-		rc = quota_client_hold(svc->store, pool, &m, &lim);
-		if (rc < 0)
-			return handler_store_failed(r, rc);
-		svc->quota_counters.probation++;
-	}
-	return rc;
+	return insert_allocated(r, rc, &m, full, &svc->counters.allocated_encoded,
+				"the encoded range is exhausted", pool[0] ? pool : NULL);
 }
 
 /* The context our dynamic references are published under: our first address, or 0.0.0.0. */
@@ -308,7 +367,7 @@ int handle_get_ref(struct request *r)
 			    : alloc_ref(svc->store, &svc->cfg.dynamic_ref_min,
 					&svc->cfg.dynamic_ref_max, r->now, &m.ref);
 	return insert_allocated(r, rc, &m, &svc->refs_full, &svc->counters.allocated_refs,
-				"the dynamic reference range is exhausted");
+				"the dynamic reference range is exhausted", NULL);
 }
 
 /*

@@ -62,13 +62,13 @@ int pg_store_hold_due(struct store *base, const char *pool, int64_t by, struct s
 	return (int)n;
 }
 
-int pg_store_hold_admission(struct store *base, const char *pool, int64_t now,
+int pg_store_hold_admission(struct store *base, const char *pool, int64_t now, int64_t due_by,
 			    struct store_hold_admission *out)
 {
-	char at[PG_INT_TEXT];
-	const char *params[] = { pool, pg_int(at, now) };
+	char at[PG_INT_TEXT], by[PG_INT_TEXT];
+	const char *params[] = { pool, pg_int(at, now), pg_int(by, due_by) };
 	PGresult *res;
-	int rc = pg_exec(pg_of(base), PST_HOLD_ADMISSION, 2, params, &res);
+	int rc = pg_exec(pg_of(base), PST_HOLD_ADMISSION, 3, params, &res);
 
 	if (rc == 0 && PQntuples(res) != 1)
 		rc = -EIO;
@@ -76,6 +76,7 @@ int pg_store_hold_admission(struct store *base, const char *pool, int64_t now,
 		out->rests_ended = pg_int_at(res, 0, 0) != 0;
 		out->pool_holds = (uint64_t)pg_int_at(res, 0, 1);
 		out->client_holds = (uint64_t)pg_int_at(res, 0, 2);
+		out->holds_due = pg_int_at(res, 0, 3) != 0;
 	}
 	PQclear(res);
 	return rc;

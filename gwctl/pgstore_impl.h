@@ -32,6 +32,8 @@ enum pst {
 	PST_LOCAL_BY_ADDRESS,
 	PST_INSERT_LOCAL,
 	PST_INSERT_REMOTE,
+	PST_BIND_REMOTE,
+	PST_INSERT_REMOTE_HELD,
 	PST_DELETE_LOCAL,
 	PST_DELETE_REMOTE,
 	PST_EXPIRY_LOCAL,
@@ -201,6 +203,8 @@ bool pg_store_flushed(const struct store *base);
 void pg_store_durability(const struct store *base, struct store_durability *out);
 int pg_store_reserve_take(struct store *base, const char *pool, bool flushed_only, int64_t now,
 			  char *value, size_t size, bool *busy);
+int pg_store_reserve_peek(struct store *base, const char *pool, int64_t now, char *value,
+			  size_t size, bool *busy);
 int pg_store_reserve_add(struct store *base, const char *pool, const char *value, int64_t now);
 int pg_store_reserve_add_many(struct store *base, const char *pool, const char *const *values,
 			      size_t n, int64_t now);
@@ -217,6 +221,9 @@ int pg_store_find_ref(struct store *base, const struct ipr_ref *ref, struct ipr_
 int pg_store_find_local(struct store *base, int family, const uint8_t *address,
 			struct ipr_mapping *out);
 int pg_store_insert(struct store *base, struct ipr_mapping *m);
+int pg_store_bind_remote(struct store *base, struct ipr_mapping *m);
+int pg_store_insert_held(struct store *base, struct ipr_mapping *m, const char *pool,
+			 int64_t until);
 int pg_store_delete(struct store *base, const struct ipr_mapping *m, int64_t quarantine_until);
 int pg_store_set_expiry(struct store *base, const struct ipr_mapping *m, int64_t expires);
 int pg_store_encoded_quarantined(struct store *base, int family, const uint8_t *encoded,
@@ -244,7 +251,7 @@ int pg_store_hold_get(struct store *base, const char *value, bool *live, int64_t
 int pg_store_hold_delete(struct store *base, const char *value);
 int pg_store_hold_due(struct store *base, const char *pool, int64_t by, struct store_hold *out,
 		      unsigned max);
-int pg_store_hold_admission(struct store *base, const char *pool, int64_t now,
+int pg_store_hold_admission(struct store *base, const char *pool, int64_t now, int64_t due_by,
 			    struct store_hold_admission *out);
 int pg_store_hold_purge_pool(struct store *base, const char *pool, int64_t now, uint64_t *purged);
 int pg_store_hold_purge(struct store *base, int64_t now);

@@ -107,33 +107,91 @@ int pg_store_find_local(struct store *base, int family, const uint8_t *address,
 	return fetch_one(pg_of(base), PST_LOCAL_BY_ADDRESS, 1, params, out);
 }
 
+/* A mapping's columns as the insert statements' eight parameters, and the text they point to. */
+struct row_params {
+	char address[INET6_ADDRSTRLEN], context[IPR_ADDR_TEXT_MAX], ref[IPR_REF_TEXT_MAX];
+	char kind[PG_INT_TEXT], expires[PG_INT_TEXT];
+	const char *params[8];
+};
+
+static void row_params(const struct ipr_mapping *m, struct row_params *p)
+{
+	store_address_text(m->family, m->address, p->address);
+	ipr_context_format(&m->context, p->context);
+	ipr_ref_format(&m->ref, p->ref);
+	p->params[0] = pg_int(p->kind, m->kind);
+	p->params[1] = p->address;
+	p->params[2] = m->family == AF_INET ? "4" : "6";
+	p->params[3] = p->context;
+	p->params[4] = p->ref;
+	p->params[5] = m->name[0] ? m->name : NULL;
+	p->params[6] = m->expires ? pg_int(p->expires, m->expires) : NULL;
+	p->params[7] = m->source[0] ? m->source : "unknown";
+}
+
 int pg_store_insert(struct store *base, struct ipr_mapping *m)
 {
 	struct pg_store *store = pg_of(base);
 	enum pst s = ipr_mapping_is_local(m) ? PST_INSERT_LOCAL : PST_INSERT_REMOTE;
-	char address[INET6_ADDRSTRLEN], context[IPR_ADDR_TEXT_MAX], ref[IPR_REF_TEXT_MAX];
-	char kind[PG_INT_TEXT], expires[PG_INT_TEXT];
-	const char *params[] = {
-		pg_int(kind, m->kind),
-		address,
-		m->family == AF_INET ? "4" : "6",
-		context,
-		ref,
-		m->name[0] ? m->name : NULL,
-		m->expires ? pg_int(expires, m->expires) : NULL,
-		m->source[0] ? m->source : "unknown",
-	};
+	struct row_params p;
 	PGresult *res;
 	int rc;
 
-	store_address_text(m->family, m->address, address);
-	ipr_context_format(&m->context, context);
-	ipr_ref_format(&m->ref, ref);
-	rc = pg_exec(store, s, 8, params, &res);
+	row_params(m, &p);
+	rc = pg_exec(store, s, 8, p.params, &res);
 	if (rc == 0 && PQntuples(res) == 0)
 		rc = -EEXIST; /* ON CONFLICT DO NOTHING: a unique value is taken */
 	if (rc == 0)
 		m->id = pg_int_at(res, 0, 0);
+	PQclear(res);
+	return rc;
+}
+
+int pg_store_insert_held(struct store *base, struct ipr_mapping *m, const char *pool, int64_t until)
+{
+	struct pg_store *store = pg_of(base);
+	struct row_params p;
+	char at[PG_INT_TEXT];
+	const char *params[10];
+	PGresult *res;
+	int rc;
+
+	row_params(m, &p);
+	memcpy(params, p.params, sizeof(p.params));
+	params[8] = pool;
+	params[9] = pg_int(at, until);
+	rc = pg_exec(store, PST_INSERT_REMOTE_HELD, 10, params, &res);
+	if (rc == 0 && PQntuples(res) == 0)
+		rc = -EEXIST; /* ON CONFLICT DO NOTHING: nothing added, nothing held */
+	if (rc == 0)
+		m->id = pg_int_at(res, 0, 0);
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * PST_BIND_REMOTE answers the row it added (its last column true) or the mapping of the
+ * address it found (false), or nothing: the value was taken, or a transaction the statement's
+ * snapshot did not see mapped the address (a hand edit: the gateways' own hold the site's
+ * write lock, so none commits while the statement runs).
+ */
+int pg_store_bind_remote(struct store *base, struct ipr_mapping *m)
+{
+	struct pg_store *store = pg_of(base);
+	struct row_params p;
+	PGresult *res;
+	int rc;
+
+	row_params(m, &p);
+	rc = pg_exec(store, PST_BIND_REMOTE, 8, p.params, &res);
+	if (rc == 0 && PQntuples(res) == 0)
+		rc = -EEXIST;
+	if (rc == 0 && pg_int_at(res, 0, 9)) {
+		m->id = pg_int_at(res, 0, 0);
+	} else if (rc == 0) {
+		rc = row_to_mapping(store, res, 0, m);
+		rc = rc < 0 ? rc : 1;
+	}
 	PQclear(res);
 	return rc;
 }

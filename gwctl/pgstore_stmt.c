@@ -59,6 +59,34 @@ static const char *const pg_stmt_sql[PST_COUNT_MAX] = {
 		" (kind, encoded, family, context, ref, name, expires, source, created)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, " NOW_SECONDS ")"
 		" ON CONFLICT DO NOTHING RETURNING id",
+	/*
+	 * The lookup and the insert of an allocation in one round trip (store_bind_remote): the
+	 * address's mapping if it has one, else the row added; the last column says which. The
+	 * insert runs only when the lookup found nothing, and its ON CONFLICT covers every
+	 * UNIQUE constraint, so a value taken meanwhile adds nothing and answers no row.
+	 */
+	[PST_BIND_REMOTE] =
+		"WITH found AS (SELECT " REMOTE_COLUMNS " FROM remote_mapping"
+		" WHERE family = $3::integer AND context = $4::text AND ref = $5::text),"
+		" added AS (INSERT INTO remote_mapping"
+		" (kind, encoded, family, context, ref, name, expires, source, created)"
+		" SELECT $1::integer, $2::text, $3::integer, $4::text, $5::text, $6::text,"
+		" $7::bigint, $8::text, " NOW_SECONDS " WHERE NOT EXISTS (SELECT 1 FROM found)"
+		" ON CONFLICT DO NOTHING RETURNING " REMOTE_COLUMNS ")"
+		" SELECT " REMOTE_COLUMNS ", true FROM added"
+		" UNION ALL SELECT " REMOTE_COLUMNS ", false FROM found",
+	/* PST_INSERT_REMOTE and PST_HOLD_PUT of its encoded address, when the row went in */
+	[PST_INSERT_REMOTE_HELD] =
+		"WITH added AS (INSERT INTO remote_mapping"
+		" (kind, encoded, family, context, ref, name, expires, source, created)"
+		" VALUES ($1::integer, $2::text, $3::integer, $4::text, $5::text, $6::text,"
+		" $7::bigint, $8::text, " NOW_SECONDS
+		") ON CONFLICT DO NOTHING RETURNING id, encoded),"
+		" held AS (INSERT INTO quota_hold (value, pool, live, until)"
+		" SELECT encoded, $9::text, 1, $10::bigint FROM added"
+		" ON CONFLICT (value) DO UPDATE SET pool = excluded.pool,"
+		" live = excluded.live, until = excluded.until)"
+		" SELECT id FROM added",
 	[PST_DELETE_LOCAL] = "DELETE FROM local_mapping WHERE id = $1",
 	[PST_DELETE_REMOTE] = "DELETE FROM remote_mapping WHERE id = $1",
 	[PST_EXPIRY_LOCAL] = "UPDATE local_mapping SET expires = $2 WHERE id = $1 AND kind = 2",
@@ -150,7 +178,8 @@ static const char *const pg_stmt_sql[PST_COUNT_MAX] = {
 		"SELECT EXISTS (SELECT 1 FROM quota_hold WHERE pool = $1 AND live = 0"
 		" AND until <= $2),"
 		" (SELECT coalesce(max(value), 0) FROM hold_counts WHERE pool = $1),"
-		" (SELECT coalesce(sum(value), 0) FROM counts WHERE name = 'hold.client')",
+		" (SELECT coalesce(sum(value), 0) FROM counts WHERE name = 'hold.client'),"
+		" EXISTS (SELECT 1 FROM quota_hold WHERE pool = $1 AND live = 1 AND until <= $3)",
 	/* this gateway's clean-stop mark; none yet: a gateway's first start */
 	[PST_STATE_CLEAN] = "SELECT value FROM store_state WHERE gateway = $1 AND name = 'clean'",
 	[PST_STATE_SET_CLEAN] = "INSERT INTO store_state (gateway, name, value)"

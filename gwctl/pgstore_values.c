@@ -182,6 +182,34 @@ static int read_ahead(struct pg_store *store, const char *pool, int64_t after, i
 }
 
 /*
+ * The pool's next row for a take: read ahead when the transaction has none left of it in
+ * memory (into one when the pool has no slot). *row: NULL when the pool has none.
+ */
+static int next_row(struct pg_store *store, const char *pool, struct pg_pool *slot, int64_t now,
+		    struct pg_reserved *one, struct pg_reserved **row)
+{
+	int rc;
+
+	*row = NULL;
+	if (!slot) {
+		rc = read_ahead(store, pool, 0, now, one, 1);
+		if (rc > 0)
+			*row = one;
+		return rc < 0 ? rc : 0;
+	}
+	if (slot->next == slot->n) {
+		rc = read_ahead(store, pool, slot->taken_to, now, slot->ahead, PG_TAKE_AHEAD);
+		if (rc < 0)
+			return rc;
+		slot->next = 0;
+		slot->n = (unsigned)rc;
+	}
+	if (slot->next < slot->n)
+		*row = &slot->ahead[slot->next];
+	return 0;
+}
+
+/*
  * The reserve: this gateway's rows only (the gateway column), so that two gateways never
  * contend for a value. Values are usable once a synchronous commit covered them: the refill's
  * own, so flushed_only takes any row a finished commit added. Rows are added in the order of
@@ -194,24 +222,12 @@ int pg_store_reserve_take(struct store *base, const char *pool, bool flushed_onl
 {
 	struct pg_store *store = pg_of(base);
 	struct pg_pool *slot = pool_slot(store, pool);
-	struct pg_reserved one, *row = &one;
+	struct pg_reserved one, *row;
 	char id[PG_INT_TEXT];
-	int rc;
+	int rc = next_row(store, pool, slot, now, &one, &row);
 
-	if (slot && slot->next == slot->n) {
-		rc = read_ahead(store, pool, slot->taken_to, now, slot->ahead, PG_TAKE_AHEAD);
-		if (rc < 0)
-			return rc;
-		slot->next = 0;
-		slot->n = (unsigned)rc;
-	}
-	if (slot) {
-		row = slot->next < slot->n ? &slot->ahead[slot->next] : NULL;
-	} else {
-		rc = read_ahead(store, pool, 0, now, &one, 1);
-		if (rc <= 0)
-			return rc < 0 ? rc : -ENOENT;
-	}
+	if (rc < 0)
+		return rc;
 	if (!row || (flushed_only && row->seq > (int64_t)store->flushed_gen))
 		return -ENOENT;
 	snprintf(value, size, "%s", row->value);
@@ -229,6 +245,27 @@ int pg_store_reserve_take(struct store *base, const char *pool, bool flushed_onl
 	}
 	if (!flushed_only)
 		pg_store_need_sync(base);
+	return 0;
+}
+
+/*
+ * What the next flushed take would give, from the rows read ahead in this transaction (or one
+ * read now): the allocation binds it in the statement that looks its address up, and takes it
+ * once bound. Without a slot the row read is not kept: the take reads it again.
+ */
+int pg_store_reserve_peek(struct store *base, const char *pool, int64_t now, char *value,
+			  size_t size, bool *busy)
+{
+	struct pg_store *store = pg_of(base);
+	struct pg_reserved one, *row;
+	int rc = next_row(store, pool, pool_slot(store, pool), now, &one, &row);
+
+	if (rc < 0)
+		return rc;
+	if (!row || row->seq > (int64_t)store->flushed_gen)
+		return -ENOENT;
+	snprintf(value, size, "%s", row->value);
+	*busy = row->busy;
 	return 0;
 }
 

@@ -102,9 +102,15 @@ int quota_client_admit(struct store *store, const char *pool, const struct quota
 	int rc;
 
 	*verdict = QUOTA_ALLOW;
-	rc = reclaim_due(store, pool, lim, now, removed, removed_max, removed_count);
-	if (rc == 0)
-		rc = store_hold_admission(store, pool, now, &a);
+	*removed_count = 0;
+	/* the due holds are asked for only when the admission saw some: a round trip spared on
+	 * PostgreSQL; the counts are read again after a reclaim */
+	rc = store_hold_admission(store, pool, now, now + lim->probation_secs, &a);
+	if (rc == 0 && a.holds_due) {
+		rc = reclaim_due(store, pool, lim, now, removed, removed_max, removed_count);
+		if (rc == 0)
+			rc = store_hold_admission(store, pool, now, now + lim->probation_secs, &a);
+	}
 	if (rc == 0 && a.rests_ended) {
 		rc = store_hold_purge_pool(store, pool, now, &gone);
 		/* the rows purged were the pool's, and client holds (the trigger's count too) */
@@ -120,10 +126,15 @@ int quota_client_admit(struct store *store, const char *pool, const struct quota
 	return 0;
 }
 
+int64_t quota_client_hold_until(const struct ipr_mapping *m, const struct quota_limits *lim)
+{
+	return m->expires + lim->probation_secs;
+}
+
 int quota_client_hold(struct store *store, const char *pool, const struct ipr_mapping *m,
 		      const struct quota_limits *lim)
 {
-	return hold(store, pool, m, true, m->expires + lim->probation_secs);
+	return hold(store, pool, m, true, quota_client_hold_until(m, lim));
 }
 
 int quota_on_probation(struct store *store, const struct ipr_mapping *m)

@@ -56,6 +56,8 @@ IPR_MUST_CHECK int quota_client_admit(struct store *store, const char *pool,
 				      struct ipr_mapping *removed, unsigned removed_max,
 				      unsigned *removed_count, enum quota_verdict *verdict);
 
+/* When the hold of a client's new mapping m ends: probation_secs after its lease. */
+int64_t quota_client_hold_until(const struct ipr_mapping *m, const struct quota_limits *lim);
 /* After inserting m for that client: holds its value, on probation. */
 IPR_MUST_CHECK int quota_client_hold(struct store *store, const char *pool,
 				     const struct ipr_mapping *m, const struct quota_limits *lim);

@@ -113,6 +113,14 @@ void store_durability(const struct store *store, struct store_durability *out);
 #define STORE_POOL_TEXT_MAX 128 /* "encoded:PREFIX/LEN" or "ref:MIN-MAX" and its NUL */
 IPR_MUST_CHECK int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
 				      int64_t now, char *value, size_t size, bool *busy);
+/*
+ * The value the next flushed_only take of the pool would give (and whether it is busy), left in
+ * the reserve: a caller that binds it at once takes it after (the same value, the same
+ * transaction). -ENOENT when no flushed value is next; -ENOTSUP where looking first costs
+ * nothing (SQLite: the lookup and the insert are calls in the daemon's own process).
+ */
+IPR_MUST_CHECK int store_reserve_peek(struct store *store, const char *pool, int64_t now,
+				      char *value, size_t size, bool *busy);
 IPR_MUST_CHECK int store_reserve_add(struct store *store, const char *pool, const char *value,
 				     int64_t now);
 IPR_MUST_CHECK int store_reserve_add_many(struct store *store, const char *pool,
@@ -144,6 +152,21 @@ IPR_MUST_CHECK int store_find_local(struct store *store, int family, const uint8
 
 /* Inserts m (its kind picks the table) and sets m->id; -EEXIST when a unique value is taken. */
 IPR_MUST_CHECK int store_insert(struct store *store, struct ipr_mapping *m);
+/*
+ * A remote mapping m (its value chosen) inserted unless its remote address (family, context,
+ * ref) is mapped already: 0 inserted (m->id set), 1 mapped already (*m is that mapping),
+ * -EEXIST when neither (the value is taken, or the address was mapped by a transaction the
+ * statement could not see). One statement and one round trip on PostgreSQL, where the lookup
+ * and the insert were two (docs/store.md); the lookup, then the insert, on SQLite.
+ */
+IPR_MUST_CHECK int store_bind_remote(struct store *store, struct ipr_mapping *m);
+/*
+ * store_insert of a remote mapping m and, once it is in, store_hold_put(pool, its encoded
+ * address, live, until): a LAN client's new name on probation. One statement and one round trip
+ * on PostgreSQL, where they were two; -EEXIST (nothing held) when a unique value is taken.
+ */
+IPR_MUST_CHECK int store_insert_held(struct store *store, struct ipr_mapping *m, const char *pool,
+				     int64_t until);
 /* Removes m; quarantine_until > 0 also rests its allocated value until then. */
 IPR_MUST_CHECK int store_delete(struct store *store, const struct ipr_mapping *m,
 				int64_t quarantine_until);

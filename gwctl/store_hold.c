@@ -101,7 +101,7 @@ int sqlite_store_hold_due(struct store *base, const char *pool, int64_t by, stru
 	return rc < 0 ? rc : (int)n;
 }
 
-int sqlite_store_hold_admission(struct store *base, const char *pool, int64_t now,
+int sqlite_store_hold_admission(struct store *base, const char *pool, int64_t now, int64_t due_by,
 				struct store_hold_admission *out)
 {
 	struct sqlite_store *store = sqlite_of(base);
@@ -110,11 +110,13 @@ int sqlite_store_hold_admission(struct store *base, const char *pool, int64_t no
 
 	sqlite3_bind_text(st, 1, pool, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, due_by);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		out->rests_ended = sqlite3_column_int(st, 0) != 0;
 		out->pool_holds = (uint64_t)sqlite3_column_int64(st, 1);
 		out->client_holds = (uint64_t)sqlite3_column_int64(st, 2);
+		out->holds_due = sqlite3_column_int(st, 3) != 0;
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);

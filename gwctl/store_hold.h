@@ -34,14 +34,18 @@ IPR_MUST_CHECK int store_hold_delete(struct store *store, const char *value);
 IPR_MUST_CHECK int store_hold_due(struct store *store, const char *pool, int64_t by,
 				  struct store_hold *out, unsigned max);
 
-/* What admitting an allocation for a pool reads, in one statement. */
+/*
+ * What admitting an allocation for a pool reads, in one statement; holds_due says whether
+ * store_hold_due(pool, due_by) would find any, so that the admission asks it only then.
+ */
 struct store_hold_admission {
 	bool rests_ended;      /* the pool has resting holds whose end is past */
+	bool holds_due;	       /* the pool has live holds that end by due_by */
 	uint64_t pool_holds;   /* the pool's holds */
 	uint64_t client_holds; /* the holds of every client's pool */
 };
 IPR_MUST_CHECK int store_hold_admission(struct store *store, const char *pool, int64_t now,
-					struct store_hold_admission *out);
+					int64_t due_by, struct store_hold_admission *out);
 /* Forgets the pool's resting holds that ended by now; *purged says how many. */
 IPR_MUST_CHECK int store_hold_purge_pool(struct store *store, const char *pool, int64_t now,
 					 uint64_t *purged);

@@ -123,6 +123,8 @@ bool sqlite_store_flushed(const struct store *base);
 void sqlite_store_durability(const struct store *base, struct store_durability *out);
 int sqlite_store_reserve_take(struct store *base, const char *pool, bool flushed_only, int64_t now,
 			      char *value, size_t size, bool *busy);
+int sqlite_store_reserve_peek(struct store *base, const char *pool, int64_t now, char *value,
+			      size_t size, bool *busy);
 int sqlite_store_reserve_add(struct store *base, const char *pool, const char *value, int64_t now);
 int sqlite_store_reserve_add_many(struct store *base, const char *pool, const char *const *values,
 				  size_t n, int64_t now);
@@ -140,6 +142,9 @@ int sqlite_store_find_ref(struct store *base, const struct ipr_ref *ref, struct 
 int sqlite_store_find_local(struct store *base, int family, const uint8_t *address,
 			    struct ipr_mapping *out);
 int sqlite_store_insert(struct store *base, struct ipr_mapping *m);
+int sqlite_store_bind_remote(struct store *base, struct ipr_mapping *m);
+int sqlite_store_insert_held(struct store *base, struct ipr_mapping *m, const char *pool,
+			     int64_t until);
 int sqlite_store_delete(struct store *base, const struct ipr_mapping *m, int64_t quarantine_until);
 int sqlite_store_set_expiry(struct store *base, const struct ipr_mapping *m, int64_t expires);
 int sqlite_store_encoded_quarantined(struct store *base, int family, const uint8_t *encoded,
@@ -167,7 +172,7 @@ int sqlite_store_hold_get(struct store *base, const char *value, bool *live, int
 int sqlite_store_hold_delete(struct store *base, const char *value);
 int sqlite_store_hold_due(struct store *base, const char *pool, int64_t by, struct store_hold *out,
 			  unsigned max);
-int sqlite_store_hold_admission(struct store *base, const char *pool, int64_t now,
+int sqlite_store_hold_admission(struct store *base, const char *pool, int64_t now, int64_t due_by,
 				struct store_hold_admission *out);
 int sqlite_store_hold_purge_pool(struct store *base, const char *pool, int64_t now,
 				 uint64_t *purged);

@@ -140,6 +140,30 @@ int sqlite_store_insert(struct store *base, struct ipr_mapping *m)
 	return rc;
 }
 
+/* The insert, then the hold: two calls in this process, no round trip to save. */
+int sqlite_store_insert_held(struct store *base, struct ipr_mapping *m, const char *pool,
+			     int64_t until)
+{
+	char value[INET6_ADDRSTRLEN];
+	int rc = sqlite_store_insert(base, m);
+
+	address_text(m->family, m->address, value);
+	return rc < 0 ? rc : sqlite_store_hold_put(base, pool, value, true, until);
+}
+
+/* The lookup, then the insert: two calls in this process, no round trip to save. */
+int sqlite_store_bind_remote(struct store *base, struct ipr_mapping *m)
+{
+	struct ipr_mapping found;
+	int rc = sqlite_store_find_remote(base, m->family, &m->context, &m->ref, &found);
+
+	if (rc == 0) {
+		*m = found;
+		return 1;
+	}
+	return rc == -ENOENT ? sqlite_store_insert(base, m) : rc;
+}
+
 int sqlite_store_delete(struct store *base, const struct ipr_mapping *m, int64_t quarantine_until)
 {
 	struct sqlite_store *store = sqlite_of(base);

@@ -131,12 +131,15 @@ static const char *const stmt_sql[ST_COUNT_MAX] = {
 	[ST_HOLD_PURGE] = "DELETE FROM quota_hold WHERE live = 0 AND until <= ?1",
 	/* what an admission reads, in one statement: whether the pool has rests to purge (the
 	 * DELETE is run only then: even deleting nothing it cost three times this), the pool's
-	 * holds and all clients' */
+	 * holds and all clients', and whether it has live holds due by ?3 (ST_HOLD_DUE is run only
+	 * then) */
 	[ST_HOLD_ADMISSION] =
 		("SELECT EXISTS (SELECT 1 FROM quota_hold WHERE pool = ?1 AND live = 0"
 		 " AND until <= ?2),"
 		 " (SELECT coalesce(max(value), 0) FROM hold_counts WHERE pool = ?1),"
-		 " (SELECT coalesce(max(value), 0) FROM counts WHERE name = 'hold.client')"),
+		 " (SELECT coalesce(max(value), 0) FROM counts WHERE name = 'hold.client'),"
+		 " EXISTS (SELECT 1 FROM quota_hold WHERE pool = ?1 AND live = 1"
+		 " AND until <= ?3)"),
 };
 
 __attribute__((format(printf, 3, 4))) static void say(char *msg, size_t size, const char *fmt, ...)

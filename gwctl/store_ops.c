@@ -214,6 +214,12 @@ int store_reserve_take(struct store *store, const char *pool, bool flushed_only,
 	return store->ops->reserve_take(store, pool, flushed_only, now, value, size, busy);
 }
 
+int store_reserve_peek(struct store *store, const char *pool, int64_t now, char *value, size_t size,
+		       bool *busy)
+{
+	return store->ops->reserve_peek(store, pool, now, value, size, busy);
+}
+
 int store_reserve_add(struct store *store, const char *pool, const char *value, int64_t now)
 {
 	return store->ops->reserve_add(store, pool, value, now);
@@ -276,6 +282,16 @@ int store_find_local(struct store *store, int family, const uint8_t *address,
 int store_insert(struct store *store, struct ipr_mapping *m)
 {
 	return store->ops->insert(store, m);
+}
+
+int store_bind_remote(struct store *store, struct ipr_mapping *m)
+{
+	return store->ops->bind_remote(store, m);
+}
+
+int store_insert_held(struct store *store, struct ipr_mapping *m, const char *pool, int64_t until)
+{
+	return store->ops->insert_held(store, m, pool, until);
 }
 
 int store_delete(struct store *store, const struct ipr_mapping *m, int64_t quarantine_until)
@@ -391,10 +407,10 @@ int store_hold_due(struct store *store, const char *pool, int64_t by, struct sto
 	return store->ops->hold_due(store, pool, by, out, max);
 }
 
-int store_hold_admission(struct store *store, const char *pool, int64_t now,
+int store_hold_admission(struct store *store, const char *pool, int64_t now, int64_t due_by,
 			 struct store_hold_admission *out)
 {
-	return store->ops->hold_admission(store, pool, now, out);
+	return store->ops->hold_admission(store, pool, now, due_by, out);
 }
 
 int store_hold_purge_pool(struct store *store, const char *pool, int64_t now, uint64_t *purged)

@@ -29,6 +29,8 @@ struct store_ops {
 	void (*durability)(const struct store *store, struct store_durability *out);
 	int (*reserve_take)(struct store *store, const char *pool, bool flushed_only, int64_t now,
 			    char *value, size_t size, bool *busy);
+	int (*reserve_peek)(struct store *store, const char *pool, int64_t now, char *value,
+			    size_t size, bool *busy);
 	int (*reserve_add)(struct store *store, const char *pool, const char *value, int64_t now);
 	int (*reserve_add_many)(struct store *store, const char *pool, const char *const *values,
 				size_t n, int64_t now);
@@ -46,6 +48,9 @@ struct store_ops {
 	int (*find_local)(struct store *store, int family, const uint8_t *address,
 			  struct ipr_mapping *out);
 	int (*insert)(struct store *store, struct ipr_mapping *m);
+	int (*bind_remote)(struct store *store, struct ipr_mapping *m);
+	int (*insert_held)(struct store *store, struct ipr_mapping *m, const char *pool,
+			   int64_t until);
 	int (*delete)(struct store *store, const struct ipr_mapping *m, int64_t quarantine_until);
 	int (*set_expiry)(struct store *store, const struct ipr_mapping *m, int64_t expires);
 	int (*encoded_quarantined)(struct store *store, int family, const uint8_t *encoded,
@@ -73,7 +78,7 @@ struct store_ops {
 	int (*hold_delete)(struct store *store, const char *value);
 	int (*hold_due)(struct store *store, const char *pool, int64_t by, struct store_hold *out,
 			unsigned max);
-	int (*hold_admission)(struct store *store, const char *pool, int64_t now,
+	int (*hold_admission)(struct store *store, const char *pool, int64_t now, int64_t due_by,
 			      struct store_hold_admission *out);
 	int (*hold_purge_pool)(struct store *store, const char *pool, int64_t now,
 			       uint64_t *purged);

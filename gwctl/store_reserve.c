@@ -79,6 +79,14 @@ int sqlite_store_reserve_take(struct store *base, const char *pool, bool flushed
 	return rc;
 }
 
+/* Looking first is a call in this process here: the allocation looks up, then takes. */
+int sqlite_store_reserve_peek(struct store *base, const char *pool, int64_t now, char *value,
+			      size_t size, bool *busy)
+{
+	(void)base, (void)pool, (void)now, (void)value, (void)size, (void)busy;
+	return -ENOTSUP;
+}
+
 int sqlite_store_reserve_add(struct store *base, const char *pool, const char *value, int64_t now)
 {
 	struct sqlite_store *store = sqlite_of(base);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "alloc.h"
 #include "ctl_client.h"
 #include "service.h"
 #include "store_engine.h"
@@ -80,8 +81,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Runs one request in its own transaction, as a batch of one, and decodes the reply. */
-static uint8_t call(struct fixture *fx, struct ipr_ctl_builder *b)
+/* Runs one request in the open transaction (a batch's) and decodes the reply. */
+static uint8_t call_in(struct fixture *fx, struct ipr_ctl_builder *b)
 {
 	struct ipr_ctl_header hdr;
 	const uint8_t *attrs;
@@ -90,18 +91,28 @@ static uint8_t call(struct fixture *fx, struct ipr_ctl_builder *b)
 
 	assert_int_equal(ipr_ctl_finish(b, &len), 0);
 	assert_int_equal(ipr_ctl_decode(b->buf, len, &hdr, &attrs, &attrs_len), 0);
-	assert_int_equal(store_begin(fx->store), 0);
 	rc = service_handle(&fx->svc, &hdr, attrs, attrs_len, fx->reply, sizeof(fx->reply));
 	assert_true(rc > 0);
-	assert_int_equal(store_commit(fx->store), 0);
 	assert_int_equal(ipr_ctl_reply_decode(fx->reply, (size_t)rc, &fx->decoded), 0);
 	assert_int_equal(fx->decoded.hdr.id, hdr.id);
 	assert_int_equal(fx->decoded.hdr.kind, hdr.kind | IPR_CTL_REPLY);
 	return fx->decoded.hdr.status;
 }
 
-static uint8_t get_ea(struct fixture *fx, const char *context, uint64_t ref, uint8_t family,
-		      uint8_t out[16])
+/* Runs one request in its own transaction, as a batch of one, and decodes the reply. */
+static uint8_t call(struct fixture *fx, struct ipr_ctl_builder *b)
+{
+	uint8_t status;
+
+	assert_int_equal(store_begin(fx->store), 0);
+	status = call_in(fx, b);
+	assert_int_equal(store_commit(fx->store), 0);
+	return status;
+}
+
+/* GET_EA for context + ref, in the open transaction when in_batch, else in its own. */
+static uint8_t get_ea_how(struct fixture *fx, const char *context, uint64_t ref, uint8_t family,
+			  uint8_t out[16], bool in_batch)
 {
 	uint8_t buf[256], ctx[16];
 	struct ipr_ctl_builder b;
@@ -114,10 +125,111 @@ static uint8_t get_ea(struct fixture *fx, const char *context, uint64_t ref, uin
 	ipr_ctl_put_ref(&b, IPR_CTL_A_REF, &r);
 	if (family)
 		ipr_ctl_put_u8(&b, IPR_CTL_A_FAMILY, family);
-	status = call(fx, &b);
+	status = in_batch ? call_in(fx, &b) : call(fx, &b);
 	if (status == IPR_CTL_OK && out)
 		memcpy(out, fx->decoded.fields.encoded, 16);
 	return status;
+}
+
+static uint8_t get_ea(struct fixture *fx, const char *context, uint64_t ref, uint8_t family,
+		      uint8_t out[16])
+{
+	return get_ea_how(fx, context, ref, family, out, false);
+}
+
+/* The IPv4 range's reserve refilled with up to 64 values, on disk (usable without a sync). */
+static void refill(struct fixture *fx)
+{
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_true(alloc_refill_encoded(fx->store, &fx->svc.range[0], fake_now, 64) > 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	store_flush(fx->store);
+}
+
+/* Reserved values that are mapped too (a take that was not made): must be none. */
+static int reserved_and_mapped(struct fixture *fx)
+{
+	char rows[1][64];
+
+	assert_int_equal(test_store_sql(fx->store,
+					"SELECT count(*) FROM reserve r JOIN remote_mapping m"
+					" ON m.encoded = substr(r.value, 9)",
+					NULL, rows, 1),
+			 1);
+	return atoi(rows[0]);
+}
+
+/* Rows of the reserve, all pools. */
+static int reserve_rows(struct fixture *fx)
+{
+	char rows[1][64];
+
+	assert_int_equal(test_store_sql(fx->store, "SELECT count(*) FROM reserve", NULL, rows, 1),
+			 1);
+	return atoi(rows[0]);
+}
+
+/*
+ * A batch of new names and names asked again, from the reserve, in one transaction (on
+ * PostgreSQL each bound by the statement that looks it up, then taken): one value each, the
+ * same answer when asked again, and each value bound left the reserve, one row a name (an odd
+ * number of names: a value bound but not taken would be the last one, still reserved).
+ */
+static void test_get_ea_batch_from_reserve(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t got[21][16], again[16];
+	int before;
+
+	refill(fx);
+	before = reserve_rows(fx);
+	assert_int_equal(store_begin(fx->store), 0);
+	for (int i = 0; i < 21; i++)
+		assert_int_equal(get_ea_how(fx, "192.0.2.7", 100 + (uint64_t)i, 4, got[i], true),
+				 IPR_CTL_OK);
+	for (int i = 0; i < 21; i++) {
+		assert_int_equal(get_ea_how(fx, "192.0.2.7", 100 + (uint64_t)i, 4, again, true),
+				 IPR_CTL_OK);
+		assert_memory_equal(got[i], again, 4);
+		for (int j = 0; j < i; j++)
+			assert_memory_not_equal(got[i], got[j], 4);
+	}
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_int_equal(fx->svc.counters.allocated_encoded, 21);
+	assert_int_equal(reserved_and_mapped(fx), 0);
+	assert_int_equal(reserve_rows(fx), before - 21);
+}
+
+/*
+ * The reserve's next value mapped (by hand, say) after the batch read it ahead as free: the
+ * next new name gets another value and no store failure; the one mapped leaves the reserve.
+ */
+static void test_get_ea_value_mapped_meanwhile(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t first[16], second[16], hand[16];
+	char rows[1][64];
+
+	refill(fx);
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(get_ea_how(fx, "192.0.2.7", 1, 4, first, true), IPR_CTL_OK);
+	assert_int_equal(test_store_sql(fx->store,
+					"SELECT value FROM reserve ORDER BY id LIMIT 1 OFFSET 1",
+					NULL, rows, 1),
+			 1);
+	assert_int_equal(inet_pton(AF_INET, rows[0] + strlen("encoded:"), hand), 1);
+	assert_int_equal(
+		test_store_sql(fx->store,
+			       "INSERT INTO remote_mapping (kind, encoded, family, context,"
+			       " ref, source, created)"
+			       " VALUES (4, substr(?1, 9), 4, '203.0.113.5', '77', 'test', 0)",
+			       rows[0], NULL, 0),
+		0);
+	assert_int_equal(get_ea_how(fx, "192.0.2.7", 2, 4, second, true), IPR_CTL_OK);
+	assert_memory_not_equal(second, hand, 4);
+	assert_memory_not_equal(second, first, 4);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_int_equal(reserved_and_mapped(fx), 0);
 }
 
 static void test_get_ea_is_stable(void **state)
@@ -326,6 +438,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_get_ea_is_stable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_ea_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_ea_batch_from_reserve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_ea_value_mapped_meanwhile, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_exhaustion_and_quarantine, setup_tiny,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lease_extension, setup, teardown),

@@ -368,6 +368,69 @@ static void test_sweep_trims_change_log(void **state)
 	store_close(s);
 }
 
+/* Rows of a query as one text: each row's columns joined by '|', rows by ';'. */
+static void query_text(struct store *s, const char *sql, char *out, size_t size)
+{
+	PGresult *res = PQexec(pg_of(s)->conn, sql);
+	size_t at = 0;
+
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	out[0] = '\0';
+	for (int r = 0; r < PQntuples(res); r++)
+		for (int c = 0; c < PQnfields(res); c++)
+			at += (size_t)snprintf(out + at, size - at, "%s%s", PQgetvalue(res, r, c),
+					       c + 1 < PQnfields(res) ? "|" : ";");
+	PQclear(res);
+}
+
+/*
+ * A remote mapping's insert (by either statement) and delete: its change-log rows, its counts
+ * on this gateway's rows and a NOTIFY, as the triggers of migrations 3, 10 and 12 wrote them
+ * before migration 14 made the insert's one trigger.
+ */
+static void test_remote_insert_logs_and_counts(void **state)
+{
+	struct store *s = open_gw("gw-a");
+	struct ipr_mapping a = remote("10.1.0.1", 100), b = remote("10.1.0.2", 101);
+	char text[512];
+	PGnotify *note;
+	PGresult *res = PQexec(pg_of(s)->conn, "LISTEN ipref_changes");
+
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_insert(s, &a), 0);
+	assert_int_equal(store_bind_remote(s, &b), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(PQconsumeInput(pg_of(s)->conn), 1);
+	note = PQnotifies(pg_of(s)->conn);
+	assert_non_null(note);
+	PQfreemem(note);
+	query_text(s,
+		   "SELECT gateway, tbl, op, key, coalesce(kind, 0) FROM change_log"
+		   " ORDER BY seq",
+		   text, sizeof(text));
+	assert_string_equal(text, "gw-a|remote_mapping|insert|10.1.0.1|0;"
+				  "gw-a|remote_mapping|insert|10.1.0.2|0;");
+	query_text(s,
+		   "SELECT name, value FROM counts WHERE gateway = 'gw-a'"
+		   " AND name IN ('mappings.3', 'encoded.4') ORDER BY name",
+		   text, sizeof(text));
+	assert_string_equal(text, "encoded.4|2;mappings.3|2;");
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_delete(s, &a, 0), 0);
+	assert_int_equal(store_commit(s), 0);
+	query_text(s,
+		   "SELECT name, value FROM counts WHERE gateway = 'gw-a'"
+		   " AND name IN ('mappings.3', 'encoded.4') ORDER BY name",
+		   text, sizeof(text));
+	assert_string_equal(text, "encoded.4|1;mappings.3|1;");
+	query_text(s, "SELECT op, key, kind FROM change_log WHERE op = 'delete'", text,
+		   sizeof(text));
+	assert_string_equal(text, "delete|10.1.0.1|3;");
+	store_close(s);
+}
+
 /* Two gateways binding at once. */
 struct binder {
 	const char *gateway;
@@ -498,6 +561,94 @@ static void test_two_gateways_allocate(void **state)
 			assert_memory_not_equal(a.got[i], b.got[j], 4);
 }
 
+/*
+ * Two gateways asking for the same 200 addresses at once, each bound by the statement that
+ * looks it up (the value its own reserve gives next, taken once bound): each address is mapped
+ * once, to one value, and both gateways answer it with that value; no value twice.
+ */
+struct at_once {
+	const char *gateway;
+	uint8_t got[200][16];
+	bool ok[200];
+	int failed;
+};
+
+static void *bind_at_once_all(void *arg)
+{
+	struct at_once *al = arg;
+	struct store *s = open_gw(al->gateway);
+	struct ipr_prefix range = { .family = AF_INET, .len = 22 };
+
+	assert_int_equal(inet_pton(AF_INET, "10.4.0.0", range.addr), 1);
+	for (int i = 0; i < 200; i++) {
+		struct ipr_mapping m = remote("10.4.0.1", 30000 + (unsigned)i);
+		uint8_t taken[16];
+		int rc;
+
+		if (i % 32 == 0) {
+			if (store_begin(s) == 0 && alloc_refill_encoded(s, &range, 1000, 64) >= 0 &&
+			    store_commit(s) == 0)
+				;
+			else
+				store_rollback(s);
+		}
+		rc = store_begin(s);
+		if (rc == 0)
+			rc = alloc_encoded_next(s, &range, 1000, m.address);
+		if (rc == 0)
+			rc = store_bind_remote(s, &m);
+		if (rc == 0) {
+			rc = alloc_encoded(s, &range, 1000, taken);
+			if (rc == 0 && memcmp(taken, m.address, 4) != 0)
+				rc = -EIO;
+		}
+		if (rc >= 0)
+			rc = store_commit(s);
+		else
+			store_rollback(s);
+		if (rc == 0) {
+			memcpy(al->got[i], m.address, 16);
+			al->ok[i] = true;
+		} else {
+			al->failed++;
+		}
+	}
+	store_close(s);
+	return NULL;
+}
+
+static void test_two_gateways_bind_at_once(void **state)
+{
+	static struct at_once a = { .gateway = "gw-a" }, b = { .gateway = "gw-b" };
+	struct store *s;
+	char rows[2][64];
+	pthread_t ta, tb;
+
+	assert_int_equal(pthread_create(&ta, NULL, bind_at_once_all, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, bind_at_once_all, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	assert_int_equal(a.failed + b.failed, 0);
+	for (int i = 0; i < 200; i++)
+		assert_memory_equal(a.got[i], b.got[i], 4);
+	s = open_gw("gw-c");
+	assert_int_equal(test_store_sql(s,
+					"SELECT count(*) FROM remote_mapping UNION ALL"
+					" SELECT count(DISTINCT encoded) FROM remote_mapping",
+					NULL, rows, 2),
+			 2);
+	assert_string_equal(rows[0], "200");
+	assert_string_equal(rows[1], "200");
+	/* no value bound is still reserved: each was taken in the transaction that bound it */
+	assert_int_equal(test_store_sql(s,
+					"SELECT count(*) FROM reserve r JOIN remote_mapping m"
+					" ON m.encoded = substr(r.value, 9)",
+					NULL, rows, 1),
+			 1);
+	assert_string_equal(rows[0], "0");
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,6 +664,8 @@ int main(void)
 		cmocka_unit_test_setup(test_sweep_trims_change_log, setup),
 		cmocka_unit_test_setup(test_two_gateways_never_bind_twice, setup),
 		cmocka_unit_test_setup(test_two_gateways_allocate, setup),
+		cmocka_unit_test_setup(test_two_gateways_bind_at_once, setup),
+		cmocka_unit_test_setup(test_remote_insert_logs_and_counts, setup),
 	};
 
 	conninfo = test_store_pg();

@@ -17,6 +17,7 @@
 #include "schema.h"
 #include "store_engine.h"
 #include "store.h"
+#include "store_hold.h"
 
 /* A test of the SQLite engine's files and migrations: skipped on PostgreSQL (IPREF_TEST_PG). */
 #define SQLITE_ONLY()                \
@@ -268,6 +269,66 @@ static void test_rows(void **state)
 	assert_int_equal(counts.by_kind[IPR_MAP_DYNAMIC_REMOTE], 1);
 	assert_int_equal(counts.by_kind[IPR_MAP_PUBLISHED], 1);
 	assert_int_equal(counts.by_kind[IPR_MAP_DYNAMIC_LOCAL], 0);
+}
+
+/*
+ * store_bind_remote: the row added when the address has none, the mapping it has otherwise
+ * (the value offered left alone), nothing when the value is taken; the transaction goes on.
+ */
+static void test_bind_remote(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipr_mapping a = remote("10.240.0.5", "192.0.2.1", 2466);
+	struct ipr_mapping again = remote("10.240.0.6", "192.0.2.1", 2466);
+	struct ipr_mapping clash = remote("10.240.0.5", "192.0.2.1", 2467);
+	struct ipr_mapping other = remote("10.240.0.7", "192.0.2.1", 2467);
+	struct ipr_mapping found;
+	struct store_counts counts;
+
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_bind_remote(fx->store, &a), 0);
+	assert_true(a.id > 0);
+	assert_int_equal(store_bind_remote(fx->store, &again), 1);
+	assert_int_equal(again.id, a.id);
+	assert_memory_equal(again.address, a.address, 4);
+	assert_int_equal(again.expires, 5000);
+	assert_int_equal(store_bind_remote(fx->store, &clash), -EEXIST);
+	assert_int_equal(store_bind_remote(fx->store, &other), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_int_equal(store_find_encoded(fx->store, AF_INET, other.address, &found), 0);
+	assert_true(ipr_ref_equal(&found.ref, &other.ref));
+	again = remote("10.240.0.6", "192.0.2.1", 2466); /* the value offered: not bound */
+	assert_int_equal(store_find_encoded(fx->store, AF_INET, again.address, &found), -ENOENT);
+	assert_int_equal(store_count(fx->store, &counts), 0);
+	assert_int_equal(counts.by_kind[IPR_MAP_DYNAMIC_REMOTE], 2);
+}
+
+/* store_insert_held: the mapping and its value's live hold, or neither when the value is taken. */
+static void test_insert_held(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipr_mapping a = remote("10.240.0.5", "192.0.2.1", 2466);
+	struct ipr_mapping clash = remote("10.240.0.5", "192.0.2.1", 2467);
+	struct ipr_mapping found;
+	bool live = false;
+	int64_t until = 0;
+	uint64_t held = 0;
+
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_insert_held(fx->store, &a, "client:192.168.1.10", 6000), 0);
+	assert_true(a.id > 0);
+	assert_int_equal(store_insert_held(fx->store, &clash, "client:192.168.1.11", 7000),
+			 -EEXIST);
+	assert_int_equal(store_commit(fx->store), 0);
+	assert_int_equal(store_find_remote(fx->store, AF_INET, &a.context, &a.ref, &found), 0);
+	assert_int_equal(found.id, a.id);
+	assert_int_equal(store_hold_get(fx->store, "10.240.0.5", &live, &until), 1);
+	assert_true(live);
+	assert_int_equal(until, 6000);
+	assert_int_equal(store_hold_count_pool(fx->store, "client:192.168.1.10", &held), 0);
+	assert_int_equal(held, 1);
+	assert_int_equal(store_hold_count_pool(fx->store, "client:192.168.1.11", &held), 0);
+	assert_int_equal(held, 0);
 }
 
 static void test_expiry_and_sweep_query(void **state)
@@ -614,6 +675,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_foreign_and_broken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bind_remote, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_insert_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_and_sweep_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_pages_and_bad_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_under_us, setup, teardown),
