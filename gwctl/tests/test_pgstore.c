@@ -508,6 +508,15 @@ struct allocator {
 	int ok, failed;
 };
 
+/* Tops up the gateway's reserve in a transaction of its own; a failure is the next take's. */
+static void refill(struct store *s, const struct ipr_prefix *range)
+{
+	if (store_begin(s) == 0 && alloc_refill_encoded(s, range, 1000, 64) >= 0 &&
+	    store_commit(s) == 0)
+		return;
+	store_rollback(s);
+}
+
 static void *allocate_all(void *arg)
 {
 	struct allocator *al = arg;
@@ -520,13 +529,8 @@ static void *allocate_all(void *arg)
 		struct ipr_mapping m = remote("10.3.0.1", ref_base + (unsigned)i);
 		int rc;
 
-		if (i % 32 == 0) {
-			if (store_begin(s) == 0 && alloc_refill_encoded(s, &range, 1000, 64) >= 0 &&
-			    store_commit(s) == 0)
-				;
-			else
-				store_rollback(s);
-		}
+		if (i % 32 == 0)
+			refill(s, &range);
 		rc = store_begin(s);
 		if (rc == 0)
 			rc = alloc_encoded(s, &range, 1000, m.address);
@@ -585,13 +589,8 @@ static void *bind_at_once_all(void *arg)
 		uint8_t taken[16];
 		int rc;
 
-		if (i % 32 == 0) {
-			if (store_begin(s) == 0 && alloc_refill_encoded(s, &range, 1000, 64) >= 0 &&
-			    store_commit(s) == 0)
-				;
-			else
-				store_rollback(s);
-		}
+		if (i % 32 == 0)
+			refill(s, &range);
 		rc = store_begin(s);
 		if (rc == 0)
 			rc = alloc_encoded_next(s, &range, 1000, m.address);
