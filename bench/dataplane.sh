@@ -43,14 +43,15 @@ print(int(e["packets"] / e["seconds"]), e["lost_percent"], e["packets"])'
 }
 
 # Runs at a rate: succeeds when one of two tries lost under 1% (a burst of the machine's other
-# load fails a single try); cpu_pp gets the CPU ticks per packet x 1e6 of the last try.
+# load fails a single try); cpu_pp gets the forwarders' CPU nanoseconds per packet of the last
+# try.
 try_rate() { # target pps
 	local c0 c1 r loss pkts
 	for _ in 1 2; do
-		c0=$(cpu)
+		c0=$(cpu_ns)
 		read -r r loss pkts < <(udp_run "$1" "$2")
-		c1=$(cpu)
-		cpu_pp=$(((c1 - c0) * 1000000 / (pkts > 0 ? pkts : 1)))
+		c1=$(cpu_ns)
+		cpu_pp=$(((c1 - c0) / (pkts > 0 ? pkts : 1)))
 		python3 -c "import sys; sys.exit(0 if $loss < 1 else 1)" && return 0
 	done
 	return 1
@@ -75,7 +76,7 @@ print(", ".join(grown) or "none")' "$1" "$now"
 }
 
 # Doubling, then bisecting: the highest offered rate with under 1% loss.
-udp_best() { # target -> "pps cpu_ticks_per_packet_x1e6"
+udp_best() { # target -> "pps cpu_ns_per_packet"
 	local lo=0 hi=0 rate=10000 best_cpu=0
 	while try_rate "$1" "$rate"; do
 		lo=$rate
@@ -131,9 +132,8 @@ for round in $(seq "${ROUNDS:-2}"); do
 			try_rate "$target" "$fixed" || true
 			c=$cpu_pp
 		fi
-		hz=$(getconf CLK_TCK)
 		printf 'round %s %s: TCP %d Mbit/s, UDP %d packets/s, CPU %d.%02d us/packet at %d/s\n' \
-			"$round" "$mode" $((t / 1000000)) "$u" $((c / hz)) $(((c * 100 / hz) % 100)) "$fixed" |
+			"$round" "$mode" $((t / 1000000)) "$u" $((c / 1000)) $(((c / 10) % 100)) "$fixed" |
 			tee -a "$work/rounds" >&2
 		printf '  UDP receive-buffer drops meanwhile: %s\n' \
 			"$(udp_drops_since "$udp_drops_before")" | tee -a "$work/rounds" >&2
@@ -153,12 +153,11 @@ for round in $(seq "${ROUNDS:-2}"); do
 	done
 done
 
-hz=$(getconf CLK_TCK)
 python3 - "$svg" "${tcp[relay]}" "${tcp[ipref]}" "${udp[relay]}" "${udp[ipref]}" \
-	"${cpt[relay]}" "${cpt[ipref]}" "$hz" "$fixed" <<'EOF'
+	"${cpt[relay]}" "${cpt[ipref]}" "$fixed" <<'EOF'
 import sys
-svg, tr, ti, ur, ui, cr, ci, hz, fixed = sys.argv[1], *map(int, sys.argv[2:])
-us = lambda ticks_x1e6: ticks_x1e6 / hz  # CPU microseconds per packet (both gateways)
+svg, tr, ti, ur, ui, cr, ci, fixed = sys.argv[1], *map(int, sys.argv[2:])
+us = lambda ns: ns / 1000  # CPU microseconds per packet (both gateways)
 print("| measurement | ipref-dataplane | baseline relay (same run) | ratio |")
 print("|---|---|---|---|")
 print(f"| TCP throughput (iperf3) | {ti/1e6:.0f} Mbit/s | {tr/1e6:.0f} Mbit/s | {ti/max(tr,1):.2f} |")
