@@ -14,7 +14,7 @@
  * vanished without closing the connection fails a statement once 2 s pass without its data
  * acknowledged (tcp_user_timeout), or is found gone within 9 s while idle (keepalives). A server
  * that keeps the connection but answers nothing (frozen, its storage stalled) is given up on
- * after PG_ANSWER_WAIT_MS (pgstore_wait.c): never a wait without end, and no wait on a statement
+ * after PG_ANSWER_WAIT_MS (pgstore_await.c): never a wait without end, and no wait on a statement
  * long enough for `gwctl health` to fail. Each statement is one round trip made by the event
  * loop, as the SQLite engine's calls are (docs/store.md, "The store interface on two engines").
  */
