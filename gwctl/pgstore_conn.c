@@ -15,6 +15,13 @@
 
 /* How long one attempt to connect may take before it counts as failed. */
 #define CONNECT_TIMEOUT_MS 5000
+/*
+ * How long a read of the log may go unanswered before the connection counts as lost: a bite
+ * takes milliseconds, and a server that keeps the connection but answers nothing (frozen, its
+ * storage stalled: TCP acknowledges every byte, so no TCP timer fires) would otherwise leave
+ * the feed waiting, `gwctl status` saying "ready", for as long as it stays so.
+ */
+#define READ_ANSWER_MS 10000
 
 /*
  * A bite of the log (ipref_changes_after, migration 13): at most $3 rows after the cursor
@@ -75,7 +82,7 @@ struct pgstore_conn {
 	PGconn *pg;
 	enum pgstore_state state;
 	PostgresPollingStatusType polling; /* what PQconnectPoll waits for while CONNECTING */
-	int64_t deadline_ms;		   /* DOWN: next attempt; CONNECTING: give up */
+	int64_t deadline_ms; /* DOWN: next attempt; CONNECTING, READY reading: give up */
 	uint32_t backoff_ms;
 	int64_t next_read_ms;	  /* READY: the log is read by then even without a NOTIFY */
 	bool reading;		  /* a read of the log is in flight */
@@ -345,6 +352,7 @@ static void send_read(struct pgstore_conn *c, int64_t now_ms)
 	}
 	c->flushing = flushed == 1;
 	c->reading = true;
+	c->deadline_ms = now_ms + READ_ANSWER_MS;
 	c->dirty = false;
 	c->next_read_ms = now_ms + c->config.resync_ms;
 	c->stats.log_reads++;
@@ -522,6 +530,8 @@ void pgstore_conn_process(struct pgstore_conn *c, int64_t now_ms)
 		break;
 	case PGSTORE_READY:
 		service(c, now_ms);
+		if (c->state == PGSTORE_READY && c->reading && now_ms >= c->deadline_ms)
+			fail(c, now_ms, "no answer to a read of the change log");
 		break;
 	}
 }
@@ -548,8 +558,12 @@ int64_t pgstore_conn_timeout_ms(const struct pgstore_conn *c, int64_t now_ms)
 		due = c->deadline_ms;
 		break;
 	case PGSTORE_READY:
-		if (c->reading || c->held)
-			return -1; /* held: the caller calls again once it has room */
+		if (c->reading) {
+			due = c->deadline_ms;
+			break;
+		}
+		if (c->held)
+			return -1; /* the caller calls again once it has room */
 		due = c->dirty ? now_ms : c->next_read_ms;
 		break;
 	default:
