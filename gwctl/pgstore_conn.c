@@ -597,6 +597,11 @@ bool pgstore_conn_held(const struct pgstore_conn *c)
 	return c->state == PGSTORE_READY && c->held;
 }
 
+bool pgstore_conn_reading(const struct pgstore_conn *c)
+{
+	return c->state == PGSTORE_READY && c->reading;
+}
+
 bool pgstore_conn_started(const struct pgstore_conn *c)
 {
 	return c->started;

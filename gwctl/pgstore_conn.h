@@ -96,7 +96,8 @@ void pgstore_conn_free(struct pgstore_conn *c);
 
 /*
  * What to wait for: the socket (-1 while DOWN) and whether for reading or writing, and how
- * many ms until pgstore_conn_process is due anyway (-1: only when the socket is ready).
+ * many ms until pgstore_conn_process is due anyway (-1: only when the socket is ready; while a
+ * read is in flight, when it is given up unanswered).
  */
 int pgstore_conn_fd(const struct pgstore_conn *c, bool *want_write);
 int64_t pgstore_conn_timeout_ms(const struct pgstore_conn *c, int64_t now_ms);
@@ -113,6 +114,8 @@ const char *pgstore_conn_error(const struct pgstore_conn *c);
 void pgstore_conn_stats(const struct pgstore_conn *c, struct pgstore_conn_stats *out);
 /* Is a read due but held back, has_room having said no? */
 bool pgstore_conn_held(const struct pgstore_conn *c);
+/* Is a read of the log in flight (sent, its answer not all taken in)? */
+bool pgstore_conn_reading(const struct pgstore_conn *c);
 /* The schema version found or made at the last connect (0 before). */
 unsigned pgstore_conn_version(const struct pgstore_conn *c);
 /*
