@@ -129,44 +129,41 @@ static void row_params(const struct ipr_mapping *m, struct row_params *p)
 	p->params[7] = m->source[0] ? m->source : "unknown";
 }
 
-int pg_store_insert(struct store *base, struct ipr_mapping *m)
+/* An insert that answers the new row's id, or no row (-EEXIST): a unique value is taken. */
+static int insert_row(struct pg_store *store, enum pst s, int n, const char *const *params,
+		      struct ipr_mapping *m)
 {
-	struct pg_store *store = pg_of(base);
-	enum pst s = ipr_mapping_is_local(m) ? PST_INSERT_LOCAL : PST_INSERT_REMOTE;
-	struct row_params p;
 	PGresult *res;
-	int rc;
+	int rc = pg_exec(store, s, n, params, &res);
 
-	row_params(m, &p);
-	rc = pg_exec(store, s, 8, p.params, &res);
 	if (rc == 0 && PQntuples(res) == 0)
-		rc = -EEXIST; /* ON CONFLICT DO NOTHING: a unique value is taken */
+		rc = -EEXIST; /* ON CONFLICT DO NOTHING: nothing added (and so nothing held) */
 	if (rc == 0)
 		m->id = pg_int_at(res, 0, 0);
 	PQclear(res);
 	return rc;
 }
 
+int pg_store_insert(struct store *base, struct ipr_mapping *m)
+{
+	enum pst s = ipr_mapping_is_local(m) ? PST_INSERT_LOCAL : PST_INSERT_REMOTE;
+	struct row_params p;
+
+	row_params(m, &p);
+	return insert_row(pg_of(base), s, 8, p.params, m);
+}
+
 int pg_store_insert_held(struct store *base, struct ipr_mapping *m, const char *pool, int64_t until)
 {
-	struct pg_store *store = pg_of(base);
 	struct row_params p;
 	char at[PG_INT_TEXT];
 	const char *params[10];
-	PGresult *res;
-	int rc;
 
 	row_params(m, &p);
 	memcpy(params, p.params, sizeof(p.params));
 	params[8] = pool;
 	params[9] = pg_int(at, until);
-	rc = pg_exec(store, PST_INSERT_REMOTE_HELD, 10, params, &res);
-	if (rc == 0 && PQntuples(res) == 0)
-		rc = -EEXIST; /* ON CONFLICT DO NOTHING: nothing added, nothing held */
-	if (rc == 0)
-		m->id = pg_int_at(res, 0, 0);
-	PQclear(res);
-	return rc;
+	return insert_row(pg_of(base), PST_INSERT_REMOTE_HELD, 10, params, m);
 }
 
 /*
