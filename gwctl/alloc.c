@@ -95,8 +95,6 @@ static void address_at(const struct ipr_prefix *range, u128 offset, uint8_t out[
 		out[i] |= (uint8_t)offset;
 }
 
-#define POOL_KEY_MAX 128
-
 static void encoded_key(int family, const uint8_t *address, char *buf, size_t size)
 {
 	char text[INET6_ADDRSTRLEN];
@@ -113,7 +111,7 @@ static void ref_key(const struct ipr_ref *ref, char *buf, size_t size)
 	snprintf(buf, size, "ref:%s", text);
 }
 
-static void range_pool(const struct ipr_prefix *range, char *buf, size_t size)
+void alloc_encoded_pool(const struct ipr_prefix *range, char *buf, size_t size)
 {
 	char text[INET6_ADDRSTRLEN];
 
@@ -226,11 +224,11 @@ static int pick_ref(struct store *store, const struct ipr_ref *min, const struct
 static int take_encoded(struct store *store, const struct ipr_prefix *range, int64_t now,
 			uint8_t out[16])
 {
-	char pool[POOL_KEY_MAX], value[POOL_KEY_MAX], canonical[POOL_KEY_MAX];
+	char pool[ALLOC_POOL_KEY_MAX], value[ALLOC_POOL_KEY_MAX], canonical[ALLOC_POOL_KEY_MAX];
 	bool busy;
 	int rc;
 
-	range_pool(range, pool, sizeof(pool));
+	alloc_encoded_pool(range, pool, sizeof(pool));
 	for (int flushed = 1; flushed >= 0; flushed--) {
 		while ((rc = store_reserve_take(store, pool, flushed, now, value, sizeof(value),
 						&busy)) == 0) {
@@ -254,11 +252,11 @@ static int take_encoded(struct store *store, const struct ipr_prefix *range, int
 int alloc_encoded_next(struct store *store, const struct ipr_prefix *range, int64_t now,
 		       uint8_t out[16])
 {
-	char pool[POOL_KEY_MAX], value[POOL_KEY_MAX], canonical[POOL_KEY_MAX];
+	char pool[ALLOC_POOL_KEY_MAX], value[ALLOC_POOL_KEY_MAX], canonical[ALLOC_POOL_KEY_MAX];
 	bool busy;
 	int rc;
 
-	range_pool(range, pool, sizeof(pool));
+	alloc_encoded_pool(range, pool, sizeof(pool));
 	rc = store_reserve_peek(store, pool, now, value, sizeof(value), &busy);
 	if (rc < 0)
 		return rc == -ENOTSUP ? -ENOENT : rc;
@@ -286,7 +284,7 @@ int alloc_encoded(struct store *store, const struct ipr_prefix *range, int64_t n
 static int take_ref(struct store *store, const struct ipr_ref *min, const struct ipr_ref *max,
 		    int64_t now, struct ipr_ref *out)
 {
-	char pool[POOL_KEY_MAX], value[POOL_KEY_MAX], canonical[POOL_KEY_MAX];
+	char pool[ALLOC_POOL_KEY_MAX], value[ALLOC_POOL_KEY_MAX], canonical[ALLOC_POOL_KEY_MAX];
 	const char *text;
 	bool busy;
 	int rc;
@@ -347,7 +345,7 @@ static int refill(struct store *store, const char *pool, uint64_t range_size, si
 		  int64_t now, int (*pick)(void *arg, char *value, size_t size), void *arg)
 {
 	uint64_t all, target = pool_target(range_size);
-	char draw[REFILL_DRAW][POOL_KEY_MAX];
+	char draw[REFILL_DRAW][ALLOC_POOL_KEY_MAX];
 	const char *values[REFILL_DRAW];
 	int rc, added = 0, misses = 0;
 
@@ -397,9 +395,9 @@ static int pick_encoded_value(void *arg, char *value, size_t size)
 int alloc_refill_encoded(struct store *store, const struct ipr_prefix *range, int64_t now,
 			 size_t max)
 {
-	char pool[POOL_KEY_MAX];
+	char pool[ALLOC_POOL_KEY_MAX];
 
-	range_pool(range, pool, sizeof(pool));
+	alloc_encoded_pool(range, pool, sizeof(pool));
 	return refill(store, pool, alloc_range_size(range), max, now, pick_encoded_value,
 		      (void *)range);
 }
@@ -426,7 +424,7 @@ int alloc_refill_ref(struct store *store, const struct ipr_ref *min, const struc
 {
 	struct ref_span p = { min, max };
 	u128 span = to_u128(max) - to_u128(min) + 1;
-	char pool[POOL_KEY_MAX];
+	char pool[ALLOC_POOL_KEY_MAX];
 
 	if (to_u128(min) > to_u128(max))
 		return -EINVAL;

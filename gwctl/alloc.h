@@ -28,6 +28,10 @@ IPR_MUST_CHECK int alloc_encoded(struct store *store, const struct ipr_prefix *r
 IPR_MUST_CHECK int alloc_encoded_next(struct store *store, const struct ipr_prefix *range,
 				      int64_t now, uint8_t out[16]);
 
+/* The name of a range's pool of reserved values: "encoded:PREFIX/LEN" (store_reserve_take). */
+#define ALLOC_POOL_KEY_MAX 128
+void alloc_encoded_pool(const struct ipr_prefix *range, char *buf, size_t size);
+
 /* Picks a free reference in [min, max] the same way. */
 IPR_MUST_CHECK int alloc_ref(struct store *store, const struct ipr_ref *min,
 			     const struct ipr_ref *max, int64_t now, struct ipr_ref *out);

@@ -22,6 +22,7 @@ struct request {
 	const char *message;
 	bool doomed;	/* the store failed: the whole batch must be rolled back */
 	bool keep_body; /* an error reply that keeps the attributes built so far */
+	const struct service_ahead *ahead; /* a GET_EA sent ahead: what came of it, else NULL */
 };
 
 /* handlers.c: what every handler shares. */
@@ -37,6 +38,18 @@ int handler_family_index(int family);
 void handler_put_mapping(struct request *r, const struct ipr_mapping *m);
 /* The request's SOURCE, or fallback. */
 const char *handler_source(const struct ipr_ctl_fields *f, const char *fallback);
+/*
+ * A GET_EA's fields checked as its handler checks them, into m (context as stored, ref) and
+ * *family (the one asked for). NULL when it can be answered, else why, with the reply's *status.
+ */
+const char *handler_get_ea_checked(struct service *svc, const struct ipr_ctl_fields *f,
+				   struct ipr_mapping *m, int *family, uint8_t *status);
+/*
+ * The new remote mapping GET_EA binds, its value not chosen yet: m's fields from the request
+ * and the lease, or probation when a LAN client asked.
+ */
+void handler_new_remote(const struct service *svc, const struct ipr_ctl_fields *f, int64_t now,
+			int family, bool on_probation, struct ipr_mapping *m);
 
 /*
  * One handler per request kind (service_handle picks it): validate, read or change the store,

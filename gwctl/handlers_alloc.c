@@ -55,13 +55,24 @@ static int reply_existing(struct request *r, struct ipr_mapping *m)
 }
 
 /* The fields every new dynamic mapping takes from the request and the lease settings. */
-static void new_dynamic(struct request *r, struct ipr_mapping *m, enum ipr_mapping_kind kind)
+static void new_dynamic(const struct service *svc, const struct ipr_ctl_fields *f, int64_t now,
+			struct ipr_mapping *m, enum ipr_mapping_kind kind)
 {
 	m->kind = kind;
-	memcpy(m->name, r->f->name, sizeof(m->name));
-	m->expires = r->now + r->svc->cfg.lease_secs;
+	memcpy(m->name, f->name, sizeof(m->name));
+	m->expires = now + svc->cfg.lease_secs;
 	snprintf(m->source, sizeof(m->source), "%.*s", IPR_MAPPING_SOURCE_MAX,
-		 handler_source(r->f, "request"));
+		 handler_source(f, "request"));
+}
+
+void handler_new_remote(const struct service *svc, const struct ipr_ctl_fields *f, int64_t now,
+			int family, bool on_probation, struct ipr_mapping *m)
+{
+	new_dynamic(svc, f, now, m, IPR_MAP_DYNAMIC_REMOTE);
+	m->family = family;
+	m->ref = f->ref;
+	if (on_probation) /* its answers live no longer than it may unused */
+		m->expires = now + svc->cfg.probation_secs;
 }
 
 /* A mapping just bound: counted, announced and the answer. */
@@ -114,11 +125,11 @@ static bool context_from_fields(const struct ipr_ctl_fields *f, struct ipr_conte
 }
 
 /* The family asked for, or the first one this gateway has a range of. */
-static int wanted_family(const struct request *r)
+static int wanted_family(const struct service *svc, const struct ipr_ctl_fields *f)
 {
-	if (ipr_ctl_has(r->f, IPR_CTL_A_FAMILY))
-		return r->f->family == 4 ? AF_INET : AF_INET6;
-	return r->svc->has_range[0] ? AF_INET : AF_INET6;
+	if (ipr_ctl_has(f, IPR_CTL_A_FAMILY))
+		return f->family == 4 ? AF_INET : AF_INET6;
+	return svc->has_range[0] ? AF_INET : AF_INET6;
 }
 
 /*
@@ -244,9 +255,7 @@ static int get_ea_at_once(struct request *r, struct ipr_mapping *m, int family)
 		return -EAGAIN;
 	if (rc < 0)
 		return handler_store_failed(r, rc);
-	new_dynamic(r, m, IPR_MAP_DYNAMIC_REMOTE);
-	m->family = family;
-	m->ref = r->f->ref;
+	handler_new_remote(svc, r->f, r->now, family, false, m);
 	rc = store_bind_remote(svc->store, m);
 	if (rc == 1)
 		return reply_existing(r, m);
@@ -266,30 +275,67 @@ static int get_ea_at_once(struct request *r, struct ipr_mapping *m, int family)
 	return reply_bound(r, m, &svc->counters.allocated_encoded);
 }
 
+const char *handler_get_ea_checked(struct service *svc, const struct ipr_ctl_fields *f,
+				   struct ipr_mapping *m, int *family, uint8_t *status)
+{
+	struct ipr_site site;
+	const char *problem;
+
+	memset(m, 0, sizeof(*m));
+	*family = wanted_family(svc, f);
+	*status = IPR_CTL_E_INVALID;
+	if (!context_from_fields(f, &m->context) || !ipr_ctl_has(f, IPR_CTL_A_REF))
+		return "GET_EA needs CONTEXT and REF";
+	if (ipr_ref_is_null(&f->ref))
+		return "reference 0 is the null reference";
+	/* whoever asks: the resolver, the dataplane for an inbound source, a person */
+	validity_site(&svc->cfg, &site);
+	*status = IPR_CTL_E_UNUSABLE;
+	problem = validity_remote_context(&site, &m->context, handler_reason);
+	if (problem)
+		return problem;
+	*status = IPR_CTL_E_NO_RANGE;
+	if (!svc->has_range[handler_family_index(*family)])
+		return "no encoded range of that family";
+	*status = IPR_CTL_OK;
+	return NULL;
+}
+
+/* What came of a GET_EA sent ahead (service_ahead_run): its answer, or -EAGAIN: the usual way. */
+static int reply_ahead(struct request *r)
+{
+	const struct store_bind *item = &r->ahead->item;
+	struct ipr_mapping m = item->m;
+
+	if (item->outcome == STORE_BIND_FOUND)
+		return reply_existing(r, &m);
+	if (item->outcome != STORE_BIND_ADDED)
+		return -EAGAIN;
+	if (item->hold_pool)
+		r->svc->quota_counters.probation++;
+	return reply_bound(r, &m, &r->svc->counters.allocated_encoded);
+}
+
 int handle_get_ea(struct request *r)
 {
 	struct service *svc = r->svc;
 	struct ipr_mapping m;
-	struct ipr_site site;
-	int family = wanted_family(r), rc;
-	const char *problem;
+	int family, rc;
+	uint8_t status;
+	const char *problem = handler_get_ea_checked(svc, r->f, &m, &family, &status);
 
-	memset(&m, 0, sizeof(m));
-	if (!context_from_fields(r->f, &m.context) || !ipr_ctl_has(r->f, IPR_CTL_A_REF))
-		return handler_fail(r, IPR_CTL_E_INVALID, "GET_EA needs CONTEXT and REF");
-	if (ipr_ref_is_null(&r->f->ref))
-		return handler_fail(r, IPR_CTL_E_INVALID, "reference 0 is the null reference");
-	/* whoever asks: the resolver, the dataplane for an inbound source, a person */
-	validity_site(&svc->cfg, &site);
-	problem = validity_remote_context(&site, &m.context, handler_reason);
 	if (problem)
-		return handler_fail(r, IPR_CTL_E_UNUSABLE, problem);
-	if (!svc->has_range[handler_family_index(family)])
-		return handler_fail(r, IPR_CTL_E_NO_RANGE, "no encoded range of that family");
+		return handler_fail(r, status, problem);
+	if (r->ahead) {
+		rc = reply_ahead(r);
+		if (rc != -EAGAIN)
+			return rc;
+	}
 
 	bool quota = strcmp(handler_source(r->f, ""), "dataplane") == 0 ||
 		     ipr_ctl_has(r->f, IPR_CTL_A_CLIENT);
-	if (!quota) {
+	/* one sent ahead was looked up already, and bound nothing: the usual way follows */
+	if (!quota && !r->ahead) {
 		struct ipr_context context = m.context;
 
 		rc = get_ea_at_once(r, &m, family);
@@ -315,11 +361,7 @@ int handle_get_ea(struct request *r)
 	if (refused)
 		return 0;
 
-	new_dynamic(r, &m, IPR_MAP_DYNAMIC_REMOTE);
-	m.family = family;
-	m.ref = r->f->ref;
-	if (pool[0]) /* on probation: its answers live no longer than it may unused */
-		m.expires = r->now + svc->cfg.probation_secs;
+	handler_new_remote(svc, r->f, r->now, family, pool[0] != 0, &m);
 	bool *full = &svc->range_full[handler_family_index(family)];
 	rc = *full ? -ENOSPC
 		   : alloc_encoded(svc->store, &svc->range[handler_family_index(family)], r->now,
@@ -359,7 +401,7 @@ int handle_get_ref(struct request *r)
 		return rc == 0 ? reply_existing(r, &m) : handler_store_failed(r, rc);
 
 	memset(&m, 0, sizeof(m));
-	new_dynamic(r, &m, IPR_MAP_DYNAMIC_LOCAL);
+	new_dynamic(svc, r->f, r->now, &m, IPR_MAP_DYNAMIC_LOCAL);
 	m.family = r->f->local_family;
 	memcpy(m.address, r->f->local, 16);
 	own_context(svc, &m.context);
@@ -400,7 +442,8 @@ int handle_lookup_ea(struct request *r)
 		rc = store_find_encoded(r->svc->store, r->f->encoded_family, r->f->encoded, &m);
 	} else if (context_from_fields(r->f, &context) && ipr_ctl_has(r->f, IPR_CTL_A_REF)) {
 		(void)ipr_context_unmap(&context); /* as GET_EA stored it */
-		rc = store_find_remote(r->svc->store, wanted_family(r), &context, &r->f->ref, &m);
+		rc = store_find_remote(r->svc->store, wanted_family(r->svc, r->f), &context,
+				       &r->f->ref, &m);
 	} else {
 		return handler_fail(r, IPR_CTL_E_INVALID,
 				    "LOOKUP_EA needs ENCODED, or CONTEXT and REF");

@@ -82,6 +82,8 @@ static const struct stats_counter stats_counters[] = {
 	SERVICE("gwctld.allocated.encoded", allocated_encoded),
 	SERVICE("gwctld.allocated.refs", allocated_refs),
 	SERVICE("gwctld.allocations.exhausted", exhausted),
+	SERVICE("gwctld.allocations.ahead", ahead_answered),
+	SERVICE("gwctld.allocations.ahead_usual", ahead_usual),
 	SERVICE("gwctld.inbound.rate_limited", inbound_rate_limited),
 	SERVICE("gwctld.inbound.over_quota", inbound_over_quota),
 	SERVICE("gwctld.inbound.reclaimed", inbound_reclaimed),

@@ -34,6 +34,7 @@ enum pst {
 	PST_INSERT_REMOTE,
 	PST_BIND_REMOTE,
 	PST_INSERT_REMOTE_HELD,
+	PST_BIND_BATCH,
 	PST_DELETE_LOCAL,
 	PST_DELETE_REMOTE,
 	PST_EXPIRY_LOCAL,
@@ -151,6 +152,20 @@ static inline const struct pg_store *pg_of_const(const struct store *base)
 	return (const struct pg_store *)base;
 }
 
+/*
+ * The rows of pool that a statement of store_bind_ahead may bind, oldest first: from this
+ * transaction's next row, as long as each is free, flushed and an address of family in canonical
+ * text (read ahead again when fewer than want are in memory). *count: how many (0: none), from
+ * the row *first to *last. 0 or -errno.
+ */
+IPR_MUST_CHECK int pg_pool_candidates(struct pg_store *store, const char *pool, int family,
+				      int64_t now, unsigned want, int64_t *first, int64_t *last,
+				      unsigned *count);
+/* A statement used the candidates up to the row `to`: taken, deleted with the others at commit. */
+void pg_pool_took(struct pg_store *store, const char *pool, int64_t to);
+/* Row r of a result in REMOTE_COLUMNS order (pgstore_stmt.c) as a mapping, every value checked. */
+IPR_MUST_CHECK int pg_row_to_mapping(struct pg_store *store, const PGresult *res, int r,
+				     struct ipr_mapping *m);
 /* Every pool's count and floor unknown, nothing taken: after opening, a recovery, a reconnect. */
 void pg_pools_forget(struct pg_store *store);
 /* Deletes what the open transaction took from each pool: before its COMMIT. 0 or -errno. */
@@ -222,6 +237,8 @@ int pg_store_find_local(struct store *base, int family, const uint8_t *address,
 			struct ipr_mapping *out);
 int pg_store_insert(struct store *base, struct ipr_mapping *m);
 int pg_store_bind_remote(struct store *base, struct ipr_mapping *m);
+int pg_store_bind_ahead(struct store *base, const struct store_bind_terms *terms,
+			struct store_bind *const *items, size_t n);
 int pg_store_insert_held(struct store *base, struct ipr_mapping *m, const char *pool,
 			 int64_t until);
 int pg_store_delete(struct store *base, const struct ipr_mapping *m, int64_t quarantine_until);

@@ -14,8 +14,7 @@ static const char *text_at(const PGresult *res, int r, int c)
 	return PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
 }
 
-/* Row r (LOCAL_COLUMNS order, pgstore_stmt.c) as a mapping, every value checked. */
-static int row_to_mapping(struct pg_store *store, const PGresult *res, int r, struct ipr_mapping *m)
+int pg_row_to_mapping(struct pg_store *store, const PGresult *res, int r, struct ipr_mapping *m)
 {
 	struct store_row row = {
 		.id = pg_int_at(res, r, 0),
@@ -43,7 +42,7 @@ static int fetch_one(struct pg_store *store, enum pst s, int n, const char *cons
 	int rc = pg_exec(store, s, n, params, &res);
 
 	if (rc == 0)
-		rc = PQntuples(res) > 0 ? row_to_mapping(store, res, 0, out) : -ENOENT;
+		rc = PQntuples(res) > 0 ? pg_row_to_mapping(store, res, 0, out) : -ENOENT;
 	PQclear(res);
 	return rc;
 }
@@ -60,7 +59,7 @@ static int fetch_many(struct pg_store *store, enum pst s, int n, const char *con
 		return rc;
 	for (int r = 0; r < PQntuples(res) && count < max; r++) {
 		*last_id = pg_int_at(res, r, 0);
-		if (row_to_mapping(store, res, r, &out[count]) == 0)
+		if (pg_row_to_mapping(store, res, r, &out[count]) == 0)
 			count++;
 	}
 	PQclear(res);
@@ -186,7 +185,7 @@ int pg_store_bind_remote(struct store *base, struct ipr_mapping *m)
 	if (rc == 0 && pg_int_at(res, 0, 9)) {
 		m->id = pg_int_at(res, 0, 0);
 	} else if (rc == 0) {
-		rc = row_to_mapping(store, res, 0, m);
+		rc = pg_row_to_mapping(store, res, 0, m);
 		rc = rc < 0 ? rc : 1;
 	}
 	PQclear(res);

@@ -29,6 +29,7 @@ const struct store_ops pg_store_ops = {
 	.insert = pg_store_insert,
 	.bind_remote = pg_store_bind_remote,
 	.insert_held = pg_store_insert_held,
+	.bind_ahead = pg_store_bind_ahead,
 	.delete = pg_store_delete,
 	.set_expiry = pg_store_set_expiry,
 	.encoded_quarantined = pg_store_encoded_quarantined,

@@ -87,6 +87,12 @@ static const char *const pg_stmt_sql[PST_COUNT_MAX] = {
 		" ON CONFLICT (value) DO UPDATE SET pool = excluded.pool,"
 		" live = excluded.live, until = excluded.until)"
 		" SELECT id FROM added",
+	/* a batch's new names in one statement (store_bind_ahead, migration 15) */
+	[PST_BIND_BATCH] =
+		"SELECT * FROM ipref_bind_batch($1::integer[], $2::text[], $3::text[],"
+		" $4::text[], $5::bigint[], $6::text[], $7::text[], $8::bigint[], $9::integer,"
+		" $10::text, $11::text, $12::bigint, $13::bigint, $14::bigint, $15::bigint,"
+		" $16::bigint, $17::bigint)",
 	[PST_DELETE_LOCAL] = "DELETE FROM local_mapping WHERE id = $1",
 	[PST_DELETE_REMOTE] = "DELETE FROM remote_mapping WHERE id = $1",
 	[PST_EXPIRY_LOCAL] = "UPDATE local_mapping SET expires = $2 WHERE id = $1 AND kind = 2",

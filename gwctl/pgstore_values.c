@@ -269,6 +269,61 @@ int pg_store_reserve_peek(struct store *base, const char *pool, int64_t now, cha
 	return 0;
 }
 
+/* "encoded:ADDRESS" with ADDRESS of family in the text store_address_text gives it. */
+static bool canonical_encoded(const char *value, int family)
+{
+	uint8_t addr[16] = { 0 };
+	char text[INET6_ADDRSTRLEN];
+
+	if (strncmp(value, "encoded:", 8) != 0 || inet_pton(family, value + 8, addr) != 1)
+		return false;
+	store_address_text(family, addr, text);
+	return strcmp(text, value + 8) == 0;
+}
+
+int pg_pool_candidates(struct pg_store *store, const char *pool, int family, int64_t now,
+		       unsigned want, int64_t *first, int64_t *last, unsigned *count)
+{
+	struct pg_pool *slot = pool_slot(store, pool);
+	struct pg_reserved one, *row;
+	int rc;
+
+	*count = 0;
+	if (!slot)
+		return 0;
+	if (slot->n - slot->next < want)
+		slot->next = slot->n; /* fewer than wanted in memory: read ahead again */
+	rc = next_row(store, pool, slot, now, &one, &row);
+	if (rc < 0)
+		return rc;
+	for (unsigned i = slot->next; i < slot->n; i++) {
+		const struct pg_reserved *r = &slot->ahead[i];
+
+		if (r->busy || r->seq > (int64_t)store->flushed_gen ||
+		    !canonical_encoded(r->value, family))
+			break; /* the usual way's take deals with it */
+		if (*count == 0)
+			*first = r->id;
+		*last = r->id;
+		(*count)++;
+	}
+	return 0;
+}
+
+void pg_pool_took(struct pg_store *store, const char *pool, int64_t to)
+{
+	struct pg_pool *slot = pool_slot(store, pool);
+
+	if (!slot)
+		return;
+	while (slot->next < slot->n && slot->ahead[slot->next].id <= to) {
+		slot->next++;
+		slot->count = slot->count > 0 ? slot->count - 1 : -1;
+	}
+	if (to > slot->taken_to)
+		slot->taken_to = to;
+}
+
 /* Values a statement of PST_RESERVE_ADD_MANY adds at most, and the array's text for them. */
 #define ADD_MANY_MAX  64
 #define ADD_MANY_TEXT (ADD_MANY_MAX * (2 * PG_POOL_TEXT_MAX + 3) + 3)

@@ -105,7 +105,8 @@ int server_open(struct server **out, struct service *svc, int listen_fd, char *m
 	srv->client_cap = svc->cfg.max_clients;
 	srv->clients = calloc(srv->client_cap, sizeof(*srv->clients));
 	srv->batch = calloc(svc->cfg.commit_batch, sizeof(*srv->batch));
-	if (!srv->clients || !srv->batch) {
+	srv->ahead = calloc(svc->cfg.commit_batch, sizeof(*srv->ahead));
+	if (!srv->clients || !srv->batch || !srv->ahead) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -168,6 +169,7 @@ void server_free(struct server *srv)
 	reloader_free(srv->reloader);
 	free(srv->clients);
 	free(srv->batch);
+	free(srv->ahead);
 	free(srv);
 }
 

@@ -64,7 +64,8 @@ static int process_entry(struct server *srv, struct batch_entry *e)
 		e->deferred = e->reply_len == 0;
 		return 0;
 	}
-	rc = service_handle(srv->svc, &hdr, attrs, attrs_len, e->reply, sizeof(e->reply));
+	rc = service_handle(srv->svc, &hdr, attrs, attrs_len, e->reply, sizeof(e->reply),
+			    &e->ahead);
 	if (rc < 0)
 		return rc;
 	e->reply_len = (size_t)rc;
@@ -94,6 +95,33 @@ void server_refill_reserve(struct server *srv)
 }
 
 /*
+ * The batch's GET_EAs sent ahead of the rest, together (service_ahead_run): each client's
+ * requests keep their order, so only those before its first that cannot go ahead do. Requests
+ * of different clients came at the same time, and any order between them is one they could
+ * have come in. 0, or -EIO when the store failed.
+ */
+static int bind_ahead(struct server *srv)
+{
+	size_t n = 0;
+
+	if (!service_ahead_wanted(srv->svc))
+		return 0;
+	for (size_t i = 0; i < srv->batch_len; i++) {
+		struct batch_entry *e = &srv->batch[i];
+		struct client *c = &srv->clients[e->client];
+
+		if (c->serial != e->serial || c->fd < 0)
+			continue; /* the client left */
+		if (!c->held_back && !e->oversized &&
+		    service_ahead_prepare(srv->svc, e->msg, e->len, &e->ahead))
+			srv->ahead[n++] = &e->ahead;
+		else
+			c->held_back = true;
+	}
+	return n ? service_ahead_run(srv->svc, srv->ahead, n) : 0;
+}
+
+/*
  * Everything of the batch inside one transaction: its requests, the daemon's reload begun, a
  * reload's slice, a sweep round. Returns true when it committed.
  */
@@ -103,8 +131,12 @@ static bool run_transaction(struct server *srv)
 	bool doomed = false;
 	int rc;
 
+	for (size_t i = 0; i < srv->batch_len; i++) {
+		srv->batch[i].ahead.sent = false;
+		srv->clients[srv->batch[i].client].held_back = false;
+	}
 	rc = store_begin(svc->store);
-	if (rc < 0)
+	if (rc < 0 || bind_ahead(srv) < 0)
 		doomed = true;
 	for (size_t i = 0; i < srv->batch_len && !doomed; i++)
 		doomed = process_entry(srv, &srv->batch[i]) < 0;

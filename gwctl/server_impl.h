@@ -46,6 +46,7 @@ struct client {
 	uint8_t *queue;
 	size_t head, tail;
 	bool asked_ranges; /* closed when the layout changes, so that it asks again */
+	bool held_back;	   /* this batch: a request of it did not go ahead, nor may later ones */
 	/* subscription */
 	bool subscribed;
 	bool snapshot_done;
@@ -58,6 +59,7 @@ struct batch_entry {
 	uint32_t serial;
 	bool oversized; /* longer than any valid message: only its header was kept */
 	bool deferred;	/* a RELOAD answered once the reload is over, not with this batch */
+	struct service_ahead ahead; /* a GET_EA sent ahead of the batch (bind_ahead) */
 	size_t len;
 	uint8_t msg[IPR_CTL_MSG_MAX];
 	size_t reply_len;
@@ -87,6 +89,7 @@ struct server {
 	size_t client_cap;
 	struct batch_entry *batch;
 	size_t batch_len;
+	struct service_ahead **ahead; /* the batch's requests sent ahead, commit_batch of room */
 	size_t next_slot; /* where the next batch's first round starts, so no slot always leads */
 	uint8_t scratch[IPR_CTL_MSG_MAX];
 	/* the other gateways' changes (PostgreSQL store; NULL on SQLite) and its socket's arming */

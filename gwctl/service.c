@@ -208,7 +208,8 @@ static int (*const handlers[IPR_CTL_KIND_MAX + 1])(struct request *r) = {
 };
 
 int service_handle(struct service *svc, const struct ipr_ctl_header *hdr, const uint8_t *attrs,
-		   size_t attrs_len, uint8_t *reply_buf, size_t reply_cap)
+		   size_t attrs_len, uint8_t *reply_buf, size_t reply_cap,
+		   const struct service_ahead *ahead)
 {
 	struct ipr_ctl_fields f;
 	struct ipr_ctl_builder b;
@@ -221,6 +222,7 @@ int service_handle(struct service *svc, const struct ipr_ctl_header *hdr, const 
 		.reply = &b,
 		.now = service_now(),
 		.status = IPR_CTL_OK,
+		.ahead = ahead && ahead->sent ? ahead : NULL,
 	};
 	size_t len;
 

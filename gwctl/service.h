@@ -29,6 +29,8 @@ struct service_counters {
 	uint64_t allocated_encoded; /* new encoded addresses */
 	uint64_t allocated_refs;    /* new references */
 	uint64_t exhausted;	    /* allocations refused because a range was full */
+	uint64_t ahead_answered;    /* GET_EAs answered by their batch's statement */
+	uint64_t ahead_usual;	    /* sent ahead, then answered the usual way */
 	uint64_t expired;	    /* dynamic mappings removed at the end of their lease */
 	uint64_t leases_extended;
 	uint64_t commits;	     /* durable commits (one per batch of requests) */
@@ -119,14 +121,44 @@ void service_deinit(struct service *svc);
 int64_t service_now(void);
 
 /*
+ * A GET_EA of a batch sent ahead of the batch's other work, with the batch's others of its kind
+ * (store_bind_ahead: on PostgreSQL one statement for all of them). Its handler then only
+ * answers with what came of it, or goes the usual way.
+ */
+struct service_ahead {
+	bool sent;		   /* prepared and bound: item.outcome says how it went */
+	int family_index;	   /* of svc->range[] */
+	char pool[QUOTA_POOL_MAX]; /* the LAN client's, "" when it named none */
+	struct store_bind item;
+};
+
+/* Whether the store binds ahead (PostgreSQL); where not, preparing would be work for nothing. */
+bool service_ahead_wanted(struct service *svc);
+/*
+ * True with *a prepared when the request msg (a whole message) is a GET_EA that may go ahead:
+ * well formed and acceptable, for a name this gateway may map, asked by a LAN client or a
+ * person (a dataplane's new source has its own quota, inbound_room); a->sent stays false.
+ */
+bool service_ahead_prepare(struct service *svc, const uint8_t *msg, size_t len,
+			   struct service_ahead *a);
+/*
+ * The prepared aheads[0..n) bound together, in the store's open transaction; each then has sent
+ * set (none when they are too few to gain by it). 0, or -EIO when the store failed so that the
+ * batch is doomed.
+ */
+IPR_MUST_CHECK int service_ahead_run(struct service *svc, struct service_ahead *const *aheads,
+				     size_t n);
+
+/*
  * Handles one decoded request by the handler of its kind (handlers.h) and writes its single
  * reply into reply_buf. Writes go to the store's open transaction; changes are recorded in
- * svc->pending. Returns the reply length, or -EIO when the store failed in a way that dooms the
- * whole batch (the caller then answers every request of the batch with IPR_CTL_E_STORE).
+ * svc->pending. ahead: what service_ahead_run did for it, or NULL. Returns the reply length, or
+ * -EIO when the store failed in a way that dooms the whole batch (the caller then answers every
+ * request of the batch with IPR_CTL_E_STORE).
  */
 IPR_MUST_CHECK int service_handle(struct service *svc, const struct ipr_ctl_header *hdr,
 				  const uint8_t *attrs, size_t attrs_len, uint8_t *reply_buf,
-				  size_t reply_cap);
+				  size_t reply_cap, const struct service_ahead *ahead);
 
 /* Builds an error reply without attributes other than a MESSAGE. */
 size_t service_error_reply(uint8_t *buf, size_t cap, uint8_t kind, uint32_t id, uint8_t status,

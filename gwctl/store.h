@@ -167,6 +167,42 @@ IPR_MUST_CHECK int store_bind_remote(struct store *store, struct ipr_mapping *m)
  */
 IPR_MUST_CHECK int store_insert_held(struct store *store, struct ipr_mapping *m, const char *pool,
 				     int64_t until);
+/*
+ * store_bind_ahead: the new remote mappings of a batch's requests bound together, before the
+ * batch's other work (PostgreSQL: one statement a chunk of 64, docs/store.md).
+ * Each request is one of:
+ * - STORE_BIND_FOUND: its address was mapped already; m is that mapping;
+ * - STORE_BIND_ADDED: m was inserted (m->id, m->address set) with the next value reserved in
+ *   terms->pool, and held in hold_pool when set;
+ * - STORE_BIND_USUAL: nothing done; the usual way answers it (a pool with due holds, ended rests
+ *   or no room, no usable reserved value left, a unique value met).
+ */
+enum store_bind_outcome { STORE_BIND_USUAL, STORE_BIND_ADDED, STORE_BIND_FOUND };
+
+struct store_bind {
+	struct ipr_mapping m;  /* in: family, context, ref, name, expires, source (dynamic) */
+	const char *hold_pool; /* a LAN client's pool to hold the new mapping in, or NULL */
+	int64_t hold_until;
+	enum store_bind_outcome outcome; /* out */
+};
+
+/* What the requests of one call share: the reserve's pool of their family, and the quota. */
+struct store_bind_terms {
+	const char *pool; /* "encoded:PREFIX/LEN", as alloc.c names a range's pool */
+	int family;
+	int64_t now;
+	int64_t due_by;		/* a live hold due by then is reclaimed first: the usual way */
+	uint64_t pool_limit;	/* client-limit: a client's pool at it goes the usual way */
+	uint64_t clients_limit; /* client-total, as pool_limit */
+};
+
+/*
+ * 0 with every outcome set; -ENOTSUP where the engine binds one request at a time anyway
+ * (SQLite: every outcome STORE_BIND_USUAL); -errno when the store failed (the batch is doomed).
+ * n = 0 only asks which: 0 or -ENOTSUP, nothing sent.
+ */
+IPR_MUST_CHECK int store_bind_ahead(struct store *store, const struct store_bind_terms *terms,
+				    struct store_bind *const *items, size_t n);
 /* Removes m; quarantine_until > 0 also rests its allocated value until then. */
 IPR_MUST_CHECK int store_delete(struct store *store, const struct ipr_mapping *m,
 				int64_t quarantine_until);

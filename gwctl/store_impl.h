@@ -143,6 +143,8 @@ int sqlite_store_find_local(struct store *base, int family, const uint8_t *addre
 			    struct ipr_mapping *out);
 int sqlite_store_insert(struct store *base, struct ipr_mapping *m);
 int sqlite_store_bind_remote(struct store *base, struct ipr_mapping *m);
+int sqlite_store_bind_ahead(struct store *base, const struct store_bind_terms *terms,
+			    struct store_bind *const *items, size_t n);
 int sqlite_store_insert_held(struct store *base, struct ipr_mapping *m, const char *pool,
 			     int64_t until);
 int sqlite_store_delete(struct store *base, const struct ipr_mapping *m, int64_t quarantine_until);

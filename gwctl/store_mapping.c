@@ -164,6 +164,17 @@ int sqlite_store_bind_remote(struct store *base, struct ipr_mapping *m)
 	return rc == -ENOENT ? sqlite_store_insert(base, m) : rc;
 }
 
+/* A statement costs no round trip here: each request of a batch goes the usual way. */
+int sqlite_store_bind_ahead(struct store *base, const struct store_bind_terms *terms,
+			    struct store_bind *const *items, size_t n)
+{
+	(void)base;
+	(void)terms;
+	(void)items;
+	(void)n;
+	return -ENOTSUP;
+}
+
 int sqlite_store_delete(struct store *base, const struct ipr_mapping *m, int64_t quarantine_until)
 {
 	struct sqlite_store *store = sqlite_of(base);

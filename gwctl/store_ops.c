@@ -294,6 +294,14 @@ int store_insert_held(struct store *store, struct ipr_mapping *m, const char *po
 	return store->ops->insert_held(store, m, pool, until);
 }
 
+int store_bind_ahead(struct store *store, const struct store_bind_terms *terms,
+		     struct store_bind *const *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		items[i]->outcome = STORE_BIND_USUAL;
+	return store->ops->bind_ahead(store, terms, items, n);
+}
+
 int store_delete(struct store *store, const struct ipr_mapping *m, int64_t quarantine_until)
 {
 	return store->ops->delete (store, m, quarantine_until);

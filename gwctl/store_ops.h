@@ -51,6 +51,8 @@ struct store_ops {
 	int (*bind_remote)(struct store *store, struct ipr_mapping *m);
 	int (*insert_held)(struct store *store, struct ipr_mapping *m, const char *pool,
 			   int64_t until);
+	int (*bind_ahead)(struct store *store, const struct store_bind_terms *terms,
+			  struct store_bind *const *items, size_t n);
 	int (*delete)(struct store *store, const struct ipr_mapping *m, int64_t quarantine_until);
 	int (*set_expiry)(struct store *store, const struct ipr_mapping *m, int64_t expires);
 	int (*encoded_quarantined)(struct store *store, int family, const uint8_t *encoded,

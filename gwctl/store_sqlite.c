@@ -29,6 +29,7 @@ const struct store_ops sqlite_store_ops = {
 	.insert = sqlite_store_insert,
 	.bind_remote = sqlite_store_bind_remote,
 	.insert_held = sqlite_store_insert_held,
+	.bind_ahead = sqlite_store_bind_ahead,
 	.delete = sqlite_store_delete,
 	.set_expiry = sqlite_store_set_expiry,
 	.encoded_quarantined = sqlite_store_encoded_quarantined,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "store_impl.h"
 #ifdef IPR_TEST_HAVE_PG
 #include "pgstore_impl.h"
@@ -93,4 +94,25 @@ int test_store_sql(struct store *store, const char *sql, const char *param, char
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -1;
+}
+
+int test_refill_flushed(struct store *store, const struct ipr_prefix *range, int64_t now)
+{
+	if (store_begin(store) < 0 || alloc_refill_encoded(store, range, now, 64) <= 0 ||
+	    store_commit(store) < 0)
+		return -1;
+	store_flush(store);
+	return 0;
+}
+
+int test_reserved_and_mapped(struct store *store)
+{
+	char rows[1][64];
+
+	if (test_store_sql(store,
+			   "SELECT count(*) FROM reserve r JOIN remote_mapping m"
+			   " ON m.encoded = substr(r.value, 9)",
+			   NULL, rows, 1) != 1)
+		return -1;
+	return atoi(rows[0]);
 }

@@ -4,7 +4,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "alloc.h"
 #include "store.h"
 
 /* The conninfo of the PostgreSQL database the tests run on, or NULL: they run on SQLite. */
@@ -20,5 +22,9 @@ int test_store_open(const char *path, struct store **out, char *msg, size_t msg_
  */
 int test_store_sql(struct store *store, const char *sql, const char *param, char rows[][64],
 		   int max);
+/* The range's reserve refilled (up to 64 values) and flushed: usable without a sync. 0 or -1. */
+int test_refill_flushed(struct store *store, const struct ipr_prefix *range, int64_t now);
+/* Reserved values that are mapped too (a value bound but not taken: must be none), or -1. */
+int test_reserved_and_mapped(struct store *store);
 
 #endif

@@ -91,7 +91,7 @@ static uint8_t call_in(struct fixture *fx, struct ipr_ctl_builder *b)
 
 	assert_int_equal(ipr_ctl_finish(b, &len), 0);
 	assert_int_equal(ipr_ctl_decode(b->buf, len, &hdr, &attrs, &attrs_len), 0);
-	rc = service_handle(&fx->svc, &hdr, attrs, attrs_len, fx->reply, sizeof(fx->reply));
+	rc = service_handle(&fx->svc, &hdr, attrs, attrs_len, fx->reply, sizeof(fx->reply), NULL);
 	assert_true(rc > 0);
 	assert_int_equal(ipr_ctl_reply_decode(fx->reply, (size_t)rc, &fx->decoded), 0);
 	assert_int_equal(fx->decoded.hdr.id, hdr.id);
@@ -137,26 +137,19 @@ static uint8_t get_ea(struct fixture *fx, const char *context, uint64_t ref, uin
 	return get_ea_how(fx, context, ref, family, out, false);
 }
 
-/* The IPv4 range's reserve refilled with up to 64 values, on disk (usable without a sync). */
+/* The IPv4 range's reserve refilled, on disk (usable without a sync). */
 static void refill(struct fixture *fx)
 {
-	assert_int_equal(store_begin(fx->store), 0);
-	assert_true(alloc_refill_encoded(fx->store, &fx->svc.range[0], fake_now, 64) > 0);
-	assert_int_equal(store_commit(fx->store), 0);
-	store_flush(fx->store);
+	assert_int_equal(test_refill_flushed(fx->store, &fx->svc.range[0], fake_now), 0);
 }
 
-/* Reserved values that are mapped too (a take that was not made): must be none. */
+/* Reserved values that are mapped too (a value bound but not taken): must be none. */
 static int reserved_and_mapped(struct fixture *fx)
 {
-	char rows[1][64];
+	int n = test_reserved_and_mapped(fx->store);
 
-	assert_int_equal(test_store_sql(fx->store,
-					"SELECT count(*) FROM reserve r JOIN remote_mapping m"
-					" ON m.encoded = substr(r.value, 9)",
-					NULL, rows, 1),
-			 1);
-	return atoi(rows[0]);
+	assert_true(n >= 0);
+	return n;
 }
 
 /* Rows of the reserve, all pools. */

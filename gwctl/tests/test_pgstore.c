@@ -383,6 +383,86 @@ static void query_text(struct store *s, const char *sql, char *out, size_t size)
 	PQclear(res);
 }
 
+/* A new name of 198.51.100.9 + ref as store_bind_ahead is given it, held in pool when set. */
+static struct store_bind bind_item(unsigned ref, const char *pool)
+{
+	struct store_bind item = { .m = remote("10.1.0.1", ref), .hold_pool = pool };
+
+	memset(item.m.address, 0, sizeof(item.m.address)); /* the call chooses it */
+	item.hold_until = 6000;
+	return item;
+}
+
+/*
+ * A batch's new names bound by one statement (store_bind_ahead, migration 15): each takes the
+ * next reserved value in order; a name mapped already is found and takes none; past the
+ * reserve, and past a row that is not a canonical address of the pool's family (a hand edit),
+ * the request goes the usual way and that row is left to the usual way's take. The values
+ * taken leave the reserve at commit, the others stay.
+ */
+static void test_bind_ahead(void **state)
+{
+	struct store *a = open_gw("gw-a");
+	const char *pool = "encoded:10.1.0.0/24";
+	const char *values[] = { "encoded:10.1.0.5", "encoded:10.1.0.6", "encoded:10.1.0.7" };
+	struct store_bind_terms terms = { .pool = pool,
+					  .family = AF_INET,
+					  .now = 1000,
+					  .due_by = 1010,
+					  .pool_limit = 10,
+					  .clients_limit = 10 };
+	struct store_bind items[4], *ptrs[4] = { &items[0], &items[1], &items[2], &items[3] };
+	char text[INET6_ADDRSTRLEN], rows[256];
+	uint64_t all;
+
+	assert_int_equal(store_bind_ahead(a, NULL, NULL, 0), 0); /* it binds ahead */
+	assert_int_equal(store_begin(a), 0);
+	assert_int_equal(store_reserve_add_many(a, pool, values, 3, 1000), 3);
+	assert_int_equal(store_commit(a), 0);
+	store_flush(a);
+	assert_int_equal(store_begin(a), 0);
+	items[0] = bind_item(1, "client:192.168.1.10");
+	items[1] = bind_item(2, NULL);
+	items[2] = bind_item(1, NULL); /* asked again in the same batch */
+	items[3] = bind_item(3, NULL);
+	assert_int_equal(store_bind_ahead(a, &terms, ptrs, 4), 0);
+	assert_int_equal(items[0].outcome, STORE_BIND_ADDED);
+	assert_int_equal(items[1].outcome, STORE_BIND_ADDED);
+	assert_int_equal(items[2].outcome, STORE_BIND_FOUND);
+	assert_int_equal(items[3].outcome, STORE_BIND_ADDED);
+	assert_int_equal(items[2].m.id, items[0].m.id);
+	for (int i = 0; i < 4; i++) {
+		store_address_text(AF_INET, items[i].m.address, text);
+		assert_string_equal(text, values[i == 3 ? 2 : i == 2 ? 0 : i] + strlen("encoded:"));
+	}
+	assert_int_equal(store_commit(a), 0);
+	query_text(a, "SELECT value, pool, live, until FROM quota_hold", rows, sizeof(rows));
+	assert_string_equal(rows, "10.1.0.5|client:192.168.1.10|1|6000;");
+	assert_int_equal(store_reserve_count(a, pool, &all, NULL), 0);
+	assert_int_equal(all, 0);
+
+	/* the reserve's next row is no address: nothing bound ahead, the row left in place */
+	assert_int_equal(store_begin(a), 0);
+	assert_int_equal(
+		test_store_sql(a,
+			       "INSERT INTO reserve (gateway, pool, value, seq)"
+			       " VALUES ('gw-a', 'encoded:10.1.0.0/24', 'encoded:10.1.0.x', 0),"
+			       " ('gw-a', 'encoded:10.1.0.0/24', 'encoded:10.1.0.9', 0)",
+			       NULL, NULL, 0),
+		0);
+	assert_int_equal(store_commit(a), 0);
+	assert_int_equal(store_begin(a), 0);
+	items[0] = bind_item(4, NULL);
+	items[1] = bind_item(2, NULL);
+	assert_int_equal(store_bind_ahead(a, &terms, ptrs, 2), 0);
+	assert_int_equal(items[0].outcome, STORE_BIND_USUAL);
+	assert_int_equal(items[1].outcome, STORE_BIND_USUAL); /* no call made: the usual way */
+	assert_int_equal(store_commit(a), 0);
+	query_text(a, "SELECT count(*) FROM reserve", rows, sizeof(rows));
+	assert_string_equal(rows, "2;");
+	store_close(a);
+}
+
 /*
  * A remote mapping's insert (by either statement) and delete: its change-log rows, its counts
  * on this gateway's rows and a NOTIFY, as the triggers of migrations 3, 10 and 12 wrote them
@@ -657,6 +737,7 @@ int main(void)
 		cmocka_unit_test_setup(test_savepoint_undoes_error, setup),
 		cmocka_unit_test_setup(test_reserve_per_gateway, setup),
 		cmocka_unit_test_setup(test_reserve_add_many, setup),
+		cmocka_unit_test_setup(test_bind_ahead, setup),
 		cmocka_unit_test_setup(test_unclean_start_per_gateway, setup),
 		cmocka_unit_test_setup(test_connection_lost_and_back, setup),
 		cmocka_unit_test_setup(test_database_away_and_back, setup),

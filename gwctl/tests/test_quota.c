@@ -101,32 +101,41 @@ static uint8_t call(struct fixture *fx, struct ipr_ctl_builder *b)
 	assert_int_equal(ipr_ctl_finish(b, &len), 0);
 	assert_int_equal(ipr_ctl_decode(b->buf, len, &hdr, &attrs, &attrs_len), 0);
 	assert_int_equal(store_begin(fx->store), 0);
-	rc = service_handle(&fx->svc, &hdr, attrs, attrs_len, fx->reply, sizeof(fx->reply));
+	rc = service_handle(&fx->svc, &hdr, attrs, attrs_len, fx->reply, sizeof(fx->reply), NULL);
 	assert_true(rc > 0);
 	assert_int_equal(store_commit(fx->store), 0);
 	assert_int_equal(ipr_ctl_reply_decode(fx->reply, (size_t)rc, &fx->decoded), 0);
 	return fx->decoded.hdr.status;
 }
 
+/* A GET_EA into b (over buf) for context + ref, asked by client as get_ea says. */
+static void build_get_ea(struct ipr_ctl_builder *b, uint8_t *buf, size_t size, const char *context,
+			 uint64_t ref, const char *client)
+{
+	struct ipr_ref r = ipr_ref_from_u64(ref);
+	uint8_t addr[16];
+
+	ipr_ctl_build(b, buf, size, IPR_CTL_GET_EA, 0, 42);
+	assert_int_equal(inet_pton(AF_INET, context, addr), 1);
+	ipr_ctl_put_ip(b, IPR_CTL_A_CONTEXT, AF_INET, addr);
+	ipr_ctl_put_ref(b, IPR_CTL_A_REF, &r);
+	if (client && strcmp(client, "dataplane") == 0) {
+		ipr_ctl_put_text(b, IPR_CTL_A_SOURCE, "dataplane");
+	} else if (client) {
+		assert_int_equal(inet_pton(AF_INET, client, addr), 1);
+		ipr_ctl_put_ip(b, IPR_CTL_A_CLIENT, AF_INET, addr);
+	}
+}
+
 /* GET_EA for context + ref, asked by client (NULL: none) or by the dataplane ("dataplane"). */
 static uint8_t get_ea(struct fixture *fx, const char *context, uint64_t ref, const char *client,
 		      uint8_t out[16])
 {
-	uint8_t buf[256], addr[16];
+	uint8_t buf[256];
 	struct ipr_ctl_builder b;
-	struct ipr_ref r = ipr_ref_from_u64(ref);
 	uint8_t status;
 
-	ipr_ctl_build(&b, buf, sizeof(buf), IPR_CTL_GET_EA, 0, 42);
-	assert_int_equal(inet_pton(AF_INET, context, addr), 1);
-	ipr_ctl_put_ip(&b, IPR_CTL_A_CONTEXT, AF_INET, addr);
-	ipr_ctl_put_ref(&b, IPR_CTL_A_REF, &r);
-	if (client && strcmp(client, "dataplane") == 0) {
-		ipr_ctl_put_text(&b, IPR_CTL_A_SOURCE, "dataplane");
-	} else if (client) {
-		assert_int_equal(inet_pton(AF_INET, client, addr), 1);
-		ipr_ctl_put_ip(&b, IPR_CTL_A_CLIENT, AF_INET, addr);
-	}
+	build_get_ea(&b, buf, sizeof(buf), context, ref, client);
 	status = call(fx, &b);
 	if (status == IPR_CTL_OK && out)
 		memcpy(out, fx->decoded.fields.encoded, 16);
@@ -433,6 +442,132 @@ static void test_hold_moves_pool(void **state)
 	assert_int_equal(counter(fx, "gwctld.inbound.resting"), 0);
 }
 
+/* One request of a batch: what it asks (client as get_ea's), and what it was answered. */
+struct batch_request {
+	uint64_t ref;
+	const char *client;
+	uint8_t status;
+	uint8_t encoded[16];
+};
+
+#define BATCH_MAX 20
+
+/*
+ * A batch as the daemon runs one (server_batch.c), in one transaction: its GET_EAs sent ahead
+ * together (on PostgreSQL in one statement), then each answered in its turn.
+ */
+static void run_batch(struct fixture *fx, struct batch_request *reqs, size_t n)
+{
+	uint8_t bufs[BATCH_MAX][256];
+	struct ipr_ctl_builder b[BATCH_MAX];
+	struct service_ahead ahead[BATCH_MAX], *sent[BATCH_MAX];
+	size_t lens[BATCH_MAX], k = 0;
+	bool wanted = service_ahead_wanted(&fx->svc);
+
+	assert_true(n <= BATCH_MAX);
+	assert_int_equal(store_begin(fx->store), 0);
+	for (size_t i = 0; i < n; i++) {
+		build_get_ea(&b[i], bufs[i], sizeof(bufs[i]), "192.0.2.7", reqs[i].ref,
+			     reqs[i].client);
+		assert_int_equal(ipr_ctl_finish(&b[i], &lens[i]), 0);
+		ahead[i].sent = false;
+		if (wanted && service_ahead_prepare(&fx->svc, bufs[i], lens[i], &ahead[i]))
+			sent[k++] = &ahead[i];
+	}
+	if (k)
+		assert_int_equal(service_ahead_run(&fx->svc, sent, k), 0);
+	for (size_t i = 0; i < n; i++) {
+		struct ipr_ctl_header hdr;
+		const uint8_t *attrs;
+		size_t attrs_len;
+		int rc;
+
+		assert_int_equal(ipr_ctl_decode(bufs[i], lens[i], &hdr, &attrs, &attrs_len), 0);
+		rc = service_handle(&fx->svc, &hdr, attrs, attrs_len, fx->reply, sizeof(fx->reply),
+				    &ahead[i]);
+		assert_true(rc > 0);
+		assert_int_equal(ipr_ctl_reply_decode(fx->reply, (size_t)rc, &fx->decoded), 0);
+		reqs[i].status = fx->decoded.hdr.status;
+		memcpy(reqs[i].encoded, fx->decoded.fields.encoded, 16);
+	}
+	assert_int_equal(store_commit(fx->store), 0);
+}
+
+/*
+ * A batch of LAN clients' new names sent ahead together answers as one request at a time
+ * would: each client's limit and all clients' share counted as the batch goes (the requests
+ * over them go the usual way, which refuses them), a name asked twice gets one value, and
+ * the holds' counts stay true. On PostgreSQL the statement answers all but the refused ones.
+ */
+static void test_batch_ahead_quota(void **state)
+{
+	struct fixture *fx = *state;
+	const char *x = "192.168.1.10", *y = "192.168.1.11";
+	struct batch_request reqs[] = {
+		{ .ref = 1, .client = x },    { .ref = 2, .client = x }, { .ref = 3, .client = x },
+		{ .ref = 4, .client = x },    { .ref = 5, .client = x }, /* over client-limit 4 */
+		{ .ref = 6, .client = y },    { .ref = 7, .client = y }, /* client-total 6 reached
+									  */
+		{ .ref = 8, .client = y },				 /* over it */
+		{ .ref = 1, .client = x },    /* asked again: the same value */
+		{ .ref = 9, .client = NULL }, /* no client: no quota */
+	};
+	const uint8_t want[] = { IPR_CTL_OK,	  IPR_CTL_OK, IPR_CTL_OK, IPR_CTL_OK,
+				 IPR_CTL_E_QUOTA, IPR_CTL_OK, IPR_CTL_OK, IPR_CTL_E_QUOTA,
+				 IPR_CTL_OK,	  IPR_CTL_OK };
+	size_t n = sizeof(reqs) / sizeof(reqs[0]);
+
+	assert_int_equal(test_refill_flushed(fx->store, &fx->svc.range[0], fake_now), 0);
+	run_batch(fx, reqs, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(reqs[i].status, want[i]);
+		for (size_t j = 0; j < i && reqs[i].ref != 1; j++)
+			if (reqs[j].status == IPR_CTL_OK)
+				assert_memory_not_equal(reqs[i].encoded, reqs[j].encoded, 4);
+	}
+	assert_memory_equal(reqs[8].encoded, reqs[0].encoded, 4);
+	assert_int_equal(counter(fx, "gwctld.resolution.probation"), 6);
+	assert_int_equal(counter(fx, "gwctld.resolution.over_quota"), 1);
+	assert_int_equal(counter(fx, "gwctld.resolution.over_share"), 1);
+	assert_int_equal(counter(fx, "gwctld.resolution.held"), 6);
+	assert_int_equal(counter(fx, "gwctld.allocated.encoded"), 7);
+	assert_int_equal(counter(fx, "gwctld.allocations.ahead"),
+			 service_ahead_wanted(&fx->svc) ? 8 : 0);
+	assert_int_equal(counter(fx, "gwctld.allocations.ahead_usual"),
+			 service_ahead_wanted(&fx->svc) ? 2 : 0);
+	assert_int_equal(hold_counts_off(fx), 0);
+	/* SQLite's reserve may hold a value twice (no UNIQUE there: its take drops the twin) */
+	if (service_ahead_wanted(&fx->svc))
+		assert_int_equal(test_reserved_and_mapped(fx->store), 0);
+}
+
+/*
+ * More new names in a batch than values reserved: the statement binds what the reserve has,
+ * the rest go the usual way (a value picked at random, synced at commit); every name gets a
+ * value of its own and the reserve keeps none that is mapped.
+ */
+static void test_batch_ahead_reserve_short(void **state)
+{
+	struct fixture *fx = *state;
+	struct batch_request reqs[BATCH_MAX];
+
+	assert_int_equal(test_refill_flushed(fx->store, &fx->svc.range[0], fake_now), 0);
+	for (size_t i = 0; i < BATCH_MAX; i++)
+		reqs[i] = (struct batch_request){ .ref = 100 + i };
+	run_batch(fx, reqs, BATCH_MAX);
+	for (size_t i = 0; i < BATCH_MAX; i++) {
+		assert_int_equal(reqs[i].status, IPR_CTL_OK);
+		for (size_t j = 0; j < i; j++)
+			assert_memory_not_equal(reqs[i].encoded, reqs[j].encoded, 4);
+	}
+	assert_int_equal(counter(fx, "gwctld.allocated.encoded"), BATCH_MAX);
+	assert_int_equal(test_reserved_and_mapped(fx->store), 0);
+	if (service_ahead_wanted(&fx->svc)) {
+		assert_int_equal(counter(fx, "gwctld.allocations.ahead"), 15);
+		assert_int_equal(counter(fx, "gwctld.allocations.ahead_usual"), BATCH_MAX - 15);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +580,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_holds_survive_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_resting_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_moves_pool, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_ahead_quota, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_ahead_reserve_short, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("quota", tests, NULL, NULL);
 }

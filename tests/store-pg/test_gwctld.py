@@ -18,7 +18,8 @@ sys.path.insert(0, os.path.join(here, "..", "common"))
 sys.path.insert(0, os.path.join(here, "..", "gwctl"))
 import gateways  # noqa: E402
 import polling  # noqa: E402
-from ctl import SUBSCRIBE, check  # noqa: E402
+from ctl import (A_CLIENT, A_CONTEXT, A_ENCODED, GET_EA, OK, SUBSCRIBE, attr, check, ip,  # noqa: E402
+                 ip_text, ref)
 
 GWCTLD, GWCTL = sys.argv[1], sys.argv[2]
 MIGRATION_LOCK = 0x49505246  # the migrations' advisory lock: the application id, "IPRF"
@@ -79,6 +80,38 @@ def test_two_gateways(cluster, root):
     check(count == [["121", "121"]], count)
     gateways = cluster.sql(db, "SELECT DISTINCT gateway FROM reserve ORDER BY 1")
     check(gateways == [["gw1"], ["gw2"]], gateways)
+    # both at once, each sent 150 new names without waiting, every third a LAN client's, the
+    # same 30 names to both: the batches' new names are bound by one statement each
+    # (store_bind_ahead), and still no value is handed out twice nor a name mapped twice
+    got = {}
+
+    def burst(d, base):
+        c = d.client()
+        ids = {}
+        for n in range(150):
+            i = n if n < 30 else base + n
+            extra = attr(A_CLIENT, ip(f"192.168.7.{n % 5 + 1}")) if n % 3 == 0 else b""
+            ids[c.send(GET_EA, attr(A_CONTEXT, ip("192.0.2.20")) + ref(1000 + i) + extra)] = i
+        while ids:
+            r = c.recv()
+            check(r.status == OK, r.message)
+            got[(d.dir, ids.pop(r.id))] = ip_text(r.get(A_ENCODED))
+        c.close()
+
+    threads = [threading.Thread(target=burst, args=(d, base)) for d, base in ((a, 0), (b, 500))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(len(got) == 300, f"every request answered: {len(got)}")
+    for i in range(30):
+        check(got[(a.dir, i)] == got[(b.dir, i)], f"name {i}: one mapping on both gateways")
+    count = cluster.sql(db, "SELECT count(*), count(DISTINCT encoded) FROM remote_mapping")
+    check(count == [["391", "391"]], count)
+    for d in (a, b):
+        stats = d.stats()
+        ahead = stats["gwctld.allocations.ahead"]
+        check(ahead > 0, f"{d.dir}: new names bound in a batch's statement: {ahead}")
     a.stop()
     b.stop()
 
