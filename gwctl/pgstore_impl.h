@@ -111,6 +111,8 @@ struct pg_store {
 	uint32_t lease_secs;
 	uint32_t quarantine_secs;
 	struct store_durability stats;
+	/* how long pg_await waits for an answer: PG_ANSWER_WAIT_MS, or -1 while starting */
+	int answer_wait_ms;
 	/*
 	 * This gateway's reserve, pool by pool (no other gateway takes from its rows). count:
 	 * its rows, kept as takes and adds succeed, -1 unknown (counted at the next ask; any
@@ -166,6 +168,14 @@ void pg_pool_took(struct pg_store *store, const char *pool, int64_t to);
 /* Row r of a result in REMOTE_COLUMNS order (pgstore_stmt.c) as a mapping, every value checked. */
 IPR_MUST_CHECK int pg_row_to_mapping(struct pg_store *store, const PGresult *res, int r,
 				     struct ipr_mapping *m);
+/*
+ * The session's time limits lifted (lifted true: no statement or lock timeout on the server, no
+ * bound on the wait for an answer) or put back. The work of a start, before the event loop
+ * runs (migrating, preparing, the recovery after an unclean stop), is in proportion to the
+ * store and may wait for another session's lock: it waits as long as it needs, as the
+ * migrations do. 0 or -errno.
+ */
+int pg_limits(struct pg_store *store, bool lifted);
 /* Every pool's count and floor unknown, nothing taken: after opening, a recovery, a reconnect. */
 void pg_pools_forget(struct pg_store *store);
 /* Deletes what the open transaction took from each pool: before its COMMIT. 0 or -errno. */

@@ -31,6 +31,10 @@ static const char *const default_values[] = {
 	"5", "5", "2", "2", "2000", NULL, NULL,
 };
 
+/* The server's limits of a statement and of a wait for a lock (below) */
+#define STATEMENT_TIMEOUT "'1400ms'"
+#define LOCK_TIMEOUT	  "'1s'"
+
 /* The session's settings, run on every connection made (the first and each reconnect). */
 static const char *const session_sql[] = {
 	/* the migrations' IF NOT EXISTS would otherwise print notices on stderr */
@@ -40,15 +44,28 @@ static const char *const session_sql[] = {
 	"SET synchronous_commit = off",
 	/* a statement the server itself ends before gwctld's wait for it does (PG_ANSWER_WAIT_MS):
 	 * an error, the connection kept */
-	"SET statement_timeout = '1400ms'",
+	"SET statement_timeout = " STATEMENT_TIMEOUT,
 	/* a gateway is never idle inside its own transaction: one whose session waits there was
 	 * cut off or stopped mid-batch, and the server could hold its locks, and so every other
 	 * gateway's writes, until TCP gives up on it after hours; ended instead */
 	"SET idle_in_transaction_session_timeout = '2s'",
 	/* the site's write lock or a row held longer than a second: the batch fails (its
 	 * requests answered E_STORE), and the event loop waits no longer */
-	"SET lock_timeout = '1s'",
+	"SET lock_timeout = " LOCK_TIMEOUT,
 };
+
+int pg_limits(struct pg_store *store, bool lifted)
+{
+	int rc;
+
+	store->answer_wait_ms = -1;
+	rc = pg_simple(store, lifted ? "SET statement_timeout = 0; SET lock_timeout = 0"
+				     : "SET statement_timeout = " STATEMENT_TIMEOUT
+				       "; SET lock_timeout = " LOCK_TIMEOUT);
+	if (!lifted)
+		store->answer_wait_ms = PG_ANSWER_WAIT_MS;
+	return rc;
+}
 
 int pg_session(struct pg_store *store, char *msg, size_t msg_size)
 {
@@ -134,6 +151,7 @@ static int open_engine(const char *conninfo, const char *gateway, bool reader, s
 	}
 	store->base.ops = &pg_store_ops;
 	store->backoff_ms = PG_BACKOFF_MIN_MS;
+	store->answer_wait_ms = PG_ANSWER_WAIT_MS;
 	pg_pools_forget(store);
 	snprintf(store->gateway, sizeof(store->gateway), "%s", gateway);
 	memcpy(values, default_values, sizeof(values));
@@ -152,10 +170,15 @@ static int open_engine(const char *conninfo, const char *gateway, bool reader, s
 		snprintf(msg, msg_size, "the PostgreSQL store: %s", PQerrorMessage(store->conn));
 		rc = -EIO;
 	}
+	/* the daemon's start: migrating and preparing wait as long as they need (pg_limits) */
+	if (rc == 0 && !reader)
+		rc = pg_limits(store, true);
 	if (rc == 0 && !reader)
 		rc = pgstore_migrate(store->conn, -1, NULL, msg, msg_size);
 	if (rc == 0)
 		rc = pg_prepare_all(store, msg, msg_size);
+	if (rc == 0 && !reader)
+		rc = pg_limits(store, false);
 	if (rc < 0)
 		goto out;
 	*out = &store->base;

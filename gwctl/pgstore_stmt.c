@@ -343,13 +343,13 @@ int pg_ready(struct pg_store *store)
 PGresult *pg_await(struct pg_store *store, int sent)
 {
 	bool gave_up = false;
-	PGresult *res = pgstore_await(store->conn, sent, PG_ANSWER_WAIT_MS, &gave_up);
+	PGresult *res = pgstore_await(store->conn, sent, store->answer_wait_ms, &gave_up);
 
 	if (gave_up) {
 		store->stats.answer_timeouts++;
 		log_warn("the PostgreSQL store: no answer within %d ms: the connection is given up "
 			 "and made again",
-			 PG_ANSWER_WAIT_MS);
+			 store->answer_wait_ms);
 	}
 	return res;
 }

@@ -246,7 +246,9 @@ int pg_store_start(struct store *base, int64_t now, uint32_t lease_secs, uint32_
 	store->started = true;
 	store->server_restarted = false; /* the start's own recovery covers it */
 	pg_pools_forget(store);
-	rc = pg_store_begin(base);
+	rc = pg_limits(store, true); /* before the event loop: as long as it needs */
+	if (rc == 0)
+		rc = pg_store_begin(base);
 	if (rc == 0)
 		rc = pg_exec(store, PST_STATE_CLEAN, 1, params, &res);
 	if (rc == 0 && PQntuples(res) == 1)
@@ -266,6 +268,8 @@ int pg_store_start(struct store *base, int64_t now, uint32_t lease_secs, uint32_
 	} else {
 		pg_store_rollback(base);
 	}
+	if (pg_limits(store, false) < 0 && rc == 0)
+		rc = -EIO;
 	return rc;
 }
 

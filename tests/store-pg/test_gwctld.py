@@ -135,6 +135,34 @@ def test_unclean_stop_quarantines_own_reserve(cluster, root):
     a.stop()
 
 
+def test_unclean_start_waits_for_its_work(cluster, root):
+    """The start's recovery after an unclean stop (its reserve to quarantine, every lease
+    extended) is work in proportion to the store, and may wait for a lock: it is not held to a
+    batch's time limits (1.4 s on the server, 1.5 s for an answer), which once failed the start
+    for good ("cannot record the start in the store", and again at each restart)."""
+    db = cluster.createdb("unclean_slow")
+    a = gateway(cluster, db, "gw1", root).start()
+    encode(a, "192.0.2.7 + 1")
+    a.stop(signal.SIGKILL)
+    holder = cluster.session(db)
+    try:
+        # a table the recovery writes, held for longer than both limits
+        holder.run("BEGIN; LOCK TABLE quarantine IN SHARE MODE;")
+        released = holder.send("SELECT pg_sleep(3); COMMIT;")
+        started = time.monotonic()
+        a.start()
+        waited = time.monotonic() - started
+        holder.collect(released)
+    finally:
+        holder.close()
+    log = open(a.log).read()
+    check("did not stop cleanly" in log, log)
+    check(waited > 2, f"the start waited for the lock: {waited:.1f} s")
+    check(int(one(cluster, db, "SELECT count(*) FROM quarantine")) > 0, "gw1's reserve rests")
+    check(encode(a, "192.0.2.7 + 1") == encode(a, "192.0.2.7 + 1"), "allocations work")
+    a.stop()
+
+
 def test_database_away(cluster, root):
     db = cluster.createdb("away")
     d = gateway(cluster, db, "gw1", root).start()
@@ -332,7 +360,8 @@ def test_gateway_frozen_mid_batch(cluster, root):
 
 
 sys.exit(gateways.run([test_one_gateway, test_two_gateways,
-                       test_unclean_stop_quarantines_own_reserve, test_database_away,
+                       test_unclean_stop_quarantines_own_reserve,
+                       test_unclean_start_waits_for_its_work, test_database_away,
                        test_server_restart, test_server_frozen, test_feed_reconnect_bounded,
                        test_gateway_frozen_mid_batch],
                       "ipref-pg-gwctld-"))
