@@ -224,7 +224,7 @@ static int pick_ref(struct store *store, const struct ipr_ref *min, const struct
 static int take_encoded(struct store *store, const struct ipr_prefix *range, int64_t now,
 			uint8_t out[16])
 {
-	char pool[ALLOC_POOL_KEY_MAX], value[ALLOC_POOL_KEY_MAX], canonical[ALLOC_POOL_KEY_MAX];
+	char pool[ALLOC_POOL_KEY_MAX], value[ALLOC_POOL_KEY_MAX];
 	bool busy;
 	int rc;
 
@@ -232,14 +232,10 @@ static int take_encoded(struct store *store, const struct ipr_prefix *range, int
 	for (int flushed = 1; flushed >= 0; flushed--) {
 		while ((rc = store_reserve_take(store, pool, flushed, now, value, sizeof(value),
 						&busy)) == 0) {
-			memset(out, 0, 16);
-			if (strncmp(value, "encoded:", 8) != 0 ||
-			    inet_pton(range->family, value + strlen("encoded:"), out) != 1)
+			rc = store_encoded_value(range->family, value, out);
+			if (rc < 0)
 				continue;
-			encoded_key(range->family, out, canonical, sizeof(canonical));
-			rc = strcmp(canonical, value) == 0
-				     ? !busy
-				     : encoded_free(store, range->family, out, now);
+			rc = rc == 1 ? !busy : encoded_free(store, range->family, out, now);
 			if (rc != 0)
 				return rc < 0 ? rc : 0;
 		}
@@ -252,7 +248,7 @@ static int take_encoded(struct store *store, const struct ipr_prefix *range, int
 int alloc_encoded_next(struct store *store, const struct ipr_prefix *range, int64_t now,
 		       uint8_t out[16])
 {
-	char pool[ALLOC_POOL_KEY_MAX], value[ALLOC_POOL_KEY_MAX], canonical[ALLOC_POOL_KEY_MAX];
+	char pool[ALLOC_POOL_KEY_MAX], value[ALLOC_POOL_KEY_MAX];
 	bool busy;
 	int rc;
 
@@ -260,12 +256,11 @@ int alloc_encoded_next(struct store *store, const struct ipr_prefix *range, int6
 	rc = store_reserve_peek(store, pool, now, value, sizeof(value), &busy);
 	if (rc < 0)
 		return rc == -ENOTSUP ? -ENOENT : rc;
-	memset(out, 0, 16);
-	if (busy || strncmp(value, "encoded:", 8) != 0 ||
-	    inet_pton(range->family, value + strlen("encoded:"), out) != 1)
+	if (store_encoded_value(range->family, value, out) != 1 || busy) {
+		memset(out, 0, 16);
 		return -ENOENT;
-	encoded_key(range->family, out, canonical, sizeof(canonical));
-	return strcmp(canonical, value) == 0 ? 0 : -ENOENT;
+	}
+	return 0;
 }
 
 int alloc_encoded(struct store *store, const struct ipr_prefix *range, int64_t now, uint8_t out[16])

@@ -322,15 +322,16 @@ int handle_get_ea(struct request *r)
 	struct ipr_mapping m;
 	int family, rc;
 	uint8_t status;
-	const char *problem = handler_get_ea_checked(svc, r->f, &m, &family, &status);
+	const char *problem;
 
-	if (problem)
-		return handler_fail(r, status, problem);
-	if (r->ahead) {
+	if (r->ahead) { /* checked as below when it was prepared, in this batch */
 		rc = reply_ahead(r);
 		if (rc != -EAGAIN)
 			return rc;
 	}
+	problem = handler_get_ea_checked(svc, r->f, &m, &family, &status);
+	if (problem)
+		return handler_fail(r, status, problem);
 
 	bool quota = strcmp(handler_source(r->f, ""), "dataplane") == 0 ||
 		     ipr_ctl_has(r->f, IPR_CTL_A_CLIENT);

@@ -15,49 +15,6 @@
 /* Requests a statement carries at most: the reserved values one read ahead gives. */
 #define BIND_CHUNK PG_TAKE_AHEAD
 
-/* The text of one array parameter being built, at most cap bytes. */
-struct pg_array {
-	char *text;
-	size_t len, cap, count;
-	bool overflow;
-};
-
-static void array_put_raw(struct pg_array *a, const char *s, size_t n)
-{
-	if (a->len + n + 2 > a->cap) {
-		a->overflow = true;
-		return;
-	}
-	memcpy(a->text + a->len, s, n);
-	a->len += n;
-	a->text[a->len] = '\0';
-}
-
-/* The next element: NULL when value is, else quoted, its quotes and backslashes escaped. */
-static void array_put(struct pg_array *a, const char *value)
-{
-	if (a->count++)
-		array_put_raw(a, ",", 1);
-	if (!value) {
-		array_put_raw(a, "NULL", 4);
-		return;
-	}
-	array_put_raw(a, "\"", 1);
-	for (const char *c = value; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			array_put_raw(a, "\\", 1);
-		array_put_raw(a, c, 1);
-	}
-	array_put_raw(a, "\"", 1);
-}
-
-static void array_put_int(struct pg_array *a, int64_t v)
-{
-	char text[PG_INT_TEXT];
-
-	array_put(a, pg_int(text, v));
-}
-
 /* The columns the arrays carry, in ipref_bind_batch's order, and the bytes each may need. */
 enum { A_FAMILY, A_CONTEXT, A_REF, A_NAME, A_EXPIRES, A_SOURCE, A_POOL, A_UNTIL, A_COUNT };
 static const size_t element_max[A_COUNT] = {
@@ -71,6 +28,12 @@ static const size_t element_max[A_COUNT] = {
 	[A_UNTIL] = PG_INT_TEXT,
 };
 
+/* The bytes column c's array of n elements may need: each escaped, quoted and separated. */
+static size_t array_cap(int c, size_t n)
+{
+	return n * (2 * element_max[c] + 3) + 3;
+}
+
 /* The arrays of items[0..n) built over one buffer (freed by the caller); -ENOMEM or -EINVAL. */
 static int build_arrays(struct store_bind *const *items, size_t n, struct pg_array *arrays,
 			char **buffer)
@@ -78,15 +41,13 @@ static int build_arrays(struct store_bind *const *items, size_t n, struct pg_arr
 	size_t total = 0, at = 0;
 
 	for (int c = 0; c < A_COUNT; c++)
-		total += n * (2 * element_max[c] + 3) + 3;
+		total += array_cap(c, n);
 	*buffer = malloc(total);
 	if (!*buffer)
 		return -ENOMEM;
 	for (int c = 0; c < A_COUNT; c++) {
-		arrays[c] = (struct pg_array){ .text = *buffer + at,
-					       .cap = n * (2 * element_max[c] + 3) + 3 };
-		at += arrays[c].cap;
-		array_put_raw(&arrays[c], "{", 1);
+		pg_array_start(&arrays[c], *buffer + at, array_cap(c, n));
+		at += array_cap(c, n);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct ipr_mapping *m = &items[i]->m;
@@ -94,24 +55,22 @@ static int build_arrays(struct store_bind *const *items, size_t n, struct pg_arr
 
 		ipr_context_format(&m->context, context);
 		ipr_ref_format(&m->ref, ref);
-		array_put(&arrays[A_FAMILY], m->family == AF_INET ? "4" : "6");
-		array_put(&arrays[A_CONTEXT], context);
-		array_put(&arrays[A_REF], ref);
-		array_put(&arrays[A_NAME], m->name[0] ? m->name : NULL);
+		pg_array_put(&arrays[A_FAMILY], m->family == AF_INET ? "4" : "6");
+		pg_array_put(&arrays[A_CONTEXT], context);
+		pg_array_put(&arrays[A_REF], ref);
+		pg_array_put(&arrays[A_NAME], m->name[0] ? m->name : NULL);
 		if (m->expires)
-			array_put_int(&arrays[A_EXPIRES], m->expires);
+			pg_array_put_int(&arrays[A_EXPIRES], m->expires);
 		else
-			array_put(&arrays[A_EXPIRES], NULL);
-		array_put(&arrays[A_SOURCE], m->source[0] ? m->source : "unknown");
-		array_put(&arrays[A_POOL], items[i]->hold_pool);
-		array_put_int(&arrays[A_UNTIL], items[i]->hold_until);
+			pg_array_put(&arrays[A_EXPIRES], NULL);
+		pg_array_put(&arrays[A_SOURCE], m->source[0] ? m->source : "unknown");
+		pg_array_put(&arrays[A_POOL], items[i]->hold_pool);
+		pg_array_put_int(&arrays[A_UNTIL], items[i]->hold_until);
 	}
 	/* a field longer than its kind allows overflows: never one a request can carry */
-	for (int c = 0; c < A_COUNT; c++) {
-		array_put_raw(&arrays[c], "}", 1);
-		if (arrays[c].overflow)
+	for (int c = 0; c < A_COUNT; c++)
+		if (pg_array_end(&arrays[c]) < 0)
 			return -EINVAL;
-	}
 	return 0;
 }
 

@@ -176,6 +176,21 @@ IPR_MUST_CHECK int pg_row_to_mapping(struct pg_store *store, const PGresult *res
  * migrations do. 0 or -errno.
  */
 int pg_limits(struct pg_store *store, bool lifted);
+/*
+ * A PostgreSQL array's text, written as a parameter of a statement (a refill's candidates, a
+ * batch's requests): begun over text[0..cap), each element quoted, its quotes and backslashes
+ * escaped (a parameter is never trusted to need no quoting), NULL written as such.
+ */
+struct pg_array {
+	char *text;
+	size_t len, cap, count;
+	bool overflow;
+};
+void pg_array_start(struct pg_array *a, char *text, size_t cap);
+void pg_array_put(struct pg_array *a, const char *value);
+void pg_array_put_int(struct pg_array *a, int64_t v);
+/* The array closed: 0, or -EOVERFLOW when its text did not fit in cap. */
+int pg_array_end(struct pg_array *a);
 /* Every pool's count and floor unknown, nothing taken: after opening, a recovery, a reconnect. */
 void pg_pools_forget(struct pg_store *store);
 /* Deletes what the open transaction took from each pool: before its COMMIT. 0 or -errno. */

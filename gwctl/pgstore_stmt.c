@@ -364,6 +364,54 @@ static void count_changes(struct pg_store *store, const PGresult *res)
 		store->changes += strtoull(PQcmdTuples((PGresult *)res), NULL, 10);
 }
 
+/* n bytes more, when they fit with the text's end: else the array overflows */
+static void array_put_raw(struct pg_array *a, const char *s, size_t n)
+{
+	if (a->len + n >= a->cap) {
+		a->overflow = true;
+		return;
+	}
+	memcpy(a->text + a->len, s, n);
+	a->len += n;
+	a->text[a->len] = '\0';
+}
+
+void pg_array_start(struct pg_array *a, char *text, size_t cap)
+{
+	*a = (struct pg_array){ .text = text, .cap = cap };
+	array_put_raw(a, "{", 1);
+}
+
+void pg_array_put(struct pg_array *a, const char *value)
+{
+	if (a->count++)
+		array_put_raw(a, ",", 1);
+	if (!value) {
+		array_put_raw(a, "NULL", 4);
+		return;
+	}
+	array_put_raw(a, "\"", 1);
+	for (const char *c = value; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			array_put_raw(a, "\\", 1);
+		array_put_raw(a, c, 1);
+	}
+	array_put_raw(a, "\"", 1);
+}
+
+void pg_array_put_int(struct pg_array *a, int64_t v)
+{
+	char text[PG_INT_TEXT];
+
+	pg_array_put(a, pg_int(text, v));
+}
+
+int pg_array_end(struct pg_array *a)
+{
+	array_put_raw(a, "}", 1);
+	return a->overflow ? -EOVERFLOW : 0;
+}
+
 int pg_exec(struct pg_store *store, enum pst s, int n, const char *const *params, PGresult **out)
 {
 	char name[16];

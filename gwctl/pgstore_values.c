@@ -269,18 +269,6 @@ int pg_store_reserve_peek(struct store *base, const char *pool, int64_t now, cha
 	return 0;
 }
 
-/* "encoded:ADDRESS" with ADDRESS of family in the text store_address_text gives it. */
-static bool canonical_encoded(const char *value, int family)
-{
-	uint8_t addr[16] = { 0 };
-	char text[INET6_ADDRSTRLEN];
-
-	if (strncmp(value, "encoded:", 8) != 0 || inet_pton(family, value + 8, addr) != 1)
-		return false;
-	store_address_text(family, addr, text);
-	return strcmp(text, value + 8) == 0;
-}
-
 int pg_pool_candidates(struct pg_store *store, const char *pool, int family, int64_t now,
 		       unsigned want, int64_t *first, int64_t *last, unsigned *count)
 {
@@ -298,9 +286,10 @@ int pg_pool_candidates(struct pg_store *store, const char *pool, int family, int
 		return rc;
 	for (unsigned i = slot->next; i < slot->n; i++) {
 		const struct pg_reserved *r = &slot->ahead[i];
+		uint8_t addr[16];
 
 		if (r->busy || r->seq > (int64_t)store->flushed_gen ||
-		    !canonical_encoded(r->value, family))
+		    store_encoded_value(family, r->value, addr) != 1)
 			break; /* the usual way's take deals with it */
 		if (*count == 0)
 			*first = r->id;
@@ -328,31 +317,18 @@ void pg_pool_took(struct pg_store *store, const char *pool, int64_t to)
 #define ADD_MANY_MAX  64
 #define ADD_MANY_TEXT (ADD_MANY_MAX * (2 * PG_POOL_TEXT_MAX + 3) + 3)
 
-/*
- * values[0..n) as a PostgreSQL array's text, each quoted, its quotes and backslashes escaped
- * (the values are the allocator's own, but a parameter is never trusted to need no quoting).
- */
+/* values[0..n) as a PostgreSQL array's text (pg_array), each at most a value's length. */
 static int array_text(const char *const *values, size_t n, char *out, size_t size)
 {
-	size_t at = 0;
+	struct pg_array a;
 
-	out[at++] = '{';
+	pg_array_start(&a, out, size);
 	for (size_t i = 0; i < n; i++) {
 		if (strlen(values[i]) >= PG_POOL_TEXT_MAX)
 			return -EINVAL;
-		if (i)
-			out[at++] = ',';
-		out[at++] = '"';
-		for (const char *c = values[i]; *c; c++) {
-			if (*c == '"' || *c == '\\')
-				out[at++] = '\\';
-			out[at++] = *c;
-		}
-		out[at++] = '"';
+		pg_array_put(&a, values[i]);
 	}
-	out[at++] = '}';
-	out[at] = '\0';
-	return at < size ? 0 : -EOVERFLOW;
+	return pg_array_end(&a);
 }
 
 int pg_store_reserve_add_many(struct store *base, const char *pool, const char *const *values,

@@ -215,6 +215,12 @@ IPR_MUST_CHECK int store_encoded_quarantined(struct store *store, int family,
 					     const uint8_t *encoded, int64_t now);
 /* An address as the store keeps it: RFC 5952 / dotted quad text, INET6_ADDRSTRLEN bytes. */
 void store_address_text(int family, const uint8_t *address, char *buf);
+/*
+ * A reserved or resting value "encoded:ADDRESS" read back into out: 1 when ADDRESS is of family
+ * in the text store_address_text gives it, 0 when it parses but is written otherwise (edited by
+ * hand: check the address itself), -EINVAL when it is no encoded address of family.
+ */
+IPR_MUST_CHECK int store_encoded_value(int family, const char *value, uint8_t out[16]);
 /* 1 when the encoded address is neither mapped (a broken row too) nor resting, 0 when taken. */
 IPR_MUST_CHECK int store_encoded_free(struct store *store, int family, const uint8_t *encoded,
 				      int64_t now);

@@ -125,6 +125,17 @@ int store_row_to_mapping(const struct store_row *row, struct ipr_mapping *m)
 }
 
 /* The quarantine key of a mapping's allocated value: its encoded address or our reference. */
+int store_encoded_value(int family, const char *value, uint8_t out[16])
+{
+	char text[INET6_ADDRSTRLEN];
+
+	memset(out, 0, 16);
+	if (strncmp(value, "encoded:", 8) != 0 || inet_pton(family, value + 8, out) != 1)
+		return -EINVAL;
+	store_address_text(family, out, text);
+	return strcmp(text, value + 8) == 0;
+}
+
 void store_quarantine_key(const struct ipr_mapping *m, char *buf, size_t size)
 {
 	char text[IPR_ADDR_TEXT_MAX];
