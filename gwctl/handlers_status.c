@@ -105,6 +105,8 @@ static const struct stats_counter stats_counters[] = {
 	DURABILITY("gwctld.store.flush_failures", flush_failures),
 	DURABILITY("gwctld.store.sync_commits", sync_commits),
 	DURABILITY("gwctld.store.answer_timeouts", answer_timeouts),
+	DURABILITY("gwctld.store.wal_restarts", wal_restarts),
+	DURABILITY("gwctld.store.wal_waits", wal_waits),
 	SERVICE("gwctld.store.reserved", reserved),
 	SERVICE("gwctld.store.refill_failures", refill_failures),
 	START("gwctld.store.unclean_start", unclean),

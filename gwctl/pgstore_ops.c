@@ -8,6 +8,7 @@ const struct store_ops pg_store_ops = {
 	.commit = pg_store_commit,
 	.rollback = pg_store_rollback,
 	.wal_status = pg_store_wal_status,
+	.tend = pg_store_tend,
 	.start = pg_store_start,
 	.mark_clean = pg_store_mark_clean,
 	.flush = pg_store_flush,

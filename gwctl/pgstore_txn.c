@@ -298,6 +298,12 @@ void pg_store_wal_status(const struct store *base, uint64_t *bytes, int64_t *hel
 	*held_ms = 0;
 }
 
+/* Nothing to tend between batches: the server checkpoints its own WAL. */
+void pg_store_tend(struct store *base)
+{
+	(void)base;
+}
+
 /* A database on a server is not a file that can be deleted or replaced under gwctld. */
 bool pg_store_replaced(const struct store *base)
 {

@@ -277,7 +277,8 @@ static void do_work(struct server *srv)
 		server_process_batch(srv);
 	else if (srv->refill_due)
 		server_refill_reserve(srv);
-	server_feed_apply(srv); /* between batches: never inside one's transaction */
+	store_tend(srv->svc->store); /* after the replies went out: the WAL's upkeep */
+	server_feed_apply(srv);	     /* between batches: never inside one's transaction */
 	follow_sources(srv);
 	server_stream_snapshots(srv);
 	for (size_t i = 0; i < srv->client_cap; i++) {

@@ -88,7 +88,6 @@ int sqlite_store_commit(struct store *base)
 		store->stats.sync_commits++;
 		rc = store_flush_now(&store->flush, store->commit_gen);
 	}
-	store_wal_after_commit(&store->wal, store->db, ipr_clock_ms());
 	return rc;
 }
 
@@ -110,6 +109,8 @@ void sqlite_store_durability(const struct store *base, struct store_durability *
 	*out = store->stats;
 	out->flushes = __atomic_load_n(&store->flush.flushes, __ATOMIC_RELAXED);
 	out->flush_failures = __atomic_load_n(&store->flush.failures, __ATOMIC_RELAXED);
+	out->wal_restarts = store->wal.restarts;
+	out->wal_waits = store->wal.waits;
 }
 
 void sqlite_store_need_sync(struct store *base)
@@ -229,6 +230,14 @@ void sqlite_store_rollback(struct store *base)
 	pools_forget(store);
 	if (!sqlite3_get_autocommit(store->db))
 		(void)run(store, ST_ROLLBACK);
+}
+
+void sqlite_store_tend(struct store *base)
+{
+	struct sqlite_store *store = sqlite_of(base);
+
+	if (sqlite3_get_autocommit(store->db))
+		store_wal_tend(&store->wal, store->db, &store->flush, ipr_clock_ms());
 }
 
 void sqlite_store_wal_status(const struct store *base, uint64_t *bytes, int64_t *held_ms)

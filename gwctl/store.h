@@ -65,6 +65,12 @@ void store_rollback(struct store *store);
  * back, keeping it past its bound (0 when none does). See gwctl/store_wal.h.
  */
 void store_wal_status(const struct store *store, uint64_t *bytes, int64_t *held_ms);
+/*
+ * Upkeep between batches, once their replies went out (never inside a transaction): on SQLite,
+ * the WAL started again when it has grown past its bound (gwctl/store_wal.h), the one place
+ * where the daemon's thread syncs the disk; nothing on PostgreSQL.
+ */
+void store_tend(struct store *store);
 
 /*
  * Durability (docs/store.md). Commits do not wait for the disk (WAL, synchronous=NORMAL): they
@@ -94,6 +100,8 @@ struct store_durability {
 	uint64_t flush_failures;  /* syncs that failed (retried at the next flush) */
 	uint64_t sync_commits;	  /* commits that synced on the spot: a value the reserve lacked */
 	uint64_t answer_timeouts; /* statements a database server did not answer in time */
+	uint64_t wal_restarts;	  /* SQLite: catch-ups by the daemon that let the WAL start again */
+	uint64_t wal_waits;	  /* of those, ones that waited for the flusher's checkpoint */
 };
 void store_durability(const struct store *store, struct store_durability *out);
 

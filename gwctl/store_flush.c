@@ -46,19 +46,18 @@ static void *flusher(void *arg)
 		int rc = sync_wal(f->wal);
 		finish(f, gen, rc);
 		pthread_mutex_lock(&f->lock);
-		if (rc == 0) {
-			f->checkpoint_due = true;
-			pthread_cond_signal(&f->checkpoint_wake);
-		}
 	}
 	pthread_mutex_unlock(&f->lock);
 	return NULL;
 }
 
 /*
- * Checkpoints on a thread of their own: copying the WAL into the database and syncing it can
- * take long on a busy disk, and the next flush must not wait for that. A PASSIVE checkpoint
- * takes no lock a writer needs; the writer restarts the WAL after it.
+ * Checkpoints on a thread of their own, when the daemon asks (store_wal.h: once the WAL has
+ * grown past STORE_WAL_RESTART): copying the WAL into the database and syncing both can take
+ * long on a busy disk, and neither a flush nor an answer may wait for that. A PASSIVE
+ * checkpoint takes no lock a writer needs. Not after every flush, as before: a checkpoint that
+ * caught up with an idle WAL made the next write start the WAL again, and SQLite syncs the
+ * new header of a WAL started again in the commit that does it, an answer's.
  */
 static void *checkpointer(void *arg)
 {
@@ -74,6 +73,7 @@ static void *checkpointer(void *arg)
 		pthread_mutex_unlock(&f->lock);
 		sqlite3_wal_checkpoint_v2(f->checkpointer, "main", SQLITE_CHECKPOINT_PASSIVE, NULL,
 					  NULL);
+		__atomic_add_fetch(&f->checkpoints, 1, __ATOMIC_RELEASE);
 		pthread_mutex_lock(&f->lock);
 	}
 	pthread_mutex_unlock(&f->lock);
@@ -89,8 +89,7 @@ int store_flush_start(struct store_flush *f, sqlite3 *db, const char *path)
 	if (sqlite3_open_v2(path, &f->checkpointer, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK ||
 	    sqlite3_exec(f->checkpointer, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL) != SQLITE_OK) {
+		    SQLITE_OK) {
 		sqlite3_close(f->checkpointer);
 		f->checkpointer = NULL;
 		return -EIO;
@@ -164,4 +163,19 @@ int store_flush_now(struct store_flush *f, uint64_t gen)
 uint64_t store_flush_done(const struct store_flush *f)
 {
 	return __atomic_load_n(&f->done, __ATOMIC_ACQUIRE);
+}
+
+void store_flush_checkpoint(struct store_flush *f)
+{
+	if (!f->running)
+		return;
+	pthread_mutex_lock(&f->lock);
+	f->checkpoint_due = true;
+	pthread_cond_signal(&f->checkpoint_wake);
+	pthread_mutex_unlock(&f->lock);
+}
+
+uint64_t store_flush_checkpoints(const struct store_flush *f)
+{
+	return __atomic_load_n(&f->checkpoints, __ATOMIC_ACQUIRE);
 }

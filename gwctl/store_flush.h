@@ -18,7 +18,8 @@ struct store_flush {
 	pthread_t thread, checkpoint_thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake, checkpoint_wake;
-	bool checkpoint_due;   /* under lock: a sync happened since the last checkpoint */
+	bool checkpoint_due;   /* under lock: the daemon asked for a checkpoint pass */
+	uint64_t checkpoints;  /* atomic: checkpoint passes ended */
 	sqlite3_file *wal;     /* the connection's WAL file object */
 	sqlite3 *checkpointer; /* a connection of the thread's own, for checkpoints */
 	uint64_t wanted;       /* under lock */
@@ -29,9 +30,10 @@ struct store_flush {
 };
 
 /*
- * Starts the thread for the daemon's connection db to the database at path. The thread also
- * checkpoints the WAL into the database after its syncs, on a connection of its own, so that
- * the daemon's commits never do (their automatic checkpoints are turned off).
+ * Starts the thread for the daemon's connection db to the database at path, and a second one
+ * that checkpoints the WAL into the database when asked (store_flush_checkpoint), on a
+ * connection of its own, so that the daemon's commits never do (store_wal.h turns their
+ * automatic checkpoints off, and asks for a pass when the WAL is due to start again).
  */
 IPR_MUST_CHECK int store_flush_start(struct store_flush *f, sqlite3 *db, const char *path);
 void store_flush_stop(struct store_flush *f);
@@ -40,5 +42,9 @@ void store_flush_request(struct store_flush *f, uint64_t gen);
 /* Syncs now, on the caller's thread (the rare path that must not wait for the flusher). */
 IPR_MUST_CHECK int store_flush_now(struct store_flush *f, uint64_t gen);
 uint64_t store_flush_done(const struct store_flush *f);
+/* Asks for a checkpoint pass now; returns at once. */
+void store_flush_checkpoint(struct store_flush *f);
+/* How many checkpoint passes have ended (a pass asked for after this was read ends later). */
+uint64_t store_flush_checkpoints(const struct store_flush *f);
 
 #endif

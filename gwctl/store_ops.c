@@ -193,6 +193,11 @@ void store_wal_status(const struct store *store, uint64_t *bytes, int64_t *held_
 	store->ops->wal_status(store, bytes, held_ms);
 }
 
+void store_tend(struct store *store)
+{
+	store->ops->tend(store);
+}
+
 int store_start(struct store *store, int64_t now, uint32_t lease_secs, uint32_t quarantine_secs,
 		struct store_start_report *report)
 {

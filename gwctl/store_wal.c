@@ -6,20 +6,45 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "log.h"
+
+/* The longest the daemon waits past STORE_WAL_CEILING for the flusher's pass to end. */
+#define CEILING_WAIT_MS 1000
+
+/* SQLite's WAL hook, after each commit of the connection: the frames the WAL holds now. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	((struct store_wal *)arg)->frames = frames;
+	return SQLITE_OK;
+}
 
 int store_wal_init(struct store_wal *w, sqlite3 *db, const char *db_path)
 {
 	char sql[64];
+	sqlite3_stmt *st = NULL;
 
 	memset(w, 0, sizeof(*w));
 	if (asprintf(&w->path, "%s-wal", db_path) < 0) {
 		w->path = NULL;
 		return -ENOMEM;
 	}
-	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit = %d", STORE_WAL_LIMIT);
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return -EIO;
+	}
+	w->frame_bytes = sqlite3_column_int(st, 0) + 24;
+	sqlite3_finalize(st);
+	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit = %d", STORE_WAL_KEEP);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	/* replaces the automatic checkpoint, which is a WAL hook too: no commit checkpoints */
+	sqlite3_wal_hook(db, wal_hook, w);
+	return 0;
 }
 
 void store_wal_deinit(struct store_wal *w)
@@ -42,47 +67,68 @@ int64_t store_wal_held_ms(const struct store_wal *w, int64_t now_ms)
 	return w->held_since_ms ? now_ms - w->held_since_ms : 0;
 }
 
-/* Copies the WAL into the database and cuts it to nothing, unless a reader needs it. */
-static int truncate_wal(sqlite3 *db)
+/*
+ * Copies what the WAL holds past the last checkpoint into the database, so that the next write
+ * starts the WAL again: 0, -EINPROGRESS (the flusher's checkpoint holds the lock; waited for up
+ * to CEILING_WAIT_MS when wait), -EBUSY (a reader's snapshot needs frames not copied) or -EIO.
+ */
+static int catch_up(sqlite3 *db, bool wait)
 {
+	const struct timespec pause = { .tv_nsec = 1000000 };
 	int frames = 0, copied = 0, rc;
 
-	rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+	for (int waited = 0;; waited++) {
+		rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &frames,
+					       &copied);
+		if ((rc & 0xff) != SQLITE_BUSY)
+			break;
+		if (!wait || waited >= CEILING_WAIT_MS)
+			return -EINPROGRESS;
+		nanosleep(&pause, NULL);
+	}
 	if (rc != SQLITE_OK)
 		return -EIO;
-	if (copied < frames)
-		return -EBUSY; /* a reader's snapshot still needs the frames past copied */
-	/* every frame is in the database; a reader may still be reading the WAL, and a truncation
-	 * would wait for it under the busy timeout: do not wait at all */
-	sqlite3_busy_timeout(db, 0);
-	rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	sqlite3_busy_timeout(db, STORE_BUSY_MS);
-	if ((rc & 0xff) == SQLITE_BUSY)
-		return -EBUSY;
-	return rc == SQLITE_OK ? 0 : -EIO;
+	return copied < frames ? -EBUSY : 0;
 }
 
-void store_wal_after_commit(struct store_wal *w, sqlite3 *db, int64_t now_ms)
+/*
+ * Every frame is in the database: a write starts the WAL again now, and with it the sync of its
+ * new header that SQLite makes, rather than in the next batch's commit, before its replies. The
+ * write changes nothing (the row is written as it is); its failure only leaves that sync to the
+ * next commit.
+ */
+static void restart_now(sqlite3 *db)
 {
-	uint64_t size;
-	int rc;
+	(void)sqlite3_exec(db,
+			   "BEGIN IMMEDIATE; UPDATE store_state SET value = value WHERE name = "
+			   "'clean'; COMMIT",
+			   NULL, NULL, NULL);
+	if (!sqlite3_get_autocommit(db))
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
 
-	if (now_ms < w->next_check_ms)
-		return;
+/*
+ * Every frame is in the database after a reader held the WAL back: the file, perhaps grown
+ * large meanwhile, is cut to nothing (a TRUNCATE checkpoint that waits for no one; if someone
+ * reads the WAL right now, the file stays, and SQLite cuts it to STORE_WAL_KEEP at the next
+ * restart).
+ */
+static void reader_gone(struct store_wal *w, sqlite3 *db)
+{
+	uint64_t size = store_wal_size(w);
+
+	sqlite3_busy_timeout(db, 0);
+	sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_busy_timeout(db, STORE_BUSY_MS);
+	log_info("store: the reader that held the write-ahead log back is gone (it had grown to "
+		 "%llu KiB); it is truncated",
+		 (unsigned long long)(size >> 10));
+	w->held_since_ms = 0;
+}
+
+static void held_back(struct store_wal *w, int64_t now_ms, uint64_t bytes)
+{
 	w->next_check_ms = now_ms + STORE_WAL_CHECK_MS;
-	size = store_wal_size(w);
-	/* small enough, or made so now: a reader that held it back is gone */
-	rc = size <= STORE_WAL_LIMIT ? 0 : truncate_wal(db);
-	if (rc == 0) {
-		if (w->held_since_ms)
-			log_info("store: the reader that held the write-ahead log back is gone "
-				 "(it had grown to %llu KiB); it is truncated",
-				 (unsigned long long)(size >> 10));
-		w->held_since_ms = 0;
-		return;
-	}
-	if (rc != -EBUSY)
-		return; /* an I/O error: the next commit will say more */
 	if (!w->held_since_ms) {
 		w->held_since_ms = now_ms;
 		w->next_warn_ms = now_ms;
@@ -92,7 +138,43 @@ void store_wal_after_commit(struct store_wal *w, sqlite3 *db, int64_t now_ms)
 		log_warn("store: a reader holds back checkpoints of %s (%llu MiB, for %lld s): it "
 			 "grows until the reader ends its transaction; inspect with short "
 			 "transactions, read-only (see docs/store.md)",
-			 w->path, (unsigned long long)(size >> 20),
+			 w->path, (unsigned long long)(bytes >> 20),
 			 (long long)((now_ms - w->held_since_ms) / 1000));
+	}
+}
+
+void store_wal_tend(struct store_wal *w, sqlite3 *db, struct store_flush *flush, int64_t now_ms)
+{
+	uint64_t bytes = (uint64_t)w->frames * (uint64_t)w->frame_bytes;
+	int rc;
+
+	if (bytes < STORE_WAL_RESTART) {
+		w->pass_asked = false; /* the WAL started again since */
+		return;
+	}
+	if (w->held_since_ms && now_ms < w->next_check_ms)
+		return; /* a reader holds it back: no checkpoint gets further until it goes */
+	if (!w->pass_asked) {
+		/* the bulk of the copying and both its syncs on the flusher's thread */
+		w->pass_asked = true;
+		w->pass_before = store_flush_checkpoints(flush);
+		store_flush_checkpoint(flush);
+	}
+	if (bytes < STORE_WAL_LIMIT && store_flush_checkpoints(flush) == w->pass_before)
+		return; /* the pass has not ended yet */
+	bool wait = bytes >= STORE_WAL_CEILING;
+	rc = catch_up(db, wait);
+	if (rc == 0) {
+		w->restarts++;
+		w->waits += wait;
+		if (w->held_since_ms)
+			reader_gone(w, db);
+		else
+			restart_now(db);
+		/* if the WAL could not start again (a reader came meanwhile), the next look
+		 * past STORE_WAL_RESTART asks for another pass first */
+		w->pass_asked = false;
+	} else if (rc == -EBUSY) {
+		held_back(w, now_ms, bytes);
 	}
 }

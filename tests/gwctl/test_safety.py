@@ -305,7 +305,7 @@ def test_orphan_wal_refuses_start(make, workdir):
     check(os.path.getsize(d.db + "-wal") > 0, "the WAL was thrown away")
 
 
-WAL_LIMIT = 8 << 20  # STORE_WAL_LIMIT in gwctl/store_wal.h
+WAL_RESTART = 16 << 20  # STORE_WAL_RESTART in gwctl/store_wal.h
 
 
 def wal_size(d):
@@ -324,7 +324,7 @@ def test_wal_bounded_after_a_reader(make, workdir):
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM mappings").fetchall()
     n = 1
-    while wal_size(d) <= WAL_LIMIT + (2 << 20) and n < 100000:
+    while wal_size(d) <= WAL_RESTART + (2 << 20) and n < 100000:
         # one commit each, pipelined 32 at a time
         ids = [c.send(GET_EA, attr(A_CONTEXT, ip("192.0.2.7")) + ref(n + k) +
                       attr(A_FAMILY, bytes([4]))) for k in range(32)]
@@ -335,7 +335,7 @@ def test_wal_bounded_after_a_reader(make, workdir):
                 check(r.status == OK, f"allocation {r.status} {r.message}")
                 got += 1
         n += 32
-    check(wal_size(d) > WAL_LIMIT, f"the WAL did not grow: {wal_size(d)} after {n}")
+    check(wal_size(d) > WAL_RESTART, f"the WAL did not grow: {wal_size(d)} after {n}")
 
     def warned():
         c.call(STATUS)  # requests commit, and a commit looks at the WAL
@@ -350,7 +350,7 @@ def test_wal_bounded_after_a_reader(make, workdir):
 
     def shrunk():
         c.call(STATUS)
-        return wal_size(d) <= WAL_LIMIT
+        return wal_size(d) <= WAL_RESTART
     polling.wait_until(shrunk, 20, f"the WAL to shrink (it is {wal_size(d)} bytes)")
     check("holds back" not in d.cli("status").stdout, d.cli("status").stdout)
     check(c.get_ea("192.0.2.7", 1).status == OK, "the store still answers")
