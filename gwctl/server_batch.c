@@ -74,20 +74,35 @@ static int process_entry(struct server *srv, struct batch_entry *e)
 
 /*
  * After a batch's replies went out: the reserve topped up when allocations took from it, in a
- * commit of its own that does not wait for the disk either (the flusher makes it usable).
+ * commit of its own that does not wait for the disk either (the flusher makes it usable). The
+ * loop waits for a refill, so each adds about twice what the last batch took (the reserve keeps
+ * up with any rate) and no more: a refill of 2 x 512 values held the batches behind it for
+ * 6-13 ms, one of 2 x 64 for 0.6 ms (median; 1.3 ms at the 90th percentile). A flush is asked for
+ * when the reserve is full again, or once REFILL_CHUNK_MAX values wait for one (a flush each small
+ * step would be a sync each).
  */
 void server_refill_reserve(struct server *srv)
 {
 	struct service *svc = srv->svc;
 	uint64_t allocated = svc->counters.allocated_encoded + svc->counters.allocated_refs;
+	uint64_t taken = allocated - svc->allocated_seen;
+	size_t chunk = taken < REFILL_CHUNK_MIN / 2   ? REFILL_CHUNK_MIN
+		       : taken > REFILL_CHUNK_MAX / 2 ? REFILL_CHUNK_MAX
+						      : (size_t)taken * 2;
 	int rc;
 
 	/* counting a pool costs a scan of its index: every REFILL_EVERY allocations is enough */
-	if (!srv->refill_due && allocated - svc->allocated_seen < REFILL_EVERY)
+	if (!srv->refill_due && taken < REFILL_EVERY)
 		return;
 	svc->allocated_seen = allocated;
-	rc = service_refill(svc);
-	srv->refill_due = rc >= REFILL_CHUNK;
+	rc = service_refill(svc, chunk);
+	srv->refill_due = rc >= (int)chunk;
+	if (rc > 0)
+		srv->refilled_unflushed += (uint32_t)rc;
+	if (srv->refilled_unflushed >= (srv->refill_due ? REFILL_CHUNK_MAX : 1)) {
+		store_flush(svc->store);
+		srv->refilled_unflushed = 0;
+	}
 	if (rc < 0)
 		log_warn("store: the reserve of values could not be refilled (%s); allocations "
 			 "sync on the spot until it is",

@@ -75,7 +75,8 @@ struct server {
 	int timer_fd;
 	int idle_fd;  /* ticks to look for idle connections */
 	int flush_fd; /* ticks every flush-interval-ms: commits since the last flush go to disk */
-	bool refill_due; /* the reserve wants more than one refill could add */
+	bool refill_due;	     /* the reserve wants more than one refill could add */
+	uint32_t refilled_unflushed; /* values added that no flush was asked for yet */
 	struct clients_log refusals;
 	struct ipr_bucket replaced_log; /* the replaced store is logged once a second at most */
 	bool stop;

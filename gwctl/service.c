@@ -112,7 +112,7 @@ size_t service_error_reply(uint8_t *buf, size_t cap, uint8_t kind, uint32_t id, 
 	return len;
 }
 
-int service_refill(struct service *svc)
+int service_refill(struct service *svc, size_t chunk)
 {
 	int64_t now = service_now();
 	int added = 0, rc;
@@ -120,13 +120,13 @@ int service_refill(struct service *svc)
 	rc = store_begin(svc->store);
 	for (int i = 0; i < 2 && rc >= 0; i++) {
 		if (svc->has_range[i])
-			rc = alloc_refill_encoded(svc->store, &svc->range[i], now, REFILL_CHUNK);
+			rc = alloc_refill_encoded(svc->store, &svc->range[i], now, chunk);
 		if (rc > added)
 			added = rc;
 	}
 	if (rc >= 0)
 		rc = alloc_refill_ref(svc->store, &svc->cfg.dynamic_ref_min,
-				      &svc->cfg.dynamic_ref_max, now, REFILL_CHUNK);
+				      &svc->cfg.dynamic_ref_max, now, chunk);
 	if (rc > added)
 		added = rc;
 	if (rc >= 0)
@@ -138,8 +138,6 @@ int service_refill(struct service *svc)
 		return rc;
 	}
 	svc->counters.reserved += (uint64_t)added;
-	if (added)
-		store_flush(svc->store); /* usable once on disk: the flusher's work, not ours */
 	return added;
 }
 

@@ -101,13 +101,15 @@ struct service {
 void service_quota_limits(const struct service *svc, struct quota_limits *lim);
 
 /*
- * Tops up the reserve of every range, at most REFILL_CHUNK values a pool, in a transaction of
- * its own that the flusher then puts on disk (off the answer's path: after a batch's replies).
- * Returns how many values it added (REFILL_CHUNK or more: call again), or -errno.
+ * Tops up the reserve of every range, at most chunk values a pool, in a transaction of its own
+ * (off the answer's path: after a batch's replies). Returns how many values it added (chunk:
+ * call again), or -errno. The values are usable once a flush has covered them: the caller asks
+ * for one when it has added what the reserve lacked.
  */
-#define REFILL_CHUNK 512
-#define REFILL_EVERY 32
-IPR_MUST_CHECK int service_refill(struct service *svc);
+#define REFILL_CHUNK_MIN 64
+#define REFILL_CHUNK_MAX 512
+#define REFILL_EVERY	 32
+IPR_MUST_CHECK int service_refill(struct service *svc, size_t chunk);
 
 /* The encoded ranges as svc->cfg gives them. */
 void service_set_ranges(struct service *svc);

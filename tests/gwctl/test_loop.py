@@ -267,8 +267,40 @@ def test_reload_does_not_hold_requests(make, workdir):
     check(published_count(d.db) == 50_001, "applied")
 
 
+def reserve_chunks(db):
+    """The reserve's values, counted per pool and per commit that added them (seq)."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    rows = con.execute("SELECT pool, seq, count(*) FROM reserve GROUP BY pool, seq").fetchall()
+    con.close()
+    return rows
+
+
+def test_refills_follow_the_pace(make, workdir):
+    """A refill of the reserve runs on the event loop between batches, and requests arriving
+    meanwhile wait for it: each adds about twice what the last batch took, 64 values a pool at
+    least. One request at a time, as a quiet LAN sends them, meets refills of 64 values, never
+    the 2 x 512 in one commit (before: at start, and each time a quarter of a pool was used)."""
+    d = make("").start()
+    c = d.client()
+    sizes = []
+
+    def filled():
+        sizes.append(sum(n for _, _, n in reserve_chunks(d.db)))
+        return len(sizes) > 2 and sizes[-1] == sizes[-2] == sizes[-3] > 0
+    poll(filled, "the reserve to fill at start")
+    for n in range(1, 1301):  # past a quarter of a pool of 4,096: a refill follows
+        r = c.get_ea("192.0.2.7", n)
+        check(r.status == OK, f"allocation {n}: {r.message}")
+    rows = reserve_chunks(d.db)
+    seqs = sorted({seq for _, seq, _ in rows})
+    largest = max(rows, key=lambda row: row[2])
+    check(largest[2] <= 64, f"a commit added {largest[2]} values to {largest[0]}")
+    check(len(seqs) > 4096 // 64, f"the reserve came from {len(seqs)} commits only")
+
+
 if __name__ == "__main__":
     sys.exit(Suite(GWCTLD).run([test_reload_after_failed_commit, test_fair_share,
                                 test_sweeps_until_done, test_generation_counts_every_change,
                                 test_report_slots_stay_with_components,
-                                test_reload_does_not_hold_requests]))
+                                test_reload_does_not_hold_requests,
+                                test_refills_follow_the_pace]))
