@@ -118,7 +118,9 @@ static void reader_gone(struct store_wal *w, sqlite3 *db)
 	uint64_t size = store_wal_size(w);
 
 	sqlite3_busy_timeout(db, 0);
-	sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	if (sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) ==
+	    SQLITE_OK)
+		w->frames = 0; /* the next write starts the WAL again (the hook says so then) */
 	sqlite3_busy_timeout(db, STORE_BUSY_MS);
 	log_info("store: the reader that held the write-ahead log back is gone (it had grown to "
 		 "%llu KiB); it is truncated",
