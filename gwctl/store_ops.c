@@ -124,7 +124,6 @@ int store_row_to_mapping(const struct store_row *row, struct ipr_mapping *m)
 	return 0;
 }
 
-/* The quarantine key of a mapping's allocated value: its encoded address or our reference. */
 int store_encoded_value(int family, const char *value, uint8_t out[16])
 {
 	char text[INET6_ADDRSTRLEN];
@@ -136,6 +135,7 @@ int store_encoded_value(int family, const char *value, uint8_t out[16])
 	return strcmp(text, value + 8) == 0;
 }
 
+/* The quarantine key of a mapping's allocated value: its encoded address or our reference. */
 void store_quarantine_key(const struct ipr_mapping *m, char *buf, size_t size)
 {
 	char text[IPR_ADDR_TEXT_MAX];

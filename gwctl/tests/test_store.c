@@ -673,25 +673,13 @@ static void test_count_moves_migration(void **state)
 
 /*
  * The write-ahead log under a stream of commits, through a VFS that watches the thread that
- * commits, as gwctld's event loop does (docs/store.md, "Durability", item 7).
+ * commits, as gwctld's event loop does (docs/store.md, "Durability", item 7): BURST written as
+ * fast as commits go, then a commit a millisecond for PACED_FOR_MS (gwctld looked at the WAL
+ * once a second).
  */
-#define BURST	     (4ull * STORE_WAL_LIMIT) /* written as fast as commits go */
-#define PACED_FOR_MS 2500 /* then a commit a millisecond, past the daemon's checks of the WAL */
+#define BURST	     (4ull * STORE_WAL_LIMIT)
+#define PACED_FOR_MS 2500
 #define MAX_COMMITS  400000
-
-/* The n-th remote host's mapping: 10.0.0.0/8 and references counted from 4096. */
-static struct ipr_mapping nth_remote(uint32_t n)
-{
-	struct ipr_mapping m = { .kind = IPR_MAP_DYNAMIC_REMOTE, .family = AF_INET };
-	uint32_t address = htonl(0x0a000000u + n);
-
-	m.expires = 1000000;
-	memcpy(m.address, &address, 4);
-	assert_int_equal(ipr_context_parse("192.0.2.1", 9, &m.context, NULL), 0);
-	m.ref = ipr_ref_from_u64(4096 + n);
-	strcpy(m.source, "test");
-	return m;
-}
 
 static int64_t elapsed_ms(const struct timespec *since)
 {
@@ -720,7 +708,11 @@ static void test_commits_keep_the_wal_bounded(void **state)
 	watch_vfs_this_thread();
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	do {
-		struct ipr_mapping m = nth_remote(n++);
+		char address[16];
+
+		snprintf(address, sizeof(address), "10.%u.%u.%u", (n >> 16) & 255, (n >> 8) & 255,
+			 n & 255);
+		struct ipr_mapping m = remote(address, "192.0.2.1", 4096 + n++);
 		assert_int_equal(store_begin(fx->store), 0);
 		assert_int_equal(store_bind_remote(fx->store, &m), 0);
 		assert_int_equal(store_commit(fx->store), 0);

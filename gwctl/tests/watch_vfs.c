@@ -19,9 +19,13 @@ static pthread_t watched;
 static int watching;
 static struct watch_counts counts;
 
+/* Under the lock: the flusher's threads ask while the test may be choosing its thread. */
 static int by_watched(void)
 {
-	return watching && pthread_equal(pthread_self(), watched);
+	pthread_mutex_lock(&lock);
+	int yes = watching && pthread_equal(pthread_self(), watched);
+	pthread_mutex_unlock(&lock);
+	return yes;
 }
 
 static struct watch_file *of(sqlite3_file *file)
