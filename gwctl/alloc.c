@@ -343,6 +343,7 @@ static int refill(struct store *store, const char *pool, uint64_t range_size, si
 	char draw[REFILL_DRAW][ALLOC_POOL_KEY_MAX];
 	const char *values[REFILL_DRAW];
 	int rc, added = 0, misses = 0;
+	size_t handed = 0; /* to the refills behind the loop (store_refill_behind) */
 
 	rc = store_reserve_count(store, pool, &all, NULL);
 	if (rc < 0)
@@ -351,12 +352,12 @@ static int refill(struct store *store, const char *pool, uint64_t range_size, si
 	 * (a flush after every batch cost more than the rest of the refill) */
 	if (all >= target - target / 4)
 		return 0;
-	while (all + (uint64_t)added < target && (size_t)added < max) {
-		uint64_t want = target - all - (uint64_t)added;
+	while (all + (uint64_t)added + handed < target && (size_t)added + handed < max) {
+		uint64_t want = target - all - (uint64_t)added - handed;
 		size_t n = 0;
 
-		if (want > max - (size_t)added)
-			want = max - (size_t)added;
+		if (want > max - (size_t)added - handed)
+			want = max - (size_t)added - handed;
 		for (; n < REFILL_DRAW && n < want; n++) {
 			rc = pick(arg, draw[n], sizeof(draw[n]));
 			if (rc < 0)
@@ -364,6 +365,12 @@ static int refill(struct store *store, const char *pool, uint64_t range_size, si
 			values[n] = draw[n];
 		}
 		rc = store_reserve_add_many(store, pool, values, n, now);
+		if (rc == -EBUSY)
+			break; /* the refills behind the loop have as much as they take: later */
+		if (rc == -EINPROGRESS) {
+			handed += n; /* the pool counts them until their job reports */
+			continue;
+		}
 		if (rc < 0)
 			return rc;
 		added += rc;

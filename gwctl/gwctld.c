@@ -121,6 +121,9 @@ int main(int argc, char **argv)
 		store_close(store);
 		return 1;
 	}
+	/* on PostgreSQL, refills move to a connection of their own once the start recovered */
+	if (store_refill_behind(store) == 0)
+		log_debug("store: the reserve's refills go on behind the event loop");
 	if (svc.start.unclean)
 		log_warn("store: gwctld did not stop cleanly last time (killed, crashed or power "
 			 "lost): %llu reserved values rest in quarantine, %llu leases run at least "

@@ -9,6 +9,7 @@
 
 #include "pgstore.h"
 #include "pgstore_await.h"
+#include "pgstore_refill.h"
 #include "store_ops.h"
 
 #define PG_GATEWAY_MAX 64 /* a gateway's id and its NUL */
@@ -111,6 +112,10 @@ struct pg_store {
 	uint32_t lease_secs;
 	uint32_t quarantine_secs;
 	struct store_durability stats;
+	/* the refills' own thread and connection, once store_refill_behind started them; the
+	 * conninfo they connect with */
+	struct pg_refiller *refiller;
+	char *conninfo;
 	/* how long pg_await waits for an answer: PG_ANSWER_WAIT_MS, or -1 while starting */
 	int answer_wait_ms;
 	/*
@@ -131,6 +136,9 @@ struct pg_store {
 	struct pg_pool {
 		char pool[PG_POOL_TEXT_MAX];
 		int64_t count;
+		/* values handed to the refiller whose job has not reported yet: counted as the
+		 * pool's, so that refills do not hand the same need twice */
+		int64_t posted;
 		int64_t floor;
 		int64_t taken_to;
 		unsigned next, n;
@@ -225,6 +233,13 @@ IPR_MUST_CHECK int pg_session(struct pg_store *store, char *msg, size_t msg_size
 
 /* An int64_t as a parameter's text. */
 const char *pg_int(char buf[PG_INT_TEXT], int64_t v);
+/* A statement's text, as prepared on the store's connection (the refills' runs it unprepared). */
+const char *pg_stmt_text(enum pst s);
+/* A connection started without blocking (PQconnectStartParams), the store's defaults under the
+ * conninfo's own keywords; NULL when out of memory. */
+PGconn *pg_connect_start(const char *conninfo);
+/* Applies what the refills' jobs did since last asked: the pools' counts, the counters. */
+void pg_refills_collect(struct pg_store *store);
 /* Row r's column c as a number (0 when NULL). */
 int64_t pg_int_at(const PGresult *res, int r, int c);
 
@@ -236,6 +251,7 @@ int pg_store_commit(struct store *base);
 void pg_store_rollback(struct store *base);
 void pg_store_wal_status(const struct store *base, uint64_t *bytes, int64_t *held_ms);
 void pg_store_tend(struct store *base);
+int pg_store_refill_behind(struct store *base);
 int pg_store_start(struct store *base, int64_t now, uint32_t lease_secs, uint32_t quarantine_secs,
 		   struct store_start_report *report);
 int pg_store_mark_clean(struct store *base);

@@ -121,11 +121,22 @@ static int check_conninfo(const char *conninfo, char *msg, size_t msg_size)
 	return -EINVAL;
 }
 
+PGconn *pg_connect_start(const char *conninfo)
+{
+	const char *values[sizeof(default_values) / sizeof(default_values[0])];
+
+	memcpy(values, default_values, sizeof(values));
+	values[5] = conninfo; /* dbname: expanded, its keywords over the defaults before it */
+	return PQconnectStartParams(default_keys, values, 1);
+}
+
 static void close_engine(struct pg_store *store)
 {
 	if (!store)
 		return;
+	pg_refiller_stop(store->refiller);
 	PQfinish(store->conn);
+	free(store->conninfo);
 	free(store);
 }
 
@@ -150,6 +161,12 @@ static int open_engine(const char *conninfo, const char *gateway, bool reader, s
 		return -ENOMEM;
 	}
 	store->base.ops = &pg_store_ops;
+	store->conninfo = strdup(conninfo);
+	if (!store->conninfo) {
+		snprintf(msg, msg_size, "out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
 	store->backoff_ms = PG_BACKOFF_MIN_MS;
 	store->answer_wait_ms = PG_ANSWER_WAIT_MS;
 	pg_pools_forget(store);
@@ -203,4 +220,13 @@ int pg_store_open_reader(const char *conninfo, const char *gateway, struct store
 void pg_store_close(struct store *base)
 {
 	close_engine(pg_of(base));
+}
+
+int pg_store_refill_behind(struct store *base)
+{
+	struct pg_store *store = pg_of(base);
+
+	if (store->refiller)
+		return 0;
+	return pg_refiller_start(store->conninfo, store->gateway, &store->refiller);
 }

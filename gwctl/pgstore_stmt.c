@@ -242,6 +242,11 @@ int pg_errno(const PGresult *res)
 	return -EIO;
 }
 
+const char *pg_stmt_text(enum pst s)
+{
+	return pg_stmt_sql[s];
+}
+
 const char *pg_int(char buf[PG_INT_TEXT], int64_t v)
 {
 	snprintf(buf, PG_INT_TEXT, "%" PRId64, v);

@@ -276,7 +276,12 @@ int pg_store_start(struct store *base, int64_t now, uint32_t lease_secs, uint32_
 int pg_store_mark_clean(struct store *base)
 {
 	struct pg_store *store = pg_of(base);
-	int rc = pg_store_begin(base);
+	int rc;
+
+	/* the last writes are the daemon's own: a refill's job ends (or gives up) first */
+	pg_refiller_stop(store->refiller);
+	store->refiller = NULL;
+	rc = pg_store_begin(base);
 
 	if (rc == 0)
 		rc = run_gw(store, PST_STATE_SET_CLEAN, 2, 1, NULL);
@@ -298,10 +303,10 @@ void pg_store_wal_status(const struct store *base, uint64_t *bytes, int64_t *hel
 	*held_ms = 0;
 }
 
-/* Nothing to tend between batches: the server checkpoints its own WAL. */
+/* Between batches: what the refills behind the loop did (the server checkpoints its own WAL). */
 void pg_store_tend(struct store *base)
 {
-	(void)base;
+	pg_refills_collect(pg_of(base));
 }
 
 /* A database on a server is not a file that can be deleted or replaced under gwctld. */

@@ -111,6 +111,7 @@ static struct pg_pool *pool_slot(struct pg_store *store, const char *pool)
 		return NULL;
 	snprintf(store->pools[i].pool, PG_POOL_TEXT_MAX, "%s", pool);
 	store->pools[i].count = -1;
+	store->pools[i].posted = 0;
 	store->pools[i].floor = store->pools[i].taken_to = 0;
 	store->pools[i].next = store->pools[i].n = 0;
 	return &store->pools[i];
@@ -331,6 +332,43 @@ static int array_text(const char *const *values, size_t n, char *out, size_t siz
 	return pg_array_end(&a);
 }
 
+/*
+ * Behind the loop (store_refill_behind): the values go to the refills' thread, and count as the
+ * pool's until its job reports (pg_refills_collect), so that the next refill does not hand the
+ * same need again.
+ */
+static int add_behind(struct pg_store *store, struct pg_pool *slot, const char *pool,
+		      const char *const *values, size_t n, int64_t now)
+{
+	if (pg_refiller_post(store->refiller, pool, values, n, now) < 0)
+		return -EBUSY;
+	if (slot)
+		slot->posted += (int64_t)n;
+	return -EINPROGRESS;
+}
+
+void pg_refills_collect(struct pg_store *store)
+{
+	struct pg_refill_result done;
+
+	if (!store->refiller)
+		return;
+	pg_refiller_collect(store->refiller, &done);
+	for (size_t i = 0; i < done.pools; i++) {
+		struct pg_pool *slot = pool_slot(store, done.pool[i].pool);
+
+		if (!slot)
+			continue;
+		slot->posted -= (int64_t)done.pool[i].posted;
+		if (slot->posted < 0 || done.idle)
+			slot->posted = 0;
+		if (slot->count >= 0)
+			slot->count += (int64_t)done.pool[i].added;
+	}
+	store->stats.reserved_behind += done.added;
+	store->stats.refills_behind_failed += done.failures;
+}
+
 int pg_store_reserve_add_many(struct store *base, const char *pool, const char *const *values,
 			      size_t n, int64_t now)
 {
@@ -346,6 +384,8 @@ int pg_store_reserve_add_many(struct store *base, const char *pool, const char *
 	};
 	int added = 0;
 
+	if (store->refiller)
+		return add_behind(store, slot, pool, values, n, now);
 	for (size_t done = 0; done < n;) {
 		size_t k = n - done < ADD_MANY_MAX ? n - done : ADD_MANY_MAX;
 		uint64_t before = store->changes;
@@ -381,8 +421,9 @@ int pg_store_reserve_count(struct store *base, const char *pool, uint64_t *all, 
 	PGresult *res;
 	int rc;
 
+	pg_refills_collect(store);
 	if (!flushed && slot && slot->count >= 0) {
-		*all = (uint64_t)slot->count;
+		*all = (uint64_t)(slot->count + slot->posted);
 		return 0;
 	}
 	rc = pg_exec(store, PST_RESERVE_COUNT, 4, params, &res);
@@ -392,6 +433,8 @@ int pg_store_reserve_count(struct store *base, const char *pool, uint64_t *all, 
 			*flushed = (uint64_t)pg_int_at(res, 0, 1);
 		if (slot)
 			slot->count = (int64_t)*all;
+		if (slot && !flushed)
+			*all += (uint64_t)slot->posted; /* on their way in */
 	}
 	PQclear(res);
 	return rc;

@@ -240,6 +240,13 @@ void sqlite_store_tend(struct store *base)
 		store_wal_tend(&store->wal, store->db, &store->flush, ipr_clock_ms());
 }
 
+/* A refill's adds are calls in this process, a statement a value: nothing to move behind it. */
+int sqlite_store_refill_behind(struct store *base)
+{
+	(void)base;
+	return -ENOTSUP;
+}
+
 void sqlite_store_wal_status(const struct store *base, uint64_t *bytes, int64_t *held_ms)
 {
 	const struct sqlite_store *store = sqlite_of_const(base);

@@ -71,6 +71,15 @@ void store_wal_status(const struct store *store, uint64_t *bytes, int64_t *held_
  * where the daemon's thread syncs the disk; nothing on PostgreSQL.
  */
 void store_tend(struct store *store);
+/*
+ * The daemon's refills of the reserve go on behind it from now on, where the engine can do that:
+ * on PostgreSQL a thread with a connection of its own adds the values store_reserve_add_many is
+ * handed, which then answers -EINPROGRESS (taken for a job) or -EBUSY (the jobs' queue is full,
+ * nothing taken), and the pool's count includes them until their job reports (store_tend);
+ * 0 when started (or already), -ENOTSUP on SQLite, whose adds are calls in the daemon's own
+ * process. Call after store_start: values are added only once the start's recovery is done.
+ */
+IPR_MUST_CHECK int store_refill_behind(struct store *store);
 
 /*
  * Durability (docs/store.md). Commits do not wait for the disk (WAL, synchronous=NORMAL): they
@@ -102,6 +111,8 @@ struct store_durability {
 	uint64_t answer_timeouts; /* statements a database server did not answer in time */
 	uint64_t wal_restarts;	  /* SQLite: catch-ups by the daemon that let the WAL start again */
 	uint64_t wal_waits;	  /* of those, ones that waited for the flusher's checkpoint */
+	uint64_t reserved_behind; /* PostgreSQL: values the refills' own connection added */
+	uint64_t refills_behind_failed; /* PostgreSQL: its jobs that failed (nothing added) */
 };
 void store_durability(const struct store *store, struct store_durability *out);
 

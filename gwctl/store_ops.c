@@ -198,6 +198,11 @@ void store_tend(struct store *store)
 	store->ops->tend(store);
 }
 
+int store_refill_behind(struct store *store)
+{
+	return store->ops->refill_behind(store);
+}
+
 int store_start(struct store *store, int64_t now, uint32_t lease_secs, uint32_t quarantine_secs,
 		struct store_start_report *report)
 {

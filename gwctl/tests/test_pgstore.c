@@ -293,6 +293,28 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A session on another database: PostgreSQL refuses to lock out the current one. */
+static PGconn *admin_connect(void)
+{
+	char sql[256];
+	PGconn *admin;
+
+	snprintf(sql, sizeof(sql), "%s dbname=postgres", conninfo);
+	admin = PQconnectdb(sql);
+	assert_int_equal(PQstatus(admin), CONNECTION_OK);
+	return admin;
+}
+
+/* New connections to the store's database refused, or taken again. */
+static void allow_connections(PGconn *admin, struct store *s, bool allow)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "ALTER DATABASE \"%s\" WITH ALLOW_CONNECTIONS %s",
+		 PQdb(pg_of(s)->conn), allow ? "true" : "false");
+	admin_sql(admin, sql);
+}
+
 /*
  * The database away (its connection cut, new ones refused): every call fails at once with
  * -EIO, none waits or crashes, lookups and counts too; once it is back, the store works again
@@ -308,13 +330,8 @@ static void test_database_away_and_back(void **state)
 	int64_t start;
 	int rc = -1;
 
-	/* from another database: PostgreSQL refuses to lock out the current one */
-	snprintf(sql, sizeof(sql), "%s dbname=postgres", conninfo);
-	admin = PQconnectdb(sql);
-	assert_int_equal(PQstatus(admin), CONNECTION_OK);
-	snprintf(sql, sizeof(sql), "ALTER DATABASE \"%s\" WITH ALLOW_CONNECTIONS false",
-		 PQdb(pg_of(s)->conn));
-	admin_sql(admin, sql);
+	admin = admin_connect();
+	allow_connections(admin, s, false);
 	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", PQbackendPID(pg_of(s)->conn));
 	admin_sql(admin, sql);
 	start = now_ms();
@@ -328,9 +345,7 @@ static void test_database_away_and_back(void **state)
 	}
 	/* each failed at once: the reconnect waits out its back-off instead of the caller */
 	assert_true(now_ms() - start < 5000);
-	snprintf(sql, sizeof(sql), "ALTER DATABASE \"%s\" WITH ALLOW_CONNECTIONS true",
-		 PQdb(pg_of(s)->conn));
-	admin_sql(admin, sql);
+	allow_connections(admin, s, true);
 	for (int i = 0; i < 200 && rc != 0; i++) {
 		rc = store_begin(s);
 		if (rc != 0)
@@ -339,6 +354,118 @@ static void test_database_away_and_back(void **state)
 	assert_int_equal(rc, 0);
 	assert_int_equal(store_insert(s, &a), 0);
 	assert_int_equal(store_commit(s), 0);
+	store_close(s);
+	PQfinish(admin);
+}
+
+/* Until the refills behind the loop have reported this many values added and jobs failed. */
+static void wait_refills(struct store *s, uint64_t added, uint64_t failed)
+{
+	struct store_durability d = { 0 };
+
+	for (int i = 0; i < 500; i++) {
+		store_tend(s); /* between batches, where the daemon collects their reports */
+		store_durability(s, &d);
+		if (d.reserved_behind >= added && d.refills_behind_failed >= failed)
+			return;
+		usleep(10 * 1000);
+	}
+	fail_msg("refills behind: %llu added, %llu failed; waited for %llu and %llu",
+		 (unsigned long long)d.reserved_behind, (unsigned long long)d.refills_behind_failed,
+		 (unsigned long long)added, (unsigned long long)failed);
+}
+
+/*
+ * Refills behind the loop (store_refill_behind): the values handed over count as the pool's at
+ * once, are added by the refills' own connection as a refill adds them (a mapped one skipped),
+ * and can be taken as flushed the moment their job reported; more than the jobs' queue holds
+ * is refused whole; with the database away a job fails, counted, and the pool lets go of it;
+ * once it is back the refills work again by themselves.
+ */
+static void test_refills_behind(void **state)
+{
+	struct store *s = open_gw("gw-a");
+	const char *pool = "encoded:10.1.0.0/24";
+	struct ipr_mapping mapped = remote("10.1.0.6", 106);
+	const char *values[] = { "encoded:10.1.0.5", "encoded:10.1.0.6", "encoded:10.1.0.7" };
+	const char *more[] = { "encoded:10.1.0.8" };
+	const char *many[PG_REFILL_PENDING_MAX + 1];
+	struct store_start_report report;
+	char value[64], sql[256];
+	uint64_t all;
+	PGconn *admin;
+	bool busy;
+	int rc = -1;
+
+	for (size_t i = 0; i < sizeof(many) / sizeof(many[0]); i++)
+		many[i] = "encoded:10.1.0.9";
+	assert_int_equal(store_start(s, 1000, 3600, 600, &report), 0);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_insert(s, &mapped), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_refill_behind(s), 0);
+	assert_int_equal(store_refill_behind(s), 0); /* started once */
+	assert_int_equal(store_reserve_count(s, pool, &all, NULL), 0);
+	assert_int_equal(all, 0);
+	assert_int_equal(store_reserve_add_many(s, pool, values, 3, 1000), -EINPROGRESS);
+	assert_int_equal(store_reserve_count(s, pool, &all, NULL), 0);
+	assert_int_equal(all, 3); /* on their way in: the next refill does not ask for them again */
+	wait_refills(s, 2, 0);
+	assert_int_equal(store_reserve_count(s, pool, &all, NULL), 0);
+	assert_int_equal(all, 2); /* 10.1.0.6 is mapped: not reserved */
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_reserve_take(s, pool, true, 1000, value, sizeof(value), &busy), 0);
+	assert_string_equal(value, "encoded:10.1.0.5");
+	assert_int_equal(store_reserve_take(s, pool, true, 1000, value, sizeof(value), &busy), 0);
+	assert_string_equal(value, "encoded:10.1.0.7");
+	assert_int_equal(store_reserve_take(s, pool, true, 1000, value, sizeof(value), &busy),
+			 -ENOENT);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_reserve_add_many(s, pool, many, PG_REFILL_PENDING_MAX + 1, 1000),
+			 -EBUSY);
+	assert_int_equal(store_reserve_count(s, pool, &all, NULL), 0);
+	assert_int_equal(all, 0);
+
+	/* the database away: the refills' connection cut, new ones refused */
+	admin = admin_connect();
+	allow_connections(admin, s, false);
+	snprintf(sql, sizeof(sql),
+		 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'",
+		 PQdb(pg_of(s)->conn));
+	admin_sql(admin, sql);
+	assert_int_equal(store_reserve_add_many(s, pool, more, 1, 1000), -EINPROGRESS);
+	wait_refills(s, 2, 1);
+	allow_connections(admin, s, true);
+	/* a job fails at once while the refills wait to connect again: hand it over until one
+	 * goes through */
+	for (int i = 0; i < 100 && rc != 0; i++) {
+		struct store_durability d;
+
+		store_durability(s, &d);
+		if (d.reserved_behind < 3 &&
+		    store_reserve_add_many(s, pool, more, 1, 1000) == -EINPROGRESS)
+			usleep(100 * 1000);
+		store_tend(s);
+		store_durability(s, &d);
+		rc = d.reserved_behind == 3 ? 0 : -1;
+	}
+	assert_int_equal(rc, 0);
+	/* the store's own connection comes back after its back-off, and counts what was added */
+	rc = -1;
+	for (int i = 0; i < 100 && rc != 0; i++) {
+		rc = store_reserve_count(s, pool, &all, NULL);
+		if (rc != 0)
+			usleep(100 * 1000);
+	}
+	assert_int_equal(all, 1);
+	/* stops the refills first; the store's own connection may still be on its way back */
+	rc = -1;
+	for (int i = 0; i < 100 && rc != 0; i++) {
+		rc = store_mark_clean(s);
+		if (rc != 0)
+			usleep(100 * 1000);
+	}
+	assert_int_equal(rc, 0);
 	store_close(s);
 	PQfinish(admin);
 }
@@ -741,6 +868,7 @@ int main(void)
 		cmocka_unit_test_setup(test_unclean_start_per_gateway, setup),
 		cmocka_unit_test_setup(test_connection_lost_and_back, setup),
 		cmocka_unit_test_setup(test_database_away_and_back, setup),
+		cmocka_unit_test_setup(test_refills_behind, setup),
 		cmocka_unit_test_setup(test_sweep_trims_change_log, setup),
 		cmocka_unit_test_setup(test_two_gateways_never_bind_twice, setup),
 		cmocka_unit_test_setup(test_two_gateways_allocate, setup),

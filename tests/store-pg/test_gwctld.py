@@ -116,12 +116,22 @@ def test_two_gateways(cluster, root):
     b.stop()
 
 
+def wait_reserved(cluster, db, gateway_id):
+    """The gateway's refills behind its loop (docs/store.md) have committed values: a test that
+    stops or kills it to look at its reserve must have one to look at."""
+    polling.wait_until(lambda: int(one(cluster, db, "SELECT count(*) FROM reserve"
+                                       f" WHERE gateway = '{gateway_id}'")) > 0, 30,
+                       f"{gateway_id} reserved values")
+
+
 def test_unclean_stop_quarantines_own_reserve(cluster, root):
     db = cluster.createdb("unclean")
     a = gateway(cluster, db, "gw1", root).start()
     b = gateway(cluster, db, "gw2", root).start()
     encode(a, "192.0.2.7 + 1")
     encode(b, "192.0.2.7 + 2")
+    wait_reserved(cluster, db, "gw1")
+    wait_reserved(cluster, db, "gw2")
     check(b.stop() == 0, "gw2 stops cleanly")  # its refills done: its reserve stays as it is
     theirs = one(cluster, db, "SELECT count(*) FROM reserve WHERE gateway = 'gw2'")
     check(int(theirs) > 0, "gw2 reserved values")
@@ -143,6 +153,7 @@ def test_unclean_start_waits_for_its_work(cluster, root):
     db = cluster.createdb("unclean_slow")
     a = gateway(cluster, db, "gw1", root).start()
     encode(a, "192.0.2.7 + 1")
+    wait_reserved(cluster, db, "gw1")
     a.stop(signal.SIGKILL)
     holder = cluster.session(db)
     try:
