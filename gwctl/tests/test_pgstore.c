@@ -591,6 +591,47 @@ static void test_bind_ahead(void **state)
 }
 
 /*
+ * The batch statement when a reserved value's insert meets a unique value (a mapping made by
+ * hand after the daemon read the reserve ahead): that request binds nothing and goes the usual
+ * way, its reserve row still reported taken, and takes no hold; the requests around it bind
+ * their own values and are held (migration 16's joins by position, as migration 15's).
+ */
+static void test_bind_batch_meets_unique_value(void **state)
+{
+	struct store *a = open_gw("gw-a");
+	const char *pool = "encoded:10.1.0.0/24";
+	const char *values[] = { "encoded:10.1.0.5", "encoded:10.1.0.6", "encoded:10.1.0.7" };
+	struct ipr_mapping by_hand = remote("10.1.0.6", 106);
+	char rows[512];
+
+	assert_int_equal(store_begin(a), 0);
+	assert_int_equal(store_reserve_add_many(a, pool, values, 3, 1000), 3);
+	assert_int_equal(store_commit(a), 0);
+	assert_int_equal(store_begin(a), 0);
+	assert_int_equal(store_insert(a, &by_hand), 0);
+	assert_int_equal(store_commit(a), 0);
+	assert_int_equal(store_begin(a), 0);
+	query_text(
+		a,
+		"SELECT ord, outcome, taken IS NOT NULL, coalesce(encoded, '-'), coalesce(ref, '-')"
+		" FROM ipref_bind_batch(ARRAY[4, 4, 4], ARRAY['198.51.100.9', '198.51.100.9',"
+		" '198.51.100.9'], ARRAY['201', '202', '203'], ARRAY[NULL, NULL, NULL]::text[],"
+		" ARRAY[5000, 5000, 5000]::bigint[], ARRAY['test', 'test', 'test'],"
+		" ARRAY['client:a', 'client:a', 'client:a'], ARRAY[6000, 6000, 6000]::bigint[], 3,"
+		" 'gw-a', 'encoded:10.1.0.0/24', (SELECT min(id) FROM reserve),"
+		" (SELECT max(id) FROM reserve), 1000, 1010, 10, 10)",
+		rows, sizeof(rows));
+	assert_string_equal(rows, "1|0|t|10.1.0.5|201;2|2|t|-|-;3|0|t|10.1.0.7|203;");
+	query_text(a, "SELECT value, pool FROM quota_hold ORDER BY value", rows, sizeof(rows));
+	assert_string_equal(rows, "10.1.0.5|client:a;10.1.0.7|client:a;");
+	query_text(a, "SELECT encoded, ref FROM remote_mapping ORDER BY encoded", rows,
+		   sizeof(rows));
+	assert_string_equal(rows, "10.1.0.5|201;10.1.0.6|106;10.1.0.7|203;");
+	store_rollback(a);
+	store_close(a);
+}
+
+/*
  * A remote mapping's insert (by either statement) and delete: its change-log rows, its counts
  * on this gateway's rows and a NOTIFY, as the triggers of migrations 3, 10 and 12 wrote them
  * before migration 14 made the insert's one trigger.
@@ -865,6 +906,7 @@ int main(void)
 		cmocka_unit_test_setup(test_reserve_per_gateway, setup),
 		cmocka_unit_test_setup(test_reserve_add_many, setup),
 		cmocka_unit_test_setup(test_bind_ahead, setup),
+		cmocka_unit_test_setup(test_bind_batch_meets_unique_value, setup),
 		cmocka_unit_test_setup(test_unclean_start_per_gateway, setup),
 		cmocka_unit_test_setup(test_connection_lost_and_back, setup),
 		cmocka_unit_test_setup(test_database_away_and_back, setup),
