@@ -22,6 +22,13 @@
 /* pools whose reserve is tracked in memory (the daemon has one per range, a few at most) */
 #define PG_POOLS_KEPT	 8
 #define PG_POOL_TEXT_MAX 128
+/* The server's limits of a statement and of a wait for a lock, on every connection of gwctld's
+ * that writes (pgstore_open.c's session, pgstore_refill.c's) */
+#define PG_STATEMENT_TIMEOUT "'1400ms'"
+#define PG_LOCK_TIMEOUT	     "'1s'"
+/* Values a statement of PST_RESERVE_ADD_MANY adds at most, and the array's text for them. */
+#define PG_ADD_MANY_MAX	 64
+#define PG_ADD_MANY_TEXT (PG_ADD_MANY_MAX * (2 * PG_POOL_TEXT_MAX + 3) + 3)
 /* reserved rows a take reads at once, handed out by the takes after it in the transaction */
 #define PG_TAKE_AHEAD 64
 
@@ -199,6 +206,9 @@ void pg_array_put(struct pg_array *a, const char *value);
 void pg_array_put_int(struct pg_array *a, int64_t v);
 /* The array closed: 0, or -EOVERFLOW when its text did not fit in cap. */
 int pg_array_end(struct pg_array *a);
+/* values[0..n) as an array's text: 0, -EINVAL for a value of PG_POOL_TEXT_MAX or more, or
+ * -EOVERFLOW. */
+int pg_values_text(const char *const *values, size_t n, char *out, size_t size);
 /* Every pool's count and floor unknown, nothing taken: after opening, a recovery, a reconnect. */
 void pg_pools_forget(struct pg_store *store);
 /* Deletes what the open transaction took from each pool: before its COMMIT. 0 or -errno. */

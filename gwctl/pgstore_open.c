@@ -31,10 +31,6 @@ static const char *const default_values[] = {
 	"5", "5", "2", "2", "2000", NULL, NULL,
 };
 
-/* The server's limits of a statement and of a wait for a lock (below) */
-#define STATEMENT_TIMEOUT "'1400ms'"
-#define LOCK_TIMEOUT	  "'1s'"
-
 /* The session's settings, run on every connection made (the first and each reconnect). */
 static const char *const session_sql[] = {
 	/* the migrations' IF NOT EXISTS would otherwise print notices on stderr */
@@ -44,14 +40,14 @@ static const char *const session_sql[] = {
 	"SET synchronous_commit = off",
 	/* a statement the server itself ends before gwctld's wait for it does (PG_ANSWER_WAIT_MS):
 	 * an error, the connection kept */
-	"SET statement_timeout = " STATEMENT_TIMEOUT,
+	"SET statement_timeout = " PG_STATEMENT_TIMEOUT,
 	/* a gateway is never idle inside its own transaction: one whose session waits there was
 	 * cut off or stopped mid-batch, and the server could hold its locks, and so every other
 	 * gateway's writes, until TCP gives up on it after hours; ended instead */
 	"SET idle_in_transaction_session_timeout = '2s'",
 	/* the site's write lock or a row held longer than a second: the batch fails (its
 	 * requests answered E_STORE), and the event loop waits no longer */
-	"SET lock_timeout = " LOCK_TIMEOUT,
+	"SET lock_timeout = " PG_LOCK_TIMEOUT,
 };
 
 int pg_limits(struct pg_store *store, bool lifted)
@@ -60,8 +56,8 @@ int pg_limits(struct pg_store *store, bool lifted)
 
 	store->answer_wait_ms = -1;
 	rc = pg_simple(store, lifted ? "SET statement_timeout = 0; SET lock_timeout = 0"
-				     : "SET statement_timeout = " STATEMENT_TIMEOUT
-				       "; SET lock_timeout = " LOCK_TIMEOUT);
+				     : "SET statement_timeout = " PG_STATEMENT_TIMEOUT
+				       "; SET lock_timeout = " PG_LOCK_TIMEOUT);
 	if (!lifted)
 		store->answer_wait_ms = PG_ANSWER_WAIT_MS;
 	return rc;
@@ -121,12 +117,20 @@ static int check_conninfo(const char *conninfo, char *msg, size_t msg_size)
 	return -EINVAL;
 }
 
+#define DEFAULT_COUNT (sizeof(default_values) / sizeof(default_values[0]))
+
+/* The defaults with the conninfo as dbname: expanded, its keywords over the defaults before it. */
+static void connect_values(const char *values[DEFAULT_COUNT], const char *conninfo)
+{
+	memcpy(values, default_values, sizeof(default_values));
+	values[5] = conninfo;
+}
+
 PGconn *pg_connect_start(const char *conninfo)
 {
-	const char *values[sizeof(default_values) / sizeof(default_values[0])];
+	const char *values[DEFAULT_COUNT];
 
-	memcpy(values, default_values, sizeof(values));
-	values[5] = conninfo; /* dbname: expanded, its keywords over the defaults before it */
+	connect_values(values, conninfo);
 	return PQconnectStartParams(default_keys, values, 1);
 }
 
@@ -143,7 +147,7 @@ static void close_engine(struct pg_store *store)
 static int open_engine(const char *conninfo, const char *gateway, bool reader, struct store **out,
 		       char *msg, size_t msg_size)
 {
-	const char *values[sizeof(default_values) / sizeof(default_values[0])];
+	const char *values[DEFAULT_COUNT];
 	struct pg_store *store = NULL;
 	int rc;
 
@@ -171,8 +175,7 @@ static int open_engine(const char *conninfo, const char *gateway, bool reader, s
 	store->answer_wait_ms = PG_ANSWER_WAIT_MS;
 	pg_pools_forget(store);
 	snprintf(store->gateway, sizeof(store->gateway), "%s", gateway);
-	memcpy(values, default_values, sizeof(values));
-	values[5] = conninfo; /* dbname: expanded, its keywords over the defaults before it */
+	connect_values(values, conninfo);
 	store->conn = PQconnectdbParams(default_keys, values, 1);
 	if (!store->conn || PQstatus(store->conn) != CONNECTION_OK) {
 		snprintf(msg, msg_size, "the PostgreSQL store: cannot connect: %s",

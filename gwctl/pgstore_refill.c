@@ -14,9 +14,6 @@
 #include "log.h"
 #include "pgstore_impl.h"
 
-/* Values one statement adds at most, and the array's text for them (as pgstore_values.c's). */
-#define STATEMENT_VALUES 64
-#define STATEMENT_TEXT	 (STATEMENT_VALUES * (2 * PG_POOL_TEXT_MAX + 3) + 3)
 /* After a failed connect, jobs fail at once for this long (ms) rather than each try again. */
 #define RETRY_MS 1000
 /* How often a connect under way looks whether the daemon is stopping (ms). */
@@ -26,8 +23,8 @@
  * (a refill's values are usable once on disk: pgstore_txn.c's SYNC_HERE, for a whole session). */
 static const char session_sql[] = "SET client_min_messages = warning;"
 				  " SET synchronous_commit = on;"
-				  " SET statement_timeout = '1400ms';"
-				  " SET lock_timeout = '1s';"
+				  " SET statement_timeout = " PG_STATEMENT_TIMEOUT ";"
+				  " SET lock_timeout = " PG_LOCK_TIMEOUT ";"
 				  " SET idle_in_transaction_session_timeout = '2s'";
 
 /* Values drawn by the daemon, waiting for a job: pool[k] names the pool of each value. */
@@ -54,7 +51,7 @@ struct pg_refiller {
 	/* the refill thread's own */
 	PGconn *conn;
 	int64_t retry_ms;
-	char array[STATEMENT_TEXT];
+	char array[PG_ADD_MANY_TEXT];
 	char conninfo[];
 };
 
@@ -146,21 +143,18 @@ static bool ready(struct pg_refiller *r, const char *gateway)
 	return false;
 }
 
-/* The values of pool k from item *next on, up to STATEMENT_VALUES, as an array's text. */
+/* The values of pool k from item *next on, up to PG_ADD_MANY_MAX, as an array's text. */
 static size_t next_array(struct pg_refiller *r, const struct refill_batch *b, uint8_t k,
 			 size_t *next)
 {
-	struct pg_array a;
+	const char *values[PG_ADD_MANY_MAX];
 	size_t taken = 0;
 
-	pg_array_start(&a, r->array, sizeof(r->array));
-	for (; *next < b->n && taken < STATEMENT_VALUES; (*next)++) {
-		if (b->item[*next].pool == k) {
-			pg_array_put(&a, b->item[*next].value);
-			taken++;
-		}
+	for (; *next < b->n && taken < PG_ADD_MANY_MAX; (*next)++) {
+		if (b->item[*next].pool == k)
+			values[taken++] = b->item[*next].value;
 	}
-	return pg_array_end(&a) == 0 ? taken : 0;
+	return pg_values_text(values, taken, r->array, sizeof(r->array)) == 0 ? taken : 0;
 }
 
 /*

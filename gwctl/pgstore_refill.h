@@ -35,8 +35,8 @@ struct pg_refill_result {
 };
 
 /*
- * Starts the thread; it connects when the first job comes (conninfo as the store's own, the
- * gateway's id as its rows' gateway). -ENOMEM, or the error of pthread_create.
+ * Starts the thread, which connects at once (conninfo as the store's own, the gateway's id as
+ * its rows' gateway) and again after a failed job. -ENOMEM, or the error of pthread_create.
  */
 IPR_MUST_CHECK int pg_refiller_start(const char *conninfo, const char *gateway,
 				     struct pg_refiller **out);
@@ -45,7 +45,7 @@ void pg_refiller_stop(struct pg_refiller *r);
 /*
  * Hands values of pool to the thread, which adds them (each checked neither mapped nor resting,
  * as every add is) in its next job: 0, or -EBUSY when the values waiting would pass
- * PG_REFILL_PENDING_MAX or pool's name is too long (nothing taken then).
+ * PG_REFILL_PENDING_MAX or a name is too long (nothing taken then).
  */
 IPR_MUST_CHECK int pg_refiller_post(struct pg_refiller *r, const char *pool,
 				    const char *const *values, size_t n, int64_t now);

@@ -314,12 +314,7 @@ void pg_pool_took(struct pg_store *store, const char *pool, int64_t to)
 		slot->taken_to = to;
 }
 
-/* Values a statement of PST_RESERVE_ADD_MANY adds at most, and the array's text for them. */
-#define ADD_MANY_MAX  64
-#define ADD_MANY_TEXT (ADD_MANY_MAX * (2 * PG_POOL_TEXT_MAX + 3) + 3)
-
-/* values[0..n) as a PostgreSQL array's text (pg_array), each at most a value's length. */
-static int array_text(const char *const *values, size_t n, char *out, size_t size)
+int pg_values_text(const char *const *values, size_t n, char *out, size_t size)
 {
 	struct pg_array a;
 
@@ -360,11 +355,14 @@ void pg_refills_collect(struct pg_store *store)
 		if (!slot)
 			continue;
 		slot->posted -= (int64_t)done.pool[i].posted;
-		if (slot->posted < 0 || done.idle)
+		if (slot->posted < 0)
 			slot->posted = 0;
 		if (slot->count >= 0)
 			slot->count += (int64_t)done.pool[i].added;
 	}
+	/* nothing waits or runs: whatever a pool still counts as on its way is not */
+	for (size_t i = 0; done.idle && i < PG_POOLS_KEPT; i++)
+		store->pools[i].posted = 0;
 	store->stats.reserved_behind += done.added;
 	store->stats.refills_behind_failed += done.failures;
 }
@@ -374,7 +372,7 @@ int pg_store_reserve_add_many(struct store *base, const char *pool, const char *
 {
 	struct pg_store *store = pg_of(base);
 	struct pg_pool *slot = pool_slot(store, pool);
-	char array[ADD_MANY_TEXT], seq[PG_INT_TEXT], at[PG_INT_TEXT];
+	char array[PG_ADD_MANY_TEXT], seq[PG_INT_TEXT], at[PG_INT_TEXT];
 	const char *params[] = {
 		array,
 		pool,
@@ -387,9 +385,9 @@ int pg_store_reserve_add_many(struct store *base, const char *pool, const char *
 	if (store->refiller)
 		return add_behind(store, slot, pool, values, n, now);
 	for (size_t done = 0; done < n;) {
-		size_t k = n - done < ADD_MANY_MAX ? n - done : ADD_MANY_MAX;
+		size_t k = n - done < PG_ADD_MANY_MAX ? n - done : PG_ADD_MANY_MAX;
 		uint64_t before = store->changes;
-		int rc = array_text(values + done, k, array, sizeof(array));
+		int rc = pg_values_text(values + done, k, array, sizeof(array));
 
 		if (rc == 0)
 			rc = pg_exec(store, PST_RESERVE_ADD_MANY, 5, params, NULL);
