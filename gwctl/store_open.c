@@ -10,6 +10,7 @@
 
 #include "schema.h"
 #include "store_guard.h"
+#include "store_walbuf.h"
 
 /*
  * Whether a value ("encoded:ADDRESS" or "ref:DECIMAL", as quarantine names them) is mapped (a
@@ -321,7 +322,14 @@ int sqlite_store_open(const char *path, struct store **out, char *msg, size_t ms
 	/* no memory statistics: they take a global mutex on every malloc of SQLite's (refused,
 	 * harmlessly, once SQLite was initialized) */
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	rc = sqlite3_open_v2(path, &store->db, flags, NULL);
+	/* the daemon's one writing connection: its commits' WAL frames go out in one write each */
+	rc = store_walbuf_register();
+	if (rc < 0) {
+		say(msg, msg_size, "%s: cannot register SQLite's file layer: %s", path,
+		    strerror(-rc));
+		goto out;
+	}
+	rc = sqlite3_open_v2(path, &store->db, flags, store_walbuf_name);
 	if (rc != SQLITE_OK) {
 		say(msg, msg_size, "%s: cannot open: %s", path,
 		    store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));

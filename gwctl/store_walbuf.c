@@ -1,0 +1,392 @@
+/* A VFS over SQLite's default one that writes a commit's WAL frames to the file in one call. */
+#include "store_walbuf.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <string.h>
+
+/*
+ * Large enough for the biggest commit the daemon makes in practice (a batch of 256 new mappings
+ * dirtied about 300 pages of 4 KiB); a bigger one is written in several calls, still in order.
+ */
+#define WALBUF_SIZE (2u << 20)
+/*
+ * The most one write hands the VFS beneath: SQLite's unix VFS writes at most 128 KiB - 1 bytes
+ * a call (it never writes more than a page of its own) and takes a longer write for a full disk.
+ */
+#define WALBUF_WRITE_MAX (64u << 10)
+/* The WAL's format (sqlite.org/fileformat.html, "WAL file format"): a frame's header */
+#define WAL_FRAME_HEADER 24
+
+const char store_walbuf_name[] = "ipref-walbuf";
+
+struct walbuf_file {
+	sqlite3_file base;   /* SQLite's view: methods are walbuf_methods */
+	sqlite3_file *real;  /* the file of the VFS beneath, right after this struct */
+	uint8_t *buf;	     /* WAL files only: the frames not yet written */
+	size_t len;	     /* bytes in buf */
+	sqlite3_int64 start; /* the file offset of buf[0] */
+	bool commit_page;    /* the next write is the page of a commit frame */
+};
+
+static sqlite3_vfs walbuf_vfs;
+static sqlite3_vfs *real_vfs;
+static sqlite3_io_methods walbuf_methods;
+static uint64_t flushes, writes_in;
+/* the file whose buffer this thread filled: only this thread writes it out */
+static _Thread_local struct walbuf_file *pending;
+
+static int write_out(struct walbuf_file *f)
+{
+	int rc = SQLITE_OK;
+
+	for (size_t done = 0; done < f->len && rc == SQLITE_OK; done += WALBUF_WRITE_MAX) {
+		size_t n = f->len - done < WALBUF_WRITE_MAX ? f->len - done : WALBUF_WRITE_MAX;
+
+		rc = f->real->pMethods->xWrite(f->real, f->buf + done, (int)n,
+					       f->start + (sqlite3_int64)done);
+	}
+	if (f->len > 0)
+		__atomic_add_fetch(&flushes, 1, __ATOMIC_RELAXED);
+	f->len = 0;
+	f->commit_page = false;
+	if (pending == f)
+		pending = NULL;
+	return rc;
+}
+
+/* Before this thread does anything else with a file: what it buffered goes to its file. */
+static int settle(void)
+{
+	return pending ? write_out(pending) : SQLITE_OK;
+}
+
+#define REAL(file) (((struct walbuf_file *)(file))->real)
+
+static int walbuf_close(sqlite3_file *file)
+{
+	struct walbuf_file *f = (struct walbuf_file *)file;
+	int rc = settle();
+	int closed = f->real->pMethods ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
+
+	sqlite3_free(f->buf);
+	f->buf = NULL;
+	return rc != SQLITE_OK ? rc : closed;
+}
+
+static int walbuf_read(sqlite3_file *file, void *out, int amt, sqlite3_int64 off)
+{
+	int rc = settle();
+
+	return rc != SQLITE_OK ? rc : REAL(file)->pMethods->xRead(REAL(file), out, amt, off);
+}
+
+static bool commit_frame_header(const void *data, int amt)
+{
+	const uint8_t *h = data;
+
+	/* bytes 4-7: the database's size in pages after a commit, zero in any other frame */
+	return amt == WAL_FRAME_HEADER && (h[4] | h[5] | h[6] | h[7]) != 0;
+}
+
+static int walbuf_write(sqlite3_file *file, const void *data, int amt, sqlite3_int64 off)
+{
+	struct walbuf_file *f = (struct walbuf_file *)file;
+	bool commit_page;
+	int rc;
+
+	if (pending && (pending != f || off != f->start + (sqlite3_int64)f->len ||
+			f->len + (size_t)amt > WALBUF_SIZE)) {
+		rc = settle();
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	if (!f->buf || (size_t)amt > WALBUF_SIZE)
+		return f->real->pMethods->xWrite(f->real, data, amt, off);
+	if (f->len == 0)
+		f->start = off;
+	memcpy(f->buf + f->len, data, (size_t)amt);
+	f->len += (size_t)amt;
+	pending = f;
+	__atomic_add_fetch(&writes_in, 1, __ATOMIC_RELAXED);
+	commit_page = f->commit_page;
+	f->commit_page = commit_frame_header(data, amt);
+	/* the commit's page written: the commit fails here if the file refuses it */
+	return commit_page ? write_out(f) : SQLITE_OK;
+}
+
+static int walbuf_truncate(sqlite3_file *file, sqlite3_int64 size)
+{
+	int rc = settle();
+
+	return rc != SQLITE_OK ? rc : REAL(file)->pMethods->xTruncate(REAL(file), size);
+}
+
+static int walbuf_sync(sqlite3_file *file, int flags)
+{
+	int rc = settle();
+
+	return rc != SQLITE_OK ? rc : REAL(file)->pMethods->xSync(REAL(file), flags);
+}
+
+static int walbuf_file_size(sqlite3_file *file, sqlite3_int64 *size)
+{
+	int rc = settle();
+
+	return rc != SQLITE_OK ? rc : REAL(file)->pMethods->xFileSize(REAL(file), size);
+}
+
+static int walbuf_lock(sqlite3_file *file, int level)
+{
+	int rc = settle();
+
+	return rc != SQLITE_OK ? rc : REAL(file)->pMethods->xLock(REAL(file), level);
+}
+
+static int walbuf_unlock(sqlite3_file *file, int level)
+{
+	int rc = settle();
+
+	return rc != SQLITE_OK ? rc : REAL(file)->pMethods->xUnlock(REAL(file), level);
+}
+
+static int walbuf_check_reserved(sqlite3_file *file, int *out)
+{
+	int rc = settle();
+
+	return rc != SQLITE_OK ? rc : REAL(file)->pMethods->xCheckReservedLock(REAL(file), out);
+}
+
+static int walbuf_file_control(sqlite3_file *file, int op, void *arg)
+{
+	int rc = settle();
+
+	return rc != SQLITE_OK ? rc : REAL(file)->pMethods->xFileControl(REAL(file), op, arg);
+}
+
+static int walbuf_sector_size(sqlite3_file *file)
+{
+	return REAL(file)->pMethods->xSectorSize(REAL(file));
+}
+
+static int walbuf_device(sqlite3_file *file)
+{
+	return REAL(file)->pMethods->xDeviceCharacteristics(REAL(file));
+}
+
+/*
+ * The shared-memory index: SQLite tells readers of new frames only here, after writing them
+ * (hash entries, then the header around a barrier, then the write lock released).
+ */
+static int walbuf_shm_map(sqlite3_file *file, int page, int size, int extend, void volatile **p)
+{
+	int rc = settle();
+
+	return rc != SQLITE_OK ? rc
+			       : REAL(file)->pMethods->xShmMap(REAL(file), page, size, extend, p);
+}
+
+static int walbuf_shm_lock(sqlite3_file *file, int offset, int n, int flags)
+{
+	int rc = settle();
+
+	return rc != SQLITE_OK ? rc : REAL(file)->pMethods->xShmLock(REAL(file), offset, n, flags);
+}
+
+static void walbuf_shm_barrier(sqlite3_file *file)
+{
+	/*
+	 * No error can be returned here; none is left to return either: a commit's frames went out
+	 * with its last one, and a spilled frame's index entry was made through xShmMap first.
+	 */
+	(void)settle();
+	REAL(file)->pMethods->xShmBarrier(REAL(file));
+}
+
+static int walbuf_shm_unmap(sqlite3_file *file, int delete_flag)
+{
+	int rc = settle();
+
+	return rc != SQLITE_OK ? rc : REAL(file)->pMethods->xShmUnmap(REAL(file), delete_flag);
+}
+
+/* A file beneath without memory-mapped reads maps nothing: SQLite reads instead. */
+static int walbuf_fetch(sqlite3_file *file, sqlite3_int64 off, int amt, void **p)
+{
+	int rc = settle();
+
+	*p = NULL;
+	if (rc != SQLITE_OK || REAL(file)->pMethods->iVersion < 3)
+		return rc;
+	return REAL(file)->pMethods->xFetch(REAL(file), off, amt, p);
+}
+
+static int walbuf_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
+{
+	if (REAL(file)->pMethods->iVersion < 3)
+		return SQLITE_OK;
+	return REAL(file)->pMethods->xUnfetch(REAL(file), off, p);
+}
+
+static int walbuf_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, int flags,
+		       int *out_flags)
+{
+	struct walbuf_file *f = (struct walbuf_file *)file;
+	int rc;
+
+	(void)vfs;
+	memset(f, 0, sizeof(*f));
+	f->real = (sqlite3_file *)(f + 1);
+	if (flags & SQLITE_OPEN_WAL) {
+		f->buf = sqlite3_malloc(WALBUF_SIZE);
+		if (!f->buf)
+			return SQLITE_NOMEM;
+	}
+	rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out_flags);
+	if (rc != SQLITE_OK || !f->real->pMethods) {
+		sqlite3_free(f->buf);
+		f->buf = NULL;
+		return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
+	}
+	f->base.pMethods = &walbuf_methods;
+	return SQLITE_OK;
+}
+
+/* The rest of the VFS is the one beneath. */
+static int walbuf_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
+{
+	(void)vfs;
+	return real_vfs->xDelete(real_vfs, name, sync_dir);
+}
+
+static int walbuf_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
+{
+	(void)vfs;
+	return real_vfs->xAccess(real_vfs, name, flags, out);
+}
+
+static int walbuf_full_pathname(sqlite3_vfs *vfs, const char *name, int size, char *out)
+{
+	(void)vfs;
+	return real_vfs->xFullPathname(real_vfs, name, size, out);
+}
+
+static int walbuf_randomness(sqlite3_vfs *vfs, int size, char *out)
+{
+	(void)vfs;
+	return real_vfs->xRandomness(real_vfs, size, out);
+}
+
+static int walbuf_sleep(sqlite3_vfs *vfs, int us)
+{
+	(void)vfs;
+	return real_vfs->xSleep(real_vfs, us);
+}
+
+static int walbuf_current_time(sqlite3_vfs *vfs, double *out)
+{
+	(void)vfs;
+	return real_vfs->xCurrentTime(real_vfs, out);
+}
+
+static int walbuf_last_error(sqlite3_vfs *vfs, int size, char *out)
+{
+	(void)vfs;
+	return real_vfs->xGetLastError ? real_vfs->xGetLastError(real_vfs, size, out) : 0;
+}
+
+static void *walbuf_dl_open(sqlite3_vfs *vfs, const char *name)
+{
+	(void)vfs;
+	return real_vfs->xDlOpen(real_vfs, name);
+}
+
+static void walbuf_dl_error(sqlite3_vfs *vfs, int size, char *out)
+{
+	(void)vfs;
+	real_vfs->xDlError(real_vfs, size, out);
+}
+
+static void (*walbuf_dl_sym(sqlite3_vfs *vfs, void *lib, const char *sym))(void)
+{
+	(void)vfs;
+	return real_vfs->xDlSym(real_vfs, lib, sym);
+}
+
+static void walbuf_dl_close(sqlite3_vfs *vfs, void *lib)
+{
+	(void)vfs;
+	real_vfs->xDlClose(real_vfs, lib);
+}
+
+static int walbuf_current_time_int64(sqlite3_vfs *vfs, sqlite3_int64 *out)
+{
+	(void)vfs;
+	return real_vfs->xCurrentTimeInt64(real_vfs, out);
+}
+
+static int register_result = -EIO;
+static pthread_once_t register_once = PTHREAD_ONCE_INIT;
+
+static void register_vfs(void)
+{
+	real_vfs = sqlite3_vfs_find(NULL);
+	/* files with shared memory (version 2 of the methods): the WAL needs it */
+	if (!real_vfs || real_vfs->iVersion < 2)
+		return;
+	walbuf_methods = (sqlite3_io_methods){
+		.iVersion = 3,
+		.xClose = walbuf_close,
+		.xRead = walbuf_read,
+		.xWrite = walbuf_write,
+		.xTruncate = walbuf_truncate,
+		.xSync = walbuf_sync,
+		.xFileSize = walbuf_file_size,
+		.xLock = walbuf_lock,
+		.xUnlock = walbuf_unlock,
+		.xCheckReservedLock = walbuf_check_reserved,
+		.xFileControl = walbuf_file_control,
+		.xSectorSize = walbuf_sector_size,
+		.xDeviceCharacteristics = walbuf_device,
+		.xShmMap = walbuf_shm_map,
+		.xShmLock = walbuf_shm_lock,
+		.xShmBarrier = walbuf_shm_barrier,
+		.xShmUnmap = walbuf_shm_unmap,
+		.xFetch = walbuf_fetch,
+		.xUnfetch = walbuf_unfetch,
+	};
+	walbuf_vfs = (sqlite3_vfs){
+		.iVersion = 2,
+		.szOsFile = (int)sizeof(struct walbuf_file) + real_vfs->szOsFile,
+		.mxPathname = real_vfs->mxPathname,
+		.zName = store_walbuf_name,
+		.xOpen = walbuf_open,
+		.xDelete = walbuf_delete,
+		.xAccess = walbuf_access,
+		.xFullPathname = walbuf_full_pathname,
+		.xDlOpen = walbuf_dl_open,
+		.xDlError = walbuf_dl_error,
+		.xDlSym = walbuf_dl_sym,
+		.xDlClose = walbuf_dl_close,
+		.xRandomness = walbuf_randomness,
+		.xSleep = walbuf_sleep,
+		.xCurrentTime = walbuf_current_time,
+		.xGetLastError = walbuf_last_error,
+		.xCurrentTimeInt64 = walbuf_current_time_int64,
+	};
+	register_result = sqlite3_vfs_register(&walbuf_vfs, 0) == SQLITE_OK ? 0 : -ENOMEM;
+}
+
+int store_walbuf_register(void)
+{
+	pthread_once(&register_once, register_vfs);
+	return register_result;
+}
+
+void store_walbuf_counts(struct store_walbuf_counts *out)
+{
+	out->flushes = __atomic_load_n(&flushes, __ATOMIC_RELAXED);
+	out->writes_in = __atomic_load_n(&writes_in, __ATOMIC_RELAXED);
+}
