@@ -33,7 +33,8 @@ struct walbuf_file {
 
 static sqlite3_vfs walbuf_vfs;
 static sqlite3_vfs *real_vfs;
-static sqlite3_io_methods walbuf_methods;
+/* by the version of the file's methods beneath (1 to 3): SQLite calls only what they have */
+static sqlite3_io_methods walbuf_methods[3];
 static uint64_t flushes, writes_in;
 /* the file whose buffer this thread filled: only this thread writes it out */
 static _Thread_local struct walbuf_file *pending;
@@ -212,21 +213,16 @@ static int walbuf_shm_unmap(sqlite3_file *file, int delete_flag)
 	return rc != SQLITE_OK ? rc : REAL(file)->pMethods->xShmUnmap(REAL(file), delete_flag);
 }
 
-/* A file beneath without memory-mapped reads maps nothing: SQLite reads instead. */
 static int walbuf_fetch(sqlite3_file *file, sqlite3_int64 off, int amt, void **p)
 {
 	int rc = settle();
 
 	*p = NULL;
-	if (rc != SQLITE_OK || REAL(file)->pMethods->iVersion < 3)
-		return rc;
-	return REAL(file)->pMethods->xFetch(REAL(file), off, amt, p);
+	return rc != SQLITE_OK ? rc : REAL(file)->pMethods->xFetch(REAL(file), off, amt, p);
 }
 
 static int walbuf_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
 {
-	if (REAL(file)->pMethods->iVersion < 3)
-		return SQLITE_OK;
 	return REAL(file)->pMethods->xUnfetch(REAL(file), off, p);
 }
 
@@ -234,11 +230,12 @@ static int walbuf_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *fi
 		       int *out_flags)
 {
 	struct walbuf_file *f = (struct walbuf_file *)file;
-	int rc;
+	int rc, version;
 
 	(void)vfs;
 	memset(f, 0, sizeof(*f));
 	f->real = (sqlite3_file *)(f + 1);
+	f->real->pMethods = NULL;
 	if (flags & SQLITE_OPEN_WAL) {
 		f->buf = sqlite3_malloc(WALBUF_SIZE);
 		if (!f->buf)
@@ -246,11 +243,15 @@ static int walbuf_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *fi
 	}
 	rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out_flags);
 	if (rc != SQLITE_OK || !f->real->pMethods) {
+		/* a file beneath that has methods is closed even when its open failed */
+		if (f->real->pMethods)
+			f->real->pMethods->xClose(f->real);
 		sqlite3_free(f->buf);
 		f->buf = NULL;
 		return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
 	}
-	f->base.pMethods = &walbuf_methods;
+	version = f->real->pMethods->iVersion;
+	f->base.pMethods = &walbuf_methods[version < 1 ? 0 : version > 3 ? 2 : version - 1];
 	return SQLITE_OK;
 }
 
@@ -323,8 +324,16 @@ static void walbuf_dl_close(sqlite3_vfs *vfs, void *lib)
 
 static int walbuf_current_time_int64(sqlite3_vfs *vfs, sqlite3_int64 *out)
 {
+	double days;
+	int rc;
+
 	(void)vfs;
-	return real_vfs->xCurrentTimeInt64(real_vfs, out);
+	if (real_vfs->iVersion >= 2 && real_vfs->xCurrentTimeInt64)
+		return real_vfs->xCurrentTimeInt64(real_vfs, out);
+	/* a VFS of the first version tells the time in days only (a Julian day number) */
+	rc = real_vfs->xCurrentTime(real_vfs, &days);
+	*out = (sqlite3_int64)(days * 86400000.0);
+	return rc;
 }
 
 static int register_result = -EIO;
@@ -333,10 +342,9 @@ static pthread_once_t register_once = PTHREAD_ONCE_INIT;
 static void register_vfs(void)
 {
 	real_vfs = sqlite3_vfs_find(NULL);
-	/* files with shared memory (version 2 of the methods): the WAL needs it */
-	if (!real_vfs || real_vfs->iVersion < 2)
+	if (!real_vfs)
 		return;
-	walbuf_methods = (sqlite3_io_methods){
+	walbuf_methods[2] = (sqlite3_io_methods){
 		.iVersion = 3,
 		.xClose = walbuf_close,
 		.xRead = walbuf_read,
@@ -357,6 +365,10 @@ static void register_vfs(void)
 		.xFetch = walbuf_fetch,
 		.xUnfetch = walbuf_unfetch,
 	};
+	walbuf_methods[1] = walbuf_methods[2];
+	walbuf_methods[1].iVersion = 2;
+	walbuf_methods[0] = walbuf_methods[2];
+	walbuf_methods[0].iVersion = 1;
 	walbuf_vfs = (sqlite3_vfs){
 		.iVersion = 2,
 		.szOsFile = (int)sizeof(struct walbuf_file) + real_vfs->szOsFile,
