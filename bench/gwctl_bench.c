@@ -122,12 +122,19 @@ static int compare_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* One request at a time: latency of each lookup of an existing mapping. */
-static void run_latency(const char *path, uint64_t count, uint64_t existing, uint32_t context)
+/*
+ * One request at a time: the latency of each GET_EA for refs 1..existing in turn, the first of
+ * each ref making its mapping and the next rounds finding it; gap_us apart when given (a paced
+ * resolver's requests find gwctld asleep, back-to-back ones awake).
+ */
+static void run_latency(const char *path, uint64_t count, uint64_t existing, uint32_t context,
+			unsigned gap_us)
 {
 	struct ipr_ctl_client *client;
 	uint8_t req[256], buf[IPR_CTL_MSG_MAX];
 	double *lat = calloc(count, sizeof(double)), start = now_s();
+	const struct timespec gap = { .tv_sec = gap_us / 1000000,
+				      .tv_nsec = (long)(gap_us % 1000000) * 1000 };
 
 	if (!lat || ipr_ctl_client_connect(path, &client) < 0)
 		exit(1);
@@ -142,6 +149,8 @@ static void run_latency(const char *path, uint64_t count, uint64_t existing, uin
 			exit(1);
 		}
 		lat[i] = now_s() - t;
+		if (gap_us)
+			nanosleep(&gap, NULL);
 	}
 	double elapsed = now_s() - start;
 	qsort(lat, count, sizeof(double), compare_double);
@@ -284,12 +293,13 @@ int main(int argc, char **argv)
 	uint64_t failures = 0;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: gwctl_bench SOCKET alloc COUNT [CONNS WINDOW [CLIENTS]]\n"
-				"       gwctl_bench SOCKET lookup COUNT EXISTING [CONNS WINDOW]\n"
-				"       gwctl_bench SOCKET latency COUNT EXISTING\n"
-				"       gwctl_bench SOCKET probe SECONDS\n"
-				"       gwctl_bench SOCKET status COUNT WINDOW\n"
-				"       gwctl_bench DB-PATH sqlite-baseline COUNT BATCH\n");
+		fprintf(stderr,
+			"usage: gwctl_bench SOCKET alloc COUNT [CONNS WINDOW [CLIENTS]]\n"
+			"       gwctl_bench SOCKET lookup COUNT EXISTING [CONNS WINDOW]\n"
+			"       gwctl_bench SOCKET latency COUNT EXISTING [GAP_US [CLIENTS]]\n"
+			"       gwctl_bench SOCKET probe SECONDS\n"
+			"       gwctl_bench SOCKET status COUNT WINDOW\n"
+			"       gwctl_bench DB-PATH sqlite-baseline COUNT BATCH\n");
 		return 2;
 	}
 	const char *path = argv[1], *mode = argv[2];
@@ -326,7 +336,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "status") && argc > 4) {
 		run_status_flood(path, count, (unsigned)atoi(argv[4]));
 	} else if (!strcmp(mode, "latency") && argc > 4) {
-		run_latency(path, count, strtoull(argv[4], NULL, 10), context);
+		lan_clients = argc > 6 ? (unsigned)atoi(argv[6]) : 0;
+		run_latency(path, count, strtoull(argv[4], NULL, 10), context,
+			    argc > 5 ? (unsigned)atoi(argv[5]) : 0);
 	} else {
 		fprintf(stderr, "unknown mode %s\n", mode);
 		return 2;

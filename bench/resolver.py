@@ -115,6 +115,19 @@ def dnsperf(port, qfile, *args):
             "cpu": None}
 
 
+GWCTLD_ALONE = {}
+
+
+def gwctld_alone(sock):
+    """The median of LATENCY_NAMES new names' GET_EA sent to gwctld one at a time, LATENCY_QPS a
+    second, from SOURCES clients (bench/gwctl_bench, built beside gwctld), in ms."""
+    bench = os.path.join(os.path.dirname(os.path.dirname(GWCTLD)), "bench", "gwctl_bench")
+    out = subprocess.run([bench, sock, "latency", str(LATENCY_NAMES), str(LATENCY_NAMES),
+                          str(1000000 // LATENCY_QPS), str(SOURCES)],
+                         capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"p50=([\d.]+)us", out).group(1)) / 1000
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
@@ -254,6 +267,8 @@ def main():
         # the floor for IPREF names: the module's parallel TXT lookup without gwctld
         results["paced native, module"] = measure(ipref, q("n.paced2", "n", LATENCY_NAMES),
                                                   *paced)
+        # gwctld alone, asked as the paced IPREF run asks it: what of that median is its own
+        GWCTLD_ALONE["median_ms"] = gwctld_alone(gw.sock)
         # cached names: warm once, then loop for 10 s
         nc, hc = q("n.cached", "n", CACHED_SET), q("h.cached", "h", CACHED_SET)
         dnsperf(stock.port, nc, "-n", "1")
@@ -383,6 +398,10 @@ def report(r, m):
     print(f"| 99th percentile of first lookups at {LATENCY_QPS}/s: IPREF, module | "
           f"{a['p99_ms']:.3f} ms | native, module: {c['p99_ms']:.3f} ms; native, stock: "
           f"{b['p99_ms']:.3f} ms | {a['p99_ms'] / c['p99_ms']:.2f} | {a['codes']} |")
+    gap = a["median_ms"] - c["median_ms"]
+    print(f"| median of first IPREF lookups at {LATENCY_QPS}/s less that of native names through "
+          f"the module | {gap:.3f} ms | gwctld alone, a new name's GET_EA at {LATENCY_QPS}/s: "
+          f"{GWCTLD_ALONE['median_ms']:.3f} ms | {gap / GWCTLD_ALONE['median_ms']:.2f} | |")
     report_memory(m)
     print(f"\nThe distant server's relay: {FAR_HOW}.\n")
     print("| run | Unbound CPU per answered query | the relay's (distant runs) |")
