@@ -28,7 +28,9 @@ struct walbuf_file {
 	uint8_t *buf;	     /* WAL files only: the frames not yet written */
 	size_t len;	     /* bytes in buf */
 	sqlite3_int64 start; /* the file offset of buf[0] */
-	bool commit_page;    /* the next write is the page of a commit frame */
+	/* where the next frame goes if it is appended, -1 until known */
+	sqlite3_int64 append_at;
+	bool commit_page; /* the next write is the page of a commit frame */
 };
 
 static sqlite3_vfs walbuf_vfs;
@@ -38,6 +40,13 @@ static sqlite3_io_methods walbuf_methods[3];
 static uint64_t flushes, writes_in;
 /* the file whose buffer this thread filled: only this thread writes it out */
 static _Thread_local struct walbuf_file *pending;
+/*
+ * This thread took a WAL's write lock and has not written to it since: its next write to a WAL
+ * is an append (the WAL's header when it starts again, else the frame after the last commit).
+ */
+static _Thread_local bool write_lock_taken;
+/* SQLite's lock of a WAL's writer, first of its shared-memory locks (wal.c, WAL_WRITE_LOCK) */
+#define WAL_WRITE_LOCK 0
 
 static int write_out(struct walbuf_file *f)
 {
@@ -104,10 +113,30 @@ static int walbuf_write(sqlite3_file *file, const void *data, int amt, sqlite3_i
 		if (rc != SQLITE_OK)
 			return rc;
 	}
-	if (!f->buf || (size_t)amt > WALBUF_SIZE)
+	if (!f->buf)
 		return f->real->pMethods->xWrite(f->real, data, amt, off);
+	/*
+	 * Only appends are gathered: a transaction's first write is one (frames of earlier
+	 * transactions are never written again, and where a rolled-back one ended does not count),
+	 * and the next appends follow it. A write over an earlier frame of the transaction (a page
+	 * written twice, the checksums SQLite then writes again, ahead of its commit or after it)
+	 * goes to the file at once, in its order, and its error to SQLite.
+	 */
+	if (write_lock_taken || off == 0)
+		f->append_at = off;
+	write_lock_taken = false;
+	if (f->len == 0 && (off != f->append_at || (size_t)amt > WALBUF_SIZE)) {
+		rc = f->real->pMethods->xWrite(f->real, data, amt, off);
+		if (rc == SQLITE_OK && off + amt > f->append_at)
+			f->append_at = off + amt;
+		/* a commit frame's header written so (the first write after the open): its page
+		 * still writes the buffer out */
+		f->commit_page = rc == SQLITE_OK && commit_frame_header(data, amt);
+		return rc;
+	}
 	if (f->len == 0)
 		f->start = off;
+	f->append_at = off + amt;
 	memcpy(f->buf + f->len, data, (size_t)amt);
 	f->len += (size_t)amt;
 	pending = f;
@@ -193,7 +222,13 @@ static int walbuf_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 {
 	int rc = settle();
 
-	return rc != SQLITE_OK ? rc : REAL(file)->pMethods->xShmLock(REAL(file), offset, n, flags);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = REAL(file)->pMethods->xShmLock(REAL(file), offset, n, flags);
+	if (rc == SQLITE_OK && offset == WAL_WRITE_LOCK &&
+	    flags == (SQLITE_SHM_LOCK | SQLITE_SHM_EXCLUSIVE))
+		write_lock_taken = true;
+	return rc;
 }
 
 static void walbuf_shm_barrier(sqlite3_file *file)
@@ -234,6 +269,7 @@ static int walbuf_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *fi
 
 	(void)vfs;
 	memset(f, 0, sizeof(*f));
+	f->append_at = -1;
 	f->real = (sqlite3_file *)(f + 1);
 	f->real->pMethods = NULL;
 	if (flags & SQLITE_OPEN_WAL) {
