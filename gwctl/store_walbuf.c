@@ -291,87 +291,6 @@ static int walbuf_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *fi
 	return SQLITE_OK;
 }
 
-/* The rest of the VFS is the one beneath. */
-static int walbuf_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
-{
-	(void)vfs;
-	return real_vfs->xDelete(real_vfs, name, sync_dir);
-}
-
-static int walbuf_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
-{
-	(void)vfs;
-	return real_vfs->xAccess(real_vfs, name, flags, out);
-}
-
-static int walbuf_full_pathname(sqlite3_vfs *vfs, const char *name, int size, char *out)
-{
-	(void)vfs;
-	return real_vfs->xFullPathname(real_vfs, name, size, out);
-}
-
-static int walbuf_randomness(sqlite3_vfs *vfs, int size, char *out)
-{
-	(void)vfs;
-	return real_vfs->xRandomness(real_vfs, size, out);
-}
-
-static int walbuf_sleep(sqlite3_vfs *vfs, int us)
-{
-	(void)vfs;
-	return real_vfs->xSleep(real_vfs, us);
-}
-
-static int walbuf_current_time(sqlite3_vfs *vfs, double *out)
-{
-	(void)vfs;
-	return real_vfs->xCurrentTime(real_vfs, out);
-}
-
-static int walbuf_last_error(sqlite3_vfs *vfs, int size, char *out)
-{
-	(void)vfs;
-	return real_vfs->xGetLastError ? real_vfs->xGetLastError(real_vfs, size, out) : 0;
-}
-
-static void *walbuf_dl_open(sqlite3_vfs *vfs, const char *name)
-{
-	(void)vfs;
-	return real_vfs->xDlOpen(real_vfs, name);
-}
-
-static void walbuf_dl_error(sqlite3_vfs *vfs, int size, char *out)
-{
-	(void)vfs;
-	real_vfs->xDlError(real_vfs, size, out);
-}
-
-static void (*walbuf_dl_sym(sqlite3_vfs *vfs, void *lib, const char *sym))(void)
-{
-	(void)vfs;
-	return real_vfs->xDlSym(real_vfs, lib, sym);
-}
-
-static void walbuf_dl_close(sqlite3_vfs *vfs, void *lib)
-{
-	(void)vfs;
-	real_vfs->xDlClose(real_vfs, lib);
-}
-
-static int walbuf_current_time_int64(sqlite3_vfs *vfs, sqlite3_int64 *out)
-{
-	double days;
-	int rc;
-
-	(void)vfs;
-	if (real_vfs->iVersion >= 2 && real_vfs->xCurrentTimeInt64)
-		return real_vfs->xCurrentTimeInt64(real_vfs, out);
-	/* a VFS of the first version tells the time in days only (a Julian day number) */
-	rc = real_vfs->xCurrentTime(real_vfs, &days);
-	*out = (sqlite3_int64)(days * 86400000.0);
-	return rc;
-}
-
 static int register_result = -EIO;
 static pthread_once_t register_once = PTHREAD_ONCE_INIT;
 
@@ -405,25 +324,12 @@ static void register_vfs(void)
 	walbuf_methods[1].iVersion = 2;
 	walbuf_methods[0] = walbuf_methods[2];
 	walbuf_methods[0].iVersion = 1;
-	walbuf_vfs = (sqlite3_vfs){
-		.iVersion = 2,
-		.szOsFile = (int)sizeof(struct walbuf_file) + real_vfs->szOsFile,
-		.mxPathname = real_vfs->mxPathname,
-		.zName = store_walbuf_name,
-		.xOpen = walbuf_open,
-		.xDelete = walbuf_delete,
-		.xAccess = walbuf_access,
-		.xFullPathname = walbuf_full_pathname,
-		.xDlOpen = walbuf_dl_open,
-		.xDlError = walbuf_dl_error,
-		.xDlSym = walbuf_dl_sym,
-		.xDlClose = walbuf_dl_close,
-		.xRandomness = walbuf_randomness,
-		.xSleep = walbuf_sleep,
-		.xCurrentTime = walbuf_current_time,
-		.xGetLastError = walbuf_last_error,
-		.xCurrentTimeInt64 = walbuf_current_time_int64,
-	};
+	/* the rest of the VFS is the one beneath, called with its own settings (pAppData) */
+	walbuf_vfs = *real_vfs;
+	walbuf_vfs.szOsFile = (int)sizeof(struct walbuf_file) + real_vfs->szOsFile;
+	walbuf_vfs.zName = store_walbuf_name;
+	walbuf_vfs.pNext = NULL;
+	walbuf_vfs.xOpen = walbuf_open;
 	register_result = sqlite3_vfs_register(&walbuf_vfs, 0) == SQLITE_OK ? 0 : -ENOMEM;
 }
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "store_walbuf.h"
+#include "watch_vfs.h"
 
 #define PAGE 4096
 /* rows of the size of a quarter page: a commit of ROWS rows dirties about ROWS / 4 pages */
@@ -186,6 +187,35 @@ static void test_spilled_frames_read_back(void **state)
 }
 
 /*
+ * SQLite writes a spilled transaction's checksums again at its commit, the commit frame's header
+ * last, after that frame was written: a refusal of that write (by the watch VFS beneath) fails
+ * the commit, which no connection then sees, instead of leaving a WAL whose last commit a
+ * recovery drops after it was acknowledged.
+ */
+static void test_refused_rewrite_fails_the_commit(void **state)
+{
+	struct fixture *fx = *state;
+	int rc;
+
+	exec_ok(fx->db, "BEGIN IMMEDIATE");
+	assert_int_equal(insert_rows(fx->db, 1, 4000), SQLITE_OK);
+	exec_ok(fx->db, "COMMIT");
+	exec_ok(fx->db, "PRAGMA cache_size = 10; BEGIN IMMEDIATE;"
+			" UPDATE t SET v = zeroblob(1000) WHERE id % 2 = 0;"
+			" UPDATE t SET v = zeroblob(999) WHERE id % 4 = 0");
+	watch_vfs_refuse_commit_rewrite();
+	rc = sqlite3_exec(fx->db, "COMMIT", NULL, NULL, NULL);
+	assert_int_not_equal(rc, SQLITE_OK);
+	(void)sqlite3_exec(fx->db, "ROLLBACK", NULL, NULL, NULL);
+	assert_int_equal(one_value(fx->db, "SELECT count(*) FROM t WHERE length(v) = 999"), 0);
+	assert_int_equal(one_value(fx->other, "SELECT count(*) FROM t WHERE length(v) = 999"), 0);
+	exec_ok(fx->db, "UPDATE t SET v = zeroblob(999) WHERE id % 4 = 0");
+	assert_int_equal(one_value(fx->other, "SELECT count(*) FROM t WHERE length(v) = 999"),
+			 1000);
+	integrity_ok(fx->other);
+}
+
+/*
  * A write the file refuses (the file size limit here; a full disk alike) fails the commit that
  * made it: nothing of it is seen, by the connection or another, and the next commit works.
  */
@@ -229,9 +259,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_in_one_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spilled_frames_read_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_rewrite_fails_the_commit, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_refused_write_fails_the_commit, setup,
 						teardown),
 	};
+
+	/* beneath the VFS under test, which is made over the default one at its first open */
+	if (watch_vfs_register() < 0)
+		return 1;
 
 	return cmocka_run_group_tests_name("walbuf", tests, NULL, NULL);
 }

@@ -54,9 +54,23 @@ static int w_read(sqlite3_file *file, void *buf, int amt, sqlite3_int64 off)
 	return of(file)->real->pMethods->xRead(of(file)->real, buf, amt, off);
 }
 
+static int refuse_commit_rewrite;
+
+/* A WAL frame's header (24 bytes) whose database size, bytes 4-7, marks a commit. */
+static int commit_header(const void *buf, int amt)
+{
+	const unsigned char *h = buf;
+
+	return amt == 24 && (h[4] | h[5] | h[6] | h[7]) != 0;
+}
+
 static int w_write(sqlite3_file *file, const void *buf, int amt, sqlite3_int64 off)
 {
 	struct watch_file *f = of(file);
+
+	if (f->is_wal && commit_header(buf, amt) && off + amt <= f->size &&
+	    __atomic_exchange_n(&refuse_commit_rewrite, 0, __ATOMIC_RELAXED))
+		return SQLITE_IOERR_WRITE;
 	int rc = f->real->pMethods->xWrite(f->real, buf, amt, off);
 
 	if (rc == SQLITE_OK) {
@@ -235,4 +249,9 @@ void watch_vfs_counts(struct watch_counts *out)
 	out->truncations = __atomic_load_n(&counts.truncations, __ATOMIC_RELAXED);
 	out->wal_written = __atomic_load_n(&counts.wal_written, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&lock);
+}
+
+void watch_vfs_refuse_commit_rewrite(void)
+{
+	__atomic_store_n(&refuse_commit_rewrite, 1, __ATOMIC_RELAXED);
 }

@@ -16,5 +16,10 @@ int watch_vfs_register(void);
 /* The calling thread is the one watched (the daemon's, in gwctld); counts start again. */
 void watch_vfs_this_thread(void);
 void watch_vfs_counts(struct watch_counts *out);
+/*
+ * The next write of a WAL frame's header that marks a commit, over what the WAL already holds
+ * (SQLite writing a transaction's checksums again), fails with SQLITE_IOERR_WRITE; once.
+ */
+void watch_vfs_refuse_commit_rewrite(void);
 
 #endif
