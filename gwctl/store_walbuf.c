@@ -234,8 +234,9 @@ static int walbuf_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 static void walbuf_shm_barrier(sqlite3_file *file)
 {
 	/*
-	 * No error can be returned here; none is left to return either: a commit's frames went out
-	 * with its last one, and a spilled frame's index entry was made through xShmMap first.
+	 * No error can be returned here, and none is left to return: SQLite calls this as it
+	 * publishes a commit, whose appends went out with its last frame (writes over earlier
+	 * frames go out at once); frames spilled before a commit are published by none.
 	 */
 	(void)settle();
 	REAL(file)->pMethods->xShmBarrier(REAL(file));
