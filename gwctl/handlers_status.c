@@ -107,6 +107,7 @@ static const struct stats_counter stats_counters[] = {
 	DURABILITY("gwctld.store.answer_timeouts", answer_timeouts),
 	DURABILITY("gwctld.store.wal_restarts", wal_restarts),
 	DURABILITY("gwctld.store.wal_waits", wal_waits),
+	DURABILITY("gwctld.store.wal_catch_ups", wal_catch_ups),
 	DURABILITY("gwctld.store.reserved_behind", reserved_behind),
 	DURABILITY("gwctld.store.refills_behind_failed", refills_behind_failed),
 	SERVICE("gwctld.store.reserved", reserved),

@@ -9,6 +9,7 @@ const struct store_ops pg_store_ops = {
 	.rollback = pg_store_rollback,
 	.wal_status = pg_store_wal_status,
 	.tend = pg_store_tend,
+	.tend_fd = pg_store_tend_fd,
 	.refill_behind = pg_store_refill_behind,
 	.start = pg_store_start,
 	.mark_clean = pg_store_mark_clean,

@@ -309,6 +309,13 @@ void pg_store_tend(struct store *base)
 	pg_refills_collect(pg_of(base));
 }
 
+/* Its refills' jobs are collected after the batches that hand them out: nothing to wake for. */
+int pg_store_tend_fd(const struct store *base)
+{
+	(void)base;
+	return -1;
+}
+
 /* A database on a server is not a file that can be deleted or replaced under gwctld. */
 bool pg_store_replaced(const struct store *base)
 {

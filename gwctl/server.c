@@ -80,11 +80,14 @@ static int arm_all(struct server *srv)
 		{ srv->timer_fd, TAG_TIMER },
 		{ srv->idle_fd, TAG_IDLE },
 		{ srv->flush_fd, TAG_FLUSH },
+		{ store_tend_fd(srv->svc->store), TAG_STORE },
 	};
 	int rc = 0;
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]) && rc == 0; i++) {
-		if (fds[i].tag != TAG_NAMES || srv->svc->names) /* no resolver: no names */
+		/* no resolver: no names; a store with nothing to wake the loop for: none */
+		bool absent = (fds[i].tag == TAG_NAMES || fds[i].tag == TAG_STORE) && fds[i].fd < 0;
+		if (!absent)
 			rc = server_arm(srv, EPOLL_CTL_ADD, fds[i].fd, EPOLLIN, fds[i].tag);
 	}
 	return rc;
@@ -237,6 +240,11 @@ static void dispatch(struct server *srv, const struct epoll_event *ev)
 	case TAG_FLUSH:
 		read_tick(srv->flush_fd);
 		store_flush(srv->svc->store);
+		return;
+	case TAG_STORE:
+		/* between batches, before this round's: its commit would leave the WAL frames */
+		read_tick(store_tend_fd(srv->svc->store));
+		store_tend(srv->svc->store);
 		return;
 	case TAG_TIMER:
 		read_tick(srv->timer_fd);

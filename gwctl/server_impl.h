@@ -31,6 +31,7 @@ enum {
 	TAG_RELOAD = -8,
 	TAG_FLUSH = -9,
 	TAG_FEED = -10,
+	TAG_STORE = -11,
 };
 
 struct client {

@@ -111,6 +111,7 @@ void sqlite_store_durability(const struct store *base, struct store_durability *
 	out->flush_failures = __atomic_load_n(&store->flush.failures, __ATOMIC_RELAXED);
 	out->wal_restarts = store->wal.restarts;
 	out->wal_waits = store->wal.waits;
+	out->wal_catch_ups = store->wal.catch_ups;
 }
 
 void sqlite_store_need_sync(struct store *base)
@@ -238,6 +239,12 @@ void sqlite_store_tend(struct store *base)
 
 	if (sqlite3_get_autocommit(store->db))
 		store_wal_tend(&store->wal, store->db, &store->flush, ipr_clock_ms());
+}
+
+/* The end of a checkpoint pass: the WAL may start again before the next commit. */
+int sqlite_store_tend_fd(const struct store *base)
+{
+	return store_flush_wake_fd(&sqlite_of_const(base)->flush);
 }
 
 /* A refill's adds are calls in this process, a statement a value: nothing to move behind it. */

@@ -72,6 +72,13 @@ void store_wal_status(const struct store *store, uint64_t *bytes, int64_t *held_
  */
 void store_tend(struct store *store);
 /*
+ * A descriptor that becomes readable when store_tend has work that should not wait for the
+ * next batch (SQLite: a checkpoint pass ended, and the WAL may start again before the next
+ * commit gives it frames to copy on the daemon's thread); the loop reads it empty (it counts,
+ * as an eventfd) and calls store_tend. -1 when there is none (PostgreSQL).
+ */
+int store_tend_fd(const struct store *store);
+/*
  * The daemon's refills of the reserve go on behind it from now on, where the engine can do that:
  * on PostgreSQL a thread with a connection of its own adds the values store_reserve_add_many is
  * handed, which then answers -EINPROGRESS (taken for a job) or -EBUSY (the jobs' queue is full,
@@ -109,8 +116,9 @@ struct store_durability {
 	uint64_t flush_failures;  /* syncs that failed (retried at the next flush) */
 	uint64_t sync_commits;	  /* commits that synced on the spot: a value the reserve lacked */
 	uint64_t answer_timeouts; /* statements a database server did not answer in time */
-	uint64_t wal_restarts;	  /* SQLite: catch-ups by the daemon that let the WAL start again */
+	uint64_t wal_restarts;	  /* SQLite: times the daemon let the WAL start again */
 	uint64_t wal_waits;	  /* of those, ones that waited for the flusher's checkpoint */
+	uint64_t wal_catch_ups;	  /* of those, ones where it copied frames itself, and synced */
 	uint64_t reserved_behind; /* PostgreSQL: values the refills' own connection added */
 	uint64_t refills_behind_failed; /* PostgreSQL: its jobs that failed (nothing added) */
 };

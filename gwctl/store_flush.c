@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 /*
  * Syncs the WAL through the connection's own file object, found once on the daemon's thread
@@ -71,29 +74,47 @@ static void *checkpointer(void *arg)
 			break;
 		f->checkpoint_due = false;
 		pthread_mutex_unlock(&f->lock);
-		sqlite3_wal_checkpoint_v2(f->checkpointer, "main", SQLITE_CHECKPOINT_PASSIVE, NULL,
-					  NULL);
+		int frames = -1, copied = -1;
+		if (sqlite3_wal_checkpoint_v2(f->checkpointer, "main", SQLITE_CHECKPOINT_PASSIVE,
+					      &frames, &copied) != SQLITE_OK)
+			copied = -1;
+		__atomic_store_n(&f->pass_copied, copied, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&f->checkpoints, 1, __ATOMIC_RELEASE);
+		const uint64_t one = 1;
+		/* fails only when the counter is full: the loop has a wake-up pending anyway */
+		(void)!write(f->wake_fd, &one, sizeof(one));
 		pthread_mutex_lock(&f->lock);
 	}
 	pthread_mutex_unlock(&f->lock);
 	return NULL;
 }
 
+/* What a start that failed had opened, closed; returns rc. */
+static int unstarted(struct store_flush *f, int rc)
+{
+	sqlite3_close(f->checkpointer);
+	f->checkpointer = NULL;
+	if (f->wake_fd >= 0)
+		close(f->wake_fd);
+	f->wake_fd = -1;
+	return rc;
+}
+
 int store_flush_start(struct store_flush *f, sqlite3 *db, const char *path)
 {
 	memset(f, 0, sizeof(*f));
+	f->wake_fd = -1;
 	/* the connection has read the database, so its WAL is open: the pointer stays valid */
 	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f->wal) != SQLITE_OK)
 		return -EIO;
+	f->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (f->wake_fd < 0)
+		return unstarted(f, -errno);
 	if (sqlite3_open_v2(path, &f->checkpointer, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK ||
 	    sqlite3_exec(f->checkpointer, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) !=
-		    SQLITE_OK) {
-		sqlite3_close(f->checkpointer);
-		f->checkpointer = NULL;
-		return -EIO;
-	}
+		    SQLITE_OK)
+		return unstarted(f, -EIO);
 	sqlite3_busy_timeout(f->checkpointer, 100);
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->wake, NULL);
@@ -113,9 +134,10 @@ int store_flush_start(struct store_flush *f, sqlite3 *db, const char *path)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
-		sqlite3_close(f->checkpointer);
-		f->checkpointer = NULL;
-		return -EAGAIN;
+		pthread_cond_destroy(&f->checkpoint_wake);
+		pthread_cond_destroy(&f->wake);
+		pthread_mutex_destroy(&f->lock);
+		return unstarted(f, -EAGAIN);
 	}
 	f->running = true;
 	return 0;
@@ -135,6 +157,8 @@ void store_flush_stop(struct store_flush *f)
 	pthread_cond_destroy(&f->checkpoint_wake);
 	sqlite3_close(f->checkpointer); /* before the daemon's own: the last one checkpoints */
 	f->checkpointer = NULL;
+	close(f->wake_fd);
+	f->wake_fd = -1;
 	pthread_mutex_destroy(&f->lock);
 	pthread_cond_destroy(&f->wake);
 	f->running = false;
@@ -178,4 +202,14 @@ void store_flush_checkpoint(struct store_flush *f)
 uint64_t store_flush_checkpoints(const struct store_flush *f)
 {
 	return __atomic_load_n(&f->checkpoints, __ATOMIC_ACQUIRE);
+}
+
+int store_flush_pass_copied(const struct store_flush *f)
+{
+	return __atomic_load_n(&f->pass_copied, __ATOMIC_RELAXED);
+}
+
+int store_flush_wake_fd(const struct store_flush *f)
+{
+	return f->running ? f->wake_fd : -1;
 }

@@ -20,6 +20,8 @@ struct store_flush {
 	pthread_cond_t wake, checkpoint_wake;
 	bool checkpoint_due;   /* under lock: the daemon asked for a checkpoint pass */
 	uint64_t checkpoints;  /* atomic: checkpoint passes ended */
+	int pass_copied;       /* atomic: the WAL's frames in the database after the last pass */
+	int wake_fd;	       /* an eventfd, written when a checkpoint pass ends */
 	sqlite3_file *wal;     /* the connection's WAL file object */
 	sqlite3 *checkpointer; /* a connection of the thread's own, for checkpoints */
 	uint64_t wanted;       /* under lock */
@@ -46,5 +48,16 @@ uint64_t store_flush_done(const struct store_flush *f);
 void store_flush_checkpoint(struct store_flush *f);
 /* How many checkpoint passes have ended (a pass asked for after this was read ends later). */
 uint64_t store_flush_checkpoints(const struct store_flush *f);
+/*
+ * How many of the WAL's frames were in the database when the last pass ended (-1 when it
+ * failed); read after store_flush_checkpoints said that pass ended.
+ */
+int store_flush_pass_copied(const struct store_flush *f);
+/*
+ * A descriptor that becomes readable when a checkpoint pass ends, so that the daemon's loop
+ * starts the WAL again at once, before its next commit leaves it frames to copy (store_wal.h);
+ * the loop reads it empty. -1 when the threads are not running.
+ */
+int store_flush_wake_fd(const struct store_flush *f);
 
 #endif

@@ -116,6 +116,7 @@ int sqlite_store_commit(struct store *base);
 void sqlite_store_rollback(struct store *base);
 void sqlite_store_wal_status(const struct store *base, uint64_t *bytes, int64_t *held_ms);
 void sqlite_store_tend(struct store *base);
+int sqlite_store_tend_fd(const struct store *base);
 int sqlite_store_refill_behind(struct store *base);
 int sqlite_store_start(struct store *base, int64_t now, uint32_t lease_secs,
 		       uint32_t quarantine_secs, struct store_start_report *report);

@@ -198,6 +198,11 @@ void store_tend(struct store *store)
 	store->ops->tend(store);
 }
 
+int store_tend_fd(const struct store *store)
+{
+	return store->ops->tend_fd(store);
+}
+
 int store_refill_behind(struct store *store)
 {
 	return store->ops->refill_behind(store);

@@ -22,6 +22,7 @@ struct store_ops {
 	void (*rollback)(struct store *store);
 	void (*wal_status)(const struct store *store, uint64_t *bytes, int64_t *held_ms);
 	void (*tend)(struct store *store);
+	int (*tend_fd)(const struct store *store);
 	int (*refill_behind)(struct store *store);
 	int (*start)(struct store *store, int64_t now, uint32_t lease_secs,
 		     uint32_t quarantine_secs, struct store_start_report *report);

@@ -9,6 +9,7 @@ const struct store_ops sqlite_store_ops = {
 	.rollback = sqlite_store_rollback,
 	.wal_status = sqlite_store_wal_status,
 	.tend = sqlite_store_tend,
+	.tend_fd = sqlite_store_tend_fd,
 	.refill_behind = sqlite_store_refill_behind,
 	.start = sqlite_store_start,
 	.mark_clean = sqlite_store_mark_clean,

@@ -94,14 +94,17 @@ static int catch_up(sqlite3 *db, bool wait)
 /*
  * Every frame is in the database: a write starts the WAL again now, and with it the sync of its
  * new header that SQLite makes, rather than in the next batch's commit, before its replies. The
- * write changes nothing (the row is written as it is); its failure only leaves that sync to the
- * next commit.
+ * write leaves the row as it was, but through another value: SQLite writes no page for an
+ * update that rewrites a row's bytes unchanged ("SET value = value" started nothing, and the
+ * next batch's commit synced the header until 2026-12-05). Its failure only leaves that sync
+ * to the next commit.
  */
 static void restart_now(sqlite3 *db)
 {
 	(void)sqlite3_exec(db,
-			   "BEGIN IMMEDIATE; UPDATE store_state SET value = value WHERE name = "
-			   "'clean'; COMMIT",
+			   "BEGIN IMMEDIATE; "
+			   "UPDATE store_state SET value = -1 - value WHERE name = 'clean'; "
+			   "UPDATE store_state SET value = -1 - value WHERE name = 'clean'; COMMIT",
 			   NULL, NULL, NULL);
 	if (!sqlite3_get_autocommit(db))
 		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -145,6 +148,13 @@ static void held_back(struct store_wal *w, int64_t now_ms, uint64_t bytes)
 	}
 }
 
+static void ask_pass(struct store_wal *w, struct store_flush *flush)
+{
+	w->pass_before = store_flush_checkpoints(flush);
+	w->passes++;
+	store_flush_checkpoint(flush);
+}
+
 void store_wal_tend(struct store_wal *w, sqlite3 *db, struct store_flush *flush, int64_t now_ms)
 {
 	uint64_t bytes = (uint64_t)w->frames * (uint64_t)w->frame_bytes;
@@ -159,16 +169,26 @@ void store_wal_tend(struct store_wal *w, sqlite3 *db, struct store_flush *flush,
 	if (!w->pass_asked) {
 		/* the bulk of the copying and both its syncs on the flusher's thread */
 		w->pass_asked = true;
-		w->pass_before = store_flush_checkpoints(flush);
-		store_flush_checkpoint(flush);
+		w->passes = 0;
+		ask_pass(w, flush);
 	}
-	if (bytes < STORE_WAL_LIMIT && store_flush_checkpoints(flush) == w->pass_before)
+	bool ended = store_flush_checkpoints(flush) != w->pass_before;
+	if (bytes < STORE_WAL_LIMIT && !ended)
 		return; /* the pass has not ended yet */
+	/* what the last pass left: frames committed after it began (all, when it failed) */
+	int copied = ended ? store_flush_pass_copied(flush) : -1;
+	int left = copied < 0 ? w->frames : w->frames - copied;
+	if (left > 0 && left <= STORE_WAL_REPASS_FRAMES && w->passes < STORE_WAL_PASSES &&
+	    bytes < STORE_WAL_LIMIT) {
+		ask_pass(w, flush); /* copied off this thread too, and its syncs */
+		return;
+	}
 	bool wait = bytes >= STORE_WAL_CEILING;
 	rc = catch_up(db, wait);
 	if (rc == 0) {
 		w->restarts++;
 		w->waits += wait;
+		w->catch_ups += left > 0;
 		if (w->held_since_ms)
 			reader_gone(w, db);
 		else

@@ -16,14 +16,20 @@
  * gives them after each commit), and looked at between batches, after their replies went out
  * (store_tend):
  * - past STORE_WAL_RESTART the daemon asks the flusher's checkpoint thread for a pass (the bulk
- *   of the copying, and a sync of each file), and once it has ended, copies the few frames
- *   committed meanwhile itself (a PASSIVE checkpoint of its own: a sync of the WAL's tail and
- *   one of the database), then makes a write of nothing that starts the WAL again (SQLite
- *   syncs the new header then): three syncs of little data, 3-4 ms on this project's test
- *   machines, once every 16 MiB of commits (about 400 new names). Before, the daemon looked at
- *   the WAL once a second, inside a commit, and past 8 MiB copied and truncated it itself:
- *   30-60 ms a second at 500 new names a second, in the answers' way. A larger WAL costs disk
- *   space only: readers look past the last checkpoint, never through the whole file;
+ *   of the copying, and a sync of each file). The pass's end wakes the daemon's loop
+ *   (store_flush_wake_fd), which looks again at once, before its next commit. When a few frames
+ *   were committed after the pass began, it asks for another (below). When a pass has left
+ *   nothing, or more than a few frames, or the passes are used up, the daemon copies what is
+ *   left itself (a PASSIVE checkpoint of its own: when there is anything to copy, a sync of
+ *   the WAL's tail and one of the database, counted as a catch-up), then makes a write that
+ *   starts the WAL again (SQLite syncs the new header then). Once every 16 MiB of commits (about
+ * 400 new names) the daemon's thread thus syncs once, 0.2-0.3 ms on this project's test machines,
+ * or three times, 3-5 ms, after a catch-up. Before 2026-12-05 it always caught up: it looked again
+ *   only after its next batch, whose commit the pass had not copied. Before 2026-12-04 the
+ *   daemon looked at the WAL once a second, inside a commit, and past 8 MiB copied and
+ *   truncated it itself: 30-60 ms a second at 500 new names a second, in the answers' way. A
+ *   larger WAL costs disk space only: readers look past the last checkpoint, never through
+ *   the whole file;
  * - past STORE_WAL_LIMIT it catches up without waiting for the pass to end;
  * - past STORE_WAL_CEILING, when the flusher's pass holds the checkpoint lock (a disk slower
  *   than the commits), it waits for that pass: the one wait for the disk's pace on the
@@ -39,6 +45,14 @@
 #define STORE_WAL_LIMIT	  (32 << 20)
 #define STORE_WAL_CEILING (48 << 20)
 #define STORE_WAL_KEEP	  (64 << 20)
+/*
+ * Another checkpoint pass is asked for when the last left at most STORE_WAL_REPASS_FRAMES
+ * (commits arrive apart: the next pass is short, and likely ends before another commit), up to
+ * STORE_WAL_PASSES in all; more left means commits in a steady stream, which no pass outruns:
+ * the daemon copies that itself at once.
+ */
+#define STORE_WAL_REPASS_FRAMES 128
+#define STORE_WAL_PASSES	8
 /* The store's wait for a lock (sqlite3_busy_timeout). */
 #define STORE_BUSY_MS 200
 /* How often a WAL that a reader holds back is tried again, and warned about. */
@@ -50,12 +64,14 @@ struct store_wal {
 	int frame_bytes;       /* a page and its frame header */
 	int frames;	       /* in use after the last commit (the WAL hook) */
 	bool pass_asked;       /* a checkpoint pass asked for, since the last restart */
-	uint64_t pass_before;  /* store_flush_checkpoints() when it was asked */
+	int passes;	       /* of them, since the last restart */
+	uint64_t pass_before;  /* store_flush_checkpoints() when the last was asked */
 	int64_t next_check_ms; /* ipr_clock_ms: while a reader holds the WAL back */
 	int64_t held_since_ms; /* 0: no reader holds the WAL back */
 	int64_t next_warn_ms;
-	uint64_t restarts; /* catch-ups that let the WAL start again (counted) */
-	uint64_t waits;	   /* of those, ones that waited for the flusher's pass */
+	uint64_t restarts;  /* times the daemon let the WAL start again (counted) */
+	uint64_t waits;	    /* of those, ones that waited for the flusher's pass */
+	uint64_t catch_ups; /* of those, ones where it copied frames itself, and synced */
 };
 
 /*
