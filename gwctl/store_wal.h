@@ -22,14 +22,14 @@
  *   nothing, or more than a few frames, or the passes are used up, the daemon copies what is
  *   left itself (a PASSIVE checkpoint of its own: when there is anything to copy, a sync of
  *   the WAL's tail and one of the database, counted as a catch-up), then makes a write that
- *   starts the WAL again (SQLite syncs the new header then). Once every 16 MiB of commits (about
- * 400 new names) the daemon's thread thus syncs once, 0.2-0.3 ms on this project's test machines,
- * or three times, 3-5 ms, after a catch-up. Before 2026-12-05 it always caught up: it looked again
- *   only after its next batch, whose commit the pass had not copied. Before 2026-12-04 the
- *   daemon looked at the WAL once a second, inside a commit, and past 8 MiB copied and
- *   truncated it itself: 30-60 ms a second at 500 new names a second, in the answers' way. A
- *   larger WAL costs disk space only: readers look past the last checkpoint, never through
- *   the whole file;
+ *   starts the WAL again (SQLite syncs the new header then). Once every 16 MiB of commits
+ *   (about 400 new names) the daemon's thread thus syncs once, 0.2-0.3 ms on this project's
+ *   test machines, or three times, 3-5 ms, after a catch-up. Before 2026-12-05 it always
+ *   caught up: it looked again only after its next batch, whose commit the pass had not
+ *   copied. Before 2026-12-04 the daemon looked at the WAL once a second, inside a commit,
+ *   and past 8 MiB copied and truncated it itself: 30-60 ms a second at 500 new names a
+ *   second, in the answers' way. A larger WAL costs disk space only: readers look past the
+ *   last checkpoint, never through the whole file;
  * - past STORE_WAL_LIMIT it catches up without waiting for the pass to end;
  * - past STORE_WAL_CEILING, when the flusher's pass holds the checkpoint lock (a disk slower
  *   than the commits), it waits for that pass: the one wait for the disk's pace on the

@@ -682,6 +682,18 @@ static void test_count_moves_migration(void **state)
 #define PACED_FOR_MS 2500
 #define MAX_COMMITS  400000
 
+/* One new mapping, committed; n numbers it. */
+static void commit_one(struct fixture *fx, uint32_t n)
+{
+	char address[16];
+
+	snprintf(address, sizeof(address), "10.%u.%u.%u", (n >> 16) & 255, (n >> 8) & 255, n & 255);
+	struct ipr_mapping m = remote(address, "192.0.2.1", 4096 + n);
+	assert_int_equal(store_begin(fx->store), 0);
+	assert_int_equal(store_bind_remote(fx->store, &m), 0);
+	assert_int_equal(store_commit(fx->store), 0);
+}
+
 static int64_t elapsed_ms(const struct timespec *since)
 {
 	struct timespec now;
@@ -709,14 +721,7 @@ static void test_commits_keep_the_wal_bounded(void **state)
 	watch_vfs_this_thread();
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	do {
-		char address[16];
-
-		snprintf(address, sizeof(address), "10.%u.%u.%u", (n >> 16) & 255, (n >> 8) & 255,
-			 n & 255);
-		struct ipr_mapping m = remote(address, "192.0.2.1", 4096 + n++);
-		assert_int_equal(store_begin(fx->store), 0);
-		assert_int_equal(store_bind_remote(fx->store, &m), 0);
-		assert_int_equal(store_commit(fx->store), 0);
+		commit_one(fx, n++);
 		store_tend(fx->store); /* as the daemon's loop does after a batch */
 		watch_vfs_counts(&seen);
 		if (seen.wal_written >= BURST)
@@ -731,18 +736,6 @@ static void test_commits_keep_the_wal_bounded(void **state)
 	assert_true(seen.wal_written >= BURST);
 	assert_true(seen.wal_peak <= 2 * (uint64_t)STORE_WAL_LIMIT);
 	assert_int_equal(seen.truncations, 0);
-}
-
-/* One new mapping, committed; n numbers it. */
-static void commit_one(struct fixture *fx, uint32_t n)
-{
-	char address[16];
-
-	snprintf(address, sizeof(address), "10.%u.%u.%u", (n >> 16) & 255, (n >> 8) & 255, n & 255);
-	struct ipr_mapping m = remote(address, "192.0.2.1", 4096 + n);
-	assert_int_equal(store_begin(fx->store), 0);
-	assert_int_equal(store_bind_remote(fx->store, &m), 0);
-	assert_int_equal(store_commit(fx->store), 0);
 }
 
 static uint64_t wal_restarts(struct fixture *fx)
