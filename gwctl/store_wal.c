@@ -161,17 +161,14 @@ void store_wal_tend(struct store_wal *w, sqlite3 *db, struct store_flush *flush,
 	int rc;
 
 	if (bytes < STORE_WAL_RESTART) {
-		w->pass_asked = false; /* the WAL started again since */
+		w->passes = 0; /* the WAL started again since */
 		return;
 	}
 	if (w->held_since_ms && now_ms < w->next_check_ms)
 		return; /* a reader holds it back: no checkpoint gets further until it goes */
-	if (!w->pass_asked) {
-		/* the bulk of the copying and both its syncs on the flusher's thread */
-		w->pass_asked = true;
-		w->passes = 0;
+	/* the bulk of the copying and both its syncs on the flusher's thread */
+	if (w->passes == 0)
 		ask_pass(w, flush);
-	}
 	bool ended = store_flush_checkpoints(flush) != w->pass_before;
 	if (bytes < STORE_WAL_LIMIT && !ended)
 		return; /* the pass has not ended yet */
@@ -195,7 +192,7 @@ void store_wal_tend(struct store_wal *w, sqlite3 *db, struct store_flush *flush,
 			restart_now(db);
 		/* if the WAL could not start again (a reader came meanwhile), the next look
 		 * past STORE_WAL_RESTART asks for another pass first */
-		w->pass_asked = false;
+		w->passes = 0;
 	} else if (rc == -EBUSY) {
 		held_back(w, now_ms, bytes);
 	}

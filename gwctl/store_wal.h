@@ -63,8 +63,7 @@ struct store_wal {
 	char *path;	       /* the database's path with "-wal" */
 	int frame_bytes;       /* a page and its frame header */
 	int frames;	       /* in use after the last commit (the WAL hook) */
-	bool pass_asked;       /* a checkpoint pass asked for, since the last restart */
-	int passes;	       /* of them, since the last restart */
+	int passes;	       /* checkpoint passes asked for since the last restart */
 	uint64_t pass_before;  /* store_flush_checkpoints() when the last was asked */
 	int64_t next_check_ms; /* ipr_clock_ms: while a reader holds the WAL back */
 	int64_t held_since_ms; /* 0: no reader holds the WAL back */

@@ -738,12 +738,23 @@ static void test_commits_keep_the_wal_bounded(void **state)
 	assert_int_equal(seen.truncations, 0);
 }
 
-static uint64_t wal_restarts(struct fixture *fx)
+static struct store_durability durability(struct fixture *fx)
 {
 	struct store_durability d;
 
 	store_durability(fx->store, &d);
-	return d.wal_restarts;
+	return d;
+}
+
+/* Commits until round + 1 times a bound and a MiB went to the WAL since the counts began. */
+static void grow_wal_past_bound(struct fixture *fx, uint32_t *n, int round)
+{
+	struct watch_counts seen;
+
+	do {
+		commit_one(fx, (*n)++);
+		watch_vfs_counts(&seen);
+	} while (seen.wal_written < (uint64_t)(round + 1) * (STORE_WAL_RESTART + (1 << 20)));
 }
 
 /* store_tend as the daemon's loop calls it, until the WAL has started again (or 10 s). */
@@ -751,11 +762,11 @@ static void tend_until_restarted(struct fixture *fx, uint64_t restarts_before)
 {
 	const struct timespec pause = { .tv_nsec = 200000 };
 
-	for (int i = 0; i < 50000 && wal_restarts(fx) == restarts_before; i++) {
+	for (int i = 0; i < 50000 && durability(fx).wal_restarts == restarts_before; i++) {
 		store_tend(fx->store);
 		nanosleep(&pause, NULL);
 	}
-	assert_true(wal_restarts(fx) > restarts_before);
+	assert_true(durability(fx).wal_restarts > restarts_before);
 }
 
 /*
@@ -773,13 +784,9 @@ static void test_wal_starts_again_between_commits(void **state)
 	SQLITE_ONLY();
 	watch_vfs_this_thread();
 	for (int round = 0; round < 3; round++) {
-		uint64_t restarts = wal_restarts(fx);
+		uint64_t restarts = durability(fx).wal_restarts;
 
-		do { /* past the bound: the next look asks for a checkpoint pass */
-			commit_one(fx, n++);
-			watch_vfs_counts(&before);
-		} while (before.wal_written <
-			 (uint64_t)(round + 1) * (STORE_WAL_RESTART + (1 << 20)));
+		grow_wal_past_bound(fx, &n, round); /* the next look asks for a checkpoint pass */
 		tend_until_restarted(fx, restarts);
 		watch_vfs_counts(&before);
 		commit_one(fx, n++);
@@ -788,14 +795,6 @@ static void test_wal_starts_again_between_commits(void **state)
 		       round, n, (unsigned long long)(after.syncs - before.syncs));
 		assert_int_equal(after.syncs, before.syncs);
 	}
-}
-
-static uint64_t wal_catch_ups(struct fixture *fx)
-{
-	struct store_durability d;
-
-	store_durability(fx->store, &d);
-	return d.wal_catch_ups;
 }
 
 /*
@@ -817,16 +816,12 @@ static void test_pass_end_wakes_the_loop(void **state)
 	assert_true(fd >= 0);
 	watch_vfs_this_thread();
 	for (int round = 0; round < 3; round++) {
-		uint64_t restarts = wal_restarts(fx), catch_ups = wal_catch_ups(fx);
+		struct store_durability was = durability(fx);
 
-		do
-			commit_one(fx, n++);
-		while (watch_vfs_counts(&before),
-		       before.wal_written <
-			       (uint64_t)(round + 1) * (STORE_WAL_RESTART + (1 << 20)));
+		grow_wal_past_bound(fx, &n, round);
 		(void)!read(fd, &ticks, sizeof(ticks)); /* what passes of other rounds left */
 		store_tend(fx->store);			/* asks for a pass */
-		assert_int_equal(wal_restarts(fx), restarts);
+		assert_int_equal(durability(fx).wal_restarts, was.wal_restarts);
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		assert_int_equal(poll(&pfd, 1, 10000), 1);
 		assert_int_equal(read(fd, &ticks, sizeof(ticks)), (ssize_t)sizeof(ticks));
@@ -835,8 +830,8 @@ static void test_pass_end_wakes_the_loop(void **state)
 		watch_vfs_counts(&after);
 		printf("# round %d: the WAL started again with %llu syncs on this thread\n", round,
 		       (unsigned long long)(after.syncs - before.syncs));
-		assert_int_equal(wal_restarts(fx), restarts + 1);
-		assert_int_equal(wal_catch_ups(fx), catch_ups);
+		assert_int_equal(durability(fx).wal_restarts, was.wal_restarts + 1);
+		assert_int_equal(durability(fx).wal_catch_ups, was.wal_catch_ups);
 		assert_int_equal(after.syncs - before.syncs, 1);
 	}
 }
